@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { ConfigError, resolveConfig, SETTINGS, type Config } from './config.js';
+import { MemoryError } from './domain/errors.js';
+import { createLogger } from './logging.js';
+import { openRuntime } from './runtime.js';
+import { VERSION } from './server.js';
+import { serveStdio } from './transports/stdio.js';
+
+const HELP = `pinak-memory ${VERSION}: a durable, searchable, layered memory for AI agents (MCP server)
+
+Usage:
+  pinak-memory [serve] [options]          serve MCP over stdio (the default)
+  pinak-memory audit export [options]     write the audit trail as JSONL
+      --since ISO                         only calls at or after this time
+      --output FILE                       write to FILE instead of stdout
+  pinak-memory --help | --version
+
+Options (flag, environment variable):
+${SETTINGS.map((s) => `  --${s.flag} VALUE`.padEnd(30) + ` ${s.env}\n${''.padEnd(30)}   ${s.help}`).join('\n')}
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  since: { type: 'string' },
+  output: { type: 'string' },
+  ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' }])),
+} as const;
+
+/** A failure the user can fix: printed as one line, exit code 1. */
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  process.stderr.write(`pinak-memory: ${message}\n`);
+  process.exit(1);
+}
+
+async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const runtime = openRuntime(config, logger);
+  let closing = false;
+  const shutdown = async (reason: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    logger.info({ reason }, 'shutting down');
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await serveStdio(runtime);
+  await shutdown('client closed the connection');
+}
+
+async function exportAudit(config: Config, since: string | undefined, output: string | undefined): Promise<void> {
+  if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since needs an ISO 8601 time, got ${JSON.stringify(since)}`);
+  const runtime = openRuntime(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const out = output ? createWriteStream(output) : process.stdout;
+  try {
+    let count = 0;
+    for (const row of runtime.store.exportAudit(since === undefined ? undefined : new Date(since).toISOString())) {
+      if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
+      count += 1;
+    }
+    if (output) {
+      (out as ReturnType<typeof createWriteStream>).end();
+      await once(out, 'finish');
+      process.stderr.write(`pinak-memory: wrote ${count} audit rows to ${output}\n`);
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(HELP);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+
+  const flagValues = values as Record<string, string | boolean | undefined>;
+  const flags = Object.fromEntries(SETTINGS.map((s) => [s.flag, flagValues[s.flag] as string | undefined]));
+  const config = resolveConfig(flags, process.env);
+  const command = positionals.join(' ');
+  if (command === '' || command === 'serve') return serve(config);
+  if (command === 'audit export') return exportAudit(config, values.since, values.output);
+  throw new UsageError(`unknown command "${command}" (see --help)`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof MemoryError) fail(error.message);
+  const code = (error as { code?: string }).code;
+  if (typeof code === 'string' && /^(SQLITE_|E[A-Z]+$)/.test(code)) fail(`cannot open the memory database: ${(error as Error).message} (${code})`);
+  process.stderr.write(`pinak-memory: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { described, Id, Metadata, Namespace, Tags } from './fields.js';
+
+export const GOAL_STATUSES = ['active', 'achieved', 'failed', 'abandoned'] as const;
+export const GoalStatus = z.enum(GOAL_STATUSES);
+export type GoalStatus = z.infer<typeof GoalStatus>;
+
+export const STEP_STATUSES = ['pending', 'in_progress', 'done', 'failed', 'skipped'] as const;
+export const StepStatus = z.enum(STEP_STATUSES);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export const Priority = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof Priority>;
+
+export const OUTCOME_RESULTS = ['success', 'failure', 'partial'] as const;
+export const OutcomeResult = z.enum(OUTCOME_RESULTS);
+export type OutcomeResult = z.infer<typeof OutcomeResult>;
+
+/** A plan step as a caller writes it. */
+export const StepInput = z.strictObject({
+  title: described(z.string().trim().min(1).max(500), 'What this step does.', 'Add a migration for the users table'),
+  detail: described(z.string().max(4000).optional(), 'Longer notes on how to do it.', 'Use a transaction; keep it reversible.'),
+});
+export type StepInput = z.infer<typeof StepInput>;
+
+/** A change to one step of the current plan. */
+export const StepUpdate = z.strictObject({
+  step_id: described(Id, 'Id of the step (from get_goal or remember_goal).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  status: described(StepStatus, 'New status of the step.', 'done'),
+  result_note: described(z.string().max(4000).optional(), 'What happened, in a sentence or two.', 'Migration applied on staging.'),
+});
+export type StepUpdate = z.infer<typeof StepUpdate>;
+
+export const Step = z.object({
+  id: z.string(),
+  position: described(z.number().int(), 'Order in the plan, starting at 1.', 1),
+  title: z.string(),
+  detail: z.string().nullable(),
+  status: StepStatus,
+  result_note: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type Step = z.infer<typeof Step>;
+
+export const PlanRevision = z.object({
+  version: z.number().int(),
+  created_at: z.string(),
+  reason: z.string().nullable(),
+  steps: z.array(z.object({ id: z.string(), title: z.string(), status: StepStatus })),
+});
+export type PlanRevision = z.infer<typeof PlanRevision>;
+
+export const Outcome = z.object({
+  id: z.string(),
+  goal_id: z.string(),
+  step_id: z.string().nullable(),
+  result: OutcomeResult,
+  summary: z.string(),
+  lessons: z.array(z.string()),
+  metrics: z.record(z.string(), z.unknown()),
+  summary_memory_id: z.string(),
+  lesson_memory_ids: z.array(z.string()),
+  created_at: z.string(),
+});
+export type Outcome = z.infer<typeof Outcome>;
+
+/** A goal without its plan: what list_goals shows. */
+export const GoalSummary = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  title: z.string(),
+  status: GoalStatus,
+  priority: Priority,
+  tags: z.array(z.string()),
+  parent_goal_id: z.string().nullable(),
+  plan_version: described(z.number().int(), 'Current plan revision; 0 when the goal has no plan.', 1),
+  steps_total: z.number().int(),
+  steps_done: z.number().int(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type GoalSummary = z.infer<typeof GoalSummary>;
+
+/** A goal with its current plan, its plan history and its outcomes. */
+export const Goal = GoalSummary.extend({
+  description: z.string().nullable(),
+  success_criteria: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  source: z.string().nullable(),
+  steps: described(z.array(Step), 'Steps of the current plan, in order.', []),
+  plan_history: described(z.array(PlanRevision), 'Earlier plan revisions, oldest first.', []),
+  outcomes: described(z.array(Outcome), 'Recorded outcomes, newest last.', []),
+});
+export type Goal = z.infer<typeof Goal>;
+
+/** Fields a caller may set when creating a goal. */
+export const GoalFields = {
+  title: described(z.string().trim().min(1).max(500), 'The goal in one line.', 'Ship the billing export feature'),
+  description: described(z.string().max(8000).optional(), 'What the goal is about and why.', 'Customers need CSV exports of invoices.'),
+  success_criteria: described(z.array(z.string().min(1).max(1000)).max(20).optional(), 'How to tell the goal is achieved.', ['Export downloads in under 5 s']),
+  priority: described(Priority.optional(), 'low, normal (default), high or critical.', 'high'),
+  tags: described(Tags.optional(), 'Labels to filter by later.', ['billing']),
+  metadata: described(Metadata.optional(), 'Any JSON object of extra data (up to 16 KiB).', { ticket: 'BILL-12' }),
+  parent_goal_id: described(Id.optional(), 'Id of a larger goal this one serves.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  namespace: described(Namespace.optional(), 'Project or workspace scope; defaults to the server default.', 'project-x'),
+};

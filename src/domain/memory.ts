@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { described, Id, Metadata, Namespace, Tags, Timestamp } from './fields.js';
+
+export const LAYERS = ['semantic', 'episodic', 'procedural'] as const;
+export const Layer = z.enum(LAYERS);
+export type Layer = z.infer<typeof Layer>;
+
+/** One memory as a caller hands it to `remember`. */
+export const MemoryInput = z.strictObject({
+  content: described(z.string().min(1), 'The text to remember. Keep one fact, event or lesson per memory.', 'Alice prefers dark mode in every editor.'),
+  layer: described(Layer.default('semantic'), 'semantic: facts and preferences; episodic: events and conversation turns (set occurred_at); procedural: how-tos and lessons.', 'semantic'),
+  kind: described(z.string().trim().min(1).max(48).default('note'), 'A short label: fact, preference, event, turn, lesson, howto, note…', 'preference'),
+  tags: described(Tags.default([]), 'Labels to filter by later (up to 32).', ['ui', 'alice']),
+  metadata: described(Metadata.default({}), 'Any JSON object of extra structured data (up to 16 KiB).', { speaker: 'Alice' }),
+  importance: described(z.number().min(0).max(1).default(0.5), 'How much this matters, 0 to 1.', 0.8),
+  namespace: described(Namespace.optional(), 'Project or workspace scope; defaults to the server default namespace.', 'project-x'),
+  source: described(z.string().max(128).optional(), 'Who is storing this (agent or client name); defaults to the MCP client name.', 'claude-desktop'),
+  occurred_at: described(Timestamp.optional(), 'When the event happened (ISO 8601), if different from now. Mostly for episodic memories.', '2025-05-08T13:56:00Z'),
+  goal_id: described(Id.optional(), 'Link this memory to a goal (id from remember_goal).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  supersedes: described(Id.optional(), 'Id of an earlier memory this one corrects; the old one is hidden from search.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+});
+export type MemoryInput = z.infer<typeof MemoryInput>;
+
+/** A stored memory, as every tool returns it. */
+export const Memory = z.object({
+  id: described(z.string(), 'Sortable unique id (ULID).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  layer: Layer,
+  kind: z.string(),
+  content: z.string(),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  importance: z.number(),
+  namespace: z.string(),
+  source: z.string().nullable(),
+  goal_id: z.string().nullable(),
+  occurred_at: described(z.string(), 'When it happened (ISO 8601); defaults to when it was stored.', '2025-05-08T13:56:00.000Z'),
+  created_at: z.string(),
+  updated_at: z.string(),
+  supersedes: z.string().nullable(),
+  superseded_by: described(z.string().nullable(), 'Id of the memory that corrected this one, if any.', null),
+});
+export type Memory = z.infer<typeof Memory>;

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { described, Id, Namespace, Tag, Timestamp } from './fields.js';
+import { Layer } from './memory.js';
+
+export const RECORD_TYPES = ['memory', 'goal', 'step'] as const;
+export const RecordType = z.enum(RECORD_TYPES);
+export type RecordType = z.infer<typeof RecordType>;
+
+export const SEARCH_LIMIT_MAX = 100;
+
+/** Filters shared by every search mode. */
+export const SearchFilters = z.strictObject({
+  namespace: described(
+    z.union([Namespace, z.literal('*')]).optional(),
+    'Namespace to search; defaults to the server default. "*" searches all namespaces.',
+    'project-x',
+  ),
+  layers: described(z.array(Layer).max(3).optional(), 'Only memories of these layers (goals and steps have no layer and are left out).', ['procedural']),
+  kinds: described(z.array(z.string().min(1).max(48)).max(20).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
+  types: described(z.array(RecordType).max(3).optional(), 'Only these record types: memory, goal, step. Default: all.', ['memory']),
+  tags_any: described(z.array(Tag).max(32).optional(), 'Only records carrying at least one of these tags.', ['billing']),
+  tags_all: described(z.array(Tag).max(32).optional(), 'Only records carrying all of these tags.', ['billing', 'csv']),
+  goal_id: described(Id.optional(), 'Only records linked to this goal (its memories, outcomes, lessons and steps).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  time_field: described(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'Which time the since/until range applies to.', 'occurred_at'),
+  since: described(Timestamp.optional(), 'Only records at or after this time (ISO 8601).', '2025-05-01'),
+  until: described(Timestamp.optional(), 'Only records before this time (ISO 8601).', '2025-06-01'),
+  include_superseded: described(z.boolean().default(false), 'Also return memories that a newer memory corrected.', false),
+});
+export type SearchFilters = z.infer<typeof SearchFilters>;
+
+export const SearchRequest = SearchFilters.extend({
+  query: described(
+    z.string().max(10_000).default(''),
+    'What to look for, in plain words. Empty: the most recent records that pass the filters.',
+    'how did we fix the flaky billing export test',
+  ),
+  limit: described(z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(10), 'How many hits to return (1–100).', 10),
+  snippet_chars: described(z.number().int().min(40).max(2000).default(300), 'Longest snippet per hit, in characters.', 300),
+});
+export type SearchRequest = z.infer<typeof SearchRequest>;
+
+export const SearchHit = z.object({
+  id: described(z.string(), 'Id of the memory, goal or step; pass it to get_memory or get_goal for the whole record.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  type: RecordType,
+  layer: Layer.nullable(),
+  kind: z.string(),
+  namespace: z.string(),
+  snippet: described(z.string(), 'The text around the best match, trimmed to snippet_chars.', 'Alice prefers dark mode in every editor.'),
+  score: described(z.number(), 'Higher is better; comparable only within one result list.', 7.31),
+  occurred_at: z.string(),
+  tags: z.array(z.string()),
+  goal_id: z.string().nullable(),
+  superseded: z.boolean(),
+  why: described(
+    z.object({
+      keyword_rank: z.number().int().nullable(),
+      matched_terms: z.array(z.string()),
+    }),
+    'Why this hit came back: its rank in each search leg and the query terms it contains.',
+    { keyword_rank: 1, matched_terms: ['dark', 'mode'] },
+  ),
+});
+export type SearchHit = z.infer<typeof SearchHit>;

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { MemoryError, notFound } from '../domain/errors.js';
+import { GoalFields, GoalStatus, StepInput, StepUpdate, type Goal, type GoalSummary } from '../domain/goal.js';
+import { described, Id } from '../domain/fields.js';
+import { newId } from '../domain/ids.js';
+import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
+import type { Caller, MemoryContext } from './context.js';
+import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
+import { checkJsonObject } from './limits.js';
+
+export const MAX_STEPS = 50;
+
+export const RememberGoalInput = z.strictObject({
+  goal_id: described(Id.optional(), 'Set to update an existing goal; leave out to create a new one.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  ...GoalFields,
+  title: GoalFields.title.optional(),
+  status: described(GoalStatus.optional(), 'Updates only: active, achieved, failed or abandoned.', 'achieved'),
+  plan: described(
+    z.array(StepInput).min(1).max(MAX_STEPS).optional(),
+    'Ordered steps. On create: the first plan. On update: a revised plan that replaces the current one (kept in plan_history).',
+    [{ title: 'Write the CSV writer' }, { title: 'Add the download endpoint' }],
+  ),
+  plan_reason: described(z.string().max(2000).optional(), 'Why the plan was revised (updates only).', 'The API changed; the export runs as a job now.'),
+  step_updates: described(
+    z.array(StepUpdate).min(1).max(MAX_STEPS).optional(),
+    'Updates only: status changes of steps in the current plan.',
+    [{ step_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', status: 'done', result_note: 'Merged.' }],
+  ),
+});
+export type RememberGoalInput = z.infer<typeof RememberGoalInput>;
+
+export interface RememberGoalResult {
+  goal: Goal;
+  created: boolean;
+  possible_duplicates: DuplicateGoal[];
+}
+
+function planRecord(steps: readonly StepInput[], version: number, reason: string | null, now: string): PlanRecord {
+  return {
+    version,
+    reason,
+    created_at: now,
+    steps: steps.map((step, i) => ({ id: newId(), position: i + 1, title: step.title, detail: step.detail ?? null })),
+  };
+}
+
+/** Load a goal of the caller's namespace, or say how to find one. */
+export async function requireGoal(ctx: MemoryContext, id: string): Promise<Goal> {
+  const goal = await ctx.store.getGoal(id);
+  if (!goal) throw notFound('goal', id, 'call list_goals or search_memory with types ["goal"] to find goals');
+  return goal;
+}
+
+async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoalInput): Promise<RememberGoalResult> {
+  if (input.title === undefined) throw new MemoryError('invalid_input', 'title is required to create a goal (or pass goal_id to update one)');
+  if (input.status !== undefined) throw new MemoryError('invalid_input', 'a new goal starts active; set status when updating it with goal_id');
+  if (input.step_updates !== undefined) throw new MemoryError('invalid_input', 'step_updates need goal_id: a new goal has no steps yet');
+  const namespace = input.namespace ?? ctx.defaultNamespace;
+  if (input.metadata) checkJsonObject('metadata', input.metadata, ctx.limits.maxMetadataBytes);
+  if (input.parent_goal_id !== undefined) {
+    const parent = await ctx.store.getGoal(input.parent_goal_id);
+    if (!parent || parent.namespace !== namespace) {
+      throw notFound('parent goal', input.parent_goal_id, `no such goal in namespace "${namespace}"; call list_goals`);
+    }
+  }
+  const now = ctx.now();
+  const record: GoalRecord = {
+    id: newId(),
+    namespace,
+    title: input.title,
+    description: input.description ?? null,
+    success_criteria: input.success_criteria ?? [],
+    priority: input.priority ?? 'normal',
+    status: 'active',
+    tags: [...new Set(input.tags ?? [])],
+    metadata: input.metadata ?? {},
+    parent_goal_id: input.parent_goal_id ?? null,
+    source: caller.clientName,
+    created_at: now,
+    updated_at: now,
+  };
+  const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
+  await ctx.store.createGoal(record, input.plan ? planRecord(input.plan, 1, null, now) : null);
+  return { goal: await requireGoal(ctx, record.id), created: true, possible_duplicates: duplicates };
+}
+
+async function updateGoal(ctx: MemoryContext, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
+  const goal = await requireGoal(ctx, goalId);
+  if (input.namespace !== undefined && input.namespace !== goal.namespace) {
+    throw new MemoryError('invalid_input', `goal ${goal.id} lives in namespace "${goal.namespace}"; a goal cannot move between namespaces`);
+  }
+  if (input.parent_goal_id !== undefined) throw new MemoryError('invalid_input', 'parent_goal_id can only be set when creating a goal');
+  if (input.plan && input.step_updates) {
+    throw new MemoryError('invalid_input', 'send either a revised plan or step_updates in one call, not both');
+  }
+  if (input.metadata) checkJsonObject('metadata', input.metadata, ctx.limits.maxMetadataBytes);
+
+  const current = new Set(goal.steps.map((s) => s.id));
+  for (const update of input.step_updates ?? []) {
+    if (!current.has(update.step_id)) {
+      throw notFound('step', update.step_id, `it is not in the current plan of goal ${goal.id}; call get_goal to see the step ids`);
+    }
+  }
+  const now = ctx.now();
+  const fields: GoalUpdate['fields'] = {};
+  if (input.title !== undefined) fields.title = input.title;
+  if (input.description !== undefined) fields.description = input.description;
+  if (input.success_criteria !== undefined) fields.success_criteria = input.success_criteria;
+  if (input.priority !== undefined) fields.priority = input.priority;
+  if (input.status !== undefined) fields.status = input.status;
+  if (input.tags !== undefined) fields.tags = [...new Set(input.tags)];
+  if (input.metadata !== undefined) fields.metadata = input.metadata;
+
+  const update: GoalUpdate = { id: goal.id, updated_at: now, fields };
+  if (input.plan) update.plan = planRecord(input.plan, goal.plan_version + 1, input.plan_reason ?? null, now);
+  if (input.step_updates) {
+    update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
+  }
+  await ctx.store.updateGoal(update);
+  return { goal: await requireGoal(ctx, goal.id), created: false, possible_duplicates: [] };
+}
+
+/** Create a goal (reporting look-alike active goals) or update one. */
+export async function rememberGoal(ctx: MemoryContext, caller: Caller, input: RememberGoalInput): Promise<RememberGoalResult> {
+  return input.goal_id === undefined ? createGoal(ctx, caller, input) : updateGoal(ctx, input.goal_id, input);
+}
+
+export async function listGoals(
+  ctx: MemoryContext,
+  query: { namespace?: string; statuses?: GoalStatus[]; parent_goal_id?: string; limit: number },
+): Promise<GoalSummary[]> {
+  return ctx.store.listGoals({
+    namespace: query.namespace === '*' ? null : (query.namespace ?? ctx.defaultNamespace),
+    statuses: query.statuses ?? ['active'],
+    limit: query.limit,
+    ...(query.parent_goal_id === undefined ? {} : { parent_goal_id: query.parent_goal_id }),
+  });
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { MemoryError, notFound } from '../domain/errors.js';
+import { described, Id, Metadata } from '../domain/fields.js';
+import { OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
+import { newId } from '../domain/ids.js';
+import type { Memory } from '../domain/memory.js';
+import type { GoalUpdate } from '../store/store.js';
+import type { Caller, MemoryContext } from './context.js';
+import { requireGoal } from './goals.js';
+import { checkJsonObject, checkTextSize } from './limits.js';
+import { memorySearchText } from './remember.js';
+
+export const RecordOutcomeInput = z.strictObject({
+  goal_id: described(Id, 'The goal this outcome belongs to.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  step_id: described(Id.optional(), 'A step of the current plan, when the outcome is for one step rather than the whole goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9G'),
+  result: described(OutcomeResult, 'success, failure or partial.', 'failure'),
+  summary: described(z.string().trim().min(1), 'What happened, in a few sentences. Stored as an episodic memory.', 'The export timed out for accounts with over 10k invoices.'),
+  lessons: described(
+    z.array(z.string().trim().min(1).max(4000)).max(20).default([]),
+    'What to do (or avoid) next time, one lesson per item. Each is stored as a procedural memory found by later searches.',
+    ['Stream large CSV exports instead of building them in memory.'],
+  ),
+  metrics: described(Metadata.default({}), 'Any JSON numbers or facts worth keeping (up to 16 KiB).', { duration_s: 42, rows: 12000 }),
+  update_status: described(
+    z.boolean().default(true),
+    'Also move the goal or step status: success → achieved/done, failure → failed, partial → stays active/in_progress.',
+    true,
+  ),
+});
+export type RecordOutcomeInput = z.infer<typeof RecordOutcomeInput>;
+
+export interface RecordOutcomeResult {
+  goal: Goal;
+  outcome_id: string;
+  summary_memory_id: string;
+  lesson_memory_ids: string[];
+  next_step: Step | null;
+}
+
+const GOAL_STATUS_AFTER: Record<OutcomeResult, GoalStatus> = { success: 'achieved', failure: 'failed', partial: 'active' };
+const STEP_STATUS_AFTER: Record<OutcomeResult, StepStatus> = { success: 'done', failure: 'failed', partial: 'in_progress' };
+
+
+function outcomeMemory(base: Omit<Memory, 'id' | 'layer' | 'kind' | 'content' | 'importance'>, fields: Pick<Memory, 'layer' | 'kind' | 'content' | 'importance'>): Memory {
+  return { ...base, ...fields, id: newId() };
+}
+
+/**
+ * Record how a goal or step turned out. The summary becomes an episodic memory
+ * and each lesson a procedural one, all linked to the goal and indexed with its
+ * title, so a later search for a similar goal finds what worked and what did
+ * not. Statuses move with it, in the same transaction.
+ */
+export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: RecordOutcomeInput): Promise<RecordOutcomeResult> {
+  const goal = await requireGoal(ctx, input.goal_id);
+  const step = input.step_id === undefined ? undefined : goal.steps.find((s) => s.id === input.step_id);
+  if (input.step_id !== undefined && !step) {
+    throw notFound('step', input.step_id, `it is not in the current plan of goal ${goal.id}; call get_goal to see the step ids`);
+  }
+  checkTextSize('summary', input.summary, ctx.limits.maxContentBytes);
+  checkJsonObject('metrics', input.metrics, ctx.limits.maxMetadataBytes);
+  if (new Set(input.lessons).size !== input.lessons.length) throw new MemoryError('invalid_input', 'lessons contains the same lesson twice');
+
+  const now = ctx.now();
+  const outcomeId = newId();
+  const base = {
+    tags: [...new Set([...goal.tags, `outcome:${input.result}`])],
+    metadata: { outcome_id: outcomeId, result: input.result, ...(step ? { step_id: step.id } : {}) },
+    namespace: goal.namespace,
+    source: caller.clientName,
+    goal_id: goal.id,
+    occurred_at: now,
+    created_at: now,
+    updated_at: now,
+    supersedes: null,
+    superseded_by: null,
+  };
+  const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 });
+  const lessons = input.lessons.map((lesson) =>
+    outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }),
+  );
+  const context = step ? `${goal.title}\n${step.title}` : goal.title;
+  const memories = [summary, ...lessons];
+
+  const outcome: Outcome = {
+    id: outcomeId,
+    goal_id: goal.id,
+    step_id: step?.id ?? null,
+    result: input.result,
+    summary: input.summary,
+    lessons: input.lessons,
+    metrics: input.metrics,
+    summary_memory_id: summary.id,
+    lesson_memory_ids: lessons.map((m) => m.id),
+    created_at: now,
+  };
+  const change: GoalUpdate = { id: goal.id, updated_at: now };
+  if (input.update_status && step) {
+    change.steps = [{ id: step.id, status: STEP_STATUS_AFTER[input.result], result_note: input.summary }];
+  } else if (input.update_status) {
+    change.fields = { status: GOAL_STATUS_AFTER[input.result] };
+  }
+  await ctx.store.recordOutcome(outcome, memories, memories.map((m) => memorySearchText(m.content, context)), change);
+
+  const updated = await requireGoal(ctx, goal.id);
+  return {
+    goal: updated,
+    outcome_id: outcome.id,
+    summary_memory_id: summary.id,
+    lesson_memory_ids: outcome.lesson_memory_ids,
+    next_step: updated.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null,
+  };
+}

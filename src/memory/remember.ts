@@ -1,0 +1,74 @@
+import { MemoryError, notFound } from '../domain/errors.js';
+import { toIsoTimestamp } from '../domain/fields.js';
+import { newId } from '../domain/ids.js';
+import type { Memory, MemoryInput } from '../domain/memory.js';
+import type { Caller, MemoryContext } from './context.js';
+import { checkJsonObject, checkTextSize } from './limits.js';
+
+export const MAX_BATCH = 100;
+
+/** The text a memory is found by: its content, plus the title of the goal it serves. */
+export function memorySearchText(content: string, goalTitle: string | null): string {
+  return goalTitle ? `${content}\n${goalTitle}` : content;
+}
+
+/**
+ * Store one or more memories atomically. Every item is checked first (sizes,
+ * linked goal, superseded memory), so a bad item refuses the whole batch and
+ * nothing is half-written.
+ */
+export async function remember(ctx: MemoryContext, caller: Caller, inputs: readonly MemoryInput[]): Promise<Memory[]> {
+  if (inputs.length === 0) throw new MemoryError('invalid_input', 'nothing to remember: pass content, or memories with 1 to 100 items');
+  if (inputs.length > MAX_BATCH) throw new MemoryError('too_large', `a batch holds at most ${MAX_BATCH} memories; got ${inputs.length}`);
+
+  const now = ctx.now();
+  const superseded = new Set<string>();
+  const memories: Memory[] = [];
+  const searchText: string[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const where = inputs.length > 1 ? `memories[${i}].` : '';
+    checkTextSize(`${where}content`, input.content, ctx.limits.maxContentBytes);
+    checkJsonObject(`${where}metadata`, input.metadata, ctx.limits.maxMetadataBytes);
+    const namespace = input.namespace ?? ctx.defaultNamespace;
+
+    let goalTitle: string | null = null;
+    if (input.goal_id !== undefined) {
+      const goal = await ctx.store.getGoal(input.goal_id);
+      if (!goal || goal.namespace !== namespace) {
+        throw notFound('goal', input.goal_id, `no such goal in namespace "${namespace}"; call list_goals to find it`);
+      }
+      goalTitle = goal.title;
+    }
+    if (input.supersedes !== undefined) {
+      const [old] = await ctx.store.getMemories([input.supersedes]);
+      if (!old || old.namespace !== namespace) {
+        throw notFound('memory', input.supersedes, `cannot supersede it; call search_memory to find the memory to correct`);
+      }
+      if (superseded.has(old.id)) {
+        throw new MemoryError('conflict', `two memories in this batch supersede ${old.id}; keep one`);
+      }
+      superseded.add(old.id);
+    }
+
+    memories.push({
+      id: newId(),
+      layer: input.layer,
+      kind: input.kind,
+      content: input.content,
+      tags: [...new Set(input.tags)],
+      metadata: input.metadata,
+      importance: input.importance,
+      namespace,
+      source: input.source ?? caller.clientName,
+      goal_id: input.goal_id ?? null,
+      occurred_at: input.occurred_at === undefined ? now : toIsoTimestamp(input.occurred_at),
+      created_at: now,
+      updated_at: now,
+      supersedes: input.supersedes ?? null,
+      superseded_by: null,
+    });
+    searchText.push(memorySearchText(input.content, goalTitle));
+  }
+  await ctx.store.insertMemories(memories, searchText);
+  return memories;
+}

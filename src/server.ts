@@ -1,0 +1,35 @@
+import { createRequire } from 'node:module';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { newId } from './domain/ids.js';
+import type { Runtime } from './runtime.js';
+import { TOOLS } from './tools/index.js';
+import { registerTools } from './tools/register-tools.js';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../package.json') as { version: string }).version;
+
+const INSTRUCTIONS = `Pinak Memory is a durable memory for this agent.
+Call search_memory before starting work to recall facts, preferences, past events and lessons from similar goals.
+Store what is worth keeping with remember (facts: semantic; events and turns: episodic; how-tos: procedural).
+Track work with remember_goal (goals and plans) and close it with record_outcome (result, summary, lessons).`;
+
+export interface CreatedServer {
+  readonly server: Server;
+  readonly sessionId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One MCP server for one connection, over a shared runtime. Every transport
+ * (stdio now, HTTP later) and the in-memory tests build their server here.
+ */
+export function createServer(runtime: Runtime): CreatedServer {
+  const server = new Server(
+    { name: 'pinak-memory', title: 'Pinak Memory', version: VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+  const sessionId = newId();
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId });
+  server.onerror = (error) => runtime.logger.warn({ err: error }, 'protocol error');
+  return { server, sessionId, close: () => server.close() };
+}

@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations/index.js';
+import { migrate, type MigrationResult } from './migrator.js';
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  migration: MigrationResult;
+}
+
+/**
+ * Open (creating if needed) the SQLite file with the settings every connection
+ * needs: WAL so readers never block the writer, a busy timeout so several
+ * processes on one file wait instead of failing, foreign keys on, and
+ * synchronous=FULL so an acknowledged write survives power loss, not only a
+ * process crash.
+ */
+export function openDatabase(file: string, busyTimeoutMs: number): OpenedDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: busyTimeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    const migration = migrate(db, MIGRATIONS);
+    return { db, migration };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,288 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
+import type { GoalListQuery, GoalRecord, GoalUpdate, PlanRecord } from '../store.js';
+import { parseJson } from './json.js';
+import type { SearchDocs } from './search-docs.js';
+
+interface GoalRow {
+  id: string;
+  doc_id: number;
+  namespace: string;
+  title: string;
+  description: string | null;
+  success_criteria: string;
+  priority: Goal['priority'];
+  status: Goal['status'];
+  tags: string;
+  metadata: string;
+  parent_goal_id: string | null;
+  plan_version: number;
+  source: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface StepRow extends Step {
+  doc_id: number;
+  plan_version: number;
+}
+
+interface OutcomeRow {
+  id: string;
+  goal_id: string;
+  step_id: string | null;
+  result: Outcome['result'];
+  summary: string;
+  lessons: string;
+  metrics: string;
+  summary_memory_id: string;
+  lesson_memory_ids: string;
+  created_at: string;
+}
+
+/** The text a goal is found by. */
+export function goalSearchText(goal: Pick<GoalRecord, 'title' | 'description' | 'success_criteria'>): string {
+  return [goal.title, goal.description ?? '', ...goal.success_criteria].filter(Boolean).join('\n');
+}
+
+const stepSearchText = (step: { title: string; detail: string | null }): string =>
+  step.detail ? `${step.title}\n${step.detail}` : step.title;
+
+/** Goals, plan revisions, steps and outcomes; callers open the transaction. */
+export class GoalRows {
+  private readonly insertGoal: Statement;
+  private readonly byId: Statement;
+  private readonly insertRevision: Statement;
+  private readonly insertStep: Statement;
+  private readonly stepsOf: Statement;
+  private readonly revisionsOf: Statement;
+  private readonly outcomesOf: Statement;
+  private readonly insertOutcomeStmt: Statement;
+  private readonly stepById: Statement;
+  private readonly updateStep: Statement;
+  private readonly activeTitles: Statement;
+  private readonly progress: Statement;
+
+  constructor(private readonly db: Database, private readonly docs: SearchDocs) {
+    this.insertGoal = db.prepare(`INSERT INTO goals
+      (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
+       parent_goal_id, plan_version, source, created_at, updated_at)
+      VALUES (@id, @doc_id, @namespace, @title, @description, @success_criteria, @priority, @status, @tags, @metadata,
+       @parent_goal_id, 0, @source, @created_at, @updated_at)`);
+    this.byId = db.prepare('SELECT * FROM goals WHERE id = ?');
+    this.insertRevision = db.prepare('INSERT INTO plan_revisions (goal_id, version, reason, created_at) VALUES (?, ?, ?, ?)');
+    this.insertStep = db.prepare(`INSERT INTO plan_steps
+      (id, doc_id, goal_id, plan_version, position, title, detail, status, result_note, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?)`);
+    this.stepsOf = db.prepare('SELECT * FROM plan_steps WHERE goal_id = ? ORDER BY plan_version, position');
+    this.revisionsOf = db.prepare('SELECT * FROM plan_revisions WHERE goal_id = ? ORDER BY version');
+    this.outcomesOf = db.prepare('SELECT * FROM outcomes WHERE goal_id = ? ORDER BY created_at, id');
+    this.insertOutcomeStmt = db.prepare(`INSERT INTO outcomes
+      (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
+      VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at)`);
+    this.stepById = db.prepare('SELECT * FROM plan_steps WHERE id = ?');
+    this.updateStep = db.prepare('UPDATE plan_steps SET status = ?, result_note = COALESCE(?, result_note), updated_at = ? WHERE id = ?');
+    this.activeTitles = db.prepare(
+      "SELECT id, title, description FROM goals WHERE namespace = ? AND status = 'active' ORDER BY updated_at DESC LIMIT 500",
+    );
+    this.progress = db.prepare(`SELECT COUNT(*) AS total,
+      COALESCE(SUM(status IN ('done', 'skipped')), 0) AS done
+      FROM plan_steps WHERE goal_id = ? AND plan_version = ?`);
+  }
+
+  create(goal: GoalRecord, plan: PlanRecord | null): void {
+    const docId = this.docs.add({
+      type: 'goal',
+      entity_id: goal.id,
+      namespace: goal.namespace,
+      layer: null,
+      kind: 'goal',
+      goal_id: goal.id,
+      occurred_at: goal.created_at,
+      created_at: goal.created_at,
+      hidden: false,
+      tags: goal.tags,
+      body: goalSearchText(goal),
+    });
+    this.insertGoal.run({
+      ...goal,
+      doc_id: docId,
+      success_criteria: JSON.stringify(goal.success_criteria),
+      tags: JSON.stringify(goal.tags),
+      metadata: JSON.stringify(goal.metadata),
+    });
+    if (plan) this.addPlan({ ...goal, plan_version: 0 }, plan);
+  }
+
+  private addPlan(goal: Pick<GoalRow, 'id' | 'namespace' | 'plan_version'> & { tags: readonly string[] }, plan: PlanRecord): void {
+    // Steps of the plan being replaced stay in the history but leave search.
+    for (const old of this.stepsOf.all(goal.id) as StepRow[]) {
+      if (old.plan_version === goal.plan_version) this.docs.setHidden(old.doc_id, true);
+    }
+    this.insertRevision.run(goal.id, plan.version, plan.reason, plan.created_at);
+    for (const step of plan.steps) {
+      const docId = this.docs.add({
+        type: 'step',
+        entity_id: step.id,
+        namespace: goal.namespace,
+        layer: null,
+        kind: 'step',
+        goal_id: goal.id,
+        occurred_at: plan.created_at,
+        created_at: plan.created_at,
+        hidden: false,
+        tags: goal.tags,
+        body: stepSearchText(step),
+      });
+      this.insertStep.run(step.id, docId, goal.id, plan.version, step.position, step.title, step.detail, plan.created_at);
+    }
+    this.db.prepare('UPDATE goals SET plan_version = ? WHERE id = ?').run(plan.version, goal.id);
+  }
+
+  update(change: GoalUpdate): void {
+    const row = this.byId.get(change.id) as GoalRow | undefined;
+    if (!row) return;
+    const current = this.toRecord(row);
+    const next: GoalRecord = { ...current, ...change.fields, updated_at: change.updated_at };
+    this.db
+      .prepare(`UPDATE goals SET title = @title, description = @description, success_criteria = @success_criteria,
+        priority = @priority, status = @status, tags = @tags, metadata = @metadata, updated_at = @updated_at WHERE id = @id`)
+      .run({
+        ...next,
+        success_criteria: JSON.stringify(next.success_criteria),
+        tags: JSON.stringify(next.tags),
+        metadata: JSON.stringify(next.metadata),
+      });
+    if (change.fields) this.docs.reindex(row.doc_id, goalSearchText(next), next.tags, false, 'goal');
+    for (const step of change.steps ?? []) this.updateStep.run(step.status, step.result_note, change.updated_at, step.id);
+    if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags }, change.plan);
+  }
+
+  insertOutcome(outcome: Outcome): void {
+    this.insertOutcomeStmt.run({
+      ...outcome,
+      lessons: JSON.stringify(outcome.lessons),
+      metrics: JSON.stringify(outcome.metrics),
+      lesson_memory_ids: JSON.stringify(outcome.lesson_memory_ids),
+    });
+  }
+
+  step(id: string): (Step & { goal_id: string; plan_version: number }) | undefined {
+    const row = this.stepById.get(id) as (StepRow & { goal_id: string }) | undefined;
+    return row ? { ...this.toStep(row), goal_id: row.goal_id, plan_version: row.plan_version } : undefined;
+  }
+
+  get(id: string): Goal | undefined {
+    const row = this.byId.get(id) as GoalRow | undefined;
+    if (!row) return undefined;
+    const steps = this.stepsOf.all(id) as StepRow[];
+    const revisions = this.revisionsOf.all(id) as Array<{ version: number; reason: string | null; created_at: string }>;
+    const history: PlanRevision[] = revisions
+      .filter((rev) => rev.version !== row.plan_version)
+      .map((rev) => ({
+        version: rev.version,
+        created_at: rev.created_at,
+        reason: rev.reason,
+        steps: steps.filter((s) => s.plan_version === rev.version).map((s) => ({ id: s.id, title: s.title, status: s.status })),
+      }));
+    const record = this.toRecord(row);
+    return {
+      ...this.summary(row),
+      description: record.description,
+      success_criteria: record.success_criteria,
+      metadata: record.metadata,
+      source: record.source,
+      steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => this.toStep(s)),
+      plan_history: history,
+      outcomes: (this.outcomesOf.all(id) as OutcomeRow[]).map(toOutcome),
+    };
+  }
+
+  list(query: GoalListQuery): GoalSummary[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.namespace !== null) {
+      where.push('namespace = ?');
+      params.push(query.namespace);
+    }
+    if (query.statuses && query.statuses.length > 0) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    if (query.parent_goal_id !== undefined) {
+      where.push('parent_goal_id = ?');
+      params.push(query.parent_goal_id);
+    }
+    const sql = `SELECT * FROM goals ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, updated_at DESC
+      LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, query.limit) as GoalRow[]).map((row) => this.summary(row));
+  }
+
+  activeGoalTitles(namespace: string): Array<{ id: string; title: string; description: string | null }> {
+    return this.activeTitles.all(namespace) as Array<{ id: string; title: string; description: string | null }>;
+  }
+
+  private summary(row: GoalRow): GoalSummary {
+    const progress = this.progress.get(row.id, row.plan_version) as { total: number; done: number };
+    return {
+      id: row.id,
+      namespace: row.namespace,
+      title: row.title,
+      status: row.status,
+      priority: row.priority,
+      tags: parseJson<string[]>(row.tags, []),
+      parent_goal_id: row.parent_goal_id,
+      plan_version: row.plan_version,
+      steps_total: progress.total,
+      steps_done: progress.done,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private toRecord(row: GoalRow): GoalRecord {
+    return {
+      id: row.id,
+      namespace: row.namespace,
+      title: row.title,
+      description: row.description,
+      success_criteria: parseJson<string[]>(row.success_criteria, []),
+      priority: row.priority,
+      status: row.status,
+      tags: parseJson<string[]>(row.tags, []),
+      metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
+      parent_goal_id: row.parent_goal_id,
+      source: row.source,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private toStep(row: StepRow): Step {
+    return {
+      id: row.id,
+      position: row.position,
+      title: row.title,
+      detail: row.detail,
+      status: row.status,
+      result_note: row.result_note,
+      updated_at: row.updated_at,
+    };
+  }
+}
+
+function toOutcome(row: OutcomeRow): Outcome {
+  return {
+    id: row.id,
+    goal_id: row.goal_id,
+    step_id: row.step_id,
+    result: row.result,
+    summary: row.summary,
+    lessons: parseJson<string[]>(row.lessons, []),
+    metrics: parseJson<Record<string, unknown>>(row.metrics, {}),
+    summary_memory_id: row.summary_memory_id,
+    lesson_memory_ids: parseJson<string[]>(row.lesson_memory_ids, []),
+    created_at: row.created_at,
+  };
+}

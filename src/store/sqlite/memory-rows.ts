@@ -1,0 +1,116 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Memory } from '../../domain/memory.js';
+import { parseJson } from './json.js';
+import type { SearchDocs } from './search-docs.js';
+
+interface MemoryRow {
+  id: string;
+  doc_id: number;
+  namespace: string;
+  layer: Memory['layer'];
+  kind: string;
+  content: string;
+  tags: string;
+  metadata: string;
+  importance: number;
+  source: string | null;
+  goal_id: string | null;
+  occurred_at: string;
+  created_at: string;
+  updated_at: string;
+  supersedes: string | null;
+  superseded_by: string | null;
+}
+
+function toMemory(row: MemoryRow): Memory {
+  return {
+    id: row.id,
+    layer: row.layer,
+    kind: row.kind,
+    content: row.content,
+    tags: parseJson<string[]>(row.tags, []),
+    metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
+    importance: row.importance,
+    namespace: row.namespace,
+    source: row.source,
+    goal_id: row.goal_id,
+    occurred_at: row.occurred_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    supersedes: row.supersedes,
+    superseded_by: row.superseded_by,
+  };
+}
+
+/** Memory rows and the search docs that mirror them; callers open the transaction. */
+export class MemoryRows {
+  private readonly insert: Statement;
+  private readonly byId: Statement;
+  private readonly markSuperseded: Statement;
+  private readonly clearSuperseded: Statement;
+  private readonly deleteRow: Statement;
+
+  constructor(db: Database, private readonly docs: SearchDocs) {
+    this.insert = db.prepare(`INSERT INTO memories
+      (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
+       occurred_at, created_at, updated_at, supersedes, superseded_by)
+      VALUES (@id, @doc_id, @namespace, @layer, @kind, @content, @tags, @metadata, @importance, @source, @goal_id,
+       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by)`);
+    this.byId = db.prepare('SELECT * FROM memories WHERE id = ?');
+    this.markSuperseded = db.prepare('UPDATE memories SET superseded_by = ?, updated_at = ? WHERE id = ?');
+    this.clearSuperseded = db.prepare('UPDATE memories SET superseded_by = NULL, updated_at = ? WHERE id = ? AND superseded_by = ?');
+    this.deleteRow = db.prepare('DELETE FROM memories WHERE id = ?');
+  }
+
+  get(id: string): Memory | undefined {
+    const row = this.byId.get(id) as MemoryRow | undefined;
+    return row ? toMemory(row) : undefined;
+  }
+
+  private row(id: string): MemoryRow | undefined {
+    return this.byId.get(id) as MemoryRow | undefined;
+  }
+
+  add(memory: Memory, searchText: string): void {
+    const docId = this.docs.add({
+      type: 'memory',
+      entity_id: memory.id,
+      namespace: memory.namespace,
+      layer: memory.layer,
+      kind: memory.kind,
+      goal_id: memory.goal_id,
+      occurred_at: memory.occurred_at,
+      created_at: memory.created_at,
+      hidden: memory.superseded_by !== null,
+      tags: memory.tags,
+      body: searchText,
+    });
+    this.insert.run({
+      ...memory,
+      doc_id: docId,
+      tags: JSON.stringify(memory.tags),
+      metadata: JSON.stringify(memory.metadata),
+    });
+    if (memory.supersedes !== null) {
+      const old = this.row(memory.supersedes);
+      if (old) {
+        this.markSuperseded.run(memory.id, memory.created_at, old.id);
+        this.docs.setHidden(old.doc_id, true);
+      }
+    }
+  }
+
+  /** Delete one memory; a memory it had superseded becomes visible again. */
+  remove(id: string, now: string): boolean {
+    const row = this.row(id);
+    if (!row) return false;
+    this.deleteRow.run(id);
+    this.docs.remove(row.doc_id);
+    if (row.supersedes !== null) {
+      const restored = this.clearSuperseded.run(now, row.supersedes, id);
+      const old = restored.changes > 0 ? this.row(row.supersedes) : undefined;
+      if (old) this.docs.setHidden(old.doc_id, false);
+    }
+    return true;
+  }
+}

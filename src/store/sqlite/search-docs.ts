@@ -1,0 +1,82 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { RecordType } from '../../domain/search.js';
+
+export interface NewDoc {
+  type: RecordType;
+  entity_id: string;
+  namespace: string;
+  layer: string | null;
+  kind: string;
+  goal_id: string | null;
+  occurred_at: string;
+  created_at: string;
+  hidden: boolean;
+  tags: readonly string[];
+  body: string;
+}
+
+/**
+ * The search layer's rows: one `search_docs` row (filter columns), its tags and
+ * its FTS5 entry, always written together inside the caller's transaction.
+ */
+export class SearchDocs {
+  private readonly insertDoc: Statement;
+  private readonly insertTag: Statement;
+  private readonly insertFts: Statement;
+  private readonly deleteFts: Statement;
+  private readonly deleteTags: Statement;
+  private readonly deleteDocRow: Statement;
+  private readonly setHiddenStmt: Statement;
+  private readonly updateDocStmt: Statement;
+
+  constructor(db: Database) {
+    this.insertDoc = db.prepare(`INSERT INTO search_docs
+      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden)
+      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden)`);
+    this.insertTag = db.prepare('INSERT OR IGNORE INTO doc_tags (tag, doc_id) VALUES (?, ?)');
+    this.insertFts = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
+    this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
+    this.deleteTags = db.prepare('DELETE FROM doc_tags WHERE doc_id = ?');
+    this.deleteDocRow = db.prepare('DELETE FROM search_docs WHERE doc_id = ?');
+    this.setHiddenStmt = db.prepare('UPDATE search_docs SET hidden = ? WHERE doc_id = ?');
+    this.updateDocStmt = db.prepare('UPDATE search_docs SET kind = ?, hidden = ? WHERE doc_id = ?');
+  }
+
+  /** Add a searchable record; returns its doc id. */
+  add(doc: NewDoc): number {
+    const { lastInsertRowid } = this.insertDoc.run({
+      type: doc.type,
+      entity_id: doc.entity_id,
+      namespace: doc.namespace,
+      layer: doc.layer,
+      kind: doc.kind,
+      goal_id: doc.goal_id,
+      occurred_at: doc.occurred_at,
+      created_at: doc.created_at,
+      hidden: doc.hidden ? 1 : 0,
+    });
+    const docId = Number(lastInsertRowid);
+    for (const tag of doc.tags) this.insertTag.run(tag, docId);
+    this.insertFts.run(docId, doc.body);
+    return docId;
+  }
+
+  /** Replace the indexed text and tags of an existing record. */
+  reindex(docId: number, body: string, tags: readonly string[], hidden: boolean, kind: string): void {
+    this.deleteFts.run(docId);
+    this.insertFts.run(docId, body);
+    this.deleteTags.run(docId);
+    for (const tag of tags) this.insertTag.run(tag, docId);
+    this.updateDocStmt.run(kind, hidden ? 1 : 0, docId);
+  }
+
+  setHidden(docId: number, hidden: boolean): void {
+    this.setHiddenStmt.run(hidden ? 1 : 0, docId);
+  }
+
+  remove(docId: number): void {
+    this.deleteFts.run(docId);
+    this.deleteTags.run(docId);
+    this.deleteDocRow.run(docId);
+  }
+}

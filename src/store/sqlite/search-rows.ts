@@ -1,0 +1,118 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters } from '../store.js';
+import { toFtsMatch } from './fts-match.js';
+import { parseJson } from './json.js';
+
+interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** Turn normalised filters into a WHERE clause over `search_docs d`. */
+export function filterSql(filters: StoreFilters): SqlPart {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    clauses.push(sql);
+    params.push(...values);
+  };
+  if (filters.namespace !== null) add('d.namespace = ?', filters.namespace);
+  if (!filters.include_superseded) add('d.hidden = 0');
+  if (filters.layers?.length) add(`d.layer IN (${placeholders(filters.layers.length)})`, ...filters.layers);
+  if (filters.kinds?.length) add(`d.kind IN (${placeholders(filters.kinds.length)})`, ...filters.kinds);
+  if (filters.types?.length) add(`d.type IN (${placeholders(filters.types.length)})`, ...filters.types);
+  if (filters.goal_id !== undefined) add('d.goal_id = ?', filters.goal_id);
+  if (filters.tags_any?.length) {
+    add(
+      `EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN (${placeholders(filters.tags_any.length)}))`,
+      ...filters.tags_any,
+    );
+  }
+  if (filters.tags_all?.length) {
+    const distinct = [...new Set(filters.tags_all)];
+    add(
+      `(SELECT COUNT(*) FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN (${placeholders(distinct.length)})) = ?`,
+      ...distinct,
+      distinct.length,
+    );
+  }
+  // The column name comes from a closed enum, never from the caller's text.
+  const timeColumn = filters.time_field === 'created_at' ? 'd.created_at' : 'd.occurred_at';
+  if (filters.since !== undefined) add(`${timeColumn} >= ?`, filters.since);
+  if (filters.until !== undefined) add(`${timeColumn} < ?`, filters.until);
+  return { sql: clauses.length ? clauses.join(' AND ') : '1', params };
+}
+
+interface DocRow {
+  doc_id: number;
+  type: DocView['type'];
+  entity_id: string;
+  namespace: string;
+  layer: DocView['layer'];
+  kind: string;
+  goal_id: string | null;
+  occurred_at: string;
+  hidden: number;
+  text: string | null;
+  tags: string;
+}
+
+/** Keyword search over FTS5, the filter-only listing, and hit display data. */
+export class SearchRows {
+  private readonly describe: Statement;
+
+  constructor(private readonly db: Database) {
+    this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
+        d.occurred_at, d.hidden,
+        CASE d.type
+          WHEN 'memory' THEN (SELECT content FROM memories WHERE id = d.entity_id)
+          WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
+          ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
+        END AS text,
+        (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
+      FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
+  }
+
+  keyword(query: KeywordQuery): KeywordHit[] {
+    const where = filterSql(query.filters);
+    const sql = `SELECT search_fts.rowid AS doc_id, -bm25(search_fts) AS score
+      FROM search_fts JOIN search_docs d ON d.doc_id = search_fts.rowid
+      WHERE search_fts MATCH ? AND ${where.sql}
+      ORDER BY bm25(search_fts) LIMIT ?`;
+    return this.db.prepare(sql).all(toFtsMatch(query.terms), ...where.params, query.limit) as KeywordHit[];
+  }
+
+  recent(query: RecentQuery): KeywordHit[] {
+    const where = filterSql(query.filters);
+    const column = query.filters.time_field === 'created_at' ? 'd.created_at' : 'd.occurred_at';
+    const sql = `SELECT d.doc_id AS doc_id, 0 AS score FROM search_docs d WHERE ${where.sql}
+      ORDER BY ${column} DESC, d.doc_id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...where.params, query.limit) as KeywordHit[];
+  }
+
+  describeDocs(docIds: readonly number[]): DocView[] {
+    const rows = this.describe.all(JSON.stringify(docIds)) as DocRow[];
+    const byId = new Map(rows.map((row) => [row.doc_id, row]));
+    const views: DocView[] = [];
+    for (const id of docIds) {
+      const row = byId.get(id);
+      if (!row) continue;
+      views.push({
+        doc_id: row.doc_id,
+        type: row.type,
+        entity_id: row.entity_id,
+        namespace: row.namespace,
+        layer: row.layer,
+        kind: row.kind,
+        text: row.text ?? '',
+        tags: parseJson<string[]>(row.tags, []),
+        goal_id: row.goal_id,
+        occurred_at: row.occurred_at,
+        hidden: row.hidden !== 0,
+      });
+    }
+    return views;
+  }
+}

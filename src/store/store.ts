@@ -1,0 +1,161 @@
+import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, StepStatus } from '../domain/goal.js';
+import type { Memory } from '../domain/memory.js';
+import type { RecordType, SearchFilters } from '../domain/search.js';
+
+/**
+ * The storage seam. SQLite implements it today; a PostgreSQL backend will
+ * implement the same contract. Every write method is one atomic unit: it either
+ * commits whole or changes nothing. Callers validate input; the store trusts it.
+ */
+export interface MemoryStore {
+  /** Insert memories, and mark the memories they supersede. Atomic over the batch. */
+  insertMemories(memories: readonly Memory[], searchText: readonly string[]): Promise<void>;
+  getMemories(ids: readonly string[]): Promise<Memory[]>;
+  /** Delete memories; returns the ids that existed and were removed. */
+  deleteMemories(ids: readonly string[]): Promise<string[]>;
+
+  createGoal(goal: GoalRecord, plan: PlanRecord | null): Promise<void>;
+  updateGoal(update: GoalUpdate): Promise<void>;
+  getGoal(id: string): Promise<Goal | undefined>;
+  listGoals(query: GoalListQuery): Promise<GoalSummary[]>;
+  /** Active goals of a namespace, for duplicate detection. */
+  activeGoalTitles(namespace: string): Promise<Array<{ id: string; title: string; description: string | null }>>;
+
+  /** Store an outcome, its memories and the status changes it implies, atomically. */
+  recordOutcome(outcome: Outcome, memories: readonly Memory[], searchText: readonly string[], change: GoalUpdate): Promise<void>;
+
+  searchKeyword(query: KeywordQuery): Promise<KeywordHit[]>;
+  /** Records that pass the filters, newest first: what an empty query returns. */
+  recent(query: RecentQuery): Promise<KeywordHit[]>;
+  /** Display data for search hits, in the order given. */
+  describeDocs(docIds: readonly number[]): Promise<DocView[]>;
+
+  stats(): Promise<StoreStats>;
+
+  appendAudit(row: AuditRow): Promise<void>;
+  exportAudit(since?: string): Iterable<AuditRow>;
+
+  close(): Promise<void>;
+}
+
+export interface GoalRecord {
+  id: string;
+  namespace: string;
+  title: string;
+  description: string | null;
+  success_criteria: string[];
+  priority: Priority;
+  status: GoalStatus;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  parent_goal_id: string | null;
+  source: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StepRecord {
+  id: string;
+  position: number;
+  title: string;
+  detail: string | null;
+}
+
+export interface PlanRecord {
+  version: number;
+  reason: string | null;
+  created_at: string;
+  steps: StepRecord[];
+}
+
+/** Changes to a goal; absent fields stay as they are. */
+export interface GoalUpdate {
+  id: string;
+  updated_at: string;
+  fields?: Partial<Pick<GoalRecord, 'title' | 'description' | 'success_criteria' | 'priority' | 'status' | 'tags' | 'metadata'>>;
+  plan?: PlanRecord;
+  steps?: Array<{ id: string; status: StepStatus; result_note: string | null }>;
+}
+
+export interface GoalListQuery {
+  namespace: string | null;
+  statuses: readonly GoalStatus[] | null;
+  parent_goal_id?: string;
+  limit: number;
+}
+
+/** Filters as the store applies them, already normalised. */
+export interface StoreFilters {
+  namespace: string | null;
+  layers?: SearchFilters['layers'];
+  kinds?: readonly string[];
+  types?: readonly RecordType[];
+  tags_any?: readonly string[];
+  tags_all?: readonly string[];
+  goal_id?: string;
+  time_field: 'occurred_at' | 'created_at';
+  since?: string;
+  until?: string;
+  include_superseded: boolean;
+}
+
+export interface KeywordQuery {
+  /** Plain lower-case words (see query-terms.ts); each backend builds its own query syntax from them. */
+  terms: readonly string[];
+  filters: StoreFilters;
+  limit: number;
+}
+
+export interface RecentQuery {
+  filters: StoreFilters;
+  limit: number;
+}
+
+export interface KeywordHit {
+  doc_id: number;
+  /** Higher is better (negated bm25). */
+  score: number;
+}
+
+export interface DocView {
+  doc_id: number;
+  type: RecordType;
+  entity_id: string;
+  namespace: string;
+  layer: Memory['layer'] | null;
+  kind: string;
+  text: string;
+  tags: string[];
+  goal_id: string | null;
+  occurred_at: string;
+  hidden: boolean;
+}
+
+export interface StoreStats {
+  memories_total: number;
+  by_layer: Record<string, number>;
+  by_kind: Record<string, number>;
+  by_namespace: Record<string, number>;
+  superseded: number;
+  goals_by_status: Record<string, number>;
+  outcomes: number;
+  audit_rows: number;
+  database_bytes: number;
+  schema_version: number;
+}
+
+export interface AuditRow {
+  at: string;
+  tool: string;
+  namespace: string | null;
+  client_name: string | null;
+  client_version: string | null;
+  session_id: string | null;
+  args_sha256: string;
+  args_bytes: number;
+  status: 'ok' | 'invalid' | 'error';
+  error_code: string | null;
+  duration_ms: number;
+  ids_touched: string[];
+  ids_returned: string[];
+}

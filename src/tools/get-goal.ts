@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { described, Id } from '../domain/fields.js';
+import { Goal } from '../domain/goal.js';
+import { requireGoal } from '../memory/goals.js';
+import { defineTool } from './define-tool.js';
+
+export const getGoalTool = defineTool({
+  name: 'get_goal',
+  title: 'Get a goal',
+  description: `Fetch one goal by id with everything about it: description, success criteria, status, the current plan's steps with their statuses and ids, earlier plan revisions, and recorded outcomes.
+Use it before updating steps (remember_goal needs step ids) or recording an outcome. To find a goal's id, call list_goals or search_memory.`,
+  input: z.strictObject({
+    goal_id: described(Id, 'The goal id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  }),
+  output: z.object({ goal: Goal }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handle: async (args, deps) => ({ goal: await requireGoal(deps.memory, args.goal_id) }),
+  summarize: ({ goal: g }) =>
+    [
+      `goal ${g.id} "${g.title}" [${g.status}, ${g.priority}] ${g.steps_done}/${g.steps_total} steps done`,
+      ...g.steps.map((s) => `  ${s.position}. [${s.status}] ${s.title} (${s.id})${s.result_note ? ` — ${s.result_note}` : ''}`),
+      ...g.outcomes.map((o) => `  outcome ${o.result}: ${o.summary}`),
+    ].join('\n'),
+  audit: (_args, r) => ({ namespace: r?.goal.namespace ?? null, returned: r ? [r.goal.id] : [] }),
+});

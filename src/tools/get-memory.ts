@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { MemoryError } from '../domain/errors.js';
+import { described, Id } from '../domain/fields.js';
+import { Memory } from '../domain/memory.js';
+import { getMemories } from '../memory/records.js';
+import { defineTool } from './define-tool.js';
+
+const MAX_IDS = 10;
+
+export const getMemoryTool = defineTool({
+  name: 'get_memory',
+  title: 'Get memories by id',
+  description: `Fetch whole memories (full content, metadata, tags, times, what they supersede) by id, e.g. ids from search_memory hits or from remember.
+Send id for one, or ids for up to ${MAX_IDS}. Unknown ids are listed in missing. For goals and steps call get_goal instead.`,
+  input: z.strictObject({
+    id: described(Id.optional(), 'One memory id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+    ids: described(z.array(Id).min(1).max(MAX_IDS).optional(), `Up to ${MAX_IDS} memory ids.`, ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
+  }),
+  output: z.object({
+    memories: z.array(Memory),
+    missing: described(z.array(z.string()), 'Requested ids that do not exist (or were forgotten).', []),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handle: async (args, deps) => {
+    const ids = [...(args.id === undefined ? [] : [args.id]), ...(args.ids ?? [])];
+    if (ids.length === 0) throw new MemoryError('invalid_input', 'send id (one memory) or ids (up to 10)');
+    if (ids.length > MAX_IDS) throw new MemoryError('too_large', `at most ${MAX_IDS} ids per call`);
+    return getMemories(deps.memory, ids);
+  },
+  summarize: (r) =>
+    r.memories.map((m) => `${m.id} [${m.layer}/${m.kind}] ${m.occurred_at.slice(0, 10)}: ${m.content}`).join('\n') +
+    (r.missing.length ? `\nmissing: ${r.missing.join(', ')}` : ''),
+  audit: (_args, r) => ({ returned: r?.memories.map((m) => m.id) ?? [] }),
+});

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { described, Id, Namespace } from '../domain/fields.js';
+import { GoalStatus, GoalSummary } from '../domain/goal.js';
+import { listGoals } from '../memory/goals.js';
+import { defineTool } from './define-tool.js';
+
+export const listGoalsTool = defineTool({
+  name: 'list_goals',
+  title: 'List goals',
+  description: `List goals by status (default: active) in a namespace, most important and most recently updated first, with step progress.
+Use it to see what the agent is working on, or to find a goal id. For goals about a topic, call search_memory with types ["goal"]; for one goal's plan and outcomes, call get_goal.`,
+  input: z.strictObject({
+    statuses: described(z.array(GoalStatus).min(1).max(4).optional(), 'Statuses to include; default ["active"].', ['active', 'failed']),
+    namespace: described(z.union([Namespace, z.literal('*')]).optional(), 'Namespace; defaults to the server default; "*" for all.', 'project-x'),
+    parent_goal_id: described(Id.optional(), 'Only sub-goals of this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+    limit: described(z.number().int().min(1).max(100).default(20), 'How many goals (1–100).', 20),
+  }),
+  output: z.object({ goals: z.array(GoalSummary) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handle: async (args, deps) => ({ goals: await listGoals(deps.memory, args) }),
+  summarize: (r) =>
+    r.goals.length === 0
+      ? 'no goals match'
+      : r.goals.map((g) => `${g.id} [${g.status}, ${g.priority}] ${g.title} (${g.steps_done}/${g.steps_total} steps)`).join('\n'),
+  audit: (args, r) => ({ namespace: args.namespace ?? null, returned: r?.goals.map((g) => g.id) ?? [] }),
+});

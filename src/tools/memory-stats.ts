@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { described } from '../domain/fields.js';
+import { memoryStats } from '../memory/records.js';
+import { defineTool } from './define-tool.js';
+
+const Counts = z.record(z.string(), z.number().int());
+
+export const memoryStatsTool = defineTool({
+  name: 'memory_stats',
+  title: 'Memory statistics',
+  description: `Counts of what is stored: memories by layer, kind (top 50) and namespace (top 50), superseded memories, goals by status, outcomes, audit rows, the database size and schema version.
+Use it to get an overview or check the server is healthy; it returns no memory text (call search_memory for that).`,
+  input: z.strictObject({}),
+  output: z.object({
+    memories_total: z.number().int(),
+    by_layer: described(Counts, 'Memories per layer.', { semantic: 12, episodic: 40 }),
+    by_kind: described(Counts, 'Memories per kind (top 50).', { fact: 10, turn: 40 }),
+    by_namespace: described(Counts, 'Memories per namespace (top 50).', { default: 52 }),
+    superseded: z.number().int(),
+    goals_by_status: described(Counts, 'Goals per status.', { active: 2, achieved: 5 }),
+    outcomes: z.number().int(),
+    audit_rows: z.number().int(),
+    database_bytes: described(z.number().int(), 'Size of the database files on disk.', 1048576),
+    schema_version: z.number().int(),
+    default_namespace: z.string(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handle: (_args, deps) => memoryStats(deps.memory),
+  summarize: (r) =>
+    `${r.memories_total} memories (${Object.entries(r.by_layer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); ` +
+    `goals: ${Object.entries(r.goals_by_status).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
+    `${r.outcomes} outcomes; database ${(r.database_bytes / 1024).toFixed(0)} KiB, schema v${r.schema_version}`,
+  audit: () => ({}),
+});

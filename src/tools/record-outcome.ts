@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { described } from '../domain/fields.js';
+import { Goal, Step } from '../domain/goal.js';
+import { RecordOutcomeInput, recordOutcome } from '../memory/outcomes.js';
+import { defineTool } from './define-tool.js';
+
+export const recordOutcomeTool = defineTool({
+  name: 'record_outcome',
+  title: 'Record an outcome',
+  description: `Record how a goal, or one step of its plan, turned out: success, failure or partial, with a summary, lessons learned and metrics.
+The summary is stored as an episodic memory and each lesson as a procedural memory, linked to the goal, so a later search_memory for a similar task surfaces what worked and what failed. The goal or step status moves with it (success → achieved/done, failure → failed) unless update_status is false.
+Use remember_goal to change a plan or a status without recording an outcome. Returns the updated goal, the new ids and the next pending step.`,
+  input: RecordOutcomeInput,
+  output: z.object({
+    goal: Goal,
+    outcome_id: z.string(),
+    summary_memory_id: described(z.string(), 'Id of the episodic memory holding the summary.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+    lesson_memory_ids: described(z.array(z.string()), 'Ids of the procedural memories holding the lessons, in order.', []),
+    next_step: described(Step.nullable(), 'The first step of the current plan still pending or in progress, if any.', null),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  handle: (args, deps, caller) => recordOutcome(deps.memory, caller, args),
+  summarize: (r) =>
+    `recorded outcome ${r.outcome_id} for goal ${r.goal.id} [now ${r.goal.status}]; summary memory ${r.summary_memory_id}` +
+    `${r.lesson_memory_ids.length ? `; ${r.lesson_memory_ids.length} lesson(s): ${r.lesson_memory_ids.join(', ')}` : ''}` +
+    `${r.next_step ? `; next step: ${r.next_step.id} "${r.next_step.title}"` : ''}`,
+  audit: (_args, r) => ({
+    namespace: r?.goal.namespace ?? null,
+    touched: r ? [r.goal.id, r.outcome_id, r.summary_memory_id, ...r.lesson_memory_ids] : [],
+  }),
+});

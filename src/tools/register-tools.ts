@@ -1,0 +1,105 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
+import type { Logger } from '../logging.js';
+import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
+import { toolJsonSchemas } from './json-schema.js';
+import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
+
+export interface RegisterOptions {
+  deps: ToolDeps;
+  audit: AuditTrail;
+  logger: Logger;
+  /** Identifies this connection in the audit trail. */
+  sessionId: string;
+}
+
+function listed(tool: AnyTool): Tool {
+  const schemas = toolJsonSchemas(tool);
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: schemas.input,
+    outputSchema: schemas.output,
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+}
+
+const errorResult = (failure: ToolFailure): CallToolResult => ({
+  isError: true,
+  content: [{ type: 'text', text: failure.message }],
+});
+
+/**
+ * Serve `tools/list` and `tools/call` for the given tools. This is the one
+ * place that validates arguments, turns results into structured content plus
+ * text, turns every failure into an `isError` result, and audits every call.
+ */
+export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  const listing = tools.map(listed);
+  const { deps, audit, logger, sessionId } = options;
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    const started = performance.now();
+    const name = String(request.params.name).slice(0, 64);
+    const rawArgs: unknown = request.params.arguments ?? {};
+    const client = server.getClientVersion();
+    let facts: AuditFacts = {};
+    let failure: ToolFailure | undefined;
+    let result: CallToolResult;
+
+    const tool = byName.get(name);
+    try {
+      if (!tool) {
+        failure = { message: `unknown tool "${name}"; the tools are ${[...byName.keys()].join(', ')}`, code: 'unknown_tool', status: 'invalid' };
+        result = errorResult(failure);
+      } else {
+        const parsed = tool.input.safeParse(rawArgs);
+        if (!parsed.success) {
+          failure = describeInvalidArguments(tool.name, parsed.error);
+          result = errorResult(failure);
+        } else {
+          try {
+            const output = tool.output.parse(await tool.handle(parsed.data, deps, { clientName: client?.name ?? null }));
+            facts = tool.audit(parsed.data, output);
+            result = { content: [{ type: 'text', text: tool.summarize(output) }], structuredContent: output as Record<string, unknown> };
+          } catch (error) {
+            facts = tool.audit(parsed.data, undefined);
+            failure = toToolFailure(error);
+            if (failure.ref) logger.error({ err: error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
+            result = errorResult(failure);
+          }
+        }
+      }
+    } catch (error) {
+      // A bug in summarize or audit: still answer, and say so in the log.
+      failure = toToolFailure(error);
+      logger.error({ err: error, tool: name, ref: failure.ref }, 'tool wrapper failed');
+      result = errorResult(failure);
+    }
+
+    const durationMs = performance.now() - started;
+    const args = fingerprint(rawArgs);
+    await audit.record({
+      at: new Date().toISOString(),
+      tool: name,
+      namespace: facts.namespace ?? null,
+      client_name: client?.name ?? null,
+      client_version: client?.version ?? null,
+      session_id: sessionId,
+      args_sha256: args.sha256,
+      args_bytes: args.bytes,
+      status: failure ? failure.status : 'ok',
+      error_code: failure?.code ?? null,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
+      ids_touched: facts.touched ?? [],
+      ids_returned: facts.returned ?? [],
+    });
+    logger.debug({ tool: name, status: failure?.status ?? 'ok', ms: Math.round(durationMs * 10) / 10 }, 'tool call');
+    return result;
+  });
+}

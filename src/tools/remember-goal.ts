@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { described } from '../domain/fields.js';
+import { Goal } from '../domain/goal.js';
+import { RememberGoalInput, rememberGoal } from '../memory/goals.js';
+import { defineTool } from './define-tool.js';
+
+export const rememberGoalTool = defineTool({
+  name: 'remember_goal',
+  title: 'Remember a goal',
+  description: `Create a goal the agent is working towards, optionally with a plan of ordered steps; or, with goal_id, update one: its status (active, achieved, failed, abandoned), its fields, a revised plan (the old plan is kept in plan_history), or step statuses (pending, in_progress, done, failed, skipped) with a result note.
+Before creating, it checks for active goals in the same namespace that look the same and lists them in possible_duplicates: if one is the same goal, update that one instead and abandon the new one.
+To record how a goal or step turned out, with lessons, call record_outcome instead. Returns the whole goal with its steps.`,
+  input: RememberGoalInput,
+  output: z.object({
+    goal: Goal,
+    created: described(z.boolean(), 'true when a new goal was created, false for an update.', true),
+    possible_duplicates: described(
+      z.array(z.object({ id: z.string(), title: z.string(), similarity: z.number() })),
+      'Active goals of the same namespace that look like the new one (word overlap 0–1).',
+      [],
+    ),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  handle: (args, deps, caller) => rememberGoal(deps.memory, caller, args),
+  summarize: (r) => {
+    const g = r.goal;
+    const dupes = r.possible_duplicates.length ? `; possible duplicates: ${r.possible_duplicates.map((d) => `${d.id} "${d.title}"`).join(', ')}` : '';
+    return `${r.created ? 'created' : 'updated'} goal ${g.id} "${g.title}" [${g.status}], ${g.steps_done}/${g.steps_total} steps done${dupes}`;
+  },
+  audit: (_args, r) => ({ namespace: r?.goal.namespace ?? null, touched: r ? [r.goal.id, ...r.goal.steps.map((s) => s.id)] : [] }),
+});

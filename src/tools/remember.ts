@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { MemoryError } from '../domain/errors.js';
+import { described } from '../domain/fields.js';
+import { Layer, MemoryInput } from '../domain/memory.js';
+import { MAX_BATCH, remember } from '../memory/remember.js';
+import { defineTool } from './define-tool.js';
+
+const Input = z.strictObject({
+  ...MemoryInput.shape,
+  content: MemoryInput.shape.content.optional(),
+  memories: described(
+    z.array(MemoryInput).min(1).max(MAX_BATCH).optional(),
+    'A batch of up to 100 memories, stored atomically: all or none. Use instead of the single-memory fields.',
+    [{ content: 'Alice: I adopted a puppy named Max.', layer: 'episodic', kind: 'turn', occurred_at: '2025-05-08T13:56:00Z' }],
+  ),
+});
+
+const Stored = z.object({
+  id: z.string(),
+  layer: Layer,
+  kind: z.string(),
+  namespace: z.string(),
+  occurred_at: z.string(),
+  supersedes: z.string().nullable(),
+});
+
+export const rememberTool = defineTool({
+  name: 'remember',
+  title: 'Remember',
+  description: `Store memories for later: facts and preferences (layer "semantic"), events and conversation turns with when they happened (layer "episodic", set occurred_at), or how-tos and lessons (layer "procedural").
+Send the fields of one memory (content, layer, kind, tags…), or "memories" with a batch of up to 100, stored all-or-nothing.
+To correct an earlier memory, pass its id in "supersedes": the old one is hidden from search but kept.
+Do not use this for goals or results of work: call remember_goal and record_outcome instead.
+Returns the new ids.`,
+  input: Input,
+  output: z.object({
+    stored: described(z.array(Stored), 'The stored memories, in the order sent.', []),
+    count: z.number().int(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async handle(args, deps, caller) {
+    const { memories, ...single } = args;
+    if (memories && single.content !== undefined) {
+      throw new MemoryError('invalid_input', 'send either content (one memory) or memories (a batch), not both');
+    }
+    if (!memories && single.content === undefined) {
+      throw new MemoryError('invalid_input', 'content is required (or send memories with a batch of 1 to 100)');
+    }
+    const inputs = memories ?? [{ ...single, content: single.content ?? '' }];
+    const stored = await remember(deps.memory, caller, inputs);
+    return {
+      stored: stored.map((m) => ({ id: m.id, layer: m.layer, kind: m.kind, namespace: m.namespace, occurred_at: m.occurred_at, supersedes: m.supersedes })),
+      count: stored.length,
+    };
+  },
+  summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}`,
+  audit: (args, r) => ({ namespace: args.memories?.[0]?.namespace ?? args.namespace ?? null, touched: r?.stored.map((m) => m.id) ?? [] }),
+});

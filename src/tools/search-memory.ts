@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { described } from '../domain/fields.js';
+import { SearchHit, SearchRequest } from '../domain/search.js';
+import { searchMemory } from '../memory/search.js';
+import { defineTool } from './define-tool.js';
+
+export const searchMemoryTool = defineTool({
+  name: 'search_memory',
+  title: 'Search memory',
+  description: `Find stored memories, goals and plan steps by what they say. Call it before starting a task (to recall facts, preferences, past events, and lessons from similar goals) and whenever the user refers to something from before.
+Filter by namespace, layers, kinds (e.g. "lesson", "outcome", "goal", "step"), types, tags, goal_id and a time range; an empty query lists the newest records that pass the filters.
+Returns ranked hits with a short snippet, a score and why each matched; call get_memory or get_goal with a hit's id for the whole record. Superseded memories are left out unless include_superseded is true.`,
+  input: SearchRequest,
+  output: z.object({
+    hits: described(z.array(SearchHit), 'Best first.', []),
+    mode: described(z.enum(['keyword', 'recent']), 'keyword: ranked by BM25 relevance; recent: an empty query, newest first.', 'keyword'),
+    terms: described(z.array(z.string()), 'The words searched for, after dropping common words.', ['dark', 'mode']),
+    note: z.string().optional(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handle: (args, deps) => searchMemory(deps.memory, args),
+  summarize: (r) => {
+    if (r.hits.length === 0) return r.note ?? 'no matches';
+    return r.hits
+      .map((h, i) => `${i + 1}. [${h.type}${h.layer ? `/${h.layer}` : ''}/${h.kind}] ${h.id} (${h.occurred_at.slice(0, 10)}): ${h.snippet}`)
+      .join('\n');
+  },
+  audit: (args, r) => ({ namespace: args.namespace ?? null, returned: r?.hits.map((h) => h.id) ?? [] }),
+});

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import { MemoryError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+
+export interface ToolFailure {
+  /** What the model sees: a clear message, never SQL, stack or paths. */
+  message: string;
+  /** For the audit row. */
+  code: string;
+  status: 'invalid' | 'error';
+  /** Set for unexpected errors: the reference that ties the answer to the log line. */
+  ref?: string;
+}
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** One line per problem, "path: message", for arguments that failed their schema. */
+export function describeInvalidArguments(tool: string, error: z.ZodError): ToolFailure {
+  const lines = error.issues.slice(0, 10).map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(arguments)';
+    return `${clip(path, 80)}: ${clip(issue.message, 200)}`;
+  });
+  if (error.issues.length > 10) lines.push(`…and ${error.issues.length - 10} more`);
+  return {
+    message: `invalid arguments for ${tool}: ${lines.join('; ')}`,
+    code: 'invalid_input',
+    status: 'invalid',
+  };
+}
+
+/** Map any thrown value to what the caller may see. */
+export function toToolFailure(error: unknown): ToolFailure {
+  if (error instanceof MemoryError) {
+    return {
+      message: error.message,
+      code: error.code,
+      status: error.code === 'invalid_input' || error.code === 'too_large' ? 'invalid' : 'error',
+    };
+  }
+  const sqliteCode = (error as { code?: unknown } | null)?.code;
+  if (typeof sqliteCode === 'string' && (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED'))) {
+    return { message: 'the database is busy with another process; retry in a moment', code: 'busy', status: 'error' };
+  }
+  if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_FULL')) {
+    return { message: 'the disk holding the memory database is full; nothing was stored', code: 'disk_full', status: 'error' };
+  }
+  const ref = newId().slice(-10);
+  return { message: `internal error (ref ${ref}); nothing more is shown here, the server log has the details`, code: 'internal', status: 'error', ref };
+}
