@@ -26,7 +26,7 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   /** A compact text rendering of the result, for clients that show text only. */
   summarize(result: z.output<Output>): string;
   /** Ids and namespace for the audit row; never memory text. */
-  audit(args: z.output<Input>, result: z.output<Output> | undefined): AuditFacts;
+  audit(args: z.output<Input>, result: z.output<Output> | undefined, deps: ToolDeps): AuditFacts;
 }
 
 /** Identity helper that keeps a tool's input and output types tied together. */

@@ -22,5 +22,5 @@ Use it to see what the agent is working on, or to find a goal id. For goals abou
     r.goals.length === 0
       ? 'no goals match'
       : r.goals.map((g) => `${g.id} [${g.status}, ${g.priority}] ${g.title} (${g.steps_done}/${g.steps_total} steps)`).join('\n'),
-  audit: (args, r) => ({ namespace: args.namespace ?? null, returned: r?.goals.map((g) => g.id) ?? [] }),
+  audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.goals.map((g) => g.id) ?? [] }),
 });

@@ -65,10 +65,10 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         } else {
           try {
             const output = tool.output.parse(await tool.handle(parsed.data, deps, { clientName: client?.name ?? null }));
-            facts = tool.audit(parsed.data, output);
+            facts = tool.audit(parsed.data, output, deps);
             result = { content: [{ type: 'text', text: tool.summarize(output) }], structuredContent: output as Record<string, unknown> };
           } catch (error) {
-            facts = tool.audit(parsed.data, undefined);
+            facts = tool.audit(parsed.data, undefined, deps);
             failure = toToolFailure(error);
             if (failure.ref) logger.error({ err: error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
             result = errorResult(failure);

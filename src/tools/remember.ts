@@ -54,5 +54,8 @@ Returns the new ids.`,
     };
   },
   summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}`,
-  audit: (args, r) => ({ namespace: args.memories?.[0]?.namespace ?? args.namespace ?? null, touched: r?.stored.map((m) => m.id) ?? [] }),
+  audit: (args, r, deps) => ({
+    namespace: r?.stored[0]?.namespace ?? args.memories?.[0]?.namespace ?? args.namespace ?? deps.memory.defaultNamespace,
+    touched: r?.stored.map((m) => m.id) ?? [],
+  }),
 });

@@ -25,5 +25,5 @@ Returns ranked hits with a short snippet, a score and why each matched; call get
       .map((h, i) => `${i + 1}. [${h.type}${h.layer ? `/${h.layer}` : ''}/${h.kind}] ${h.id} (${h.occurred_at.slice(0, 10)}): ${h.snippet}`)
       .join('\n');
   },
-  audit: (args, r) => ({ namespace: args.namespace ?? null, returned: r?.hits.map((h) => h.id) ?? [] }),
+  audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.hits.map((h) => h.id) ?? [] }),
 });

@@ -1,6 +1,6 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Runtime } from '../runtime.js';
 import { createServer } from '../server.js';
+import { StdioLineTransport } from './stdio-line-transport.js';
 
 /**
  * Serve MCP on stdin/stdout until the client goes away. Resolves when the
@@ -8,13 +8,10 @@ import { createServer } from '../server.js';
  */
 export async function serveStdio(runtime: Runtime): Promise<void> {
   const { server, sessionId } = createServer(runtime);
-  const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
-    process.stdin.once('end', () => resolve());
   });
-  await server.connect(transport);
+  await server.connect(new StdioLineTransport());
   runtime.logger.info({ sessionId }, 'serving MCP over stdio');
   await closed;
-  await server.close();
 }

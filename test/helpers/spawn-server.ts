@@ -1,0 +1,44 @@
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface Spawned {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Start the built CLI over stdio, exactly as an MCP client launches it. */
+export async function spawnServer(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<Spawned> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, '--data-dir', dataDir, ...args],
+    env: { PATH: process.env.PATH ?? '', PINAK_LOG_LEVEL: 'info', ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'e2e-client', version: '0.0.1' });
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr, close: () => client.close() };
+}
+
+/** Run the CLI to completion (for commands other than serving). */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    input,
+    timeout: 20_000,
+  });
+}
+
+/** Start the CLI as a raw child process, for tests that speak JSON-RPC by hand. */
+export function spawnRaw(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
+import { migrate, schemaVersion } from '../../src/store/sqlite/migrator.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const temps: Array<() => void> = [];
+function tempFile(): string {
+  const { dir, cleanup } = makeTempDir();
+  temps.push(cleanup);
+  return join(dir, 'pinak.db');
+}
+afterEach(() => temps.splice(0).forEach((cleanup) => cleanup()));
+
+const newest = MIGRATIONS.at(-1)!.version;
+
+describe('migrations', () => {
+  it('build the whole schema on an empty file, in WAL mode', () => {
+    const { db, migration } = openDatabase(tempFile(), 1000);
+    expect(migration).toEqual({ from: 0, to: newest, applied: MIGRATIONS.map((m) => `${m.version}-${m.name}`) });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('upgrade a database of the previous version without losing its rows', () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.slice(0, -1));
+    expect(schemaVersion(old)).toBe(newest - 1);
+    old.prepare(`INSERT INTO search_docs (type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES ('memory', 'M1', 'default', 'semantic', 'fact', 't', 't')`).run();
+    old.close();
+
+    const { db, migration } = openDatabase(file, 1000);
+    expect(migration.from).toBe(newest - 1);
+    expect(migration.applied).toEqual([`${MIGRATIONS.at(-1)!.version}-${MIGRATIONS.at(-1)!.name}`]);
+    expect(db.prepare('SELECT entity_id FROM search_docs').all()).toEqual([{ entity_id: 'M1' }]);
+    db.close();
+  });
+
+  it('are applied once: reopening changes nothing', () => {
+    const file = tempFile();
+    openDatabase(file, 1000).db.close();
+    const { db, migration } = openDatabase(file, 1000);
+    expect(migration.applied).toEqual([]);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  it('refuse a database written by a newer release', () => {
+    const file = tempFile();
+    const { db } = openDatabase(file, 1000);
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'now')").run();
+    db.close();
+    expect(() => SqliteStore.open({ file, busyTimeoutMs: 1000 })).toThrow(/newer than this release supports/);
+  });
+
+  it('roll back a failing migration whole', () => {
+    const file = tempFile();
+    const db = new Database(file);
+    const broken = [...MIGRATIONS, { version: newest + 1, name: 'broken', up: (d: Database.Database) => d.exec('CREATE TABLE half (x); SELECT * FROM missing_table') }];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(schemaVersion(db)).toBe(newest);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").all()).toEqual([]);
+    db.close();
+  });
+});
