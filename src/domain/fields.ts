@@ -8,19 +8,43 @@ export function described<T extends z.ZodType>(schema: T, description: string, e
   return schema.meta(example === undefined ? { description } : { description, examples: [example] });
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** True for an ISO 8601 date that exists on the calendar: no 2025-02-30 rolling over to March. */
+export function isCalendarTimestamp(text: string): boolean {
+  const match = ISO_DATE.exec(text);
+  if (!match || Number.isNaN(Date.parse(text))) return false;
+  const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1);
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return (
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day) &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59
+  );
+}
 
 /** An ISO 8601 date or date-time; normalised to UTC ISO by `toIsoTimestamp`. */
 export const Timestamp = z
   .string()
   .max(40)
-  .refine((s) => ISO_DATE.test(s) && !Number.isNaN(Date.parse(s)), {
+  .refine(isCalendarTimestamp, {
     message: 'must be an ISO 8601 date or date-time, e.g. 2025-05-08T13:56:00Z or 2025-05-08',
   });
 
-/** Normalise an accepted timestamp to `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+const HAS_OFFSET = /(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Normalise an accepted timestamp to `YYYY-MM-DDTHH:mm:ss.sssZ`. A date-time
+ * without an offset is read as UTC, not as the server's local time, so the same
+ * call stores the same instant on every machine.
+ */
 export function toIsoTimestamp(value: string): string {
-  return new Date(value).toISOString();
+  const isDateTime = value.length > 10;
+  const text = isDateTime && !HAS_OFFSET.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+  return new Date(text).toISOString();
 }
 
 export const Id = z.string().min(1).max(64);

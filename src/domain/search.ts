@@ -30,7 +30,7 @@ export type SearchFilters = z.infer<typeof SearchFilters>;
 
 export const SearchRequest = SearchFilters.extend({
   query: described(
-    z.string().max(10_000).default(''),
+    z.string().max(16_384).default(''),
     'What to look for, in plain words. Empty: the most recent records that pass the filters.',
     'how did we fix the flaky billing export test',
   ),

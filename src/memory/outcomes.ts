@@ -58,6 +58,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     throw notFound('step', input.step_id, `it is not in the current plan of goal ${goal.id}; call get_goal to see the step ids`);
   }
   checkTextSize('summary', input.summary, ctx.limits.maxContentBytes);
+  input.lessons.forEach((lesson, i) => checkTextSize(`lessons[${i}]`, lesson, ctx.limits.maxContentBytes));
   checkJsonObject('metrics', input.metrics, ctx.limits.maxMetadataBytes);
   if (new Set(input.lessons).size !== input.lessons.length) throw new MemoryError('invalid_input', 'lessons contains the same lesson twice');
 
