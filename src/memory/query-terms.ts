@@ -13,10 +13,12 @@ const MAX_TERM_CHARS = 64;
 
 /** Letters, digits and marks: the characters FTS5's unicode61 tokenizer keeps in a token. */
 const WORD = /[\p{L}\p{N}\p{M}\p{Co}]+/gu;
+/** A run of marks alone (an emoji's variation selector) is not a word. */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Lower-case words of a text, in order, as the index tokenizer would split them. */
 export function words(text: string): string[] {
-  return (text.toLowerCase().match(WORD) ?? []).filter((w) => w.length <= MAX_TERM_CHARS);
+  return (text.toLowerCase().match(WORD) ?? []).filter((w) => w.length <= MAX_TERM_CHARS && LETTER_OR_DIGIT.test(w));
 }
 
 /**

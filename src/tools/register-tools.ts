@@ -1,5 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
 import type { Logger } from '../logging.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
@@ -26,6 +27,15 @@ function listed(tool: AnyTool): Tool {
   };
 }
 
+/**
+ * Registration schema for `tools/call`. The SDK's server validates every
+ * tools/call against the full CallToolRequestSchema before the handler runs and
+ * answers a malformed one (arguments not an object, no name) with JSON-RPC
+ * -32602 Invalid params. Registering with the strict schema instead would make
+ * the generic request parse fail first, reported as -32603 Internal error.
+ */
+const ToolsCallMethod = z.looseObject({ method: z.literal('tools/call') });
+
 const errorResult = (failure: ToolFailure): CallToolResult => ({
   isError: true,
   content: [{ type: 'text', text: failure.message }],
@@ -43,7 +53,8 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  server.setRequestHandler(ToolsCallMethod, async (raw): Promise<CallToolResult> => {
+    const request = raw as unknown as CallToolRequest;
     const started = performance.now();
     const name = String(request.params.name).slice(0, 64);
     const rawArgs: unknown = request.params.arguments ?? {};

@@ -19,6 +19,7 @@ describe('queryTerms', () => {
 
   it('returns nothing for punctuation and emoji only', () => {
     expect(queryTerms('🙂 ?! ... ()')).toEqual([]);
+    expect(queryTerms('❤️ 👍🏽')).toEqual([]);
     expect(queryTerms('')).toEqual([]);
   });
 
