@@ -90,7 +90,8 @@ export const Goal = GoalSummary.extend({
   source: z.string().nullable(),
   steps: described(z.array(Step), 'Steps of the current plan, in order.', []),
   plan_history: described(z.array(PlanRevision), 'Earlier plan revisions, oldest first.', []),
-  outcomes: described(z.array(Outcome), 'Recorded outcomes, newest last.', []),
+  outcomes: described(z.array(Outcome), 'The newest 20 recorded outcomes, oldest of them first.', []),
+  outcomes_total: described(z.number().int(), 'How many outcomes the goal has in all.', 1),
 });
 export type Goal = z.infer<typeof Goal>;
 

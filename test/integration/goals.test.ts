@@ -129,6 +129,7 @@ describe('record_outcome', () => {
 
     const fetched = (await callOk(linked.client, 'get_goal', { goal_id: goal.id })).goal;
     expect(fetched.outcomes).toHaveLength(1);
+    expect(fetched.outcomes_total).toBe(1);
     expect(fetched.outcomes[0]).toMatchObject({ result: 'success', metrics: { seconds_before: 40 } });
   });
 
@@ -144,6 +145,16 @@ describe('record_outcome', () => {
     const hits = (await callOk(linked.client, 'search_memory', { query: 'deploy payments to kubernetes', kinds: ['lesson'] })).hits;
     expect(hits.map((h: { id: string }) => h.id)).toEqual(result.lesson_memory_ids);
     expect(hits[0].snippet).toContain('memory limits');
+  });
+
+  it('get_goal shows only the newest 20 outcomes, and how many there are', async () => {
+    const goal = await createGoal({ title: 'Keep retrying the flaky job' });
+    for (let i = 1; i <= 23; i++) {
+      await callOk(linked.client, 'record_outcome', { goal_id: goal.id, result: 'partial', summary: `attempt ${i}` });
+    }
+    const fetched = (await callOk(linked.client, 'get_goal', { goal_id: goal.id })).goal;
+    expect(fetched.outcomes_total).toBe(23);
+    expect(fetched.outcomes.map((o: { summary: string }) => o.summary)).toEqual(Array.from({ length: 20 }, (_, i) => `attempt ${i + 4}`));
   });
 
   it('leaves statuses alone when update_status is false, and refuses unknown steps', async () => {

@@ -40,6 +40,9 @@ interface OutcomeRow {
   created_at: string;
 }
 
+/** How many of a goal's outcomes get_goal shows (the newest). */
+export const MAX_OUTCOMES_SHOWN = 20;
+
 /** The text a goal is found by. */
 export function goalSearchText(goal: Pick<GoalRecord, 'title' | 'description' | 'success_criteria'>): string {
   return [goal.title, goal.description ?? '', ...goal.success_criteria].filter(Boolean).join('\n');
@@ -57,6 +60,7 @@ export class GoalRows {
   private readonly stepsOf: Statement;
   private readonly revisionsOf: Statement;
   private readonly outcomesOf: Statement;
+  private readonly outcomeCount: Statement;
   private readonly insertOutcomeStmt: Statement;
   private readonly stepById: Statement;
   private readonly updateStep: Statement;
@@ -76,7 +80,12 @@ export class GoalRows {
       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?)`);
     this.stepsOf = db.prepare('SELECT * FROM plan_steps WHERE goal_id = ? ORDER BY plan_version, position');
     this.revisionsOf = db.prepare('SELECT * FROM plan_revisions WHERE goal_id = ? ORDER BY version');
-    this.outcomesOf = db.prepare('SELECT * FROM outcomes WHERE goal_id = ? ORDER BY created_at, id');
+    // The newest outcomes only: a goal retried for months must not flood a model's context.
+    this.outcomesOf = db.prepare(
+      `SELECT * FROM (SELECT * FROM outcomes WHERE goal_id = ? ORDER BY created_at DESC, id DESC LIMIT ${MAX_OUTCOMES_SHOWN})
+       ORDER BY created_at, id`,
+    );
+    this.outcomeCount = db.prepare('SELECT COUNT(*) AS n FROM outcomes WHERE goal_id = ?');
     this.insertOutcomeStmt = db.prepare(`INSERT INTO outcomes
       (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
       VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at)`);
@@ -195,6 +204,7 @@ export class GoalRows {
       steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => this.toStep(s)),
       plan_history: history,
       outcomes: (this.outcomesOf.all(id) as OutcomeRow[]).map(toOutcome),
+      outcomes_total: (this.outcomeCount.get(id) as { n: number }).n,
     };
   }
 
