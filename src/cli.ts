@@ -2,10 +2,12 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveConfig, SETTINGS, type Config } from './config.js';
+import { ConfigError, databaseFile, resolveConfig, SETTINGS, type Config } from './config.js';
 import { MemoryError } from './domain/errors.js';
 import { createLogger } from './logging.js';
+import { reembedMissing } from './memory/reembed.js';
 import { openRuntime } from './runtime.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { VERSION } from './server.js';
 import { serveStdio } from './transports/stdio.js';
 
@@ -13,6 +15,7 @@ const HELP = `pinak-memory ${VERSION}: a durable, searchable, layered memory for
 
 Usage:
   pinak-memory [serve] [options]          serve MCP over stdio (the default)
+  pinak-memory reindex [options]          embed every record that has no vector of the active model
   pinak-memory audit export [options]     write the audit trail as JSONL
       --since ISO                         only calls at or after this time
       --output FILE                       write to FILE instead of stdout
@@ -40,7 +43,7 @@ function fail(message: string): never {
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const runtime = openRuntime(config, logger);
+  const runtime = await openRuntime(config, logger);
   let closing = false;
   const shutdown = async (reason: string): Promise<void> => {
     if (closing) return;
@@ -57,11 +60,11 @@ async function serve(config: Config): Promise<void> {
 
 async function exportAudit(config: Config, since: string | undefined, output: string | undefined): Promise<void> {
   if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since needs an ISO 8601 time, got ${JSON.stringify(since)}`);
-  const runtime = openRuntime(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
   const out = output ? createWriteStream(output) : process.stdout;
   try {
     let count = 0;
-    for (const row of runtime.store.exportAudit(since === undefined ? undefined : new Date(since).toISOString())) {
+    for (const row of store.exportAudit(since === undefined ? undefined : new Date(since).toISOString())) {
       if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
       count += 1;
     }
@@ -70,6 +73,43 @@ async function exportAudit(config: Config, since: string | undefined, output: st
       await once(out, 'finish');
       process.stderr.write(`pinak-memory: wrote ${count} audit rows to ${output}\n`);
     }
+  } finally {
+    await store.close();
+  }
+}
+
+/** A one-line progress bar on a terminal; nothing when stderr is not one. */
+function progressBar(): { update(done: number, total: number): void; end(): void } {
+  if (!process.stderr.isTTY) return { update() {}, end() {} };
+  return {
+    update(done, total) {
+      const width = 30;
+      const share = total === 0 ? 1 : done / total;
+      const filled = Math.round(share * width);
+      process.stderr.write(`\rembedding [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    },
+    end: () => process.stderr.write('\n'),
+  };
+}
+
+async function reindex(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const runtime = await openRuntime(config, logger, { reembed: false });
+  const embedder = runtime.memory.vectors ? runtime.memory.embedder : null;
+  try {
+    if (!embedder) throw new UsageError('no embedding model is active (embed model "none"); nothing to reindex');
+    const bar = progressBar();
+    const start = await runtime.store.embeddingProgress(embedder.model.key);
+    bar.update(start.embedded, start.docs);
+    const done = await reembedMissing(runtime.store, embedder, logger, {
+      batch: config.embedBatch * 4,
+      onProgress: (p) => {
+        runtime.memory.vectors?.catchUp();
+        bar.update(p.embedded, p.docs);
+      },
+    });
+    bar.end();
+    process.stderr.write(`pinak-memory: embedded ${done} record(s) with ${embedder.model.id}; ${start.docs - start.embedded - done <= 0 ? 'all records have vectors' : 'some records are left'}\n`);
   } finally {
     await runtime.close();
   }
@@ -92,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
   const command = positionals.join(' ');
   if (command === '' || command === 'serve') return serve(config);
   if (command === 'audit export') return exportAudit(config, values.since, values.output);
+  if (command === 'reindex') return reindex(config);
   throw new UsageError(`unknown command "${command}" (see --help)`);
 }
 

@@ -7,6 +7,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const intFromText = (min: number, max: number) =>
   z.coerce.number().int().min(min).max(max);
+const numberFromText = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const boolFromText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** Every setting, its default and its bounds: the one place configuration is defined. */
 export const Config = z.strictObject({
@@ -16,6 +20,22 @@ export const Config = z.strictObject({
   maxContentBytes: intFromText(1, 1024 * 1024).default(32 * 1024),
   maxMetadataBytes: intFromText(2, 256 * 1024).default(16 * 1024),
   busyTimeoutMs: intFromText(0, 600_000).default(5000),
+  embedModel: z.string().min(1).max(500).default('bundled'),
+  modelDir: z.string().min(1).optional(),
+  modelCacheDir: z.string().min(1).optional(),
+  allowRemoteModels: boolFromText.default(false),
+  embedDtype: z.enum(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).default('fp32'),
+  embedWorkers: intFromText(1, 16).default(1),
+  embedBatch: intFromText(1, 512).default(32),
+  hnswM: intFromText(4, 64).default(16),
+  hnswEfConstruction: intFromText(10, 1000).default(100),
+  hnswEfSearch: intFromText(10, 2000).default(100),
+  snapshotEveryChanges: intFromText(1, 10_000_000).default(2000),
+  snapshotIntervalMs: intFromText(100, 86_400_000).default(30_000),
+  exactScanLimit: intFromText(0, 10_000_000).default(20_000),
+  fusionKeywordWeight: numberFromText(0, 100).optional(),
+  fusionVectorWeight: numberFromText(0, 100).optional(),
+  fusionRrfK: numberFromText(1, 10_000).optional(),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -27,6 +47,22 @@ export const SETTINGS = [
   { key: 'maxContentBytes', flag: 'max-content-bytes', env: 'PINAK_MAX_CONTENT_BYTES', help: 'largest memory content in UTF-8 bytes (default: 32768)' },
   { key: 'maxMetadataBytes', flag: 'max-metadata-bytes', env: 'PINAK_MAX_METADATA_BYTES', help: 'largest metadata object as JSON bytes (default: 16384)' },
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
+  { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
+  { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
+  { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },
+  { key: 'allowRemoteModels', flag: 'allow-remote-models', env: 'PINAK_ALLOW_REMOTE_MODELS', help: 'allow downloading models from the Hugging Face hub (default: false)' },
+  { key: 'embedDtype', flag: 'embed-dtype', env: 'PINAK_EMBED_DTYPE', help: 'which ONNX weights to load: fp32 (default), fp16, q8, int8, uint8, q4, bnb4, q4f16' },
+  { key: 'embedWorkers', flag: 'embed-workers', env: 'PINAK_EMBED_WORKERS', help: 'embedding worker threads (default: 1)' },
+  { key: 'embedBatch', flag: 'embed-batch', env: 'PINAK_EMBED_BATCH', help: 'most texts per model call (default: 32)' },
+  { key: 'hnswM', flag: 'hnsw-m', env: 'PINAK_HNSW_M', help: 'HNSW graph degree M (default: 16)' },
+  { key: 'hnswEfConstruction', flag: 'hnsw-ef-construction', env: 'PINAK_HNSW_EF_CONSTRUCTION', help: 'HNSW build effort (default: 100)' },
+  { key: 'hnswEfSearch', flag: 'hnsw-ef-search', env: 'PINAK_HNSW_EF_SEARCH', help: 'HNSW search effort (default: 100)' },
+  { key: 'snapshotEveryChanges', flag: 'snapshot-every-changes', env: 'PINAK_SNAPSHOT_EVERY_CHANGES', help: 'write the vector snapshot after this many changes (default: 2000)' },
+  { key: 'snapshotIntervalMs', flag: 'snapshot-interval-ms', env: 'PINAK_SNAPSHOT_INTERVAL_MS', help: '…or this long after the first unsaved change (default: 30000)' },
+  { key: 'exactScanLimit', flag: 'exact-scan-limit', env: 'PINAK_EXACT_SCAN_LIMIT', help: 'filters admitting at most this many records use an exact vector scan (default: 20000)' },
+  { key: 'fusionKeywordWeight', flag: 'fusion-keyword-weight', env: 'PINAK_FUSION_KEYWORD_WEIGHT', help: 'hybrid search: weight of the keyword ranking (default: tuned per model)' },
+  { key: 'fusionVectorWeight', flag: 'fusion-vector-weight', env: 'PINAK_FUSION_VECTOR_WEIGHT', help: 'hybrid search: weight of the vector ranking (default: tuned per model)' },
+  { key: 'fusionRrfK', flag: 'fusion-rrf-k', env: 'PINAK_FUSION_RRF_K', help: 'hybrid search: the reciprocal rank fusion constant k (default: 60)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;
 
 export class ConfigError extends Error {

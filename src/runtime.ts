@@ -1,39 +1,154 @@
+import { join } from 'node:path';
 import { AuditTrail } from './audit/audit-trail.js';
 import { databaseFile, type Config } from './config.js';
+import type { Embedder } from './embeddings/embedder.js';
+import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
+import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
 import type { Logger } from './logging.js';
-import type { MemoryContext } from './memory/context.js';
+import type { FusionSettings, MemoryContext } from './memory/context.js';
+import { reembedMissing } from './memory/reembed.js';
+import { createTextIndexer } from './memory/text-indexer.js';
+import { createVectorSearch } from './memory/vector-search.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { MemoryStore } from './store/store.js';
+import { VectorIndex } from './vector/vector-index.js';
 
-/** The long-lived parts shared by every connection: storage, use-case context, audit trail. */
+/** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
 export interface Runtime {
   readonly store: MemoryStore;
   readonly memory: MemoryContext;
   readonly audit: AuditTrail;
   readonly logger: Logger;
+  /** Background re-embedding of records that lack a vector of the active model; resolves when done. */
+  readonly reembedding: Promise<number>;
   close(): Promise<void>;
 }
 
-/** Build a runtime over an already opened store. */
-export function createRuntime(store: MemoryStore, config: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'>, logger: Logger): Runtime {
+export interface RuntimeParts {
+  store: MemoryStore;
+  logger: Logger;
+  settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'>;
+  embedder?: Embedder | null;
+  vectorIndex?: VectorIndex | null;
+  fusion?: FusionSettings;
+  /** Why the configured model is not the active one, if it is not. */
+  modelNote?: string | null;
+  /** Re-embed in the background at start (the server does; tests that want control do not). */
+  reembedBatch?: number;
+}
+
+/** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
+export const DEFAULT_FUSION: Record<'bundled' | 'other', FusionSettings> = {
+  bundled: { keywordWeight: 6, vectorWeight: 1, rrfK: 60 },
+  other: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
+};
+
+/** Wire the parts into a runtime. */
+export function assembleRuntime(parts: RuntimeParts): Runtime {
+  const { store, logger, settings } = parts;
+  const embedder = parts.embedder ?? null;
+  const index = parts.vectorIndex ?? null;
+  const vectors = embedder && index ? createVectorSearch(embedder, index, store) : null;
+  const abort = new AbortController();
+  const reembedding =
+    embedder && parts.reembedBatch
+      ? reembedMissing(store, embedder, logger, {
+          batch: parts.reembedBatch,
+          signal: abort.signal,
+          onProgress: () => index?.catchUp(),
+        }).catch((error: unknown) => {
+          logger.error({ err: error }, 're-embedding stopped');
+          return 0;
+        })
+      : Promise.resolve(0);
   return {
     store,
     logger,
     audit: new AuditTrail(store, logger),
+    reembedding,
     memory: {
       store,
-      defaultNamespace: config.namespace,
-      limits: { maxContentBytes: config.maxContentBytes, maxMetadataBytes: config.maxMetadataBytes },
+      indexer: createTextIndexer(embedder, logger),
+      vectors,
+      embedder,
+      fusion: parts.fusion ?? DEFAULT_FUSION.other,
+      modelNote: parts.modelNote ?? null,
+      defaultNamespace: settings.namespace,
+      limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
       now: () => new Date().toISOString(),
     },
-    close: () => store.close(),
+    async close() {
+      abort.abort();
+      await reembedding;
+      await index?.close();
+      await embedder?.close();
+      await store.close();
+    },
   };
 }
 
-/** Open the embedded SQLite store in the configured data directory. */
-export function openRuntime(config: Config, logger: Logger): Runtime {
-  const file = databaseFile(config);
-  const store = SqliteStore.open({ file, busyTimeoutMs: config.busyTimeoutMs });
-  logger.info({ dataDir: config.dataDir }, 'database open');
-  return createRuntime(store, config, logger);
+async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder: Embedder | null; choice: ModelChoice | null; note: string | null }> {
+  if (config.embedModel === 'none') return { embedder: null, choice: null, note: 'vector search disabled by configuration (embed model "none")' };
+  const settings = {
+    modelDir: config.modelDir,
+    cacheDir: config.modelCacheDir,
+    allowRemoteModels: config.allowRemoteModels,
+    dtype: config.embedDtype,
+  };
+  const pool = { workers: config.embedWorkers, maxBatch: config.embedBatch };
+  const choice = resolveModel({ name: config.embedModel, ...settings });
+  try {
+    return { embedder: await TransformersEmbedder.start({ ...choice.options, id: choice.id, ...pool }), choice, note: null };
+  } catch (error) {
+    if (choice.bundled) throw error;
+    const note = `model "${config.embedModel}" could not be loaded (${(error as Error).message.split('\n')[0]}); using the bundled model`;
+    logger.warn({ model: config.embedModel, err: error }, 'embedding model could not be loaded; falling back to the bundled model');
+    const bundled = resolveModel({ name: 'bundled', ...settings });
+    return { embedder: await TransformersEmbedder.start({ ...bundled.options, id: bundled.id, ...pool }), choice: bundled, note };
+  }
+}
+
+/** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
+export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
+  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
+  try {
+    logger.info({ dataDir: config.dataDir }, 'database open');
+    const { embedder, choice, note } = await startEmbedder(config, logger);
+    let vectorIndex: VectorIndex | null = null;
+    if (embedder) {
+      const model = embedder.model;
+      if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
+        logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint }, 'new embedding model: records will be re-embedded');
+      }
+      vectorIndex = await VectorIndex.open({
+        dir: join(config.dataDir, 'vectors'),
+        modelKey: model.key,
+        graph: { dimension: model.dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, efSearch: config.hnswEfSearch },
+        log: store.vectorLog,
+        logger,
+        snapshotEveryChanges: config.snapshotEveryChanges,
+        snapshotIntervalMs: config.snapshotIntervalMs,
+        exactScanLimit: config.exactScanLimit,
+      });
+      logger.info({ model: model.id, dimension: model.dimension, vectors: vectorIndex.stats().vectors }, 'vector search ready');
+    }
+    const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
+    return assembleRuntime({
+      store,
+      logger,
+      settings: config,
+      embedder,
+      vectorIndex,
+      modelNote: note,
+      fusion: {
+        keywordWeight: config.fusionKeywordWeight ?? tuned.keywordWeight,
+        vectorWeight: config.fusionVectorWeight ?? tuned.vectorWeight,
+        rrfK: config.fusionRrfK ?? tuned.rrfK,
+      },
+      ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -28,7 +28,16 @@ export const SearchFilters = z.strictObject({
 });
 export type SearchFilters = z.infer<typeof SearchFilters>;
 
+export const SEARCH_MODES = ['hybrid', 'keyword', 'vector'] as const;
+export const SearchMode = z.enum(SEARCH_MODES);
+export type SearchMode = z.infer<typeof SearchMode>;
+
 export const SearchRequest = SearchFilters.extend({
+  mode: described(
+    SearchMode.default('hybrid'),
+    'hybrid (default): keywords and meaning, fused; keyword: exact words only (names, ids, rare terms); vector: meaning only (paraphrases).',
+    'hybrid',
+  ),
   query: described(
     z.string().max(16_384).default(''),
     'What to look for, in plain words. Empty: the most recent records that pass the filters.',
@@ -54,10 +63,12 @@ export const SearchHit = z.object({
   why: described(
     z.object({
       keyword_rank: z.number().int().nullable(),
+      vector_rank: z.number().int().nullable(),
+      vector_similarity: z.number().nullable(),
       matched_terms: z.array(z.string()),
     }),
-    'Why this hit came back: its rank in each search leg and the query terms it contains.',
-    { keyword_rank: 1, matched_terms: ['dark', 'mode'] },
+    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, and the query words it contains.',
+    { keyword_rank: 1, vector_rank: 3, vector_similarity: 0.62, matched_terms: ['dark', 'mode'] },
   ),
 });
 export type SearchHit = z.infer<typeof SearchHit>;

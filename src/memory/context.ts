@@ -1,8 +1,20 @@
+import type { Embedder } from '../embeddings/embedder.js';
 import type { MemoryStore } from '../store/store.js';
+import type { TextIndexer } from './text-indexer.js';
+import type { VectorSearch } from './vector-search.js';
 
 /** What every use case needs: the store, the limits and the default namespace. */
 export interface MemoryContext {
   readonly store: MemoryStore;
+  /** Makes the text and vector each new or changed record is indexed by. */
+  readonly indexer: TextIndexer;
+  /** The semantic leg of search; null when no embedder is available. */
+  readonly vectors: VectorSearch | null;
+  /** The active embedding model, or null when vectors are disabled. */
+  readonly embedder: Embedder | null;
+  readonly fusion: FusionSettings;
+  /** Why the configured embedding model is not the active one, when it is not. */
+  readonly modelNote: string | null;
   readonly defaultNamespace: string;
   readonly limits: {
     readonly maxContentBytes: number;
@@ -15,4 +27,11 @@ export interface MemoryContext {
 /** Who is calling: used as the default `source` of what they store. */
 export interface Caller {
   readonly clientName: string | null;
+}
+
+/** Weighted reciprocal rank fusion: score = Σ weight / (k + rank). */
+export interface FusionSettings {
+  readonly keywordWeight: number;
+  readonly vectorWeight: number;
+  readonly rrfK: number;
 }

@@ -7,6 +7,7 @@ import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
 import { checkJsonObject } from './limits.js';
+import { goalSearchText, stepSearchText } from './search-text.js';
 
 export const MAX_STEPS = 50;
 
@@ -35,12 +36,13 @@ export interface RememberGoalResult {
   possible_duplicates: DuplicateGoal[];
 }
 
-function planRecord(steps: readonly StepInput[], version: number, reason: string | null, now: string): PlanRecord {
+async function planRecord(ctx: MemoryContext, steps: readonly StepInput[], version: number, reason: string | null, now: string): Promise<PlanRecord> {
+  const indexed = await ctx.indexer.index(steps.map((step) => stepSearchText({ title: step.title, detail: step.detail ?? null })));
   return {
     version,
     reason,
     created_at: now,
-    steps: steps.map((step, i) => ({ id: newId(), position: i + 1, title: step.title, detail: step.detail ?? null })),
+    steps: steps.map((step, i) => ({ id: newId(), position: i + 1, title: step.title, detail: step.detail ?? null, indexed: indexed[i]! })),
   };
 }
 
@@ -80,7 +82,8 @@ async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoa
     updated_at: now,
   };
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
-  await ctx.store.createGoal(record, input.plan ? planRecord(input.plan, 1, null, now) : null);
+  const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
+  await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null);
   return { goal: await requireGoal(ctx, record.id), created: true, possible_duplicates: duplicates };
 }
 
@@ -112,7 +115,12 @@ async function updateGoal(ctx: MemoryContext, goalId: string, input: RememberGoa
   if (input.metadata !== undefined) fields.metadata = input.metadata;
 
   const update: GoalUpdate = { id: goal.id, updated_at: now, fields };
-  if (input.plan) update.plan = planRecord(input.plan, goal.plan_version + 1, input.plan_reason ?? null, now);
+  const textChanged = ['title', 'description', 'success_criteria', 'tags'].some((field) => field in fields);
+  if (textChanged) {
+    const next = { ...goal, ...fields };
+    [update.indexed] = await ctx.indexer.index([goalSearchText(next)]);
+  }
+  if (input.plan) update.plan = await planRecord(ctx, input.plan, goal.plan_version + 1, input.plan_reason ?? null, now);
   if (input.step_updates) {
     update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
   }

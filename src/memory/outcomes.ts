@@ -8,7 +8,7 @@ import type { GoalUpdate } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
-import { memorySearchText } from './remember.js';
+import { memorySearchText } from './search-text.js';
 
 export const RecordOutcomeInput = z.strictObject({
   goal_id: described(Id, 'The goal this outcome belongs to.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
@@ -101,7 +101,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   } else if (input.update_status) {
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
-  await ctx.store.recordOutcome(outcome, memories, memories.map((m) => memorySearchText(m.content, context)), change);
+  const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
+  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change);
 
   const updated = await requireGoal(ctx, goal.id);
   return {

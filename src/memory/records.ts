@@ -27,6 +27,39 @@ export async function forget(ctx: MemoryContext, ids: readonly string[]): Promis
   return { forgotten, missing };
 }
 
-export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { default_namespace: string }> {
-  return { ...(await ctx.store.stats()), default_namespace: ctx.defaultNamespace };
+export interface EmbeddingStatus {
+  model_id: string | null;
+  model_key: string | null;
+  dimension: number | null;
+  /** Why the configured model is not the active one, or why there is none. */
+  note: string | null;
+  records: number;
+  embedded: number;
+  vectors_indexed: number;
+  index_backlog: number;
+  index_start: 'snapshot' | 'rebuild' | null;
+}
+
+/** Counts from the store, plus which embedding model is active and how far embedding and indexing have got. */
+export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { default_namespace: string; embedding: EmbeddingStatus }> {
+  const model = ctx.embedder?.model ?? null;
+  const progress = model ? await ctx.store.embeddingProgress(model.key) : null;
+  ctx.vectors?.catchUp();
+  const index = ctx.vectors?.stats() ?? null;
+  const stats = await ctx.store.stats();
+  return {
+    ...stats,
+    default_namespace: ctx.defaultNamespace,
+    embedding: {
+      model_id: model?.id ?? null,
+      model_key: model?.key ?? null,
+      dimension: model?.dimension ?? null,
+      note: ctx.modelNote,
+      records: progress?.docs ?? 0,
+      embedded: progress?.embedded ?? 0,
+      vectors_indexed: index?.vectors ?? 0,
+      index_backlog: index?.backlog ?? 0,
+      index_start: index?.start.mode ?? null,
+    },
+  };
 }

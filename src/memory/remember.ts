@@ -4,13 +4,9 @@ import { newId } from '../domain/ids.js';
 import type { Memory, MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
+import { memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
-
-/** The text a memory is found by: its content, plus the title of the goal it serves. */
-export function memorySearchText(content: string, goalTitle: string | null): string {
-  return goalTitle ? `${content}\n${goalTitle}` : content;
-}
 
 /**
  * Store one or more memories atomically. Every item is checked first (sizes,
@@ -69,6 +65,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     });
     searchText.push(memorySearchText(input.content, goalTitle));
   }
-  await ctx.store.insertMemories(memories, searchText);
+  const indexed = await ctx.indexer.index(searchText);
+  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: indexed[i]! })));
   return memories;
 }

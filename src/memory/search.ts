@@ -1,16 +1,20 @@
 import { toIsoTimestamp } from '../domain/fields.js';
-import type { SearchHit, SearchRequest } from '../domain/search.js';
-import type { KeywordHit, StoreFilters } from '../store/store.js';
+import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
+import type { StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
+import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
 
 export interface SearchResult {
   hits: SearchHit[];
-  mode: 'keyword' | 'recent';
+  mode: SearchMode | 'recent';
   terms: string[];
   note?: string;
 }
+
+/** How many candidates each leg contributes to fusion: enough for the fused top-k to be stable. */
+const candidateDepth = (limit: number): number => Math.min(200, Math.max(50, limit * 3));
 
 /** Resolve the request's filters: default namespace, "*" for all, UTC timestamps. */
 export function storeFilters(ctx: MemoryContext, request: SearchRequest): StoreFilters {
@@ -30,30 +34,67 @@ export function storeFilters(ctx: MemoryContext, request: SearchRequest): StoreF
   return filters;
 }
 
+interface Ranked {
+  doc_id: number;
+  score: number;
+  keyword_rank: number | null;
+  vector_rank: number | null;
+  vector_similarity: number | null;
+}
+
+async function rank(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, terms: string[], mode: SearchMode): Promise<Ranked[]> {
+  const depth = mode === 'hybrid' ? candidateDepth(request.limit) : request.limit;
+  const keyword = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const vector = mode === 'keyword' || !ctx.vectors ? [] : await ctx.vectors.search(request.query, filters, depth);
+  const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
+  if (mode === 'keyword') return keyword.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null }));
+  if (mode === 'vector') return vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity }));
+  const fused = reciprocalRankFusion(
+    [
+      { weight: ctx.fusion.keywordWeight, ids: keyword.map((hit) => hit.doc_id) },
+      { weight: ctx.fusion.vectorWeight, ids: vector.map((hit) => hit.doc_id) },
+    ],
+    ctx.fusion.rrfK,
+  );
+  return fused.slice(0, request.limit).map((hit) => ({
+    doc_id: hit.id,
+    score: hit.score,
+    keyword_rank: hit.ranks[0] ?? null,
+    vector_rank: hit.ranks[1] ?? null,
+    vector_similarity: similarity.get(hit.id) ?? null,
+  }));
+}
+
 /**
- * Find memories, goals and steps. A query with words is ranked by BM25 over
- * the full-text index; an empty query lists the newest records that pass the
- * filters. Hits carry a snippet around the match and the reason they matched.
+ * Find memories, goals and steps. `hybrid` fuses BM25 keyword ranking with
+ * vector similarity by weighted reciprocal rank fusion; `keyword` and `vector`
+ * use one leg. An empty query lists the newest records that pass the filters.
+ * Hits carry a snippet around the match and the reason they matched.
  */
 export async function searchMemory(ctx: MemoryContext, request: SearchRequest): Promise<SearchResult> {
   const filters = storeFilters(ctx, request);
   const terms = queryTerms(request.query);
-  let ranked: KeywordHit[];
-  let mode: SearchResult['mode'];
+  let ranked: Ranked[];
+  let mode: SearchResult['mode'] = request.mode;
+  let note: string | undefined;
   if (request.query.trim() === '') {
-    ranked = await ctx.store.recent({ filters, limit: request.limit });
+    const recent = await ctx.store.recent({ filters, limit: request.limit });
+    ranked = recent.map((hit) => ({ doc_id: hit.doc_id, score: 0, keyword_rank: null, vector_rank: null, vector_similarity: null }));
     mode = 'recent';
   } else if (terms.length === 0) {
-    return { hits: [], mode: 'keyword', terms, note: 'the query has no words to search for (only punctuation or symbols)' };
+    return { hits: [], mode, terms, note: 'the query has no words to search for (only punctuation or symbols)' };
   } else {
-    ranked = await ctx.store.searchKeyword({ terms, filters, limit: request.limit });
-    mode = 'keyword';
+    if (request.mode !== 'keyword' && !ctx.vectors) {
+      mode = 'keyword';
+      note = 'vector search is unavailable (no embedding model loaded); these are keyword results';
+    }
+    ranked = await rank(ctx, request, filters, terms, mode);
   }
 
   const views = await ctx.store.describeDocs(ranked.map((hit) => hit.doc_id));
-  const scoreOf = new Map(ranked.map((hit, i) => [hit.doc_id, { score: hit.score, rank: i + 1 }]));
+  const rankOf = new Map(ranked.map((hit) => [hit.doc_id, hit]));
   const hits = views.map((view): SearchHit => {
-    const ranking = scoreOf.get(view.doc_id);
+    const r = rankOf.get(view.doc_id)!;
     return {
       id: view.entity_id,
       type: view.type,
@@ -61,16 +102,18 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
       kind: view.kind,
       namespace: view.namespace,
       snippet: makeSnippet(view.text, terms, request.snippet_chars),
-      score: Math.round((ranking?.score ?? 0) * 1e4) / 1e4,
+      score: Math.round(r.score * 1e6) / 1e6,
       occurred_at: view.occurred_at,
       tags: view.tags,
       goal_id: view.goal_id,
       superseded: view.hidden,
       why: {
-        keyword_rank: mode === 'keyword' ? (ranking?.rank ?? null) : null,
-        matched_terms: mode === 'keyword' ? matchedTerms(terms, view.text) : [],
+        keyword_rank: r.keyword_rank,
+        vector_rank: r.vector_rank,
+        vector_similarity: r.vector_similarity === null ? null : Math.round(r.vector_similarity * 1e4) / 1e4,
+        matched_terms: mode === 'recent' ? [] : matchedTerms(terms, view.text),
       },
     };
   });
-  return { hits, mode, terms };
+  return { hits, mode, terms, ...(note ? { note } : {}) };
 }

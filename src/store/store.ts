@@ -1,4 +1,5 @@
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, StepStatus } from '../domain/goal.js';
+import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
 import type { RecordType, SearchFilters } from '../domain/search.js';
 
@@ -9,12 +10,12 @@ import type { RecordType, SearchFilters } from '../domain/search.js';
  */
 export interface MemoryStore {
   /** Insert memories, and mark the memories they supersede. Atomic over the batch. */
-  insertMemories(memories: readonly Memory[], searchText: readonly string[]): Promise<void>;
+  insertMemories(items: readonly NewMemory[]): Promise<void>;
   getMemories(ids: readonly string[]): Promise<Memory[]>;
   /** Delete memories; returns the ids that existed and were removed. */
   deleteMemories(ids: readonly string[]): Promise<string[]>;
 
-  createGoal(goal: GoalRecord, plan: PlanRecord | null): Promise<void>;
+  createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): Promise<void>;
   updateGoal(update: GoalUpdate): Promise<void>;
   getGoal(id: string): Promise<Goal | undefined>;
   listGoals(query: GoalListQuery): Promise<GoalSummary[]>;
@@ -22,7 +23,7 @@ export interface MemoryStore {
   activeGoalTitles(namespace: string): Promise<Array<{ id: string; title: string; description: string | null }>>;
 
   /** Store an outcome, its memories and the status changes it implies, atomically. */
-  recordOutcome(outcome: Outcome, memories: readonly Memory[], searchText: readonly string[], change: GoalUpdate): Promise<void>;
+  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate): Promise<void>;
 
   searchKeyword(query: KeywordQuery): Promise<KeywordHit[]>;
   /** Records that pass the filters, newest first: what an empty query returns. */
@@ -31,6 +32,17 @@ export interface MemoryStore {
   describeDocs(docIds: readonly number[]): Promise<DocView[]>;
 
   stats(): Promise<StoreStats>;
+
+  /** Doc ids of visible records that pass the filters (for the vector leg's filtered search). */
+  filterDocIds(filters: StoreFilters): Promise<number[]>;
+  /** Records with no vector of this model yet, oldest first, with the text to embed. */
+  docsWithoutVector(modelKey: string, limit: number): Promise<Array<{ doc_id: number; text: string }>>;
+  /** Store vectors computed after the fact (re-embedding), atomically. */
+  setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void>;
+  /** How many records there are, and how many have a vector of this model. */
+  embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }>;
+  /** Remember a model's identity; returns true the first time it is seen. */
+  registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean>;
 
   appendAudit(row: AuditRow): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;
@@ -59,6 +71,12 @@ export interface StepRecord {
   position: number;
   title: string;
   detail: string | null;
+  indexed: IndexedText;
+}
+
+export interface NewMemory {
+  memory: Memory;
+  indexed: IndexedText;
 }
 
 export interface PlanRecord {
@@ -73,6 +91,8 @@ export interface GoalUpdate {
   id: string;
   updated_at: string;
   fields?: Partial<Pick<GoalRecord, 'title' | 'description' | 'success_criteria' | 'priority' | 'status' | 'tags' | 'metadata'>>;
+  /** New search text and vector, when the fields it is built from changed. */
+  indexed?: IndexedText;
   plan?: PlanRecord;
   steps?: Array<{ id: string; status: StepStatus; result_note: string | null }>;
 }

@@ -8,7 +8,7 @@ const Counts = z.record(z.string(), z.number().int());
 export const memoryStatsTool = defineTool({
   name: 'memory_stats',
   title: 'Memory statistics',
-  description: `Counts of what is stored: memories by layer, kind (top 50) and namespace (top 50), superseded memories, goals by status, outcomes, audit rows, the database size and schema version.
+  description: `Counts of what is stored: memories by layer, kind (top 50) and namespace (top 50), superseded memories, goals by status, outcomes, audit rows, the database size and schema version, and the active embedding model with embedding and vector index progress.
 Use it to get an overview or check the server is healthy; it returns no memory text (call search_memory for that).`,
   input: z.strictObject({}),
   output: z.object({
@@ -23,12 +23,31 @@ Use it to get an overview or check the server is healthy; it returns no memory t
     database_bytes: described(z.number().int(), 'Size of the database files on disk.', 1048576),
     schema_version: z.number().int(),
     default_namespace: z.string(),
+    embedding: described(
+      z.object({
+        model_id: z.string().nullable(),
+        model_key: z.string().nullable(),
+        dimension: z.number().int().nullable(),
+        note: z.string().nullable(),
+        records: z.number().int(),
+        embedded: z.number().int(),
+        vectors_indexed: z.number().int(),
+        index_backlog: z.number().int(),
+        index_start: z.enum(['snapshot', 'rebuild']).nullable(),
+      }),
+      'The active embedding model; how many searchable records (memories, goals, steps) have a vector of it (fewer while re-embedding after a model change); the vector index size, changes not yet in its graph, and whether it started from its snapshot or rebuilt.',
+      { model_id: 'pinak/static-glove-50k', model_key: 'pinak/static-glove-50k@100#4364935e2bd61d67', dimension: 100, note: null, records: 120, embedded: 120, vectors_indexed: 118, index_backlog: 0, index_start: 'snapshot' },
+    ),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handle: (_args, deps) => memoryStats(deps.memory),
   summarize: (r) =>
     `${r.memories_total} memories (${Object.entries(r.by_layer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); ` +
     `goals: ${Object.entries(r.goals_by_status).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
-    `${r.outcomes} outcomes; database ${(r.database_bytes / 1024).toFixed(0)} KiB, schema v${r.schema_version}`,
+    `${r.outcomes} outcomes; database ${(r.database_bytes / 1024).toFixed(0)} KiB, schema v${r.schema_version}; ` +
+    (r.embedding.model_id
+      ? `embeddings: ${r.embedding.model_id} (${r.embedding.embedded}/${r.embedding.records} records embedded, ${r.embedding.vectors_indexed} indexed)`
+      : `embeddings: none${r.embedding.note ? ` (${r.embedding.note})` : ''}`) +
+    (r.embedding.model_id && r.embedding.note ? `; ${r.embedding.note}` : ''),
   audit: () => ({}),
 });

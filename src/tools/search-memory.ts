@@ -8,12 +8,17 @@ export const searchMemoryTool = defineTool({
   name: 'search_memory',
   title: 'Search memory',
   description: `Find stored memories, goals and plan steps by what they say. Call it before starting a task (to recall facts, preferences, past events, and lessons from similar goals) and whenever the user refers to something from before.
+Default mode "hybrid" fuses keyword (BM25) and meaning (vector) rankings; use "keyword" for exact names, ids and rare terms, "vector" for paraphrases.
 Filter by namespace, layers, kinds (e.g. "lesson", "outcome", "goal", "step"), types, tags, goal_id and a time range; an empty query lists the newest records that pass the filters.
 Returns ranked hits with a short snippet, a score and why each matched; call get_memory or get_goal with a hit's id for the whole record. Superseded memories are left out unless include_superseded is true.`,
   input: SearchRequest,
   output: z.object({
     hits: described(z.array(SearchHit), 'Best first.', []),
-    mode: described(z.enum(['keyword', 'recent']), 'keyword: ranked by BM25 relevance; recent: an empty query, newest first.', 'keyword'),
+    mode: described(
+      z.enum(['hybrid', 'keyword', 'vector', 'recent']),
+      'How the hits were ranked: hybrid (keyword and vector fused), keyword (BM25), vector (cosine similarity), or recent (an empty query, newest first).',
+      'hybrid',
+    ),
     terms: described(z.array(z.string()), 'The words searched for, after dropping common words.', ['dark', 'mode']),
     note: z.string().optional(),
   }),

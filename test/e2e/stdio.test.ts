@@ -54,10 +54,12 @@ describe('the built CLI over stdio', () => {
 
     const second = await start(dataDir);
     expect((await callOk(second.client, 'get_memory', { ids: ids.slice(0, 10) })).memories).toHaveLength(10);
-    expect((await callOk(second.client, 'search_memory', { query: 'persistent fact', limit: 100 })).hits).toHaveLength(50);
+    expect((await callOk(second.client, 'search_memory', { query: 'persistent fact', mode: 'keyword', limit: 100 })).hits).toHaveLength(50);
+    const byVector = (await callOk(second.client, 'search_memory', { query: 'persistent fact', mode: 'vector', limit: 100 })).hits.map((h: { id: string }) => h.id);
+    expect(byVector).toEqual(expect.arrayContaining(ids));
     expect((await callOk(second.client, 'get_goal', { goal_id: goal.id })).goal.title).toBe('Survive restarts');
-    // Two calls before the restart, three after.
-    expect((await callOk(second.client, 'memory_stats')).audit_rows).toBe(5);
+    // Two calls before the restart, four after.
+    expect((await callOk(second.client, 'memory_stats')).audit_rows).toBe(6);
   });
 
   it('writes only protocol messages to stdout, answers a broken frame with a JSON-RPC error, and exits 0 when stdin closes', async () => {

@@ -9,8 +9,10 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const ALLOWED: Record<string, readonly string[]> = {
   domain: ['domain'],
   store: ['store', 'domain', 'logging.ts'],
+  vector: ['vector', 'domain', 'logging.ts'],
+  embeddings: ['embeddings', 'domain', 'logging.ts'],
   audit: ['audit', 'store', 'domain', 'logging.ts'],
-  memory: ['memory', 'store', 'domain'],
+  memory: ['memory', 'store', 'vector', 'embeddings', 'domain', 'logging.ts'],
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
   transports: ['transports', 'server.ts', 'runtime.ts'],
 };

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
+import type { IndexedText } from '../../domain/indexed-text.js';
 import type { GoalListQuery, GoalRecord, GoalUpdate, PlanRecord } from '../store.js';
 import { parseJson } from './json.js';
 import type { SearchDocs } from './search-docs.js';
@@ -42,14 +43,6 @@ interface OutcomeRow {
 
 /** How many of a goal's outcomes get_goal shows (the newest). */
 export const MAX_OUTCOMES_SHOWN = 20;
-
-/** The text a goal is found by. */
-export function goalSearchText(goal: Pick<GoalRecord, 'title' | 'description' | 'success_criteria'>): string {
-  return [goal.title, goal.description ?? '', ...goal.success_criteria].filter(Boolean).join('\n');
-}
-
-const stepSearchText = (step: { title: string; detail: string | null }): string =>
-  step.detail ? `${step.title}\n${step.detail}` : step.title;
 
 /** Goals, plan revisions, steps and outcomes; callers open the transaction. */
 export class GoalRows {
@@ -99,7 +92,7 @@ export class GoalRows {
       FROM plan_steps WHERE goal_id = ? AND plan_version = ?`);
   }
 
-  create(goal: GoalRecord, plan: PlanRecord | null): void {
+  create(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): void {
     const docId = this.docs.add({
       type: 'goal',
       entity_id: goal.id,
@@ -111,8 +104,7 @@ export class GoalRows {
       created_at: goal.created_at,
       hidden: false,
       tags: goal.tags,
-      body: goalSearchText(goal),
-    });
+    }, indexed);
     this.insertGoal.run({
       ...goal,
       doc_id: docId,
@@ -141,8 +133,7 @@ export class GoalRows {
         created_at: plan.created_at,
         hidden: false,
         tags: goal.tags,
-        body: stepSearchText(step),
-      });
+      }, step.indexed);
       this.insertStep.run(step.id, docId, goal.id, plan.version, step.position, step.title, step.detail, plan.created_at);
     }
     this.db.prepare('UPDATE goals SET plan_version = ? WHERE id = ?').run(plan.version, goal.id);
@@ -162,7 +153,7 @@ export class GoalRows {
         tags: JSON.stringify(next.tags),
         metadata: JSON.stringify(next.metadata),
       });
-    if (change.fields) this.docs.reindex(row.doc_id, goalSearchText(next), next.tags, false, 'goal');
+    if (change.indexed) this.docs.reindex(row.doc_id, change.indexed, next.tags, false, 'goal');
     for (const step of change.steps ?? []) this.updateStep.run(step.status, step.result_note, change.updated_at, step.id);
     if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags }, change.plan);
   }

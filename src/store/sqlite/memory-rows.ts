@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import { parseJson } from './json.js';
 import type { SearchDocs } from './search-docs.js';
@@ -71,7 +72,7 @@ export class MemoryRows {
     return this.byId.get(id) as MemoryRow | undefined;
   }
 
-  add(memory: Memory, searchText: string): void {
+  add(memory: Memory, indexed: IndexedText): void {
     const docId = this.docs.add({
       type: 'memory',
       entity_id: memory.id,
@@ -83,8 +84,7 @@ export class MemoryRows {
       created_at: memory.created_at,
       hidden: memory.superseded_by !== null,
       tags: memory.tags,
-      body: searchText,
-    });
+    }, indexed);
     this.insert.run({
       ...memory,
       doc_id: docId,

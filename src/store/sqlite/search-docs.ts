@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { RecordType } from '../../domain/search.js';
 
 export interface NewDoc {
@@ -12,12 +13,15 @@ export interface NewDoc {
   created_at: string;
   hidden: boolean;
   tags: readonly string[];
-  body: string;
 }
 
+/** Float32 values as the bytes stored in `doc_vectors.vector`. */
+export const vectorBlob = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
 /**
- * The search layer's rows: one `search_docs` row (filter columns), its tags and
- * its FTS5 entry, always written together inside the caller's transaction.
+ * The search layer's rows: one `search_docs` row (filter columns), its tags,
+ * its FTS5 entry, its vector and the index change log, always written together
+ * inside the caller's transaction.
  */
 export class SearchDocs {
   private readonly insertDoc: Statement;
@@ -28,6 +32,8 @@ export class SearchDocs {
   private readonly deleteDocRow: Statement;
   private readonly setHiddenStmt: Statement;
   private readonly updateDocStmt: Statement;
+  private readonly upsertVector: Statement;
+  private readonly logChange: Statement;
 
   constructor(db: Database) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
@@ -38,12 +44,15 @@ export class SearchDocs {
     this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
     this.deleteTags = db.prepare('DELETE FROM doc_tags WHERE doc_id = ?');
     this.deleteDocRow = db.prepare('DELETE FROM search_docs WHERE doc_id = ?');
-    this.setHiddenStmt = db.prepare('UPDATE search_docs SET hidden = ? WHERE doc_id = ?');
+    this.setHiddenStmt = db.prepare('UPDATE search_docs SET hidden = ? WHERE doc_id = ? AND hidden != ?');
     this.updateDocStmt = db.prepare('UPDATE search_docs SET kind = ?, hidden = ? WHERE doc_id = ?');
+    this.upsertVector = db.prepare(`INSERT INTO doc_vectors (doc_id, model_key, vector) VALUES (?, ?, ?)
+      ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector`);
+    this.logChange = db.prepare('INSERT INTO index_changes (doc_id, op) VALUES (?, ?)');
   }
 
   /** Add a searchable record; returns its doc id. */
-  add(doc: NewDoc): number {
+  add(doc: NewDoc, indexed: IndexedText): number {
     const { lastInsertRowid } = this.insertDoc.run({
       type: doc.type,
       entity_id: doc.entity_id,
@@ -57,26 +66,37 @@ export class SearchDocs {
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
-    this.insertFts.run(docId, doc.body);
+    this.insertFts.run(docId, indexed.text);
+    if (indexed.vector) this.setVector(docId, indexed.vector, !doc.hidden);
     return docId;
   }
 
-  /** Replace the indexed text and tags of an existing record. */
-  reindex(docId: number, body: string, tags: readonly string[], hidden: boolean, kind: string): void {
+  /** Replace the indexed text, vector and tags of an existing record. */
+  reindex(docId: number, indexed: IndexedText, tags: readonly string[], hidden: boolean, kind: string): void {
     this.deleteFts.run(docId);
-    this.insertFts.run(docId, body);
+    this.insertFts.run(docId, indexed.text);
     this.deleteTags.run(docId);
     for (const tag of tags) this.insertTag.run(tag, docId);
     this.updateDocStmt.run(kind, hidden ? 1 : 0, docId);
+    if (indexed.vector) this.setVector(docId, indexed.vector, !hidden);
   }
 
+  /** Store a record's vector; a visible record also enters the vector index. */
+  setVector(docId: number, vector: EmbeddedVector, visible: boolean): void {
+    this.upsertVector.run(docId, vector.modelKey, vectorBlob(vector.values));
+    if (visible) this.logChange.run(docId, 'upsert');
+  }
+
+  /** Hide a record from search (superseded, replaced plan) or show it again. */
   setHidden(docId: number, hidden: boolean): void {
-    this.setHiddenStmt.run(hidden ? 1 : 0, docId);
+    const changed = this.setHiddenStmt.run(hidden ? 1 : 0, docId, hidden ? 1 : 0).changes > 0;
+    if (changed) this.logChange.run(docId, hidden ? 'delete' : 'upsert');
   }
 
   remove(docId: number): void {
     this.deleteFts.run(docId);
     this.deleteTags.run(docId);
     this.deleteDocRow.run(docId);
+    this.logChange.run(docId, 'delete');
   }
 }

@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
+import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
+import type { VectorLog } from '../../domain/vector-log.js';
 import type {
   AuditRow,
   DocView,
@@ -11,8 +13,10 @@ import type {
   KeywordHit,
   KeywordQuery,
   MemoryStore,
+  NewMemory,
   PlanRecord,
   RecentQuery,
+  StoreFilters,
   StoreStats,
 } from '../store.js';
 import { AuditRows } from './audit-rows.js';
@@ -21,7 +25,8 @@ import { GoalRows } from './goal-rows.js';
 import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
-import { SearchRows } from './search-rows.js';
+import { filterSql, SearchRows } from './search-rows.js';
+import { VectorRows } from './vector-rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -35,6 +40,9 @@ export class SqliteStore implements MemoryStore {
   private readonly goals: GoalRows;
   private readonly search: SearchRows;
   private readonly audit: AuditRows;
+  /** The change log and vectors, as the vector index reads them. */
+  readonly vectorLog: VectorLog;
+  private readonly vectors: VectorRows;
 
   private constructor(
     private readonly db: Database,
@@ -45,6 +53,8 @@ export class SqliteStore implements MemoryStore {
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db);
     this.audit = new AuditRows(db);
+    this.vectors = new VectorRows(db, docs);
+    this.vectorLog = this.vectors;
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
@@ -52,9 +62,9 @@ export class SqliteStore implements MemoryStore {
     return new SqliteStore(db, options.file);
   }
 
-  async insertMemories(memories: readonly Memory[], searchText: readonly string[]): Promise<void> {
+  async insertMemories(items: readonly NewMemory[]): Promise<void> {
     this.db.transaction(() => {
-      memories.forEach((memory, i) => this.memories.add(memory, searchText[i] ?? memory.content));
+      for (const item of items) this.memories.add(item.memory, item.indexed);
     }).immediate();
   }
 
@@ -70,8 +80,8 @@ export class SqliteStore implements MemoryStore {
     return this.db.transaction(() => ids.filter((id) => this.memories.remove(id, now))).immediate();
   }
 
-  async createGoal(goal: GoalRecord, plan: PlanRecord | null): Promise<void> {
-    this.db.transaction(() => this.goals.create(goal, plan)).immediate();
+  async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): Promise<void> {
+    this.db.transaction(() => this.goals.create(goal, indexed, plan)).immediate();
   }
 
   async updateGoal(update: GoalUpdate): Promise<void> {
@@ -90,9 +100,9 @@ export class SqliteStore implements MemoryStore {
     return this.goals.activeGoalTitles(namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly Memory[], searchText: readonly string[], change: GoalUpdate): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate): Promise<void> {
     this.db.transaction(() => {
-      memories.forEach((memory, i) => this.memories.add(memory, searchText[i] ?? memory.content));
+      for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
       this.goals.update(change);
     }).immediate();
@@ -143,6 +153,27 @@ export class SqliteStore implements MemoryStore {
       }
     }
     return total;
+  }
+
+  async filterDocIds(filters: StoreFilters): Promise<number[]> {
+    const where = filterSql({ ...filters, include_superseded: false });
+    return (this.db.prepare(`SELECT d.doc_id FROM search_docs d WHERE ${where.sql}`).pluck().all(...where.params) as number[]);
+  }
+
+  async docsWithoutVector(modelKey: string, limit: number): Promise<Array<{ doc_id: number; text: string }>> {
+    return this.vectors.docsWithoutVector(modelKey, limit);
+  }
+
+  async setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void> {
+    this.vectors.setVectors(vectors);
+  }
+
+  async embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
+    return this.vectors.embeddingProgress(modelKey);
+  }
+
+  async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
+    return this.vectors.registerModel(model);
   }
 
   async appendAudit(row: AuditRow): Promise<void> {

@@ -1,0 +1,45 @@
+import type { Embedder } from '../embeddings/embedder.js';
+import type { Logger } from '../logging.js';
+import type { MemoryStore } from '../store/store.js';
+
+export interface ReembedProgress {
+  docs: number;
+  embedded: number;
+}
+
+export interface ReembedOptions {
+  batch: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: ReembedProgress) => void;
+}
+
+const EMPTY = new Float32Array(0);
+
+/**
+ * Give every record a vector of the active model: records written while the
+ * embedder failed, and every record after a model change. Works in batches
+ * from the store (the durable queue is "records without a vector of this
+ * model"), so it resumes where it stopped after a crash. Returns how many
+ * records it embedded.
+ */
+export async function reembedMissing(store: MemoryStore, embedder: Embedder, logger: Logger, options: ReembedOptions): Promise<number> {
+  const key = embedder.model.key;
+  let done = 0;
+  let lastLog = Date.now();
+  for (;;) {
+    if (options.signal?.aborted) break;
+    const docs = await store.docsWithoutVector(key, options.batch);
+    if (docs.length === 0) break;
+    const vectors = await embedder.embed(docs.map((doc) => doc.text ?? ''));
+    await store.setVectors(docs.map((doc, i) => ({ doc_id: doc.doc_id, vector: { modelKey: key, values: vectors[i] ?? EMPTY } })));
+    done += docs.length;
+    const progress = await store.embeddingProgress(key);
+    options.onProgress?.(progress);
+    if (Date.now() - lastLog > 5000) {
+      logger.info(progress, 're-embedding records for the active model');
+      lastLog = Date.now();
+    }
+  }
+  if (done > 0) logger.info({ embedded: done, model: embedder.model.id }, 're-embedding finished');
+  return done;
+}

@@ -1,0 +1,102 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { EmbeddedVector } from '../../domain/indexed-text.js';
+import type { IndexChange, SnapshotManifest, VectorLog } from '../../domain/vector-log.js';
+import type { SearchDocs } from './search-docs.js';
+
+const asFloat32 = (blob: Buffer): Float32Array => {
+  // Copy: the buffer better-sqlite3 returns may not be 4-byte aligned.
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+};
+
+/** Vectors, the index change log, snapshot manifests and model identities. */
+export class VectorRows implements VectorLog {
+  private readonly changes: Statement;
+  private readonly visibleVectors: Statement;
+  private readonly maxSeq: Statement;
+  private readonly manifestGet: Statement;
+  private readonly manifestPut: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly docs: SearchDocs,
+  ) {
+    this.changes = db.prepare(`SELECT c.seq, c.doc_id, c.op,
+        CASE WHEN v.model_key = ? THEN v.vector END AS vector
+      FROM index_changes c LEFT JOIN doc_vectors v ON v.doc_id = c.doc_id
+      WHERE c.seq > ? ORDER BY c.seq LIMIT ?`);
+    this.visibleVectors = db.prepare(`SELECT v.doc_id, v.vector FROM doc_vectors v
+      JOIN search_docs d ON d.doc_id = v.doc_id WHERE v.model_key = ? AND d.hidden = 0`);
+    this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM index_changes');
+    this.manifestGet = db.prepare('SELECT * FROM vector_snapshots WHERE model_key = ?');
+    this.manifestPut = db.prepare(`INSERT INTO vector_snapshots (model_key, file, seq, count, dimension, bytes, sha256, created_at)
+      VALUES (@model_key, @file, @seq, @count, @dimension, @bytes, @sha256, @created_at)
+      ON CONFLICT (model_key) DO UPDATE SET file = excluded.file, seq = excluded.seq, count = excluded.count,
+        dimension = excluded.dimension, bytes = excluded.bytes, sha256 = excluded.sha256, created_at = excluded.created_at`);
+  }
+
+  changesSince(seq: number, modelKey: string, limit: number): IndexChange[] {
+    const rows = this.changes.all(modelKey, seq, limit) as Array<{ seq: number; doc_id: number; op: IndexChange['op']; vector: Buffer | null }>;
+    return rows.map((row) => ({ ...row, vector: row.vector ? asFloat32(row.vector) : null }));
+  }
+
+  currentVectors(modelKey: string): { seq: number; vectors: Iterable<{ doc_id: number; vector: Float32Array }> } {
+    // One read transaction, so the vectors and the sequence number agree.
+    return this.db.transaction(() => {
+      const seq = this.lastSeq();
+      const rows = this.visibleVectors.all(modelKey) as Array<{ doc_id: number; vector: Buffer }>;
+      return { seq, vectors: rows.map((row) => ({ doc_id: row.doc_id, vector: asFloat32(row.vector) })) };
+    })();
+  }
+
+  lastSeq(): number {
+    return (this.maxSeq.get() as { seq: number }).seq;
+  }
+
+  readManifest(modelKey: string): SnapshotManifest | undefined {
+    return this.manifestGet.get(modelKey) as SnapshotManifest | undefined;
+  }
+
+  writeManifest(manifest: SnapshotManifest): void {
+    this.manifestPut.run(manifest);
+  }
+
+  docsWithoutVector(modelKey: string, limit: number): Array<{ doc_id: number; text: string }> {
+    return this.db
+      .prepare(`SELECT d.doc_id,
+          CASE d.type
+            WHEN 'memory' THEN (SELECT m.content || COALESCE(char(10) || g.title, '') FROM memories m
+                                LEFT JOIN goals g ON g.id = m.goal_id WHERE m.id = d.entity_id)
+            WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
+            ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
+          END AS text
+        FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
+        WHERE v.doc_id IS NULL OR v.model_key != ?
+        ORDER BY d.doc_id LIMIT ?`)
+      .all(modelKey, limit) as Array<{ doc_id: number; text: string }>;
+  }
+
+  setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): void {
+    const hidden = this.db.prepare('SELECT hidden FROM search_docs WHERE doc_id = ?');
+    this.db.transaction(() => {
+      for (const { doc_id, vector } of vectors) {
+        const row = hidden.get(doc_id) as { hidden: number } | undefined;
+        if (row) this.docs.setVector(doc_id, vector, row.hidden === 0);
+      }
+    }).immediate();
+  }
+
+  embeddingProgress(modelKey: string): { docs: number; embedded: number } {
+    const docs = (this.db.prepare('SELECT COUNT(*) AS n FROM search_docs').get() as { n: number }).n;
+    const embedded = (this.db.prepare('SELECT COUNT(*) AS n FROM doc_vectors WHERE model_key = ?').get(modelKey) as { n: number }).n;
+    return { docs, embedded };
+  }
+
+  registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): boolean {
+    const result = this.db
+      .prepare('INSERT OR IGNORE INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES (?, ?, ?, ?, ?)')
+      .run(model.key, model.id, model.dimension, model.fingerprint, new Date().toISOString());
+    return result.changes > 0;
+  }
+}

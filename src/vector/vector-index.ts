@@ -1,0 +1,266 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { VectorLog } from '../domain/vector-log.js';
+import type { Logger } from '../logging.js';
+import { HnswGraph, type GraphSettings } from './hnsw-graph.js';
+import { removeOldSnapshots, snapshotProblem, writeSnapshot } from './snapshot-files.js';
+import { VectorSlab, type Neighbour } from './vector-slab.js';
+
+export interface VectorIndexOptions {
+  /** Where snapshot files live. */
+  dir: string;
+  modelKey: string;
+  graph: GraphSettings;
+  log: VectorLog;
+  logger: Logger;
+  /** Write a snapshot after this many changes… */
+  snapshotEveryChanges: number;
+  /** …or this long after the first unsaved change. */
+  snapshotIntervalMs: number;
+  /** Filters admitting at most this many records are answered by an exact scan instead of a filtered graph walk. */
+  exactScanLimit: number;
+}
+
+export interface VectorIndexStats {
+  model_key: string;
+  dimension: number;
+  vectors: number;
+  /** Changes read from the log but not yet in the HNSW graph (answered by exact scan meanwhile). */
+  backlog: number;
+  applied_seq: number;
+  snapshot_seq: number;
+  /** How the index came up at start: loaded a snapshot and replayed its tail, or rebuilt from SQLite. */
+  start: { mode: 'snapshot' | 'rebuild'; replayed: number; reason: string | null };
+}
+
+const DRAIN_CHUNK = 256;
+const READ_CHUNK = 5000;
+
+/**
+ * The one owner of a model's vector index. SQLite is the truth: the index
+ * follows its change log (`catchUp`), keeps every vector in a slab for exact
+ * scans, and applies changes to the HNSW graph in the background. It never
+ * mutates the graph while a snapshot of it is being written; changes that
+ * arrive meanwhile wait in the backlog and are answered by exact scan, so a
+ * search always sees every committed write.
+ */
+export class VectorIndex {
+  private graph: HnswGraph;
+  private readonly backlog = new Map<number, 'upsert' | 'delete'>();
+  private appliedSeq: number;
+  private snapshotSeq: number;
+  private firstUnsavedAt: number | null = null;
+  private saving: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly options: VectorIndexOptions,
+    private readonly slab: VectorSlab,
+    graph: HnswGraph,
+    seq: number,
+    snapshotSeq: number,
+    private readonly start: VectorIndexStats['start'],
+  ) {
+    this.graph = graph;
+    this.appliedSeq = seq;
+    this.snapshotSeq = snapshotSeq;
+    this.timer = setInterval(() => void this.maybeSnapshot(), Math.max(250, Math.min(options.snapshotIntervalMs, 5000)));
+    this.timer.unref();
+  }
+
+  /**
+   * Load the newest verified snapshot and queue only the changes after it, or,
+   * when there is none or it fails verification, rebuild from SQLite. Never
+   * loads a file whose size, header or checksum disagrees with its manifest.
+   */
+  static async open(options: VectorIndexOptions): Promise<VectorIndex> {
+    const { log, modelKey, logger } = options;
+    const { seq, vectors } = log.currentVectors(modelKey);
+    const slab = new VectorSlab(options.graph.dimension);
+    for (const { doc_id, vector } of vectors) if (vector.length === slab.dimension) slab.set(doc_id, vector);
+
+    const manifest = log.readManifest(modelKey);
+    let reason: string | null = manifest ? null : 'no snapshot yet';
+    if (manifest && manifest.dimension !== options.graph.dimension) reason = `snapshot has ${manifest.dimension} dimensions`;
+    if (manifest && reason === null && manifest.seq > seq) reason = `snapshot is ahead of the database (seq ${manifest.seq} > ${seq})`;
+    if (manifest && reason === null) reason = await snapshotProblem(options.dir, manifest);
+    if (manifest && reason === null) {
+      try {
+        const graph = await HnswGraph.load(`${options.dir}/${manifest.file}`, options.graph, manifest.count);
+        graph.keepOnly((docId) => slab.has(docId));
+        const index = new VectorIndex(options, slab, graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
+        index.start.replayed = index.queueChangesUpTo(seq);
+        logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
+        index.scheduleDrain();
+        return index;
+      } catch (error) {
+        reason = (error as Error).message;
+      }
+    }
+    if (manifest || slab.size > 0) logger.warn({ reason, vectors: slab.size }, 'vector snapshot unusable; rebuilding the index from SQLite');
+    const graph = HnswGraph.create(options.graph, slab.size + 1024);
+    const index = new VectorIndex(options, slab, graph, seq, 0, { mode: 'rebuild', replayed: 0, reason });
+    for (const docId of slab.docIds()) index.backlog.set(docId, 'upsert');
+    if (slab.size > 0) index.firstUnsavedAt = Date.now();
+    index.scheduleDrain();
+    return index;
+  }
+
+  /** Read log changes after `from` (up to `to`, when given) into the slab and the backlog; returns how many. */
+  private queueChangesUpTo(to?: number): number {
+    let count = 0;
+    for (;;) {
+      const changes = this.options.log.changesSince(this.appliedSeq, this.options.modelKey, READ_CHUNK);
+      for (const change of changes) {
+        if (to !== undefined && change.seq > to) break;
+        const vector = change.op === 'upsert' ? change.vector : null;
+        if (vector && vector.length === this.slab.dimension) {
+          this.slab.set(change.doc_id, vector);
+          this.backlog.set(change.doc_id, 'upsert');
+        } else {
+          this.slab.delete(change.doc_id);
+          this.backlog.set(change.doc_id, 'delete');
+        }
+        this.appliedSeq = change.seq;
+        count += 1;
+      }
+      const last = changes.at(-1);
+      if (changes.length < READ_CHUNK || (to !== undefined && last !== undefined && last.seq >= to)) break;
+    }
+    if (count > 0) this.firstUnsavedAt ??= Date.now();
+    return count;
+  }
+
+  /** Follow the log: after this, every committed change is visible to `search`. Cheap when nothing changed. */
+  catchUp(): number {
+    if (this.closed) return 0;
+    const count = this.queueChangesUpTo();
+    if (count > 0) {
+      this.scheduleDrain();
+      if (this.appliedSeq - this.snapshotSeq >= this.options.snapshotEveryChanges) void this.maybeSnapshot();
+    }
+    return count;
+  }
+
+  /**
+   * The k nearest records by cosine similarity, among `admitted` doc ids when
+   * given. Small admitted sets are scanned exactly; larger ones walk the graph
+   * with a filter. Backlog records are always scored exactly.
+   */
+  search(query: Float32Array, k: number, admitted?: readonly number[]): Neighbour[] {
+    if (admitted && admitted.length <= this.options.exactScanLimit) return this.slab.search(query, k, admitted);
+    const admittedSet = admitted ? new Set(admitted) : null;
+    const pending: number[] = [];
+    for (const [docId, op] of this.backlog) if (op === 'upsert' && (!admittedSet || admittedSet.has(docId))) pending.push(docId);
+    const needsFilter = admittedSet !== null || this.backlog.size > 0;
+    const fromGraph = this.graph.search(
+      query,
+      k,
+      needsFilter ? (docId) => !this.backlog.has(docId) && (!admittedSet || admittedSet.has(docId)) : undefined,
+    );
+    const merged = [...fromGraph.filter((n) => this.slab.has(n.docId)), ...(pending.length ? this.slab.search(query, k, pending) : [])];
+    return merged.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.backlog.size > 0 && !this.saving) this.scheduleDrain();
+    });
+  }
+
+  /** Apply the backlog to the graph in small chunks, yielding so searches and writes keep flowing. */
+  private async drain(): Promise<void> {
+    let done = 0;
+    for (const [docId, op] of this.backlog) {
+      if (this.saving || this.closed) return;
+      const vector = op === 'upsert' ? this.slab.get(docId) : undefined;
+      try {
+        if (vector) this.graph.upsert(docId, vector);
+        else this.graph.remove(docId);
+      } catch (error) {
+        this.options.logger.error({ err: error, docId }, 'could not apply a change to the vector graph; it stays in the exact-scan backlog');
+        continue;
+      }
+      this.backlog.delete(docId);
+      if (++done % DRAIN_CHUNK === 0) await yieldToEventLoop();
+    }
+    this.compactIfNeeded();
+  }
+
+  /** Deleted labels keep their slots; when they pile up, rebuild the graph from the slab. */
+  private compactIfNeeded(): void {
+    const dead = this.graph.slotsUsed - this.graph.size;
+    if (dead < 1000 || dead < this.graph.size * 0.3) return;
+    this.options.logger.info({ live: this.graph.size, dead }, 'compacting the vector graph');
+    this.graph = HnswGraph.create(this.options.graph, this.slab.size + 1024);
+    for (const docId of this.slab.docIds()) this.backlog.set(docId, 'upsert');
+    this.firstUnsavedAt ??= Date.now();
+  }
+
+  /** Write a snapshot when enough changes or time have passed and the graph is caught up. */
+  async maybeSnapshot(force = false): Promise<void> {
+    if (this.saving || this.appliedSeq === this.snapshotSeq || this.firstUnsavedAt === null) return;
+    const due =
+      force ||
+      this.appliedSeq - this.snapshotSeq >= this.options.snapshotEveryChanges ||
+      Date.now() - this.firstUnsavedAt >= this.options.snapshotIntervalMs;
+    if (!due) return;
+    if (this.draining) await this.draining;
+    if (this.backlog.size > 0 || this.saving) return;
+    this.saving = this.saveNow().finally(() => {
+      this.saving = null;
+      this.scheduleDrain();
+    });
+    await this.saving;
+  }
+
+  private async saveNow(): Promise<void> {
+    const seq = this.appliedSeq;
+    const started = Date.now();
+    try {
+      const manifest = await writeSnapshot(this.graph, this.options.dir, this.options.modelKey, seq);
+      this.options.log.writeManifest(manifest);
+      await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
+      this.snapshotSeq = seq;
+      this.firstUnsavedAt = this.appliedSeq > seq ? Date.now() : null;
+      this.options.logger.info({ seq, vectors: this.graph.size, bytes: manifest.bytes, ms: Date.now() - started }, 'vector snapshot written');
+    } catch (error) {
+      // The changes are safe in SQLite; the next snapshot tries again.
+      this.options.logger.error({ err: error }, 'could not write the vector snapshot');
+      this.firstUnsavedAt = Date.now();
+    }
+  }
+
+  /** Wait for the graph to hold every change read so far (for tests and tools that need it settled). */
+  async settle(): Promise<void> {
+    while (this.draining || this.saving || (this.backlog.size > 0 && !this.closed)) {
+      this.scheduleDrain();
+      await (this.draining ?? this.saving ?? yieldToEventLoop());
+    }
+  }
+
+  stats(): VectorIndexStats {
+    return {
+      model_key: this.options.modelKey,
+      dimension: this.options.graph.dimension,
+      vectors: this.slab.size,
+      backlog: this.backlog.size,
+      applied_seq: this.appliedSeq,
+      snapshot_seq: this.snapshotSeq,
+      start: { ...this.start },
+    };
+  }
+
+  /** Stop the timer, finish the backlog and write a final snapshot if anything is unsaved. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    this.catchUp();
+    await this.settle();
+    await this.maybeSnapshot(true);
+    this.closed = true;
+  }
+}

@@ -1,0 +1,210 @@
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { checkLabel, HnswGraph } from '../../src/vector/hnsw-graph.js';
+import { writeSnapshot } from '../../src/vector/snapshot-files.js';
+import { VectorIndex } from '../../src/vector/vector-index.js';
+import { HashEmbedder } from '../helpers/hash-embedder.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const embedder = new HashEmbedder(64);
+const logger = createLogger('silent');
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function setup() {
+  const { dir, cleanup } = makeTempDir('pinak-vec-');
+  const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 1000 });
+  cleanups.push(cleanup, () => store.close());
+  const vectorsDir = join(dir, 'vectors');
+  const open = async (modelKey = embedder.model.key) => {
+    const index = await VectorIndex.open({
+      dir: vectorsDir,
+      modelKey,
+      graph: { dimension: 64, m: 16, efConstruction: 100, efSearch: 100 },
+      log: store.vectorLog,
+      logger,
+      snapshotEveryChanges: 1_000_000,
+      snapshotIntervalMs: 3_600_000,
+      exactScanLimit: 0,
+    });
+    cleanups.push(() => index.close());
+    await index.settle();
+    return index;
+  };
+  let n = 0;
+  /** Store memories the way the server does: record, text and vector in one transaction. */
+  const write = async (count: number): Promise<string[]> => {
+    const texts = Array.from({ length: count }, () => `memory number ${++n} about topic${n} and word${n % 7}`);
+    const vectors = await embedder.embed(texts);
+    const now = new Date().toISOString();
+    const memories = texts.map((text, i) => ({
+      memory: {
+        id: `M${String(n - count + i + 1).padStart(25, '0')}`,
+        layer: 'semantic' as const, kind: 'note', content: text, tags: [], metadata: {}, importance: 0.5, namespace: 'default',
+        source: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null,
+      },
+      indexed: { text, vector: { modelKey: embedder.model.key, values: vectors[i]! } },
+    }));
+    await store.insertMemories(memories);
+    return memories.map((m) => m.memory.id);
+  };
+  /** How many of the first `total` memories the index finds by their own text: all of them, when nothing was lost. */
+  const findable = async (index: VectorIndex, total: number): Promise<number> => {
+    index.catchUp();
+    let found = 0;
+    for (let i = 1; i <= total; i++) {
+      const text = `memory number ${i} about topic${i} and word${i % 7}`;
+      const [query] = await embedder.embed([text]);
+      const docs = await store.describeDocs(index.search(query!, 3).map((hit) => hit.docId));
+      if (docs.some((doc) => doc.text === text)) found += 1;
+    }
+    return found;
+  };
+  const snapshotFile = () => join(vectorsDir, readdirSync(vectorsDir).find((f) => f.endsWith('.hnsw'))!);
+  return { store, open, write, findable, snapshotFile, vectorsDir };
+}
+
+describe('the persisted vector index', () => {
+  it('replays only the changes after its snapshot on restart', async () => {
+    const t = setup();
+    await t.write(50);
+    const first = await t.open();
+    first.catchUp();
+    await first.maybeSnapshot(true);
+    expect(first.stats().snapshot_seq).toBe(50);
+    await t.write(7);
+    // No close: the process "crashed" after committing 7 more writes.
+    const second = await t.open();
+    expect(second.stats().start).toEqual({ mode: 'snapshot', replayed: 7, reason: null });
+    expect(second.stats().vectors).toBe(57);
+    expect(await t.findable(second, 57)).toBe(57);
+  });
+
+  it('forgets deletions made after the snapshot when it reloads', async () => {
+    const t = setup();
+    const ids = await t.write(20);
+    const first = await t.open();
+    first.catchUp();
+    await first.maybeSnapshot(true);
+    await t.store.deleteMemories(ids.slice(0, 5));
+    const second = await t.open();
+    expect(second.stats().vectors).toBe(15);
+    const [query] = await embedder.embed(['topic1']);
+    const docs = await t.store.describeDocs(second.search(query!, 20).map((hit) => hit.docId));
+    expect(docs.some((doc) => doc.text.includes('topic1 '))).toBe(false);
+  });
+
+  const damages: Array<[string, (file: string) => unknown]> = [
+    ['deleted', (file) => rmSync(file)],
+    ['truncated', (file) => truncateSync(file, Math.floor(readFileSync(file).length * 0.6))],
+    ['zero-length', (file) => truncateSync(file, 0)],
+    ['corrupted in its middle', (file) => {
+      const bytes = readFileSync(file);
+      const middle = Math.floor(bytes.length / 2);
+      for (let i = 0; i < 64; i++) bytes[middle + i] = bytes[middle + i]! ^ 0xff;
+      writeFileSync(file, bytes);
+    }],
+    ['replaced by another model\'s file', (file) => {
+      const other = HnswGraph.create({ dimension: 8, m: 8, efConstruction: 50, efSearch: 50 });
+      for (let i = 0; i < 10; i++) other.upsert(i, new Float32Array(8).fill(i + 1));
+      rmSync(file);
+      return other.write(file);
+    }],
+  ];
+  for (const [damage, apply] of damages) {
+    it(`rebuilds from SQLite, losing nothing, when the snapshot is ${damage}`, async () => {
+      const t = setup();
+      await t.write(40);
+      const first = await t.open();
+      first.catchUp();
+      await first.maybeSnapshot(true);
+      await t.write(3);
+      await apply(t.snapshotFile());
+      const second = await t.open();
+      expect(second.stats().start.mode).toBe('rebuild');
+      expect(second.stats().start.reason).toBeTruthy();
+      expect(await t.findable(second, 43)).toBe(43);
+    });
+  }
+
+  it('rebuilds when the database belongs to a newer snapshot than itself, and keeps models apart', async () => {
+    const t = setup();
+    await t.write(10);
+    const index = await t.open();
+    index.catchUp();
+    await index.maybeSnapshot(true);
+    // Another model has no vectors here yet: its index is empty, not this model's.
+    const other = await t.open('other-model@64#x');
+    expect(other.stats()).toMatchObject({ vectors: 0, start: { mode: 'rebuild' } });
+  });
+
+  it('keeps writing a consistent snapshot while writes arrive during the save', async () => {
+    const t = setup();
+    await t.write(300);
+    const index = await t.open();
+    index.catchUp();
+    await index.settle();
+    const saving = index.maybeSnapshot(true);
+    await t.write(50);
+    index.catchUp();
+    expect(await t.findable(index, 350)).toBe(350);
+    await saving;
+    await index.settle();
+    const reopened = await t.open();
+    expect(reopened.stats().start.mode).toBe('snapshot');
+    expect(await t.findable(reopened, 350)).toBe(350);
+  });
+});
+
+describe('hnswlib hazards', () => {
+  const settings = { dimension: 4, m: 8, efConstruction: 50, efSearch: 50 };
+
+  it('refuses labels that hnswlib would silently wrap', () => {
+    for (const bad of [2 ** 32 + 5, -1, 1.7, Number.NaN]) expect(() => checkLabel(bad)).toThrow(RangeError);
+    expect(checkLabel(2 ** 32 - 1)).toBe(2 ** 32 - 1);
+  });
+
+  it('grows capacity ahead of need and takes typed arrays', () => {
+    const graph = HnswGraph.create(settings, 16);
+    for (let i = 0; i < 200; i++) graph.upsert(i, Float32Array.from([i, 1, 2, 3]));
+    expect(graph.size).toBe(200);
+    expect(graph.search(Float32Array.from([5, 1, 2, 3]), 1)[0]!.docId).toBeGreaterThanOrEqual(0);
+  });
+
+  it('survives a filter callback that throws (native code would abort the process)', () => {
+    const graph = HnswGraph.create(settings);
+    for (let i = 0; i < 20; i++) graph.upsert(i, Float32Array.from([i + 1, 1, 0, 0]));
+    const hits = graph.search(Float32Array.from([1, 1, 0, 0]), 5, (docId) => {
+      if (docId % 2 === 0) throw new Error('boom');
+      return true;
+    });
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((hit) => hit.docId % 2 === 1)).toBe(true);
+  });
+
+  it('reloads an empty snapshot and can add to it (hnswlib reloads it with capacity 0)', async () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const empty = HnswGraph.create(settings);
+    const manifest = await writeSnapshot(empty, dir, 'm', 0);
+    const loaded = await HnswGraph.load(join(dir, manifest.file), settings, manifest.count);
+    loaded.upsert(1, Float32Array.from([1, 0, 0, 0]));
+    expect(loaded.size).toBe(1);
+  });
+
+  it('refuses a snapshot that hnswlib "wrote" without writing anything', async () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const graph = HnswGraph.create(settings);
+    graph.upsert(1, Float32Array.from([1, 0, 0, 0]));
+    // hnswlib reports success writing to a missing directory or a full disk; simulate that.
+    graph.write = async (file: string) => writeFileSync(file, '');
+    await expect(writeSnapshot(graph, dir, 'm', 1)).rejects.toThrow(/shorter than its header/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
