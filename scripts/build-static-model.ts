@@ -449,6 +449,11 @@ ${sizeRows}
   returns a vector of NaN. Callers must special-case it.
 - Padding does not change results: \`[PAD]\` rows are zero and mean pooling uses
   the attention mask.
+- transformers.js (@huggingface/tokenizers 0.2) has no WordLevel class: a model
+  of unknown type with an object vocabulary falls back to its "Legacy" model,
+  which looks each pre-token up whole and maps misses to the id of
+  \`unk_token\` from tokenizer_config.json, i.e. WordLevel behaviour. That key
+  must stay. (\`tokenize()\` then shows an unknown word itself, not \`[UNK]\`.)
 
 ## Licence and attribution
 

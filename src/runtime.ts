@@ -68,6 +68,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     reembedding,
     memory: {
       store,
+      logger,
       indexer: createTextIndexer(embedder, logger),
       vectors,
       embedder,

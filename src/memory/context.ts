@@ -1,4 +1,5 @@
 import type { Embedder } from '../embeddings/embedder.js';
+import type { Logger } from '../logging.js';
 import type { MemoryStore } from '../store/store.js';
 import type { TextIndexer } from './text-indexer.js';
 import type { VectorSearch } from './vector-search.js';
@@ -6,6 +7,7 @@ import type { VectorSearch } from './vector-search.js';
 /** What every use case needs: the store, the limits and the default namespace. */
 export interface MemoryContext {
   readonly store: MemoryStore;
+  readonly logger: Logger;
   /** Makes the text and vector each new or changed record is indexed by. */
   readonly indexer: TextIndexer;
   /** The semantic leg of search; null when no embedder is available. */

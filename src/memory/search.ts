@@ -5,6 +5,7 @@ import type { MemoryContext } from './context.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
+import type { VectorHit } from './vector-search.js';
 
 export interface SearchResult {
   hits: SearchHit[];
@@ -42,13 +43,39 @@ interface Ranked {
   vector_similarity: number | null;
 }
 
-async function rank(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, terms: string[], mode: SearchMode): Promise<Ranked[]> {
+/** The vector leg, or nothing (and why) when it fails: a broken embedder must not break keyword search. */
+async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, depth: number): Promise<{ hits: VectorHit[]; failed: boolean }> {
+  if (!ctx.vectors) return { hits: [], failed: false };
+  try {
+    return { hits: await ctx.vectors.search(request.query, filters, depth), failed: false };
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'vector search failed; answering from the keyword index');
+    return { hits: [], failed: true };
+  }
+}
+
+async function rank(
+  ctx: MemoryContext,
+  request: SearchRequest,
+  filters: StoreFilters,
+  terms: string[],
+  mode: SearchMode,
+): Promise<{ ranked: Ranked[]; mode: SearchMode; note?: string }> {
   const depth = mode === 'hybrid' ? candidateDepth(request.limit) : request.limit;
+  const vectorResult = mode === 'keyword' ? { hits: [], failed: false } : await vectorLeg(ctx, request, filters, depth);
+  if (vectorResult.failed) {
+    const fallback = await rank(ctx, request, filters, terms, 'keyword');
+    return { ...fallback, note: 'vector search failed just now; these are keyword results' };
+  }
+  const vector = vectorResult.hits;
   const keyword = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
-  const vector = mode === 'keyword' || !ctx.vectors ? [] : await ctx.vectors.search(request.query, filters, depth);
   const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
-  if (mode === 'keyword') return keyword.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null }));
-  if (mode === 'vector') return vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity }));
+  if (mode === 'keyword') {
+    return { mode, ranked: keyword.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null })) };
+  }
+  if (mode === 'vector') {
+    return { mode, ranked: vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity })) };
+  }
   const fused = reciprocalRankFusion(
     [
       { weight: ctx.fusion.keywordWeight, ids: keyword.map((hit) => hit.doc_id) },
@@ -56,13 +83,16 @@ async function rank(ctx: MemoryContext, request: SearchRequest, filters: StoreFi
     ],
     ctx.fusion.rrfK,
   );
-  return fused.slice(0, request.limit).map((hit) => ({
-    doc_id: hit.id,
-    score: hit.score,
-    keyword_rank: hit.ranks[0] ?? null,
-    vector_rank: hit.ranks[1] ?? null,
-    vector_similarity: similarity.get(hit.id) ?? null,
-  }));
+  return {
+    mode,
+    ranked: fused.slice(0, request.limit).map((hit) => ({
+      doc_id: hit.id,
+      score: hit.score,
+      keyword_rank: hit.ranks[0] ?? null,
+      vector_rank: hit.ranks[1] ?? null,
+      vector_similarity: similarity.get(hit.id) ?? null,
+    })),
+  };
 }
 
 /**
@@ -88,7 +118,10 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
       mode = 'keyword';
       note = 'vector search is unavailable (no embedding model loaded); these are keyword results';
     }
-    ranked = await rank(ctx, request, filters, terms, mode);
+    const result = await rank(ctx, request, filters, terms, mode);
+    ranked = result.ranked;
+    mode = result.mode;
+    note ??= result.note;
   }
 
   const views = await ctx.store.describeDocs(ranked.map((hit) => hit.doc_id));
