@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
-import { spawnServer, type Spawned } from '../helpers/spawn-server.js';
+import { runCli, spawnServer, type Spawned } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -80,5 +80,19 @@ describe('vector search over stdio with the bundled model', () => {
       for (const hit of hits) found.add(hit.id);
     }
     expect([...found]).toEqual(expect.arrayContaining(ids));
+  });
+
+  it('reindex embeds records stored without vectors, and the next start indexes them', async () => {
+    const dataDir = tempDataDir();
+    const plain = await spawnServer(dataDir, ['--embed-model', 'none']);
+    await callOk(plain.client, 'remember', { memories: SENTENCES.map((content) => ({ content })) });
+    await plain.close();
+
+    const run = runCli(['reindex', '--data-dir', dataDir]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/embedded 5 record\(s\) with pinak\/static-glove-50k; all records have vectors/);
+
+    const { client } = await start(dataDir);
+    expect((await callOk(client, 'memory_stats')).embedding).toMatchObject({ records: 5, embedded: 5, vectors_indexed: 5, index_start: 'snapshot' });
   });
 });
