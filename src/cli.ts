@@ -33,6 +33,9 @@ const OPTIONS = {
   ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' }])),
 } as const;
 
+/** How long a shutdown waits for tool calls in flight. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** A failure the user can fix: printed as one line, exit code 1. */
 class UsageError extends Error {}
 
@@ -48,7 +51,8 @@ async function serve(config: Config): Promise<void> {
   const shutdown = async (reason: string): Promise<void> => {
     if (closing) return;
     closing = true;
-    logger.info({ reason }, 'shutting down');
+    logger.info({ reason, inFlight: runtime.gate.active }, 'shutting down');
+    if (!(await runtime.gate.close(SHUTDOWN_GRACE_MS))) logger.warn({ inFlight: runtime.gate.active }, 'calls still running at the shutdown deadline');
     await runtime.close();
     process.exit(0);
   };

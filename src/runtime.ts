@@ -6,11 +6,12 @@ import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
 import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
 import type { Logger } from './logging.js';
 import type { FusionSettings, MemoryContext } from './memory/context.js';
-import { reembedMissing } from './memory/reembed.js';
+import { reembedInBackground } from './memory/reembed.js';
 import { createTextIndexer } from './memory/text-indexer.js';
 import { createVectorSearch } from './memory/vector-search.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { MemoryStore } from './store/store.js';
+import { CallGate } from './tools/call-gate.js';
 import { VectorIndex } from './vector/vector-index.js';
 
 /** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
@@ -19,6 +20,8 @@ export interface Runtime {
   readonly memory: MemoryContext;
   readonly audit: AuditTrail;
   readonly logger: Logger;
+  /** Tool calls in flight: shutdown refuses new ones and waits for these. */
+  readonly gate: CallGate;
   /** Background re-embedding of records that lack a vector of the active model; resolves when done. */
   readonly reembedding: Promise<number>;
   close(): Promise<void>;
@@ -52,7 +55,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
   const abort = new AbortController();
   const reembedding =
     embedder && parts.reembedBatch
-      ? reembedMissing(store, embedder, logger, {
+      ? reembedInBackground(store, embedder, logger, {
           batch: parts.reembedBatch,
           signal: abort.signal,
           onProgress: () => index?.catchUp(),
@@ -65,6 +68,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     store,
     logger,
     audit: new AuditTrail(store, logger),
+    gate: new CallGate(),
     reembedding,
     memory: {
       store,

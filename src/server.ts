@@ -29,7 +29,7 @@ export function createServer(runtime: Runtime): CreatedServer {
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   const sessionId = newId();
-  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId });
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate });
   server.onerror = (error) => runtime.logger.warn({ err: error }, 'protocol error');
   return { server, sessionId, close: () => server.close() };
 }

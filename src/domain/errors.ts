@@ -22,3 +22,18 @@ export class MemoryError extends Error {
 
 export const notFound = (what: string, id: string, hint: string): MemoryError =>
   new MemoryError('not_found', `${what} ${id} not found; ${hint}`);
+
+/** What a write records so that a retry with the same idempotency key stores nothing twice. */
+export interface IdempotencyClaim {
+  readonly key: string;
+  readonly tool: string;
+  readonly argsSha256: string;
+}
+
+/** A write whose idempotency key was already claimed: the first call's records stand, nothing new was written. */
+export class DuplicateRequest extends MemoryError {
+  constructor(readonly key: string) {
+    super('conflict', `a call with idempotency_key "${key}" was already made`);
+    this.name = 'DuplicateRequest';
+  }
+}

@@ -62,3 +62,10 @@ export const Tags = z.array(Tag).max(32);
 
 /** A JSON object of arbitrary user data; its size and depth are checked by the use case. */
 export const Metadata = z.record(z.string(), z.json());
+
+/** The optional idempotency key of every write tool. */
+export const IdempotencyKey = described(
+  z.string().min(1).max(128).optional(),
+  'Optional: any unique string for this write. Retrying with the same key and arguments returns the first answer instead of writing again.',
+  'agent-7f3c-remember-0042',
+);

@@ -31,4 +31,7 @@ export interface VectorLog {
   lastSeq(): number;
   readManifest(modelKey: string): SnapshotManifest | undefined;
   writeManifest(manifest: SnapshotManifest): void;
+  /** Take or renew a named lease shared by every process on the database; false while another live process holds it. */
+  acquireLease(name: string, ttlMs: number): boolean;
+  releaseLease(name: string): void;
 }

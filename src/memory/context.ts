@@ -1,3 +1,4 @@
+import type { IdempotencyClaim } from '../domain/errors.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { Logger } from '../logging.js';
 import type { MemoryStore } from '../store/store.js';
@@ -29,6 +30,8 @@ export interface MemoryContext {
 /** Who is calling: used as the default `source` of what they store. */
 export interface Caller {
   readonly clientName: string | null;
+  /** Set when the call carries an idempotency key: the write claims it in its own transaction. */
+  readonly idempotency?: IdempotencyClaim;
 }
 
 /** Weighted reciprocal rank fusion: score = Σ weight / (k + rank). */

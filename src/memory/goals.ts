@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
 import { GoalFields, GoalStatus, StepInput, StepUpdate, type Goal, type GoalSummary } from '../domain/goal.js';
-import { described, Id } from '../domain/fields.js';
+import { described, Id, IdempotencyKey } from '../domain/fields.js';
 import { newId } from '../domain/ids.js';
 import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
@@ -27,6 +27,7 @@ export const RememberGoalInput = z.strictObject({
     'Updates only: status changes of steps in the current plan.',
     [{ step_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', status: 'done', result_note: 'Merged.' }],
   ),
+  idempotency_key: IdempotencyKey,
 });
 export type RememberGoalInput = z.infer<typeof RememberGoalInput>;
 
@@ -83,11 +84,11 @@ async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoa
   };
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
   const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
-  await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null);
+  await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, caller.idempotency);
   return { goal: await requireGoal(ctx, record.id), created: true, possible_duplicates: duplicates };
 }
 
-async function updateGoal(ctx: MemoryContext, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
+async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
   const goal = await requireGoal(ctx, goalId);
   if (input.namespace !== undefined && input.namespace !== goal.namespace) {
     throw new MemoryError('invalid_input', `goal ${goal.id} lives in namespace "${goal.namespace}"; a goal cannot move between namespaces`);
@@ -124,13 +125,13 @@ async function updateGoal(ctx: MemoryContext, goalId: string, input: RememberGoa
   if (input.step_updates) {
     update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
   }
-  await ctx.store.updateGoal(update);
+  await ctx.store.updateGoal(update, caller.idempotency);
   return { goal: await requireGoal(ctx, goal.id), created: false, possible_duplicates: [] };
 }
 
 /** Create a goal (reporting look-alike active goals) or update one. */
 export async function rememberGoal(ctx: MemoryContext, caller: Caller, input: RememberGoalInput): Promise<RememberGoalResult> {
-  return input.goal_id === undefined ? createGoal(ctx, caller, input) : updateGoal(ctx, input.goal_id, input);
+  return input.goal_id === undefined ? createGoal(ctx, caller, input) : updateGoal(ctx, caller, input.goal_id, input);
 }
 
 export async function listGoals(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
-import { described, Id, Metadata } from '../domain/fields.js';
+import { described, Id, IdempotencyKey, Metadata } from '../domain/fields.js';
 import { OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import { newId } from '../domain/ids.js';
 import type { Memory } from '../domain/memory.js';
@@ -26,6 +26,7 @@ export const RecordOutcomeInput = z.strictObject({
     'Also move the goal or step status: success → achieved/done, failure → failed, partial → stays active/in_progress.',
     true,
   ),
+  idempotency_key: IdempotencyKey,
 });
 export type RecordOutcomeInput = z.infer<typeof RecordOutcomeInput>;
 
@@ -102,7 +103,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
-  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change);
+  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, caller.idempotency);
 
   const updated = await requireGoal(ctx, goal.id);
   return {

@@ -1,7 +1,7 @@
 import { MemoryError } from '../domain/errors.js';
 import type { Memory } from '../domain/memory.js';
 import type { StoreStats } from '../store/store.js';
-import type { MemoryContext } from './context.js';
+import type { Caller, MemoryContext } from './context.js';
 
 /** Fetch memories by id; unknown ids are reported, and an all-unknown request is an error. */
 export async function getMemories(ctx: MemoryContext, ids: readonly string[]): Promise<{ memories: Memory[]; missing: string[] }> {
@@ -16,9 +16,9 @@ export async function getMemories(ctx: MemoryContext, ids: readonly string[]): P
 }
 
 /** Delete memories for good; they leave search at once. */
-export async function forget(ctx: MemoryContext, ids: readonly string[]): Promise<{ forgotten: string[]; missing: string[] }> {
+export async function forget(ctx: MemoryContext, caller: Caller, ids: readonly string[]): Promise<{ forgotten: string[]; missing: string[] }> {
   const unique = [...new Set(ids)];
-  const forgotten = await ctx.store.deleteMemories(unique);
+  const forgotten = await ctx.store.deleteMemories(unique, caller.idempotency);
   const gone = new Set(forgotten);
   const missing = unique.filter((id) => !gone.has(id));
   if (forgotten.length === 0) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { Logger } from '../logging.js';
 import type { MemoryStore } from '../store/store.js';
@@ -42,4 +43,46 @@ export async function reembedMissing(store: MemoryStore, embedder: Embedder, log
   }
   if (done > 0) logger.info({ embedded: done, model: embedder.model.id }, 're-embedding finished');
   return done;
+}
+
+const REEMBED_LEASE_MS = 60_000;
+const RETRY_MS = 5_000;
+
+/**
+ * Re-embed in the background until every record has a vector of the active
+ * model. Several processes may share the database: one holds the lease and
+ * works, the others check back later (and take over if it dies).
+ */
+export async function reembedInBackground(
+  store: MemoryStore,
+  embedder: Embedder,
+  logger: Logger,
+  options: ReembedOptions & { signal: AbortSignal },
+): Promise<number> {
+  const lease = `reembed:${embedder.model.key}`;
+  let total = 0;
+  while (!options.signal.aborted) {
+    const progress = await store.embeddingProgress(embedder.model.key);
+    if (progress.embedded >= progress.docs) break;
+    if (await store.acquireLease(lease, REEMBED_LEASE_MS)) {
+      try {
+        total += await reembedMissing(store, embedder, logger, {
+          ...options,
+          onProgress: (p) => {
+            options.onProgress?.(p);
+            void store.acquireLease(lease, REEMBED_LEASE_MS);
+          },
+        });
+      } finally {
+        await store.releaseLease(lease);
+      }
+      continue;
+    }
+    try {
+      await sleep(RETRY_MS, undefined, { signal: options.signal });
+    } catch {
+      break;
+    }
+  }
+  return total;
 }

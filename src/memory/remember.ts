@@ -66,6 +66,6 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     searchText.push(memorySearchText(input.content, goalTitle));
   }
   const indexed = await ctx.indexer.index(searchText);
-  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: indexed[i]! })));
+  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), caller.idempotency);
   return memories;
 }

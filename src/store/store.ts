@@ -1,3 +1,4 @@
+import type { IdempotencyClaim } from '../domain/errors.js';
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
@@ -10,20 +11,24 @@ import type { RecordType, SearchFilters } from '../domain/search.js';
  */
 export interface MemoryStore {
   /** Insert memories, and mark the memories they supersede. Atomic over the batch. */
-  insertMemories(items: readonly NewMemory[]): Promise<void>;
+  insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void>;
   getMemories(ids: readonly string[]): Promise<Memory[]>;
   /** Delete memories; returns the ids that existed and were removed. */
-  deleteMemories(ids: readonly string[]): Promise<string[]>;
+  deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]>;
 
-  createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): Promise<void>;
-  updateGoal(update: GoalUpdate): Promise<void>;
+  createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void>;
+  updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void>;
   getGoal(id: string): Promise<Goal | undefined>;
   listGoals(query: GoalListQuery): Promise<GoalSummary[]>;
   /** Active goals of a namespace, for duplicate detection. */
   activeGoalTitles(namespace: string): Promise<Array<{ id: string; title: string; description: string | null }>>;
 
   /** Store an outcome, its memories and the status changes it implies, atomically. */
-  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate): Promise<void>;
+  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void>;
+
+  /** The first call made with an idempotency key, if any (see IdempotencyRows). */
+  findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined>;
+  recordIdempotentResult(key: string, result: unknown): Promise<void>;
 
   searchKeyword(query: KeywordQuery): Promise<KeywordHit[]>;
   /** Records that pass the filters, newest first: what an empty query returns. */
@@ -41,6 +46,9 @@ export interface MemoryStore {
   setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void>;
   /** How many records there are, and how many have a vector of this model. */
   embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }>;
+  /** Take or renew a lease shared by every process on this store (see LeaseRows); false while another holds it. */
+  acquireLease(name: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string): Promise<void>;
   /** Remember a model's identity; returns true the first time it is seen. */
   registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean>;
 

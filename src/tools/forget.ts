@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id } from '../domain/fields.js';
+import { described, Id, IdempotencyKey } from '../domain/fields.js';
 import { forget } from '../memory/records.js';
 import { defineTool } from './define-tool.js';
 
@@ -12,13 +12,14 @@ Returns the ids deleted and the ids that did not exist.`,
   input: z.strictObject({
     ids: described(z.array(Id).min(1).max(100), 'Ids of the memories to delete (1–100).', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
     reason: described(z.string().max(500).optional(), 'Why, for the log (not stored with any memory).', 'user asked to forget their address'),
+    idempotency_key: IdempotencyKey,
   }),
   output: z.object({
     forgotten: z.array(z.string()),
     missing: described(z.array(z.string()), 'Ids that did not exist.', []),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  handle: (args, deps) => forget(deps.memory, args.ids),
+  handle: (args, deps, caller) => forget(deps.memory, caller, args.ids),
   summarize: (r) => `forgot ${r.forgotten.length} memor${r.forgotten.length === 1 ? 'y' : 'ies'}${r.missing.length ? `; not found: ${r.missing.join(', ')}` : ''}`,
   audit: (_args, r) => ({ touched: r?.forgotten ?? [] }),
 });

@@ -2,7 +2,10 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
+import { DuplicateRequest, MemoryError } from '../domain/errors.js';
 import type { Logger } from '../logging.js';
+import { earlierCall, rememberOutcomeOfCall } from '../memory/idempotency.js';
+import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { toolJsonSchemas } from './json-schema.js';
 import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
@@ -13,6 +16,8 @@ export interface RegisterOptions {
   logger: Logger;
   /** Identifies this connection in the audit trail. */
   sessionId: string;
+  /** Tracks calls in flight for a clean shutdown. */
+  gate: CallGate;
 }
 
 function listed(tool: AnyTool): Tool {
@@ -36,6 +41,45 @@ function listed(tool: AnyTool): Tool {
  */
 const ToolsCallMethod = z.looseObject({ method: z.literal('tools/call') });
 
+/**
+ * Run a tool's handler, honouring an idempotency key: a key seen before
+ * returns the first call's answer; a new one is claimed by the write itself
+ * (in its transaction), and the answer is recorded for later retries.
+ */
+async function runTool(
+  tool: AnyTool,
+  input: unknown,
+  argsSha256: string,
+  deps: ToolDeps,
+  clientName: string | null,
+): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
+  const key = (input as { idempotency_key?: unknown }).idempotency_key;
+  if (typeof key !== 'string') {
+    try {
+      return { output: tool.output.parse(await tool.handle(input, deps, { clientName })) };
+    } catch (error) {
+      return { error };
+    }
+  }
+  const replay = async () => {
+    const earlier = await earlierCall(deps.memory, key, tool.name, argsSha256);
+    if (earlier.kind === 'output') return { output: earlier.output };
+    if (earlier.kind === 'error') return { error: earlier.error };
+    return undefined;
+  };
+  const before = await replay();
+  if (before) return before;
+  try {
+    const output = tool.output.parse(await tool.handle(input, deps, { clientName, idempotency: { key, tool: tool.name, argsSha256 } }));
+    await rememberOutcomeOfCall(deps.memory, key, { output });
+    return { output };
+  } catch (error) {
+    if (error instanceof DuplicateRequest) return (await replay()) ?? { error };
+    if (error instanceof MemoryError) await rememberOutcomeOfCall(deps.memory, key, { error });
+    return { error };
+  }
+}
+
 const errorResult = (failure: ToolFailure): CallToolResult => ({
   isError: true,
   content: [{ type: 'text', text: failure.message }],
@@ -49,7 +93,7 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
 export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const listing = tools.map(listed);
-  const { deps, audit, logger, sessionId } = options;
+  const { deps, audit, logger, sessionId, gate } = options;
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 
@@ -64,6 +108,10 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     let result: CallToolResult;
 
     const tool = byName.get(name);
+    const args = fingerprint(rawArgs);
+    if (!gate.enter()) {
+      return errorResult({ message: 'the server is shutting down; retry the call when it is back', code: 'shutting_down', status: 'error' });
+    }
     try {
       if (!tool) {
         failure = { message: `unknown tool "${name}"; the tools are ${[...byName.keys()].join(', ')}`, code: 'unknown_tool', status: 'invalid' };
@@ -74,14 +122,13 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
           failure = describeInvalidArguments(tool.name, parsed.error);
           result = errorResult(failure);
         } else {
-          try {
-            const output = tool.output.parse(await tool.handle(parsed.data, deps, { clientName: client?.name ?? null }));
-            facts = tool.audit(parsed.data, output, deps);
-            result = { content: [{ type: 'text', text: tool.summarize(output) }], structuredContent: output as Record<string, unknown> };
-          } catch (error) {
-            facts = tool.audit(parsed.data, undefined, deps);
-            failure = toToolFailure(error);
-            if (failure.ref) logger.error({ err: error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
+          const outcome = await runTool(tool, parsed.data, args.sha256, deps, client?.name ?? null);
+          facts = tool.audit(parsed.data, outcome.output, deps);
+          if (outcome.output !== undefined) {
+            result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };
+          } else {
+            failure = toToolFailure(outcome.error);
+            if (failure.ref) logger.error({ err: outcome.error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
             result = errorResult(failure);
           }
         }
@@ -94,22 +141,25 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     }
 
     const durationMs = performance.now() - started;
-    const args = fingerprint(rawArgs);
-    await audit.record({
-      at: new Date().toISOString(),
-      tool: name,
-      namespace: facts.namespace ?? null,
-      client_name: client?.name ?? null,
-      client_version: client?.version ?? null,
-      session_id: sessionId,
-      args_sha256: args.sha256,
-      args_bytes: args.bytes,
-      status: failure ? failure.status : 'ok',
-      error_code: failure?.code ?? null,
-      duration_ms: Math.round(durationMs * 1000) / 1000,
-      ids_touched: facts.touched ?? [],
-      ids_returned: facts.returned ?? [],
-    });
+    try {
+      await audit.record({
+        at: new Date().toISOString(),
+        tool: name,
+        namespace: facts.namespace ?? null,
+        client_name: client?.name ?? null,
+        client_version: client?.version ?? null,
+        session_id: sessionId,
+        args_sha256: args.sha256,
+        args_bytes: args.bytes,
+        status: failure ? failure.status : 'ok',
+        error_code: failure?.code ?? null,
+        duration_ms: Math.round(durationMs * 1000) / 1000,
+        ids_touched: facts.touched ?? [],
+        ids_returned: facts.returned ?? [],
+      });
+    } finally {
+      gate.leave();
+    }
     logger.debug({ tool: name, status: failure?.status ?? 'ok', ms: Math.round(durationMs * 10) / 10 }, 'tool call');
     return result;
   });

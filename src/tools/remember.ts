@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import { described } from '../domain/fields.js';
+import { described, IdempotencyKey } from '../domain/fields.js';
 import { Layer, MemoryInput } from '../domain/memory.js';
 import { MAX_BATCH, remember } from '../memory/remember.js';
 import { defineTool } from './define-tool.js';
@@ -13,6 +13,7 @@ const Input = z.strictObject({
     'A batch of up to 100 memories, stored atomically: all or none. Use instead of the single-memory fields.',
     [{ content: 'Alice: I adopted a puppy named Max.', layer: 'episodic', kind: 'turn', occurred_at: '2025-05-08T13:56:00Z' }],
   ),
+  idempotency_key: IdempotencyKey,
 });
 
 const Stored = z.object({
@@ -39,7 +40,7 @@ Returns the new ids.`,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handle(args, deps, caller) {
-    const { memories, ...single } = args;
+    const { memories, idempotency_key: _key, ...single } = args;
     if (memories && single.content !== undefined) {
       throw new MemoryError('invalid_input', 'send either content (one memory) or memories (a batch), not both');
     }

@@ -33,6 +33,8 @@ export interface VectorIndexStats {
 }
 
 const DRAIN_CHUNK = 256;
+/** Long enough for the slowest snapshot we expect (about 5 s at 1M vectors); a killed writer frees it after this. */
+const SNAPSHOT_LEASE_MS = 120_000;
 const READ_CHUNK = 5000;
 
 /**
@@ -220,6 +222,11 @@ export class VectorIndex {
   private async saveNow(): Promise<void> {
     const seq = this.appliedSeq;
     const started = Date.now();
+    // One writer per data directory: other processes follow the same log and skip.
+    if (!this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS)) {
+      this.firstUnsavedAt = Date.now();
+      return;
+    }
     try {
       const manifest = await writeSnapshot(this.graph, this.options.dir, this.options.modelKey, seq);
       this.options.log.writeManifest(manifest);
@@ -231,7 +238,13 @@ export class VectorIndex {
       // The changes are safe in SQLite; the next snapshot tries again.
       this.options.logger.error({ err: error }, 'could not write the vector snapshot');
       this.firstUnsavedAt = Date.now();
+    } finally {
+      this.options.log.releaseLease(this.leaseName);
     }
+  }
+
+  private get leaseName(): string {
+    return `snapshot:${this.options.modelKey}`;
   }
 
   /** Wait for the graph to hold every change read so far (for tests and tools that need it settled). */

@@ -109,7 +109,7 @@ describe('memory_stats', () => {
       by_layer: { semantic: 1, episodic: 1, procedural: 1 },
       by_kind: { fact: 1, turn: 1, howto: 1 },
       by_namespace: { default: 2, chat: 1 },
-      schema_version: 3,
+      schema_version: 4,
       default_namespace: 'default',
     });
     expect(stats.database_bytes).toBeGreaterThan(0);

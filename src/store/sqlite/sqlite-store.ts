@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
+import type { IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -22,6 +23,8 @@ import type {
 import { AuditRows } from './audit-rows.js';
 import { openDatabase } from './database.js';
 import { GoalRows } from './goal-rows.js';
+import { IdempotencyRows } from './idempotency-rows.js';
+import { LeaseRows } from './lease-rows.js';
 import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
@@ -40,6 +43,7 @@ export class SqliteStore implements MemoryStore {
   private readonly goals: GoalRows;
   private readonly search: SearchRows;
   private readonly audit: AuditRows;
+  private readonly idempotency: IdempotencyRows;
   /** The change log and vectors, as the vector index reads them. */
   readonly vectorLog: VectorLog;
   private readonly vectors: VectorRows;
@@ -53,7 +57,8 @@ export class SqliteStore implements MemoryStore {
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db);
     this.audit = new AuditRows(db);
-    this.vectors = new VectorRows(db, docs);
+    this.idempotency = new IdempotencyRows(db);
+    this.vectors = new VectorRows(db, docs, new LeaseRows(db));
     this.vectorLog = this.vectors;
   }
 
@@ -62,8 +67,9 @@ export class SqliteStore implements MemoryStore {
     return new SqliteStore(db, options.file);
   }
 
-  async insertMemories(items: readonly NewMemory[]): Promise<void> {
+  async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {
     this.db.transaction(() => {
+      this.idempotency.claim(claim);
       for (const item of items) this.memories.add(item.memory, item.indexed);
     }).immediate();
   }
@@ -75,17 +81,32 @@ export class SqliteStore implements MemoryStore {
     });
   }
 
-  async deleteMemories(ids: readonly string[]): Promise<string[]> {
+  async deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]> {
     const now = new Date().toISOString();
-    return this.db.transaction(() => ids.filter((id) => this.memories.remove(id, now))).immediate();
+    return this.db
+      .transaction(() => {
+        this.idempotency.claim(claim);
+        return ids.filter((id) => this.memories.remove(id, now));
+      })
+      .immediate();
   }
 
-  async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): Promise<void> {
-    this.db.transaction(() => this.goals.create(goal, indexed, plan)).immediate();
+  async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.idempotency.claim(claim);
+        this.goals.create(goal, indexed, plan);
+      })
+      .immediate();
   }
 
-  async updateGoal(update: GoalUpdate): Promise<void> {
-    this.db.transaction(() => this.goals.update(update)).immediate();
+  async updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.idempotency.claim(claim);
+        this.goals.update(update);
+      })
+      .immediate();
   }
 
   async getGoal(id: string): Promise<Goal | undefined> {
@@ -100,8 +121,9 @@ export class SqliteStore implements MemoryStore {
     return this.goals.activeGoalTitles(namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
     this.db.transaction(() => {
+      this.idempotency.claim(claim);
       for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
       this.goals.update(change);
@@ -172,8 +194,24 @@ export class SqliteStore implements MemoryStore {
     return this.vectors.embeddingProgress(modelKey);
   }
 
+  async acquireLease(name: string, ttlMs: number): Promise<boolean> {
+    return this.vectors.acquireLease(name, ttlMs);
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    this.vectors.releaseLease(name);
+  }
+
   async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
     return this.vectors.registerModel(model);
+  }
+
+  async findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined> {
+    return this.idempotency.find(key);
+  }
+
+  async recordIdempotentResult(key: string, result: unknown): Promise<void> {
+    this.idempotency.recordResult(key, result);
   }
 
   async appendAudit(row: AuditRow): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EmbeddedVector } from '../../domain/indexed-text.js';
 import type { IndexChange, SnapshotManifest, VectorLog } from '../../domain/vector-log.js';
+import type { LeaseRows } from './lease-rows.js';
 import type { SearchDocs } from './search-docs.js';
 
 const asFloat32 = (blob: Buffer): Float32Array => {
@@ -21,6 +22,7 @@ export class VectorRows implements VectorLog {
   constructor(
     private readonly db: Database,
     private readonly docs: SearchDocs,
+    private readonly leases: LeaseRows,
   ) {
     this.changes = db.prepare(`SELECT c.seq, c.doc_id, c.op,
         CASE WHEN v.model_key = ? THEN v.vector END AS vector
@@ -60,6 +62,14 @@ export class VectorRows implements VectorLog {
 
   writeManifest(manifest: SnapshotManifest): void {
     this.manifestPut.run(manifest);
+  }
+
+  acquireLease(name: string, ttlMs: number): boolean {
+    return this.leases.acquire(name, ttlMs);
+  }
+
+  releaseLease(name: string): void {
+    this.leases.releaseLease(name);
   }
 
   docsWithoutVector(modelKey: string, limit: number): Array<{ doc_id: number; text: string }> {

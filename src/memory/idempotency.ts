@@ -1,0 +1,40 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryError } from '../domain/errors.js';
+import type { MemoryContext } from './context.js';
+
+/** What a retried call gets back: the first call's output, or the first call's error. */
+export type EarlierCall = { kind: 'none' } | { kind: 'output'; output: unknown } | { kind: 'error'; error: MemoryError };
+
+const WAIT_STEP_MS = 50;
+const WAIT_MAX_MS = 5000;
+
+/**
+ * Look up an idempotency key. A key used for a different tool or different
+ * arguments is an error; a key whose first call is still running (here or in
+ * another process) is waited for briefly.
+ */
+export async function earlierCall(ctx: MemoryContext, key: string, tool: string, argsSha256: string): Promise<EarlierCall> {
+  for (let waited = 0; ; waited += WAIT_STEP_MS) {
+    const record = await ctx.store.findIdempotent(key);
+    if (!record) return { kind: 'none' };
+    if (record.tool !== tool || record.args_sha256 !== argsSha256) {
+      return { kind: 'error', error: new MemoryError('conflict', `idempotency_key "${key}" was already used for a different call; use a new key for a new write`) };
+    }
+    const result = record.result as { output?: unknown; error?: { code: MemoryError['code']; message: string } } | null;
+    if (result?.error) return { kind: 'error', error: new MemoryError(result.error.code, result.error.message) };
+    if (result) return { kind: 'output', output: result.output };
+    if (waited >= WAIT_MAX_MS) {
+      return {
+        kind: 'error',
+        error: new MemoryError('conflict', `a call with idempotency_key "${key}" was stored but its answer was not recorded (the server stopped); its records exist: find them with search_memory instead of retrying`),
+      };
+    }
+    await sleep(WAIT_STEP_MS);
+  }
+}
+
+/** Record how the first call with a key ended, so retries get the same answer. */
+export async function rememberOutcomeOfCall(ctx: MemoryContext, key: string, outcome: { output: unknown } | { error: MemoryError }): Promise<void> {
+  const value = 'output' in outcome ? { output: outcome.output } : { error: { code: outcome.error.code, message: outcome.error.message } };
+  await ctx.store.recordIdempotentResult(key, value);
+}
