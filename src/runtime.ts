@@ -115,7 +115,7 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
 
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
-  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
+  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes });
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);

@@ -42,7 +42,7 @@ export function toToolFailure(error: unknown): ToolFailure {
     return { message: 'the database is busy with another process; retry in a moment', code: 'busy', status: 'error' };
   }
   if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_FULL')) {
-    return { message: 'the disk holding the memory database is full; nothing was stored', code: 'disk_full', status: 'error' };
+    return { message: 'the memory database is full (its disk, or its configured size limit); nothing was stored. Forget old memories or raise the limit', code: 'disk_full', status: 'error' };
   }
   const ref = newId().slice(-10);
   return { message: `internal error (ref ${ref}); nothing more is shown here, the server log has the details`, code: 'internal', status: 'error', ref };

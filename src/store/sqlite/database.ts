@@ -16,7 +16,7 @@ export interface OpenedDatabase {
  * synchronous=FULL so an acknowledged write survives power loss, not only a
  * process crash.
  */
-export function openDatabase(file: string, busyTimeoutMs: number): OpenedDatabase {
+export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number): OpenedDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: busyTimeoutMs });
   try {
@@ -25,6 +25,11 @@ export function openDatabase(file: string, busyTimeoutMs: number): OpenedDatabas
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     const migration = migrate(db, MIGRATIONS);
+    // A size quota: past it, writes fail with SQLITE_FULL (reported as "full", nothing half-written).
+    if (maxBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+    }
     return { db, migration };
   } catch (error) {
     db.close();

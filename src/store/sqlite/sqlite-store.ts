@@ -35,6 +35,8 @@ export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
   file: string;
   busyTimeoutMs: number;
+  /** Refuse writes past this database size (a quota, and how tests simulate a full disk). */
+  maxBytes?: number | undefined;
 }
 
 /** The embedded backend: one SQLite file in WAL mode. */
@@ -63,7 +65,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
-    const { db } = openDatabase(options.file, options.busyTimeoutMs);
+    const { db } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes);
     return new SqliteStore(db, options.file);
   }
 
