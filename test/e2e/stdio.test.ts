@@ -90,6 +90,35 @@ describe('the built CLI over stdio', () => {
     expect(stdout).not.toContain('serving MCP');
   });
 
+  it('on SIGINT finishes the calls in flight and exits 0, keeping everything it acknowledged', async () => {
+    const dataDir = tempDataDir();
+    const child = spawnRaw(['--data-dir', dataDir]);
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const send = (message: unknown) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await waitFor(() => stdout.includes('"id":0'));
+    for (let id = 1; id <= 30; id++) {
+      send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'remember', arguments: { memories: Array.from({ length: 20 }, (_, i) => ({ content: `shutdown ${id} ${i}` })) } } });
+    }
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean; structuredContent?: { count: number } } });
+    const stored = answers.filter((a) => a.id > 0 && a.result && !a.result.isError).reduce((n, a) => n + (a.result?.structuredContent?.count ?? 0), 0);
+    expect(stderr).toContain('shutting down');
+    // Answers are results or clear refusals, never protocol errors.
+    expect(answers.every((a) => a.result !== undefined)).toBe(true);
+
+    // Whatever was acknowledged is there after a restart.
+    const server = await start(dataDir);
+    expect((await callOk(server.client, 'memory_stats')).memories_total).toBeGreaterThanOrEqual(stored);
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const child = spawnRaw(['--data-dir', tempDataDir()]);
     cleanups.push(() => void child.kill('SIGKILL'));

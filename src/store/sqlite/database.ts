@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { MemoryError } from '../../domain/errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { migrate, type MigrationResult } from './migrator.js';
 
@@ -17,7 +18,16 @@ export interface OpenedDatabase {
  * process crash.
  */
 export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number): OpenedDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      // SQLite needs to create its -wal and -shm files beside the database, not only to write the file itself.
+      accessSync(dirname(file), constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
+      throw new MemoryError('invalid_input', `the data directory ${dirname(file)} is not writable (${code}); pinak-memory keeps its database there`);
+    }
+  }
   const db = new Database(file, { timeout: busyTimeoutMs });
   try {
     db.pragma('journal_mode = WAL');
