@@ -2,13 +2,13 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
-import { DuplicateRequest, MemoryError } from '../domain/errors.js';
 import type { Logger } from '../logging.js';
-import { earlierCall, rememberOutcomeOfCall } from '../memory/idempotency.js';
 import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { toolJsonSchemas } from './json-schema.js';
+import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
+import { unpairedSurrogateAt } from './unicode-check.js';
 
 export interface RegisterOptions {
   deps: ToolDeps;
@@ -40,45 +40,6 @@ function listed(tool: AnyTool): Tool {
  * the generic request parse fail first, reported as -32603 Internal error.
  */
 const ToolsCallMethod = z.looseObject({ method: z.literal('tools/call') });
-
-/**
- * Run a tool's handler, honouring an idempotency key: a key seen before
- * returns the first call's answer; a new one is claimed by the write itself
- * (in its transaction), and the answer is recorded for later retries.
- */
-async function runTool(
-  tool: AnyTool,
-  input: unknown,
-  argsSha256: string,
-  deps: ToolDeps,
-  clientName: string | null,
-): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
-  const key = (input as { idempotency_key?: unknown }).idempotency_key;
-  if (typeof key !== 'string') {
-    try {
-      return { output: tool.output.parse(await tool.handle(input, deps, { clientName })) };
-    } catch (error) {
-      return { error };
-    }
-  }
-  const replay = async () => {
-    const earlier = await earlierCall(deps.memory, key, tool.name, argsSha256);
-    if (earlier.kind === 'output') return { output: earlier.output };
-    if (earlier.kind === 'error') return { error: earlier.error };
-    return undefined;
-  };
-  const before = await replay();
-  if (before) return before;
-  try {
-    const output = tool.output.parse(await tool.handle(input, deps, { clientName, idempotency: { key, tool: tool.name, argsSha256 } }));
-    await rememberOutcomeOfCall(deps.memory, key, { output });
-    return { output };
-  } catch (error) {
-    if (error instanceof DuplicateRequest) return (await replay()) ?? { error };
-    if (error instanceof MemoryError) await rememberOutcomeOfCall(deps.memory, key, { error });
-    return { error };
-  }
-}
 
 const errorResult = (failure: ToolFailure): CallToolResult => ({
   isError: true,
@@ -118,8 +79,13 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         result = errorResult(failure);
       } else {
         const parsed = tool.input.safeParse(rawArgs);
+        const malformed = parsed.success && !tool.annotations.readOnlyHint ? unpairedSurrogateAt(parsed.data) : null;
         if (!parsed.success) {
           failure = describeInvalidArguments(tool.name, parsed.error);
+          result = errorResult(failure);
+        } else if (malformed !== null) {
+          // Such text cannot be stored as UTF-8 without silently changing it.
+          failure = { message: `invalid arguments for ${tool.name}: ${malformed} contains an unpaired UTF-16 surrogate; send valid Unicode text`, code: 'invalid_input', status: 'invalid' };
           result = errorResult(failure);
         } else {
           const outcome = await runTool(tool, parsed.data, args.sha256, deps, client?.name ?? null);
