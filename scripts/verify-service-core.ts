@@ -3,35 +3,19 @@
  * data directory, exercise every layer, goals and outcomes, search, restart,
  * and check nothing was lost. Prints a pass/fail report; exit 1 on any failure.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { buildIfStale, CLI } from './lib/build.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli.js');
 
 type Result = Record<string, any>;
 const checks: Array<{ name: string; ok: boolean; detail?: string }> = [];
 
 function check(name: string, ok: boolean, detail?: string): void {
   checks.push({ name, ok, ...(detail === undefined ? {} : { detail }) });
-}
-
-function newestMtime(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-      entry.isDirectory() ? newestMtime(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-    ),
-  );
-}
-
-function buildIfNeeded(): void {
-  const stale = !existsSync(CLI) || statSync(CLI).mtimeMs < newestMtime(join(ROOT, 'src'));
-  if (stale) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
 
 async function connect(dataDir: string): Promise<Client> {
@@ -53,7 +37,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 const hitIds = (result: Result): string[] => result.hits.map((h: { id: string }) => h.id);
 
 async function main(): Promise<number> {
-  buildIfNeeded();
+  buildIfStale();
   const dataDir = mkdtempSync(join(tmpdir(), 'pinak-verify-'));
   try {
     let client = await connect(dataDir);

@@ -9,21 +9,18 @@
  * Prints one JSON report on stdout (and to --out); progress goes to stderr.
  * Exit code 1 with a one-line message on bad arguments, unreadable files or a failed run.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
+import { buildIfStale, CLI } from '../lib/build.js';
 import { chunks, readConversation, type Conversation } from './locomo-data.js';
 import { HIT_K, percentile, round3, scoreQuestion, summarise, summariseByCategory, type ScoredQuestion } from './locomo-metrics.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli.js');
 const BATCH = 100;
 const MAX_LIMIT = 100;
 const INDEX_WAIT_MS = 120_000;
@@ -103,25 +100,6 @@ function loadConversations(files: readonly string[]): LoadedConversation[] {
 
 // ---------------------------------------------------------------- server
 
-function newestMtime(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-      entry.isDirectory() ? newestMtime(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-    ),
-  );
-}
-
-/** Build dist/ when any file under src/ is newer than dist/cli.js. Compiler output goes to stderr. */
-function buildIfStale(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  log('dist/ is stale: building');
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-  } catch {
-    throw new Error('building the server failed (see the compiler output above)');
-  }
-}
 
 /** PINAK_* settings of this shell, passed on to the server (the SDK passes only a safe default environment). */
 function pinakEnvironment(): Record<string, string> {

@@ -1,0 +1,186 @@
+/**
+ * End-to-end benchmark: the built server over stdio with the SDK client, as an
+ * agent uses it, on a temp data directory, with deterministic generated data.
+ *
+ *   npm run bench -- [--sizes 10000,100000] [--1m] [--queries 200] [--out bench/results]
+ *
+ * Per size: bulk load (batched remember), single remember latency, search
+ * latency per mode (all namespaces, and one selective namespace), cold start to
+ * the first answered search, peak RSS of the server, size on disk, and vector
+ * recall@10 against exact search. Prints JSON; writes JSON and a Markdown table.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { buildIfStale, CLI, ROOT } from '../lib/build.js';
+import { memories, queries, type BenchMemory } from './data.js';
+import { exactRecall } from './recall.js';
+import { summarize, timed } from './stats.js';
+
+type Result = Record<string, any>;
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+
+interface Server {
+  client: Client;
+  pid: number;
+  close(): Promise<void>;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--data-dir', dataDir, '--log-level', 'warn'], stderr: 'inherit' });
+  const client = new Client({ name: 'pinak-bench', version: '1' });
+  await client.connect(transport);
+  return { client, pid: transport.pid!, close: () => client.close() };
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Result> {
+  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
+  if (result.isError) throw new Error(`${name}: ${JSON.stringify(result.content).slice(0, 300)}`);
+  return result.structuredContent as Result;
+}
+
+/** Peak resident set of a process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round(kb / 1024);
+}
+
+function dirBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, entry) => sum + (entry.isDirectory() ? dirBytes(join(dir, entry.name)) : statSync(join(dir, entry.name)).size),
+    0,
+  );
+}
+
+async function waitForIndex(client: Client): Promise<void> {
+  for (;;) {
+    const { embedding } = await call(client, 'memory_stats', {});
+    if (embedding.index_backlog === 0 && embedding.embedded >= embedding.records) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function load(client: Client, data: Iterable<BenchMemory>, total: number): Promise<Result> {
+  const batch: BenchMemory[] = [];
+  let done = 0;
+  const started = performance.now();
+  const flush = async (): Promise<void> => {
+    await call(client, 'remember', { memories: batch.splice(0) });
+  };
+  for (const memory of data) {
+    batch.push(memory);
+    if (batch.length === 100) {
+      await flush();
+      done += 100;
+      if (done % 10_000 === 0) log(`loaded ${done}/${total}`);
+    }
+  }
+  if (batch.length) await flush();
+  const ackSeconds = (performance.now() - started) / 1000;
+  await waitForIndex(client);
+  const indexedSeconds = (performance.now() - started) / 1000;
+  return {
+    memories_per_s: Math.round(total / ackSeconds),
+    seconds: Math.round(ackSeconds * 10) / 10,
+    seconds_until_indexed: Math.round(indexedSeconds * 10) / 10,
+  };
+}
+
+async function searchLatencies(client: Client, qs: readonly string[], namespace: string): Promise<Result> {
+  const out: Result = {};
+  for (const mode of ['keyword', 'vector', 'hybrid']) {
+    for (const q of qs.slice(0, 10)) await call(client, 'search_memory', { query: q, mode, namespace, limit: 10 }); // warm-up
+    const ms: number[] = [];
+    for (const q of qs) ms.push((await timed(() => call(client, 'search_memory', { query: q, mode, namespace, limit: 10 }))).ms);
+    out[mode] = summarize(ms);
+  }
+  return out;
+}
+
+async function benchSize(size: number, options: { queries: number }): Promise<Result> {
+  const dataDir = mkdtempSync(join(tmpdir(), `pinak-bench-${size}-`));
+  try {
+    log(`size ${size}: loading`);
+    let server = await startServer(dataDir);
+    const bulk = await load(server.client, memories(size), size);
+
+    log(`size ${size}: single remember`);
+    const extra = [...memories(200, 99)];
+    const writes: number[] = [];
+    for (const memory of extra) writes.push((await timed(() => call(server.client, 'remember', { ...memory }))).ms);
+
+    log(`size ${size}: search`);
+    const qs = queries(options.queries);
+    const all = await searchLatencies(server.client, qs, '*');
+    const selective = await searchLatencies(server.client, qs, 'ns77');
+    const rssWarm = peakRssMb(server.pid);
+    await server.close();
+
+    log(`size ${size}: cold start`);
+    const coldStarted = performance.now();
+    server = await startServer(dataDir);
+    await call(server.client, 'search_memory', { query: qs[0], limit: 10 });
+    const coldStartMs = Math.round(performance.now() - coldStarted);
+
+    log(`size ${size}: recall`);
+    const recall = await exactRecall(server.client, dataDir, qs.slice(0, 100));
+    const rssPeak = Math.max(rssWarm, peakRssMb(server.pid));
+    await server.close();
+
+    return {
+      size,
+      bulk_load: bulk,
+      remember_ms: summarize(writes),
+      search_ms: { all_namespaces: all, selective_namespace: selective },
+      cold_start_to_first_search_ms: coldStartMs,
+      peak_rss_mb: rssPeak,
+      disk_mb: Math.round(dirBytes(dataDir) / 1e5) / 10,
+      vector_recall_at_10: recall,
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function markdown(results: Result[]): string {
+  const rows = results.map((r) => {
+    const s = r.search_ms.all_namespaces;
+    const f = r.search_ms.selective_namespace;
+    return `| ${r.size.toLocaleString('en')} | ${r.bulk_load.memories_per_s} | ${r.remember_ms.p50} / ${r.remember_ms.p99} | ${s.keyword.p50} / ${s.keyword.p99} | ${s.vector.p50} / ${s.vector.p99} | ${s.hybrid.p50} / ${s.hybrid.p99} | ${f.hybrid.p50} / ${f.hybrid.p99} | ${r.cold_start_to_first_search_ms} | ${r.peak_rss_mb} | ${r.disk_mb} | ${r.vector_recall_at_10} |`;
+  });
+  return [
+    '| memories | bulk load /s | remember p50 / p99 ms | keyword p50 / p99 | vector p50 / p99 | hybrid p50 / p99 | hybrid, 1 namespace | cold start ms | peak RSS MB | disk MB | vector recall@10 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { sizes: { type: 'string', default: '10000,100000' }, '1m': { type: 'boolean', default: false }, queries: { type: 'string', default: '200' }, out: { type: 'string', default: join(ROOT, 'bench', 'results') } },
+  });
+  const sizes = values.sizes.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  if (values['1m']) sizes.push(1_000_000);
+  buildIfStale();
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  const results: Result[] = [];
+  for (const size of sizes) results.push(await benchSize(size, { queries: Number(values.queries) }));
+  const report = { when: new Date().toISOString(), machine, results };
+  const table = markdown(results);
+  mkdirSync(values.out, { recursive: true });
+  const stamp = report.when.replace(/[:.]/g, '-');
+  writeFileSync(join(values.out, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(values.out, `${stamp}.md`), `${table}\n`);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  log(`\n${table}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(1);
+});
