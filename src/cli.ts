@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { ConfigError, databaseFile, resolveConfig, SETTINGS, type Config } from './config.js';
 import { MemoryError } from './domain/errors.js';
 import { createLogger } from './logging.js';
+import { importMemories } from './memory/import-export.js';
 import { reembedMissing } from './memory/reembed.js';
 import { openRuntime } from './runtime.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -16,6 +18,10 @@ const HELP = `pinak-memory ${VERSION}: a durable, searchable, layered memory for
 Usage:
   pinak-memory [serve] [options]          serve MCP over stdio (the default)
   pinak-memory reindex [options]          embed every record that has no vector of the active model
+  pinak-memory import FILE.jsonl          store memories from JSON lines (exported memories or remember inputs)
+  pinak-memory export [options]           write every memory as JSON lines (lossless; import reads it back)
+      --namespace NS                      only this namespace
+      --output FILE                       write to FILE instead of stdout
   pinak-memory audit export [options]     write the audit trail as JSONL
       --since ISO                         only calls at or after this time
       --output FILE                       write to FILE instead of stdout
@@ -83,14 +89,14 @@ async function exportAudit(config: Config, since: string | undefined, output: st
 }
 
 /** A one-line progress bar on a terminal; nothing when stderr is not one. */
-function progressBar(): { update(done: number, total: number): void; end(): void } {
+function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
   if (!process.stderr.isTTY) return { update() {}, end() {} };
   return {
     update(done, total) {
       const width = 30;
-      const share = total === 0 ? 1 : done / total;
+      const share = total <= 0 ? 1 : Math.min(1, done / total);
       const filled = Math.round(share * width);
-      process.stderr.write(`\rembedding [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
     },
     end: () => process.stderr.write('\n'),
   };
@@ -102,7 +108,7 @@ async function reindex(config: Config): Promise<void> {
   const embedder = runtime.memory.vectors ? runtime.memory.embedder : null;
   try {
     if (!embedder) throw new UsageError('no embedding model is active (embed model "none"); nothing to reindex');
-    const bar = progressBar();
+    const bar = progressBar('embedding');
     const start = await runtime.store.embeddingProgress(embedder.model.key);
     bar.update(start.embedded, start.docs);
     const done = await reembedMissing(runtime.store, embedder, logger, {
@@ -116,6 +122,55 @@ async function reindex(config: Config): Promise<void> {
     process.stderr.write(`pinak-memory: embedded ${done} record(s) with ${embedder.model.id}; ${start.docs - start.embedded - done <= 0 ? 'all records have vectors' : 'some records are left'}\n`);
   } finally {
     await runtime.close();
+  }
+}
+
+async function importFile(config: Config, file: string | undefined): Promise<void> {
+  if (!file) throw new UsageError('import needs a file: pinak-memory import FILE.jsonl');
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const runtime = await openRuntime(config, logger, { reembed: false });
+  const bar = progressBar('importing');
+  const input = createReadStream(file);
+  let bytes = 0;
+  input.on('data', (chunk) => (bytes += chunk.length));
+  try {
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    const { progress, problems } = await importMemories(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size));
+    bar.end();
+    for (const problem of problems) process.stderr.write(`pinak-memory: ${file}:${problem.line}: ${problem.message}\n`);
+    process.stderr.write(`pinak-memory: imported ${progress.imported} memories from ${file}; ${progress.skipped} already present, ${progress.failed} failed\n`);
+    if (progress.failed > 0) process.exitCode = 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function exportFile(config: Config, namespace: string | undefined, output: string | undefined): Promise<void> {
+  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
+  const out = output ? createWriteStream(output) : process.stdout;
+  try {
+    const total = (await store.stats()).memories_total;
+    const bar = output ? progressBar('exporting') : progressBar('');
+    let count = 0;
+    for (const memory of store.exportMemories(namespace)) {
+      if (!out.write(`${JSON.stringify(memory)}\n`)) await once(out, 'drain');
+      if (++count % 1000 === 0 && output) bar.update(count, total);
+    }
+    if (output) {
+      bar.update(count, total);
+      bar.end();
+      (out as ReturnType<typeof createWriteStream>).end();
+      await once(out, 'finish');
+      process.stderr.write(`pinak-memory: exported ${count} memories to ${output}\n`);
+    }
+  } finally {
+    await store.close();
   }
 }
 
@@ -133,6 +188,9 @@ async function main(argv: string[]): Promise<void> {
   const flagValues = values as Record<string, string | boolean | undefined>;
   const flags = Object.fromEntries(SETTINGS.map((s) => [s.flag, flagValues[s.flag] as string | undefined]));
   const config = resolveConfig(flags, process.env);
+  const [first, ...rest] = positionals;
+  if (first === 'import') return importFile(config, rest.length === 1 ? rest[0] : undefined);
+  if (first === 'export' && rest.length === 0) return exportFile(config, flags.namespace, values.output);
   const command = positionals.join(' ');
   if (command === '' || command === 'serve') return serve(config);
   if (command === 'audit export') return exportAudit(config, values.since, values.output);

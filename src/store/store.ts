@@ -54,6 +54,8 @@ export interface MemoryStore {
 
   appendAudit(row: AuditRow): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;
+  /** Every memory, oldest first, streamed (for export); optionally one namespace. */
+  exportMemories(namespace?: string): Iterable<Memory>;
 
   close(): Promise<void>;
 }

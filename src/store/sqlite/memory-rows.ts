@@ -51,7 +51,10 @@ export class MemoryRows {
   private readonly clearSuperseded: Statement;
   private readonly deleteRow: Statement;
 
-  constructor(db: Database, private readonly docs: SearchDocs) {
+  constructor(
+    private readonly db: Database,
+    private readonly docs: SearchDocs,
+  ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
        occurred_at, created_at, updated_at, supersedes, superseded_by)
@@ -61,6 +64,13 @@ export class MemoryRows {
     this.markSuperseded = db.prepare('UPDATE memories SET superseded_by = ?, updated_at = ? WHERE id = ?');
     this.clearSuperseded = db.prepare('UPDATE memories SET superseded_by = NULL, updated_at = ? WHERE id = ? AND superseded_by = ?');
     this.deleteRow = db.prepare('DELETE FROM memories WHERE id = ?');
+  }
+
+  /** Every memory, oldest first (ids sort by creation), streamed; optionally one namespace. */
+  *all(namespace?: string): Iterable<Memory> {
+    const statement = namespace === undefined ? this.db.prepare('SELECT * FROM memories ORDER BY id') : this.db.prepare('SELECT * FROM memories WHERE namespace = ? ORDER BY id');
+    const rows = (namespace === undefined ? statement.iterate() : statement.iterate(namespace)) as Iterable<MemoryRow>;
+    for (const row of rows) yield toMemory(row);
   }
 
   get(id: string): Memory | undefined {

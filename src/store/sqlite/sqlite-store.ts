@@ -220,6 +220,10 @@ export class SqliteStore implements MemoryStore {
     this.audit.append(row);
   }
 
+  exportMemories(namespace?: string): Iterable<Memory> {
+    return this.memories.all(namespace);
+  }
+
   exportAudit(since?: string): Iterable<AuditRow> {
     return this.audit.export(since);
   }
