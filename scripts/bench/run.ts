@@ -14,7 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { buildIfStale, CLI, ROOT } from '../lib/build.js';
 import { memories, queries, type BenchMemory } from './data.js';
 import { exactRecall } from './recall.js';
@@ -30,7 +30,14 @@ interface Server {
 }
 
 async function startServer(dataDir: string): Promise<Server> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--data-dir', dataDir, '--log-level', 'warn'], stderr: 'inherit' });
+  // PINAK_* settings of the shell reach the server, so a run can try other settings.
+  const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, '--data-dir', dataDir, '--log-level', 'warn'],
+    env: { ...getDefaultEnvironment(), ...settings },
+    stderr: 'inherit',
+  });
   const client = new Client({ name: 'pinak-bench', version: '1' });
   await client.connect(transport);
   return { client, pid: transport.pid!, close: () => client.close() };
@@ -170,7 +177,8 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
   const results: Result[] = [];
   for (const size of sizes) results.push(await benchSize(size, { queries: Number(values.queries) }));
-  const report = { when: new Date().toISOString(), machine, results };
+  const settings = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('PINAK_')));
+  const report = { when: new Date().toISOString(), machine, settings, results };
   const table = markdown(results);
   mkdirSync(values.out, { recursive: true });
   const stamp = report.when.replace(/[:.]/g, '-');
