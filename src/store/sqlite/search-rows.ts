@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters } from '../store.js';
+import { CommonTerms } from './common-terms.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
 
@@ -62,8 +63,10 @@ interface DocRow {
 /** Keyword search over FTS5, the filter-only listing, and hit display data. */
 export class SearchRows {
   private readonly describe: Statement;
+  private readonly commonTerms: CommonTerms;
 
   constructor(private readonly db: Database) {
+    this.commonTerms = new CommonTerms(db);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
         d.occurred_at, d.hidden,
         CASE d.type
@@ -76,12 +79,13 @@ export class SearchRows {
   }
 
   keyword(query: KeywordQuery): KeywordHit[] {
+    const terms = this.commonTerms.select(query.terms);
     const where = filterSql(query.filters);
     const sql = `SELECT search_fts.rowid AS doc_id, -bm25(search_fts) AS score
       FROM search_fts JOIN search_docs d ON d.doc_id = search_fts.rowid
       WHERE search_fts MATCH ? AND ${where.sql}
       ORDER BY bm25(search_fts) LIMIT ?`;
-    return this.db.prepare(sql).all(toFtsMatch(query.terms), ...where.params, query.limit) as KeywordHit[];
+    return this.db.prepare(sql).all(toFtsMatch(terms), ...where.params, query.limit) as KeywordHit[];
   }
 
   recent(query: RecentQuery): KeywordHit[] {
