@@ -3,6 +3,9 @@ import type { Memory } from '../domain/memory.js';
 import type { StoreStats } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 
+/** A few ids for a message, not hundreds: messages are read by a model. */
+const someIds = (ids: readonly string[]): string => (ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`);
+
 /** Fetch memories by id; unknown ids are reported, and an all-unknown request is an error. */
 export async function getMemories(ctx: MemoryContext, ids: readonly string[]): Promise<{ memories: Memory[]; missing: string[] }> {
   const unique = [...new Set(ids)];
@@ -10,7 +13,7 @@ export async function getMemories(ctx: MemoryContext, ids: readonly string[]): P
   const found = new Set(memories.map((m) => m.id));
   const missing = unique.filter((id) => !found.has(id));
   if (memories.length === 0) {
-    throw new MemoryError('not_found', `no memory with id ${missing.join(', ')}; call search_memory to find memory ids`);
+    throw new MemoryError('not_found', `no memory with id ${someIds(missing)}; call search_memory to find memory ids`);
   }
   return { memories, missing };
 }
@@ -22,7 +25,7 @@ export async function forget(ctx: MemoryContext, caller: Caller, ids: readonly s
   const gone = new Set(forgotten);
   const missing = unique.filter((id) => !gone.has(id));
   if (forgotten.length === 0) {
-    throw new MemoryError('not_found', `no memory with id ${missing.join(', ')}; nothing was deleted`);
+    throw new MemoryError('not_found', `no memory with id ${someIds(missing)}; nothing was deleted`);
   }
   return { forgotten, missing };
 }

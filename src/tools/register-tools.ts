@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { toolJsonSchemas } from './json-schema.js';
 import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
-import { unpairedSurrogateAt } from './unicode-check.js';
+import { MAX_ARGUMENT_DEPTH, nestedDeeperThan, unpairedSurrogateAt } from './argument-checks.js';
 
 export interface RegisterOptions {
   deps: ToolDeps;
@@ -41,6 +42,9 @@ function listed(tool: AnyTool): Tool {
  */
 const ToolsCallMethod = z.looseObject({ method: z.literal('tools/call') });
 
+/** Arguments too deep to hash safely are audited under one fixed fingerprint. */
+const TOO_DEEP_FINGERPRINT = { sha256: createHash('sha256').update('(arguments nested too deeply)').digest('hex'), bytes: -1 };
+
 const errorResult = (failure: ToolFailure): CallToolResult => ({
   isError: true,
   content: [{ type: 'text', text: failure.message }],
@@ -69,13 +73,18 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     let result: CallToolResult;
 
     const tool = byName.get(name);
-    const args = fingerprint(rawArgs);
+    // Checked before anything walks the arguments recursively (hashing, validation), which deep nesting would overflow.
+    const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
+    const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
     if (!gate.enter()) {
       return errorResult({ message: 'the server is shutting down; retry the call when it is back', code: 'shutting_down', status: 'error' });
     }
     try {
       if (!tool) {
         failure = { message: `unknown tool "${name}"; the tools are ${[...byName.keys()].join(', ')}`, code: 'unknown_tool', status: 'invalid' };
+        result = errorResult(failure);
+      } else if (tooDeep) {
+        failure = { message: `invalid arguments for ${tool.name}: nested deeper than ${MAX_ARGUMENT_DEPTH} levels; flatten them`, code: 'invalid_input', status: 'invalid' };
         result = errorResult(failure);
       } else {
         const parsed = tool.input.safeParse(rawArgs);

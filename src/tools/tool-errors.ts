@@ -12,6 +12,9 @@ export interface ToolFailure {
   ref?: string;
 }
 
+/** The longest message a model has to read for bad arguments. */
+const MAX_MESSAGE_CHARS = 1500;
+
 const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /** One line per problem, "path: message", for arguments that failed their schema. */
@@ -22,7 +25,7 @@ export function describeInvalidArguments(tool: string, error: z.ZodError): ToolF
   });
   if (error.issues.length > 10) lines.push(`…and ${error.issues.length - 10} more`);
   return {
-    message: `invalid arguments for ${tool}: ${lines.join('; ')}`,
+    message: clip(`invalid arguments for ${tool}: ${lines.join('; ')}`, MAX_MESSAGE_CHARS),
     code: 'invalid_input',
     status: 'invalid',
   };

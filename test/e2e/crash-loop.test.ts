@@ -106,6 +106,7 @@ describe('crash loop', () => {
     const rows = readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; status: string; ids_touched: string[] });
     const audited = new Set(rows.filter((r) => r.status === 'ok').flatMap((r) => r.ids_touched));
     expect(acked.filter((m) => !audited.has(m.id)).map((m) => m.id), `seed ${SEED}`).toEqual([]);
+    process.stderr.write(`crash loop: ${CYCLES} cycles, ${acked.length} acknowledged memories and ${forgotten.size} forgets verified (seed ${SEED})\n`);
     const forgetAudited = new Set(rows.filter((r) => r.tool === 'forget' && r.status === 'ok').flatMap((r) => r.ids_touched));
     expect([...forgotten].filter((id) => !forgetAudited.has(id)), `seed ${SEED}`).toEqual([]);
   }, 600_000);

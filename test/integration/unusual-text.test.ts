@@ -36,3 +36,14 @@ describe('text that cannot be stored faithfully', () => {
     expect(result.terms).toEqual(['emoji']);
   });
 });
+
+describe('absurdly deep arguments', () => {
+  it('get a tool error (not a stack overflow) and an audit row', async () => {
+    let nested: unknown = 'bottom';
+    for (let i = 0; i < 3000; i++) nested = [nested];
+    expect(await callError(linked.client, 'remember', { content: 'x', metadata: { nested } })).toMatch(/nested deeper than 64 levels/);
+    const last = [...linked.runtime.store.exportAudit()].at(-1);
+    expect(last).toMatchObject({ tool: 'remember', status: 'invalid', error_code: 'invalid_input', args_bytes: -1 });
+  });
+});
+

@@ -21,3 +21,18 @@ export function unpairedSurrogateAt(value: unknown, path = '(arguments)'): strin
   }
   return null;
 }
+
+/** Deeper arguments are refused before anything walks them recursively (validation, hashing). */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** True when a JSON value nests deeper than `limit` levels; iterative, so any depth is safe to check. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
