@@ -5,6 +5,7 @@ import type { Embedder } from './embeddings/embedder.js';
 import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
 import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
 import type { Logger } from './logging.js';
+import type { ContextScoring } from './memory/context-scoring.js';
 import type { FusionSettings, MemoryContext } from './memory/context.js';
 import { reembedInBackground } from './memory/reembed.js';
 import { createTextIndexer } from './memory/text-indexer.js';
@@ -34,6 +35,7 @@ export interface RuntimeParts {
   embedder?: Embedder | null;
   vectorIndex?: VectorIndex | null;
   fusion?: FusionSettings;
+  context?: ContextScoring;
   /** Why the configured model is not the active one, if it is not. */
   modelNote?: string | null;
   /** Re-embed in the background at start (the server does; tests that want control do not). */
@@ -42,9 +44,12 @@ export interface RuntimeParts {
 
 /** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
 export const DEFAULT_FUSION: Record<'bundled' | 'other', FusionSettings> = {
-  bundled: { keywordWeight: 6, vectorWeight: 1, rrfK: 60 },
+  bundled: { keywordWeight: 60, vectorWeight: 1, rrfK: 60 },
   other: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
 };
+
+/** Thread-neighbour scoring, tuned on the LoCoMo dev split. */
+export const DEFAULT_CONTEXT: ContextScoring = { share: 0.5, decay: 0.5, radius: 2 };
 
 /** Wire the parts into a runtime. */
 export function assembleRuntime(parts: RuntimeParts): Runtime {
@@ -77,6 +82,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       vectors,
       embedder,
       fusion: parts.fusion ?? DEFAULT_FUSION.other,
+      context: parts.context ?? DEFAULT_CONTEXT,
       modelNote: parts.modelNote ?? null,
       defaultNamespace: settings.namespace,
       limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
@@ -150,6 +156,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
         vectorWeight: config.fusionVectorWeight ?? tuned.vectorWeight,
         rrfK: config.fusionRrfK ?? tuned.rrfK,
       },
+      context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius },
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
     });
   } catch (error) {

@@ -10,44 +10,15 @@
  * recall@10 against exact search. Prints JSON; writes JSON and a Markdown table.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { buildIfStale, CLI, ROOT } from '../lib/build.js';
-import { memories, queries, type BenchMemory } from './data.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { buildIfStale, ROOT } from '../lib/build.js';
+import { memories, queries } from './data.js';
 import { exactRecall } from './recall.js';
-import { summarize, timed } from './stats.js';
-
-type Result = Record<string, any>;
-const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
-
-interface Server {
-  client: Client;
-  pid: number;
-  close(): Promise<void>;
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  // PINAK_* settings of the shell reach the server, so a run can try other settings.
-  const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, '--data-dir', dataDir, '--log-level', 'warn'],
-    env: { ...getDefaultEnvironment(), ...settings },
-    stderr: 'inherit',
-  });
-  const client = new Client({ name: 'pinak-bench', version: '1' });
-  await client.connect(transport);
-  return { client, pid: transport.pid!, close: () => client.close() };
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Result> {
-  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
-  if (result.isError) throw new Error(`${name}: ${JSON.stringify(result.content).slice(0, 300)}`);
-  return result.structuredContent as Result;
-}
+import { call, load, log, startServer, type Result } from './servers.js';
+import { describeMachine, summarize, timed } from './stats.js';
 
 /** Peak resident set of a process (VmHWM), in MB. */
 function peakRssMb(pid: number): number {
@@ -61,40 +32,6 @@ function dirBytes(dir: string): number {
     (sum, entry) => sum + (entry.isDirectory() ? dirBytes(join(dir, entry.name)) : statSync(join(dir, entry.name)).size),
     0,
   );
-}
-
-async function waitForIndex(client: Client): Promise<void> {
-  for (;;) {
-    const { embedding } = await call(client, 'memory_stats', {});
-    if (embedding.index_backlog === 0 && embedding.embedded >= embedding.records) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function load(client: Client, data: Iterable<BenchMemory>, total: number): Promise<Result> {
-  const batch: BenchMemory[] = [];
-  let done = 0;
-  const started = performance.now();
-  const flush = async (): Promise<void> => {
-    await call(client, 'remember', { memories: batch.splice(0) });
-  };
-  for (const memory of data) {
-    batch.push(memory);
-    if (batch.length === 100) {
-      await flush();
-      done += 100;
-      if (done % 10_000 === 0) log(`loaded ${done}/${total}`);
-    }
-  }
-  if (batch.length) await flush();
-  const ackSeconds = (performance.now() - started) / 1000;
-  await waitForIndex(client);
-  const indexedSeconds = (performance.now() - started) / 1000;
-  return {
-    memories_per_s: Math.round(total / ackSeconds),
-    seconds: Math.round(ackSeconds * 10) / 10,
-    seconds_until_indexed: Math.round(indexedSeconds * 10) / 10,
-  };
 }
 
 async function searchLatencies(client: Client, qs: readonly string[], namespace: string): Promise<Result> {
@@ -174,7 +111,7 @@ async function main(): Promise<void> {
   const sizes = values.sizes.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   if (values['1m']) sizes.push(1_000_000);
   buildIfStale();
-  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  const machine = describeMachine();
   const results: Result[] = [];
   for (const size of sizes) results.push(await benchSize(size, { queries: Number(values.queries) }));
   const settings = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('PINAK_')));

@@ -1,3 +1,5 @@
+import { cpus, totalmem } from 'node:os';
+
 /** Latency summary of a list of milliseconds: p50, p95, p99, mean, rounded to 0.01 ms. */
 export function summarize(ms: readonly number[]): { n: number; p50: number; p95: number; p99: number; mean: number } {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -11,4 +13,9 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
   const start = performance.now();
   const value = await fn();
   return { ms: performance.now() - start, value };
+}
+
+/** The machine a benchmark ran on, for its report. */
+export function describeMachine(): { cpus: number; cpu_model: string; memory_gb: number; node: string; platform: string } {
+  return { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
 }

@@ -172,13 +172,16 @@ const RememberOutput = z.object({ stored: z.array(z.object({ id: z.string() })) 
 
 function turnMemories(conversation: LoadedConversation): Array<{ diaId: string; memory: Record<string, unknown> }> {
   return conversation.sessions.flatMap((session) =>
-    session.turns.map((turn) => ({
+    session.turns.map((turn, position) => ({
       diaId: turn.diaId,
       memory: {
         content: turn.content,
         layer: 'episodic',
         kind: 'turn',
         namespace: conversation.namespace,
+        // One thread per session, turns in order: search scores a turn with its neighbours.
+        thread_id: `session-${session.n}`,
+        position: position + 1,
         occurred_at: session.occurredAt,
         metadata: { dia_id: turn.diaId, session: session.n, speaker: turn.speaker },
         tags: [turn.speaker.toLowerCase(), `session-${session.n}`],

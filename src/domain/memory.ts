@@ -18,6 +18,16 @@ export const MemoryInput = z.strictObject({
   occurred_at: described(Timestamp.optional(), 'When the event happened (ISO 8601), if different from now. Mostly for episodic memories.', '2025-05-08T13:56:00Z'),
   goal_id: described(Id.optional(), 'Link this memory to a goal (id from remember_goal).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   supersedes: described(Id.optional(), 'Id of an earlier memory this one corrects; the old one is hidden from search.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  thread_id: described(
+    z.string().trim().min(1).max(128).optional(),
+    'The conversation, session or episode this memory belongs to. Search scores a memory with its neighbours in the thread and can return them as context.',
+    'chat-2025-05-08',
+  ),
+  position: described(
+    z.number().finite().optional(),
+    'Order within the thread (any number); default: after the last memory of the thread.',
+    12,
+  ),
 });
 export type MemoryInput = z.infer<typeof MemoryInput>;
 
@@ -38,5 +48,7 @@ export const Memory = z.object({
   updated_at: z.string(),
   supersedes: z.string().nullable(),
   superseded_by: described(z.string().nullable(), 'Id of the memory that corrected this one, if any.', null),
+  thread_id: z.string().nullable(),
+  thread_position: described(z.number().nullable(), 'Position in its thread; null when it has no thread.', 12),
 });
 export type Memory = z.infer<typeof Memory>;

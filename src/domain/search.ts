@@ -45,6 +45,11 @@ export const SearchRequest = SearchFilters.extend({
   ),
   limit: described(z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(10), 'How many hits to return (1–100).', 10),
   snippet_chars: described(z.number().int().min(40).max(2000).default(300), 'Longest snippet per hit, in characters.', 300),
+  context: described(
+    z.number().int().min(0).max(5).default(0),
+    'For hits in a thread (a conversation or session), also return this many neighbouring memories before and after each hit: often the answer sits next to the match.',
+    1,
+  ),
 });
 export type SearchRequest = z.infer<typeof SearchRequest>;
 
@@ -60,6 +65,16 @@ export const SearchHit = z.object({
   tags: z.array(z.string()),
   goal_id: z.string().nullable(),
   superseded: z.boolean(),
+  thread: described(
+    z.object({ id: z.string(), position: z.number() }).nullable(),
+    'The thread the memory belongs to and its position there, if any.',
+    { id: 'chat-2025-05-08', position: 12 },
+  ),
+  context: described(
+    z.array(z.object({ id: z.string(), offset: z.number().int(), snippet: z.string() })),
+    'Neighbouring memories in the thread (offset −1 is just before), when context > 0; each memory appears once in a result.',
+    [{ id: '01JD3Z6Q6H8W1V8N2X4C5B7E9G', offset: 1, snippet: 'Bob: yes, on Friday at noon.' }],
+  ),
   why: described(
     z.object({
       keyword_rank: z.number().int().nullable(),

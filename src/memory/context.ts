@@ -1,5 +1,6 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
 import type { Embedder } from '../embeddings/embedder.js';
+import type { ContextScoring } from './context-scoring.js';
 import type { Logger } from '../logging.js';
 import type { MemoryStore } from '../store/store.js';
 import type { TextIndexer } from './text-indexer.js';
@@ -16,6 +17,8 @@ export interface MemoryContext {
   /** The active embedding model, or null when vectors are disabled. */
   readonly embedder: Embedder | null;
   readonly fusion: FusionSettings;
+  /** Thread-neighbour scoring of keyword hits (see context-scoring.ts). */
+  readonly context: ContextScoring;
   /** Why the configured embedding model is not the active one, when it is not. */
   readonly modelNote: string | null;
   readonly defaultNamespace: string;

@@ -76,6 +76,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     updated_at: now,
     supersedes: null,
     superseded_by: null,
+    thread_id: null,
+    thread_position: null,
   };
   const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 });
   const lessons = input.lessons.map((lesson) =>

@@ -62,7 +62,13 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
       updated_at: now,
       supersedes: input.supersedes ?? null,
       superseded_by: null,
+      thread_id: input.thread_id ?? null,
+      // Null with a thread: the store places it after the thread's last memory.
+      thread_position: input.thread_id === undefined ? null : (input.position ?? null),
     });
+    if (input.position !== undefined && input.thread_id === undefined) {
+      throw new MemoryError('invalid_input', `${where}position needs thread_id: it orders memories within a thread`);
+    }
     searchText.push(memorySearchText(input.content, goalTitle));
   }
   const indexed = await ctx.indexer.index(searchText);

@@ -1,7 +1,8 @@
 import { toIsoTimestamp } from '../domain/fields.js';
 import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
-import type { StoreFilters } from '../store/store.js';
+import type { DocView, StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
+import { spreadToNeighbours } from './context-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -61,17 +62,19 @@ async function rank(
   terms: string[],
   mode: SearchMode,
 ): Promise<{ ranked: Ranked[]; mode: SearchMode; note?: string }> {
-  const depth = mode === 'hybrid' ? candidateDepth(request.limit) : request.limit;
+  // Keyword hits also seed their thread neighbours, so look a little deeper than the limit.
+  const depth = mode === 'hybrid' ? candidateDepth(request.limit) : mode === 'keyword' ? Math.max(30, request.limit * 3) : request.limit;
   const vectorResult = mode === 'keyword' ? { hits: [], failed: false } : await vectorLeg(ctx, request, filters, depth);
   if (vectorResult.failed) {
     const fallback = await rank(ctx, request, filters, terms, 'keyword');
     return { ...fallback, note: 'vector search failed just now; these are keyword results' };
   }
   const vector = vectorResult.hits;
-  const keyword = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const matched = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const keyword = await spreadToNeighbours(ctx.store, matched, filters, ctx.context);
   const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
   if (mode === 'keyword') {
-    return { mode, ranked: keyword.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null })) };
+    return { mode, ranked: keyword.slice(0, request.limit).map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null })) };
   }
   if (mode === 'vector') {
     return { mode, ranked: vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity })) };
@@ -140,6 +143,8 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
       tags: view.tags,
       goal_id: view.goal_id,
       superseded: view.hidden,
+      thread: view.thread_id !== null && view.thread_position !== null ? { id: view.thread_id, position: view.thread_position } : null,
+      context: [],
       why: {
         keyword_rank: r.keyword_rank,
         vector_rank: r.vector_rank,
@@ -148,5 +153,20 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
       },
     };
   });
+  if (request.context > 0) await attachContext(ctx, hits, views, terms, request);
   return { hits, mode, terms, ...(note ? { note } : {}) };
+}
+
+/** Give each hit its thread neighbours, each neighbour once, none that is itself a hit. */
+async function attachContext(ctx: MemoryContext, hits: SearchHit[], views: readonly DocView[], terms: readonly string[], request: SearchRequest): Promise<void> {
+  const hitDocs = new Set(views.map((view) => view.doc_id));
+  const neighbours = await ctx.store.threadNeighbours(views.map((view) => view.doc_id), request.context);
+  const claimed = new Set<number>();
+  const wanted = neighbours.filter((n) => !hitDocs.has(n.doc_id) && !claimed.has(n.doc_id) && claimed.add(n.doc_id));
+  const described = new Map((await ctx.store.describeDocs(wanted.map((n) => n.doc_id))).map((view) => [view.doc_id, view]));
+  const hitOf = new Map(views.map((view, i) => [view.doc_id, hits[i]!]));
+  for (const n of wanted.sort((a, b) => a.offset - b.offset)) {
+    const view = described.get(n.doc_id);
+    if (view) hitOf.get(n.center)?.context.push({ id: view.entity_id, offset: n.offset, snippet: makeSnippet(view.text, terms, request.snippet_chars) });
+  }
 }

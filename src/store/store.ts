@@ -33,6 +33,13 @@ export interface MemoryStore {
   searchKeyword(query: KeywordQuery): Promise<KeywordHit[]>;
   /** Records that pass the filters, newest first: what an empty query returns. */
   recent(query: RecentQuery): Promise<KeywordHit[]>;
+  /**
+   * Thread neighbours of the given docs: up to `radius` visible docs before
+   * and after each one in its thread's order (offset -radius…radius, never 0).
+   */
+  threadNeighbours(docIds: readonly number[], radius: number): Promise<Array<{ center: number; doc_id: number; offset: number }>>;
+  /** The subset of doc ids that pass the filters (visible ones unless the filters include superseded). */
+  admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>>;
   /** Display data for search hits, in the order given. */
   describeDocs(docIds: readonly number[]): Promise<DocView[]>;
 
@@ -159,6 +166,8 @@ export interface DocView {
   goal_id: string | null;
   occurred_at: string;
   hidden: boolean;
+  thread_id: string | null;
+  thread_position: number | null;
 }
 
 export interface StoreStats {

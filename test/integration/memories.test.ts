@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 
@@ -109,7 +110,7 @@ describe('memory_stats', () => {
       by_layer: { semantic: 1, episodic: 1, procedural: 1 },
       by_kind: { fact: 1, turn: 1, howto: 1 },
       by_namespace: { default: 2, chat: 1 },
-      schema_version: 4,
+      schema_version: MIGRATIONS.at(-1)!.version,
       default_namespace: 'default',
     });
     expect(stats.database_bytes).toBeGreaterThan(0);

@@ -46,7 +46,7 @@ function setup() {
       memory: {
         id: `M${String(n - count + i + 1).padStart(25, '0')}`,
         layer: 'semantic' as const, kind: 'note', content: text, tags: [], metadata: {}, importance: 0.5, namespace: 'default',
-        source: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null,
+        source: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null, thread_id: null, thread_position: null,
       },
       indexed: { text, vector: { modelKey: embedder.model.key, values: vectors[i]! } },
     }));

@@ -21,6 +21,8 @@ interface MemoryRow {
   updated_at: string;
   supersedes: string | null;
   superseded_by: string | null;
+  thread_id: string | null;
+  thread_position: number | null;
 }
 
 function toMemory(row: MemoryRow): Memory {
@@ -40,6 +42,8 @@ function toMemory(row: MemoryRow): Memory {
     updated_at: row.updated_at,
     supersedes: row.supersedes,
     superseded_by: row.superseded_by,
+    thread_id: row.thread_id,
+    thread_position: row.thread_position,
   };
 }
 
@@ -50,6 +54,7 @@ export class MemoryRows {
   private readonly markSuperseded: Statement;
   private readonly clearSuperseded: Statement;
   private readonly deleteRow: Statement;
+  private readonly nextPosition: Statement;
 
   constructor(
     private readonly db: Database,
@@ -57,9 +62,12 @@ export class MemoryRows {
   ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-       occurred_at, created_at, updated_at, supersedes, superseded_by)
+       occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
       VALUES (@id, @doc_id, @namespace, @layer, @kind, @content, @tags, @metadata, @importance, @source, @goal_id,
-       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by)`);
+       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by, @thread_id, @thread_position)`);
+    this.nextPosition = db.prepare(
+      'SELECT COALESCE(MAX(thread_position), 0) + 1 AS next FROM search_docs WHERE namespace = ? AND thread_id = ?',
+    );
     this.byId = db.prepare('SELECT * FROM memories WHERE id = ?');
     this.markSuperseded = db.prepare('UPDATE memories SET superseded_by = ?, updated_at = ? WHERE id = ?');
     this.clearSuperseded = db.prepare('UPDATE memories SET superseded_by = NULL, updated_at = ? WHERE id = ? AND superseded_by = ?');
@@ -83,6 +91,9 @@ export class MemoryRows {
   }
 
   add(memory: Memory, indexed: IndexedText): void {
+    if (memory.thread_id !== null && memory.thread_position === null) {
+      memory.thread_position = (this.nextPosition.get(memory.namespace, memory.thread_id) as { next: number }).next;
+    }
     const docId = this.docs.add({
       type: 'memory',
       entity_id: memory.id,
@@ -94,6 +105,8 @@ export class MemoryRows {
       created_at: memory.created_at,
       hidden: memory.superseded_by !== null,
       tags: memory.tags,
+      thread_id: memory.thread_id,
+      thread_position: memory.thread_position,
     }, indexed);
     this.insert.run({
       ...memory,

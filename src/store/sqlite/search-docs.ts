@@ -13,6 +13,8 @@ export interface NewDoc {
   created_at: string;
   hidden: boolean;
   tags: readonly string[];
+  thread_id?: string | null;
+  thread_position?: number | null;
 }
 
 /** Float32 values as the bytes stored in `doc_vectors.vector`. */
@@ -37,8 +39,8 @@ export class SearchDocs {
 
   constructor(db: Database) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
-      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden)
-      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden)`);
+      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position)
+      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position)`);
     this.insertTag = db.prepare('INSERT OR IGNORE INTO doc_tags (tag, doc_id) VALUES (?, ?)');
     this.insertFts = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
@@ -63,6 +65,8 @@ export class SearchDocs {
       occurred_at: doc.occurred_at,
       created_at: doc.created_at,
       hidden: doc.hidden ? 1 : 0,
+      thread_id: doc.thread_id ?? null,
+      thread_position: doc.thread_position ?? null,
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);

@@ -58,17 +58,28 @@ interface DocRow {
   hidden: number;
   text: string | null;
   tags: string;
+  thread_id: string | null;
+  thread_position: number | null;
 }
 
 /** Keyword search over FTS5, the filter-only listing, and hit display data. */
 export class SearchRows {
   private readonly describe: Statement;
   private readonly commonTerms: CommonTerms;
+  private readonly threadOf: Statement;
+  private readonly before: Statement;
+  private readonly after: Statement;
 
   constructor(private readonly db: Database) {
     this.commonTerms = new CommonTerms(db);
+    this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
+    // Neighbours by order, not by numeric distance: positions may have gaps.
+    this.before = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position < ? AND hidden = 0
+      ORDER BY thread_position DESC LIMIT ?`);
+    this.after = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position > ? AND hidden = 0
+      ORDER BY thread_position ASC LIMIT ?`);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
-        d.occurred_at, d.hidden,
+        d.occurred_at, d.hidden, d.thread_id, d.thread_position,
         CASE d.type
           WHEN 'memory' THEN (SELECT content FROM memories WHERE id = d.entity_id)
           WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
@@ -76,6 +87,26 @@ export class SearchRows {
         END AS text,
         (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
       FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
+  }
+
+  threadNeighbours(docIds: readonly number[], radius: number): Array<{ center: number; doc_id: number; offset: number }> {
+    const out: Array<{ center: number; doc_id: number; offset: number }> = [];
+    for (const center of docIds) {
+      const doc = this.threadOf.get(center) as { namespace: string; thread_id: string | null; thread_position: number | null } | undefined;
+      if (!doc || doc.thread_id === null || doc.thread_position === null) continue;
+      const before = this.before.all(doc.namespace, doc.thread_id, doc.thread_position, radius) as Array<{ doc_id: number }>;
+      const after = this.after.all(doc.namespace, doc.thread_id, doc.thread_position, radius) as Array<{ doc_id: number }>;
+      before.forEach((row, i) => out.push({ center, doc_id: row.doc_id, offset: -(i + 1) }));
+      after.forEach((row, i) => out.push({ center, doc_id: row.doc_id, offset: i + 1 }));
+    }
+    return out;
+  }
+
+  admit(docIds: readonly number[], filters: StoreFilters): Set<number> {
+    if (docIds.length === 0) return new Set();
+    const where = filterSql(filters);
+    const sql = `SELECT d.doc_id FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?)) AND ${where.sql}`;
+    return new Set(this.db.prepare(sql).pluck().all(JSON.stringify(docIds), ...where.params) as number[]);
   }
 
   keyword(query: KeywordQuery): KeywordHit[] {
@@ -115,6 +146,8 @@ export class SearchRows {
         goal_id: row.goal_id,
         occurred_at: row.occurred_at,
         hidden: row.hidden !== 0,
+        thread_id: row.thread_id,
+        thread_position: row.thread_position,
       });
     }
     return views;

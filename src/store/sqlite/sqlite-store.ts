@@ -140,6 +140,14 @@ export class SqliteStore implements MemoryStore {
     return this.search.recent(query);
   }
 
+  async threadNeighbours(docIds: readonly number[], radius: number): Promise<Array<{ center: number; doc_id: number; offset: number }>> {
+    return this.search.threadNeighbours(docIds, radius);
+  }
+
+  async admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>> {
+    return this.search.admit(docIds, filters);
+  }
+
   async describeDocs(docIds: readonly number[]): Promise<DocView[]> {
     return this.search.describeDocs(docIds);
   }

@@ -3,6 +3,7 @@ import { migration0001 } from './0001-core.js';
 import { migration0002 } from './0002-audit.js';
 import { migration0003 } from './0003-vectors.js';
 import { migration0004 } from './0004-reliability.js';
+import { migration0005 } from './0005-threads.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];

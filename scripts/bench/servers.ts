@@ -1,0 +1,81 @@
+/**
+ * MCP servers as the benchmarks drive them: spawned over stdio and called with
+ * the SDK client, the way an agent uses them. Shared by run.ts (Pinak alone)
+ * and server-memory.ts (Pinak next to the official memory server).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI } from '../lib/build.js';
+import type { BenchMemory } from './data.js';
+
+export type Result = Record<string, any>;
+export const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+
+export interface Server {
+  client: Client;
+  pid: number;
+  close(): Promise<void>;
+}
+
+/** Spawn `node <script> ...args` and connect the SDK client to it over stdio. */
+export async function startStdioServer(script: string, args: readonly string[], env: Record<string, string>): Promise<Server> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [script, ...args],
+    env: { ...getDefaultEnvironment(), ...env },
+    stderr: 'inherit',
+  });
+  const client = new Client({ name: 'pinak-bench', version: '1' });
+  await client.connect(transport);
+  return { client, pid: transport.pid!, close: () => client.close() };
+}
+
+/** The built Pinak server on a data directory. */
+export async function startServer(dataDir: string): Promise<Server> {
+  // PINAK_* settings of the shell reach the server, so a run can try other settings.
+  const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
+  return startStdioServer(CLI, ['--data-dir', dataDir, '--log-level', 'warn'], settings);
+}
+
+/** Call a tool; a tool error throws. Returns the structured result. */
+export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Result> {
+  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
+  if (result.isError) throw new Error(`${name}: ${JSON.stringify(result.content).slice(0, 300)}`);
+  return result.structuredContent as Result;
+}
+
+/** Wait until Pinak has embedded and indexed everything it stored. */
+export async function waitForIndex(client: Client): Promise<void> {
+  for (;;) {
+    const { embedding } = await call(client, 'memory_stats', {});
+    if (embedding.index_backlog === 0 && embedding.embedded >= embedding.records) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Bulk load into Pinak with `remember` batches of 100: rate until acknowledged, and seconds until indexed. */
+export async function load(client: Client, data: Iterable<BenchMemory>, total: number): Promise<Result> {
+  const batch: BenchMemory[] = [];
+  let done = 0;
+  const started = performance.now();
+  const flush = async (): Promise<void> => {
+    await call(client, 'remember', { memories: batch.splice(0) });
+  };
+  for (const memory of data) {
+    batch.push(memory);
+    if (batch.length === 100) {
+      await flush();
+      done += 100;
+      if (done % 10_000 === 0) log(`loaded ${done}/${total}`);
+    }
+  }
+  if (batch.length) await flush();
+  const ackSeconds = (performance.now() - started) / 1000;
+  await waitForIndex(client);
+  const indexedSeconds = (performance.now() - started) / 1000;
+  return {
+    memories_per_s: Math.round(total / ackSeconds),
+    seconds: Math.round(ackSeconds * 10) / 10,
+    seconds_until_indexed: Math.round(indexedSeconds * 10) / 10,
+  };
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callError, callOk } from '../helpers/calls.js';
+import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+
+let linked: Linked;
+const chat: string[] = [];
+
+beforeAll(async () => {
+  linked = await linkedServer({ embedder: true });
+  const turns = [
+    'Ana: did you ever go back to that bakery?',
+    'Ben: which one do you mean?',
+    'Ana: the one near the harbour with the blue door',
+    'Ben: yes, last week, their cardamom buns are still the best',
+    'Ana: great, let us go on Saturday',
+  ];
+  chat.push(...(await callOk(linked.client, 'remember', { memories: turns.map((content) => ({ content, layer: 'episodic', kind: 'turn', thread_id: 'chat-1' })) })).stored.map((m: { id: string }) => m.id));
+});
+afterAll(async () => {
+  await linked.close();
+});
+
+describe('threads', () => {
+  it('number memories in insertion order within a thread, and accept explicit positions', async () => {
+    const { memories } = await callOk(linked.client, 'get_memory', { ids: chat.slice(0, 3) });
+    expect(memories.map((m: { thread_id: string; thread_position: number }) => [m.thread_id, m.thread_position])).toEqual([
+      ['chat-1', 1],
+      ['chat-1', 2],
+      ['chat-1', 3],
+    ]);
+    const between = (await callOk(linked.client, 'remember', { content: 'Ben: (laughs)', thread_id: 'chat-1', position: 3.5 })).stored[0].id;
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'blue door harbour', mode: 'keyword', context: 1, limit: 1 });
+    expect(hits[0].id).toBe(chat[2]);
+    expect(hits[0].thread).toEqual({ id: 'chat-1', position: 3 });
+    expect(hits[0].context.map((c: { id: string; offset: number }) => [c.id, c.offset])).toEqual([
+      [chat[1], -1],
+      [between, 1],
+    ]);
+    await callOk(linked.client, 'forget', { ids: [between] });
+  });
+
+  it('finds the answer next to the match: a turn is scored with its neighbours', async () => {
+    // "bakery" is only in the question; the answer (cardamom buns) is two turns later.
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'what is good at the bakery', mode: 'keyword', limit: 5 });
+    const ids = hits.map((h: { id: string }) => h.id);
+    expect(ids[0]).toBe(chat[0]);
+    expect(ids).toContain(chat[1]);
+    expect(ids).toContain(chat[2]);
+  });
+
+  it('returns context at the edges of a thread without inventing neighbours, each memory once', async () => {
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'bakery saturday', mode: 'keyword', context: 2, limit: 2 });
+    const first = hits.find((h: { id: string }) => h.id === chat[0]);
+    expect(first.context.every((c: { offset: number }) => c.offset > 0)).toBe(true);
+    const all = hits.flatMap((h: { id: string; context: Array<{ id: string }> }) => [h.id, ...h.context.map((c) => c.id)]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('leaves standalone memories scored as before', async () => {
+    const alone = (await callOk(linked.client, 'remember', { content: 'The bakery opens at seven' })).stored[0].id;
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'bakery opens seven', mode: 'keyword', context: 2 });
+    expect(hits[0]).toMatchObject({ id: alone, thread: null, context: [] });
+  });
+
+  it('keeps threads apart by namespace, and refuses a position without a thread', async () => {
+    const other = (await callOk(linked.client, 'remember', { content: 'Ana: unrelated chat in another project', thread_id: 'chat-1', namespace: 'elsewhere' })).stored[0].id;
+    expect((await callOk(linked.client, 'get_memory', { id: other })).memories[0].thread_position).toBe(1);
+    expect(await callError(linked.client, 'remember', { content: 'x', position: 4 })).toMatch(/position needs thread_id/);
+  });
+});
