@@ -8,4 +8,6 @@ export interface EmbeddedVector {
 export interface IndexedText {
   readonly text: string;
   readonly vector: EmbeddedVector | null;
+  /** Extra words for the keyword index only (e.g. the date in words), not embedded. */
+  readonly keywords?: string;
 }

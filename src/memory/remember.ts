@@ -4,7 +4,7 @@ import { newId } from '../domain/ids.js';
 import type { Memory, MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
-import { memorySearchText } from './search-text.js';
+import { dateWords, memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
 
@@ -72,6 +72,8 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     searchText.push(memorySearchText(input.content, goalTitle));
   }
   const indexed = await ctx.indexer.index(searchText);
-  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), caller.idempotency);
+  // When it happened, in words, for memories that say when (events, conversation turns).
+  const withDates = indexed.map((entry, i) => (inputs[i]!.occurred_at === undefined ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
+  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), caller.idempotency);
   return memories;
 }

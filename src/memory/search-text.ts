@@ -11,3 +11,11 @@ export function goalSearchText(goal: { title: string; description: string | null
 /** The text a plan step is found by. */
 export const stepSearchText = (step: { title: string; detail: string | null }): string =>
   step.detail ? `${step.title}\n${step.detail}` : step.title;
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** A date in words ("8 May 2023"), so "when…" and "in May" queries match the keyword index. */
+export function dateWords(iso: string): string {
+  const date = new Date(iso);
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}

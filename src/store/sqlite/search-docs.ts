@@ -17,6 +17,8 @@ export interface NewDoc {
   thread_position?: number | null;
 }
 
+const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
+
 /** Float32 values as the bytes stored in `doc_vectors.vector`. */
 export const vectorBlob = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 
@@ -70,7 +72,7 @@ export class SearchDocs {
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
-    this.insertFts.run(docId, indexed.text);
+    this.insertFts.run(docId, ftsBody(indexed));
     if (indexed.vector) this.setVector(docId, indexed.vector, !doc.hidden);
     return docId;
   }
@@ -78,7 +80,7 @@ export class SearchDocs {
   /** Replace the indexed text, vector and tags of an existing record. */
   reindex(docId: number, indexed: IndexedText, tags: readonly string[], hidden: boolean, kind: string): void {
     this.deleteFts.run(docId);
-    this.insertFts.run(docId, indexed.text);
+    this.insertFts.run(docId, ftsBody(indexed));
     this.deleteTags.run(docId);
     for (const tag of tags) this.insertTag.run(tag, docId);
     this.updateDocStmt.run(kind, hidden ? 1 : 0, docId);
