@@ -40,6 +40,7 @@ export const Config = z.strictObject({
   contextShare: numberFromText(0, 10).default(0.5),
   contextDecay: numberFromText(0, 1).default(0.5),
   contextRadius: intFromText(0, 10).default(2),
+  softAndWeight: numberFromText(0, 100).default(2),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -70,6 +71,7 @@ export const SETTINGS = [
   { key: 'contextShare', flag: 'context-share', env: 'PINAK_CONTEXT_SHARE', help: 'share of a keyword hit\'s score given to its thread neighbours; 0 turns it off (default: 0.5)' },
   { key: 'contextDecay', flag: 'context-decay', env: 'PINAK_CONTEXT_DECAY', help: 'how that share shrinks per step away in the thread (default: 0.5)' },
   { key: 'contextRadius', flag: 'context-radius', env: 'PINAK_CONTEXT_RADIUS', help: 'how many neighbours on each side receive it (default: 2)' },
+  { key: 'softAndWeight', flag: 'soft-and-weight', env: 'PINAK_SOFT_AND_WEIGHT', help: 'reward keyword hits containing more of the query words; 0 turns it off (default: 2)' },
   { key: 'fusionRrfK', flag: 'fusion-rrf-k', env: 'PINAK_FUSION_RRF_K', help: 'hybrid search: the reciprocal rank fusion constant k (default: 60)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;
 

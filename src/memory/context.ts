@@ -19,6 +19,8 @@ export interface MemoryContext {
   readonly fusion: FusionSettings;
   /** Thread-neighbour scoring of keyword hits (see context-scoring.ts). */
   readonly context: ContextScoring;
+  /** How strongly keyword hits are rewarded for containing more of the query's words (see soft-and.ts). */
+  readonly softAndWeight: number;
   /** Why the configured embedding model is not the active one, when it is not. */
   readonly modelNote: string | null;
   readonly defaultNamespace: string;

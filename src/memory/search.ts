@@ -3,6 +3,7 @@ import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
 import type { DocView, StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
 import { spreadToNeighbours } from './context-scoring.js';
+import { rewardCoverage } from './soft-and.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -70,7 +71,8 @@ async function rank(
     return { ...fallback, note: 'vector search failed just now; these are keyword results' };
   }
   const vector = vectorResult.hits;
-  const matched = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const bm25 = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
   const keyword = await spreadToNeighbours(ctx.store, matched, filters, ctx.context);
   const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
   if (mode === 'keyword') {

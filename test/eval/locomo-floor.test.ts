@@ -11,13 +11,14 @@ const FILES = ['26.json', '30.json'].map((name) => join(DEV, name));
 
 /**
  * Floors recorded from `npm run eval:locomo` on the LoCoMo dev split with the
- * bundled model and thread-context scoring (keyword R@10 0.758 / R@20 0.849,
- * hybrid 0.757 / 0.844): a retrieval regression fails CI. Floors sit a little
- * below the measured numbers; raise them when retrieval improves.
+ * bundled model, thread-context scoring, dates in words and soft AND (keyword
+ * R@10 0.789 / R@20 0.854, hybrid 0.791 / 0.856): a retrieval regression fails
+ * CI. Floors sit a little below the measured numbers; raise them when
+ * retrieval improves.
  */
 const FLOORS = {
-  keyword: { 'R@10': 0.73, 'R@20': 0.82 },
-  hybrid: { 'R@10': 0.73, 'R@20': 0.82 },
+  keyword: { 'R@10': 0.76, 'R@20': 0.83 },
+  hybrid: { 'R@10': 0.76, 'R@20': 0.83 },
 };
 /** One evidence turn of one question moves R@10 by about 0.003: hybrid may not fall further below keyword than that. */
 const NOISE = 0.005;

@@ -68,3 +68,19 @@ describe('threads', () => {
     expect(await callError(linked.client, 'remember', { content: 'x', position: 4 })).toMatch(/position needs thread_id/);
   });
 });
+
+describe('dates in words', () => {
+  it('lets "in May 2023" find memories that happened then, and only those', async () => {
+    const [may, june] = (await callOk(linked.client, 'remember', {
+      memories: [
+        { content: 'We met at the corner cafe', layer: 'episodic', occurred_at: '2023-05-08T13:56:00Z' },
+        { content: 'We met at the corner cafe again', layer: 'episodic', occurred_at: '2023-06-20T09:00:00Z' },
+      ],
+    })).stored.map((m: { id: string }) => m.id);
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'cafe in May 2023', mode: 'keyword', limit: 2 });
+    expect(hits[0].id).toBe(may);
+    expect(hits.map((h: { id: string }) => h.id)).toContain(june);
+    expect(hits[0].snippet).not.toMatch(/May/);
+  });
+});
+
