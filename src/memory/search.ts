@@ -17,7 +17,7 @@ export interface SearchResult {
 }
 
 /** How many candidates each leg contributes to fusion: enough for the fused top-k to be stable. */
-const candidateDepth = (limit: number): number => Math.max(100, limit);
+const candidateDepth = (limit: number): number => Math.max(50, limit * 3);
 
 /** Resolve the request's filters: default namespace, "*" for all, UTC timestamps. */
 export function storeFilters(ctx: MemoryContext, request: SearchRequest): StoreFilters {
