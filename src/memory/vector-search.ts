@@ -1,5 +1,5 @@
 import type { Embedder } from '../embeddings/embedder.js';
-import type { MemoryStore, StoreFilters } from '../store/store.js';
+import { admitsAllVisible, type MemoryStore, type StoreFilters } from '../store/store.js';
 import type { VectorIndex, VectorIndexStats } from '../vector/vector-index.js';
 
 export interface VectorHit {
@@ -16,21 +16,6 @@ export interface VectorSearch {
   stats(): VectorIndexStats;
 }
 
-/** True when the filters admit every visible record, so the graph needs no filter at all. */
-function admitsEverything(filters: StoreFilters): boolean {
-  return (
-    filters.namespace === null &&
-    !filters.layers?.length &&
-    !filters.kinds?.length &&
-    !filters.types?.length &&
-    !filters.tags_any?.length &&
-    !filters.tags_all?.length &&
-    filters.goal_id === undefined &&
-    filters.since === undefined &&
-    filters.until === undefined
-  );
-}
-
 export function createVectorSearch(embedder: Embedder, index: VectorIndex, store: MemoryStore): VectorSearch {
   return {
     modelKey: embedder.model.key,
@@ -39,7 +24,7 @@ export function createVectorSearch(embedder: Embedder, index: VectorIndex, store
       if (!vector) return [];
       // Read-your-writes: anything committed before this search is in the index.
       index.catchUp();
-      const admitted = admitsEverything(filters) ? undefined : await store.filterDocIds(filters);
+      const admitted = admitsAllVisible(filters) ? undefined : await store.filterDocIds(filters);
       if (admitted && admitted.length === 0) return [];
       // Nearest neighbours always exist; ones sharing nothing with the query are noise, not matches.
       return index

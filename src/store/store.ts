@@ -136,6 +136,21 @@ export interface StoreFilters {
   include_superseded: boolean;
 }
 
+/** True when the filters admit every visible record (all namespaces, nothing else set). */
+export function admitsAllVisible(filters: StoreFilters): boolean {
+  return (
+    filters.namespace === null &&
+    !filters.layers?.length &&
+    !filters.kinds?.length &&
+    !filters.types?.length &&
+    !filters.tags_any?.length &&
+    !filters.tags_all?.length &&
+    filters.goal_id === undefined &&
+    filters.since === undefined &&
+    filters.until === undefined
+  );
+}
+
 export interface KeywordQuery {
   /** Plain lower-case words (see query-terms.ts); each backend builds its own query syntax from them. */
   terms: readonly string[];

@@ -89,3 +89,19 @@ describe('search_memory', () => {
     expect(await search({ query: 'alice editor bob', limit: 1 })).toHaveLength(1);
   });
 });
+
+describe('search_memory with a selective filter over many matches', () => {
+  it('still finds every match that passes the filter when better matches elsewhere fill the first page', async () => {
+    const big = await linkedServer();
+    try {
+      for (let b = 0; b < 3; b++) {
+        await callOk(big.client, 'remember', { memories: Array.from({ length: 100 }, (_, i) => ({ content: `apple apple orchard note ${b}-${i}`, namespace: 'busy' })) });
+      }
+      const rare = (await callOk(big.client, 'remember', { memories: [{ content: 'an apple and many other words here', namespace: 'quiet' }, { content: 'one apple in a long sentence about something else', namespace: 'quiet' }] })).stored.map((m: { id: string }) => m.id);
+      const { hits } = await callOk(big.client, 'search_memory', { query: 'apple', mode: 'keyword', namespace: 'quiet', limit: 10 });
+      expect(hits.map((h: { id: string }) => h.id).sort()).toEqual([...rare].sort());
+    } finally {
+      await big.close();
+    }
+  });
+});
