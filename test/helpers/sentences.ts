@@ -9,17 +9,8 @@ glove blanket pillow candle lamp mirror clock radio phone laptop printer keyboar
 map compass lantern ladder hammer nail saw drill paint brush canvas poem novel story song dance movie theater stadium
 soccer tennis chess puzzle riddle secret treasure crystal diamond silver gold copper iron marble granite`.split(/\s+/);
 
-/** A small seeded PRNG (mulberry32), so generated data is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benchmark's seeded PRNG (mulberry32), so generated test data is the same on every run. */
+export { seeded as seededRandom } from '../../scripts/bench/data.js';
 
 /** A sentence of `count` distinct words drawn by `random`: distinct sentences embed to distinct vectors. */
 export function sentence(random: () => number, count = 7): string {
