@@ -36,6 +36,8 @@ const DRAIN_CHUNK = 256;
 /** Long enough for the slowest snapshot we expect (about 5 s at 1M vectors); a killed writer frees it after this. */
 const SNAPSHOT_LEASE_MS = 120_000;
 const READ_CHUNK = 5000;
+/** At shutdown, a backlog up to this size is applied so a snapshot can be written (a few seconds at most). */
+const CLOSE_DRAIN_LIMIT = 5000;
 
 /**
  * The one owner of a model's vector index. SQLite is the truth: the index
@@ -267,13 +269,20 @@ export class VectorIndex {
     };
   }
 
-  /** Stop the timer, finish the backlog and write a final snapshot if anything is unsaved. */
+  /**
+   * Stop the timer and write a final snapshot if anything is unsaved. A small
+   * backlog is finished first; a large one (a bulk load still being indexed)
+   * is left to the next start, which replays it from SQLite: shutting down
+   * must not take minutes.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
     this.catchUp();
-    await this.settle();
-    await this.maybeSnapshot(true);
+    if (this.backlog.size <= CLOSE_DRAIN_LIMIT) await this.settle();
     this.closed = true;
+    if (this.draining) await this.draining;
+    if (this.saving) await this.saving;
+    if (this.backlog.size === 0) await this.maybeSnapshot(true);
   }
 }

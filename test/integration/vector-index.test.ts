@@ -143,6 +143,20 @@ describe('the persisted vector index', () => {
     expect(other.stats()).toMatchObject({ vectors: 0, start: { mode: 'rebuild' } });
   });
 
+  it('shuts down without waiting to index a large backlog, and the next start catches up from SQLite', async () => {
+    const t = setup();
+    const index = await t.open();
+    await t.write(6000);
+    index.catchUp();
+    expect(index.stats().backlog).toBeGreaterThan(5000);
+    await index.close();
+    // Closed with most of the backlog still unindexed: nothing waited for it, and nothing was lost.
+    expect(index.stats().backlog).toBeGreaterThan(1000);
+    const reopened = await t.open();
+    expect(reopened.stats().vectors).toBe(6000);
+    expect(await t.findable(reopened, 30)).toBe(30);
+  });
+
   it('keeps writing a consistent snapshot while writes arrive during the save', async () => {
     const t = setup();
     await t.write(300);
