@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 
 /**
  * Counts tool calls in flight so shutdown can finish them: once closing, new

@@ -18,6 +18,11 @@ export class VectorRows implements VectorLog {
   private readonly maxSeq: Statement;
   private readonly manifestGet: Statement;
   private readonly manifestPut: Statement;
+  private readonly withoutVector: Statement;
+  private readonly hiddenOf: Statement;
+  private readonly docCount: Statement;
+  private readonly embeddedCount: Statement;
+  private readonly insertModel: Statement;
 
   constructor(
     private readonly db: Database,
@@ -36,6 +41,22 @@ export class VectorRows implements VectorLog {
       VALUES (@model_key, @file, @seq, @count, @dimension, @bytes, @sha256, @created_at)
       ON CONFLICT (model_key) DO UPDATE SET file = excluded.file, seq = excluded.seq, count = excluded.count,
         dimension = excluded.dimension, bytes = excluded.bytes, sha256 = excluded.sha256, created_at = excluded.created_at`);
+    this.withoutVector = db.prepare(`SELECT d.doc_id,
+        CASE d.type
+          WHEN 'memory' THEN (SELECT m.content || COALESCE(char(10) || g.title, '') FROM memories m
+                              LEFT JOIN goals g ON g.id = m.goal_id WHERE m.id = d.entity_id)
+          WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
+          ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
+        END AS text
+      FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
+      WHERE v.doc_id IS NULL OR v.model_key != ?
+      ORDER BY d.doc_id LIMIT ?`);
+    this.hiddenOf = db.prepare('SELECT hidden FROM search_docs WHERE doc_id = ?');
+    this.docCount = db.prepare('SELECT COUNT(*) AS n FROM search_docs');
+    this.embeddedCount = db.prepare('SELECT COUNT(*) AS n FROM doc_vectors WHERE model_key = ?');
+    this.insertModel = db.prepare(
+      'INSERT OR IGNORE INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES (?, ?, ?, ?, ?)',
+    );
   }
 
   changesSince(seq: number, modelKey: string, limit: number): IndexChange[] {
@@ -73,40 +94,26 @@ export class VectorRows implements VectorLog {
   }
 
   docsWithoutVector(modelKey: string, limit: number): Array<{ doc_id: number; text: string }> {
-    return this.db
-      .prepare(`SELECT d.doc_id,
-          CASE d.type
-            WHEN 'memory' THEN (SELECT m.content || COALESCE(char(10) || g.title, '') FROM memories m
-                                LEFT JOIN goals g ON g.id = m.goal_id WHERE m.id = d.entity_id)
-            WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
-            ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
-          END AS text
-        FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
-        WHERE v.doc_id IS NULL OR v.model_key != ?
-        ORDER BY d.doc_id LIMIT ?`)
-      .all(modelKey, limit) as Array<{ doc_id: number; text: string }>;
+    return this.withoutVector.all(modelKey, limit) as Array<{ doc_id: number; text: string }>;
   }
 
   setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): void {
-    const hidden = this.db.prepare('SELECT hidden FROM search_docs WHERE doc_id = ?');
     this.db.transaction(() => {
       for (const { doc_id, vector } of vectors) {
-        const row = hidden.get(doc_id) as { hidden: number } | undefined;
+        const row = this.hiddenOf.get(doc_id) as { hidden: number } | undefined;
         if (row) this.docs.setVector(doc_id, vector, row.hidden === 0);
       }
     }).immediate();
   }
 
   embeddingProgress(modelKey: string): { docs: number; embedded: number } {
-    const docs = (this.db.prepare('SELECT COUNT(*) AS n FROM search_docs').get() as { n: number }).n;
-    const embedded = (this.db.prepare('SELECT COUNT(*) AS n FROM doc_vectors WHERE model_key = ?').get(modelKey) as { n: number }).n;
+    const docs = (this.docCount.get() as { n: number }).n;
+    const embedded = (this.embeddedCount.get(modelKey) as { n: number }).n;
     return { docs, embedded };
   }
 
   registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): boolean {
-    const result = this.db
-      .prepare('INSERT OR IGNORE INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES (?, ?, ?, ?, ?)')
-      .run(model.key, model.id, model.dimension, model.fingerprint, new Date().toISOString());
+    const result = this.insertModel.run(model.key, model.id, model.dimension, model.fingerprint, new Date().toISOString());
     return result.changes > 0;
   }
 }
