@@ -11,12 +11,16 @@ import { reembedMissing } from './memory/reembed.js';
 import { openRuntime } from './runtime.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { VERSION } from './server.js';
+import { checkBindAddress, HttpStartError } from './transports/http/bind-policy.js';
+import type { HttpOptions } from './transports/http/context.js';
+import { serveHttp } from './transports/http/http-server.js';
+import { shutdownOnce, type Service } from './transports/shutdown.js';
 import { serveStdio } from './transports/stdio.js';
 
 const HELP = `pinak-memory ${VERSION}: a durable, searchable, layered memory for AI agents (MCP server)
 
 Usage:
-  pinak-memory [serve] [options]          serve MCP over stdio (the default)
+  pinak-memory [serve] [options]          serve MCP over stdio (the default), or over HTTP with --transport http
   pinak-memory reindex [options]          embed every record that has no vector of the active model
   pinak-memory import FILE.jsonl          store memories from JSON lines (exported memories or remember inputs)
   pinak-memory export [options]           write every memory as JSON lines (lossless; import reads it back)
@@ -52,21 +56,46 @@ function fail(message: string): never {
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  // Refuse a bad address before opening anything.
+  if (config.transport === 'http') checkBindAddress(config.host);
   const runtime = await openRuntime(config, logger);
-  let closing = false;
-  const shutdown = async (reason: string): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    logger.info({ reason, inFlight: runtime.gate.active }, 'shutting down');
-    if (!(await runtime.gate.close(SHUTDOWN_GRACE_MS))) logger.warn({ inFlight: runtime.gate.active }, 'calls still running at the shutdown deadline');
+  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config)) : serveStdio(runtime)).catch(async (error: unknown) => {
     await runtime.close();
+    throw error;
+  });
+  const shutdown = starting.then((service: Service) => shutdownOnce(runtime, service, SHUTDOWN_GRACE_MS));
+  shutdown.catch(() => {}); // a failed start is reported once, by main
+  const stop = async (reason: string): Promise<void> => {
+    let close: (reason: string) => Promise<void>;
+    try {
+      close = await shutdown;
+    } catch {
+      return; // the start failed: main reports it
+    }
+    try {
+      await close(reason);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await serveStdio(runtime);
-  await shutdown('client closed the connection');
+  // Signals are handled from the start: a signal while starting shuts down once started.
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  await stop(await (await starting).done);
 }
+
+const httpOptions = (config: Config): HttpOptions => ({
+  host: config.host,
+  port: config.port,
+  allowedHosts: config.allowedHosts,
+  allowedOrigins: config.allowedOrigins,
+  maxBodyBytes: config.maxBodyBytes,
+  maxSessions: config.maxSessions,
+  maxCallsPerSession: config.maxCallsPerSession,
+  sessionIdleMs: config.sessionIdleSeconds * 1000,
+});
 
 async function exportAudit(config: Config, since: string | undefined, output: string | undefined): Promise<void> {
   if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since needs an ISO 8601 time, got ${JSON.stringify(since)}`);
@@ -199,7 +228,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof MemoryError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof MemoryError || error instanceof HttpStartError) fail(error.message);
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && /^(SQLITE_|E[A-Z]+$)/.test(code)) fail(`cannot open the memory database: ${(error as Error).message} (${code})`);
   process.stderr.write(`pinak-memory: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

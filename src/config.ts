@@ -12,6 +12,23 @@ const boolFromText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A host name, an IPv4 address, or an IPv6 address (brackets optional). */
+const HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
+/** What an HTTP Host header may hold: a host name or address, with an optional port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+/** A comma-separated list whose entries each pass `entry`. */
+const listFromText = (entry: z.ZodType<string, string>) =>
+  z.string().transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== '')).pipe(z.array(entry));
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** Every setting, its default and its bounds: the one place configuration is defined. */
 export const Config = z.strictObject({
   dataDir: z.string().min(1),
@@ -21,6 +38,15 @@ export const Config = z.strictObject({
   maxMetadataBytes: intFromText(2, 256 * 1024).default(16 * 1024),
   busyTimeoutMs: intFromText(0, 600_000).default(5000),
   maxDatabaseBytes: intFromText(1024 * 1024, Number.MAX_SAFE_INTEGER).optional(),
+  transport: z.enum(['stdio', 'http']).default('stdio'),
+  host: z.string().regex(HOST, 'expected a host name or an IP address').default('127.0.0.1'),
+  port: intFromText(0, 65535).default(7878),
+  allowedHosts: listFromText(z.string().regex(HOST_HEADER, 'expected host or host:port entries, comma separated')).default([]),
+  allowedOrigins: listFromText(z.string().refine(isOrigin, 'expected origins such as https://app.example.com, comma separated')).default([]),
+  maxBodyBytes: intFromText(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  maxSessions: intFromText(1, 10_000).default(100),
+  maxCallsPerSession: intFromText(1, 1000).default(8),
+  sessionIdleSeconds: intFromText(1, 7 * 86_400).default(1800),
   embedModel: z.string().min(1).max(500).default('bundled'),
   modelDir: z.string().min(1).optional(),
   modelCacheDir: z.string().min(1).optional(),
@@ -53,6 +79,15 @@ export const SETTINGS = [
   { key: 'maxMetadataBytes', flag: 'max-metadata-bytes', env: 'PINAK_MAX_METADATA_BYTES', help: 'largest metadata object as JSON bytes (default: 16384)' },
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', env: 'PINAK_MAX_DATABASE_BYTES', help: 'refuse writes once the database file reaches this size (default: no limit but the disk)' },
+  { key: 'transport', flag: 'transport', env: 'PINAK_TRANSPORT', help: 'how clients connect: stdio (default) or http (Streamable HTTP at /mcp, legacy SSE at /sse)' },
+  { key: 'host', flag: 'host', env: 'PINAK_HOST', help: 'HTTP: address to listen on; loopback only until authentication exists (default: 127.0.0.1)' },
+  { key: 'port', flag: 'port', env: 'PINAK_PORT', help: 'HTTP: port to listen on; 0 picks a free one (default: 7878)' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'PINAK_ALLOWED_HOSTS', help: 'HTTP: more Host header values to accept, comma separated, port optional (default: loopback names with the port)' },
+  { key: 'allowedOrigins', flag: 'allowed-origins', env: 'PINAK_ALLOWED_ORIGINS', help: 'HTTP: more browser origins to accept, comma separated (default: loopback origins with the port)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'PINAK_MAX_BODY_BYTES', help: 'HTTP: largest request body; larger gets 413 (default: 1048576)' },
+  { key: 'maxSessions', flag: 'max-sessions', env: 'PINAK_MAX_SESSIONS', help: 'HTTP: most open sessions; more gets 503 (default: 100)' },
+  { key: 'maxCallsPerSession', flag: 'max-calls-per-session', env: 'PINAK_MAX_CALLS_PER_SESSION', help: 'HTTP: most requests in flight per session; more get a JSON-RPC error (default: 8)' },
+  { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'PINAK_SESSION_IDLE_SECONDS', help: 'HTTP: close sessions idle this long (default: 1800)' },
   { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
   { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },

@@ -1,17 +1,24 @@
 import type { Runtime } from '../runtime.js';
 import { createServer } from '../server.js';
+import type { Service } from './shutdown.js';
 import { StdioLineTransport } from './stdio-line-transport.js';
 
 /**
- * Serve MCP on stdin/stdout until the client goes away. Resolves when the
- * connection has closed (stdin ended or the transport closed).
+ * Serve MCP on stdin/stdout: one connection, one session. `done` resolves
+ * when the client goes away (stdin ended or the transport closed).
  */
-export async function serveStdio(runtime: Runtime): Promise<void> {
+export async function serveStdio(runtime: Runtime): Promise<Service> {
   const { server, sessionId } = createServer(runtime);
-  const closed = new Promise<void>((resolve) => {
-    server.onclose = () => resolve();
+  const done = new Promise<string>((resolve) => {
+    server.onclose = () => resolve('client closed the connection');
   });
   await server.connect(new StdioLineTransport());
   runtime.logger.info({ sessionId }, 'serving MCP over stdio');
-  await closed;
+  return {
+    done,
+    async stopAccepting() {},
+    async closeSessions() {
+      await server.close();
+    },
+  };
 }

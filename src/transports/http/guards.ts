@@ -1,0 +1,83 @@
+import type { IncomingMessage } from 'node:http';
+import { bareHost, urlHost } from './bind-policy.js';
+
+/** Names a browser or client may use for this machine's loopback interface. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+export interface HeaderPolicy {
+  /** Why the request is refused (for a 403), or null when its Host and Origin are acceptable. */
+  refusal(req: IncomingMessage): string | null;
+}
+
+/**
+ * DNS-rebinding protection. A page on another site can make a browser send
+ * requests to 127.0.0.1 under its own name; the Host header then carries that
+ * name, and the Origin header the page's origin. Both must be on the allowlist:
+ * the loopback names with the listening port, the bound host, and whatever
+ * was configured. A request without Origin (not from a browser) is allowed.
+ *
+ * `extraHosts` entries with a port match exactly; without one, on any port.
+ */
+export function headerPolicy(boundHost: string, port: () => number, extraHosts: readonly string[], extraOrigins: readonly string[]): HeaderPolicy {
+  const names = [...new Set([...LOOPBACK_NAMES, urlHost(bareHost(boundHost)).toLowerCase()])];
+  const extras = extraHosts.map((entry) => entry.toLowerCase());
+  const hostAllowed = (host: string): boolean => {
+    const value = host.toLowerCase();
+    if (names.some((name) => value === `${name}:${port()}`)) return true;
+    return extras.some((entry) => value === entry || (!/:\d+$/.test(entry) && value.replace(/:\d+$/, '') === entry));
+  };
+  const originAllowed = (origin: string): boolean => {
+    const value = origin.toLowerCase();
+    return names.some((name) => value === `http://${name}:${port()}`) || extraOrigins.some((entry) => entry.toLowerCase() === value);
+  };
+  return {
+    refusal(req) {
+      const host = req.headers.host;
+      if (host === undefined || !hostAllowed(host)) return `Forbidden: Host header ${JSON.stringify(host ?? '')} is not allowed (see --allowed-hosts)`;
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originAllowed(origin)) return `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (see --allowed-origins)`;
+      return null;
+    },
+  };
+}
+
+export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; code: number; message: string };
+
+/**
+ * Read a JSON request body of at most `maxBytes`. A declared or observed
+ * larger body is refused with 413 without reading the rest into memory.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const tooLarge: BodyResult = { ok: false, status: 413, code: -32000, message: `Payload Too Large: the request body is over ${maxBytes} bytes (see --max-body-bytes)` };
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') return { ok: false, status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json' };
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge;
+  const body = await new Promise<Buffer | 'too large' | 'failed'>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: Buffer | 'too large' | 'failed'): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onError);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Stop buffering; the router answers 413 and closes the connection.
+        req.pause();
+        finish('too large');
+      } else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish(Buffer.concat(chunks));
+    // An error, or the connection closing before the end: the client went away.
+    const onError = (): void => finish('failed');
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onError);
+  });
+  if (body === 'too large') return tooLarge;
+  if (body === 'failed') return { ok: false, status: 400, code: -32000, message: 'Bad Request: the request body could not be read' };
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { ok: false, status: 400, code: -32700, message: 'Parse error: the request body is not valid JSON' };
+  }
+}

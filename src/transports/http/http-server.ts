@@ -1,0 +1,139 @@
+import { once } from 'node:events';
+import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Runtime } from '../../runtime.js';
+import type { Service } from '../shutdown.js';
+import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
+import type { HttpContext, HttpOptions } from './context.js';
+import { headerPolicy, type HeaderPolicy } from './guards.js';
+import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
+import { RPC, sendJson, sendRpcError } from './responses.js';
+import { SessionRegistry } from './sessions.js';
+import { handleStreamable } from './streamable.js';
+
+export interface HttpService extends Service {
+  /** Where the server listens, e.g. http://127.0.0.1:7878 (the real port when 0 was asked). */
+  readonly origin: string;
+  readonly port: number;
+}
+
+/** How long shutdown waits for open responses to finish after the sessions closed. */
+const DRAIN_MS = 2000;
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'the address is not available on this machine',
+  ENOTFOUND: 'the host name does not resolve',
+};
+
+/**
+ * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
+ * /sse and /messages, and /healthz and /readyz probes, every request first
+ * passing the Host/Origin check. Resolves once listening.
+ */
+export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
+  checkBindAddress(options.host);
+  let closing = false;
+  let port = options.port;
+  const ctx: HttpContext = {
+    runtime,
+    registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger),
+    options,
+    closing: () => closing,
+  };
+  const policy = headerPolicy(options.host, () => port, options.allowedHosts, options.allowedOrigins);
+  const server = createNodeServer((req, res) => {
+    route(ctx, policy, req, res).catch((error: unknown) => {
+      runtime.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'HTTP request failed');
+      sendRpcError(res, 500, RPC.serverError, 'Internal error: the request could not be handled; see the server log');
+    });
+  });
+  // Bound how long a client may take to send a request; open responses (streams) are not affected.
+  server.requestTimeout = 30_000;
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  try {
+    server.listen(options.port, bareHost(options.host));
+    await once(server, 'listening');
+  } catch (error) {
+    await ctx.registry.closeAll();
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
+  }
+  server.on('error', (error) => runtime.logger.error({ err: error }, 'HTTP server error'));
+  port = (server.address() as AddressInfo).port;
+  let drained: Promise<boolean> = Promise.resolve(false);
+  const origin = `http://${urlHost(options.host)}:${port}`;
+  runtime.logger.info({ url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port }, `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)`);
+
+  return {
+    origin,
+    port,
+    // The HTTP service never ends by itself: only a signal stops it.
+    done: new Promise<string>(() => {}),
+    async stopAccepting() {
+      closing = true;
+      drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+      server.closeIdleConnections();
+    },
+    async closeSessions() {
+      await ctx.registry.closeAll();
+      // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
+      const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
+      if (!(await Promise.race([drained, late]))) server.closeAllConnections();
+    },
+  };
+}
+
+async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const refusal = policy.refusal(req);
+  if (refusal) return sendRpcError(res, 403, RPC.serverError, refusal);
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return sendJson(res, 400, { error: 'Bad Request: the request target is not a valid path' });
+  }
+  const method = req.method ?? '';
+  const only = (allowed: string): boolean => {
+    if (allowed.split(', ').includes(method)) return true;
+    sendJson(res, 405, { error: `Method Not Allowed: ${method} ${url.pathname} (use ${allowed})` }, { allow: allowed });
+    return false;
+  };
+  switch (url.pathname) {
+    case '/mcp':
+      return handleStreamable(ctx, req, res);
+    case '/sse':
+      if (only('GET')) await openSse(ctx, res);
+      return;
+    case MESSAGES_PATH:
+      if (only('POST')) await postSseMessage(ctx, req, res, url.searchParams.get('sessionId'));
+      return;
+    case '/healthz':
+      if (only('GET, HEAD')) sendJson(res, 200, { status: 'ok' });
+      return;
+    case '/readyz':
+      if (only('GET, HEAD')) {
+        const ready = await isReady(ctx);
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+      }
+      return;
+    default:
+      sendJson(res, 404, { error: `Not Found: ${url.pathname.slice(0, 200)}; MCP is served at /mcp (Streamable HTTP) and /sse (legacy SSE)` });
+  }
+}
+
+/** Ready: not shutting down, and the database answers a trivial query. */
+async function isReady(ctx: HttpContext): Promise<boolean> {
+  if (ctx.closing()) return false;
+  try {
+    await ctx.runtime.store.getGoal('readiness-probe');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,51 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { HttpContext } from './context.js';
+import { readJsonBody } from './guards.js';
+import { connectSession } from './mcp-session.js';
+import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+
+/** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
+export const MESSAGES_PATH = '/messages';
+
+/**
+ * `GET /sse`: the legacy HTTP+SSE transport (protocol 2024-11-05) for older
+ * clients. The response stays open as the server-to-client stream; the
+ * session lasts until the client disconnects, it expires, or shutdown.
+ */
+export async function openSse(ctx: HttpContext, res: ServerResponse): Promise<void> {
+  const reservation = ctx.closing() ? null : ctx.registry.reserve();
+  if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
+  const transport = new SSEServerTransport(MESSAGES_PATH, res);
+  try {
+    const session = await connectSession(ctx.runtime, transport, {
+      kind: 'sse',
+      id: () => transport.sessionId,
+      maxCalls: ctx.options.maxCallsPerSession,
+      onClosed: (id) => {
+        reservation.release();
+        if (id !== undefined) ctx.registry.remove(id, 'ended');
+      },
+    });
+    reservation.commit(session);
+  } catch (error) {
+    reservation.release();
+    throw error;
+  }
+}
+
+/** `POST /messages?sessionId=…`: one client message for a legacy SSE session; answered 202, the reply goes down the stream. */
+export async function postSseMessage(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, sessionId: string | null): Promise<void> {
+  const session = sessionId ? ctx.registry.use(sessionId, 'sse') : undefined;
+  if (!session && ctx.closing()) return sendUnavailable(res, true, ctx.registry.maxSessions);
+  if (!session) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: open a stream with GET /sse and post to the endpoint it announces');
+  const read = await readJsonBody(req, ctx.options.maxBodyBytes);
+  if (!read.ok) return sendRpcError(res, read.status, read.code, read.message, read.status === 413 ? { connection: 'close' } : {});
+  if (!JSONRPCMessageSchema.safeParse(read.value).success) {
+    return sendRpcError(res, 400, RPC.invalidRequest, 'Invalid Request: the body is not one JSON-RPC 2.0 message');
+  }
+  // The stream may have closed while the body was read.
+  if (!ctx.registry.use(session.id, 'sse')) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: the stream closed; open a new one with GET /sse');
+  await (session.transport as SSEServerTransport).handlePostMessage(req, res, read.value);
+}

@@ -1,0 +1,39 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Runtime } from '../../runtime.js';
+import { createServer } from '../../server.js';
+import { CallLimitedTransport } from './call-limit.js';
+import type { HttpSession } from './sessions.js';
+
+/**
+ * One MCP server (from the shared factory, over the shared runtime) connected
+ * to one HTTP session's transport through the per-session call limit.
+ * `onClosed` runs once, however the session ends: DELETE, the client leaving,
+ * idle expiry or shutdown.
+ */
+export async function connectSession(
+  runtime: Runtime,
+  transport: Transport,
+  options: { kind: HttpSession['kind']; id: () => string | undefined; maxCalls: number; onClosed: (id: string | undefined) => void },
+): Promise<HttpSession> {
+  const created = createServer(runtime);
+  const limited = new CallLimitedTransport(transport, options.maxCalls);
+  let closed = false;
+  created.server.onclose = () => {
+    if (closed) return;
+    closed = true;
+    options.onClosed(options.id());
+  };
+  await created.server.connect(limited);
+  runtime.logger.debug({ session: options.id(), auditSession: created.sessionId, transport: options.kind }, 'MCP server connected');
+  return {
+    get id() {
+      return options.id() ?? '';
+    },
+    kind: options.kind,
+    transport,
+    get inFlight() {
+      return limited.inFlight;
+    },
+    close: () => created.close(),
+  };
+}

@@ -1,0 +1,33 @@
+import type { ServerResponse } from 'node:http';
+
+/** JSON-RPC error codes used by the HTTP layer (server-defined range, as the SDK uses them). */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  serverError: -32000,
+  sessionNotFound: -32001,
+} as const;
+
+/** Answer with a small JSON body, unless an answer has already started. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/** Answer with a JSON-RPC error body (id null: the HTTP layer refuses before reading any request id). */
+export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } }, headers);
+}
+
+/** 503: shutting down, or no more sessions may open. */
+export function sendUnavailable(res: ServerResponse, closing: boolean, maxSessions: number): void {
+  if (closing) return sendRpcError(res, 503, RPC.serverError, 'Service Unavailable: the server is shutting down');
+  sendRpcError(res, 503, RPC.serverError, `Service Unavailable: the server has reached its limit of ${maxSessions} sessions (see --max-sessions); end an unused session or try again later`, {
+    'retry-after': '5',
+  });
+}

@@ -1,0 +1,104 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Runtime } from '../../runtime.js';
+
+type Logger = Runtime['logger'];
+
+/** One client's MCP session over HTTP, whichever transport carries it. */
+export interface HttpSession {
+  readonly id: string;
+  readonly kind: 'streamable' | 'sse';
+  /** The SDK transport of that kind (StreamableHTTPServerTransport or SSEServerTransport). */
+  readonly transport: Transport;
+  /** Requests received and not yet answered: a busy session never expires. */
+  readonly inFlight: number;
+  /** Close the MCP server and its transport; the registry forgets the session. */
+  close(): Promise<void>;
+}
+
+/** A place held for a session being created, so concurrent creations cannot overshoot the limit. */
+export interface Reservation {
+  commit(session: HttpSession): void;
+  release(): void;
+}
+
+/**
+ * The open HTTP sessions: at most `maxSessions` of them (counting those being
+ * created), and each closed after `idleMs` without a request.
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, { session: HttpSession; lastActive: number }>();
+  private reserved = 0;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    readonly maxSessions: number,
+    private readonly idleMs: number,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweeper = setInterval(() => this.expireIdle(), Math.min(30_000, Math.max(100, Math.floor(idleMs / 4))));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Hold a place for a new session; null when the limit is reached. */
+  reserve(): Reservation | null {
+    if (this.sessions.size + this.reserved >= this.maxSessions) return null;
+    this.reserved += 1;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.reserved -= 1;
+      return true;
+    };
+    return {
+      commit: (session) => {
+        if (!settle()) return;
+        this.sessions.set(session.id, { session, lastActive: this.now() });
+        this.logger.info({ session: session.id, transport: session.kind, sessions: this.sessions.size }, 'HTTP session opened');
+      },
+      release: () => void settle(),
+    };
+  }
+
+  /** The session with this id and kind, marked active; undefined if there is none. */
+  use(id: string, kind: HttpSession['kind']): HttpSession | undefined {
+    const entry = this.sessions.get(id);
+    if (!entry || entry.session.kind !== kind) return undefined;
+    entry.lastActive = this.now();
+    return entry.session;
+  }
+
+  /** Forget a session (its transport closed). */
+  remove(id: string, reason: string): void {
+    if (this.sessions.delete(id)) this.logger.info({ session: id, reason, sessions: this.sessions.size }, 'HTTP session closed');
+  }
+
+  /** Close sessions that have had no request for the idle time and have none in flight. */
+  expireIdle(): void {
+    const cutoff = this.now() - this.idleMs;
+    for (const [id, entry] of this.sessions) {
+      if (entry.session.inFlight > 0) entry.lastActive = this.now();
+      else if (entry.lastActive <= cutoff) void this.closeOne(id, entry.session, 'idle');
+    }
+  }
+
+  /** Close every session (shutdown) and stop expiring. */
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions].map(([id, entry]) => this.closeOne(id, entry.session, 'shutdown')));
+  }
+
+  private async closeOne(id: string, session: HttpSession, reason: string): Promise<void> {
+    this.remove(id, reason);
+    try {
+      await session.close();
+    } catch (error) {
+      this.logger.warn({ session: id, err: error }, 'HTTP session did not close cleanly');
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { HttpContext } from './context.js';
+import { readJsonBody } from './guards.js';
+import { connectSession } from './mcp-session.js';
+import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+import type { HttpSession, Reservation } from './sessions.js';
+
+/** Whether a POST body (one message or a batch) starts a session. */
+const initializes = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
+
+/**
+ * `/mcp`: MCP Streamable HTTP, stateful. An initialize POST without a session
+ * id opens a session (one MCP server over the shared runtime); every other
+ * request names its session in the Mcp-Session-Id header. DELETE ends it.
+ */
+export async function handleStreamable(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? '';
+  if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+    return sendRpcError(res, 405, RPC.serverError, `Method Not Allowed: ${method} /mcp (use POST, GET or DELETE)`, { allow: 'GET, POST, DELETE' });
+  }
+  let body: unknown;
+  if (method === 'POST') {
+    const read = await readJsonBody(req, ctx.options.maxBodyBytes);
+    if (!read.ok) return sendRpcError(res, read.status, read.code, read.message, read.status === 413 ? { connection: 'close' } : {});
+    body = read.value;
+  }
+  const header = req.headers['mcp-session-id'];
+  const sessionId = Array.isArray(header) ? header[0] : header;
+  if (sessionId !== undefined) {
+    const session = ctx.registry.use(sessionId, 'streamable');
+    if (!session) return ctx.closing() ? sendUnavailable(res, true, ctx.registry.maxSessions) : sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: it ended or expired; start a new one with an initialize request');
+    return (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
+  }
+  if (method !== 'POST' || !initializes(body)) {
+    return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first');
+  }
+  const reservation = ctx.closing() ? null : ctx.registry.reserve();
+  if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
+  await openSession(ctx, reservation, req, res, body);
+}
+
+async function openSession(ctx: HttpContext, reservation: Reservation, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  let session: HttpSession | undefined;
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: randomUUID,
+    onsessioninitialized: () => {
+      if (session) reservation.commit(session);
+    },
+  });
+  try {
+    session = await connectSession(ctx.runtime, transport, {
+      kind: 'streamable',
+      id: () => transport.sessionId,
+      maxCalls: ctx.options.maxCallsPerSession,
+      onClosed: (id) => {
+        reservation.release();
+        if (id !== undefined) ctx.registry.remove(id, 'ended');
+      },
+    });
+    await transport.handleRequest(req, res, body);
+  } finally {
+    // The initialize request was refused (bad version, bad message): no session came of it.
+    if (transport.sessionId === undefined) {
+      reservation.release();
+      await session?.close();
+    }
+  }
+}
