@@ -63,9 +63,10 @@ export const Config = z.strictObject({
   fusionKeywordWeight: numberFromText(0, 100).optional(),
   fusionVectorWeight: numberFromText(0, 100).optional(),
   fusionRrfK: numberFromText(1, 10_000).optional(),
-  contextShare: numberFromText(0, 10).default(0.5),
+  contextShare: numberFromText(0, 10).default(0),
   contextDecay: numberFromText(0, 1).default(0.5),
   contextRadius: intFromText(0, 10).default(2),
+  contextWindow: numberFromText(0, 100).default(3),
   softAndWeight: numberFromText(0, 100).default(2),
 });
 export type Config = z.infer<typeof Config>;
@@ -103,9 +104,10 @@ export const SETTINGS = [
   { key: 'exactScanLimit', flag: 'exact-scan-limit', env: 'PINAK_EXACT_SCAN_LIMIT', help: 'filters admitting at most this many records use an exact vector scan (default: 20000)' },
   { key: 'fusionKeywordWeight', flag: 'fusion-keyword-weight', env: 'PINAK_FUSION_KEYWORD_WEIGHT', help: 'hybrid search: weight of the keyword ranking (default: tuned per model)' },
   { key: 'fusionVectorWeight', flag: 'fusion-vector-weight', env: 'PINAK_FUSION_VECTOR_WEIGHT', help: 'hybrid search: weight of the vector ranking (default: tuned per model)' },
-  { key: 'contextShare', flag: 'context-share', env: 'PINAK_CONTEXT_SHARE', help: 'share of a keyword hit\'s score given to its thread neighbours; 0 turns it off (default: 0.5)' },
+  { key: 'contextShare', flag: 'context-share', env: 'PINAK_CONTEXT_SHARE', help: 'share of a keyword hit\'s score given to its thread neighbours, an alternative to windows; 0 turns it off (default: 0)' },
   { key: 'contextDecay', flag: 'context-decay', env: 'PINAK_CONTEXT_DECAY', help: 'how that share shrinks per step away in the thread (default: 0.5)' },
   { key: 'contextRadius', flag: 'context-radius', env: 'PINAK_CONTEXT_RADIUS', help: 'how many neighbours on each side receive it (default: 2)' },
+  { key: 'contextWindow', flag: 'context-window', env: 'PINAK_CONTEXT_WINDOW', help: 'weight of the best matching thread window (a memory with its neighbours) in a memory\'s score; 0 turns it off (default: 3)' },
   { key: 'softAndWeight', flag: 'soft-and-weight', env: 'PINAK_SOFT_AND_WEIGHT', help: 'reward keyword hits containing more of the query words; 0 turns it off (default: 2)' },
   { key: 'fusionRrfK', flag: 'fusion-rrf-k', env: 'PINAK_FUSION_RRF_K', help: 'hybrid search: the reciprocal rank fusion constant k (default: 60)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;

@@ -7,6 +7,8 @@ export interface ContextScoring {
   readonly share: number;
   readonly decay: number;
   readonly radius: number;
+  /** Weight of the best thread-window score added to each memory (see window-scoring.ts); 0 turns windows off. */
+  readonly window: number;
 }
 
 /**

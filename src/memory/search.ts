@@ -4,6 +4,7 @@ import type { DocView, StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
 import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
+import { addWindowScores } from './window-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -73,7 +74,8 @@ async function rank(
   const vector = vectorResult.hits;
   const bm25 = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
-  const keyword = await spreadToNeighbours(ctx.store, matched, filters, ctx.context);
+  const windowed = mode === 'vector' ? matched : await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
+  const keyword = await spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
   const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
   if (mode === 'keyword') {
     return { mode, ranked: keyword.slice(0, request.limit).map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null })) };

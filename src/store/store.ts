@@ -31,6 +31,11 @@ export interface MemoryStore {
   recordIdempotentResult(key: string, result: unknown): Promise<void>;
 
   searchKeyword(query: KeywordQuery): Promise<KeywordHit[]>;
+  /**
+   * BM25 over windows of three adjacent thread memories (the one before, the
+   * memory, the one after); each hit's doc_id is the window's middle memory.
+   */
+  searchWindows(query: KeywordQuery): Promise<WindowHit[]>;
   /** Records that pass the filters, newest first: what an empty query returns. */
   recent(query: RecentQuery): Promise<KeywordHit[]>;
   /**
@@ -167,6 +172,12 @@ export interface KeywordHit {
   doc_id: number;
   /** Higher is better (negated bm25). */
   score: number;
+}
+
+/** A matching thread window: its middle memory (doc_id) and the neighbours it holds. */
+export interface WindowHit extends KeywordHit {
+  before: number | null;
+  after: number | null;
 }
 
 export interface DocView {

@@ -11,14 +11,14 @@ const FILES = ['26.json', '30.json'].map((name) => join(DEV, name));
 
 /**
  * Floors recorded from `npm run eval:locomo` on the LoCoMo dev split with the
- * bundled model, thread-context scoring, dates in words and soft AND (keyword
- * R@10 0.789 / R@20 0.854, hybrid 0.791 / 0.856): a retrieval regression fails
+ * bundled model, thread windows, dates in words and soft AND (keyword
+ * R@10 0.798 / R@20 0.873, hybrid 0.800 / 0.875): a retrieval regression fails
  * CI. Floors sit a little below the measured numbers; raise them when
  * retrieval improves.
  */
 const FLOORS = {
-  keyword: { 'R@10': 0.76, 'R@20': 0.83 },
-  hybrid: { 'R@10': 0.76, 'R@20': 0.83 },
+  keyword: { 'R@10': 0.78, 'R@20': 0.85 },
+  hybrid: { 'R@10': 0.78, 'R@20': 0.85 },
 };
 /** One evidence turn of one question moves R@10 by about 0.003: hybrid may not fall further below keyword than that. */
 const NOISE = 0.005;

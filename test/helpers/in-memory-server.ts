@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { createLogger } from '../../src/logging.js';
+import type { ContextScoring } from '../../src/memory/context-scoring.js';
 import { assembleRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer } from '../../src/server.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -26,6 +27,8 @@ export interface LinkOptions {
   clientName?: string;
   /** An embedder for the vector leg; true for the deterministic HashEmbedder; default none (keyword only). */
   embedder?: Embedder | true;
+  /** Conversation-aware scoring; default the server's own (DEFAULT_CONTEXT). */
+  context?: ContextScoring;
   index?: Partial<Pick<VectorIndexOptions, 'snapshotEveryChanges' | 'snapshotIntervalMs' | 'exactScanLimit'>>;
 }
 
@@ -61,6 +64,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
       maxMetadataBytes: options.maxMetadataBytes ?? 16 * 1024,
     },
     fusion: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
+    ...(options.context ? { context: options.context } : {}),
   });
   const { server } = createServer(runtime);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

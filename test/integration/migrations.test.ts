@@ -41,6 +41,33 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('index the windows of threads stored before windows existed', () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version < 6));
+    const addTurn = (n: number, content: string, thread: string | null, hidden = 0): void => {
+      old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, occurred_at, created_at, hidden, thread_id, thread_position)
+        VALUES (?, 'memory', ?, 'default', 'episodic', 'turn', 't', 't', ?, ?, ?)`).run(n, `M${n}`, hidden, thread, thread ? n : null);
+      old.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at, thread_id, thread_position)
+        VALUES (?, ?, 'default', 'episodic', 'turn', ?, '[]', '{}', 0.5, 't', 't', 't', ?, ?)`).run(`M${n}`, n, content, thread, thread ? n : null);
+    };
+    addTurn(1, 'alpha', 'talk');
+    addTurn(2, 'bravo', 'talk', 1);
+    addTurn(3, 'charlie', 'talk');
+    addTurn(4, 'delta', 'talk');
+    addTurn(5, 'alpha alone', null);
+    old.close();
+
+    const { db } = openDatabase(file, 1000);
+    const windowsWith = (word: string): number[] =>
+      db.prepare('SELECT rowid FROM window_fts WHERE window_fts MATCH ? ORDER BY rowid').pluck().all(word) as number[];
+    // The hidden turn is skipped: alpha and charlie are neighbours.
+    expect(windowsWith('alpha')).toEqual([1, 3]);
+    expect(windowsWith('bravo')).toEqual([]);
+    expect(windowsWith('delta')).toEqual([3, 4]);
+    db.close();
+  });
+
   it('are applied once: reopening changes nothing', () => {
     const file = tempFile();
     openDatabase(file, 1000).db.close();

@@ -3,6 +3,7 @@ import type { IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import { parseJson } from './json.js';
 import type { SearchDocs } from './search-docs.js';
+import type { ThreadWindows } from './thread-windows.js';
 
 interface MemoryRow {
   id: string;
@@ -59,6 +60,7 @@ export class MemoryRows {
   constructor(
     private readonly db: Database,
     private readonly docs: SearchDocs,
+    private readonly windows: ThreadWindows,
   ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
@@ -119,20 +121,32 @@ export class MemoryRows {
       if (old) {
         this.markSuperseded.run(memory.id, memory.created_at, old.id);
         this.docs.setHidden(old.doc_id, true);
+        this.refreshWindows(old.doc_id);
       }
     }
+    this.refreshWindows(docId);
+  }
+
+  private refreshWindows(docId: number): void {
+    const place = this.windows.locate(docId);
+    if (place) this.windows.refresh(place);
   }
 
   /** Delete one memory; a memory it had superseded becomes visible again. */
   remove(id: string, now: string): boolean {
     const row = this.row(id);
     if (!row) return false;
+    const place = this.windows.locate(row.doc_id);
     this.deleteRow.run(id);
     this.docs.remove(row.doc_id);
+    if (place) this.windows.refresh(place);
     if (row.supersedes !== null) {
       const restored = this.clearSuperseded.run(now, row.supersedes, id);
       const old = restored.changes > 0 ? this.row(row.supersedes) : undefined;
-      if (old) this.docs.setHidden(old.doc_id, false);
+      if (old) {
+        this.docs.setHidden(old.doc_id, false);
+        this.refreshWindows(old.doc_id);
+      }
     }
     return true;
   }

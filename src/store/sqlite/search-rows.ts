@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { admitsAllVisible, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters } from '../store.js';
+import { admitsAllVisible, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
 import { CommonTerms } from './common-terms.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
@@ -68,6 +68,8 @@ export class SearchRows {
   private readonly commonTerms: CommonTerms;
   private readonly threadOf: Statement;
   private readonly bestMatches: Statement;
+  private readonly bestWindows: Statement;
+  private readonly windowMembers: Statement;
   private readonly before: Statement;
   private readonly after: Statement;
 
@@ -75,6 +77,8 @@ export class SearchRows {
     this.commonTerms = new CommonTerms(db);
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
     this.bestMatches = db.prepare('SELECT rowid AS doc_id, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts) LIMIT ?');
+    this.windowMembers = db.prepare('SELECT doc_id, before_doc, after_doc FROM thread_windows WHERE doc_id IN (SELECT value FROM json_each(?))');
+    this.bestWindows = db.prepare('SELECT rowid AS doc_id, -bm25(window_fts) AS score FROM window_fts WHERE window_fts MATCH ? ORDER BY bm25(window_fts) LIMIT ?');
     // Neighbours by order, not by numeric distance: positions may have gaps.
     this.before = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position < ? AND hidden = 0
       ORDER BY thread_position DESC LIMIT ?`);
@@ -119,22 +123,35 @@ export class SearchRows {
    * scored with the filters joined in.
    */
   keyword(query: KeywordQuery): KeywordHit[] {
+    return this.ranked('search_fts', this.bestMatches, query);
+  }
+
+  /** The same over the thread windows (migration 0006): each hit is a window's middle memory. */
+  windows(query: KeywordQuery): WindowHit[] {
+    const hits = this.ranked('window_fts', this.bestWindows, query);
+    const members = new Map(
+      (this.windowMembers.all(JSON.stringify(hits.map((hit) => hit.doc_id))) as Array<{ doc_id: number; before_doc: number | null; after_doc: number | null }>).map((row) => [row.doc_id, row]),
+    );
+    return hits.map((hit) => ({ ...hit, before: members.get(hit.doc_id)?.before_doc ?? null, after: members.get(hit.doc_id)?.after_doc ?? null }));
+  }
+
+  private ranked(table: 'search_fts' | 'window_fts', best: Statement, query: KeywordQuery): KeywordHit[] {
     const match = toFtsMatch(this.commonTerms.select(query.terms));
     if (admitsAllVisible(query.filters)) {
       const depth = Math.max(200, query.limit * 4);
-      const best = this.bestMatches.all(match, depth) as KeywordHit[];
+      const top = best.all(match, depth) as KeywordHit[];
       const admitted = this.admit(
-        best.map((hit) => hit.doc_id),
+        top.map((hit) => hit.doc_id),
         query.filters,
       );
-      const passing = best.filter((hit) => admitted.has(hit.doc_id));
-      if (passing.length >= query.limit || best.length < depth) return passing.slice(0, query.limit);
+      const passing = top.filter((hit) => admitted.has(hit.doc_id));
+      if (passing.length >= query.limit || top.length < depth) return passing.slice(0, query.limit);
     }
     const where = filterSql(query.filters);
-    const sql = `SELECT search_fts.rowid AS doc_id, -bm25(search_fts) AS score
-      FROM search_fts JOIN search_docs d ON d.doc_id = search_fts.rowid
-      WHERE search_fts MATCH ? AND ${where.sql}
-      ORDER BY bm25(search_fts) LIMIT ?`;
+    const sql = `SELECT ${table}.rowid AS doc_id, -bm25(${table}) AS score
+      FROM ${table} JOIN search_docs d ON d.doc_id = ${table}.rowid
+      WHERE ${table} MATCH ? AND ${where.sql}
+      ORDER BY bm25(${table}) LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];
   }
 

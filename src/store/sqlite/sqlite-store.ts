@@ -13,6 +13,7 @@ import type {
   GoalUpdate,
   KeywordHit,
   KeywordQuery,
+  WindowHit,
   MemoryStore,
   NewMemory,
   PlanRecord,
@@ -29,6 +30,7 @@ import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
 import { filterSql, SearchRows } from './search-rows.js';
+import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
 
 export interface SqliteStoreOptions {
@@ -55,7 +57,7 @@ export class SqliteStore implements MemoryStore {
     private readonly file: string,
   ) {
     const docs = new SearchDocs(db);
-    this.memories = new MemoryRows(db, docs);
+    this.memories = new MemoryRows(db, docs, new ThreadWindows(db));
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db);
     this.audit = new AuditRows(db);
@@ -134,6 +136,10 @@ export class SqliteStore implements MemoryStore {
 
   async searchKeyword(query: KeywordQuery): Promise<KeywordHit[]> {
     return this.search.keyword(query);
+  }
+
+  async searchWindows(query: KeywordQuery): Promise<WindowHit[]> {
+    return this.search.windows(query);
   }
 
   async recent(query: RecentQuery): Promise<KeywordHit[]> {
