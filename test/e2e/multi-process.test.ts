@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import type { SnapshotManifest } from '../../src/domain/vector-log.js';
 import { snapshotProblem } from '../../src/vector/snapshot-files.js';
 import { callOk } from '../helpers/calls.js';
 import { seededRandom, sentence } from '../helpers/sentences.js';
-import { spawnServer, type Spawned } from '../helpers/spawn-server.js';
+import { CLI, spawnServer, type Spawned } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const temp = makeTempDir('pinak-multi-');
@@ -26,7 +27,27 @@ async function findsByVector(server: Spawned, id: string, content: string): Prom
   return hits.some((h: { id: string }) => h.id === id);
 }
 
+/** Run the CLI without waiting: resolves with its exit code and stderr. */
+function runAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 describe('several server processes on one data directory', () => {
+  it('all open a new data directory created at the same moment (each migration applied once)', async () => {
+    // Without the migration lock, about every other run of this test had a process fail with "table … already exists".
+    for (let round = 0; round < 10; round++) {
+      const dir = join(temp.dir, `fresh-${round}`);
+      mkdirSync(dir);
+      const runs = await Promise.all(Array.from({ length: 5 }, () => runAsync(['export', '--data-dir', dir])));
+      expect(runs.filter((run) => run.code !== 0).map((run) => run.stderr)).toEqual([]);
+    }
+  });
+
   it(`${PROCESSES} processes each write ${PER_PROCESS} memories while the others search; every process then finds all of them`, async () => {
     const args = ['--snapshot-every-changes', '150', '--snapshot-interval-ms', '500'];
     const servers = await Promise.all(Array.from({ length: PROCESSES }, () => spawnServer(temp.dir, args)));

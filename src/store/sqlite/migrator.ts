@@ -16,8 +16,8 @@ export function schemaVersion(db: Database): number {
 
 /**
  * Bring the schema up to the newest known version. Each migration runs in its
- * own transaction together with its bookkeeping row, so a crash leaves the
- * database at a clean version. A file written by a newer release is refused
+ * own write transaction together with its bookkeeping row, so a crash leaves
+ * the database at a clean version and processes starting together apply it once. A file written by a newer release is refused
  * rather than guessed at.
  */
 export function migrate(db: Database, migrations: readonly Migration[]): MigrationResult {
@@ -38,11 +38,15 @@ export function migrate(db: Database, migrations: readonly Migration[]): Migrati
   const applied: string[] = [];
   for (const migration of migrations) {
     if (migration.version <= from) continue;
-    db.transaction(() => {
+    // Several processes may open a new file at once: take the write lock first,
+    // then check again, so only one of them applies each migration.
+    const ran = db.transaction(() => {
+      if (schemaVersion(db) >= migration.version) return false;
       migration.up(db);
       record.run(migration.version, migration.name, new Date().toISOString());
-    })();
-    applied.push(`${migration.version}-${migration.name}`);
+      return true;
+    }).immediate();
+    if (ran) applied.push(`${migration.version}-${migration.name}`);
   }
   return { from, to: Math.max(from, newest), applied };
 }
