@@ -1,6 +1,6 @@
 import { toIsoTimestamp } from '../domain/fields.js';
 import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
-import type { DocView, StoreFilters } from '../store/store.js';
+import type { DocView, KeywordHit, StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
 import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
@@ -57,6 +57,17 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
   }
 }
 
+/** The lexical pipeline: BM25, then soft AND, thread windows and neighbour spread. */
+async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number) {
+  const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
+  const windowed = await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
+  return spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
+}
+
+const keywordRanking = (hits: readonly KeywordHit[], limit: number): Ranked[] =>
+  hits.slice(0, limit).map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null }));
+
 async function rank(
   ctx: MemoryContext,
   request: SearchRequest,
@@ -66,20 +77,17 @@ async function rank(
 ): Promise<{ ranked: Ranked[]; mode: SearchMode; note?: string }> {
   // Keyword hits also seed their thread neighbours, so look a little deeper than the limit.
   const depth = mode === 'hybrid' ? candidateDepth(request.limit) : mode === 'keyword' ? Math.max(30, request.limit * 3) : request.limit;
-  const vectorResult = mode === 'keyword' ? { hits: [], failed: false } : await vectorLeg(ctx, request, filters, depth);
+  // Start the vector leg first: the query is embedded in a worker thread while the keyword leg runs here.
+  const vectorPending = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
+  const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth);
+  const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: false };
   if (vectorResult.failed) {
-    const fallback = await rank(ctx, request, filters, terms, 'keyword');
-    return { ...fallback, note: 'vector search failed just now; these are keyword results' };
+    const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3)) : keyword;
+    return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: 'vector search failed just now; these are keyword results' };
   }
   const vector = vectorResult.hits;
-  const bm25 = mode === 'vector' ? [] : await ctx.store.searchKeyword({ terms, filters, limit: depth });
-  const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
-  const windowed = mode === 'vector' ? matched : await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
-  const keyword = await spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
+  if (mode === 'keyword') return { mode, ranked: keywordRanking(keyword, request.limit) };
   const similarity = new Map(vector.map((hit) => [hit.doc_id, hit.similarity]));
-  if (mode === 'keyword') {
-    return { mode, ranked: keyword.slice(0, request.limit).map((hit, i) => ({ doc_id: hit.doc_id, score: hit.score, keyword_rank: i + 1, vector_rank: null, vector_similarity: null })) };
-  }
   if (mode === 'vector') {
     return { mode, ranked: vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity })) };
   }

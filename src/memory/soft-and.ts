@@ -8,7 +8,7 @@ import { matchedTerms } from './snippet.js';
  */
 export async function rewardCoverage(store: MemoryStore, hits: readonly KeywordHit[], terms: readonly string[], weight: number): Promise<KeywordHit[]> {
   if (weight <= 0 || terms.length < 2 || hits.length === 0) return [...hits];
-  const texts = new Map((await store.describeDocs(hits.map((hit) => hit.doc_id))).map((view) => [view.doc_id, view.text]));
+  const texts = await store.docTexts(hits.map((hit) => hit.doc_id));
   return hits
     .map((hit) => ({ doc_id: hit.doc_id, score: hit.score * (1 + (weight * matchedTerms(terms, texts.get(hit.doc_id) ?? '').length) / terms.length) }))
     .sort((a, b) => b.score - a.score);

@@ -45,6 +45,8 @@ export interface MemoryStore {
   threadNeighbours(docIds: readonly number[], radius: number): Promise<Array<{ center: number; doc_id: number; offset: number }>>;
   /** The subset of doc ids that pass the filters (visible ones unless the filters include superseded). */
   admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>>;
+  /** The searchable text of each doc (content of a memory, title and details of a goal or step). */
+  docTexts(docIds: readonly number[]): Promise<Map<number, string>>;
   /** Display data for search hits, in the order given. */
   describeDocs(docIds: readonly number[]): Promise<DocView[]>;
 

@@ -60,7 +60,12 @@ describe('changing the embedding model', () => {
     const linked = await server(dir, flaky);
     const id = (await callOk(linked.client, 'remember', { content: 'stored while embeddings were down' })).stored[0].id;
     expect((await callOk(linked.client, 'memory_stats')).embedding).toMatchObject({ records: 1, embedded: 0 });
-    expect((await callOk(linked.client, 'search_memory', { query: 'embeddings down' })).hits[0].id).toBe(id);
+    // Search still answers, from the keyword index, and says so: in hybrid and in vector mode.
+    for (const mode of ['hybrid', 'vector']) {
+      const during = await callOk(linked.client, 'search_memory', { query: 'embeddings down', mode });
+      expect(during, mode).toMatchObject({ mode: 'keyword', note: expect.stringMatching(/vector search failed/) });
+      expect(during.hits[0].id, mode).toBe(id);
+    }
 
     flaky.embed = realEmbed;
     await reembedMissing(linked.runtime.store, flaky, createLogger('silent'), { batch: 10 });

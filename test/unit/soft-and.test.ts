@@ -4,7 +4,7 @@ import type { MemoryStore } from '../../src/store/store.js';
 
 const texts: Record<number, string> = { 1: 'a zebra crossed', 2: 'apples, bananas and cherries for lunch', 3: 'nothing relevant' };
 const store = {
-  describeDocs: async (ids: readonly number[]) => ids.map((id) => ({ doc_id: id, text: texts[id] ?? '' })),
+  docTexts: async (ids: readonly number[]) => new Map(ids.map((id) => [id, texts[id] ?? ''])),
 } as unknown as MemoryStore;
 
 describe('rewardCoverage (soft AND)', () => {

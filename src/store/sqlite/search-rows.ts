@@ -65,6 +65,7 @@ interface DocRow {
 /** Keyword search over FTS5, the filter-only listing, and hit display data. */
 export class SearchRows {
   private readonly describe: Statement;
+  private readonly texts: Statement;
   private readonly commonTerms: CommonTerms;
   private readonly threadOf: Statement;
   private readonly bestMatches: Statement;
@@ -84,13 +85,15 @@ export class SearchRows {
       ORDER BY thread_position DESC LIMIT ?`);
     this.after = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position > ? AND hidden = 0
       ORDER BY thread_position ASC LIMIT ?`);
-    this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
-        d.occurred_at, d.hidden, d.thread_id, d.thread_position,
-        CASE d.type
+    const text = `CASE d.type
           WHEN 'memory' THEN (SELECT content FROM memories WHERE id = d.entity_id)
           WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
           ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
-        END AS text,
+        END`;
+    this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
+    this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
+        d.occurred_at, d.hidden, d.thread_id, d.thread_position,
+        ${text} AS text,
         (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
       FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
   }
@@ -140,11 +143,16 @@ export class SearchRows {
     if (admitsAllVisible(query.filters)) {
       const depth = Math.max(200, query.limit * 4);
       const top = best.all(match, depth) as KeywordHit[];
-      const admitted = this.admit(
-        top.map((hit) => hit.doc_id),
-        query.filters,
-      );
-      const passing = top.filter((hit) => admitted.has(hit.doc_id));
+      // Filter in slices of `limit`: usually the first slice is enough.
+      const passing: KeywordHit[] = [];
+      for (let start = 0; start < top.length && passing.length < query.limit; start += query.limit) {
+        const slice = top.slice(start, start + query.limit);
+        const admitted = this.admit(
+          slice.map((hit) => hit.doc_id),
+          query.filters,
+        );
+        passing.push(...slice.filter((hit) => admitted.has(hit.doc_id)));
+      }
       if (passing.length >= query.limit || top.length < depth) return passing.slice(0, query.limit);
     }
     const where = filterSql(query.filters);
@@ -161,6 +169,11 @@ export class SearchRows {
     const sql = `SELECT d.doc_id AS doc_id, 0 AS score FROM search_docs d WHERE ${where.sql}
       ORDER BY ${column} DESC, d.doc_id DESC LIMIT ?`;
     return this.db.prepare(sql).all(...where.params, query.limit) as KeywordHit[];
+  }
+
+  docTexts(docIds: readonly number[]): Map<number, string> {
+    const rows = this.texts.all(JSON.stringify(docIds)) as Array<{ doc_id: number; text: string | null }>;
+    return new Map(rows.map((row) => [row.doc_id, row.text ?? '']));
   }
 
   describeDocs(docIds: readonly number[]): DocView[] {

@@ -138,6 +138,10 @@ export class SqliteStore implements MemoryStore {
     return this.search.keyword(query);
   }
 
+  async docTexts(docIds: readonly number[]): Promise<Map<number, string>> {
+    return this.search.docTexts(docIds);
+  }
+
   async searchWindows(query: KeywordQuery): Promise<WindowHit[]> {
     return this.search.windows(query);
   }
