@@ -1,0 +1,275 @@
+/**
+ * HTTP load benchmark: the built server over Streamable HTTP on a temp data
+ * directory, seeded with generated memories, then many concurrent SDK client
+ * sessions each calling tools one after another for a bounded time.
+ *
+ *   npm run bench:http -- [--seconds 30] [--sessions 50] [--memories 2000]
+ *
+ * The mix: 60 % search_memory (half hybrid, half keyword, all namespaces),
+ * 25 % remember, 10 % get_memory (1–5 known ids), 5 % memory_stats. Every
+ * call is timed client-side; a thrown call or a tool error counts as an error.
+ * Prints JSON: calls, errors, throughput, p50/p95/p99 per tool and overall,
+ * the server's peak RSS, and whether every acknowledged write was stored.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { buildIfStale, CLI } from '../lib/build.js';
+import { memories, queries, seeded } from './data.js';
+import { call, log, waitForIndex, type Result } from './servers.js';
+import { describeMachine, summarize } from './stats.js';
+
+export interface LoadOptions {
+  seconds: number;
+  sessions: number;
+  /** Memories stored before the load starts. */
+  memories: number;
+}
+
+/** Cumulative shares of the mix, in the order they are drawn. */
+const MIX = [
+  { op: 'search_memory:hybrid', upTo: 0.3 },
+  { op: 'search_memory:keyword', upTo: 0.6 },
+  { op: 'remember', upTo: 0.85 },
+  { op: 'get_memory', upTo: 0.95 },
+  { op: 'memory_stats', upTo: 1 },
+] as const;
+type Op = (typeof MIX)[number]['op'];
+
+interface HttpServerProcess {
+  url: URL;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Peak resident set of a process (VmHWM) in MB; null where /proc is not available. */
+function peakRssMb(pid: number): number | null {
+  try {
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return Number.isFinite(kb) ? Math.round(kb / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far; null where /proc is not available. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name; utime and stime are the 14th and 15th of the whole line, in ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Start the built CLI over HTTP on a free port and wait for the line that says where it listens. */
+async function startHttpServer(dataDir: string): Promise<HttpServerProcess> {
+  // PINAK_* settings of the shell reach the server, so a run can try other settings.
+  const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
+    env: { PATH: process.env.PATH ?? '', ...settings },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  // Never leave the server behind, whatever ends this process.
+  const orphanGuard = (): void => void child.kill('SIGKILL');
+  process.on('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
+  let stderr = '';
+  let listening = false;
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the HTTP server did not start within 30 s: ${stderr}`)), 30_000);
+    child.on('exit', (code) => reject(new Error(`the HTTP server exited (${code}): ${stderr.slice(-4000)}`)));
+    // Keep draining stderr for the whole run (a full pipe would stall the server's logging); keep only its tail.
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (listening) {
+        stderr = stderr.slice(-4000);
+        return;
+      }
+      const line = stderr.split('\n').slice(0, -1).find((l) => l.includes('serving MCP over HTTP'));
+      if (line) {
+        listening = true;
+        clearTimeout(timer);
+        resolve(new URL((JSON.parse(line) as { url: string }).url));
+      }
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+async function connect(url: URL, name: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(url);
+  const client = new Client({ name, version: '1' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** End the session on the server (DELETE), then close the client. */
+async function disconnect({ client, transport }: { client: Client; transport: StreamableHTTPClientTransport }): Promise<void> {
+  await transport.terminateSession().catch(() => {});
+  await client.close();
+}
+
+/** Store `count` generated memories in batches of 100; returns their ids once all are indexed. */
+async function seed(client: Client, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const batch: Result[] = [];
+  const flush = async (): Promise<void> => {
+    const { stored } = await call(client, 'remember', { memories: batch.splice(0) });
+    ids.push(...(stored as Array<{ id: string }>).map((m) => m.id));
+  };
+  for (const memory of memories(count)) {
+    batch.push(memory);
+    if (batch.length === 100) await flush();
+  }
+  if (batch.length) await flush();
+  await waitForIndex(client);
+  return ids;
+}
+
+interface Tally {
+  ms: Map<Op, number[]>;
+  errors: Map<Op, number>;
+  samples: string[];
+  remembered: number;
+}
+
+/** One session: draw an operation, call it, time it; until the deadline. */
+async function runSession(client: Client, index: number, ids: string[], deadline: number, tally: Tally): Promise<void> {
+  const random = seeded(1000 + index);
+  const writes = memories(Number.MAX_SAFE_INTEGER, 5000 + index);
+  const qs = queries(500, 100 + index);
+  while (performance.now() < deadline) {
+    const draw = random();
+    const op = MIX.find((m) => draw < m.upTo)?.op ?? 'memory_stats';
+    let name: string;
+    let args: Record<string, unknown>;
+    if (op === 'search_memory:hybrid' || op === 'search_memory:keyword') {
+      name = 'search_memory';
+      args = { query: qs[Math.floor(random() * qs.length)], mode: op.slice('search_memory:'.length), namespace: '*', limit: 10 };
+    } else if (op === 'remember') {
+      name = op;
+      args = { ...writes.next().value! };
+    } else if (op === 'get_memory') {
+      name = op;
+      args = { ids: Array.from({ length: 1 + Math.floor(random() * 5) }, () => ids[Math.floor(random() * ids.length)]!) };
+    } else {
+      name = op;
+      args = {};
+    }
+    const started = performance.now();
+    try {
+      const result = await client.callTool({ name, arguments: args });
+      if (result.isError) throw new Error(JSON.stringify(result.content).slice(0, 300));
+      tally.ms.get(op)!.push(performance.now() - started);
+      if (op === 'remember') {
+        tally.remembered += 1;
+        ids.push(...(result.structuredContent as { stored: Array<{ id: string }> }).stored.map((m) => m.id));
+      }
+    } catch (error) {
+      tally.errors.set(op, (tally.errors.get(op) ?? 0) + 1);
+      if (tally.samples.length < 5) tally.samples.push(`${op}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Run the whole benchmark on a fresh temp data directory and return the report. */
+export async function runLoad(options: LoadOptions): Promise<Result> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pinak-http-load-'));
+  const server = await startHttpServer(dataDir);
+  try {
+    log(`seeding ${options.memories} memories`);
+    const seeder = await connect(server.url, 'http-load-seed');
+    const ids = await seed(seeder.client, options.memories);
+
+    log(`opening ${options.sessions} sessions`);
+    const connectStarted = performance.now();
+    const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connect(server.url, `http-load-${i}`)));
+    const connectMs = performance.now() - connectStarted;
+
+    log(`${options.sessions} sessions calling for ${options.seconds} s`);
+    const tally: Tally = { ms: new Map(MIX.map((m) => [m.op, []])), errors: new Map(), samples: [], remembered: 0 };
+    const serverCpuBefore = cpuSeconds(server.pid);
+    const clientCpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await Promise.all(sessions.map(({ client }, i) => runSession(client, i, ids, started + options.seconds * 1000, tally)));
+    const elapsedS = (performance.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpuAfter = cpuSeconds(server.pid);
+    const rssMb = peakRssMb(server.pid);
+    await Promise.all(sessions.map(disconnect));
+
+    const stats = await call(seeder.client, 'memory_stats', {});
+    await disconnect(seeder);
+
+    const all = [...tally.ms.values()].flat();
+    const errors = [...tally.errors.values()].reduce((a, b) => a + b, 0);
+    const perOp = Object.fromEntries(MIX.map(({ op }) => [op, { ...summarize(tally.ms.get(op)!), errors: tally.errors.get(op) ?? 0 }]));
+    const searches = [...tally.ms.get('search_memory:hybrid')!, ...tally.ms.get('search_memory:keyword')!];
+    return {
+      when: new Date().toISOString(),
+      machine: describeMachine(),
+      settings: { ...options, mix: { 'search_memory:hybrid': 0.3, 'search_memory:keyword': 0.3, remember: 0.25, get_memory: 0.1, memory_stats: 0.05 } },
+      calls: all.length + errors,
+      errors,
+      error_samples: tally.samples,
+      seconds: Math.round(elapsedS * 10) / 10,
+      throughput_per_s: Math.round((all.length + errors) / elapsedS),
+      connect_all_sessions_ms: Math.round(connectMs),
+      latency_ms: { overall: summarize(all), search_memory: summarize(searches), ...perOp },
+      server_peak_rss_mb: rssMb,
+      // Where the time went during the load: the server process, and this process running every client.
+      cpu_seconds: {
+        server: serverCpuBefore === null || serverCpuAfter === null ? null : Math.round((serverCpuAfter - serverCpuBefore) * 10) / 10,
+        clients: Math.round((clientCpu.user + clientCpu.system) / 1e5) / 10,
+      },
+      memories_stored: { seeded: ids.length - tally.remembered, remembered_during_load: tally.remembered, total_reported_by_server: stats.memories_total },
+    };
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { seconds: { type: 'string', default: '30' }, sessions: { type: 'string', default: '50' }, memories: { type: 'string', default: '2000' } },
+  });
+  const options = { seconds: positiveInt(values.seconds, '--seconds'), sessions: positiveInt(values.sessions, '--sessions'), memories: positiveInt(values.memories, '--memories') };
+  buildIfStale();
+  const report = await runLoad(options);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (report.errors > 0) process.exitCode = 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench:http: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
