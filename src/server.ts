@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { newId } from './domain/ids.js';
+import { LOCAL_PRINCIPAL, type Principal } from './domain/principal.js';
 import type { Runtime } from './runtime.js';
 import { TOOLS } from './tools/index.js';
 import { registerTools } from './tools/register-tools.js';
@@ -20,16 +21,17 @@ export interface CreatedServer {
 }
 
 /**
- * One MCP server for one connection, over a shared runtime. Every transport
- * (stdio now, HTTP later) and the in-memory tests build their server here.
+ * One MCP server for one connection, over a shared runtime (its tenant's), for
+ * one principal. Every transport (stdio, HTTP) and the in-memory tests build
+ * their server here; stdio is the local principal.
  */
-export function createServer(runtime: Runtime): CreatedServer {
+export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRINCIPAL): CreatedServer {
   const server = new Server(
     { name: 'pinak-memory', title: 'Pinak Memory', version: VERSION },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   const sessionId = newId();
-  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate });
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal });
   server.onerror = (error) => runtime.logger.warn({ err: error }, 'protocol error');
   return { server, sessionId, close: () => server.close() };
 }

@@ -8,6 +8,7 @@ export type MemoryErrorCode =
   | 'not_found'
   | 'too_large'
   | 'conflict'
+  | 'forbidden'
   | 'internal';
 
 export class MemoryError extends Error {

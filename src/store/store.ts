@@ -225,4 +225,9 @@ export interface AuditRow {
   duration_ms: number;
   ids_touched: string[];
   ids_returned: string[];
+  /** The API key's id, or "local"; null in rows written before keys existed. */
+  principal_id?: string | null;
+  tenant?: string | null;
+  /** The HTTP client's address; null over stdio. */
+  remote_address?: string | null;
 }

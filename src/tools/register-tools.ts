@@ -3,13 +3,16 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
+import type { Principal } from '../domain/principal.js';
 import type { Logger } from '../logging.js';
+import { mayCall, refusalFor } from './access.js';
 import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { toolJsonSchemas } from './json-schema.js';
 import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
 import { MAX_ARGUMENT_DEPTH, nestedDeeperThan, unpairedSurrogateAt } from './argument-checks.js';
+import { scopeToNamespaces } from './namespace-scope.js';
 
 export interface RegisterOptions {
   deps: ToolDeps;
@@ -19,6 +22,8 @@ export interface RegisterOptions {
   sessionId: string;
   /** Tracks calls in flight for a clean shutdown. */
   gate: CallGate;
+  /** Who calls: decides which tools are listed and callable, and which namespaces they reach. */
+  principal: Principal;
 }
 
 function listed(tool: AnyTool): Tool {
@@ -50,15 +55,38 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
   content: [{ type: 'text', text: failure.message }],
 });
 
+type Outcome = { output: unknown; error?: undefined } | { output?: undefined; error: unknown };
+
+/** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
+async function callFor(principal: Principal, tool: AnyTool, input: unknown, argsSha256: string, deps: ToolDeps, clientName: string | null): Promise<{ input: unknown; outcome: Outcome }> {
+  if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, argsSha256, deps, clientName) };
+  let scoped;
+  try {
+    scoped = await scopeToNamespaces(tool.name, input, principal.namespaces, deps.memory);
+  } catch (error) {
+    return { input, outcome: { error } };
+  }
+  // A retry must match the confined call, so another namespace's answer is never replayed.
+  const outcome = await runTool(tool, scoped.input, fingerprint(scoped.input).sha256, deps, clientName);
+  if (outcome.output === undefined) return { input: scoped.input, outcome: { error: scoped.error(outcome.error) } };
+  try {
+    return { input: scoped.input, outcome: { output: scoped.output(outcome.output) } };
+  } catch (error) {
+    return { input: scoped.input, outcome: { error } };
+  }
+}
+
 /**
  * Serve `tools/list` and `tools/call` for the given tools. This is the one
- * place that validates arguments, turns results into structured content plus
- * text, turns every failure into an `isError` result, and audits every call.
+ * place that checks the caller's role and namespaces, validates arguments,
+ * turns results into structured content plus text, turns every failure into
+ * an `isError` result, and audits every call.
  */
 export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
+  const { deps, audit, logger, sessionId, gate, principal } = options;
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  const listing = tools.map(listed);
-  const { deps, audit, logger, sessionId, gate } = options;
+  const callable = tools.filter((tool) => mayCall(principal, tool.name));
+  const listing = callable.map(listed);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 
@@ -73,6 +101,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     let result: CallToolResult;
 
     const tool = byName.get(name);
+    const refusal = tool ? refusalFor(principal, tool.name) : null;
     // Checked before anything walks the arguments recursively (hashing, validation), which deep nesting would overflow.
     const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
     const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
@@ -81,7 +110,10 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     }
     try {
       if (!tool) {
-        failure = { message: `unknown tool "${name}"; the tools are ${[...byName.keys()].join(', ')}`, code: 'unknown_tool', status: 'invalid' };
+        failure = { message: `unknown tool "${name}"; the tools are ${callable.map((t) => t.name).join(', ')}`, code: 'unknown_tool', status: 'invalid' };
+        result = errorResult(failure);
+      } else if (refusal !== null) {
+        failure = { message: refusal, code: 'forbidden', status: 'error' };
         result = errorResult(failure);
       } else if (tooDeep) {
         failure = { message: `invalid arguments for ${tool.name}: nested deeper than ${MAX_ARGUMENT_DEPTH} levels; flatten them`, code: 'invalid_input', status: 'invalid' };
@@ -97,8 +129,8 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
           failure = { message: `invalid arguments for ${tool.name}: ${malformed} contains an unpaired UTF-16 surrogate; send valid Unicode text`, code: 'invalid_input', status: 'invalid' };
           result = errorResult(failure);
         } else {
-          const outcome = await runTool(tool, parsed.data, args.sha256, deps, client?.name ?? null);
-          facts = tool.audit(parsed.data, outcome.output, deps);
+          const { input, outcome } = await callFor(principal, tool, parsed.data, args.sha256, deps, client?.name ?? null);
+          facts = tool.audit(input, outcome.output, deps);
           if (outcome.output !== undefined) {
             result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };
           } else {
@@ -131,6 +163,9 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         duration_ms: Math.round(durationMs * 1000) / 1000,
         ids_touched: facts.touched ?? [],
         ids_returned: facts.returned ?? [],
+        principal_id: principal.id,
+        tenant: principal.tenant,
+        remote_address: principal.remoteAddress,
       });
     } finally {
       gate.leave();

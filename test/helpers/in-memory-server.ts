@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Principal } from '../../src/domain/principal.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { createLogger } from '../../src/logging.js';
 import type { ContextScoring } from '../../src/memory/context-scoring.js';
@@ -30,6 +31,8 @@ export interface LinkOptions {
   /** Conversation-aware scoring; default the server's own (DEFAULT_CONTEXT). */
   context?: ContextScoring;
   index?: Partial<Pick<VectorIndexOptions, 'snapshotEveryChanges' | 'snapshotIntervalMs' | 'exactScanLimit'>>;
+  /** Who the client is; default the local principal (admin, every namespace). */
+  principal?: Principal;
 }
 
 /** A real server over a real SQLite file in a temp dir, linked to an SDK client in memory. */
@@ -66,7 +69,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
     fusion: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
     ...(options.context ? { context: options.context } : {}),
   });
-  const { server } = createServer(runtime);
+  const { server } = createServer(runtime, options.principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: options.clientName ?? 'test-client', version: '1.2.3' });

@@ -12,14 +12,14 @@ export class AuditRows {
   constructor(db: Database) {
     this.insert = db.prepare(`INSERT INTO audit_log
       (at, tool, namespace, client_name, client_version, session_id, args_sha256, args_bytes, status, error_code,
-       duration_ms, ids_touched, ids_returned)
+       duration_ms, ids_touched, ids_returned, principal_id, tenant, remote_address)
       VALUES (@at, @tool, @namespace, @client_name, @client_version, @session_id, @args_sha256, @args_bytes, @status,
-       @error_code, @duration_ms, @ids_touched, @ids_returned)`);
+       @error_code, @duration_ms, @ids_touched, @ids_returned, @principal_id, @tenant, @remote_address)`);
     this.since = db.prepare('SELECT * FROM audit_log WHERE at >= ? ORDER BY seq');
   }
 
   append(row: AuditRow): void {
-    this.insert.run({ ...row, ids_touched: JSON.stringify(row.ids_touched), ids_returned: JSON.stringify(row.ids_returned) });
+    this.insert.run({ principal_id: null, tenant: null, remote_address: null, ...row, ids_touched: JSON.stringify(row.ids_touched), ids_returned: JSON.stringify(row.ids_returned) });
   }
 
   /** Rows in order, streamed so an export never holds the whole trail in memory. */
