@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { ConfigError, databaseFile, resolveConfig, SETTINGS, type Config } from './config.js';
+import { mergeByTime } from './audit/merge.js';
+import { keysCommand } from './auth/key-commands.js';
+import { parseTenant } from './auth/key-input.js';
+import { KeyStore } from './auth/key-store.js';
+import { ConfigError, databaseFile, keysFile, rateLimitBurst, resolveConfig, SETTINGS, type Config } from './config.js';
 import { MemoryError } from './domain/errors.js';
+import { LOCAL_TENANT } from './domain/principal.js';
 import { createLogger } from './logging.js';
 import { importMemories } from './memory/import-export.js';
 import { reembedMissing } from './memory/reembed.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, openTenantRuntime, type Runtime } from './runtime.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { VERSION } from './server.js';
 import { checkBindAddress, HttpStartError } from './transports/http/bind-policy.js';
@@ -16,6 +21,7 @@ import type { HttpOptions } from './transports/http/context.js';
 import { serveHttp } from './transports/http/http-server.js';
 import { shutdownOnce, type Service } from './transports/shutdown.js';
 import { serveStdio } from './transports/stdio.js';
+import { tenantDataDir } from './tenants.js';
 
 const HELP = `pinak-memory ${VERSION}: a durable, searchable, layered memory for AI agents (MCP server)
 
@@ -28,7 +34,15 @@ Usage:
       --output FILE                       write to FILE instead of stdout
   pinak-memory audit export [options]     write the audit trail as JSONL
       --since ISO                         only calls at or after this time
+      --tenant T                          that tenant's trail (default: the local one)
       --output FILE                       write to FILE instead of stdout
+  pinak-memory keys create [options]      create an API key for HTTP; prints it once, on stdout
+      --tenant T --role R                 its tenant, and reader, writer or admin (both required)
+      --namespaces a,b                    only these namespaces (the first is its default)
+      --expires ISO|30d                   when it stops working (a time, or m/h/d/w from now)
+      --name LABEL                        a label for keys list
+  pinak-memory keys list                  every key (never the key itself)
+  pinak-memory keys revoke ID             stop a key at once
   pinak-memory --help | --version
 
 Options (flag, environment variable):
@@ -40,6 +54,11 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   since: { type: 'string' },
   output: { type: 'string' },
+  tenant: { type: 'string' },
+  role: { type: 'string' },
+  namespaces: { type: 'string' },
+  expires: { type: 'string' },
+  name: { type: 'string' },
   ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' }])),
 } as const;
 
@@ -57,9 +76,9 @@ function fail(message: string): never {
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Refuse a bad address before opening anything.
-  if (config.transport === 'http') checkBindAddress(config.host);
+  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || keysExist(config));
   const runtime = await openRuntime(config, logger);
-  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config)) : serveStdio(runtime)).catch(async (error: unknown) => {
+  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime)) : serveStdio(runtime)).catch(async (error: unknown) => {
     await runtime.close();
     throw error;
   });
@@ -86,7 +105,18 @@ async function serve(config: Config): Promise<void> {
   await stop(await (await starting).done);
 }
 
-const httpOptions = (config: Config): HttpOptions => ({
+/** Whether any API key was ever created here (without creating the key store). */
+function keysExist(config: Config): boolean {
+  if (!existsSync(keysFile(config))) return false;
+  const store = KeyStore.open(keysFile(config), config.busyTimeoutMs);
+  try {
+    return store.any();
+  } finally {
+    store.close();
+  }
+}
+
+const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   host: config.host,
   port: config.port,
   allowedHosts: config.allowedHosts,
@@ -95,15 +125,36 @@ const httpOptions = (config: Config): HttpOptions => ({
   maxSessions: config.maxSessions,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
+  keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },
+  rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
+  dataDir: config.dataDir,
+  openTenant: (tenant, dir) => openTenantRuntime(config, runtime, dir, runtime.logger.child({ tenant })),
 });
 
-async function exportAudit(config: Config, since: string | undefined, output: string | undefined): Promise<void> {
+/** `keys create | list | revoke ID`: the key itself is printed once, by create, and never again. */
+function keys(config: Config, args: string[], flags: Record<string, string | boolean | undefined>): void {
+  const out = keysCommand(keysFile(config), config.busyTimeoutMs, args, flags as Record<string, string | undefined>);
+  if (out.stdout) process.stdout.write(out.stdout);
+  process.stderr.write(out.stderr);
+}
+
+/**
+ * The audit trail of the local tenant, or of tenant T: the calls in its own
+ * database, with the HTTP refusals of its keys (kept in the local trail) merged in.
+ */
+async function exportAudit(config: Config, since: string | undefined, output: string | undefined, tenantFlag: string | undefined): Promise<void> {
   if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since needs an ISO 8601 time, got ${JSON.stringify(since)}`);
+  const tenant = tenantFlag === undefined ? LOCAL_TENANT : parseTenant(tenantFlag);
+  const from = since === undefined ? undefined : new Date(since).toISOString();
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
+  const tenantFile = databaseFile({ dataDir: tenantDataDir(config.dataDir, tenant) });
+  const own = tenant !== LOCAL_TENANT && existsSync(tenantFile) ? SqliteStore.open({ file: tenantFile, busyTimeoutMs: config.busyTimeoutMs }) : null;
   const out = output ? createWriteStream(output) : process.stdout;
   try {
+    const local = store.exportAudit(from);
+    const rows = tenant === LOCAL_TENANT ? local : mergeByTime(own?.exportAudit(from) ?? [], [...local].filter((row) => row.tenant === tenant));
     let count = 0;
-    for (const row of store.exportAudit(since === undefined ? undefined : new Date(since).toISOString())) {
+    for (const row of rows) {
       if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
       count += 1;
     }
@@ -113,6 +164,7 @@ async function exportAudit(config: Config, since: string | undefined, output: st
       process.stderr.write(`pinak-memory: wrote ${count} audit rows to ${output}\n`);
     }
   } finally {
+    await own?.close();
     await store.close();
   }
 }
@@ -222,7 +274,8 @@ async function main(argv: string[]): Promise<void> {
   if (first === 'export' && rest.length === 0) return exportFile(config, flags.namespace, values.output);
   const command = positionals.join(' ');
   if (command === '' || command === 'serve') return serve(config);
-  if (command === 'audit export') return exportAudit(config, values.since, values.output);
+  if (command === 'audit export') return exportAudit(config, values.since, values.output, values.tenant);
+  if (first === 'keys') return keys(config, rest, values);
   if (command === 'reindex') return reindex(config);
   throw new UsageError(`unknown command "${command}" (see --help)`);
 }

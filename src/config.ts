@@ -47,6 +47,9 @@ export const Config = z.strictObject({
   maxSessions: intFromText(1, 10_000).default(100),
   maxCallsPerSession: intFromText(1, 1000).default(8),
   sessionIdleSeconds: intFromText(1, 7 * 86_400).default(1800),
+  auth: z.enum(['auto', 'keys'], { message: 'expected auto (keys required once one exists) or keys (always required)' }).default('auto'),
+  rateLimitPerMinute: intFromText(0, 1_000_000).default(600),
+  rateLimitBurst: intFromText(1, 1_000_000).optional(),
   embedModel: z.string().min(1).max(500).default('bundled'),
   modelDir: z.string().min(1).optional(),
   modelCacheDir: z.string().min(1).optional(),
@@ -81,7 +84,7 @@ export const SETTINGS = [
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', env: 'PINAK_MAX_DATABASE_BYTES', help: 'refuse writes once the database file reaches this size (default: no limit but the disk)' },
   { key: 'transport', flag: 'transport', env: 'PINAK_TRANSPORT', help: 'how clients connect: stdio (default) or http (Streamable HTTP at /mcp, legacy SSE at /sse)' },
-  { key: 'host', flag: 'host', env: 'PINAK_HOST', help: 'HTTP: address to listen on; loopback only until authentication exists (default: 127.0.0.1)' },
+  { key: 'host', flag: 'host', env: 'PINAK_HOST', help: 'HTTP: address to listen on; other than loopback only when API keys are required (default: 127.0.0.1)' },
   { key: 'port', flag: 'port', env: 'PINAK_PORT', help: 'HTTP: port to listen on; 0 picks a free one (default: 7878)' },
   { key: 'allowedHosts', flag: 'allowed-hosts', env: 'PINAK_ALLOWED_HOSTS', help: 'HTTP: more Host header values to accept, comma separated, port optional (default: loopback names with the port)' },
   { key: 'allowedOrigins', flag: 'allowed-origins', env: 'PINAK_ALLOWED_ORIGINS', help: 'HTTP: more browser origins to accept, comma separated (default: loopback origins with the port)' },
@@ -89,6 +92,9 @@ export const SETTINGS = [
   { key: 'maxSessions', flag: 'max-sessions', env: 'PINAK_MAX_SESSIONS', help: 'HTTP: most open sessions; more gets 503 (default: 100)' },
   { key: 'maxCallsPerSession', flag: 'max-calls-per-session', env: 'PINAK_MAX_CALLS_PER_SESSION', help: 'HTTP: most requests in flight per session; more get a JSON-RPC error (default: 8)' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'PINAK_SESSION_IDLE_SECONDS', help: 'HTTP: close sessions idle this long (default: 1800)' },
+  { key: 'auth', flag: 'auth', env: 'PINAK_AUTH', help: 'HTTP: when API keys are required: auto (once any key exists, the default) or keys (always)' },
+  { key: 'rateLimitPerMinute', flag: 'rate-limit-per-minute', env: 'PINAK_RATE_LIMIT_PER_MINUTE', help: 'HTTP: requests per minute per API key; 0 turns the limit off (default: 600)' },
+  { key: 'rateLimitBurst', flag: 'rate-limit-burst', env: 'PINAK_RATE_LIMIT_BURST', help: 'HTTP: requests a key may send at once before the per-minute rate applies (default: a tenth of it, at least 1)' },
   { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
   { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },
@@ -160,3 +166,10 @@ export function resolveConfig(
 
 /** The database file inside a data directory. */
 export const databaseFile = (config: Pick<Config, 'dataDir'>): string => join(config.dataDir, 'pinak.db');
+
+/** The API key store of a data directory, shared by all its tenants. */
+export const keysFile = (config: Pick<Config, 'dataDir'>): string => join(config.dataDir, 'keys.db');
+
+/** The burst of the per-key rate limit: as configured, else a tenth of the per-minute rate. */
+export const rateLimitBurst = (config: Pick<Config, 'rateLimitPerMinute' | 'rateLimitBurst'>): number =>
+  config.rateLimitBurst ?? Math.max(1, Math.ceil(config.rateLimitPerMinute / 10));

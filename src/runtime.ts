@@ -41,6 +41,10 @@ export interface RuntimeParts {
   modelNote?: string | null;
   /** Re-embed in the background at start (the server does; tests that want control do not). */
   reembedBatch?: number;
+  /** The embedder belongs to another runtime (a tenant's runtime shares the server's): do not close it. */
+  sharedEmbedder?: boolean;
+  /** Share another runtime's call gate, so one shutdown waits for every tenant's calls. */
+  gate?: CallGate;
 }
 
 /** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
@@ -81,7 +85,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     store,
     logger,
     audit: new AuditTrail(store, logger),
-    gate: new CallGate(),
+    gate: parts.gate ?? new CallGate(),
     reembedding,
     memory: {
       store,
@@ -101,7 +105,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       abort.abort();
       await reembedding;
       await index?.close();
-      await embedder?.close();
+      if (!parts.sharedEmbedder) await embedder?.close();
       await store.close();
     },
   };
@@ -128,30 +132,33 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
   }
 }
 
+/** Open (or rebuild) the vector index of one data directory for the active model. */
+async function openVectorIndex(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger): Promise<VectorIndex> {
+  const model = embedder.model;
+  if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
+    logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint }, 'new embedding model: records will be re-embedded');
+  }
+  const index = await VectorIndex.open({
+    dir: join(dataDir, 'vectors'),
+    modelKey: model.key,
+    graph: { dimension: model.dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, efSearch: config.hnswEfSearch },
+    log: store.vectorLog,
+    logger,
+    snapshotEveryChanges: config.snapshotEveryChanges,
+    snapshotIntervalMs: config.snapshotIntervalMs,
+    exactScanLimit: config.exactScanLimit,
+  });
+  logger.info({ model: model.id, dimension: model.dimension, vectors: index.stats().vectors }, 'vector search ready');
+  return index;
+}
+
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes });
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);
-    let vectorIndex: VectorIndex | null = null;
-    if (embedder) {
-      const model = embedder.model;
-      if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
-        logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint }, 'new embedding model: records will be re-embedded');
-      }
-      vectorIndex = await VectorIndex.open({
-        dir: join(config.dataDir, 'vectors'),
-        modelKey: model.key,
-        graph: { dimension: model.dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, efSearch: config.hnswEfSearch },
-        log: store.vectorLog,
-        logger,
-        snapshotEveryChanges: config.snapshotEveryChanges,
-        snapshotIntervalMs: config.snapshotIntervalMs,
-        exactScanLimit: config.exactScanLimit,
-      });
-      logger.info({ model: model.id, dimension: model.dimension, vectors: vectorIndex.stats().vectors }, 'vector search ready');
-    }
+    const vectorIndex = embedder ? await openVectorIndex(config, config.dataDir, store, embedder, logger) : null;
     const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
     return assembleRuntime({
       store,
@@ -168,6 +175,36 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius, window: config.contextWindow },
       softAndWeight: config.softAndWeight,
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * Open another data directory (a tenant's) beside a running one: its own
+ * SQLite file and vector index, the same embedding model, search settings and
+ * call gate. Closing it leaves the shared embedder running.
+ */
+export async function openTenantRuntime(config: Config, root: Runtime, dataDir: string, logger: Logger): Promise<Runtime> {
+  const store = SqliteStore.open({ file: databaseFile({ dataDir }), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes });
+  try {
+    const { embedder } = root.memory;
+    const vectorIndex = embedder && root.memory.vectors ? await openVectorIndex(config, dataDir, store, embedder, logger) : null;
+    return assembleRuntime({
+      store,
+      logger,
+      settings: config,
+      embedder: vectorIndex ? embedder : null,
+      vectorIndex,
+      modelNote: root.memory.modelNote,
+      fusion: root.memory.fusion,
+      context: root.memory.context,
+      softAndWeight: root.memory.softAndWeight,
+      reembedBatch: config.embedBatch * 2,
+      sharedEmbedder: true,
+      gate: root.gate,
     });
   } catch (error) {
     await store.close();

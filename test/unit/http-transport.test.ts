@@ -3,6 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig } from '../../src/config.js';
+import { LOCAL_PRINCIPAL } from '../../src/domain/principal.js';
 import { createLogger } from '../../src/logging.js';
 import { checkBindAddress, HttpStartError, isLoopbackHost } from '../../src/transports/http/bind-policy.js';
 import { CallLimitedTransport } from '../../src/transports/http/call-limit.js';
@@ -17,10 +18,12 @@ describe('HTTP bind policy', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com', '128.0.0.1']) expect(isLoopbackHost(host), host).toBe(false);
   });
 
-  it('refuses any other address with one line, because nothing authenticates requests yet', () => {
-    expect(() => checkBindAddress('127.0.0.1')).not.toThrow();
-    expect(() => checkBindAddress('0.0.0.0')).toThrow(HttpStartError);
-    expect(() => checkBindAddress('0.0.0.0')).toThrow(/^refusing to listen on 0\.0\.0\.0: without authentication[^\n]*$/);
+  it('refuses any other address with one line unless API keys are required', () => {
+    expect(() => checkBindAddress('127.0.0.1', false)).not.toThrow();
+    expect(() => checkBindAddress('0.0.0.0', false)).toThrow(HttpStartError);
+    expect(() => checkBindAddress('0.0.0.0', false)).toThrow(/^refusing to listen on 0\.0\.0\.0: without authentication[^\n]*keys create[^\n]*$/);
+    expect(() => checkBindAddress('0.0.0.0', true)).not.toThrow();
+    expect(() => checkBindAddress('::', true)).not.toThrow();
   });
 });
 
@@ -93,6 +96,7 @@ describe('session registry', () => {
     const s = {
       id,
       kind: 'streamable' as const,
+      principal: LOCAL_PRINCIPAL,
       transport: {} as HttpSession['transport'],
       get inFlight() {
         return busy();
@@ -116,8 +120,10 @@ describe('session registry', () => {
     expect(registry.size).toBe(1);
     expect(registry.reserve()).not.toBeNull();
     expect(registry.reserve()).toBeNull();
-    expect(registry.use('a', 'streamable')?.id).toBe('a');
-    expect(registry.use('a', 'sse')).toBeUndefined();
+    expect(registry.use('a', 'streamable', LOCAL_PRINCIPAL)?.id).toBe('a');
+    expect(registry.use('a', 'sse', LOCAL_PRINCIPAL)).toBeUndefined();
+    // Another principal's session is not found.
+    expect(registry.use('a', 'streamable', { ...LOCAL_PRINCIPAL, id: 'another-key' })).toBeUndefined();
     await registry.closeAll();
   });
 
@@ -135,7 +141,7 @@ describe('session registry', () => {
     now = 1000;
     registry.expireIdle();
     expect(idle.closed).toBe(1);
-    expect(registry.use('idle', 'streamable')).toBeUndefined();
+    expect(registry.use('idle', 'streamable', LOCAL_PRINCIPAL)).toBeUndefined();
     calls = 0;
     now = 1999;
     registry.expireIdle();

@@ -14,7 +14,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   audit: ['audit', 'store', 'domain', 'logging.ts'],
   memory: ['memory', 'store', 'vector', 'embeddings', 'domain', 'logging.ts'],
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
-  transports: ['transports', 'server.ts', 'runtime.ts'],
+  auth: ['auth', 'domain', 'logging.ts'],
+  transports: ['transports', 'auth', 'domain', 'server.ts', 'runtime.ts', 'tenants.ts'],
 };
 
 function files(dir: string): string[] {

@@ -22,19 +22,14 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * Whether requests must prove who they come from. Nothing authenticates
- * requests yet, so this is false; the authentication work makes it true when
- * keys or tokens are configured, which lifts the loopback-only rule below.
+ * Refuse to listen where other machines could connect unless every request
+ * must carry an API key (`authenticationRequired`: a key exists, or
+ * `--auth keys`). Without keys, HTTP serves loopback clients as the local user.
  */
-export function authenticationConfigured(): boolean {
-  return false;
-}
-
-/** Refuse to listen where other machines could connect, unless requests are authenticated. */
-export function checkBindAddress(host: string): void {
-  if (isLoopbackHost(host) || authenticationConfigured()) return;
+export function checkBindAddress(host: string, authenticationRequired: boolean): void {
+  if (isLoopbackHost(host) || authenticationRequired) return;
   throw new HttpStartError(
-    `refusing to listen on ${host}: without authentication (not available yet) the HTTP transport binds only loopback addresses (127.0.0.1, ::1, localhost); use --host 127.0.0.1, and a reverse proxy with authentication for remote clients`,
+    `refusing to listen on ${host}: without authentication the HTTP transport binds only loopback addresses (127.0.0.1, ::1, localhost); create an API key first (pinak-memory keys create --tenant T --role R) or set --auth keys, or use --host 127.0.0.1`,
   );
 }
 

@@ -1,4 +1,7 @@
+import type { Authenticator, AuthMode } from '../../auth/authenticator.js';
+import type { RateLimiter } from '../../auth/rate-limiter.js';
 import type { Runtime } from '../../runtime.js';
+import type { TenantRuntimes } from '../../tenants.js';
 import type { SessionRegistry } from './sessions.js';
 
 /** How the HTTP transport listens and what it allows. */
@@ -14,11 +17,25 @@ export interface HttpOptions {
   maxSessions: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
+  /** The API key store and when keys are required (auto: once any key exists). */
+  keys: { file: string; mode: AuthMode; busyTimeoutMs: number };
+  /** Requests per minute per key, and how many may come at once; 0 per minute turns the limit off. */
+  rateLimit: { perMinute: number; burst: number };
+  /** The data directory: tenants live under it. */
+  dataDir: string;
+  /** Open a tenant's runtime in its own directory, on its first session. */
+  openTenant: (tenant: string, dataDir: string) => Promise<Runtime>;
 }
 
 /** What the request handlers share. */
 export interface HttpContext {
+  /** The local tenant's runtime: the server's own, holding its audit trail. */
   readonly runtime: Runtime;
+  readonly tenants: TenantRuntimes;
+  readonly auth: Authenticator;
+  readonly limiter: RateLimiter;
+  /** Caps how many refused requests per address and minute are audited one by one. */
+  readonly refusalAudit: RateLimiter;
   readonly registry: SessionRegistry;
   readonly options: HttpOptions;
   /** True once shutdown has begun: no new sessions. */

@@ -1,8 +1,13 @@
 import { once } from 'node:events';
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Authenticator } from '../../auth/authenticator.js';
+import { KeyStore } from '../../auth/key-store.js';
+import { RateLimiter } from '../../auth/rate-limiter.js';
+import { TenantRuntimes } from '../../tenants.js';
 import type { Runtime } from '../../runtime.js';
 import type { Service } from '../shutdown.js';
+import { admit } from './auth-gate.js';
 import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
 import type { HttpContext, HttpOptions } from './context.js';
 import { headerPolicy, type HeaderPolicy } from './guards.js';
@@ -27,17 +32,31 @@ const LISTEN_ERRORS: Record<string, string> = {
   ENOTFOUND: 'the host name does not resolve',
 };
 
+/** Refused requests audited one by one, per address and minute; more are only logged. */
+const AUDITED_REFUSALS_PER_MINUTE = 120;
+
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
  * /sse and /messages, and /healthz and /readyz probes, every request first
- * passing the Host/Origin check. Resolves once listening.
+ * passing the Host/Origin check, and MCP requests the API key check and the
+ * key's rate limit. Resolves once listening.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
-  checkBindAddress(options.host);
+  const auth = new Authenticator(KeyStore.open(options.keys.file, options.keys.busyTimeoutMs), options.keys.mode, runtime.logger);
+  try {
+    checkBindAddress(options.host, auth.required());
+  } catch (error) {
+    auth.close();
+    throw error;
+  }
   let closing = false;
   let port = options.port;
   const ctx: HttpContext = {
     runtime,
+    tenants: new TenantRuntimes(runtime, options.openTenant, options.dataDir),
+    auth,
+    limiter: new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst),
+    refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger),
     options,
     closing: () => closing,
@@ -61,6 +80,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await once(server, 'listening');
   } catch (error) {
     await ctx.registry.closeAll();
+    auth.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
   }
@@ -68,7 +88,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   port = (server.address() as AddressInfo).port;
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
-  runtime.logger.info({ url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port }, `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)`);
+  runtime.logger.info({ url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: auth.required() }, `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)`);
 
   return {
     origin,
@@ -85,6 +105,9 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
       if (!(await Promise.race([drained, late]))) server.closeAllConnections();
+      // The tenants' stores close here; the local one is the runtime's, closed by the shutdown sequence.
+      await ctx.tenants.close();
+      auth.close();
     },
   };
 }
@@ -105,14 +128,23 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
     return false;
   };
   switch (url.pathname) {
-    case '/mcp':
-      return handleStreamable(ctx, req, res);
-    case '/sse':
-      if (only('GET')) await openSse(ctx, res);
+    case '/mcp': {
+      const principal = await admit(ctx, req, res, url.pathname);
+      if (principal) await handleStreamable(ctx, principal, req, res);
       return;
-    case MESSAGES_PATH:
-      if (only('POST')) await postSseMessage(ctx, req, res, url.searchParams.get('sessionId'));
+    }
+    case '/sse': {
+      if (!only('GET')) return;
+      const principal = await admit(ctx, req, res, url.pathname);
+      if (principal) await openSse(ctx, principal, res);
       return;
+    }
+    case MESSAGES_PATH: {
+      if (!only('POST')) return;
+      const principal = await admit(ctx, req, res, url.pathname);
+      if (principal) await postSseMessage(ctx, principal, req, res, url.searchParams.get('sessionId'));
+      return;
+    }
     case '/healthz':
       if (only('GET, HEAD')) sendJson(res, 200, { status: 'ok' });
       return;

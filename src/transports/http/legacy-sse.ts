@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../../domain/principal.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
@@ -14,12 +15,13 @@ export const MESSAGES_PATH = '/messages';
  * clients. The response stays open as the server-to-client stream; the
  * session lasts until the client disconnects, it expires, or shutdown.
  */
-export async function openSse(ctx: HttpContext, res: ServerResponse): Promise<void> {
+export async function openSse(ctx: HttpContext, principal: Principal, res: ServerResponse): Promise<void> {
   const reservation = ctx.closing() ? null : ctx.registry.reserve();
   if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
   const transport = new SSEServerTransport(MESSAGES_PATH, res);
   try {
-    const session = await connectSession(ctx.runtime, transport, {
+    const runtime = await ctx.tenants.get(principal.tenant);
+    const session = await connectSession(runtime, principal, transport, {
       kind: 'sse',
       id: () => transport.sessionId,
       maxCalls: ctx.options.maxCallsPerSession,
@@ -36,8 +38,8 @@ export async function openSse(ctx: HttpContext, res: ServerResponse): Promise<vo
 }
 
 /** `POST /messages?sessionId=…`: one client message for a legacy SSE session; answered 202, the reply goes down the stream. */
-export async function postSseMessage(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, sessionId: string | null): Promise<void> {
-  const session = sessionId ? ctx.registry.use(sessionId, 'sse') : undefined;
+export async function postSseMessage(ctx: HttpContext, principal: Principal, req: IncomingMessage, res: ServerResponse, sessionId: string | null): Promise<void> {
+  const session = sessionId ? ctx.registry.use(sessionId, 'sse', principal) : undefined;
   if (!session && ctx.closing()) return sendUnavailable(res, true, ctx.registry.maxSessions);
   if (!session) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: open a stream with GET /sse and post to the endpoint it announces');
   const read = await readJsonBody(req, ctx.options.maxBodyBytes);
@@ -46,6 +48,6 @@ export async function postSseMessage(ctx: HttpContext, req: IncomingMessage, res
     return sendRpcError(res, 400, RPC.invalidRequest, 'Invalid Request: the body is not one JSON-RPC 2.0 message');
   }
   // The stream may have closed while the body was read.
-  if (!ctx.registry.use(session.id, 'sse')) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: the stream closed; open a new one with GET /sse');
+  if (!ctx.registry.use(session.id, 'sse', principal)) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: the stream closed; open a new one with GET /sse');
   await (session.transport as SSEServerTransport).handlePostMessage(req, res, read.value);
 }

@@ -1,21 +1,24 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Principal } from '../../domain/principal.js';
 import type { Runtime } from '../../runtime.js';
 import { createServer } from '../../server.js';
 import { CallLimitedTransport } from './call-limit.js';
 import type { HttpSession } from './sessions.js';
 
 /**
- * One MCP server (from the shared factory, over the shared runtime) connected
+ * One MCP server (from the shared factory, over its tenant's runtime, for the
+ * principal that opened the session) connected
  * to one HTTP session's transport through the per-session call limit.
  * `onClosed` runs once, however the session ends: DELETE, the client leaving,
  * idle expiry or shutdown.
  */
 export async function connectSession(
   runtime: Runtime,
+  principal: Principal,
   transport: Transport,
   options: { kind: HttpSession['kind']; id: () => string | undefined; maxCalls: number; onClosed: (id: string | undefined) => void },
 ): Promise<HttpSession> {
-  const created = createServer(runtime);
+  const created = createServer(runtime, principal);
   const limited = new CallLimitedTransport(transport, options.maxCalls);
   let closed = false;
   created.server.onclose = () => {
@@ -30,6 +33,7 @@ export async function connectSession(
       return options.id() ?? '';
     },
     kind: options.kind,
+    principal,
     transport,
     get inFlight() {
       return limited.inFlight;

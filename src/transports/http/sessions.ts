@@ -1,4 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Principal } from '../../domain/principal.js';
 import type { Runtime } from '../../runtime.js';
 
 type Logger = Runtime['logger'];
@@ -7,6 +8,8 @@ type Logger = Runtime['logger'];
 export interface HttpSession {
   readonly id: string;
   readonly kind: 'streamable' | 'sse';
+  /** Who opened it: only the same principal may use it. */
+  readonly principal: Principal;
   /** The SDK transport of that kind (StreamableHTTPServerTransport or SSEServerTransport). */
   readonly transport: Transport;
   /** Requests received and not yet answered: a busy session never expires. */
@@ -59,16 +62,17 @@ export class SessionRegistry {
       commit: (session) => {
         if (!settle()) return;
         this.sessions.set(session.id, { session, lastActive: this.now() });
-        this.logger.info({ session: session.id, transport: session.kind, sessions: this.sessions.size }, 'HTTP session opened');
+        this.logger.info({ session: session.id, transport: session.kind, keyId: session.principal.id, tenant: session.principal.tenant, sessions: this.sessions.size }, 'HTTP session opened');
       },
       release: () => void settle(),
     };
   }
 
-  /** The session with this id and kind, marked active; undefined if there is none. */
-  use(id: string, kind: HttpSession['kind']): HttpSession | undefined {
+  /** The session with this id and kind, opened by this principal, marked active; undefined if there is none. */
+  use(id: string, kind: HttpSession['kind'], principal: Principal): HttpSession | undefined {
     const entry = this.sessions.get(id);
-    if (!entry || entry.session.kind !== kind) return undefined;
+    // Another key's session is as good as none: a session id is not a credential.
+    if (!entry || entry.session.kind !== kind || entry.session.principal.id !== principal.id) return undefined;
     entry.lastActive = this.now();
     return entry.session;
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../../domain/principal.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
@@ -13,10 +14,11 @@ const initializes = (body: unknown): boolean => (Array.isArray(body) ? body.some
 
 /**
  * `/mcp`: MCP Streamable HTTP, stateful. An initialize POST without a session
- * id opens a session (one MCP server over the shared runtime); every other
- * request names its session in the Mcp-Session-Id header. DELETE ends it.
+ * id opens a session (one MCP server over its principal's tenant runtime);
+ * every other request names its session in the Mcp-Session-Id header, and
+ * must come from the same principal. DELETE ends it.
  */
-export async function handleStreamable(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleStreamable(ctx: HttpContext, principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? '';
   if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
     return sendRpcError(res, 405, RPC.serverError, `Method Not Allowed: ${method} /mcp (use POST, GET or DELETE)`, { allow: 'GET, POST, DELETE' });
@@ -30,7 +32,7 @@ export async function handleStreamable(ctx: HttpContext, req: IncomingMessage, r
   const header = req.headers['mcp-session-id'];
   const sessionId = Array.isArray(header) ? header[0] : header;
   if (sessionId !== undefined) {
-    const session = ctx.registry.use(sessionId, 'streamable');
+    const session = ctx.registry.use(sessionId, 'streamable', principal);
     if (!session) return ctx.closing() ? sendUnavailable(res, true, ctx.registry.maxSessions) : sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found: it ended or expired; start a new one with an initialize request');
     return (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
   }
@@ -39,10 +41,10 @@ export async function handleStreamable(ctx: HttpContext, req: IncomingMessage, r
   }
   const reservation = ctx.closing() ? null : ctx.registry.reserve();
   if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
-  await openSession(ctx, reservation, req, res, body);
+  await openSession(ctx, principal, reservation, req, res, body);
 }
 
-async function openSession(ctx: HttpContext, reservation: Reservation, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+async function openSession(ctx: HttpContext, principal: Principal, reservation: Reservation, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   let session: HttpSession | undefined;
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: randomUUID,
@@ -51,7 +53,8 @@ async function openSession(ctx: HttpContext, reservation: Reservation, req: Inco
     },
   });
   try {
-    session = await connectSession(ctx.runtime, transport, {
+    const runtime = await ctx.tenants.get(principal.tenant);
+    session = await connectSession(runtime, principal, transport, {
       kind: 'streamable',
       id: () => transport.sessionId,
       maxCalls: ctx.options.maxCallsPerSession,
