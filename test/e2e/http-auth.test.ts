@@ -176,6 +176,9 @@ describe('HTTP with API keys', () => {
     ]);
     expect(acme[2]).toMatchObject({ principal_id: writer.id, tenant: 'acme', remote_address: expect.stringMatching(/127\.0\.0\.1/) });
     expect(auditOf(dir, 'globex').every((r) => r.principal_id === other.id)).toBe(true);
+    expect(auditOf(dir, 'initech')).toEqual([]);
+    const badTenant = runCli(['--data-dir', dir, 'audit', 'export', '--tenant', 'Not/A/Tenant']);
+    expect([badTenant.status, badTenant.stdout, badTenant.stderr]).toEqual([1, '', expect.stringMatching(/^pinak-memory: invalid --tenant "Not\/A\/Tenant": [^\n]*\n$/)]);
     // No key reached the log.
     for (const k of [writer.key, revoked.key, expired.key, other.key]) expect(server.stderr()).not.toContain(k.slice(3));
     expect(server.stdout()).toBe('');
