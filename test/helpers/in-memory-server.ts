@@ -28,6 +28,8 @@ export interface LinkOptions {
   clientName?: string;
   /** An embedder for the vector leg; true for the deterministic HashEmbedder; default none (keyword only). */
   embedder?: Embedder | true;
+  /** Rows a keyword query may score (see term-budget.ts); default the store's own. */
+  keywordRowBudget?: number;
   /** Conversation-aware scoring; default the server's own (DEFAULT_CONTEXT). */
   context?: ContextScoring;
   index?: Partial<Pick<VectorIndexOptions, 'snapshotEveryChanges' | 'snapshotIntervalMs' | 'exactScanLimit'>>;
@@ -40,7 +42,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
   const temp = options.dir ? undefined : makeTempDir();
   const dir = options.dir ?? temp!.dir;
   const logger = createLogger('silent');
-  const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 2000 });
+  const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 2000, keywordRowBudget: options.keywordRowBudget });
   const embedder = options.embedder === true ? new HashEmbedder() : (options.embedder ?? null);
   let index: VectorIndex | null = null;
   if (embedder) {

@@ -39,6 +39,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs: number;
   /** Refuse writes past this database size (a quota, and how tests simulate a full disk). */
   maxBytes?: number | undefined;
+  /** Rows a keyword query may score (see term-budget.ts); tests set it small. */
+  keywordRowBudget?: number | undefined;
 }
 
 /** The embedded backend: one SQLite file in WAL mode. */
@@ -55,11 +57,12 @@ export class SqliteStore implements MemoryStore {
   private constructor(
     private readonly db: Database,
     private readonly file: string,
+    keywordRowBudget?: number,
   ) {
     const docs = new SearchDocs(db);
     this.memories = new MemoryRows(db, docs, new ThreadWindows(db));
     this.goals = new GoalRows(db, docs);
-    this.search = new SearchRows(db);
+    this.search = new SearchRows(db, keywordRowBudget);
     this.audit = new AuditRows(db);
     this.idempotency = new IdempotencyRows(db);
     this.vectors = new VectorRows(db, docs, new LeaseRows(db));
@@ -68,7 +71,7 @@ export class SqliteStore implements MemoryStore {
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const { db } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes);
-    return new SqliteStore(db, options.file);
+    return new SqliteStore(db, options.file, options.keywordRowBudget);
   }
 
   async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {

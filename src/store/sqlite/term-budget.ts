@@ -1,0 +1,65 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { toFtsMatch } from './fts-match.js';
+
+/** Rows a keyword query may score by default: about 12 ms of FTS5 BM25 work on two cores. */
+export const DEFAULT_ROW_BUDGET = 20_000;
+const CACHE_MS = 10 * 60 * 1000;
+const MAX_CACHED_TERMS = 50_000;
+
+/** Which words a keyword query matches, and whether only its newest matches are scored. */
+export interface TermPlan {
+  readonly terms: readonly string[];
+  /** The rarest word alone matches more rows than the budget: return its newest matches, unranked. */
+  readonly newestOnly: boolean;
+}
+
+/**
+ * Keeps the cost of a keyword query bounded as the store grows. FTS5 scores
+ * every record that matches any OR-ed word, so a query's cost is the sum of
+ * its words' document counts. Words are taken rarest first while that sum
+ * stays within the row budget; the commoner words left out carry the least
+ * BM25 weight (and still count in the soft-AND reward, which looks at every
+ * query word). When even the rarest word matches more rows than the budget,
+ * its newest matches are returned unranked, for soft AND to order. Document counts are counted up to the
+ * budget only (never a full scan) and cached. Stores smaller than the budget
+ * always match every word.
+ */
+export class TermBudget {
+  private readonly countUpTo: Statement;
+  private readonly docCount: Statement;
+  private readonly cache = new Map<string, { rows: number; at: number }>();
+  private total = { docs: 0, at: 0 };
+
+  constructor(
+    db: Database,
+    readonly budget: number = DEFAULT_ROW_BUDGET,
+  ) {
+    this.countUpTo = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)');
+    this.docCount = db.prepare('SELECT count(*) AS n FROM search_docs');
+  }
+
+  plan(terms: readonly string[]): TermPlan {
+    const now = Date.now();
+    if (now - this.total.at > 60_000) this.total = { docs: (this.docCount.get() as { n: number }).n, at: now };
+    if (this.total.docs <= this.budget) return { terms, newestOnly: false };
+    const counted = terms.map((term) => ({ term, rows: this.rows(term, now) })).sort((a, b) => a.rows - b.rows);
+    const chosen: string[] = [];
+    let sum = 0;
+    for (const { term, rows } of counted) {
+      if (chosen.length > 0 && sum + rows > this.budget) break;
+      chosen.push(term);
+      sum += rows;
+    }
+    return { terms: chosen, newestOnly: sum > this.budget };
+  }
+
+  /** Rows matching the word, counted up to budget + 1. */
+  private rows(term: string, now: number): number {
+    const cached = this.cache.get(term);
+    if (cached && now - cached.at < CACHE_MS) return cached.rows;
+    const rows = (this.countUpTo.get(toFtsMatch([term]), this.budget + 1) as { n: number }).n;
+    if (this.cache.size >= MAX_CACHED_TERMS) this.cache.clear();
+    this.cache.set(term, { rows, at: now });
+    return rows;
+  }
+}
