@@ -8,6 +8,7 @@ import type { Logger } from './logging.js';
 import type { ContextScoring } from './memory/context-scoring.js';
 import type { FusionSettings, MemoryContext } from './memory/context.js';
 import { reembedInBackground } from './memory/reembed.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { createTextIndexer } from './memory/text-indexer.js';
 import { createVectorSearch } from './memory/vector-search.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -25,6 +26,8 @@ export interface Runtime {
   readonly gate: CallGate;
   /** Background re-embedding of records that lack a vector of the active model; resolves when done. */
   readonly reembedding: Promise<number>;
+  /** Tool call and HTTP counters, one set per process (a tenant's runtime shares the server's). */
+  readonly metrics: ServerMetrics;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export interface RuntimeParts {
   sharedEmbedder?: boolean;
   /** Share another runtime's call gate, so one shutdown waits for every tenant's calls. */
   gate?: CallGate;
+  /** Share another runtime's metrics, so one scrape counts every tenant's calls. */
+  metrics?: ServerMetrics;
 }
 
 /** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
@@ -86,6 +91,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     logger,
     audit: new AuditTrail(store, logger),
     gate: parts.gate ?? new CallGate(),
+    metrics: parts.metrics ?? new ServerMetrics(),
     reembedding,
     memory: {
       store,
@@ -205,6 +211,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, dataDir: 
       reembedBatch: config.embedBatch * 2,
       sharedEmbedder: true,
       gate: root.gate,
+      metrics: root.metrics,
     });
   } catch (error) {
     await store.close();

@@ -31,7 +31,7 @@ export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRIN
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   const sessionId = newId();
-  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal });
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall });
   server.onerror = (error) => runtime.logger.warn({ err: error }, 'protocol error');
   return { server, sessionId, close: () => server.close() };
 }

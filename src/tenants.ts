@@ -20,6 +20,8 @@ export function tenantDataDir(dataDir: string, tenant: string): string {
  */
 export class TenantRuntimes {
   private readonly opened = new Map<string, Promise<Runtime>>();
+  /** The runtimes whose opening has finished, for metrics. */
+  private readonly ready = new Map<string, Runtime>();
   private closed = false;
 
   constructor(
@@ -35,8 +37,13 @@ export class TenantRuntimes {
     if (!runtime) {
       runtime = this.open(tenant, tenantDataDir(this.dataDir, tenant));
       this.opened.set(tenant, runtime);
-      // A failed open is not remembered: the next session tries again.
-      runtime.catch(() => this.opened.delete(tenant));
+      runtime.then(
+        (open) => {
+          if (this.opened.has(tenant)) this.ready.set(tenant, open);
+        },
+        // A failed open is not remembered: the next session tries again.
+        () => this.opened.delete(tenant),
+      );
     }
     return runtime;
   }
@@ -46,11 +53,17 @@ export class TenantRuntimes {
     return this.opened.size;
   }
 
+  /** Every tenant with an open runtime, the local one first. */
+  openNow(): Array<{ tenant: string; runtime: Runtime }> {
+    return [{ tenant: LOCAL_TENANT, runtime: this.local }, ...[...this.ready].map(([tenant, runtime]) => ({ tenant, runtime }))];
+  }
+
   /** Close every tenant runtime opened here (not the local one, which its owner closes). */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.opened.values()];
     this.opened.clear();
+    this.ready.clear();
     await Promise.all(all.map(async (runtime) => (await runtime.catch(() => null))?.close()));
   }
 }

@@ -24,6 +24,8 @@ export interface RegisterOptions {
   gate: CallGate;
   /** Who calls: decides which tools are listed and callable, and which namespaces they reach. */
   principal: Principal;
+  /** Told of every finished call (metrics); `tool` is null for a name that is not one of ours. */
+  observe?: (call: { tool: string | null; status: 'ok' | 'invalid' | 'error'; code: string | null; durationMs: number }) => void;
 }
 
 function listed(tool: AnyTool): Tool {
@@ -83,7 +85,7 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
  * an `isError` result, and audits every call.
  */
 export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
-  const { deps, audit, logger, sessionId, gate, principal } = options;
+  const { deps, audit, logger, sessionId, gate, principal, observe } = options;
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const callable = tools.filter((tool) => mayCall(principal, tool.name));
   const listing = callable.map(listed);
@@ -106,6 +108,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
     const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
     if (!gate.enter()) {
+      observe?.({ tool: tool?.name ?? null, status: 'error', code: 'shutting_down', durationMs: performance.now() - started });
       return errorResult({ message: 'the server is shutting down; retry the call when it is back', code: 'shutting_down', status: 'error' });
     }
     try {
@@ -170,6 +173,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     } finally {
       gate.leave();
     }
+    observe?.({ tool: tool?.name ?? null, status: failure?.status ?? 'ok', code: failure?.code ?? null, durationMs });
     logger.debug({ tool: name, status: failure?.status ?? 'ok', ms: Math.round(durationMs * 10) / 10 }, 'tool call');
     return result;
   });

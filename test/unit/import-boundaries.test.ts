@@ -15,7 +15,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   memory: ['memory', 'store', 'vector', 'embeddings', 'domain', 'logging.ts'],
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
   auth: ['auth', 'domain', 'logging.ts'],
-  transports: ['transports', 'auth', 'domain', 'server.ts', 'runtime.ts', 'tenants.ts'],
+  metrics: ['metrics'],
+  transports: ['transports', 'auth', 'metrics', 'domain', 'server.ts', 'runtime.ts', 'tenants.ts'],
 };
 
 function files(dir: string): string[] {

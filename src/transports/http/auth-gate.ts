@@ -36,11 +36,12 @@ export async function admit(ctx: HttpContext, req: IncomingMessage, res: ServerR
 }
 
 /**
- * One audit row in the server's own (local) trail, tagged with the key and
- * tenant when they are known. Refusals from one address beyond a cap are
- * only logged, so a flood of bad requests cannot fill the disk with rows.
+ * Count a refused request, and write one audit row in the server's own
+ * (local) trail, tagged with the key and tenant when they are known.
+ * Refusals from one address beyond a cap are only logged and counted, so a
+ * flood of bad requests cannot fill the disk with rows.
  */
-async function auditRefusal(
+export async function auditRefusal(
   ctx: HttpContext,
   req: IncomingMessage,
   path: string,
@@ -48,6 +49,7 @@ async function auditRefusal(
   refusal: Pick<AuthRefusal, 'keyId' | 'tenant'> & { code: string },
   status: 'invalid' | 'error',
 ): Promise<void> {
+  ctx.runtime.metrics.refused(refusal.code);
   if (!ctx.refusalAudit.take(remote ?? 'unknown').ok) return;
   const request = `${req.method ?? ''} ${path}`;
   const session = req.headers['mcp-session-id'];

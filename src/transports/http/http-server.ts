@@ -12,6 +12,7 @@ import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-poli
 import type { HttpContext, HttpOptions } from './context.js';
 import { headerPolicy, type HeaderPolicy } from './guards.js';
 import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
+import { serveMetrics } from './metrics-endpoint.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
 import { SessionRegistry } from './sessions.js';
 import { handleStreamable } from './streamable.js';
@@ -37,9 +38,10 @@ const AUDITED_REFUSALS_PER_MINUTE = 120;
 
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
- * /sse and /messages, and /healthz and /readyz probes, every request first
- * passing the Host/Origin check, and MCP requests the API key check and the
- * key's rate limit. Resolves once listening.
+ * /sse and /messages, /healthz and /readyz probes, and Prometheus metrics at
+ * /metrics, every request first passing the Host/Origin check, and MCP and
+ * metrics requests the API key check and the key's rate limit. Resolves once
+ * listening.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
   const auth = new Authenticator(KeyStore.open(options.keys.file, options.keys.busyTimeoutMs), options.keys.mode, runtime.logger);
@@ -114,7 +116,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
 
 async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const refusal = policy.refusal(req);
-  if (refusal) return sendRpcError(res, 403, RPC.serverError, refusal);
+  if (refusal) {
+    ctx.runtime.metrics.refused('host_not_allowed');
+    return sendRpcError(res, 403, RPC.serverError, refusal);
+  }
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
@@ -145,6 +150,9 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
       if (principal) await postSseMessage(ctx, principal, req, res, url.searchParams.get('sessionId'));
       return;
     }
+    case '/metrics':
+      if (only('GET')) await serveMetrics(ctx, req, res, url.pathname);
+      return;
     case '/healthz':
       if (only('GET, HEAD')) sendJson(res, 200, { status: 'ok' });
       return;

@@ -47,6 +47,13 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
+  /** Open sessions of each transport. */
+  counts(): Record<HttpSession['kind'], number> {
+    const counts = { streamable: 0, sse: 0 };
+    for (const { session } of this.sessions.values()) counts[session.kind] += 1;
+    return counts;
+  }
+
   /** Hold a place for a new session; null when the limit is reached. */
   reserve(): Reservation | null {
     if (this.sessions.size + this.reserved >= this.maxSessions) return null;
