@@ -169,15 +169,17 @@ export class SqliteStore implements MemoryStore {
     const group = (sql: string): Record<string, number> =>
       Object.fromEntries((this.db.prepare(sql).all() as Array<{ k: string; n: number }>).map((r) => [r.k, r.n]));
     const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
+    // Memory and audit counts come from counters kept by triggers (migration 0008), not from scans.
+    const counts = 'SELECT {k} AS k, SUM(n) AS n FROM memory_counts GROUP BY {k} HAVING SUM(n) > 0';
     return {
-      memories_total: count('SELECT COUNT(*) AS n FROM memories'),
-      by_layer: group('SELECT layer AS k, COUNT(*) AS n FROM memories GROUP BY layer'),
-      by_kind: group('SELECT kind AS k, COUNT(*) AS n FROM memories GROUP BY kind ORDER BY n DESC LIMIT 50'),
-      by_namespace: group('SELECT namespace AS k, COUNT(*) AS n FROM memories GROUP BY namespace ORDER BY n DESC LIMIT 50'),
-      superseded: count('SELECT COUNT(*) AS n FROM memories WHERE superseded_by IS NOT NULL'),
+      memories_total: count('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts'),
+      by_layer: group(counts.replaceAll('{k}', 'layer')),
+      by_kind: group(`${counts.replaceAll('{k}', 'kind')} ORDER BY n DESC LIMIT 50`),
+      by_namespace: group(`${counts.replaceAll('{k}', 'namespace')} ORDER BY n DESC LIMIT 50`),
+      superseded: count('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1'),
       goals_by_status: group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
       outcomes: count('SELECT COUNT(*) AS n FROM outcomes'),
-      audit_rows: count('SELECT COUNT(*) AS n FROM audit_log'),
+      audit_rows: count("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'audit_log'), 0) AS n"),
       database_bytes: this.fileBytes(),
       schema_version: schemaVersion(this.db),
     };
