@@ -7,7 +7,7 @@ import { mergeByTime } from './audit/merge.js';
 import { keysCommand } from './auth/key-commands.js';
 import { parseTenant } from './auth/key-input.js';
 import { KeyStore } from './auth/key-store.js';
-import { ConfigError, databaseFile, keysFile, rateLimitBurst, resolveConfig, SETTINGS, type Config } from './config.js';
+import { ConfigError, databaseFile, jwtOptions, keysFile, rateLimitBurst, resolveConfig, SETTINGS, type Config } from './config.js';
 import { MemoryError } from './domain/errors.js';
 import { LOCAL_TENANT } from './domain/principal.js';
 import { createLogger } from './logging.js';
@@ -76,7 +76,7 @@ function fail(message: string): never {
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Refuse a bad address before opening anything.
-  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || keysExist(config));
+  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || keysExist(config));
   const runtime = await openRuntime(config, logger);
   const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime)) : serveStdio(runtime)).catch(async (error: unknown) => {
     await runtime.close();
@@ -126,6 +126,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
   keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },
+  jwt: jwtOptions(config),
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
   dataDir: config.dataDir,
   openTenant: (tenant, dir) => openTenantRuntime(config, runtime, dir, runtime.logger.child({ tenant })),

@@ -29,6 +29,18 @@ function isOrigin(text: string): boolean {
   }
 }
 
+/** Where an identity provider's keys may be fetched: https, or http on this machine only. */
+function isJwksUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+  } catch {
+    return false;
+  }
+}
+const ClaimName = z.string().min(1).max(200);
+
 /** Every setting, its default and its bounds: the one place configuration is defined. */
 export const Config = z.strictObject({
   dataDir: z.string().min(1),
@@ -50,6 +62,13 @@ export const Config = z.strictObject({
   auth: z.enum(['auto', 'keys'], { message: 'expected auto (keys required once one exists) or keys (always required)' }).default('auto'),
   rateLimitPerMinute: intFromText(0, 1_000_000).default(600),
   rateLimitBurst: intFromText(1, 1_000_000).optional(),
+  jwtIssuer: z.string().min(1).max(2048).optional(),
+  jwtAudience: z.string().min(1).max(2048).optional(),
+  jwtJwksFile: z.string().min(1).optional(),
+  jwtJwksUrl: z.string().refine(isJwksUrl, 'expected an https:// URL (http:// only on a loopback host)').optional(),
+  jwtTenantClaim: ClaimName.default('tenant'),
+  jwtRoleClaim: ClaimName.default('role'),
+  jwtNamespacesClaim: ClaimName.optional(),
   embedModel: z.string().min(1).max(500).default('bundled'),
   modelDir: z.string().min(1).optional(),
   modelCacheDir: z.string().min(1).optional(),
@@ -95,6 +114,13 @@ export const SETTINGS = [
   { key: 'auth', flag: 'auth', env: 'PINAK_AUTH', help: 'HTTP: when API keys are required: auto (once any key exists, the default) or keys (always)' },
   { key: 'rateLimitPerMinute', flag: 'rate-limit-per-minute', env: 'PINAK_RATE_LIMIT_PER_MINUTE', help: 'HTTP: requests per minute per API key; 0 turns the limit off (default: 600)' },
   { key: 'rateLimitBurst', flag: 'rate-limit-burst', env: 'PINAK_RATE_LIMIT_BURST', help: 'HTTP: requests a key may send at once before the per-minute rate applies (default: a tenth of it, at least 1)' },
+  { key: 'jwtIssuer', flag: 'jwt-issuer', env: 'PINAK_JWT_ISSUER', help: 'HTTP: accept bearer tokens (JWTs) from this issuer (iss), besides API keys; needs --jwt-audience and a JWKS' },
+  { key: 'jwtAudience', flag: 'jwt-audience', env: 'PINAK_JWT_AUDIENCE', help: 'HTTP: the audience (aud) tokens must be meant for' },
+  { key: 'jwtJwksFile', flag: 'jwt-jwks-file', env: 'PINAK_JWT_JWKS_FILE', help: 'HTTP: the issuer\'s public keys as a JWKS file, read at start' },
+  { key: 'jwtJwksUrl', flag: 'jwt-jwks-url', env: 'PINAK_JWT_JWKS_URL', help: 'HTTP: …or the URL of its JWKS (https), fetched and cached' },
+  { key: 'jwtTenantClaim', flag: 'jwt-tenant-claim', env: 'PINAK_JWT_TENANT_CLAIM', help: 'HTTP: the claim naming a token\'s tenant (default: tenant)' },
+  { key: 'jwtRoleClaim', flag: 'jwt-role-claim', env: 'PINAK_JWT_ROLE_CLAIM', help: 'HTTP: the claim naming its role, reader, writer or admin, or a list of roles (default: role)' },
+  { key: 'jwtNamespacesClaim', flag: 'jwt-namespaces-claim', env: 'PINAK_JWT_NAMESPACES_CLAIM', help: 'HTTP: a claim every token must carry listing its namespaces, or "*" (default: none, every namespace)' },
   { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
   { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },
@@ -161,7 +187,26 @@ export function resolveConfig(
       `invalid ${origin[key] ?? key}${value === undefined ? '' : ` (${JSON.stringify(value)})`}: ${issue?.message ?? 'invalid value'}`,
     );
   }
+  checkJwtSettings(parsed.data);
   return parsed.data;
+}
+
+/** Tokens need an issuer, an audience and exactly one source of keys; the other JWT settings need tokens. */
+function checkJwtSettings(config: Config): void {
+  const sources = [config.jwtJwksFile, config.jwtJwksUrl].filter((v) => v !== undefined).length;
+  if (sources === 2) throw new ConfigError('set --jwt-jwks-file or --jwt-jwks-url, not both');
+  const named = config.jwtIssuer !== undefined || config.jwtAudience !== undefined || config.jwtNamespacesClaim !== undefined;
+  if (sources === 0 && named) throw new ConfigError('bearer tokens need the issuer\'s keys: set --jwt-jwks-file or --jwt-jwks-url');
+  if (sources === 1 && (config.jwtIssuer === undefined || config.jwtAudience === undefined)) {
+    throw new ConfigError('bearer tokens need --jwt-issuer and --jwt-audience as well as the JWKS');
+  }
+}
+
+/** How bearer tokens are checked, or null when none are accepted. */
+export function jwtOptions(config: Config): { issuer: string; audience: string; jwks: { file: string } | { url: string }; claims: { tenant: string; role: string; namespaces: string | null } } | null {
+  const jwks = config.jwtJwksFile !== undefined ? { file: config.jwtJwksFile } : config.jwtJwksUrl !== undefined ? { url: config.jwtJwksUrl } : null;
+  if (!jwks || config.jwtIssuer === undefined || config.jwtAudience === undefined) return null;
+  return { issuer: config.jwtIssuer, audience: config.jwtAudience, jwks, claims: { tenant: config.jwtTenantClaim, role: config.jwtRoleClaim, namespaces: config.jwtNamespacesClaim ?? null } };
 }
 
 /** The database file inside a data directory. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging.js';
 import type { Principal } from '../domain/principal.js';
 import { LOCAL_PRINCIPAL } from '../domain/principal.js';
+import type { JwtVerifier, TokenRefusalCode } from './jwt-verifier.js';
 import { bearerToken } from './key-format.js';
 import type { KeyStore } from './key-store.js';
 
@@ -10,10 +11,10 @@ export type AuthMode = 'auto' | 'keys';
 export type AuthRefusal = {
   ok: false;
   /** For the audit row. */
-  code: 'no_key' | 'bad_header' | 'unknown_key' | 'revoked_key' | 'expired_key';
-  /** What the client is told: never the key. */
+  code: 'no_key' | 'bad_header' | 'unknown_key' | 'revoked_key' | 'expired_key' | TokenRefusalCode;
+  /** What the client is told: never the key or token. */
   message: string;
-  /** Known for a revoked or expired key. */
+  /** Known for a revoked or expired key, and a signed token's subject. */
   keyId: string | null;
   tenant: string | null;
 };
@@ -26,7 +27,9 @@ const TOUCH_EVERY_MS = 60_000;
 /**
  * Turns a request's Authorization header into a principal. Each request is
  * checked against the key store (one indexed read), so a revoked key is
- * refused from its next request, in every process sharing the store.
+ * refused from its next request, in every process sharing the store. With an
+ * identity provider configured, a bearer value that is not one of our `pk_`
+ * keys is checked as a JWT.
  */
 export class Authenticator {
   private keysExist = false;
@@ -36,28 +39,35 @@ export class Authenticator {
     private readonly keys: KeyStore,
     private readonly mode: AuthMode,
     private readonly logger: Logger,
+    private readonly tokens: JwtVerifier | null = null,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Whether requests must carry a key: always with mode "keys", else once any key exists (and from then on). */
+  /** Whether requests must carry a key: always with mode "keys" or tokens accepted, else once any key exists (and from then on). */
   required(): boolean {
-    if (this.mode === 'keys' || this.keysExist) return true;
+    if (this.mode === 'keys' || this.tokens !== null || this.keysExist) return true;
     this.keysExist = this.keys.any();
     return this.keysExist;
   }
 
-  authenticate(header: string | string[] | undefined, remoteAddress: string | null): AuthResult {
+  async authenticate(header: string | string[] | undefined, remoteAddress: string | null): Promise<AuthResult> {
     if (!this.required()) return { ok: true, principal: { ...LOCAL_PRINCIPAL, remoteAddress } };
     const token = bearerToken(header);
-    const refuse = (code: AuthRefusal['code'], message: string, key?: { id: string; tenant: string }): AuthRefusal => ({
+    const refuse = (code: AuthRefusal['code'], message: string, key?: { id: string | null; tenant: string | null }): AuthRefusal => ({
       ok: false,
       code,
       message: `Unauthorized: ${message}`,
       keyId: key?.id ?? null,
       tenant: key?.tenant ?? null,
     });
-    if (token === null) return refuse('no_key', 'this server requires an API key; send it as "Authorization: Bearer <key>" (an operator creates keys with pinak-memory keys create)');
+    const what = this.tokens ? 'an API key or a bearer token from its identity provider' : 'an API key';
+    if (token === null) return refuse('no_key', `this server requires ${what}; send it as "Authorization: Bearer <key>" (an operator creates keys with pinak-memory keys create)`);
     if (token === '') return refuse('bad_header', 'the Authorization header must be "Bearer <key>"');
+    if (this.tokens && !token.startsWith('pk_')) {
+      const checked = await this.tokens.verify(token);
+      if (!checked.ok) return refuse(checked.code, checked.message, { id: checked.subject, tenant: checked.tenant });
+      return { ok: true, principal: { ...checked.principal, remoteAddress } };
+    }
     const now = this.now();
     const check = this.keys.check(token, now);
     if (!check.ok) {

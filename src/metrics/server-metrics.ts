@@ -35,7 +35,7 @@ export class ServerMetrics {
   private readonly seconds = new Histogram('pinak_tool_call_duration_seconds', 'Time to answer a tool call, by tool.', TOOL_SECONDS_BUCKETS);
   private readonly refusals = new Counter(
     'pinak_http_requests_refused_total',
-    'HTTP requests refused before reaching MCP, by reason (no_key, unknown_key, revoked_key, expired_key, bad_header, invalid_token, rate_limited, forbidden, host_not_allowed).',
+    'HTTP requests refused before reaching MCP, by reason (the audit row\'s error code: no_key, unknown_key, revoked_key, expired_key, bad_header, a token\'s expired_token, wrong_issuer, wrong_audience, bad_signature, bad_claims, invalid_token, jwks_unavailable; rate_limited; forbidden; host_not_allowed).',
   );
 
   /** Count one tool call (the wrapper calls this once per call, however it ended). */

@@ -15,7 +15,7 @@ const REALM = 'Bearer realm="pinak-memory"';
  */
 export async function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<Principal | null> {
   const remote = req.socket.remoteAddress ?? null;
-  const result = ctx.auth.authenticate(req.headers.authorization, remote);
+  const result = await ctx.auth.authenticate(req.headers.authorization, remote);
   if (!result.ok) {
     await auditRefusal(ctx, req, path, remote, result, 'invalid');
     ctx.runtime.logger.warn({ code: result.code, keyId: result.keyId, tenant: result.tenant, remote, path }, 'HTTP request refused: not authenticated');

@@ -1,4 +1,5 @@
 import type { Authenticator, AuthMode } from '../../auth/authenticator.js';
+import type { JwtSettings } from '../../auth/jwt-verifier.js';
 import type { RateLimiter } from '../../auth/rate-limiter.js';
 import type { Runtime } from '../../runtime.js';
 import type { TenantRuntimes } from '../../tenants.js';
@@ -19,6 +20,8 @@ export interface HttpOptions {
   sessionIdleMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */
   keys: { file: string; mode: AuthMode; busyTimeoutMs: number };
+  /** Bearer tokens (JWTs) from an identity provider, accepted besides the keys; null: keys only. */
+  jwt: JwtSettings | null;
   /** Requests per minute per key, and how many may come at once; 0 per minute turns the limit off. */
   rateLimit: { perMinute: number; burst: number };
   /** The data directory: tenants live under it. */

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../auth/authenticator.js';
+import { JwtSetupError, JwtVerifier } from '../../auth/jwt-verifier.js';
 import { KeyStore } from '../../auth/key-store.js';
 import { RateLimiter } from '../../auth/rate-limiter.js';
 import { TenantRuntimes } from '../../tenants.js';
@@ -44,7 +45,8 @@ const AUDITED_REFUSALS_PER_MINUTE = 120;
  * listening.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
-  const auth = new Authenticator(KeyStore.open(options.keys.file, options.keys.busyTimeoutMs), options.keys.mode, runtime.logger);
+  const tokens = await openTokenVerifier(options, runtime);
+  const auth = new Authenticator(KeyStore.open(options.keys.file, options.keys.busyTimeoutMs), options.keys.mode, runtime.logger, tokens);
   try {
     checkBindAddress(options.host, auth.required());
   } catch (error) {
@@ -112,6 +114,20 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       auth.close();
     },
   };
+}
+
+/** The checker of identity-provider tokens, when configured; an unusable JWKS stops the start with one line. */
+async function openTokenVerifier(options: HttpOptions, runtime: Runtime): Promise<JwtVerifier | null> {
+  if (!options.jwt) return null;
+  try {
+    const verifier = await JwtVerifier.open(options.jwt, runtime.logger);
+    const jwks = 'file' in options.jwt.jwks ? { jwksFile: options.jwt.jwks.file } : { jwksUrl: options.jwt.jwks.url };
+    runtime.logger.info({ issuer: options.jwt.issuer, audience: options.jwt.audience, ...jwks, claims: options.jwt.claims }, 'accepting bearer tokens from an identity provider');
+    return verifier;
+  } catch (error) {
+    if (error instanceof JwtSetupError) throw new HttpStartError(error.message);
+    throw error;
+  }
 }
 
 async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessage, res: ServerResponse): Promise<void> {

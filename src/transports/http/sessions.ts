@@ -18,6 +18,9 @@ export interface HttpSession {
   close(): Promise<void>;
 }
 
+const samePrincipal = (a: Principal, b: Principal): boolean =>
+  a.id === b.id && a.tenant === b.tenant && a.role === b.role && JSON.stringify(a.namespaces) === JSON.stringify(b.namespaces);
+
 /** A place held for a session being created, so concurrent creations cannot overshoot the limit. */
 export interface Reservation {
   commit(session: HttpSession): void;
@@ -78,8 +81,9 @@ export class SessionRegistry {
   /** The session with this id and kind, opened by this principal, marked active; undefined if there is none. */
   use(id: string, kind: HttpSession['kind'], principal: Principal): HttpSession | undefined {
     const entry = this.sessions.get(id);
-    // Another key's session is as good as none: a session id is not a credential.
-    if (!entry || entry.session.kind !== kind || entry.session.principal.id !== principal.id) return undefined;
+    // Another key's session is as good as none: a session id is not a credential. A token of the same
+    // subject with another tenant, role or namespaces is another principal too: its rights are not the session's.
+    if (!entry || entry.session.kind !== kind || !samePrincipal(entry.session.principal, principal)) return undefined;
     entry.lastActive = this.now();
     return entry.session;
   }
