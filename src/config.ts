@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -166,11 +167,21 @@ export function resolveConfig(
 ): Config {
   const raw: Record<string, string> = { dataDir: defaultDataDir(env) };
   const origin: Record<string, string> = { dataDir: 'default' };
+  /** Settings read from files: their values may be secrets, and are never echoed. */
+  const fromFiles = new Set<string>();
   for (const setting of SETTINGS) {
     const fromEnv = env[setting.env];
+    const fileVariable = `${setting.env}_FILE`;
+    // A setting that is itself a file path has no _FILE twin.
+    const file = setting.env.endsWith('_FILE') ? undefined : env[fileVariable];
     if (fromEnv !== undefined && fromEnv !== '') {
+      if (file !== undefined && file !== '') throw new ConfigError(`set ${setting.env} or ${fileVariable}, not both`);
       raw[setting.key] = fromEnv;
       origin[setting.key] = `environment variable ${setting.env}`;
+    } else if (file !== undefined && file !== '') {
+      raw[setting.key] = readSettingFile(file, fileVariable);
+      origin[setting.key] = `value from the file named by ${fileVariable}`;
+      fromFiles.add(setting.key);
     }
     const fromFlag = flags[setting.flag];
     if (fromFlag !== undefined) {
@@ -182,13 +193,36 @@ export function resolveConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? '');
-    const value = raw[key];
+    const value = fromFiles.has(key) ? undefined : raw[key];
     throw new ConfigError(
       `invalid ${origin[key] ?? key}${value === undefined ? '' : ` (${JSON.stringify(value)})`}: ${issue?.message ?? 'invalid value'}`,
     );
   }
   checkJwtSettings(parsed.data);
   return parsed.data;
+}
+
+/** The largest file a setting is read from (they hold a word, a URL or a secret, nothing more). */
+const MAX_SETTING_FILE_BYTES = 64 * 1024;
+
+/**
+ * A setting's value from a file (`PINAK_<NAME>_FILE`, as Docker and
+ * Kubernetes mount secrets): its text without one trailing line break.
+ */
+function readSettingFile(path: string, variable: string): string {
+  let text: string;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ConfigError(`cannot read ${variable} (${path}): not a regular file`);
+    if (stat.size > MAX_SETTING_FILE_BYTES) throw new ConfigError(`cannot read ${variable} (${path}): over ${MAX_SETTING_FILE_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot read ${variable} (${path}): ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new ConfigError(`${variable} names an empty file (${path})`);
+  return value;
 }
 
 /** Tokens need an issuer, an audience and exactly one source of keys; the other JWT settings need tokens. */
