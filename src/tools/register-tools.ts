@@ -10,7 +10,7 @@ import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { toolJsonSchemas } from './json-schema.js';
 import { runTool } from './run-tool.js';
-import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
+import { describeInvalidArguments, toToolFailure, UnknownToolError, type ToolFailure } from './tool-errors.js';
 import { MAX_ARGUMENT_DEPTH, nestedDeeperThan, unpairedSurrogateAt } from './argument-checks.js';
 import { scopeToNamespaces } from './namespace-scope.js';
 
@@ -82,7 +82,8 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
  * Serve `tools/list` and `tools/call` for the given tools. This is the one
  * place that checks the caller's role and namespaces, validates arguments,
  * turns results into structured content plus text, turns every failure into
- * an `isError` result, and audits every call.
+ * an `isError` result (a tool that does not exist into a JSON-RPC -32602
+ * error, as the MCP spec asks), and audits and counts every call.
  */
 export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
   const { deps, audit, logger, sessionId, gate, principal, observe } = options;
@@ -113,7 +114,8 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     }
     try {
       if (!tool) {
-        failure = { message: `unknown tool "${name}"; the tools are ${callable.map((t) => t.name).join(', ')}`, code: 'unknown_tool', status: 'invalid' };
+        // Audited and counted like any call, then answered with a JSON-RPC error (below).
+        failure = { message: `Unknown tool: ${name}`, code: 'unknown_tool', status: 'invalid' };
         result = errorResult(failure);
       } else if (refusal !== null) {
         failure = { message: refusal, code: 'forbidden', status: 'error' };
@@ -175,6 +177,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     }
     observe?.({ tool: tool?.name ?? null, status: failure?.status ?? 'ok', code: failure?.code ?? null, durationMs });
     logger.debug({ tool: name, status: failure?.status ?? 'ok', ms: Math.round(durationMs * 10) / 10 }, 'tool call');
+    if (!tool) throw new UnknownToolError(name, callable.map((t) => t.name));
     return result;
   });
 }

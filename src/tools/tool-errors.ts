@@ -50,3 +50,19 @@ export function toToolFailure(error: unknown): ToolFailure {
   const ref = newId().slice(-10);
   return { message: `internal error (ref ${ref}); nothing more is shown here, the server log has the details`, code: 'internal', status: 'error', ref };
 }
+
+/**
+ * A call to a tool that does not exist: per the MCP spec an error in finding
+ * the tool is a JSON-RPC error (-32602 Invalid params), not a tool result. The
+ * SDK sends `code`, `message` and `data` of a thrown error as they are.
+ */
+export class UnknownToolError extends Error {
+  override readonly name = 'UnknownToolError';
+  readonly code = -32602;
+  readonly data: { tools: string[] };
+
+  constructor(tool: string, available: readonly string[]) {
+    super(`Unknown tool: ${tool}`);
+    this.data = { tools: [...available] };
+  }
+}

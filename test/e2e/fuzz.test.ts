@@ -489,7 +489,8 @@ const unknownTool = fc
     ),
     args: fc.dictionary(fc.oneof(word, nasty), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
   })
-  .map(({ name, args }): Call => ({ label: 'unknown-tool', name, args, expect: 'any' }));
+  // Not a tool of ours: a JSON-RPC -32602 error (the MCP spec's "unknown tool"), never a tool result.
+  .map(({ name, args }): Call => ({ label: 'unknown-tool', name, args, expect: 'rejected' }));
 
 /**
  * Arguments nested 1,000–3,500 levels deep: far past the 16 levels metadata may
@@ -500,7 +501,7 @@ const deepArguments = fc
   .map(([name, depth]): Call => {
     let nested: unknown = [];
     for (let d = 1; d < depth; d += 1) nested = [nested];
-    return { label: 'deep-arguments', name, args: { content: `nested ${depth} deep`, metadata: { nested } }, expect: 'any' };
+    return { label: 'deep-arguments', name, args: { content: `nested ${depth} deep`, metadata: { nested } }, expect: name === 'no_such_tool' ? 'rejected' : 'any' };
   });
 
 /** Malformed at the protocol level: the SDK answers these with JSON-RPC -32602 instead of a tool result. */

@@ -78,6 +78,8 @@ describe('GET /metrics', () => {
     await callOk(client, 'search_memory', { query: 'release' });
     expect(await callError(client, 'remember', { content: '' })).toMatch(/content/);
     expect(await callError(client, 'forget', { ids: ['01J00000000000000000000000'] })).toMatch(/^forbidden/);
+    // A made-up tool name is a JSON-RPC error, counted under one label whatever the name.
+    await expect(client.callTool({ name: 'drop_everything', arguments: {} })).rejects.toThrow(/-32602: Unknown tool: drop_everything$/);
 
     const after = await scrape(server, operator.key);
     expect(after.value('pinak_tool_calls_total', { tool: 'remember', status: 'ok' })).toBe(2);
@@ -86,6 +88,9 @@ describe('GET /metrics', () => {
     expect(after.value('pinak_tool_calls_total', { tool: 'forget', status: 'error' })).toBe(1);
     expect(after.value('pinak_tool_errors_total', { tool: 'remember', code: 'invalid_input' })).toBe(1);
     expect(after.value('pinak_tool_errors_total', { tool: 'forget', code: 'forbidden' })).toBe(1);
+    expect(after.value('pinak_tool_calls_total', { tool: 'unknown', status: 'invalid' })).toBe(1);
+    expect(after.value('pinak_tool_errors_total', { tool: 'unknown', code: 'unknown_tool' })).toBe(1);
+    expect(after.samples.some((sample) => Object.values(sample.labels).includes('drop_everything'))).toBe(false);
     expect(after.value('pinak_tool_call_duration_seconds_count', { tool: 'remember' })).toBe(3);
     expect(after.value('pinak_tool_call_duration_seconds_bucket', { tool: 'remember', le: '+Inf' })).toBe(3);
     expect(after.value('pinak_tool_call_duration_seconds_sum', { tool: 'remember' })).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL, ROLES, type Principal, type Role } from '../../src/domain/principal.js';
 import { createServer } from '../../src/server.js';
@@ -80,9 +81,11 @@ describe('roles', () => {
     expect(audit()[0]).toMatchObject({ principal_id: LOCAL_PRINCIPAL.id, tenant: 'local', remote_address: null });
   });
 
-  it('an unknown tool lists only the tools the caller may use', async () => {
+  it('an unknown tool is a JSON-RPC -32602 error listing only the tools the caller may use', async () => {
     const reader = await clientAs(key('reader'));
-    expect(await callError(reader, 'drop_everything', {})).toBe('unknown tool "drop_everything"; the tools are search_memory, get_memory, get_goal, list_goals, memory_stats');
+    const error = await reader.callTool({ name: 'drop_everything', arguments: {} }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(McpError);
+    expect(error).toMatchObject({ code: ErrorCode.InvalidParams, message: 'MCP error -32602: Unknown tool: drop_everything', data: { tools: ['search_memory', 'get_memory', 'get_goal', 'list_goals', 'memory_stats'] } });
   });
 });
 

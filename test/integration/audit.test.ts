@@ -52,8 +52,7 @@ describe('audit trail', () => {
   });
 
   it('records calls to unknown tools', async () => {
-    const result = await linked.client.callTool({ name: 'drop_everything', arguments: {} });
-    expect(result.isError).toBe(true);
+    await expect(linked.client.callTool({ name: 'drop_everything', arguments: {} })).rejects.toThrow(/^MCP error -32602: Unknown tool: drop_everything$/);
     expect(rows().at(-1)).toMatchObject({ tool: 'drop_everything', status: 'invalid', error_code: 'unknown_tool' });
   });
 });
