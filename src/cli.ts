@@ -129,6 +129,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   jwt: jwtOptions(config),
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
   dataDir: config.dataDir,
+  maxOpenTenants: config.maxOpenTenants,
   openTenant: (tenant, dir) => openTenantRuntime(config, runtime, dir, runtime.logger.child({ tenant })),
 });
 

@@ -121,4 +121,30 @@ describe('GET /metrics', () => {
     expect(scraped.types.get('pinak_vector_index_vectors')).toBe('gauge');
     expect(scraped.value('pinak_vector_index_vectors', { tenant: 'local' })).toBeUndefined();
   });
+
+  it('shows tenants closed once idle beyond --max-open-tenants, and reopened with their data on the next session', async () => {
+    const dir = tempDataDir();
+    const operator = createKey(dir, ['--tenant', 'local', '--role', 'admin']);
+    const acme = createKey(dir, ['--tenant', 'acme', '--role', 'writer']);
+    const globex = createKey(dir, ['--tenant', 'globex', '--role', 'writer']);
+    const server = await start(dir, ['--embed-model', 'none', '--max-open-tenants', '1']);
+    const open = async () => {
+      const scraped = await scrape(server, operator.key);
+      return [scraped.value('pinak_open_tenants'), scraped.value('pinak_http_sessions', { transport: 'streamable' })];
+    };
+
+    const first = await keyedClient(server.origin, acme.key);
+    await callOk(first.client, 'remember', { content: 'acme keeps this across closes' });
+    const second = await connect(keyedClient(server.origin, globex.key));
+    // Both in use: over the cap, yet both stay open.
+    expect(await open()).toEqual([3, 2]);
+    await first.transport.terminateSession();
+    await first.client.close();
+    // acme has no session left: closed down to the cap (local + globex).
+    await expect.poll(open, { timeout: 5000 }).toEqual([2, 1]);
+    expect(server.stderr()).toMatch(/closing an idle tenant/);
+    const back = await connect(keyedClient(server.origin, acme.key));
+    expect((await callOk(back.client, 'search_memory', { query: 'acme keeps' })).hits).toHaveLength(1);
+    await callOk(second.client, 'memory_stats');
+  });
 });

@@ -26,6 +26,8 @@ export interface HttpOptions {
   rateLimit: { perMinute: number; burst: number };
   /** The data directory: tenants live under it. */
   dataDir: string;
+  /** Beyond this many open tenants, those without a session are closed (least recently used first); 0: no limit. */
+  maxOpenTenants: number;
   /** Open a tenant's runtime in its own directory, on its first session. */
   openTenant: (tenant: string, dataDir: string) => Promise<Runtime>;
 }

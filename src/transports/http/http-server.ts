@@ -57,7 +57,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   let port = options.port;
   const ctx: HttpContext = {
     runtime,
-    tenants: new TenantRuntimes(runtime, options.openTenant, options.dataDir),
+    tenants: new TenantRuntimes(runtime, options.openTenant, options.dataDir, options.maxOpenTenants),
     auth,
     limiter: new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst),
     refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
+import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
@@ -19,20 +20,24 @@ export async function openSse(ctx: HttpContext, principal: Principal, res: Serve
   const reservation = ctx.closing() ? null : ctx.registry.reserve();
   if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
   const transport = new SSEServerTransport(MESSAGES_PATH, res);
+  let lease: TenantLease | undefined;
   try {
-    const runtime = await ctx.tenants.get(principal.tenant);
-    const session = await connectSession(runtime, principal, transport, {
+    lease = await ctx.tenants.acquire(principal.tenant);
+    const { release } = lease;
+    const session = await connectSession(lease.runtime, principal, transport, {
       kind: 'sse',
       id: () => transport.sessionId,
       maxCalls: ctx.options.maxCallsPerSession,
       onClosed: (id) => {
         reservation.release();
+        release();
         if (id !== undefined) ctx.registry.remove(id, 'ended');
       },
     });
     reservation.commit(session);
   } catch (error) {
     reservation.release();
+    lease?.release();
     throw error;
   }
 }

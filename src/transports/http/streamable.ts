@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
+import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
@@ -52,14 +53,17 @@ async function openSession(ctx: HttpContext, principal: Principal, reservation: 
       if (session) reservation.commit(session);
     },
   });
+  let lease: TenantLease | undefined;
   try {
-    const runtime = await ctx.tenants.get(principal.tenant);
-    session = await connectSession(runtime, principal, transport, {
+    lease = await ctx.tenants.acquire(principal.tenant);
+    const { release } = lease;
+    session = await connectSession(lease.runtime, principal, transport, {
       kind: 'streamable',
       id: () => transport.sessionId,
       maxCalls: ctx.options.maxCallsPerSession,
       onClosed: (id) => {
         reservation.release();
+        release();
         if (id !== undefined) ctx.registry.remove(id, 'ended');
       },
     });
@@ -69,6 +73,7 @@ async function openSession(ctx: HttpContext, principal: Principal, reservation: 
     if (transport.sessionId === undefined) {
       reservation.release();
       await session?.close();
+      lease?.release();
     }
   }
 }
