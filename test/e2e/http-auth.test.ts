@@ -1,44 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/auth/key-store.js';
 import { createKey, keyedClient, keyedSseClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
-import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
+import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
+import { rawRequest } from '../helpers/spawn-http.js';
 import { runCli } from '../helpers/spawn-server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDataDir(): string {
-  const { dir, cleanup } = makeTempDir('pinak-auth-');
-  cleanups.push(cleanup);
-  return dir;
-}
-
-async function start(dataDir: string, args: string[] = []): Promise<HttpServer> {
-  const server = await spawnHttp(dataDir, ['--embed-model', 'none', ...args]);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
-
-async function connect<T extends { client: Client }>(opened: Promise<T>): Promise<T> {
-  const connection = await opened;
-  cleanups.push(() => connection.client.close().catch(() => {}));
-  return connection;
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-const auditOf = (dataDir: string, tenant?: string): Array<Record<string, any>> => {
-  const result = runCli(['--data-dir', dataDir, 'audit', 'export', ...(tenant ? ['--tenant', tenant] : [])]);
-  expect(result.status, result.stderr).toBe(0);
-  return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
-};
+const { tempDataDir, start, connect } = useHttpHarness('pinak-auth-', { args: ['--embed-model', 'none'] });
 
 describe('keys commands', () => {
   it('create prints the key once, list never shows it, revoke stops it; bad input is one line and exit 1', () => {
@@ -108,7 +78,7 @@ describe('HTTP with API keys', () => {
     const other = createKey(dir, ['--tenant', 'globex', '--role', 'admin']);
     const server = await start(dir);
     const host = `127.0.0.1:${server.port}`;
-    const post = (headers: Record<string, string>, path = '/mcp') => rawRequest(server.port, { method: 'POST', path, headers: { ...JSON_HEADERS, host, ...headers }, body: INITIALIZE });
+    const post = (headers: Record<string, string>, path = '/mcp') => rawRequest(server.port, { method: 'POST', path, headers: { ...JSON_HEADERS, host, ...headers }, body: initializeBody() });
 
     const attempts: Array<[Record<string, string>, RegExp, string]> = [
       [{}, /requires an API key; send it as "Authorization: Bearer <key>"/, 'no_key'],
@@ -203,7 +173,7 @@ describe('HTTP with API keys', () => {
     expect((await callOk(reader, 'search_memory', { query: 'local note' })).hits).toHaveLength(1);
 
     const strict = await start(tempDataDir(), ['--auth', 'keys']);
-    const refused = await rawRequest(strict.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${strict.port}` }, body: INITIALIZE });
+    const refused = await rawRequest(strict.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${strict.port}` }, body: initializeBody() });
     expect(refused.status).toBe(401);
     const bad = runCli(['--data-dir', dir, '--transport', 'http', '--auth', 'maybe']);
     expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^pinak-memory: invalid flag --auth \("maybe"\): expected auto .* or keys .*\n$/)]);
@@ -215,7 +185,7 @@ describe('HTTP with API keys', () => {
     const other = createKey(dir, ['--tenant', 'acme', '--role', 'reader']);
     const server = await start(dir, ['--rate-limit-per-minute', '60', '--rate-limit-burst', '3']);
     const post = (k: string) =>
-      rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${k}` }, body: INITIALIZE });
+      rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${k}` }, body: initializeBody() });
     for (let i = 0; i < 3; i++) expect((await post(key)).status).toBe(200);
     const limited = await post(key);
     expect(limited.status).toBe(429);

@@ -1,9 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { useHttpHarness } from '../helpers/http-harness.js';
 import { seededRandom, sentence } from '../helpers/sentences.js';
-import { spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { HttpServer } from '../helpers/spawn-http.js';
 
 /** Set PINAK_ISOLATION_SEED to replay a run; every failure message names the seed. */
 const SEED = Number(process.env.PINAK_ISOLATION_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -32,10 +32,7 @@ const records = new Map<string, { tenant: string; namespace: string; marker: str
 /** Everything each agent got back, checked once all writes are known. */
 const seen: Array<{ agent: Agent; op: string; id: string; namespace?: string }> = [];
 const forgotten = new Set<string>();
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { tempDataDir, start, defer } = useHttpHarness('pinak-isolation-');
 
 const mayUse = (agent: Agent, tenant: string, namespace: string): boolean => agent.tenant === tenant && (agent.limit === null || agent.limit.includes(namespace));
 
@@ -95,15 +92,13 @@ async function run(agent: Agent, client: Client, random: () => number, index: nu
 describe('tenant and namespace isolation over HTTP', () => {
   it('randomized: concurrent agents of two tenants and several namespaces never see or touch each other', async () => {
     process.stderr.write(`http-isolation seed: ${SEED} (replay with PINAK_ISOLATION_SEED=${SEED})\n`);
-    const { dir, cleanup } = makeTempDir('pinak-isolation-');
-    cleanups.push(cleanup);
+    const dir = tempDataDir();
     const keys = AGENTS.map((agent) =>
       createKey(dir, ['--tenant', agent.tenant, '--role', agent.role, ...(agent.limit ? ['--namespaces', agent.limit.join(',')] : [])]),
     );
-    const server: HttpServer = await spawnHttp(dir, ['--rate-limit-per-minute', '0']);
-    cleanups.push(() => server.stop('SIGKILL'));
+    const server: HttpServer = await start(dir, ['--rate-limit-per-minute', '0']);
     const clients = await Promise.all(AGENTS.map((agent, i) => keyedClient(server.origin, keys[i]!.key, agent.name)));
-    cleanups.push(() => Promise.all(clients.map((c) => c.client.close().catch(() => {}))));
+    defer(() => Promise.all(clients.map((c) => c.client.close().catch(() => {}))));
 
     const random = seededRandom(SEED);
     const streams = AGENTS.map((_, i) => seededRandom(Math.floor(random() * 2 ** 31)));

@@ -1,46 +1,16 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient, keyedSseClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
+import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
 import { AUDIENCE, ISSUER, testIssuer } from '../helpers/jwt-issuer.js';
-import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
+import { rawRequest } from '../helpers/spawn-http.js';
 import { runCli } from '../helpers/spawn-server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(): string {
-  const { dir, cleanup } = makeTempDir('pinak-jwt-');
-  cleanups.push(cleanup);
-  return dir;
-}
+const { tempDataDir: tempDir, start, connect } = useHttpHarness('pinak-jwt-', { args: ['--embed-model', 'none'] });
 
 const jwtArgs = (jwksFile: string): string[] => ['--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE, '--jwt-jwks-file', jwksFile];
-
-async function start(dataDir: string, args: string[]): Promise<HttpServer> {
-  const server = await spawnHttp(dataDir, ['--embed-model', 'none', ...args]);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
-
-async function connect<T extends { client: Client }>(opened: Promise<T>): Promise<T> {
-  const connection = await opened;
-  cleanups.push(() => connection.client.close().catch(() => {}));
-  return connection;
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-const auditOf = (dataDir: string, tenant?: string): Array<Record<string, any>> => {
-  const result = runCli(['--data-dir', dataDir, 'audit', 'export', ...(tenant ? ['--tenant', tenant] : [])]);
-  expect(result.status, result.stderr).toBe(0);
-  return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
-};
 
 describe('JWT bearer tokens', () => {
   it('serve a valid token its tenant and role, refuse every bad token with 401, audited, never echoing it', async () => {
@@ -90,13 +60,13 @@ describe('JWT bearer tokens', () => {
       ['eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'invalid_token', /not a valid signed JWT/],
     ];
     for (const [token, , message] of bad) {
-      const answer = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host, authorization: `Bearer ${token}` }, body: INITIALIZE });
+      const answer = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host, authorization: `Bearer ${token}` }, body: initializeBody() });
       expect(answer.status, message.source).toBe(401);
       expect(answer.headers['www-authenticate']).toBe('Bearer realm="pinak-memory", error="invalid_token"');
       expect(answer.json().error.message).toMatch(message);
       expect(answer.body).not.toContain(token.split('.')[1]!.slice(0, 16));
     }
-    const missing = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host }, body: INITIALIZE });
+    const missing = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host }, body: initializeBody() });
     expect(missing.json().error.message).toMatch(/requires an API key or a bearer token from its identity provider/);
 
     // Each refusal is audited with its reason; a signed token's subject and tenant are kept, a forged one's are not.
@@ -129,7 +99,7 @@ describe('JWT bearer tokens', () => {
       method: 'POST',
       path: '/mcp',
       headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${await issuer.sign({ sub: 'dana', tenant: 'acme', roles: ['writer'] })}` },
-      body: INITIALIZE,
+      body: initializeBody(),
     });
     expect([without.status, without.json().error.message]).toEqual([401, expect.stringMatching(/"pinak\.namespaces" claim must list namespaces/)]);
   });

@@ -1,34 +1,12 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { parsePrometheusText, type Scrape } from '../helpers/prometheus-text.js';
-import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
+import { useHttpHarness } from '../helpers/http-harness.js';
+import { rawRequest, type HttpServer } from '../helpers/spawn-http.js';
 import { runCli } from '../helpers/spawn-server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDataDir(): string {
-  const { dir, cleanup } = makeTempDir('pinak-metrics-');
-  cleanups.push(cleanup);
-  return dir;
-}
-
-async function start(dataDir: string, args: string[] = []): Promise<HttpServer> {
-  const server = await spawnHttp(dataDir, args);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
-
-async function connect<T extends { client: Client }>(opened: Promise<T>): Promise<T> {
-  const connection = await opened;
-  cleanups.push(() => connection.client.close().catch(() => {}));
-  return connection;
-}
+const { tempDataDir, start, connect } = useHttpHarness('pinak-metrics-');
 
 const scrapeRaw = (server: HttpServer, key?: string) =>
   rawRequest(server.port, { path: '/metrics', headers: { host: `127.0.0.1:${server.port}`, ...(key ? { authorization: `Bearer ${key}` } : {}) } });

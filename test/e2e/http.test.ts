@@ -1,39 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callError, callOk } from '../helpers/calls.js';
-import { rawRequest, spawnHttp, sseClient, sseMessages, streamableClient, type HttpServer } from '../helpers/spawn-http.js';
+import { initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
+import { rawRequest, sseClient, sseMessages, streamableClient } from '../helpers/spawn-http.js';
 import { runCli } from '../helpers/spawn-server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDataDir(): string {
-  const { dir, cleanup } = makeTempDir('pinak-http-');
-  cleanups.push(cleanup);
-  return dir;
-}
-
-/** A server on a fresh data directory, killed after the test if it is still running. */
-async function start(args: string[] = [], dataDir = tempDataDir()): Promise<HttpServer> {
-  const server = await spawnHttp(dataDir, args);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
-
-async function connect<T extends { client: Client }>(opened: Promise<T>): Promise<T> {
-  const connection = await opened;
-  cleanups.push(() => connection.client.close().catch(() => {}));
-  return connection;
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const initialize = (id = 1) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const { tempDataDir, start, connect } = useHttpHarness('pinak-http-');
 
 /** Every one of the nine tools, once; returns what it stored. */
 async function exerciseEveryTool(client: Client, word: string): Promise<{ fact: string; turn: string }> {
@@ -68,7 +42,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
 
 describe('the built CLI over HTTP', () => {
   it('serves every tool over Streamable HTTP and over legacy SSE, on one shared store', async () => {
-    const server = await start();
+    const server = await start(tempDataDir());
     const { client: http } = await connect(streamableClient(server.origin));
     const { client: sse } = await connect(sseClient(server.origin));
     const overHttp = await exerciseEveryTool(http, 'walrus');
@@ -83,7 +57,7 @@ describe('the built CLI over HTTP', () => {
   });
 
   it('answers probes, unknown paths and wrong methods with small JSON bodies', async () => {
-    const server = await start(['--embed-model', 'none']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none']);
     const health = await rawRequest(server.port, { path: '/healthz', headers: { host: `localhost:${server.port}` } });
     expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
     const ready = await rawRequest(server.port, { path: '/readyz', headers: { host: `127.0.0.1:${server.port}` } });
@@ -109,14 +83,14 @@ describe('the built CLI over HTTP', () => {
   });
 
   it('refuses a foreign Host or Origin with 403 and a JSON-RPC error, and accepts configured ones', async () => {
-    const server = await start(['--embed-model', 'none', '--allowed-hosts', 'memory.internal', '--allowed-origins', 'https://app.example.com']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none', '--allowed-hosts', 'memory.internal', '--allowed-origins', 'https://app.example.com']);
     const at = (headers: Record<string, string>, path = '/healthz') => rawRequest(server.port, { path, headers });
     const foreignHost = await at({ host: `evil.example:${server.port}` });
     expect(foreignHost.status).toBe(403);
     expect(foreignHost.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/Host header "evil\.example:\d+" is not allowed/) } });
     // The loopback names are allowed only with the listening port.
     expect((await at({ host: 'localhost:1' })).status).toBe(403);
-    const foreignOrigin = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, origin: 'http://evil.example' }, body: initialize() });
+    const foreignOrigin = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, origin: 'http://evil.example' }, body: initializeBody() });
     expect(foreignOrigin.status).toBe(403);
     expect(foreignOrigin.json().error.message).toMatch(/Origin "http:\/\/evil\.example" is not allowed/);
     expect((await at({ host: `127.0.0.1:${server.port}`, origin: 'null' })).status).toBe(403);
@@ -127,13 +101,13 @@ describe('the built CLI over HTTP', () => {
     expect((await at({ host: 'memory.internal', origin: 'https://app.example.com' })).status).toBe(200);
     expect((await at({ host: 'MEMORY.internal:8443' })).status).toBe(200);
     // A configured host and origin reach MCP, too.
-    const opened = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: 'memory.internal', origin: 'https://app.example.com' }, body: initialize() });
+    const opened = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: 'memory.internal', origin: 'https://app.example.com' }, body: initializeBody() });
     expect(opened.status).toBe(200);
     expect(opened.headers['mcp-session-id']).toBeTruthy();
   });
 
   it('refuses request bodies over --max-body-bytes with 413, whether declared or streamed, and keeps serving', async () => {
-    const server = await start(['--embed-model', 'none', '--max-body-bytes', '4096']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none', '--max-body-bytes', '4096']);
     const host = `127.0.0.1:${server.port}`;
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(8000) } });
     const declared = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host, 'content-length': String(big.length) }, body: big });
@@ -156,11 +130,11 @@ describe('the built CLI over HTTP', () => {
   });
 
   it('caps open sessions with 503, and DELETE ends a session', async () => {
-    const server = await start(['--embed-model', 'none', '--max-sessions', '2']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none', '--max-sessions', '2']);
     const host = `127.0.0.1:${server.port}`;
     const first = await connect(streamableClient(server.origin));
     const second = await connect(sseClient(server.origin));
-    const refused = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host }, body: initialize() });
+    const refused = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host }, body: initializeBody() });
     expect(refused.status).toBe(503);
     expect(refused.json().error.message).toMatch(/limit of 2 sessions.*--max-sessions/);
     expect((await rawRequest(server.port, { path: '/sse', headers: { host } })).status).toBe(503);
@@ -182,7 +156,7 @@ describe('the built CLI over HTTP', () => {
   });
 
   it('caps requests in flight per session with a JSON-RPC error, and frees the places as answers go out', async () => {
-    const server = await start(['--embed-model', 'none', '--max-calls-per-session', '2']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none', '--max-calls-per-session', '2']);
     const { client, transport } = await connect(streamableClient(server.origin));
     // One POST carrying five requests: all five arrive before any is answered.
     const batch = Array.from({ length: 5 }, (_, i) => ({ jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'memory_stats', arguments: {} } }));
@@ -204,7 +178,7 @@ describe('the built CLI over HTTP', () => {
   });
 
   it('closes sessions idle for --session-idle-seconds, over both transports', async () => {
-    const server = await start(['--embed-model', 'none', '--session-idle-seconds', '1']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none', '--session-idle-seconds', '1']);
     const http = await connect(streamableClient(server.origin));
     await connect(sseClient(server.origin));
     const sessionId = http.transport.sessionId!;
@@ -241,7 +215,7 @@ describe('the built CLI over HTTP', () => {
     // Refused before the database was opened.
     expect(existsSync(join(dir, 'pinak.db'))).toBe(false);
 
-    const server = await start(['--embed-model', 'none']);
+    const server = await start(tempDataDir(), ['--embed-model', 'none']);
     const taken = runCli(['--data-dir', tempDataDir(), '--embed-model', 'none', '--log-level', 'silent', '--transport', 'http', '--port', String(server.port)]);
     expect(taken.status).toBe(1);
     expect(taken.stderr).toBe(`pinak-memory: cannot listen on 127.0.0.1:${server.port}: the address is already in use\n`);
@@ -260,7 +234,7 @@ describe('the built CLI over HTTP', () => {
 
   it('on SIGTERM finishes the calls in flight, closes the sessions and exits 0, keeping what it acknowledged', async () => {
     const dataDir = tempDataDir();
-    const server = await start(['--embed-model', 'none'], dataDir);
+    const server = await start(dataDir, ['--embed-model', 'none']);
     const { client: http } = await connect(streamableClient(server.origin));
     const { client: sse } = await connect(sseClient(server.origin));
     const calls = Array.from({ length: 12 }, (_, id) =>
@@ -282,7 +256,7 @@ describe('the built CLI over HTTP', () => {
     // refusal ("shutting down"), or a connection the server no longer accepts.
     for (const outcome of settled) if (outcome.status === 'rejected') expect(String(outcome.reason)).not.toMatch(/timed out/i);
 
-    const again = await start(['--embed-model', 'none'], dataDir);
+    const again = await start(dataDir, ['--embed-model', 'none']);
     const { client } = await connect(streamableClient(again.origin));
     expect((await callOk(client, 'memory_stats')).memories_total).toBeGreaterThanOrEqual(stored);
   });
