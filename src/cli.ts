@@ -123,6 +123,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   allowedOrigins: config.allowedOrigins,
   maxBodyBytes: config.maxBodyBytes,
   maxSessions: config.maxSessions,
+  maxSessionsPerKey: config.maxSessionsPerKey,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
   keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },

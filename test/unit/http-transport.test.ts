@@ -127,6 +127,25 @@ describe('session registry', () => {
     await registry.closeAll();
   });
 
+  it('caps the sessions of one key, counting those being created, but not the local principal', async () => {
+    const registry = new SessionRegistry(100, 60_000, createLogger('silent'), Date.now, 2);
+    const alice = { ...LOCAL_PRINCIPAL, id: 'key-alice', role: 'writer' as const };
+    const bob = { ...LOCAL_PRINCIPAL, id: 'key-bob', role: 'writer' as const };
+    registry.reserve(alice)!.commit({ ...session('a1'), principal: alice });
+    const pending = registry.reserve(alice)!;
+    expect(registry.keyAtLimit(alice)).toBe(true);
+    expect(registry.keyAtLimit(bob)).toBe(false);
+    pending.release();
+    expect(registry.keyAtLimit(alice)).toBe(false);
+    registry.reserve(alice)!.commit({ ...session('a2'), principal: alice });
+    expect(registry.keyAtLimit(alice)).toBe(true);
+    registry.remove('a1', 'test');
+    expect(registry.keyAtLimit(alice)).toBe(false);
+    for (let i = 0; i < 5; i++) registry.reserve(LOCAL_PRINCIPAL)!.commit(session(`local-${i}`));
+    expect(registry.keyAtLimit(LOCAL_PRINCIPAL)).toBe(false);
+    await registry.closeAll();
+  });
+
   it('closes idle sessions, but not busy ones', async () => {
     let now = 0;
     const registry = new SessionRegistry(10, 1000, createLogger('silent'), () => now);

@@ -16,6 +16,8 @@ export interface HttpOptions {
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   maxSessions: number;
+  /** Most sessions one key or token subject may hold at once. */
+  maxSessionsPerKey: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */

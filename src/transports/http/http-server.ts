@@ -61,7 +61,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     auth,
     limiter: new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst),
     refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),
-    registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger),
+    registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey),
     options,
     closing: () => closing,
   };

@@ -6,7 +6,7 @@ import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
-import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+import { RPC, sendRpcError, sendKeySessionLimit, sendUnavailable } from './responses.js';
 
 /** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
 export const MESSAGES_PATH = '/messages';
@@ -17,7 +17,8 @@ export const MESSAGES_PATH = '/messages';
  * session lasts until the client disconnects, it expires, or shutdown.
  */
 export async function openSse(ctx: HttpContext, principal: Principal, res: ServerResponse): Promise<void> {
-  const reservation = ctx.closing() ? null : ctx.registry.reserve();
+  if (!ctx.closing() && ctx.registry.keyAtLimit(principal)) return sendKeySessionLimit(res, ctx.registry.maxPerKey);
+  const reservation = ctx.closing() ? null : ctx.registry.reserve(principal);
   if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
   const transport = new SSEServerTransport(MESSAGES_PATH, res);
   let lease: TenantLease | undefined;

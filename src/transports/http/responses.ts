@@ -31,3 +31,10 @@ export function sendUnavailable(res: ServerResponse, closing: boolean, maxSessio
     'retry-after': '5',
   });
 }
+
+/** 429: this key already holds as many sessions as one key may. */
+export function sendKeySessionLimit(res: ServerResponse, maxPerKey: number): void {
+  sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this key already has ${maxPerKey} open sessions (see --max-sessions-per-key); end one (DELETE /mcp) or let it expire`, {
+    'retry-after': '5',
+  });
+}

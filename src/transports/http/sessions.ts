@@ -1,5 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Principal } from '../../domain/principal.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../../domain/principal.js';
 import type { Runtime } from '../../runtime.js';
 
 type Logger = Runtime['logger'];
@@ -34,6 +34,8 @@ export interface Reservation {
 export class SessionRegistry {
   private readonly sessions = new Map<string, { session: HttpSession; lastActive: number }>();
   private reserved = 0;
+  /** Places held per principal id, for the per-key cap. */
+  private readonly reservedBy = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -41,6 +43,8 @@ export class SessionRegistry {
     private readonly idleMs: number,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Most sessions one key (or token subject) may hold; the local principal is not capped. */
+    readonly maxPerKey: number = Number.POSITIVE_INFINITY,
   ) {
     this.sweeper = setInterval(() => this.expireIdle(), Math.min(30_000, Math.max(100, Math.floor(idleMs / 4))));
     this.sweeper.unref();
@@ -57,15 +61,30 @@ export class SessionRegistry {
     return counts;
   }
 
-  /** Hold a place for a new session; null when the limit is reached. */
-  reserve(): Reservation | null {
+  /** Whether this principal already holds (or is opening) as many sessions as one key may. */
+  keyAtLimit(principal: Principal): boolean {
+    if (principal.id === LOCAL_PRINCIPAL.id) return false;
+    let held = this.reservedBy.get(principal.id) ?? 0;
+    for (const { session } of this.sessions.values()) if (session.principal.id === principal.id) held += 1;
+    return held >= this.maxPerKey;
+  }
+
+  /** Hold a place for a new session of this principal; null when the server's limit is reached. */
+  reserve(principal?: Principal): Reservation | null {
     if (this.sessions.size + this.reserved >= this.maxSessions) return null;
+    const holder = principal?.id;
     this.reserved += 1;
+    if (holder !== undefined) this.reservedBy.set(holder, (this.reservedBy.get(holder) ?? 0) + 1);
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
       this.reserved -= 1;
+      if (holder !== undefined) {
+        const left = (this.reservedBy.get(holder) ?? 1) - 1;
+        if (left > 0) this.reservedBy.set(holder, left);
+        else this.reservedBy.delete(holder);
+      }
       return true;
     };
     return {

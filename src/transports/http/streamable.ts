@@ -7,7 +7,7 @@ import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
-import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+import { RPC, sendRpcError, sendKeySessionLimit, sendUnavailable } from './responses.js';
 import type { HttpSession, Reservation } from './sessions.js';
 
 /** Whether a POST body (one message or a batch) starts a session. */
@@ -40,7 +40,8 @@ export async function handleStreamable(ctx: HttpContext, principal: Principal, r
   if (method !== 'POST' || !initializes(body)) {
     return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first');
   }
-  const reservation = ctx.closing() ? null : ctx.registry.reserve();
+  if (!ctx.closing() && ctx.registry.keyAtLimit(principal)) return sendKeySessionLimit(res, ctx.registry.maxPerKey);
+  const reservation = ctx.closing() ? null : ctx.registry.reserve(principal);
   if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
   await openSession(ctx, principal, reservation, req, res, body);
 }
