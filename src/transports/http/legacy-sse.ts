@@ -2,11 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
-import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
-import { connectSession } from './mcp-session.js';
-import { RPC, sendRpcError, sendKeySessionLimit, sendUnavailable } from './responses.js';
+import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+import { admitSession, connectTenantSession } from './tenant-session.js';
 
 /** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
 export const MESSAGES_PATH = '/messages';
@@ -17,28 +16,14 @@ export const MESSAGES_PATH = '/messages';
  * session lasts until the client disconnects, it expires, or shutdown.
  */
 export async function openSse(ctx: HttpContext, principal: Principal, res: ServerResponse): Promise<void> {
-  if (!ctx.closing() && ctx.registry.keyAtLimit(principal)) return sendKeySessionLimit(res, ctx.registry.maxPerKey);
-  const reservation = ctx.closing() ? null : ctx.registry.reserve(principal);
-  if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
+  const reservation = admitSession(ctx, principal, res);
+  if (!reservation) return;
   const transport = new SSEServerTransport(MESSAGES_PATH, res);
-  let lease: TenantLease | undefined;
   try {
-    lease = await ctx.tenants.acquire(principal.tenant);
-    const { release } = lease;
-    const session = await connectSession(lease.runtime, principal, transport, {
-      kind: 'sse',
-      id: () => transport.sessionId,
-      maxCalls: ctx.options.maxCallsPerSession,
-      onClosed: (id) => {
-        reservation.release();
-        release();
-        if (id !== undefined) ctx.registry.remove(id, 'ended');
-      },
-    });
+    const { session } = await connectTenantSession(ctx, principal, reservation, transport, 'sse');
     reservation.commit(session);
   } catch (error) {
     reservation.release();
-    lease?.release();
     throw error;
   }
 }

@@ -3,12 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
-import type { TenantLease } from '../../tenants.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
-import { connectSession } from './mcp-session.js';
-import { RPC, sendRpcError, sendKeySessionLimit, sendUnavailable } from './responses.js';
+import { RPC, sendRpcError, sendUnavailable } from './responses.js';
 import type { HttpSession, Reservation } from './sessions.js';
+import { admitSession, connectTenantSession } from './tenant-session.js';
 
 /** Whether a POST body (one message or a batch) starts a session. */
 const initializes = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
@@ -40,9 +39,8 @@ export async function handleStreamable(ctx: HttpContext, principal: Principal, r
   if (method !== 'POST' || !initializes(body)) {
     return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first');
   }
-  if (!ctx.closing() && ctx.registry.keyAtLimit(principal)) return sendKeySessionLimit(res, ctx.registry.maxPerKey);
-  const reservation = ctx.closing() ? null : ctx.registry.reserve(principal);
-  if (!reservation) return sendUnavailable(res, ctx.closing(), ctx.registry.maxSessions);
+  const reservation = admitSession(ctx, principal, res);
+  if (!reservation) return;
   await openSession(ctx, principal, reservation, req, res, body);
 }
 
@@ -54,27 +52,16 @@ async function openSession(ctx: HttpContext, principal: Principal, reservation: 
       if (session) reservation.commit(session);
     },
   });
-  let lease: TenantLease | undefined;
+  let releaseTenant: (() => void) | undefined;
   try {
-    lease = await ctx.tenants.acquire(principal.tenant);
-    const { release } = lease;
-    session = await connectSession(lease.runtime, principal, transport, {
-      kind: 'streamable',
-      id: () => transport.sessionId,
-      maxCalls: ctx.options.maxCallsPerSession,
-      onClosed: (id) => {
-        reservation.release();
-        release();
-        if (id !== undefined) ctx.registry.remove(id, 'ended');
-      },
-    });
+    ({ session, releaseTenant } = await connectTenantSession(ctx, principal, reservation, transport, 'streamable'));
     await transport.handleRequest(req, res, body);
   } finally {
     // The initialize request was refused (bad version, bad message): no session came of it.
     if (transport.sessionId === undefined) {
       reservation.release();
       await session?.close();
-      lease?.release();
+      releaseTenant?.();
     }
   }
 }
