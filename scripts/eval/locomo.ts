@@ -4,12 +4,15 @@
  * ask every question with evidence through `search_memory`, and measure
  * Recall@k and hit@10 of the evidence turns, overall and per category.
  *
- *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] FILE...
+ *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] FILE...
  *
  * Prints one JSON report on stdout (and to --out); progress goes to stderr.
+ * --misses writes one JSON line per question whose evidence is not all in the
+ * top 10: its text, the rank of each evidence turn (0: not returned) and the
+ * turns that came first, to see what to work on.
  * Exit code 1 with a one-line message on bad arguments, unreadable files or a failed run.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,14 +21,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
 import { buildIfStale, CLI } from '../lib/build.js';
-import { chunks, readConversation, type Conversation } from './locomo-data.js';
+import { chunks, readConversation, type Conversation, type Question } from './locomo-data.js';
 import { HIT_K, percentile, round3, scoreQuestion, summarise, summariseByCategory, type ScoredQuestion } from './locomo-metrics.js';
 
 const BATCH = 100;
 const MAX_LIMIT = 100;
 const INDEX_WAIT_MS = 120_000;
 const REQUESTABLE_MODES = ['keyword', 'vector', 'hybrid', 'all'] as const;
-const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] FILE...`;
+const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] FILE...`;
 
 /** A mistake in the command line or the input files: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -38,6 +41,7 @@ interface Options {
   mode: (typeof REQUESTABLE_MODES)[number];
   ks: number[];
   out: string | undefined;
+  misses: string | undefined;
   files: string[];
 }
 
@@ -56,16 +60,18 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' } },
+      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' } },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
-  const { mode, k, out } = parsed.values;
+  const { mode, k, out, misses } = parsed.values;
   if (!REQUESTABLE_MODES.some((m) => m === mode)) throw new UsageError(`--mode must be one of ${REQUESTABLE_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (parsed.positionals.length === 0) throw new UsageError(`no LoCoMo files given; ${USAGE}`);
-  if (out !== undefined && !existsSync(dirname(resolve(out)))) throw new UsageError(`--out ${out}: the directory does not exist`);
-  return { mode: mode as Options['mode'], ks: parseKs(k), out, files: parsed.positionals };
+  for (const [flag, file] of [['--out', out], ['--misses', misses]]) {
+    if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`${flag} ${file}: the directory does not exist`);
+  }
+  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, files: parsed.positionals };
 }
 
 // ---------------------------------------------------------------- input files
@@ -234,11 +240,22 @@ interface ModeReport {
   notes?: string[];
 }
 
+/** Append a question whose evidence is not all in the top HIT_K to the --misses file. */
+function recordMiss(file: string, conversation: LoadedConversation & { ids: Map<string, string> }, mode: string | null, q: Question, hitIds: string[]): void {
+  const ranks = q.evidence.map((diaId) => hitIds.indexOf(conversation.ids.get(diaId)!) + 1);
+  if (ranks.every((rank) => rank > 0 && rank <= HIT_K)) return;
+  const turns = new Map(conversation.sessions.flatMap((s) => s.turns.map((t) => [conversation.ids.get(t.diaId)!, `${t.diaId} ${t.content}`] as const)));
+  const evidence = q.evidence.map((diaId, i) => ({ rank: ranks[i], turn: turns.get(conversation.ids.get(diaId)!) }));
+  const line = { mode: mode ?? 'default', conversation: conversation.namespace, category: q.category, question: q.question, evidence, first: hitIds.slice(0, 3).map((id) => turns.get(id)) };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
+}
+
 async function evaluateMode(
   client: Client,
   conversations: ReadonlyArray<LoadedConversation & { ids: Map<string, string> }>,
   mode: string | null,
   ks: readonly number[],
+  misses?: string,
 ): Promise<ModeReport> {
   const limit = Math.max(HIT_K, ...ks);
   const scored: ScoredQuestion[] = [];
@@ -256,6 +273,7 @@ async function evaluateMode(
       if (result.note && result.hits.length > 0) notes.add(result.note);
       const evidence = q.evidence.map((diaId) => conversation.ids.get(diaId)!);
       scored.push(scoreQuestion(q.category, evidence, result.hits.map((h) => h.id), ks));
+      if (misses) recordMiss(misses, conversation, mode, q, result.hits.map((h) => h.id));
     }
   }
   return {
@@ -306,10 +324,11 @@ async function run(options: Options): Promise<string> {
     const embeddingModel = server.hasStats ? await waitForVectors(client) : null;
     const indexWaitSeconds = (performance.now() - waitStarted) / 1000;
 
+    if (options.misses) writeFileSync(options.misses, '');
     const modes: Record<string, ModeReport> = {};
     for (const mode of plan.modes) {
       log(`searching, mode ${mode ?? 'default'}`);
-      modes[mode ?? 'default'] = await evaluateMode(client, ingested, mode, options.ks);
+      modes[mode ?? 'default'] = await evaluateMode(client, ingested, mode, options.ks, options.misses);
     }
     const report = {
       server: { name: server.name, version: server.version, search_modes: server.searchModes, embedding_model: embeddingModel },

@@ -11,7 +11,7 @@ export const MemoryInput = z.strictObject({
   layer: described(Layer.default('semantic'), 'semantic: facts and preferences; episodic: events and conversation turns (set occurred_at); procedural: how-tos and lessons.', 'semantic'),
   kind: described(z.string().trim().min(1).max(48).default('note'), 'A short label: fact, preference, event, turn, lesson, howto, note…', 'preference'),
   tags: described(Tags.default([]), 'Labels to filter by later (up to 32).', ['ui', 'alice']),
-  metadata: described(Metadata.default({}), 'Any JSON object of extra structured data (up to 16 KiB).', { speaker: 'Alice' }),
+  metadata: described(Metadata.default({}), 'Any JSON object of extra structured data (up to 16 KiB). `speaker` (or `author`): who said or wrote it; search favours memories whose speaker the query names.', { speaker: 'Alice' }),
   importance: described(z.number().min(0).max(1).default(0.5), 'How much this matters, 0 to 1.', 0.8),
   namespace: described(Namespace.optional(), 'Project or workspace scope; defaults to the server default namespace.', 'project-x'),
   source: described(z.string().max(128).optional(), 'Who is storing this (agent or client name); defaults to the MCP client name.', 'claude-desktop'),

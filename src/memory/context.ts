@@ -21,6 +21,8 @@ export interface MemoryContext {
   readonly context: ContextScoring;
   /** How strongly keyword hits are rewarded for containing more of the query's words (see soft-and.ts). */
   readonly softAndWeight: number;
+  /** How much keyword hits gain when the query names their speaker or author (see speaker-boost.ts). */
+  readonly speakerBoost: number;
   /** Why the configured embedding model is not the active one, when it is not. */
   readonly modelNote: string | null;
   readonly defaultNamespace: string;

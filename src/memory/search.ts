@@ -4,6 +4,7 @@ import type { DocView, KeywordHit, StoreFilters } from '../store/store.js';
 import type { MemoryContext } from './context.js';
 import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
+import { boostNamedSpeakers } from './speaker-boost.js';
 import { addWindowScores } from './window-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
@@ -57,12 +58,13 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
   }
 }
 
-/** The lexical pipeline: BM25, then soft AND, thread windows and neighbour spread. */
+/** The lexical pipeline: BM25, then soft AND, thread windows, neighbour spread and named speakers. */
 async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
   const windowed = await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
-  return spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
+  const spread = await spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
+  return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost);
 }
 
 const keywordRanking = (hits: readonly KeywordHit[], limit: number): Ranked[] =>

@@ -47,6 +47,8 @@ export interface MemoryStore {
   admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>>;
   /** The searchable text of each doc (content of a memory, title and details of a goal or step). */
   docTexts(docIds: readonly number[]): Promise<Map<number, string>>;
+  /** Who said or wrote each memory (its metadata's `speaker`, else `author`), for those that name one. */
+  docSpeakers(docIds: readonly number[]): Promise<Map<number, string>>;
   /** Display data for search hits, in the order given. */
   describeDocs(docIds: readonly number[]): Promise<DocView[]>;
 

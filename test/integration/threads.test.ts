@@ -84,3 +84,21 @@ describe('dates in words', () => {
   });
 });
 
+
+describe('speaker boost', () => {
+  it('ranks first the memory whose speaker (or author) the query names', async () => {
+    // The same words, so without the boost the two tie and keep one order for both questions.
+    const said = (speaker: Record<string, unknown>) => ({ content: 'the night ferry to the island was cancelled', layer: 'episodic', namespace: 'speakers', metadata: speaker });
+    const [ana, ben] = (await callOk(linked.client, 'remember', { memories: [said({ speaker: 'Ana Lima' }), said({ author: 'Ben' })] })).stored.map((m: { id: string }) => m.id);
+    const first = async (query: string) => (await callOk(linked.client, 'search_memory', { query, namespace: 'speakers', mode: 'keyword', limit: 2 })).hits[0].id;
+    expect(await first('what did Ben say about the night ferry')).toBe(ben);
+    expect(await first('what did Ana say about the night ferry')).toBe(ana);
+    expect(await first('Lima: ferry cancelled?')).toBe(ana);
+  });
+
+  it('ignores a speaker that is not text', async () => {
+    const odd = (await callOk(linked.client, 'remember', { content: 'a ferry timetable for 42', namespace: 'speakers-odd', metadata: { speaker: 42, author: { name: 'x' } } })).stored[0].id;
+    const { hits } = await callOk(linked.client, 'search_memory', { query: 'ferry 42', namespace: 'speakers-odd', mode: 'keyword' });
+    expect(hits.map((h: { id: string }) => h.id)).toEqual([odd]);
+  });
+});

@@ -66,6 +66,7 @@ interface DocRow {
 export class SearchRows {
   private readonly describe: Statement;
   private readonly texts: Statement;
+  private readonly speakers: Statement;
   private readonly termBudget: TermBudget;
   private readonly threadOf: Statement;
   private readonly bestMatches: Statement;
@@ -94,6 +95,9 @@ export class SearchRows {
           ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
         END`;
     this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
+    this.speakers = db.prepare(`SELECT d.doc_id, COALESCE(json_extract(m.metadata, '$.speaker'), json_extract(m.metadata, '$.author')) AS speaker
+      FROM search_docs d JOIN memories m ON m.id = d.entity_id
+      WHERE d.type = 'memory' AND d.doc_id IN (SELECT value FROM json_each(?))`);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
         d.occurred_at, d.hidden, d.thread_id, d.thread_position,
         ${text} AS text,
@@ -196,6 +200,12 @@ export class SearchRows {
   docTexts(docIds: readonly number[]): Map<number, string> {
     const rows = this.texts.all(JSON.stringify(docIds)) as Array<{ doc_id: number; text: string | null }>;
     return new Map(rows.map((row) => [row.doc_id, row.text ?? '']));
+  }
+
+  docSpeakers(docIds: readonly number[]): Map<number, string> {
+    const rows = this.speakers.all(JSON.stringify(docIds)) as Array<{ doc_id: number; speaker: unknown }>;
+    // Only a name given as text counts; a number or an object in metadata is not a speaker.
+    return new Map(rows.filter((row): row is { doc_id: number; speaker: string } => typeof row.speaker === 'string').map((row) => [row.doc_id, row.speaker]));
   }
 
   describeDocs(docIds: readonly number[]): DocView[] {

@@ -145,6 +145,10 @@ export class SqliteStore implements MemoryStore {
     return this.search.docTexts(docIds);
   }
 
+  async docSpeakers(docIds: readonly number[]): Promise<Map<number, string>> {
+    return this.search.docSpeakers(docIds);
+  }
+
   async searchWindows(query: KeywordQuery): Promise<WindowHit[]> {
     return this.search.windows(query);
   }
