@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditTrail } from './audit/audit-trail.js';
 import { databaseFile, type Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
@@ -36,7 +37,8 @@ export interface RuntimeParts {
   logger: Logger;
   settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'>;
   embedder?: Embedder | null;
-  vectorIndex?: VectorIndex | null;
+  /** The vector index, or how to open it: then it loads in the background and keyword search answers meanwhile. */
+  vectorIndex?: VectorIndex | ((signal: AbortSignal) => Promise<VectorIndex>) | null;
   fusion?: FusionSettings;
   context?: ContextScoring;
   softAndWeight?: number;
@@ -52,6 +54,9 @@ export interface RuntimeParts {
   /** Share another runtime's metrics, so one scrape counts every tenant's calls. */
   metrics?: ServerMetrics;
 }
+
+/** How long a start waits for the vector index before serving with keyword search alone. */
+const INDEX_WAIT_AT_START_MS = 1000;
 
 /** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
 export const DEFAULT_FUSION: Record<'bundled' | 'other', FusionSettings> = {
@@ -77,15 +82,15 @@ export const DEFAULT_SPEAKER_BOOST = 0.1;
 export function assembleRuntime(parts: RuntimeParts): Runtime {
   const { store, logger, settings } = parts;
   const embedder = parts.embedder ?? null;
-  const index = parts.vectorIndex ?? null;
-  const vectors = embedder && index ? createVectorSearch(embedder, index, store) : null;
   const abort = new AbortController();
+  const opening = typeof parts.vectorIndex === 'function' ? parts.vectorIndex(abort.signal) : (parts.vectorIndex ?? null);
+  const vectors = embedder && opening ? createVectorSearch(embedder, opening, store, logger) : null;
   const reembedding =
     embedder && parts.reembedBatch
       ? reembedInBackground(store, embedder, logger, {
           batch: parts.reembedBatch,
           signal: abort.signal,
-          onProgress: () => index?.catchUp(),
+          onProgress: () => vectors?.catchUp(),
         }).catch((error: unknown) => {
           logger.error({ err: error }, 're-embedding stopped');
           return 0;
@@ -114,8 +119,10 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       now: () => new Date().toISOString(),
     },
     async close() {
+      // Stops a load still in progress (the next start reads it again); an open index saves its snapshot.
       abort.abort();
       await reembedding;
+      const index = vectors ? await vectors.opened() : await Promise.resolve(opening).catch(() => null);
       await index?.close();
       if (!parts.sharedEmbedder) await embedder?.close();
       await store.close();
@@ -144,12 +151,22 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
   }
 }
 
-/** Open (or rebuild) the vector index of one data directory for the active model. */
-async function openVectorIndex(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger): Promise<VectorIndex> {
+/**
+ * Register the active model with the store, and return how to open (or
+ * rebuild) its vector index in one data directory: the runtime does that in
+ * the background, so a large index does not delay the first answers.
+ */
+async function vectorIndexOpener(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger): Promise<(signal: AbortSignal) => Promise<VectorIndex>> {
   const model = embedder.model;
   if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
     logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint }, 'new embedding model: records will be re-embedded');
   }
+  return (signal) => openVectorIndex(config, dataDir, store, embedder, logger, signal);
+}
+
+async function openVectorIndex(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger, signal: AbortSignal): Promise<VectorIndex> {
+  const model = embedder.model;
+  const started = performance.now();
   const index = await VectorIndex.open({
     dir: join(dataDir, 'vectors'),
     modelKey: model.key,
@@ -159,9 +176,20 @@ async function openVectorIndex(config: Config, dataDir: string, store: SqliteSto
     snapshotEveryChanges: config.snapshotEveryChanges,
     snapshotIntervalMs: config.snapshotIntervalMs,
     exactScanLimit: config.exactScanLimit,
-  });
-  logger.info({ model: model.id, dimension: model.dimension, vectors: index.stats().vectors }, 'vector search ready');
+  }, signal);
+  logger.info({ model: model.id, dimension: model.dimension, vectors: index.stats().vectors, ms: Math.round(performance.now() - started) }, 'vector search ready');
   return index;
+}
+
+/**
+ * Give the vector index a moment to load before answering: a small one is
+ * ready within it (so hybrid search works from the first call), a large one
+ * goes on loading in the background while keyword search answers.
+ */
+async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
+  const opened = runtime.memory.vectors?.opened();
+  if (opened) await Promise.race([opened, sleep(INDEX_WAIT_AT_START_MS, undefined, { ref: false })]);
+  return runtime;
 }
 
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
@@ -170,9 +198,9 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);
-    const vectorIndex = embedder ? await openVectorIndex(config, config.dataDir, store, embedder, logger) : null;
+    const vectorIndex = embedder ? await vectorIndexOpener(config, config.dataDir, store, embedder, logger) : null;
     const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
-    return assembleRuntime({
+    return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
       settings: config,
@@ -188,7 +216,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       softAndWeight: config.softAndWeight,
       speakerBoost: config.speakerBoost,
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
-    });
+    }));
   } catch (error) {
     await store.close();
     throw error;
@@ -204,8 +232,8 @@ export async function openTenantRuntime(config: Config, root: Runtime, dataDir: 
   const store = SqliteStore.open({ file: databaseFile({ dataDir }), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes });
   try {
     const { embedder } = root.memory;
-    const vectorIndex = embedder && root.memory.vectors ? await openVectorIndex(config, dataDir, store, embedder, logger) : null;
-    return assembleRuntime({
+    const vectorIndex = embedder && root.memory.vectors ? await vectorIndexOpener(config, dataDir, store, embedder, logger) : null;
+    return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
       settings: config,
@@ -220,7 +248,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, dataDir: 
       sharedEmbedder: true,
       gate: root.gate,
       metrics: root.metrics,
-    });
+    }));
   } catch (error) {
     await store.close();
     throw error;

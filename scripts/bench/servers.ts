@@ -53,6 +53,15 @@ export async function waitForIndex(client: Client): Promise<void> {
   }
 }
 
+/** Wait until Pinak's vector index has loaded after a start (hybrid search uses it from then on). */
+export async function waitForVectorSearch(client: Client): Promise<void> {
+  for (;;) {
+    const { embedding } = await call(client, 'memory_stats', {});
+    if (embedding.index_start !== 'loading') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Bulk load into Pinak with `remember` batches of 100: rate until acknowledged, and seconds until indexed. */
 export async function load(client: Client, data: Iterable<BenchMemory>, total: number): Promise<Result> {
   const batch: BenchMemory[] = [];

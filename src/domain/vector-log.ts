@@ -26,8 +26,12 @@ export interface SnapshotManifest {
 export interface VectorLog {
   /** Changes after `seq`, oldest first, at most `limit`; vectors are of `modelKey` only. */
   changesSince(seq: number, modelKey: string, limit: number): IndexChange[];
-  /** Every visible record's vector of `modelKey`, and the log position they reflect. */
-  currentVectors(modelKey: string): { seq: number; vectors: Iterable<{ doc_id: number; vector: Float32Array }> };
+  /**
+   * Visible records' vectors of `modelKey` with doc ids above `afterDocId`, in
+   * doc id order, at most `limit`: the index reads them a page at a time so a
+   * large store loads without blocking searches. Bytes are float32, little-endian.
+   */
+  vectorPage(modelKey: string, afterDocId: number, limit: number): Array<{ doc_id: number; vector: Uint8Array }>;
   lastSeq(): number;
   readManifest(modelKey: string): SnapshotManifest | undefined;
   writeManifest(manifest: SnapshotManifest): void;

@@ -40,7 +40,7 @@ export interface EmbeddingStatus {
   embedded: number;
   vectors_indexed: number;
   index_backlog: number;
-  index_start: 'snapshot' | 'rebuild' | null;
+  index_start: 'snapshot' | 'rebuild' | 'loading' | 'failed' | null;
 }
 
 /** Counts from the store, plus which embedding model is active and how far embedding and indexing have got. */
@@ -49,6 +49,7 @@ export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { de
   const progress = model ? await ctx.store.embeddingProgress(model.key) : null;
   ctx.vectors?.catchUp();
   const index = ctx.vectors?.stats() ?? null;
+  const state = ctx.vectors?.state().state ?? null;
   const stats = await ctx.store.stats();
   return {
     ...stats,
@@ -61,8 +62,9 @@ export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { de
       records: progress?.docs ?? 0,
       embedded: progress?.embedded ?? 0,
       vectors_indexed: index?.vectors ?? 0,
-      index_backlog: index?.backlog ?? 0,
-      index_start: index?.start.mode ?? null,
+      // While the index loads, every stored vector is still to come.
+      index_backlog: index?.backlog ?? (state === 'loading' ? (progress?.embedded ?? 0) : 0),
+      index_start: index?.start.mode ?? (state === 'loading' || state === 'failed' ? state : null),
     },
   };
 }

@@ -112,6 +112,15 @@ async function rank(
   };
 }
 
+/** Why the vector leg cannot run now, or null when it can. */
+function whyNoVectors(ctx: MemoryContext): string | null {
+  if (!ctx.vectors) return 'vector search is unavailable (no embedding model loaded)';
+  const state = ctx.vectors.state();
+  if (state.state === 'loading') return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
+  if (state.state === 'failed') return `vector search is unavailable (the vector index could not be opened: ${state.reason})`;
+  return null;
+}
+
 /**
  * Find memories, goals and steps. `hybrid` fuses BM25 keyword ranking with
  * vector similarity by weighted reciprocal rank fusion; `keyword` and `vector`
@@ -131,9 +140,10 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
   } else if (terms.length === 0) {
     return { hits: [], mode, terms, note: 'the query has no words to search for (only punctuation or symbols)' };
   } else {
-    if (request.mode !== 'keyword' && !ctx.vectors) {
+    const unavailable = request.mode === 'keyword' ? null : whyNoVectors(ctx);
+    if (unavailable) {
       mode = 'keyword';
-      note = 'vector search is unavailable (no embedding model loaded); these are keyword results';
+      note = `${unavailable}; these are keyword results`;
     }
     const result = await rank(ctx, request, filters, terms, mode);
     ranked = result.ranked;

@@ -1,4 +1,5 @@
 import type { Embedder } from '../embeddings/embedder.js';
+import type { Logger } from '../logging.js';
 import { admitsAllVisible, type MemoryStore, type StoreFilters } from '../store/store.js';
 import type { VectorIndex, VectorIndexStats } from '../vector/vector-index.js';
 
@@ -7,19 +8,50 @@ export interface VectorHit {
   similarity: number;
 }
 
+/** Where the index is: still loading after a start, serving, or failed to open. */
+export type VectorIndexState = { state: 'loading'; since: number } | { state: 'ready' } | { state: 'failed'; reason: string };
+
 /** The semantic leg of search: embed the query, then find the nearest records that pass the filters. */
 export interface VectorSearch {
   readonly modelKey: string;
+  /** Search only when this is 'ready'; until then the keyword leg answers alone. */
+  state(): VectorIndexState;
   search(query: string, filters: StoreFilters, k: number): Promise<VectorHit[]>;
-  /** Bring the index up to date with every committed write. */
+  /** Bring the index up to date with every committed write (nothing to do while it loads: it reads them all). */
   catchUp(): void;
-  stats(): VectorIndexStats;
+  /** Null until the index is open. */
+  stats(): VectorIndexStats | null;
+  /** The open index, once loading has finished (null if it failed or was stopped). */
+  opened(): Promise<VectorIndex | null>;
 }
 
-export function createVectorSearch(embedder: Embedder, index: VectorIndex, store: MemoryStore): VectorSearch {
+/**
+ * Vector search over an index that may still be loading. A large index takes
+ * seconds to read at start (a million vectors from SQLite and a snapshot of a
+ * gigabyte), and the server should answer meanwhile: keyword search works
+ * from the first moment, and hybrid search adds the vector leg when it is ready.
+ */
+export function createVectorSearch(embedder: Embedder, opening: VectorIndex | Promise<VectorIndex>, store: MemoryStore, logger: Logger): VectorSearch {
+  let index: VectorIndex | null = null;
+  let state: VectorIndexState = { state: 'loading', since: Date.now() };
+  const opened: Promise<VectorIndex | null> = Promise.resolve(opening).then(
+    (ready) => {
+      index = ready;
+      state = { state: 'ready' };
+      return ready;
+    },
+    (error: unknown) => {
+      const reason = (error as Error).message.split('\n')[0] ?? 'unknown error';
+      state = { state: 'failed', reason };
+      if ((error as Error).name !== 'AbortError') logger.error({ err: error }, 'the vector index could not be opened; search answers from the keyword index');
+      return null;
+    },
+  );
   return {
     modelKey: embedder.model.key,
+    state: () => state,
     async search(query, filters, k) {
+      if (!index) throw new Error(`the vector index is not ready (${state.state})`);
       const [vector] = await embedder.embed([query]);
       if (!vector) return [];
       // Read-your-writes: anything committed before this search is in the index.
@@ -32,7 +64,8 @@ export function createVectorSearch(embedder: Embedder, index: VectorIndex, store
         .filter((n) => n.similarity > 0)
         .map((n) => ({ doc_id: n.docId, similarity: n.similarity }));
     },
-    catchUp: () => void index.catchUp(),
-    stats: () => index.stats(),
+    catchUp: () => void index?.catchUp(),
+    stats: () => index?.stats() ?? null,
+    opened: () => opened,
   };
 }

@@ -78,13 +78,13 @@ export class VectorIndex {
    * when there is none or it fails verification, rebuild from SQLite. Never
    * loads a file whose size, header or checksum disagrees with its manifest.
    */
-  static async open(options: VectorIndexOptions): Promise<VectorIndex> {
+  static async open(options: VectorIndexOptions, signal?: AbortSignal): Promise<VectorIndex> {
     const { log, modelKey, logger } = options;
-    const { seq, vectors } = log.currentVectors(modelKey);
-    const slab = new VectorSlab(options.graph.dimension);
-    for (const { doc_id, vector } of vectors) if (vector.length === slab.dimension) slab.set(doc_id, vector);
-
     const manifest = log.readManifest(modelKey);
+    // Writes may land while the pages are read; every change after `seq` is replayed below, so the slab ends current.
+    const seq = log.lastSeq();
+    const slab = await VectorIndex.readSlab(options, manifest?.count ?? 0, signal);
+
     let reason: string | null = manifest ? null : 'no snapshot yet';
     if (manifest && manifest.dimension !== options.graph.dimension) reason = `snapshot has ${manifest.dimension} dimensions`;
     if (manifest && reason === null && manifest.seq > seq) reason = `snapshot is ahead of the database (seq ${manifest.seq} > ${seq})`;
@@ -109,6 +109,20 @@ export class VectorIndex {
     if (slab.size > 0) index.firstUnsavedAt = Date.now();
     index.scheduleDrain();
     return index;
+  }
+
+  /** Every visible vector of the model, a page at a time, yielding between pages so searches keep being answered. */
+  private static async readSlab(options: VectorIndexOptions, expected: number, signal?: AbortSignal): Promise<VectorSlab> {
+    const slab = new VectorSlab(options.graph.dimension);
+    slab.reserve(expected);
+    for (let after = 0; ; ) {
+      signal?.throwIfAborted();
+      const page = options.log.vectorPage(options.modelKey, after, READ_CHUNK);
+      for (const { doc_id, vector } of page) slab.setBytes(doc_id, vector);
+      if (page.length < READ_CHUNK) return slab;
+      after = page.at(-1)!.doc_id;
+      await yieldToEventLoop();
+    }
   }
 
   /** Read log changes after `from` (up to `to`, when given) into the slab and the backlog; returns how many. */

@@ -37,6 +37,28 @@ export class VectorSlab {
 
   set(docId: number, vector: Float32Array): void {
     if (vector.length !== this.dimension) throw new Error(`vector has ${vector.length} dimensions, expected ${this.dimension}`);
+    const slot = this.slotFor(docId); // may grow (replace) the data array: take the slot first
+    this.data.set(vector, slot * this.dimension);
+  }
+
+  /**
+   * The same from the stored bytes (float32, little-endian, as SQLite holds
+   * them): copied straight into the slab, with no Float32Array per vector, so
+   * loading a million vectors makes no garbage. False when the length is wrong.
+   */
+  setBytes(docId: number, bytes: Uint8Array): boolean {
+    if (bytes.byteLength !== this.dimension * 4) return false;
+    const offset = this.slotFor(docId) * this.dimension * 4;
+    new Uint8Array(this.data.buffer, this.data.byteOffset + offset, bytes.byteLength).set(bytes);
+    return true;
+  }
+
+  /** Make room for this many vectors at once (one allocation instead of repeated growth). */
+  reserve(capacity: number): void {
+    while (this.docAt.length < capacity) this.grow(capacity);
+  }
+
+  private slotFor(docId: number): number {
     let slot = this.slotOf.get(docId);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.used++;
@@ -44,7 +66,7 @@ export class VectorSlab {
       this.slotOf.set(docId, slot);
       this.docAt[slot] = docId;
     }
-    this.data.set(vector, slot * this.dimension);
+    return slot;
   }
 
   delete(docId: number): void {
@@ -90,8 +112,8 @@ export class VectorSlab {
     return top.sorted();
   }
 
-  private grow(): void {
-    const capacity = Math.ceil(this.docAt.length * 1.5) + 16;
+  private grow(atLeast = 0): void {
+    const capacity = Math.max(atLeast, Math.ceil(this.docAt.length * 1.5) + 16);
     const data = new Float32Array(capacity * this.dimension);
     data.set(this.data);
     this.data = data;

@@ -21,17 +21,18 @@ function setup() {
   const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 1000 });
   cleanups.push(cleanup, () => store.close());
   const vectorsDir = join(dir, 'vectors');
+  const options = (modelKey = embedder.model.key) => ({
+    dir: vectorsDir,
+    modelKey,
+    graph: { dimension: 64, m: 16, efConstruction: 100, efSearch: 100 },
+    log: store.vectorLog,
+    logger,
+    snapshotEveryChanges: 1_000_000,
+    snapshotIntervalMs: 3_600_000,
+    exactScanLimit: 0,
+  });
   const open = async (modelKey = embedder.model.key) => {
-    const index = await VectorIndex.open({
-      dir: vectorsDir,
-      modelKey,
-      graph: { dimension: 64, m: 16, efConstruction: 100, efSearch: 100 },
-      log: store.vectorLog,
-      logger,
-      snapshotEveryChanges: 1_000_000,
-      snapshotIntervalMs: 3_600_000,
-      exactScanLimit: 0,
-    });
+    const index = await VectorIndex.open(options(modelKey));
     cleanups.push(() => index.close());
     await index.settle();
     return index;
@@ -66,7 +67,7 @@ function setup() {
     return found;
   };
   const snapshotFile = () => join(vectorsDir, readdirSync(vectorsDir).find((f) => f.endsWith('.hnsw'))!);
-  return { store, open, write, findable, snapshotFile, vectorsDir };
+  return { store, options, open, write, findable, snapshotFile, vectorsDir };
 }
 
 describe('the persisted vector index', () => {
@@ -155,6 +156,44 @@ describe('the persisted vector index', () => {
     const reopened = await t.open();
     expect(reopened.stats().vectors).toBe(6000);
     expect(await t.findable(reopened, 30)).toBe(30);
+  });
+
+  it('loads its vectors a page at a time while writes and deletions land, and ends with exactly the visible ones', async () => {
+    const t = setup();
+    const ids = await t.write(12_000);
+    const first = await t.open();
+    await first.maybeSnapshot(true);
+    await first.close();
+    const loading = VectorIndex.open(t.options());
+    let done = false;
+    void loading.then(() => (done = true));
+    // Between pages the event loop runs: add and delete memories there, as live calls would.
+    let rounds = 0;
+    for (; !done; rounds++) {
+      await t.write(5);
+      await t.store.deleteMemories([ids[rounds * 7]!]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const index = await loading;
+    cleanups.push(() => index.close());
+    expect(rounds).toBeGreaterThan(1);
+    index.catchUp();
+    await index.settle();
+    expect(index.stats().vectors).toBe(12_000 + 5 * rounds - rounds);
+    const total = 12_000 + 5 * rounds;
+    // Of the first 20, memories 1, 8 and 15 were the first deleted (one per round).
+    expect(await t.findable(index, 20)).toBe(20 - Math.min(rounds, 3));
+    const [query] = await embedder.embed([`memory number ${total} about topic${total} and word${total % 7}`]);
+    expect((await t.store.describeDocs(index.search(query!, 1).map((hit) => hit.docId)))[0]?.text).toContain(`number ${total} `);
+  });
+
+  it('stops loading when asked to (a shutdown during a long load)', async () => {
+    const t = setup();
+    await t.write(12_000);
+    const stop = new AbortController();
+    const loading = VectorIndex.open(t.options(), stop.signal);
+    stop.abort();
+    await expect(loading).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('keeps writing a consistent snapshot while writes arrive during the save', async () => {

@@ -34,7 +34,8 @@ export class VectorRows implements VectorLog {
       FROM index_changes c LEFT JOIN doc_vectors v ON v.doc_id = c.doc_id
       WHERE c.seq > ? ORDER BY c.seq LIMIT ?`);
     this.visibleVectors = db.prepare(`SELECT v.doc_id, v.vector FROM doc_vectors v
-      JOIN search_docs d ON d.doc_id = v.doc_id WHERE v.model_key = ? AND d.hidden = 0`);
+      JOIN search_docs d ON d.doc_id = v.doc_id WHERE v.doc_id > ? AND v.model_key = ? AND d.hidden = 0
+      ORDER BY v.doc_id LIMIT ?`);
     this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM index_changes');
     this.manifestGet = db.prepare('SELECT * FROM vector_snapshots WHERE model_key = ?');
     this.manifestPut = db.prepare(`INSERT INTO vector_snapshots (model_key, file, seq, count, dimension, bytes, sha256, created_at)
@@ -64,13 +65,8 @@ export class VectorRows implements VectorLog {
     return rows.map((row) => ({ ...row, vector: row.vector ? asFloat32(row.vector) : null }));
   }
 
-  currentVectors(modelKey: string): { seq: number; vectors: Iterable<{ doc_id: number; vector: Float32Array }> } {
-    // One read transaction, so the vectors and the sequence number agree.
-    return this.db.transaction(() => {
-      const seq = this.lastSeq();
-      const rows = this.visibleVectors.all(modelKey) as Array<{ doc_id: number; vector: Buffer }>;
-      return { seq, vectors: rows.map((row) => ({ doc_id: row.doc_id, vector: asFloat32(row.vector) })) };
-    })();
+  vectorPage(modelKey: string, afterDocId: number, limit: number): Array<{ doc_id: number; vector: Uint8Array }> {
+    return this.visibleVectors.all(afterDocId, modelKey, limit) as Array<{ doc_id: number; vector: Buffer }>;
   }
 
   lastSeq(): number {
