@@ -100,6 +100,16 @@ describe('search_memory with a selective filter over many matches', () => {
       const rare = (await callOk(big.client, 'remember', { memories: [{ content: 'an apple and many other words here', namespace: 'quiet' }, { content: 'one apple in a long sentence about something else', namespace: 'quiet' }] })).stored.map((m: { id: string }) => m.id);
       const { hits } = await callOk(big.client, 'search_memory', { query: 'apple', mode: 'keyword', namespace: 'quiet', limit: 10 });
       expect(hits.map((h: { id: string }) => h.id).sort()).toEqual([...rare].sort());
+      // A namespace alone is checked through the narrow scope index, other filters through the table: the same ranking either way.
+      await callOk(big.client, 'forget', { ids: [rare[0]] });
+      // Distinct lengths, so distinct scores: the order is fixed.
+      await callOk(big.client, 'remember', { memories: Array.from({ length: 40 }, (_, i) => ({ content: `plum grove${' filler'.repeat(i)}`, namespace: 'ranked' })) });
+      const scoped = await callOk(big.client, 'search_memory', { query: 'plum grove', mode: 'keyword', namespace: 'ranked', limit: 20 });
+      const viaTable = await callOk(big.client, 'search_memory', { query: 'plum grove', mode: 'keyword', namespace: 'ranked', limit: 20, since: '2000-01-01T00:00:00Z' });
+      expect(new Set(scoped.hits.map((h: { score: number }) => h.score)).size).toBe(20);
+      expect(scoped.hits).toHaveLength(20);
+      expect(scoped.hits.map((h: { id: string; score: number }) => [h.id, h.score])).toEqual(viaTable.hits.map((h: { id: string; score: number }) => [h.id, h.score]));
+      expect((await callOk(big.client, 'search_memory', { query: 'apple', mode: 'keyword', namespace: 'quiet' })).hits.map((h: { id: string }) => h.id)).toEqual([rare[1]]);
     } finally {
       await big.close();
     }

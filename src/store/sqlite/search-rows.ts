@@ -9,6 +9,18 @@ interface SqlPart {
   params: unknown[];
 }
 
+/**
+ * How to join the full-text matches to their docs for these filters: through
+ * the narrow scope index (migration 0009) when it holds every column they
+ * test (namespace and visibility, the usual case), else the table.
+ */
+const docsJoin = (filters: StoreFilters): string => {
+  const scopeOnly = !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
+    !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
+  // The planner picks the table's primary key on its own: name the index.
+  return scopeOnly ? 'search_docs d INDEXED BY search_docs_scope' : 'search_docs d';
+};
+
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /** Turn normalised filters into a WHERE clause over `search_docs d`. */
@@ -167,7 +179,7 @@ export class SearchRows {
     }
     const where = filterSql(query.filters);
     const sql = `SELECT ${table}.rowid AS doc_id, -bm25(${table}) AS score
-      FROM ${table} JOIN search_docs d ON d.doc_id = ${table}.rowid
+      FROM ${table} JOIN ${docsJoin(query.filters)} ON d.doc_id = ${table}.rowid
       WHERE ${table} MATCH ? AND ${where.sql}
       ORDER BY bm25(${table}) LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];
@@ -183,7 +195,7 @@ export class SearchRows {
   private newestMatches(table: 'search_fts' | 'window_fts', match: string, query: KeywordQuery): KeywordHit[] {
     const where = filterSql(query.filters);
     const sql = `SELECT ${table}.rowid AS doc_id, 1 AS score
-      FROM ${table} JOIN search_docs d ON d.doc_id = ${table}.rowid
+      FROM ${table} JOIN ${docsJoin(query.filters)} ON d.doc_id = ${table}.rowid
       WHERE ${table} MATCH ? AND ${where.sql}
       ORDER BY ${table}.rowid DESC LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];

@@ -35,7 +35,9 @@ export class TermBudget {
     readonly budget: number = DEFAULT_ROW_BUDGET,
   ) {
     this.countUpTo = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)');
-    this.docCount = db.prepare('SELECT count(*) AS n FROM search_docs');
+    // The highest doc id bounds the number of docs from above, at the cost of one index seek
+    // (counting them took about 30 ms at a million, paid by one query a minute).
+    this.docCount = db.prepare('SELECT COALESCE(MAX(doc_id), 0) AS n FROM search_docs');
   }
 
   plan(terms: readonly string[]): TermPlan {
