@@ -4,7 +4,7 @@ import { ID_PATTERN } from '../domain/ids.js';
 import { Memory, MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
-import { remember } from './remember.js';
+import { MAX_BATCH, remember } from './remember.js';
 import { memorySearchText } from './search-text.js';
 
 /** A line of an export: a whole memory, ids and times included, so export → import loses nothing. */
@@ -22,7 +22,8 @@ export interface ImportProblem {
   message: string;
 }
 
-const BATCH = 200;
+/** As many as one `remember` call takes: a larger batch would be refused and fall back to one transaction per line. */
+const BATCH = MAX_BATCH;
 
 const describeIssue = (error: z.ZodError): string =>
   error.issues

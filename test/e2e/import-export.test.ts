@@ -69,6 +69,18 @@ describe('import and export', () => {
     expect(runCli(['export', '--data-dir', dir]).stdout.trim().split('\n')).toHaveLength(2);
   });
 
+  it('stores plain inputs in batches, not one transaction per line', () => {
+    const file = join(temp.dir, 'many.jsonl');
+    writeFileSync(file, Array.from({ length: 250 }, (_, i) => JSON.stringify({ content: `bulk line ${i}` })).join('\n'));
+    const dir = join(temp.dir, 'many');
+    const run = runCli(['import', file, '--data-dir', dir]);
+    expect(run.stderr).toMatch(/imported 250 memories .* 0 failed/);
+    // Each batch is one remember call, stamped with one time: 100 + 100 + 50.
+    const created = runCli(['export', '--data-dir', dir]).stdout.trim().split('\n').map((line) => JSON.parse(line).created_at as string);
+    expect(created).toHaveLength(250);
+    expect(new Set(created).size).toBeLessThanOrEqual(3);
+  });
+
   it('says clearly when the file cannot be read', () => {
     const run = runCli(['import', join(temp.dir, 'missing.jsonl'), '--data-dir', join(temp.dir, 'x')]);
     expect(run.status).toBe(1);
