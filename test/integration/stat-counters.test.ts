@@ -27,6 +27,10 @@ function truth(file: string) {
     by_namespace: group('namespace'),
     superseded: count('SELECT COUNT(*) AS n FROM memories WHERE superseded_by IS NOT NULL'),
     audit_rows: count('SELECT COUNT(*) AS n FROM audit_log'),
+    records: count('SELECT COUNT(*) AS n FROM search_docs'),
+    vectors_by_model: Object.fromEntries(
+      (db.prepare('SELECT model_key AS k, COUNT(*) AS n FROM doc_vectors GROUP BY model_key').all() as Array<{ k: string; n: number }>).map((r) => [r.k, r.n]),
+    ),
   };
   db.close();
   return result;
@@ -34,7 +38,7 @@ function truth(file: string) {
 
 describe('memory_stats counters', () => {
   it('match a full count after a seeded mix of stores, supersedes, forgets and restores', async () => {
-    const linked: Linked = await linkedServer();
+    const linked: Linked = await linkedServer({ embedder: true });
     cleanups.push(() => linked.close());
     const random = seededRandom(8);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -60,10 +64,14 @@ describe('memory_stats counters', () => {
         await callOk(linked.client, 'forget', { ids: [gone] });
       }
     }
+    // Goals and their steps are searchable records with vectors too.
+    await callOk(linked.client, 'remember_goal', { title: 'Count everything', plan: [{ title: 'Count the memories' }, { title: 'Count the vectors' }] });
     const stats = await callOk(linked.client, 'memory_stats');
-    const expected = truth(join(linked.dir, 'pinak.db'));
+    const { records, vectors_by_model: vectors, ...expected } = truth(join(linked.dir, 'pinak.db'));
     // The stats call itself is audited after it answers.
     expect({ ...stats, audit_rows: stats.audit_rows + 1 }).toMatchObject(expected);
+    expect(stats.embedding).toMatchObject({ records, embedded: vectors[stats.embedding.model_key] });
+    expect(records).toBeGreaterThan(expected.memories_total);
     expect(expected.superseded).toBeGreaterThan(0);
     expect(expected.memories_total).toBeGreaterThan(100);
   });
@@ -90,6 +98,7 @@ describe('memory_stats counters', () => {
     const expected = truth(file);
     const counted = new Database(file, { readonly: true });
     const rows = counted.prepare('SELECT namespace, layer, superseded, n FROM memory_counts ORDER BY 1, 2, 3').all();
+    expect(counted.prepare("SELECT n FROM row_counts WHERE name = 'search_docs'").get()).toEqual({ n: 3 });
     counted.close();
     expect(rows).toEqual([
       { namespace: 'a', layer: 'semantic', superseded: 0, n: 1 },
