@@ -187,6 +187,26 @@ describe('the persisted vector index', () => {
     expect((await t.store.describeDocs(index.search(query!, 1).map((hit) => hit.docId)))[0]?.text).toContain(`number ${total} `);
   });
 
+  it('writes snapshots less often as the index grows, in proportion to its size', async () => {
+    const t = setup();
+    await t.write(50);
+    // Every 2 changes, stretched by size / 10: at 62 vectors a snapshot waits for 12.4 changes.
+    const index = await VectorIndex.open({ ...t.options(), snapshotEveryChanges: 2, snapshotScaleVectors: 10 });
+    cleanups.push(() => index.close());
+    await index.settle();
+    await index.maybeSnapshot(true);
+    await t.write(12);
+    index.catchUp();
+    await index.settle();
+    await index.maybeSnapshot();
+    expect(index.stats().snapshot_seq).toBe(50);
+    await t.write(3);
+    index.catchUp();
+    await index.settle();
+    await index.maybeSnapshot();
+    expect(index.stats().snapshot_seq).toBe(65);
+  });
+
   it('stops loading when asked to (a shutdown during a long load)', async () => {
     const t = setup();
     await t.write(12_000);
