@@ -3,6 +3,7 @@ import type { VectorLog } from '../domain/vector-log.js';
 import type { Logger } from '../logging.js';
 import { HnswGraph, type GraphSettings } from './hnsw-graph.js';
 import { removeOldSnapshots, snapshotProblem, writeSnapshot } from './snapshot-files.js';
+import { readSlab } from './slab-loader.js';
 import { VectorSlab, type Neighbour } from './vector-slab.js';
 
 export interface VectorIndexOptions {
@@ -93,7 +94,7 @@ export class VectorIndex {
     const manifest = log.readManifest(modelKey);
     // Writes may land while the pages are read; every change after `seq` is replayed below, so the slab ends current.
     const seq = log.lastSeq();
-    const slab = await VectorIndex.readSlab(options, manifest?.count ?? 0, signal);
+    const slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
 
     let reason: string | null = manifest ? null : 'no snapshot yet';
     if (manifest && manifest.dimension !== options.graph.dimension) reason = `snapshot has ${manifest.dimension} dimensions`;
@@ -119,20 +120,6 @@ export class VectorIndex {
     if (slab.size > 0) index.firstUnsavedAt = Date.now();
     index.scheduleDrain();
     return index;
-  }
-
-  /** Every visible vector of the model, a page at a time, yielding between pages so searches keep being answered. */
-  private static async readSlab(options: VectorIndexOptions, expected: number, signal?: AbortSignal): Promise<VectorSlab> {
-    const slab = new VectorSlab(options.graph.dimension);
-    slab.reserve(expected);
-    for (let after = 0; ; ) {
-      signal?.throwIfAborted();
-      const page = options.log.vectorPage(options.modelKey, after, READ_CHUNK);
-      for (const { doc_id, vector } of page) slab.setBytes(doc_id, vector);
-      if (page.length < READ_CHUNK) return slab;
-      after = page.at(-1)!.doc_id;
-      await yieldToEventLoop();
-    }
   }
 
   /** Read log changes after `from` (up to `to`, when given) into the slab and the backlog; returns how many. */
