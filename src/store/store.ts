@@ -54,6 +54,14 @@ export interface MemoryStore {
 
   stats(): Promise<StoreStats>;
 
+  /**
+   * Roughly how many visible memories the filters' namespace holds, and what
+   * share of the store that is (all of it with no namespace; other filters are
+   * not counted, so both are upper bounds). From counters, so it costs
+   * nothing: searches use it to choose between listing a small scope and
+   * filtering the best matches of a big one.
+   */
+  scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }>;
   /** Doc ids of visible records that pass the filters (for the vector leg's filtered search). */
   filterDocIds(filters: StoreFilters): Promise<number[]>;
   /** Records with no vector of this model yet, oldest first, with the text to embed. */
@@ -144,6 +152,9 @@ export interface StoreFilters {
   until?: string;
   include_superseded: boolean;
 }
+
+/** A keyword search in a scope holding at least this share of the store filters its best matches instead of joining every match. */
+export const BROAD_SCOPE_SHARE = 0.1;
 
 /** True when the filters admit every visible record (all namespaces, nothing else set). */
 export function admitsAllVisible(filters: StoreFilters): boolean {

@@ -20,12 +20,9 @@ export interface VectorIndexOptions {
   /** Filters admitting at most this many records are answered by an exact scan instead of a filtered graph walk. */
   exactScanLimit: number;
   /**
-   * Above this many vectors, both snapshot triggers stretch in proportion to
-   * the index size (default 100,000). A snapshot rewrites the whole graph, so
-   * its cost grows with the index; writing it proportionally less often keeps
-   * the disk bandwidth spent on snapshots flat (at a million vectors: every
-   * 20,000 changes or 5 minutes with the default triggers, instead of a
-   * gigabyte every 30 seconds under a trickle of writes).
+   * Above this many vectors (default 100,000) both snapshot triggers stretch in
+   * proportion to the index: a snapshot rewrites the whole graph, so writing it
+   * proportionally less often keeps the disk time it takes flat.
    */
   snapshotScaleVectors?: number;
 }
@@ -267,6 +264,11 @@ export class VectorIndex {
       this.scheduleDrain();
       await (this.draining ?? this.saving ?? yieldToEventLoop());
     }
+  }
+
+  /** Filters admitting at most this many records are scanned exactly. */
+  get exactScanLimit(): number {
+    return this.options.exactScanLimit;
   }
 
   stats(): VectorIndexStats {

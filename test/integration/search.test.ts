@@ -115,3 +115,28 @@ describe('search_memory with a selective filter over many matches', () => {
     }
   });
 });
+
+describe('search_memory in a namespace holding most of the store', () => {
+  it('filters the best matches of a broad namespace, and still finds a match that only a narrower filter admits', async () => {
+    // An exact-scan limit of 20: "main" (91 memories) is too big to list, "aside" (10) is not.
+    const store = await linkedServer({ embedder: true, index: { exactScanLimit: 20 } });
+    try {
+      // "main" holds 90 % of the store, like the default namespace of a single user.
+      await callOk(store.client, 'remember', { memories: Array.from({ length: 90 }, (_, i) => ({ content: `sailing log entry ${i} about wind and tide`, namespace: 'main' })) });
+      const aside = (await callOk(store.client, 'remember', { memories: Array.from({ length: 10 }, (_, i) => ({ content: `sailing log entry ${i} about wind and tide`, namespace: 'aside' })) })).stored.map((m: { id: string }) => m.id);
+      const tagged = (await callOk(store.client, 'remember', { content: 'a short note about wind', namespace: 'main', tags: ['rare'] })).stored[0].id;
+      for (const mode of ['keyword', 'vector', 'hybrid']) {
+        const { hits } = await callOk(store.client, 'search_memory', { query: 'sailing wind tide', namespace: 'main', mode, limit: 20 });
+        expect(hits, mode).toHaveLength(20);
+        expect(hits.every((h: { namespace: string }) => h.namespace === 'main'), mode).toBe(true);
+        // The best matches of the whole store fill the first places from both namespaces; only main's are kept.
+        const narrow = await callOk(store.client, 'search_memory', { query: 'sailing wind tide', namespace: 'main', mode, tags_any: ['rare'] });
+        expect(narrow.hits.map((h: { id: string }) => h.id), mode).toEqual([tagged]);
+      }
+      const small = await callOk(store.client, 'search_memory', { query: 'sailing wind tide', namespace: 'aside', mode: 'vector', limit: 20 });
+      expect(small.hits.map((h: { id: string }) => h.id).sort()).toEqual([...aside].sort());
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { admitsAllVisible, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
+import { admitsAllVisible, BROAD_SCOPE_SHARE, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
 import { TermBudget } from './term-budget.js';
@@ -20,6 +20,9 @@ const docsJoin = (filters: StoreFilters): string => {
   // The planner picks the table's primary key on its own: name the index.
   return scopeOnly ? 'search_docs d INDEXED BY search_docs_scope' : 'search_docs d';
 };
+
+/** The most best matches a broad-scope keyword search filters before joining every match instead. */
+const MAX_FILTER_DEPTH = 1000;
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
@@ -86,12 +89,16 @@ export class SearchRows {
   private readonly windowMembers: Statement;
   private readonly before: Statement;
   private readonly after: Statement;
+  private readonly visibleMemories: Statement;
+  private readonly visibleInNamespace: Statement;
 
   constructor(
     private readonly db: Database,
     rowBudget?: number,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
+    this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
+    this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
     this.bestMatches = db.prepare('SELECT rowid AS doc_id, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts) LIMIT ?');
     this.windowMembers = db.prepare('SELECT doc_id, before_doc, after_doc FROM thread_windows WHERE doc_id IN (SELECT value FROM json_each(?))');
@@ -130,6 +137,13 @@ export class SearchRows {
     return out;
   }
 
+  scopeSize(filters: StoreFilters): { docs: number; share: number } {
+    const total = (this.visibleMemories.get() as { n: number }).n;
+    if (filters.namespace === null) return { docs: total, share: 1 };
+    const docs = (this.visibleInNamespace.get(filters.namespace) as { n: number }).n;
+    return { docs, share: total === 0 ? 1 : docs / total };
+  }
+
   admit(docIds: readonly number[], filters: StoreFilters): Set<number> {
     if (docIds.length === 0) return new Set();
     const where = filterSql(filters);
@@ -162,13 +176,17 @@ export class SearchRows {
     const plan = this.termBudget.plan(query.terms);
     const match = toFtsMatch(plan.terms);
     if (plan.newestOnly) return this.newestMatches(table, match, query);
-    if (admitsAllVisible(query.filters)) {
-      const depth = Math.max(200, query.limit * 4);
+    // Over the whole store, or a namespace holding much of it (often all of it: "default"), take the
+    // best matches and keep those that pass; joining every match to its doc would cost far more.
+    const share = admitsAllVisible(query.filters) ? 1 : this.scopeSize(query.filters).share;
+    if (share >= BROAD_SCOPE_SHARE) {
+      const depth = Math.min(MAX_FILTER_DEPTH, Math.max(200, Math.ceil((query.limit * 2) / share)));
       const top = best.all(match, depth) as KeywordHit[];
-      // Filter in slices of `limit`: usually the first slice is enough.
+      // Filter in slices expected to hold `limit` passing hits: usually the first slice is enough.
+      const sliceSize = Math.ceil(query.limit / share);
       const passing: KeywordHit[] = [];
-      for (let start = 0; start < top.length && passing.length < query.limit; start += query.limit) {
-        const slice = top.slice(start, start + query.limit);
+      for (let start = 0; start < top.length && passing.length < query.limit; start += sliceSize) {
+        const slice = top.slice(start, start + sliceSize);
         const admitted = this.admit(
           slice.map((hit) => hit.doc_id),
           query.filters,

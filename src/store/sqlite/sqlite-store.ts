@@ -161,6 +161,10 @@ export class SqliteStore implements MemoryStore {
     return this.search.threadNeighbours(docIds, radius);
   }
 
+  async scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }> {
+    return this.search.scopeSize(filters);
+  }
+
   async admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>> {
     return this.search.admit(docIds, filters);
   }

@@ -9,6 +9,7 @@ import { migration0007 } from './0007-audit-principal.js';
 import { migration0008 } from './0008-stat-counters.js';
 import { migration0009 } from './0009-scope-index.js';
 import { migration0010 } from './0010-vector-counters.js';
+import { migration0011 } from './0011-namespace-visible-index.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];
