@@ -136,7 +136,7 @@ export const SETTINGS = [
   { key: 'embedBatch', flag: 'embed-batch', env: 'PINAK_EMBED_BATCH', help: 'most texts per model call (default: 32)' },
   { key: 'hnswM', flag: 'hnsw-m', env: 'PINAK_HNSW_M', help: 'HNSW graph degree M (default: 16)' },
   { key: 'hnswEfConstruction', flag: 'hnsw-ef-construction', env: 'PINAK_HNSW_EF_CONSTRUCTION', help: 'HNSW build effort (default: 100)' },
-  { key: 'hnswEfSearch', flag: 'hnsw-ef-search', env: 'PINAK_HNSW_EF_SEARCH', help: 'HNSW search effort (default: 200)' },
+  { key: 'hnswEfSearch', flag: 'hnsw-ef-search', env: 'PINAK_HNSW_EF_SEARCH', help: 'HNSW search effort (default: 200; grows with the logarithm of the index above 100,000 vectors, 500 at a million)' },
   { key: 'snapshotEveryChanges', flag: 'snapshot-every-changes', env: 'PINAK_SNAPSHOT_EVERY_CHANGES', help: 'write the vector snapshot after this many changes (default: 2000; times size/100,000 above 100,000 vectors)' },
   { key: 'snapshotIntervalMs', flag: 'snapshot-interval-ms', env: 'PINAK_SNAPSHOT_INTERVAL_MS', help: '…or this long after the first unsaved change (default: 30000; scaled the same way)' },
   { key: 'exactScanLimit', flag: 'exact-scan-limit', env: 'PINAK_EXACT_SCAN_LIMIT', help: 'filters admitting at most this many records use an exact vector scan (default: 20000)' },

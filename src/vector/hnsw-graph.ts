@@ -26,14 +26,27 @@ export function checkLabel(docId: number): number {
  * throw into native code (which aborts the process). Not safe to mutate while
  * a snapshot of it is being written: the owner (VectorIndex) guarantees that.
  */
+/**
+ * The search effort for a graph of this size: the configured ef up to 100,000
+ * vectors, then growing with the logarithm of the size (×2.5 at a million): a
+ * larger graph needs a wider beam for the same recall (measured at a million,
+ * M 16, bundled model: ef 200 → recall@10 0.90, 400 → 0.95, 800 → 0.97).
+ */
+export function efForSize(base: number, size: number): number {
+  return size <= 100_000 ? base : Math.round(base * (1 + 1.5 * Math.log10(size / 100_000)));
+}
+
 export class HnswGraph {
+  private ef: number;
+
   private constructor(
     private readonly native: Native,
     readonly settings: GraphSettings,
     /** Labels in the graph and not deleted. */
     private readonly live: Set<number>,
   ) {
-    native.setEf(settings.efSearch);
+    this.ef = settings.efSearch;
+    native.setEf(this.ef);
   }
 
   static create(settings: GraphSettings, capacity = 1024): HnswGraph {
@@ -110,6 +123,8 @@ export class HnswGraph {
   search(query: Float32Array, k: number, admitted?: (docId: number) => boolean): Neighbour[] {
     const n = Math.min(k, this.live.size);
     if (n === 0) return [];
+    const ef = efForSize(this.settings.efSearch, this.live.size);
+    if (ef !== this.ef) this.native.setEf((this.ef = ef));
     const filter = admitted
       ? (label: number): boolean => {
           try {

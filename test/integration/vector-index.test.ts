@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { checkLabel, HnswGraph } from '../../src/vector/hnsw-graph.js';
+import { checkLabel, efForSize, HnswGraph } from '../../src/vector/hnsw-graph.js';
 import { writeSnapshot } from '../../src/vector/snapshot-files.js';
 import { VectorIndex } from '../../src/vector/vector-index.js';
 import { HashEmbedder } from '../helpers/hash-embedder.js';
@@ -236,6 +236,14 @@ describe('the persisted vector index', () => {
 
 describe('hnswlib hazards', () => {
   const settings = { dimension: 4, m: 8, efConstruction: 50, efSearch: 50 };
+
+  it('widens the search beam as the graph grows past 100,000 vectors', () => {
+    expect(efForSize(200, 50_000)).toBe(200);
+    expect(efForSize(200, 100_000)).toBe(200);
+    expect(efForSize(200, 1_000_000)).toBe(500);
+    expect(efForSize(200, 300_000)).toBeGreaterThan(200);
+    expect(efForSize(200, 300_000)).toBeLessThan(500);
+  });
 
   it('refuses labels that hnswlib would silently wrap', () => {
     for (const bad of [2 ** 32 + 5, -1, 1.7, Number.NaN]) expect(() => checkLabel(bad)).toThrow(RangeError);
