@@ -4,12 +4,14 @@
  * ask every question with evidence through `search_memory`, and measure
  * Recall@k and hit@10 of the evidence turns, overall and per category.
  *
- *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] FILE...
+ *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] FILE...
  *
  * Prints one JSON report on stdout (and to --out); progress goes to stderr.
  * --misses writes one JSON line per question whose evidence is not all in the
  * top 10: its text, the rank of each evidence turn (0: not returned) and the
- * turns that came first, to see what to work on.
+ * turns that came first, to see what to work on. --without-context searches
+ * again with Pinak's thread scoring off (windows and neighbour spread), for
+ * the same modes, reported as "<mode> without context".
  * Exit code 1 with a one-line message on bad arguments, unreadable files or a failed run.
  */
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ const BATCH = 100;
 const MAX_LIMIT = 100;
 const INDEX_WAIT_MS = 120_000;
 const REQUESTABLE_MODES = ['keyword', 'vector', 'hybrid', 'all'] as const;
-const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] FILE...`;
+const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] FILE...`;
 
 /** A mistake in the command line or the input files: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -42,6 +44,7 @@ interface Options {
   ks: number[];
   out: string | undefined;
   misses: string | undefined;
+  withoutContext: boolean;
   files: string[];
 }
 
@@ -60,7 +63,7 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' } },
+      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' }, 'without-context': { type: 'boolean', default: false } },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
@@ -71,7 +74,7 @@ function parseOptions(argv: string[]): Options {
   for (const [flag, file] of [['--out', out], ['--misses', misses]]) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`${flag} ${file}: the directory does not exist`);
   }
-  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, files: parsed.positionals };
+  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, withoutContext: parsed.values['without-context'], files: parsed.positionals };
 }
 
 // ---------------------------------------------------------------- input files
@@ -112,11 +115,14 @@ function pinakEnvironment(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PINAK_') && e[1] !== undefined));
 }
 
-async function connect(dataDir: string): Promise<Client> {
+/** Pinak's thread scoring off: what --without-context compares against. */
+const NO_CONTEXT = { PINAK_CONTEXT_WINDOW: '0', PINAK_CONTEXT_SHARE: '0' };
+
+async function connect(dataDir: string, settings: Record<string, string> = {}): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, '--data-dir', dataDir, '--log-level', 'warn'],
-    env: { ...getDefaultEnvironment(), ...pinakEnvironment() },
+    env: { ...getDefaultEnvironment(), ...pinakEnvironment(), ...settings },
     stderr: 'inherit',
   });
   const client = new Client({ name: 'eval-locomo', version: '1.0.0' });
@@ -329,6 +335,16 @@ async function run(options: Options): Promise<string> {
     for (const mode of plan.modes) {
       log(`searching, mode ${mode ?? 'default'}`);
       modes[mode ?? 'default'] = await evaluateMode(client, ingested, mode, options.ks, options.misses);
+    }
+    if (options.withoutContext) {
+      // The same stored turns, searched by a server started with thread scoring off.
+      await client.close();
+      client = await connect(dataDir, NO_CONTEXT);
+      if (server.hasStats) await waitForVectors(client);
+      for (const mode of plan.modes) {
+        log(`searching, mode ${mode ?? 'default'}, without context scoring`);
+        modes[`${mode ?? 'default'} without context`] = await evaluateMode(client, ingested, mode, options.ks);
+      }
     }
     const report = {
       server: { name: server.name, version: server.version, search_modes: server.searchModes, embedding_model: embeddingModel },
