@@ -73,6 +73,18 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('let a newest-first listing across every namespace walk an index instead of sorting every doc', () => {
+    const { db } = openDatabase(tempFile(), 1000);
+    for (const column of ['occurred_at', 'created_at']) {
+      // The shape of the listing an empty query with namespace "*" runs (SearchRows.recent).
+      const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT d.doc_id FROM search_docs d WHERE d.hidden = 0 ORDER BY d.${column} DESC, d.doc_id DESC LIMIT 10`).all() as Array<{ detail: string }>;
+      const details = plan.map((row) => row.detail).join(' | ');
+      expect(details).not.toMatch(/TEMP B-TREE/);
+      expect(details).toMatch(/USING INDEX search_docs_(time|created)/);
+    }
+    db.close();
+  });
+
   it('are applied once: reopening changes nothing', () => {
     const file = tempFile();
     openDatabase(file, 1000).db.close();
