@@ -27,9 +27,10 @@ export class AuditTrail {
     private readonly logger: Logger,
   ) {}
 
-  async record(row: AuditRow): Promise<void> {
+  /** `changedNothing`: the call could not have written (a read, or refused before it ran); see MemoryStore.appendAudit. */
+  async record(row: AuditRow, changedNothing = false): Promise<void> {
     try {
-      await this.store.appendAudit(row);
+      await this.store.appendAudit(row, !changedNothing);
     } catch (error) {
       this.logger.error({ err: error, tool: row.tool }, 'could not write the audit row');
     }

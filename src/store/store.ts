@@ -76,7 +76,12 @@ export interface MemoryStore {
   /** Remember a model's identity; returns true the first time it is seen. */
   registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean>;
 
-  appendAudit(row: AuditRow): Promise<void>;
+  /**
+   * Append one audit row. `durable` (the default) waits for the disk like any
+   * write; a call that changed nothing passes false, and its row may wait up
+   * to a second for the next durable commit (see AuditRows).
+   */
+  appendAudit(row: AuditRow, durable?: boolean): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;
   /** Every memory, oldest first, streamed (for export); optionally one namespace. */
   exportMemories(namespace?: string): Iterable<Memory>;

@@ -102,6 +102,8 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     let facts: AuditFacts = {};
     let failure: ToolFailure | undefined;
     let result: CallToolResult;
+    // Only a write tool that ran may have changed the store; other calls' audit rows need not wait for the disk.
+    let mayHaveWritten = false;
 
     const tool = byName.get(name);
     const refusal = tool ? refusalFor(principal, tool.name) : null;
@@ -134,6 +136,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
           failure = { message: `invalid arguments for ${tool.name}: ${malformed} contains an unpaired UTF-16 surrogate; send valid Unicode text`, code: 'invalid_input', status: 'invalid' };
           result = errorResult(failure);
         } else {
+          mayHaveWritten = !tool.annotations.readOnlyHint;
           const { input, outcome } = await callFor(principal, tool, parsed.data, args.sha256, deps, client?.name ?? null);
           facts = tool.audit(input, outcome.output, deps);
           if (outcome.output !== undefined) {
@@ -171,7 +174,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         principal_id: principal.id,
         tenant: principal.tenant,
         remote_address: principal.remoteAddress,
-      });
+      }, !mayHaveWritten);
     } finally {
       gate.leave();
     }

@@ -249,8 +249,8 @@ export class SqliteStore implements MemoryStore {
     this.idempotency.recordResult(key, result);
   }
 
-  async appendAudit(row: AuditRow): Promise<void> {
-    this.audit.append(row);
+  async appendAudit(row: AuditRow, durable = true): Promise<void> {
+    this.audit.append(row, durable);
   }
 
   exportMemories(namespace?: string): Iterable<Memory> {
