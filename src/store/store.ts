@@ -64,8 +64,8 @@ export interface MemoryStore {
   scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }>;
   /** Doc ids of visible records that pass the filters (for the vector leg's filtered search). */
   filterDocIds(filters: StoreFilters): Promise<number[]>;
-  /** Records with no vector of this model yet, oldest first, with the text to embed. */
-  docsWithoutVector(modelKey: string, limit: number): Promise<Array<{ doc_id: number; text: string }>>;
+  /** Records with no vector of this model yet, oldest first, with the text to embed; after `afterDocId`, a cursor so each batch starts where the last ended. */
+  docsWithoutVector(modelKey: string, limit: number, afterDocId?: number): Promise<Array<{ doc_id: number; text: string }>>;
   /** Store vectors computed after the fact (re-embedding), atomically. */
   setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void>;
   /** How many records there are, and how many have a vector of this model. */

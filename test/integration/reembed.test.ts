@@ -49,6 +49,32 @@ describe('changing the embedding model', () => {
     expect(await reembedMissing(second.runtime.store, newModel, createLogger('silent'), { batch: 7 })).toBe(0);
   });
 
+  it('reads each batch from where the last one ended, never rescanning the records already done', async () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const plain = await server(dir);
+    await callOk(plain.client, 'remember', { memories: Array.from({ length: 20 }, (_, i) => ({ content: `note ${i} on knots` })) });
+    await plain.close();
+    cleanups.pop();
+
+    const model = new HashEmbedder(32, 'test/cursor-model');
+    const linked = await server(dir, model);
+    const store = linked.runtime.store;
+    const everyDoc = (await store.docsWithoutVector(model.model.key, 100)).map((doc) => doc.doc_id);
+    expect(everyDoc).toHaveLength(20);
+    // The cursor is exclusive: only docs after it come back.
+    expect((await store.docsWithoutVector(model.model.key, 3, everyDoc[4])).map((doc) => doc.doc_id)).toEqual(everyDoc.slice(5, 8));
+
+    const cursors: Array<number | undefined> = [];
+    const read = store.docsWithoutVector.bind(store);
+    store.docsWithoutVector = (key, limit, after) => {
+      cursors.push(after);
+      return read(key, limit, after);
+    };
+    expect(await reembedMissing(store, model, createLogger('silent'), { batch: 8 })).toBe(20);
+    expect(cursors).toEqual([0, everyDoc[7], everyDoc[15], everyDoc[19]]);
+  });
+
   it('gives records stored while the embedder was failing a vector later', async () => {
     const { dir, cleanup } = makeTempDir();
     cleanups.push(cleanup);

@@ -217,8 +217,8 @@ export class SqliteStore implements MemoryStore {
     return (this.db.prepare(`SELECT d.doc_id FROM search_docs d WHERE ${where.sql}`).pluck().all(...where.params) as number[]);
   }
 
-  async docsWithoutVector(modelKey: string, limit: number): Promise<Array<{ doc_id: number; text: string }>> {
-    return this.vectors.docsWithoutVector(modelKey, limit);
+  async docsWithoutVector(modelKey: string, limit: number, afterDocId?: number): Promise<Array<{ doc_id: number; text: string }>> {
+    return this.vectors.docsWithoutVector(modelKey, limit, afterDocId);
   }
 
   async setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void> {

@@ -50,7 +50,7 @@ export class VectorRows implements VectorLog {
           ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
         END AS text
       FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
-      WHERE v.doc_id IS NULL OR v.model_key != ?
+      WHERE d.doc_id > ? AND (v.doc_id IS NULL OR v.model_key != ?)
       ORDER BY d.doc_id LIMIT ?`);
     this.hiddenOf = db.prepare('SELECT hidden FROM search_docs WHERE doc_id = ?');
     // Counters kept by triggers (migration 0010): counting rows took tens of ms at a million.
@@ -90,8 +90,8 @@ export class VectorRows implements VectorLog {
     this.leases.releaseLease(name);
   }
 
-  docsWithoutVector(modelKey: string, limit: number): Array<{ doc_id: number; text: string }> {
-    return this.withoutVector.all(modelKey, limit) as Array<{ doc_id: number; text: string }>;
+  docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Array<{ doc_id: number; text: string }> {
+    return this.withoutVector.all(afterDocId, modelKey, limit) as Array<{ doc_id: number; text: string }>;
   }
 
   setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): void {
