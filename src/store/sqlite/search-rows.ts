@@ -90,6 +90,8 @@ export class SearchRows {
   private readonly before: Statement;
   private readonly after: Statement;
   private readonly visibleMemories: Statement;
+  private readonly hiddenMemories: Statement;
+  private readonly docCount: Statement;
   private readonly visibleInNamespace: Statement;
 
   constructor(
@@ -97,6 +99,8 @@ export class SearchRows {
     rowBudget?: number,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
+    this.docCount = db.prepare("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'search_docs'), 0) AS n");
+    this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
@@ -144,6 +148,13 @@ export class SearchRows {
     return { docs, share: total === 0 ? 1 : docs / total };
   }
 
+  /** About the share of docs a search over the whole store keeps: all but superseded memories. */
+  private visibleShare(): number {
+    const docs = (this.docCount.get() as { n: number }).n;
+    const hidden = (this.hiddenMemories.get() as { n: number }).n;
+    return docs === 0 ? 1 : Math.max(0, docs - hidden) / docs;
+  }
+
   admit(docIds: readonly number[], filters: StoreFilters): Set<number> {
     if (docIds.length === 0) return new Set();
     const where = filterSql(filters);
@@ -178,9 +189,11 @@ export class SearchRows {
     if (plan.newestOnly) return this.newestMatches(table, match, query);
     // Over the whole store, or a namespace holding much of it (often all of it: "default"), take the
     // best matches and keep those that pass; joining every match to its doc would cost far more.
-    const share = admitsAllVisible(query.filters) ? 1 : this.scopeSize(query.filters).share;
+    const share = admitsAllVisible(query.filters) ? this.visibleShare() : this.scopeSize(query.filters).share;
     if (share >= BROAD_SCOPE_SHARE) {
-      const depth = Math.min(MAX_FILTER_DEPTH, Math.max(200, Math.ceil((query.limit * 2) / share)));
+      // Twice what should pass: FTS5 keeps the best `depth` in a sorter, and at a million
+      // the top 200 cost about 1 ms more than the top 60.
+      const depth = Math.min(MAX_FILTER_DEPTH, Math.ceil((query.limit * 2) / share));
       const top = best.all(match, depth) as KeywordHit[];
       // Filter in slices expected to hold `limit` passing hits: usually the first slice is enough.
       const sliceSize = Math.ceil(query.limit / share);
