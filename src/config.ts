@@ -106,7 +106,7 @@ export const SETTINGS = [
   { key: 'maxContentBytes', flag: 'max-content-bytes', env: 'PINAK_MAX_CONTENT_BYTES', help: 'largest memory content in UTF-8 bytes (default: 32768)' },
   { key: 'maxMetadataBytes', flag: 'max-metadata-bytes', env: 'PINAK_MAX_METADATA_BYTES', help: 'largest metadata object as JSON bytes (default: 16384)' },
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
-  { key: 'cacheMb', flag: 'cache-mb', env: 'PINAK_CACHE_MB', help: 'SQLite page cache per open database, in MB (default: 64; pages are cached only as read)' },
+  { key: 'cacheMb', flag: 'cache-mb', env: 'PINAK_CACHE_MB', help: 'SQLite page cache per open database, in MB (default: 256; pages are cached only as read)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', env: 'PINAK_MAX_DATABASE_BYTES', help: 'refuse writes once the database file reaches this size (default: no limit but the disk)' },
   { key: 'transport', flag: 'transport', env: 'PINAK_TRANSPORT', help: 'how clients connect: stdio (default) or http (Streamable HTTP at /mcp, legacy SSE at /sse)' },
   { key: 'host', flag: 'host', env: 'PINAK_HOST', help: 'HTTP: address to listen on; other than loopback only when API keys are required (default: 127.0.0.1)' },

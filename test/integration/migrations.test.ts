@@ -23,8 +23,8 @@ describe('migrations', () => {
     expect(migration).toEqual({ from: 0, to: newest, applied: MIGRATIONS.map((m) => `${m.version}-${m.name}`) });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    // A 64 MB page cache (negative: KiB), or what --cache-mb says.
-    expect(db.pragma('cache_size', { simple: true })).toBe(-65536);
+    // A 256 MB page cache (negative: KiB), or what --cache-mb says.
+    expect(db.pragma('cache_size', { simple: true })).toBe(-262144);
     db.close();
     const small = openDatabase(tempFile(), 1000, undefined, 8).db;
     expect(small.pragma('cache_size', { simple: true })).toBe(-8192);
