@@ -91,7 +91,6 @@ export class SearchRows {
   private readonly after: Statement;
   private readonly visibleMemories: Statement;
   private readonly hiddenMemories: Statement;
-  private readonly docCount: Statement;
   private readonly visibleInNamespace: Statement;
 
   constructor(
@@ -99,7 +98,6 @@ export class SearchRows {
     rowBudget?: number,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
-    this.docCount = db.prepare("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'search_docs'), 0) AS n");
     this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
@@ -150,7 +148,7 @@ export class SearchRows {
 
   /** About the share of docs a search over the whole store keeps: all but superseded memories. */
   private visibleShare(): number {
-    const docs = (this.docCount.get() as { n: number }).n;
+    const docs = this.termBudget.storeSize();
     const hidden = (this.hiddenMemories.get() as { n: number }).n;
     return docs === 0 ? 1 : Math.max(0, docs - hidden) / docs;
   }

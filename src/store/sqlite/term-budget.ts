@@ -38,8 +38,13 @@ export class TermBudget {
     this.docCount = db.prepare("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'search_docs'), 0) AS n");
   }
 
+  /** How many docs the store holds (a trigger-kept counter). */
+  storeSize(): number {
+    return (this.docCount.get() as { n: number }).n;
+  }
+
   plan(terms: readonly string[]): TermPlan {
-    if ((this.docCount.get() as { n: number }).n <= this.budget) return { terms, newestOnly: false };
+    if (this.storeSize() <= this.budget) return { terms, newestOnly: false };
     const now = Date.now();
     const counted = terms.map((term) => ({ term, rows: this.rows(term, now) })).sort((a, b) => a.rows - b.rows);
     const chosen: string[] = [];
