@@ -59,10 +59,12 @@ describe('audit rows and the disk', () => {
     const { id } = (await callOk(server.client, 'remember', { content: 'the gate code is kept in the blue notebook' })).stored[0];
     for (let i = 0; i < 5; i++) await callOk(server.client, 'search_memory', { query: `gate code ${i}` });
     await callOk(server.client, 'get_memory', { id });
-    server.transport.pid && process.kill(server.transport.pid, 'SIGKILL');
+    expect(server.transport.pid).toBeGreaterThan(0);
+    process.kill(server.transport.pid!, 'SIGKILL');
     await server.close().catch(() => undefined);
 
-    const db = new Database(join(dataDir, 'pinak.db'), { readonly: true });
+    // Read-write, so SQLite may recover the WAL index the killed process left, as the next start would.
+    const db = new Database(join(dataDir, 'pinak.db'));
     const tools = db.prepare('SELECT tool FROM audit_log ORDER BY seq').pluck().all();
     db.close();
     expect(tools).toEqual(['remember', 'search_memory', 'search_memory', 'search_memory', 'search_memory', 'search_memory', 'get_memory']);
