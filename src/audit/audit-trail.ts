@@ -27,10 +27,10 @@ export class AuditTrail {
     private readonly logger: Logger,
   ) {}
 
-  /** `changedNothing`: the call could not have written (a read, or refused before it ran); see MemoryStore.appendAudit. */
-  async record(row: AuditRow, changedNothing = false): Promise<void> {
+  /** `durable`: false when the call could not have written (a read, or refused before it ran); see MemoryStore.appendAudit. */
+  async record(row: AuditRow, durable = true): Promise<void> {
     try {
-      await this.store.appendAudit(row, !changedNothing);
+      await this.store.appendAudit(row, durable);
     } catch (error) {
       this.logger.error({ err: error, tool: row.tool }, 'could not write the audit row');
     }

@@ -174,7 +174,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         principal_id: principal.id,
         tenant: principal.tenant,
         remote_address: principal.remoteAddress,
-      }, !mayHaveWritten);
+      }, mayHaveWritten);
     } finally {
       gate.leave();
     }
