@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { RecordType } from '../../domain/search.js';
+import { IGNORE_ROW_CHANGES, type FtsRowChanges } from './doc-lengths.js';
 
 export interface NewDoc {
   type: RecordType;
@@ -39,7 +40,10 @@ export class SearchDocs {
   private readonly upsertVector: Statement;
   private readonly logChange: Statement;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly ftsChanges: FtsRowChanges = IGNORE_ROW_CHANGES,
+  ) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
       (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position)
       VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position)`);
@@ -73,6 +77,7 @@ export class SearchDocs {
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
     this.insertFts.run(docId, ftsBody(indexed));
+    this.ftsChanges.forget(docId);
     if (indexed.vector) this.setVector(docId, indexed.vector, !doc.hidden);
     return docId;
   }
@@ -81,6 +86,7 @@ export class SearchDocs {
   reindex(docId: number, indexed: IndexedText, tags: readonly string[], hidden: boolean, kind: string): void {
     this.deleteFts.run(docId);
     this.insertFts.run(docId, ftsBody(indexed));
+    this.ftsChanges.forget(docId);
     this.deleteTags.run(docId);
     for (const tag of tags) this.insertTag.run(tag, docId);
     this.updateDocStmt.run(kind, hidden ? 1 : 0, docId);
@@ -101,6 +107,7 @@ export class SearchDocs {
 
   remove(docId: number): void {
     this.deleteFts.run(docId);
+    this.ftsChanges.forget(docId);
     this.deleteTags.run(docId);
     this.deleteDocRow.run(docId);
     this.logChange.run(docId, 'delete');

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { admitsAllVisible, BROAD_SCOPE_SHARE, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
+import type { Bm25Scorer } from './bm25.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
 import { TermBudget } from './term-budget.js';
@@ -77,6 +78,12 @@ interface DocRow {
   thread_position: number | null;
 }
 
+/** BM25 computed in memory for each full-text table (null: leave it to FTS5). */
+export interface Bm25Scorers {
+  readonly search_fts: Bm25Scorer | null;
+  readonly window_fts: Bm25Scorer | null;
+}
+
 /** Keyword search over FTS5, the filter-only listing, and hit display data. */
 export class SearchRows {
   private readonly describe: Statement;
@@ -95,6 +102,7 @@ export class SearchRows {
 
   constructor(
     private readonly db: Database,
+    private readonly scorers: Bm25Scorers,
     rowBudget?: number,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
@@ -192,7 +200,7 @@ export class SearchRows {
       // Twice what should pass: FTS5 keeps the best `depth` in a sorter, and at a million
       // the top 200 cost about 0.4 ms more than the top 100.
       const depth = Math.min(MAX_FILTER_DEPTH, Math.ceil((query.limit * 2) / share));
-      const top = best.all(match, depth) as KeywordHit[];
+      const top = this.scorers[table]?.top(plan.terms, depth) ?? (best.all(match, depth) as KeywordHit[]);
       // Filter in slices expected to hold `limit` passing hits: usually the first slice is enough.
       const sliceSize = Math.ceil(query.limit / share);
       const passing: KeywordHit[] = [];

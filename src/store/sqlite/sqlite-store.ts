@@ -22,6 +22,7 @@ import type {
   StoreStats,
 } from '../store.js';
 import { AuditRows } from './audit-rows.js';
+import { Bm25Scorer } from './bm25.js';
 import { openDatabase } from './database.js';
 import { GoalRows } from './goal-rows.js';
 import { IdempotencyRows } from './idempotency-rows.js';
@@ -29,7 +30,7 @@ import { LeaseRows } from './lease-rows.js';
 import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
-import { filterSql, SearchRows } from './search-rows.js';
+import { filterSql, SearchRows, type Bm25Scorers } from './search-rows.js';
 import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
 
@@ -55,16 +56,18 @@ export class SqliteStore implements MemoryStore {
   /** The change log and vectors, as the vector index reads them. */
   readonly vectorLog: VectorLog;
   private readonly vectors: VectorRows;
+  private readonly scorers: Bm25Scorers;
 
   private constructor(
     private readonly db: Database,
     private readonly file: string,
     keywordRowBudget?: number,
   ) {
-    const docs = new SearchDocs(db);
-    this.memories = new MemoryRows(db, docs, new ThreadWindows(db));
+    this.scorers = { search_fts: Bm25Scorer.for(db, 'search_fts'), window_fts: Bm25Scorer.for(db, 'window_fts') };
+    const docs = new SearchDocs(db, this.scorers.search_fts?.lengths);
+    this.memories = new MemoryRows(db, docs, new ThreadWindows(db, this.scorers.window_fts?.lengths));
     this.goals = new GoalRows(db, docs);
-    this.search = new SearchRows(db, keywordRowBudget);
+    this.search = new SearchRows(db, this.scorers, keywordRowBudget);
     this.audit = new AuditRows(db);
     this.idempotency = new IdempotencyRows(db);
     this.vectors = new VectorRows(db, docs, new LeaseRows(db));
@@ -262,6 +265,8 @@ export class SqliteStore implements MemoryStore {
   }
 
   async close(): Promise<void> {
+    this.scorers.search_fts?.close();
+    this.scorers.window_fts?.close();
     if (this.db.open) this.db.close();
   }
 }

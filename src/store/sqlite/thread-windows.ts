@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { IGNORE_ROW_CHANGES, type FtsRowChanges } from './doc-lengths.js';
 
 interface Member {
   doc_id: number;
@@ -22,7 +23,10 @@ export class ThreadWindows {
   private readonly setMembers: Statement;
   private readonly removeMembers: Statement;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly ftsChanges: FtsRowChanges = IGNORE_ROW_CHANGES,
+  ) {
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
     const member = 'SELECT d.doc_id, m.content FROM search_docs d JOIN memories m ON m.doc_id = d.doc_id';
     this.before = db.prepare(`${member} WHERE d.namespace = ? AND d.thread_id = ? AND d.thread_position < ? AND d.hidden = 0
@@ -49,6 +53,7 @@ export class ThreadWindows {
     const after = this.after.all(place.namespace, place.thread_id, place.position) as Member[];
     const self = this.self.get(place.doc_id) as Member | undefined;
     this.remove.run(place.doc_id);
+    this.ftsChanges.forget(place.doc_id);
     this.removeMembers.run(place.doc_id);
     const run = [...before, ...(self ? [self] : []), ...after];
     // The outermost members only provide text: their own windows reach beyond the change.
@@ -57,6 +62,7 @@ export class ThreadWindows {
       const touched = (i > 0 || before.length < 2) && (i < run.length - 1 || after.length < 2);
       if (!touched) continue;
       if (centre.doc_id !== place.doc_id) this.remove.run(centre.doc_id);
+      this.ftsChanges.forget(centre.doc_id);
       const body = [run[i - 1]?.content, centre.content, run[i + 1]?.content].filter((text) => text !== undefined).join('\n');
       this.insert.run(centre.doc_id, body);
       this.setMembers.run(centre.doc_id, run[i - 1]?.doc_id ?? null, run[i + 1]?.doc_id ?? null);

@@ -1,0 +1,137 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+/** Rows read per step of the background load: about 5 ms each, so searches meanwhile wait little. */
+const LOAD_SLICE = 5_000;
+
+/**
+ * FTS5 keeps each row's token count as a varint blob in `<table>_docsize`.
+ * One or two bytes (up to 16,383 tokens) are decoded in SQL: reading a
+ * million blobs into JS buffers took twice as long. Longer ones come back as
+ * hex, for `varintsFromHex`.
+ */
+const HEX_DIGITS = "'0123456789ABCDEF'";
+const byteAt = (i: number): string => `(instr(${HEX_DIGITS}, substr(h, ${2 * i + 1}, 1)) * 16 + instr(${HEX_DIGITS}, substr(h, ${2 * i + 2}, 1)) - 17)`;
+const TOKENS = `CASE length(h) WHEN 2 THEN ${byteAt(0)} WHEN 4 THEN (${byteAt(0)} - 128) * 128 + ${byteAt(1)} ELSE h END`;
+
+/** SQLite's varints (7 bits a byte, high bit set on all but a value's last byte), written as hex, in order. */
+export function varintsFromHex(hex: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  for (let i = 0; i + 1 < hex.length; i += 2) {
+    const byte = Number.parseInt(hex.slice(i, i + 2), 16);
+    value = value * 128 + (byte & 0x7f);
+    if (byte < 0x80) {
+      values.push(value);
+      value = 0;
+    }
+  }
+  return values;
+}
+
+/** Told of each full-text row a write adds, rewrites or removes. */
+export interface FtsRowChanges {
+  forget(rowid: number): void;
+}
+
+/** For writers whose table nobody keeps lengths of. */
+export const IGNORE_ROW_CHANGES: FtsRowChanges = { forget: () => undefined };
+
+/**
+ * The token count of every row of a one-column FTS5 table, held in memory so
+ * BM25 can be computed without a lookup per matching row (FTS5's bm25() does
+ * one: at a million rows that lookup was most of a keyword search's time).
+ *
+ * Loaded in slices in the background the first time it is needed; rows added
+ * since are read when a search next asks (`catchUp`), and rows this process
+ * rewrites are read again (`forget`). A row another process rewrites keeps
+ * its old length here until this one restarts: only its length
+ * normalisation is off, never whether it matches.
+ */
+export class DocLengths implements FtsRowChanges {
+  /** Tokens + 1 per rowid; 0: not read (or no such row). */
+  private lengths = new Uint32Array(1024);
+  /** Every rowid up to this one has been read. */
+  private readUpTo = 0;
+  private state: 'idle' | 'loading' | 'ready' | 'closed' = 'idle';
+  private readonly stale = new Set<number>();
+  private readonly after: Statement;
+  private readonly some: Statement;
+
+  constructor(db: Database, table: string) {
+    this.after = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id > ? ORDER BY id LIMIT ?)`).raw();
+    this.some = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id IN (SELECT value FROM json_each(?)))`).raw();
+  }
+
+  /** Every row's length is known (once loaded, kept so by `catchUp`). */
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Start reading every row's length, a slice at a time between other work. */
+  load(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'loading';
+    const step = (): void => {
+      if (this.state !== 'loading') return;
+      if (this.readSlice(LOAD_SLICE) < LOAD_SLICE) this.state = 'ready';
+      else setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  /** Read everything now (tests, and small tables). */
+  loadNow(): void {
+    if (this.state === 'closed') return;
+    while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
+    this.state = 'ready';
+  }
+
+  /** This process changed the row: read it again before its next use. */
+  forget(rowid: number): void {
+    if (rowid <= this.readUpTo) this.stale.add(rowid);
+  }
+
+  /** Read rows added since (by any process) and rows this one changed. */
+  catchUp(): void {
+    while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
+    if (this.stale.size === 0) return;
+    const ids = [...this.stale];
+    this.stale.clear();
+    for (const id of ids) this.drop(id);
+    for (const [id, tokens] of this.some.all(JSON.stringify(ids)) as Array<[number, number | string]>) this.set(id, tokens);
+  }
+
+  /** Tokens in the row (0 for a row never read). */
+  of(rowid: number): number {
+    return Math.max(0, (this.lengths[rowid] ?? 0) - 1);
+  }
+
+  /** The largest rowid read so far. */
+  get maxRowid(): number {
+    return this.readUpTo;
+  }
+
+  close(): void {
+    this.state = 'closed';
+  }
+
+  private readSlice(size: number): number {
+    const rows = this.after.all(this.readUpTo, size) as Array<[number, number | string]>;
+    for (const [id, tokens] of rows) this.set(id, tokens);
+    if (rows.length > 0) this.readUpTo = rows[rows.length - 1]![0];
+    return rows.length;
+  }
+
+  private set(rowid: number, tokens: number | string): void {
+    if (rowid >= this.lengths.length) {
+      const grown = new Uint32Array(Math.max(rowid + 1, this.lengths.length * 2));
+      grown.set(this.lengths);
+      this.lengths = grown;
+    }
+    this.lengths[rowid] = (typeof tokens === 'string' ? (varintsFromHex(tokens)[0] ?? 0) : tokens) + 1;
+  }
+
+  private drop(rowid: number): void {
+    if (rowid < this.lengths.length) this.lengths[rowid] = 0;
+  }
+}

@@ -1,0 +1,167 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Bm25Scorer } from '../../src/store/sqlite/bm25.js';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { varintsFromHex } from '../../src/store/sqlite/doc-lengths.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { StoreFilters } from '../../src/store/store.js';
+import { callOk } from '../helpers/calls.js';
+import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The reference: every matching row with FTS5's own bm25(), best first. */
+function fts5Scores(db: Database.Database, words: readonly string[], table = 'search_fts'): Map<number, number> {
+  const match = words.map((w) => `"${w}"`).join(' OR ');
+  const rows = db.prepare(`SELECT rowid, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?`).all(match) as Array<{ rowid: number; score: number }>;
+  return new Map(rows.map((row) => [row.rowid, row.score]));
+}
+
+function expectSameScores(scorer: Bm25Scorer, db: Database.Database, words: readonly string[]): void {
+  const expected = fts5Scores(db, words);
+  const hits = scorer.top(words, 100_000);
+  expect(hits).not.toBeNull();
+  expect(new Set(hits!.map((hit) => hit.doc_id))).toEqual(new Set(expected.keys()));
+  for (const hit of hits!) expect(hit.score).toBeCloseTo(expected.get(hit.doc_id)!, 9);
+  // Best first; equal scores newest first.
+  for (let i = 1; i < hits!.length; i++) {
+    const [a, b] = [hits![i - 1]!, hits![i]!];
+    expect(a.score > b.score || (a.score === b.score && a.doc_id > b.doc_id)).toBe(true);
+  }
+}
+
+/** A real database file with the project's schema, rows written straight into search_fts. */
+function openFts(): { db: Database.Database; add: (rowid: number, body: string) => void; remove: (rowid: number) => void } {
+  const { dir, cleanup } = makeTempDir();
+  const { db } = openDatabase(join(dir, 'pinak.db'), 2000);
+  cleanups.push(cleanup, () => db.close());
+  const insert = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
+  const remove = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
+  return { db, add: (rowid, body) => void insert.run(rowid, body), remove: (rowid) => void remove.run(rowid) };
+}
+
+const WORDS = ['river', 'stone', 'garden', 'music', 'running', 'runs', 'café', 'letter', 'winter', 'bridge', 'lantern', 'orchard'];
+
+/** Deterministic sentences of 1 to 40 words with repeats, so lengths and term frequencies vary. */
+function sentence(i: number): string {
+  const length = 1 + ((i * 7) % 40);
+  return Array.from({ length }, (_, j) => WORDS[(i * 31 + j * j * 17 + j) % WORDS.length]).join(' ');
+}
+
+describe('BM25 computed in memory', () => {
+  it('reads the varints FTS5 stores row lengths in', () => {
+    expect(varintsFromHex('13')).toEqual([19]);
+    expect(varintsFromHex('8100')).toEqual([128]);
+    expect(varintsFromHex('FF7F')).toEqual([16_383]);
+    expect(varintsFromHex('818000')).toEqual([16_384]);
+    expect(varintsFromHex('1381008180000A')).toEqual([19, 128, 16_384, 10]);
+  });
+
+  it('scores every matching row as FTS5 bm25() does: stems, diacritics, repeated words, long rows', () => {
+    const { db, add } = openFts();
+    for (let i = 1; i <= 400; i++) add(i, sentence(i));
+    // Lengths stored in two and three bytes.
+    add(401, `${'river '.repeat(300)}stone`);
+    add(402, `${'winter '.repeat(17_000)}garden`);
+    add(403, 'Cafe Café CAFÉ');
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    scorer.lengths.loadNow();
+    expectSameScores(scorer, db, ['river']);
+    expectSameScores(scorer, db, ['stone', 'garden', 'winter']);
+    expectSameScores(scorer, db, ['cafe', 'letter']);
+    expectSameScores(scorer, db, ['run', 'running', 'runs']);
+    expectSameScores(scorer, db, ['lantern', 'orchard', 'bridge', 'music', 'absent']);
+    expect(scorer.top(['absent'], 10)).toEqual([]);
+    // The limit keeps the best.
+    const all = scorer.top(['river', 'music'], 100_000)!;
+    expect(scorer.top(['river', 'music'], 7)).toEqual(all.slice(0, 7));
+  });
+
+  it('leaves to FTS5 what it cannot score the same way: until the lengths are loaded, and words that are phrases', async () => {
+    const { db, add } = openFts();
+    for (let i = 1; i <= 50; i++) add(i, sentence(i));
+    add(51, 'send an e-mail to the river office');
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    expect(scorer.top(['river'], 10)).toBeNull();
+    // That first call started loading in the background.
+    for (let i = 0; i < 100 && !scorer.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(scorer.lengths.ready).toBe(true);
+    expectSameScores(scorer, db, ['river']);
+    expect(scorer.top(['e-mail', 'river'], 10)).toBeNull();
+  });
+
+  it('keeps up with rows added, rewritten and removed after loading', () => {
+    const { db, add, remove } = openFts();
+    for (let i = 1; i <= 200; i++) add(i, sentence(i));
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    scorer.lengths.loadNow();
+    // Added after loading: read when next needed, without being told.
+    for (let i = 201; i <= 260; i++) add(i, sentence(i));
+    // Rewritten and removed: the writer tells the lengths, as the store's writers do.
+    remove(10);
+    add(10, 'river river river');
+    scorer.lengths.forget(10);
+    remove(20);
+    scorer.lengths.forget(20);
+    expectSameScores(scorer, db, ['river', 'stone']);
+    expectSameScores(scorer, db, WORDS);
+  });
+});
+
+describe('keyword search with in-memory BM25, through the server', () => {
+  const FILTERS: StoreFilters = { namespace: 'default', time_field: 'occurred_at', include_superseded: false };
+
+  async function waitForLengths(linked: Linked): Promise<void> {
+    const store = linked.runtime.store as SqliteStore;
+    await store.searchKeyword({ terms: ['river'], filters: FILTERS, limit: 10 });
+    await store.searchWindows({ terms: ['river'], filters: FILTERS, limit: 10 });
+    const { scorers } = store as unknown as { scorers: Record<'search_fts' | 'window_fts', Bm25Scorer> };
+    const loaded = (): boolean => scorers.search_fts.lengths.ready && scorers.window_fts.lengths.ready;
+    for (let i = 0; i < 100 && !loaded(); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(loaded()).toBe(true);
+  }
+
+  /** The store's best hits against FTS5's ranking of the same rows, read over a second connection. */
+  async function expectAsFts5(linked: Linked, words: string[], table: 'search_fts' | 'window_fts' = 'search_fts'): Promise<void> {
+    const reference = new Database(join(linked.dir, 'pinak.db'), { readonly: true });
+    try {
+      const expected = [...fts5Scores(reference, words, table).values()].sort((a, b) => b - a).slice(0, 20);
+      const store = linked.runtime.store as SqliteStore;
+      const query = { terms: words, filters: FILTERS, limit: 20 };
+      const hits = table === 'search_fts' ? await store.searchKeyword(query) : await store.searchWindows(query);
+      expect(hits.map((hit) => hit.score)).toHaveLength(expected.length);
+      hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!, 9));
+    } finally {
+      reference.close();
+    }
+  }
+
+  it('ranks as FTS5 does after memories are added and forgotten and a goal is retitled', async () => {
+    const linked = await linkedServer();
+    cleanups.push(() => linked.close());
+    const memories = Array.from({ length: 100 }, (_, i) => ({ content: sentence(i + 1) }));
+    const stored = (await callOk(linked.client, 'remember', { memories })).stored.map((m: { id: string }) => m.id);
+    const turns = Array.from({ length: 40 }, (_, i) => ({ content: sentence(i + 200), thread_id: 'talk', layer: 'episodic' }));
+    await callOk(linked.client, 'remember', { memories: turns });
+    const goal = (await callOk(linked.client, 'remember_goal', { title: 'river' })).goal;
+    await waitForLengths(linked);
+    await expectAsFts5(linked, ['river', 'garden']);
+
+    await callOk(linked.client, 'remember_goal', { goal_id: goal.id, title: 'river walk along the old stone bridge in winter' });
+    await callOk(linked.client, 'forget', { ids: stored.slice(0, 30) });
+    await callOk(linked.client, 'remember', { memories: [{ content: 'river' }, { content: `garden ${'music '.repeat(50)}` }] });
+    await expectAsFts5(linked, ['river', 'garden']);
+    await expectAsFts5(linked, ['stone', 'bridge', 'winter']);
+    // Thread windows: a turn added in the middle rewrites its neighbours' windows.
+    await expectAsFts5(linked, ['river', 'garden'], 'window_fts');
+    await callOk(linked.client, 'remember', { memories: [{ content: 'garden river lantern', thread_id: 'talk', layer: 'episodic', position: 10.5 }] });
+    await expectAsFts5(linked, ['river', 'garden', 'lantern'], 'window_fts');
+    const found = await callOk(linked.client, 'search_memory', { query: 'old stone bridge walk', mode: 'keyword', limit: 3 });
+    expect(found.hits[0].id).toBe(goal.id);
+  });
+});
