@@ -197,6 +197,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, cacheMb: config.cacheMb });
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
+    void store.prepareKeywordScoring();
     const { embedder, choice, note } = await startEmbedder(config, logger);
     const vectorIndex = embedder ? await vectorIndexOpener(config, config.dataDir, store, embedder, logger) : null;
     const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];

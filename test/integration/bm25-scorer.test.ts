@@ -16,9 +16,14 @@ afterEach(async () => {
 });
 
 /** The reference: every matching row with FTS5's own bm25(), best first. */
-function fts5Scores(db: Database.Database, words: readonly string[], table = 'search_fts'): Map<number, number> {
+function fts5Scores(db: Database.Database, words: readonly string[], table = 'search_fts', scope?: { namespace: string; layer?: string }): Map<number, number> {
   const match = words.map((w) => `"${w}"`).join(' OR ');
-  const rows = db.prepare(`SELECT rowid, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?`).all(match) as Array<{ rowid: number; score: number }>;
+  const sql = scope
+    ? `SELECT f.rowid, -bm25(${table}) AS score FROM ${table} f JOIN search_docs d ON d.doc_id = f.rowid
+       WHERE ${table} MATCH ? AND d.namespace = ? AND d.hidden = 0 AND d.layer = coalesce(?, d.layer)`
+    : `SELECT rowid, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?`;
+  const params = scope ? [match, scope.namespace, scope.layer ?? null] : [match];
+  const rows = db.prepare(sql).all(...params) as Array<{ rowid: number; score: number }>;
   return new Map(rows.map((row) => [row.rowid, row.score]));
 }
 
@@ -127,12 +132,19 @@ describe('keyword search with in-memory BM25, through the server', () => {
   }
 
   /** The store's best hits against FTS5's ranking of the same rows, read over a second connection. */
-  async function expectAsFts5(linked: Linked, words: string[], table: 'search_fts' | 'window_fts' = 'search_fts'): Promise<void> {
+  async function expectAsFts5(
+    linked: Linked,
+    words: string[],
+    table: 'search_fts' | 'window_fts' = 'search_fts',
+    scope?: { namespace: string; layer?: 'semantic' | 'episodic' },
+  ): Promise<void> {
     const reference = new Database(join(linked.dir, 'pinak.db'), { readonly: true });
     try {
-      const expected = [...fts5Scores(reference, words, table).values()].sort((a, b) => b - a).slice(0, 20);
+      const expected = [...fts5Scores(reference, words, table, scope).values()].sort((a, b) => b - a).slice(0, 20);
+      expect(expected.length).toBeGreaterThan(0);
       const store = linked.runtime.store as SqliteStore;
-      const query = { terms: words, filters: FILTERS, limit: 20 };
+      const filters: StoreFilters = scope ? { ...FILTERS, namespace: scope.namespace, ...(scope.layer ? { layers: [scope.layer] } : {}) } : FILTERS;
+      const query = { terms: words, filters, limit: 20 };
       const hits = table === 'search_fts' ? await store.searchKeyword(query) : await store.searchWindows(query);
       expect(hits.map((hit) => hit.score)).toHaveLength(expected.length);
       hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!, 9));
@@ -163,5 +175,11 @@ describe('keyword search with in-memory BM25, through the server', () => {
     await expectAsFts5(linked, ['river', 'garden', 'lantern'], 'window_fts');
     const found = await callOk(linked.client, 'search_memory', { query: 'old stone bridge walk', mode: 'keyword', limit: 3 });
     expect(found.hits[0].id).toBe(goal.id);
+
+    // A small namespace (a few % of the store) is listed and its docs scored in memory; a layer filter applies after.
+    const side = Array.from({ length: 8 }, (_, i) => ({ content: sentence(i + 300), namespace: 'side', layer: i % 2 ? 'semantic' : 'episodic' }));
+    await callOk(linked.client, 'remember', { memories: side });
+    await expectAsFts5(linked, ['river', 'garden', 'stone', 'winter'], 'search_fts', { namespace: 'side' });
+    await expectAsFts5(linked, ['river', 'garden', 'stone', 'winter'], 'search_fts', { namespace: 'side', layer: 'semantic' });
   });
 });

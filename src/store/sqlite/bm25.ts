@@ -58,12 +58,13 @@ export class Bm25Scorer {
   }
 
   /**
-   * The best `limit` rows matching any of the words, best first (ties: newest
-   * first), scored as `-bm25(table)` would be; null when that cannot be done here.
+   * The best `limit` rows matching any of the words (among those `keep`
+   * accepts), best first (ties: newest first), scored as `-bm25(table)` would
+   * be; null when that cannot be done here.
    */
-  top(words: readonly string[], limit: number): KeywordHit[] | null {
+  top(words: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] | null {
     if (!this.lengths.ready) {
-      this.lengths.load();
+      void this.lengths.load();
       return null;
     }
     const tokens: string[] = [];
@@ -84,9 +85,14 @@ export class Bm25Scorer {
       if (!docs) cache.set(token, (docs = this.postings.all(token) as number[]));
       this.accumulate(docs, rows, meanTokens, touched);
     }
-    const hits = this.best(touched, limit);
+    const hits = this.best(keep ? touched.filter(keep) : touched, limit);
     for (const doc of touched) this.scratch[doc] = 0;
     return hits;
+  }
+
+  /** The table has never held a row (FTS5's row count only grows in a contentless table). */
+  empty(): boolean {
+    return (varintsFromHex((this.averages.get() as string | undefined) ?? '')[0] ?? 0) === 0;
   }
 
   close(): void {

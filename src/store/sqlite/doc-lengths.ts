@@ -53,6 +53,7 @@ export class DocLengths implements FtsRowChanges {
   /** Every rowid up to this one has been read. */
   private readUpTo = 0;
   private state: 'idle' | 'loading' | 'ready' | 'closed' = 'idle';
+  private loading: Promise<void> | undefined;
   private readonly stale = new Set<number>();
   private readonly after: Statement;
   private readonly some: Statement;
@@ -67,16 +68,22 @@ export class DocLengths implements FtsRowChanges {
     return this.state === 'ready';
   }
 
-  /** Start reading every row's length, a slice at a time between other work. */
-  load(): void {
-    if (this.state !== 'idle') return;
-    this.state = 'loading';
-    const step = (): void => {
-      if (this.state !== 'loading') return;
-      if (this.readSlice(LOAD_SLICE) < LOAD_SLICE) this.state = 'ready';
-      else setImmediate(step);
-    };
-    setImmediate(step);
+  /** Start reading every row's length, a slice at a time between other work; resolves when all are read. */
+  load(): Promise<void> {
+    this.loading ??= new Promise<void>((resolve) => {
+      if (this.state !== 'idle') return resolve();
+      this.state = 'loading';
+      const step = (): void => {
+        if (this.state !== 'loading') return resolve();
+        if (this.readSlice(LOAD_SLICE) < LOAD_SLICE) {
+          this.state = 'ready';
+          return resolve();
+        }
+        setImmediate(step);
+      };
+      setImmediate(step);
+    });
+    return this.loading;
   }
 
   /** Read everything now (tests, and small tables). */

@@ -15,12 +15,17 @@ interface SqlPart {
  * the narrow scope index (migration 0009) when it holds every column they
  * test (namespace and visibility, the usual case), else the table.
  */
-const docsJoin = (filters: StoreFilters): string => {
-  const scopeOnly = !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
-    !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
+const docsJoin = (filters: StoreFilters): string =>
   // The planner picks the table's primary key on its own: name the index.
-  return scopeOnly ? 'search_docs d INDEXED BY search_docs_scope' : 'search_docs d';
-};
+  scopeOnly(filters) ? 'search_docs d INDEXED BY search_docs_scope' : 'search_docs d';
+
+/** The filters test nothing but namespace and visibility. */
+const scopeOnly = (filters: StoreFilters): boolean =>
+  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
+  !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
+
+/** Namespaces up to this many docs are listed (about 2 ms at 20,000) for a keyword search scored in memory. */
+const MAX_LISTED_SCOPE = 20_000;
 
 /** The most best matches a broad-scope keyword search filters before joining every match instead. */
 const MAX_FILTER_DEPTH = 1000;
@@ -99,6 +104,8 @@ export class SearchRows {
   private readonly visibleMemories: Statement;
   private readonly hiddenMemories: Statement;
   private readonly visibleInNamespace: Statement;
+  private readonly namespaceDocs: Statement;
+  private readonly visibleNamespaceDocs: Statement;
 
   constructor(
     private readonly db: Database,
@@ -109,6 +116,8 @@ export class SearchRows {
     this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
+    this.namespaceDocs = db.prepare('SELECT doc_id FROM search_docs WHERE namespace = ?').pluck();
+    this.visibleNamespaceDocs = db.prepare('SELECT doc_id FROM search_docs WHERE namespace = ? AND hidden = 0').pluck();
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
     this.bestMatches = db.prepare('SELECT rowid AS doc_id, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts) LIMIT ?');
     this.windowMembers = db.prepare('SELECT doc_id, before_doc, after_doc FROM thread_windows WHERE doc_id IN (SELECT value FROM json_each(?))');
@@ -172,9 +181,11 @@ export class SearchRows {
    * BM25 over FTS5, filtered. Without selective filters: first the best
    * matches from the full-text index alone (scoring without a join per
    * matching row is about twice as fast), then the filters on just those,
-   * falling back when too few pass. With selective filters: every match
-   * scored with the filters joined in. Either way the words matched are
-   * chosen within a row budget (see term-budget.ts).
+   * falling back when too few pass. In a small namespace: its docs listed,
+   * the best of them. Otherwise every match scored with the filters joined
+   * in. Scores are computed in memory (bm25.ts) once the row lengths are
+   * loaded, by FTS5 before. Either way the words matched are chosen within a
+   * row budget (see term-budget.ts).
    */
   keyword(query: KeywordQuery): KeywordHit[] {
     return this.ranked('search_fts', this.bestMatches, query);
@@ -182,6 +193,8 @@ export class SearchRows {
 
   /** The same over the thread windows (migration 0006): each hit is a window's middle memory. */
   windows(query: KeywordQuery): WindowHit[] {
+    // Stores without threads (the usual case) have no windows: skip the word lookups.
+    if (this.scorers.window_fts?.empty()) return [];
     const hits = this.ranked('window_fts', this.bestWindows, query);
     const members = new Map(
       (this.windowMembers.all(JSON.stringify(hits.map((hit) => hit.doc_id))) as Array<{ doc_id: number; before_doc: number | null; after_doc: number | null }>).map((row) => [row.doc_id, row]),
@@ -195,12 +208,18 @@ export class SearchRows {
     if (plan.newestOnly) return this.newestMatches(table, match, query);
     // Over the whole store, or a namespace holding much of it (often all of it: "default"), take the
     // best matches and keep those that pass; joining every match to its doc would cost far more.
-    const share = admitsAllVisible(query.filters) ? this.visibleShare() : this.scopeSize(query.filters).share;
+    const scope = admitsAllVisible(query.filters) ? { docs: Number.NaN, share: this.visibleShare() } : this.scopeSize(query.filters);
+    const share = scope.share;
+    const scorer = this.scorers[table];
+    if (scorer && share < BROAD_SCOPE_SHARE && query.filters.namespace !== null && scope.docs <= MAX_LISTED_SCOPE) {
+      const hits = this.inListedNamespace(scorer, plan.terms, query);
+      if (hits) return hits;
+    }
     if (share >= BROAD_SCOPE_SHARE) {
       // Twice what should pass: FTS5 keeps the best `depth` in a sorter, and at a million
       // the top 200 cost about 0.4 ms more than the top 100.
       const depth = Math.min(MAX_FILTER_DEPTH, Math.ceil((query.limit * 2) / share));
-      const top = this.scorers[table]?.top(plan.terms, depth) ?? (best.all(match, depth) as KeywordHit[]);
+      const top = scorer?.top(plan.terms, depth) ?? (best.all(match, depth) as KeywordHit[]);
       // Filter in slices expected to hold `limit` passing hits: usually the first slice is enough.
       const sliceSize = Math.ceil(query.limit / share);
       const passing: KeywordHit[] = [];
@@ -220,6 +239,28 @@ export class SearchRows {
       WHERE ${table} MATCH ? AND ${where.sql}
       ORDER BY bm25(${table}) LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];
+  }
+
+  /**
+   * A small namespace: its docs listed from the scope index, the best matches
+   * among them scored in memory, then the other filters on those. Null when
+   * the scorer cannot, or too few pass the other filters: the caller joins
+   * every match to its doc instead.
+   */
+  private inListedNamespace(scorer: Bm25Scorer, terms: readonly string[], query: KeywordQuery): KeywordHit[] | null {
+    const filters = query.filters;
+    const listing = filters.include_superseded ? this.namespaceDocs : this.visibleNamespaceDocs;
+    const members = new Set(listing.all(filters.namespace) as number[]);
+    const depth = scopeOnly(filters) ? query.limit : Math.min(MAX_FILTER_DEPTH, query.limit * 4);
+    const top = scorer.top(terms, depth, (doc) => members.has(doc));
+    if (top === null) return null;
+    if (scopeOnly(filters)) return top;
+    const admitted = this.admit(
+      top.map((hit) => hit.doc_id),
+      filters,
+    );
+    const passing = top.filter((hit) => admitted.has(hit.doc_id));
+    return passing.length >= query.limit || top.length < depth ? passing.slice(0, query.limit) : null;
   }
 
   /**

@@ -142,6 +142,15 @@ export class SqliteStore implements MemoryStore {
     }).immediate();
   }
 
+  /**
+   * Read every full-text row's length into memory in the background (a
+   * million take about a second, in slices between requests); until then
+   * keyword search is scored by FTS5 itself. Starts on the first search otherwise.
+   */
+  prepareKeywordScoring(): Promise<void> {
+    return Promise.all([this.scorers.search_fts?.lengths.load(), this.scorers.window_fts?.lengths.load()]).then(() => undefined);
+  }
+
   async searchKeyword(query: KeywordQuery): Promise<KeywordHit[]> {
     return this.search.keyword(query);
   }
