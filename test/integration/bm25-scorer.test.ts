@@ -98,6 +98,10 @@ describe('BM25 computed in memory', () => {
     expect(scorer.lengths.ready).toBe(true);
     expectSameScores(scorer, db, ['river']);
     expect(scorer.top(['e-mail', 'river'], 10)).toBeNull();
+    // Only one-column tables: the lengths read are a row's only column's.
+    db.exec("CREATE VIRTUAL TABLE two_columns USING fts5 (title, body)");
+    expect(Bm25Scorer.for(db, 'two_columns')).toBeNull();
+    expect(Bm25Scorer.for(db, 'no_such_table')).toBeNull();
   });
 
   it('keeps up with rows added, rewritten and removed after loading', () => {

@@ -51,10 +51,11 @@ export class Bm25Scorer {
     this.tokenizeClear = db.prepare(`DELETE FROM temp."${table}_tokenizer"`);
   }
 
-  /** A scorer for this FTS5 table, or null if it does not exist. */
+  /** A scorer for this FTS5 table, or null if it does not exist or has more than one column (the lengths read are a row's only column's). */
   static for(db: Database, table: string): Bm25Scorer | null {
     const tokenizer = tokenizerOf(db, table);
-    return tokenizer === null ? null : new Bm25Scorer(db, table, tokenizer);
+    if (tokenizer === null || db.prepare(`SELECT count(*) FROM pragma_table_info(?)`).pluck().get(table) !== 1) return null;
+    return new Bm25Scorer(db, table, tokenizer);
   }
 
   /**
@@ -79,15 +80,18 @@ export class Bm25Scorer {
     const meanTokens = rows === 0 ? 1 : totalTokens / rows;
     const touched: number[] = [];
     const cache = new Map<string, number[]>();
-    for (const token of tokens) {
-      // A token twice in the query counts twice, as two phrases do in FTS5.
-      let docs = cache.get(token);
-      if (!docs) cache.set(token, (docs = this.postings.all(token) as number[]));
-      this.accumulate(docs, rows, meanTokens, touched);
+    try {
+      for (const token of tokens) {
+        // A token twice in the query counts twice, as two phrases do in FTS5.
+        let docs = cache.get(token);
+        if (!docs) cache.set(token, (docs = this.postings.all(token) as number[]));
+        this.accumulate(docs, rows, meanTokens, touched);
+      }
+      return this.best(keep ? touched.filter(keep) : touched, limit);
+    } finally {
+      // Even after a failed read: the next query must start from zero.
+      for (const doc of touched) this.scratch[doc] = 0;
     }
-    const hits = this.best(keep ? touched.filter(keep) : touched, limit);
-    for (const doc of touched) this.scratch[doc] = 0;
-    return hits;
   }
 
   /** The table has never held a row (FTS5's row count only grows in a contentless table). */
