@@ -149,8 +149,12 @@ export class Bm25Scorer {
     let tokens = this.tokensOfWord.get(word);
     if (!tokens) {
       this.tokenizeInsert.run(word);
-      tokens = this.tokenizeRead.all() as string[];
-      this.tokenizeClear.run();
+      try {
+        tokens = this.tokenizeRead.all() as string[];
+      } finally {
+        // Always emptied: the next word goes in as row 1 again.
+        this.tokenizeClear.run();
+      }
       if (this.tokensOfWord.size >= MAX_CACHED_WORDS) this.tokensOfWord.clear();
       this.tokensOfWord.set(word, tokens);
     }
