@@ -6,6 +6,13 @@ import { DocLengths, varintsFromHex } from './doc-lengths.js';
 const K1 = 1.2;
 const B = 0.75;
 const MAX_CACHED_WORDS = 50_000;
+const TOKEN_STATS_MS = 10 * 60 * 1000;
+/**
+ * Postings come one per occurrence: words repeated many times within rows
+ * (long documents) cost more here than in FTS5, which walks positions in C.
+ * Past this many occurrences beyond two a row, FTS5 scores the query.
+ */
+const MAX_EXTRA_OCCURRENCES = 10_000;
 
 /** The `tokenize = '…'` option a table was created with, so words are split as its rows were. */
 function tokenizerOf(db: Database, table: string): string | null {
@@ -28,7 +35,10 @@ function tokenizerOf(db: Database, table: string): string | null {
 export class Bm25Scorer {
   readonly lengths: DocLengths;
   private readonly postings: Statement;
+  private readonly tokenTotals: Statement;
   private readonly averages: Statement;
+  private readonly tokenStats = new Map<string, { rows: number; occurrences: number; at: number }>();
+  private readonly scoreInSnapshot: (tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean) => KeywordHit[];
   private readonly tokenizeInsert: Statement;
   private readonly tokenizeRead: Statement;
   private readonly tokenizeClear: Statement;
@@ -36,26 +46,30 @@ export class Bm25Scorer {
   /** Score per rowid while a query is scored; zeroed again after. */
   private scratch = new Float64Array(1024);
 
-  private constructor(db: Database, table: string, tokenizer: string) {
-    this.lengths = new DocLengths(db, table);
+  private constructor(db: Database, table: string, tokenizer: string, now: () => number) {
+    this.lengths = new DocLengths(db, table, now);
     // Per-connection views in the temp schema: nothing is added to the database file.
     db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_instances" USING fts5vocab(main, "${table}", instance)`);
+    db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_terms" USING fts5vocab(main, "${table}", row)`);
     db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_tokenizer" USING fts5(word, tokenize = '${tokenizer}')`);
     db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_tokens" USING fts5vocab(temp, "${table}_tokenizer", instance)`);
     // FTS5's "averages" record (rowid 1 of its data table): the row count, then the tokens of each column.
     // FTS5 does not lower them when a row of a contentless table is deleted; bm25() reads them as they are, and so does this.
     this.averages = db.prepare(`SELECT hex(block) FROM "${table}_data" WHERE id = 1`).pluck();
     this.postings = db.prepare(`SELECT doc FROM temp."${table}_instances" WHERE term = ?`).pluck();
-    this.tokenizeInsert = db.prepare(`INSERT INTO temp."${table}_tokenizer" (rowid, word) VALUES (1, ?)`);
+    this.tokenTotals = db.prepare(`SELECT doc AS rows, cnt AS occurrences FROM temp."${table}_terms" WHERE term = ?`);
+    this.tokenizeInsert = db.prepare(`INSERT OR REPLACE INTO temp."${table}_tokenizer" (rowid, word) VALUES (1, ?)`);
+    // One read transaction: the lengths, FTS5's averages and the postings all see the same commits.
+    this.scoreInSnapshot = db.transaction((tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean) => this.score(tokens, limit, keep));
     this.tokenizeRead = db.prepare(`SELECT term FROM temp."${table}_tokens" ORDER BY offset`).pluck();
     this.tokenizeClear = db.prepare(`DELETE FROM temp."${table}_tokenizer"`);
   }
 
   /** A scorer for this FTS5 table, or null if it does not exist or has more than one column (the lengths read are a row's only column's). */
-  static for(db: Database, table: string): Bm25Scorer | null {
+  static for(db: Database, table: string, now: () => number = Date.now): Bm25Scorer | null {
     const tokenizer = tokenizerOf(db, table);
     if (tokenizer === null || db.prepare(`SELECT count(*) FROM pragma_table_info(?)`).pluck().get(table) !== 1) return null;
-    return new Bm25Scorer(db, table, tokenizer);
+    return new Bm25Scorer(db, table, tokenizer, now);
   }
 
   /**
@@ -64,10 +78,7 @@ export class Bm25Scorer {
    * be; null when that cannot be done here.
    */
   top(words: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] | null {
-    if (!this.lengths.ready) {
-      void this.lengths.load();
-      return null;
-    }
+    if (!this.lengths.current()) return null;
     const tokens: string[] = [];
     for (const word of words) {
       const split = this.tokenize(word);
@@ -75,6 +86,11 @@ export class Bm25Scorer {
       // A word with no token matches nothing, as in FTS5.
       if (split.length === 1) tokens.push(split[0]!);
     }
+    if (this.tooRepetitive(tokens)) return null;
+    return this.scoreInSnapshot(tokens, limit, keep);
+  }
+
+  private score(tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] {
     this.lengths.catchUp();
     const [rows = 0, totalTokens = 0] = varintsFromHex((this.averages.get() as string | undefined) ?? '');
     const meanTokens = rows === 0 ? 1 : totalTokens / rows;
@@ -92,6 +108,23 @@ export class Bm25Scorer {
       // Even after a failed read: the next query must start from zero.
       for (const doc of touched) this.scratch[doc] = 0;
     }
+  }
+
+  /** The tokens occur many more times than in the rows holding them (cached counts, from FTS5's row view). */
+  private tooRepetitive(tokens: readonly string[]): boolean {
+    const now = Date.now();
+    let extra = 0;
+    for (const token of new Set(tokens)) {
+      let stats = this.tokenStats.get(token);
+      if (!stats || now - stats.at >= TOKEN_STATS_MS) {
+        const row = this.tokenTotals.get(token) as { rows: number; occurrences: number } | undefined;
+        stats = { rows: row?.rows ?? 0, occurrences: row?.occurrences ?? 0, at: now };
+        if (this.tokenStats.size >= MAX_CACHED_WORDS) this.tokenStats.clear();
+        this.tokenStats.set(token, stats);
+      }
+      extra += stats.occurrences - 2 * stats.rows;
+    }
+    return extra > MAX_EXTRA_OCCURRENCES;
   }
 
   /** The table has never held a row (FTS5's row count only grows in a contentless table). */

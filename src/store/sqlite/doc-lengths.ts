@@ -36,16 +36,19 @@ export interface FtsRowChanges {
 /** For writers whose table nobody keeps lengths of. */
 export const IGNORE_ROW_CHANGES: FtsRowChanges = { forget: () => undefined };
 
+/** After another connection commits, the lengths are read again at most this often (FTS5 scores meanwhile). */
+const RELOAD_EVERY_MS = 30_000;
+
 /**
  * The token count of every row of a one-column FTS5 table, held in memory so
  * BM25 can be computed without a lookup per matching row (FTS5's bm25() does
  * one: at a million rows that lookup was most of a keyword search's time).
  *
- * Loaded in slices in the background the first time it is needed; rows added
- * since are read when a search next asks (`catchUp`), and rows this process
- * rewrites are read again (`forget`). A row another process rewrites keeps
- * its old length here until this one restarts: only its length
- * normalisation is off, never whether it matches.
+ * Loaded in slices in the background the first time it is needed. Rows this
+ * process adds are read when a search next asks (`catchUp`), rows it rewrites
+ * or deletes are read again (`forget`). When another connection has committed
+ * (SQLite's data_version moved), any row may have changed: the lengths are not
+ * `current` until read again, in the background, at most every 30 s.
  */
 export class DocLengths implements FtsRowChanges {
   /** Tokens + 1 per rowid; 0: not read (or no such row). */
@@ -54,13 +57,22 @@ export class DocLengths implements FtsRowChanges {
   private readUpTo = 0;
   private state: 'idle' | 'loading' | 'ready' | 'closed' = 'idle';
   private loading: Promise<void> | undefined;
+  /** data_version when the current load began: other connections' commits move it. */
+  private version: number | undefined;
+  private loadStartedAt = 0;
   private readonly stale = new Set<number>();
   private readonly after: Statement;
   private readonly some: Statement;
+  private readonly dataVersion: Statement;
 
-  constructor(db: Database, table: string) {
+  constructor(
+    db: Database,
+    table: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.after = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id > ? ORDER BY id LIMIT ?)`).raw();
     this.some = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id IN (SELECT value FROM json_each(?)))`).raw();
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
   /** Every row's length is known (once loaded, kept so by `catchUp`). */
@@ -68,15 +80,34 @@ export class DocLengths implements FtsRowChanges {
     return this.state === 'ready';
   }
 
-  /** Start reading every row's length, a slice at a time between other work; resolves when all are read. */
+  /**
+   * Loaded, and no other connection has committed since: the lengths can be
+   * used. Otherwise starts (re)loading them, when allowed, and says no.
+   */
+  current(): boolean {
+    if (this.state === 'ready' && this.dataVersion.get() === this.version) return true;
+    if (this.state === 'ready' && this.now() - this.loadStartedAt >= RELOAD_EVERY_MS) this.reset();
+    void this.load();
+    return false;
+  }
+
+  /** Start reading every row's length, a slice at a time between other work; resolves when all are read (or reading failed). */
   load(): Promise<void> {
     this.loading ??= new Promise<void>((resolve) => {
       if (this.state !== 'idle') return resolve();
       this.state = 'loading';
+      this.loadStartedAt = this.now();
+      this.version = this.dataVersion.get() as number;
       const step = (): void => {
         if (this.state !== 'loading') return resolve();
-        if (this.readSlice(LOAD_SLICE) < LOAD_SLICE) {
-          this.state = 'ready';
+        try {
+          if (this.readSlice(LOAD_SLICE) < LOAD_SLICE) {
+            this.state = 'ready';
+            return resolve();
+          }
+        } catch {
+          // A read failed (I/O, a closed database): FTS5 keeps scoring, and the next search tries again.
+          this.reset();
           return resolve();
         }
         setImmediate(step);
@@ -89,6 +120,8 @@ export class DocLengths implements FtsRowChanges {
   /** Read everything now (tests, and small tables). */
   loadNow(): void {
     if (this.state === 'closed') return;
+    this.version = this.dataVersion.get() as number;
+    this.loadStartedAt = this.now();
     while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
     this.state = 'ready';
   }
@@ -98,14 +131,16 @@ export class DocLengths implements FtsRowChanges {
     if (rowid <= this.readUpTo) this.stale.add(rowid);
   }
 
-  /** Read rows added since (by any process) and rows this one changed. */
+  /** Read rows this process added since, and those it changed. */
   catchUp(): void {
     while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
     if (this.stale.size === 0) return;
     const ids = [...this.stale];
+    const rows = this.some.all(JSON.stringify(ids)) as Array<[number, number | string]>;
+    // Only once the read succeeded: a failed one leaves them to be read again.
     this.stale.clear();
     for (const id of ids) this.drop(id);
-    for (const [id, tokens] of this.some.all(JSON.stringify(ids)) as Array<[number, number | string]>) this.set(id, tokens);
+    for (const [id, tokens] of rows) this.set(id, tokens);
   }
 
   /** Tokens in the row (0 for a row never read). */
@@ -113,13 +148,18 @@ export class DocLengths implements FtsRowChanges {
     return Math.max(0, (this.lengths[rowid] ?? 0) - 1);
   }
 
-  /** The largest rowid read so far. */
-  get maxRowid(): number {
-    return this.readUpTo;
-  }
-
   close(): void {
     this.state = 'closed';
+  }
+
+  /** Forget everything read, to read it all again. */
+  private reset(): void {
+    if (this.state === 'closed') return;
+    this.lengths = new Uint32Array(1024);
+    this.readUpTo = 0;
+    this.stale.clear();
+    this.state = 'idle';
+    this.loading = undefined;
   }
 
   private readSlice(size: number): number {
@@ -128,7 +168,6 @@ export class DocLengths implements FtsRowChanges {
     if (rows.length > 0) this.readUpTo = rows[rows.length - 1]![0];
     return rows.length;
   }
-
   private set(rowid: number, tokens: number | string): void {
     if (rowid >= this.lengths.length) {
       const grown = new Uint32Array(Math.max(rowid + 1, this.lengths.length * 2));

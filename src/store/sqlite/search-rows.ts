@@ -24,6 +24,18 @@ const scopeOnly = (filters: StoreFilters): boolean =>
   !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
   !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
 
+/**
+ * BM25 in memory when it can (bm25.ts); null leaves the query to FTS5, also
+ * when scoring here failed: a search must not fail for want of a shortcut.
+ */
+function scoredInMemory(scorer: Bm25Scorer | null, terms: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] | null {
+  try {
+    return scorer?.top(terms, limit, keep) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Namespaces up to this many docs are listed (about 2 ms at 20,000) for a keyword search scored in memory. */
 const MAX_LISTED_SCOPE = 20_000;
 
@@ -104,7 +116,6 @@ export class SearchRows {
   private readonly visibleMemories: Statement;
   private readonly hiddenMemories: Statement;
   private readonly visibleInNamespace: Statement;
-  private readonly namespaceDocs: Statement;
   private readonly visibleNamespaceDocs: Statement;
 
   constructor(
@@ -116,12 +127,11 @@ export class SearchRows {
     this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
-    this.namespaceDocs = db.prepare('SELECT doc_id FROM search_docs WHERE namespace = ?').pluck();
     this.visibleNamespaceDocs = db.prepare('SELECT doc_id FROM search_docs WHERE namespace = ? AND hidden = 0').pluck();
     this.threadOf = db.prepare('SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = ?');
-    this.bestMatches = db.prepare('SELECT rowid AS doc_id, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts) LIMIT ?');
+    this.bestMatches = db.prepare('SELECT rowid AS doc_id, -bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts), rowid DESC LIMIT ?');
     this.windowMembers = db.prepare('SELECT doc_id, before_doc, after_doc FROM thread_windows WHERE doc_id IN (SELECT value FROM json_each(?))');
-    this.bestWindows = db.prepare('SELECT rowid AS doc_id, -bm25(window_fts) AS score FROM window_fts WHERE window_fts MATCH ? ORDER BY bm25(window_fts) LIMIT ?');
+    this.bestWindows = db.prepare('SELECT rowid AS doc_id, -bm25(window_fts) AS score FROM window_fts WHERE window_fts MATCH ? ORDER BY bm25(window_fts), rowid DESC LIMIT ?');
     // Neighbours by order, not by numeric distance: positions may have gaps.
     this.before = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position < ? AND hidden = 0
       ORDER BY thread_position DESC LIMIT ?`);
@@ -211,7 +221,9 @@ export class SearchRows {
     const scope = admitsAllVisible(query.filters) ? { docs: Number.NaN, share: this.visibleShare() } : this.scopeSize(query.filters);
     const share = scope.share;
     const scorer = this.scorers[table];
-    if (scorer && share < BROAD_SCOPE_SHARE && query.filters.namespace !== null && scope.docs <= MAX_LISTED_SCOPE) {
+    // The listing reads visible docs only, which is what the count measured.
+    const listable = query.filters.namespace !== null && !query.filters.include_superseded && scope.docs <= MAX_LISTED_SCOPE;
+    if (scorer && share < BROAD_SCOPE_SHARE && listable) {
       const hits = this.inListedNamespace(scorer, plan.terms, query);
       if (hits) return hits;
     }
@@ -219,7 +231,7 @@ export class SearchRows {
       // Twice what should pass: FTS5 keeps the best `depth` in a sorter, and at a million
       // the top 200 cost about 0.4 ms more than the top 100.
       const depth = Math.min(MAX_FILTER_DEPTH, Math.ceil((query.limit * 2) / share));
-      const top = scorer?.top(plan.terms, depth) ?? (best.all(match, depth) as KeywordHit[]);
+      const top = scoredInMemory(scorer, plan.terms, depth) ?? (best.all(match, depth) as KeywordHit[]);
       // Filter in slices expected to hold `limit` passing hits: usually the first slice is enough.
       const sliceSize = Math.ceil(query.limit / share);
       const passing: KeywordHit[] = [];
@@ -237,7 +249,7 @@ export class SearchRows {
     const sql = `SELECT ${table}.rowid AS doc_id, -bm25(${table}) AS score
       FROM ${table} JOIN ${docsJoin(query.filters)} ON d.doc_id = ${table}.rowid
       WHERE ${table} MATCH ? AND ${where.sql}
-      ORDER BY bm25(${table}) LIMIT ?`;
+      ORDER BY bm25(${table}), ${table}.rowid DESC LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];
   }
 
@@ -249,10 +261,9 @@ export class SearchRows {
    */
   private inListedNamespace(scorer: Bm25Scorer, terms: readonly string[], query: KeywordQuery): KeywordHit[] | null {
     const filters = query.filters;
-    const listing = filters.include_superseded ? this.namespaceDocs : this.visibleNamespaceDocs;
-    const members = new Set(listing.all(filters.namespace) as number[]);
+    const members = new Set(this.visibleNamespaceDocs.all(filters.namespace) as number[]);
     const depth = scopeOnly(filters) ? query.limit : Math.min(MAX_FILTER_DEPTH, query.limit * 4);
-    const top = scorer.top(terms, depth, (doc) => members.has(doc));
+    const top = scoredInMemory(scorer, terms, depth, (doc) => members.has(doc));
     if (top === null) return null;
     if (scopeOnly(filters)) return top;
     const admitted = this.admit(
