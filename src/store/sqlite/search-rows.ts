@@ -1,28 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { admitsAllVisible, BROAD_SCOPE_SHARE, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
 import type { Bm25Scorer } from './bm25.js';
+import { docsJoin, filterSql, scopeOnly } from './filter-sql.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
 import { TermBudget } from './term-budget.js';
-
-interface SqlPart {
-  sql: string;
-  params: unknown[];
-}
-
-/**
- * How to join the full-text matches to their docs for these filters: through
- * the narrow scope index (migration 0009) when it holds every column they
- * test (namespace and visibility, the usual case), else the table.
- */
-const docsJoin = (filters: StoreFilters): string =>
-  // The planner picks the table's primary key on its own: name the index.
-  scopeOnly(filters) ? 'search_docs d INDEXED BY search_docs_scope' : 'search_docs d';
-
-/** The filters test nothing but namespace and visibility. */
-const scopeOnly = (filters: StoreFilters): boolean =>
-  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
-  !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
 
 /**
  * BM25 in memory when it can (bm25.ts); null leaves the query to FTS5, also
@@ -41,43 +23,6 @@ const MAX_LISTED_SCOPE = 20_000;
 
 /** The most best matches a broad-scope keyword search filters before joining every match instead. */
 const MAX_FILTER_DEPTH = 1000;
-
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-
-/** Turn normalised filters into a WHERE clause over `search_docs d`. */
-export function filterSql(filters: StoreFilters): SqlPart {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]): void => {
-    clauses.push(sql);
-    params.push(...values);
-  };
-  if (filters.namespace !== null) add('d.namespace = ?', filters.namespace);
-  if (!filters.include_superseded) add('d.hidden = 0');
-  if (filters.layers?.length) add(`d.layer IN (${placeholders(filters.layers.length)})`, ...filters.layers);
-  if (filters.kinds?.length) add(`d.kind IN (${placeholders(filters.kinds.length)})`, ...filters.kinds);
-  if (filters.types?.length) add(`d.type IN (${placeholders(filters.types.length)})`, ...filters.types);
-  if (filters.goal_id !== undefined) add('d.goal_id = ?', filters.goal_id);
-  if (filters.tags_any?.length) {
-    add(
-      `EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN (${placeholders(filters.tags_any.length)}))`,
-      ...filters.tags_any,
-    );
-  }
-  if (filters.tags_all?.length) {
-    const distinct = [...new Set(filters.tags_all)];
-    add(
-      `(SELECT COUNT(*) FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN (${placeholders(distinct.length)})) = ?`,
-      ...distinct,
-      distinct.length,
-    );
-  }
-  // The column name comes from a closed enum, never from the caller's text.
-  const timeColumn = filters.time_field === 'created_at' ? 'd.created_at' : 'd.occurred_at';
-  if (filters.since !== undefined) add(`${timeColumn} >= ?`, filters.since);
-  if (filters.until !== undefined) add(`${timeColumn} < ?`, filters.until);
-  return { sql: clauses.length ? clauses.join(' AND ') : '1', params };
-}
 
 interface DocRow {
   doc_id: number;

@@ -30,7 +30,8 @@ import { LeaseRows } from './lease-rows.js';
 import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
-import { filterSql, SearchRows, type Bm25Scorers } from './search-rows.js';
+import { filterSql } from './filter-sql.js';
+import { SearchRows, type Bm25Scorers } from './search-rows.js';
 import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
 
