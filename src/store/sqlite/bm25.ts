@@ -92,7 +92,7 @@ export class Bm25Scorer {
 
   private score(tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] {
     this.lengths.catchUp();
-    const [rows = 0, totalTokens = 0] = varintsFromHex((this.averages.get() as string | undefined) ?? '');
+    const { rows, totalTokens } = this.totals();
     const meanTokens = rows === 0 ? 1 : totalTokens / rows;
     const touched: number[] = [];
     const cache = new Map<string, number[]>();
@@ -129,7 +129,13 @@ export class Bm25Scorer {
 
   /** The table has never held a row (FTS5's row count only grows in a contentless table). */
   empty(): boolean {
-    return (varintsFromHex((this.averages.get() as string | undefined) ?? '')[0] ?? 0) === 0;
+    return this.totals().rows === 0;
+  }
+
+  /** FTS5's row count and token total, as bm25() reads them (0 and 0 before the first row). */
+  private totals(): { rows: number; totalTokens: number } {
+    const [rows = 0, totalTokens = 0] = varintsFromHex((this.averages.get() as string | undefined) ?? '');
+    return { rows, totalTokens };
   }
 
   close(): void {
