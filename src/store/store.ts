@@ -49,6 +49,12 @@ export interface MemoryStore {
   docTexts(docIds: readonly number[]): Promise<Map<number, string>>;
   /** Who said or wrote each memory (its metadata's `speaker`, else `author`), for those that name one. */
   docSpeakers(docIds: readonly number[]): Promise<Map<number, string>>;
+  /**
+   * Every speaker or author name memories have carried, each once, in the
+   * order first seen: those after position `after` (0: from the start), and
+   * the position to ask from next time. Names stay when their memories go.
+   */
+  speakerNames(after: number): Promise<{ names: string[]; through: number }>;
   /** Display data for search hits, in the order given. */
   describeDocs(docIds: readonly number[]): Promise<DocView[]>;
 
@@ -192,6 +198,12 @@ export interface KeywordHit {
   doc_id: number;
   /** Higher is better (negated bm25). */
   score: number;
+  /**
+   * How many of the query's terms the record holds, as the full-text index
+   * matched them (stemmed); set by a keyword search that scored every term,
+   * absent otherwise.
+   */
+  matched?: number;
 }
 
 /** A matching thread window: its middle memory (doc_id) and the neighbours it holds. */

@@ -33,6 +33,9 @@ function expectSameScores(scorer: Bm25Scorer, db: Database.Database, words: read
   expect(hits).not.toBeNull();
   expect(new Set(hits!.map((hit) => hit.doc_id))).toEqual(new Set(expected.keys()));
   for (const hit of hits!) expect(hit.score).toBeCloseTo(expected.get(hit.doc_id)!, 9);
+  // Each hit counts the words it holds as FTS5 matches them (a word given twice counts twice).
+  const holders = words.map((word) => new Set(db.prepare('SELECT rowid FROM search_fts WHERE search_fts MATCH ?').pluck().all(`"${word}"`)));
+  for (const hit of hits!) expect(hit.matched).toBe(holders.filter((rows) => rows.has(hit.doc_id)).length);
   // Best first; equal scores newest first.
   for (let i = 1; i < hits!.length; i++) {
     const [a, b] = [hits![i - 1]!, hits![i]!];
@@ -77,6 +80,7 @@ describe('BM25 computed in memory', () => {
     const scorer = Bm25Scorer.for(db, 'search_fts')!;
     scorer.lengths.loadNow();
     expectSameScores(scorer, db, ['river']);
+    expectSameScores(scorer, db, ['river', 'stone', 'river']);
     expectSameScores(scorer, db, ['stone', 'garden', 'winter']);
     expectSameScores(scorer, db, ['cafe', 'letter']);
     expectSameScores(scorer, db, ['run', 'running', 'runs']);

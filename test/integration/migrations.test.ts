@@ -73,6 +73,40 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('list the speaker and author names of memories stored before the list existed, and of those stored after', async () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version < 13));
+    const addMemory = (n: number, metadata: string): void => {
+      old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES (?, 'memory', ?, 'default', 'episodic', 'turn', 't', 't')`).run(n, `M${n}`);
+      old.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at)
+        VALUES (?, ?, 'default', 'episodic', 'turn', 'hello', '[]', ?, 0.5, 't', 't', 't')`).run(`M${n}`, n, metadata);
+    };
+    addMemory(1, '{"speaker":"Ana Lima"}');
+    addMemory(2, '{"author":"Ben","speaker":"Ana Lima"}');
+    addMemory(3, '{"speaker":42,"author":{"name":"x"}}');
+    addMemory(4, '{}');
+    old.close();
+
+    const store = SqliteStore.open({ file, busyTimeoutMs: 1000 });
+    const all = await store.speakerNames(0);
+    expect(all.names.sort()).toEqual(['Ana Lima', 'Ben']);
+    expect(await store.speakerNames(all.through)).toEqual({ names: [], through: all.through });
+    await store.close();
+
+    // Stored after the upgrade: the trigger lists new names once, after the last position.
+    const db = new Database(file);
+    db.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES (5, 'memory', 'M5', 'default', 'episodic', 'turn', 't', 't')`).run();
+    db.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at)
+      VALUES ('M5', 5, 'default', 'episodic', 'turn', 'hi', '[]', '{"speaker":"Cleo","author":"Ben"}', 0.5, 't', 't', 't')`).run();
+    db.close();
+    const reopened = SqliteStore.open({ file, busyTimeoutMs: 1000 });
+    const after = await reopened.speakerNames(all.through);
+    expect(after.names).toEqual(['Cleo']);
+    expect(after.through).toBeGreaterThan(all.through);
+    await reopened.close();
+  });
+
   it('let a newest-first listing across every namespace walk an index instead of sorting every doc', () => {
     const { db } = openDatabase(tempFile(), 1000);
     for (const column of ['occurred_at', 'created_at']) {

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bm25Scorer } from '../../src/store/sqlite/bm25.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { StoreFilters } from '../../src/store/store.js';
 import { callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 
@@ -56,5 +59,32 @@ describe('keyword search within a row budget', () => {
     expect(hits[0]).toBe(roomyZeppelin[1]);
     expect(hits.filter((id) => roomyZeppelin.includes(id))).toHaveLength(2);
     expect(hits.filter((id) => !roomyZeppelin.includes(id))).toHaveLength(8);
+  });
+});
+
+describe('matched-word counts from a keyword search', () => {
+  const filters: StoreFilters = { namespace: null, time_field: 'occurred_at', include_superseded: false };
+
+  /** Search once so the row lengths load, then wait until keyword search is scored in memory. */
+  async function scoredInMemory(linked: Linked): Promise<SqliteStore> {
+    const store = linked.runtime.store as SqliteStore;
+    await store.searchKeyword({ terms: ['status'], filters, limit: 1 });
+    const { scorers } = store as unknown as { scorers: Record<'search_fts', Bm25Scorer> };
+    for (let i = 0; i < 100 && !scorers.search_fts.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(scorers.search_fts.lengths.ready).toBe(true);
+    return store;
+  }
+
+  it('come with the hits when every word was scored, and not when the budget left one out', async () => {
+    const all = await (await scoredInMemory(roomy)).searchKeyword({ terms: ['status', 'zeppelin'], filters, limit: 10 });
+    // One note holds both words; the other note and the reports one each.
+    expect(all.filter((hit) => hit.matched === 2)).toHaveLength(1);
+    expect(all.filter((hit) => hit.matched === 1)).toHaveLength(all.length - 1);
+
+    const partial = await (await scoredInMemory(tight)).searchKeyword({ terms: ['status', 'zeppelin'], filters, limit: 10 });
+    expect(partial).toHaveLength(2);
+    expect(partial.every((hit) => hit.matched === undefined)).toBe(true);
+    // So soft AND reads the texts, and the note holding both words still comes first.
+    expect((await search(tight, 'status zeppelin'))[0]).toBe(zeppelin[1]);
   });
 });

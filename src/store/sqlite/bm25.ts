@@ -45,6 +45,8 @@ export class Bm25Scorer {
   private readonly tokensOfWord = new Map<string, string[]>();
   /** Score per rowid while a query is scored; zeroed again after. */
   private scratch = new Float64Array(1024);
+  /** How many of the query's words each rowid holds, alongside `scratch`. */
+  private matchedWords = new Uint8Array(1024);
 
   private constructor(db: Database, table: string, tokenizer: string, now: () => number) {
     this.lengths = new DocLengths(db, table, now);
@@ -75,7 +77,8 @@ export class Bm25Scorer {
   /**
    * The best `limit` rows matching any of the words (among those `keep`
    * accepts), best first (ties: newest first), scored as `-bm25(table)` would
-   * be; null when that cannot be done here.
+   * be, each with how many of the words it holds; null when that cannot be
+   * done here.
    */
   top(words: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] | null {
     if (!this.lengths.current()) return null;
@@ -106,7 +109,10 @@ export class Bm25Scorer {
       return this.best(keep ? touched.filter(keep) : touched, limit);
     } finally {
       // Even after a failed read: the next query must start from zero.
-      for (const doc of touched) this.scratch[doc] = 0;
+      for (const doc of touched) {
+        this.scratch[doc] = 0;
+        this.matchedWords[doc] = 0;
+      }
     }
   }
 
@@ -149,9 +155,13 @@ export class Bm25Scorer {
     const idf = Math.max(1e-6, Math.log((rows - matching + 0.5) / (matching + 0.5)));
     const last = docs.length === 0 ? 0 : docs[docs.length - 1]!;
     if (last >= this.scratch.length) {
-      const grown = new Float64Array(Math.max(last + 1, this.scratch.length * 2));
+      const size = Math.max(last + 1, this.scratch.length * 2);
+      const grown = new Float64Array(size);
       grown.set(this.scratch);
       this.scratch = grown;
+      const counts = new Uint8Array(size);
+      counts.set(this.matchedWords);
+      this.matchedWords = counts;
     }
     for (let i = 0; i < docs.length; i++) {
       const doc = docs[i]!;
@@ -164,6 +174,8 @@ export class Bm25Scorer {
       const share = (idf * frequency * (K1 + 1)) / (frequency + norm);
       if (this.scratch[doc] === 0) touched.push(doc);
       this.scratch[doc] = this.scratch[doc]! + share;
+      // At most 32 query words (query-terms.ts): a byte holds the count.
+      this.matchedWords[doc] = this.matchedWords[doc]! + 1;
     }
   }
 
@@ -178,7 +190,7 @@ export class Bm25Scorer {
       chosen = touched.filter((doc) => this.scratch[doc]! >= threshold);
     }
     return chosen
-      .map((doc) => ({ doc_id: doc, score: this.scratch[doc]! }))
+      .map((doc) => ({ doc_id: doc, score: this.scratch[doc]!, matched: this.matchedWords[doc]! }))
       .sort((a, b) => b.score - a.score || b.doc_id - a.doc_id)
       .slice(0, limit);
   }

@@ -4,7 +4,7 @@ import type { Bm25Scorer } from './bm25.js';
 import { docsJoin, filterSql, scopeOnly } from './filter-sql.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
-import { TermBudget } from './term-budget.js';
+import { TermBudget, type TermPlan } from './term-budget.js';
 
 /**
  * BM25 in memory when it can (bm25.ts); null leaves the query to FTS5, also
@@ -17,6 +17,10 @@ function scoredInMemory(scorer: Bm25Scorer | null, terms: readonly string[], lim
     return null;
   }
 }
+
+/** Hits' `matched` counts only the words scored: drop it when the row budget left some of the query's terms out. */
+const countedOver = (hits: KeywordHit[], scored: readonly string[], asked: readonly string[]): KeywordHit[] =>
+  scored.length === asked.length ? hits : hits.map(({ doc_id, score }) => ({ doc_id, score }));
 
 /** Namespaces up to this many docs are listed (about 2 ms at 20,000) for a keyword search scored in memory. */
 const MAX_LISTED_SCOPE = 20_000;
@@ -50,7 +54,6 @@ export interface Bm25Scorers {
 export class SearchRows {
   private readonly describe: Statement;
   private readonly texts: Statement;
-  private readonly speakers: Statement;
   private readonly termBudget: TermBudget;
   private readonly threadOf: Statement;
   private readonly bestMatches: Statement;
@@ -88,9 +91,6 @@ export class SearchRows {
           ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
         END`;
     this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
-    this.speakers = db.prepare(`SELECT d.doc_id, COALESCE(json_extract(m.metadata, '$.speaker'), json_extract(m.metadata, '$.author')) AS speaker
-      FROM search_docs d JOIN memories m ON m.id = d.entity_id
-      WHERE d.type = 'memory' AND d.doc_id IN (SELECT value FROM json_each(?))`);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
         d.occurred_at, d.hidden, d.thread_id, d.thread_position,
         ${text} AS text,
@@ -143,22 +143,22 @@ export class SearchRows {
    * row budget (see term-budget.ts).
    */
   keyword(query: KeywordQuery): KeywordHit[] {
-    return this.ranked('search_fts', this.bestMatches, query);
+    const plan = this.termBudget.plan(query.terms);
+    return countedOver(this.ranked('search_fts', this.bestMatches, query, plan), plan.terms, query.terms);
   }
 
   /** The same over the thread windows (migration 0006): each hit is a window's middle memory. */
   windows(query: KeywordQuery): WindowHit[] {
     // Stores without threads (the usual case) have no windows: skip the word lookups.
     if (this.scorers.window_fts?.empty()) return [];
-    const hits = this.ranked('window_fts', this.bestWindows, query);
+    const hits = this.ranked('window_fts', this.bestWindows, query, this.termBudget.plan(query.terms));
     const members = new Map(
       (this.windowMembers.all(JSON.stringify(hits.map((hit) => hit.doc_id))) as Array<{ doc_id: number; before_doc: number | null; after_doc: number | null }>).map((row) => [row.doc_id, row]),
     );
-    return hits.map((hit) => ({ ...hit, before: members.get(hit.doc_id)?.before_doc ?? null, after: members.get(hit.doc_id)?.after_doc ?? null }));
+    return hits.map(({ doc_id, score }) => ({ doc_id, score, before: members.get(doc_id)?.before_doc ?? null, after: members.get(doc_id)?.after_doc ?? null }));
   }
 
-  private ranked(table: 'search_fts' | 'window_fts', best: Statement, query: KeywordQuery): KeywordHit[] {
-    const plan = this.termBudget.plan(query.terms);
+  private ranked(table: 'search_fts' | 'window_fts', best: Statement, query: KeywordQuery, plan: TermPlan): KeywordHit[] {
     const match = toFtsMatch(plan.terms);
     if (plan.newestOnly) return this.newestMatches(table, match, query);
     // Over the whole store, or a namespace holding much of it (often all of it: "default"), take the
@@ -246,12 +246,6 @@ export class SearchRows {
   docTexts(docIds: readonly number[]): Map<number, string> {
     const rows = this.texts.all(JSON.stringify(docIds)) as Array<{ doc_id: number; text: string | null }>;
     return new Map(rows.map((row) => [row.doc_id, row.text ?? '']));
-  }
-
-  docSpeakers(docIds: readonly number[]): Map<number, string> {
-    const rows = this.speakers.all(JSON.stringify(docIds)) as Array<{ doc_id: number; speaker: unknown }>;
-    // Only a name given as text counts; a number or an object in metadata is not a speaker.
-    return new Map(rows.filter((row): row is { doc_id: number; speaker: string } => typeof row.speaker === 'string').map((row) => [row.doc_id, row.speaker]));
   }
 
   describeDocs(docIds: readonly number[]): DocView[] {

@@ -31,6 +31,7 @@ import { MemoryRows } from './memory-rows.js';
 import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
 import { filterSql } from './filter-sql.js';
+import { SpeakerRows } from './speaker-rows.js';
 import { SearchRows, type Bm25Scorers } from './search-rows.js';
 import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
@@ -52,6 +53,7 @@ export class SqliteStore implements MemoryStore {
   private readonly memories: MemoryRows;
   private readonly goals: GoalRows;
   private readonly search: SearchRows;
+  private readonly speakers: SpeakerRows;
   private readonly audit: AuditRows;
   private readonly idempotency: IdempotencyRows;
   /** The change log and vectors, as the vector index reads them. */
@@ -69,6 +71,7 @@ export class SqliteStore implements MemoryStore {
     this.memories = new MemoryRows(db, docs, new ThreadWindows(db, this.scorers.window_fts?.lengths));
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db, this.scorers, keywordRowBudget);
+    this.speakers = new SpeakerRows(db);
     this.audit = new AuditRows(db);
     this.idempotency = new IdempotencyRows(db);
     this.vectors = new VectorRows(db, docs, new LeaseRows(db));
@@ -161,7 +164,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async docSpeakers(docIds: readonly number[]): Promise<Map<number, string>> {
-    return this.search.docSpeakers(docIds);
+    return this.speakers.ofDocs(docIds);
+  }
+
+  async speakerNames(after: number): Promise<{ names: string[]; through: number }> {
+    return this.speakers.namesAfterPosition(after);
   }
 
   async searchWindows(query: KeywordQuery): Promise<WindowHit[]> {
