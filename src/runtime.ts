@@ -69,7 +69,7 @@ export const DEFAULT_FUSION: Record<'bundled' | 'other', FusionSettings> = {
  * neighbour spread alone 0.789 / 0.854, thread windows alone 0.798 / 0.873,
  * both 0.795 / 0.863; so windows, and the spread off by default.
  */
-export const DEFAULT_CONTEXT: ContextScoring = { share: 0, decay: 0.5, radius: 2, window: 3 };
+export const DEFAULT_CONTEXT: ContextScoring = { share: 0, decay: 0.5, radius: 2, window: 3, reply: 1 };
 
 /** Soft-AND weight, tuned on the LoCoMo dev split (R@10 0.761 → 0.789 keyword, 0.763 → 0.791 hybrid). */
 export const DEFAULT_SOFT_AND = 2;
@@ -213,7 +213,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
         vectorWeight: config.fusionVectorWeight ?? tuned.vectorWeight,
         rrfK: config.fusionRrfK ?? tuned.rrfK,
       },
-      context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius, window: config.contextWindow },
+      context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius, window: config.contextWindow, reply: config.contextReply },
       softAndWeight: config.softAndWeight,
       speakerBoost: config.speakerBoost,
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),

@@ -116,7 +116,7 @@ function pinakEnvironment(): Record<string, string> {
 }
 
 /** Pinak's thread scoring off: what --without-context compares against. */
-const NO_CONTEXT = { PINAK_CONTEXT_WINDOW: '0', PINAK_CONTEXT_SHARE: '0' };
+const NO_CONTEXT = { PINAK_CONTEXT_WINDOW: '0', PINAK_CONTEXT_SHARE: '0', PINAK_CONTEXT_REPLY: '0' };
 
 async function connect(dataDir: string, settings: Record<string, string> = {}): Promise<Client> {
   const transport = new StdioClientTransport({

@@ -9,6 +9,8 @@ export interface ContextScoring {
   readonly radius: number;
   /** Weight of the best thread-window score added to each memory (see window-scoring.ts); 0 turns windows off. */
   readonly window: number;
+  /** Share of a matching question's own score given to the turn after it (see reply-scoring.ts); 0 turns it off. */
+  readonly reply: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
 import { boostNamedSpeakers } from './speaker-boost.js';
 import { addWindowScores } from './window-scoring.js';
+import { creditReplies } from './reply-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -58,12 +59,13 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
   }
 }
 
-/** The lexical pipeline: BM25, then soft AND, thread windows, neighbour spread and named speakers. */
+/** The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread and named speakers. */
 async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
   const windowed = await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
-  const spread = await spreadToNeighbours(ctx.store, windowed, filters, ctx.context);
+  const answered = await creditReplies(ctx.store, matched, windowed, filters, ctx.context.reply);
+  const spread = await spreadToNeighbours(ctx.store, answered, filters, ctx.context);
   return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost);
 }
 

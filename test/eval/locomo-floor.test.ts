@@ -11,14 +11,15 @@ const FILES = ['26.json', '30.json'].map((name) => join(DEV, name));
 
 /**
  * Floors recorded from `npm run eval:locomo` on the LoCoMo dev split with the
- * bundled model, thread windows, dates in words, soft AND and speaker boost
- * (keyword R@10 0.803 / R@20 0.883, hybrid 0.805 / 0.880): a retrieval regression fails
+ * bundled model, thread windows, dates in words, soft AND, speaker boost and
+ * answers after matching questions (keyword R@10 0.837 / R@20 0.891, hybrid
+ * 0.839 / 0.889): a retrieval regression fails
  * CI. Floors sit a little below the measured numbers; raise them when
  * retrieval improves.
  */
 const FLOORS = {
-  keyword: { 'R@10': 0.79, 'R@20': 0.86 },
-  hybrid: { 'R@10': 0.79, 'R@20': 0.86 },
+  keyword: { 'R@10': 0.82, 'R@20': 0.87 },
+  hybrid: { 'R@10': 0.82, 'R@20': 0.87 },
 };
 /** One evidence turn of one question moves R@10 by about 0.003: hybrid may not fall further below keyword than that. */
 const NOISE = 0.005;
@@ -44,7 +45,7 @@ describe.runIf(FILES.every((file) => existsSync(file)))('retrieval quality on th
     for (const [mode, floors] of Object.entries(FLOORS)) {
       for (const [metric, floor] of Object.entries(floors)) expect(report.modes[mode]!.overall[metric], `${mode} ${metric}`).toBeGreaterThanOrEqual(floor);
     }
-    // Thread scoring is what lifts conversational recall: off, hybrid R@10 falls from 0.805 to 0.654.
+    // Thread scoring is what lifts conversational recall: off, hybrid R@10 falls from 0.839 to 0.654.
     expect(hybrid['R@10']! - report.modes['hybrid without context']!.overall['R@10']!).toBeGreaterThan(0.1);
     // --misses lists exactly the questions with an evidence turn outside the top 10, hybrid's among them.
     const missed = readFileSync(misses, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { mode: string; evidence: Array<{ rank: number }> });
