@@ -63,8 +63,11 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
 async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
-  const windowed = await addWindowScores(ctx.store, matched, terms, filters, ctx.context.window, depth);
-  const answered = await creditReplies(ctx.store, matched, windowed, filters, ctx.context.reply);
+  const { window, reply } = ctx.context;
+  const windows = window > 0 || reply > 0 ? await ctx.store.searchWindows({ terms, filters, limit: depth }) : [];
+  const windowed = await addWindowScores(ctx.store, matched, windows, filters, window);
+  // A thread memory that matches lies in a window that matches: with no window hit, no hit is in a thread to answer.
+  const answered = windows.length > 0 ? await creditReplies(ctx.store, matched, windowed, filters, reply) : windowed;
   const spread = await spreadToNeighbours(ctx.store, answered, filters, ctx.context);
   return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost);
 }

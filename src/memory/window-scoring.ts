@@ -1,8 +1,9 @@
-import type { KeywordHit, MemoryStore, StoreFilters } from '../store/store.js';
+import type { KeywordHit, MemoryStore, StoreFilters, WindowHit } from '../store/store.js';
 
 /**
- * Add to each hit `weight` × the best score of a thread window containing it
- * (a window is a memory with the one before and the one after). The turn that
+ * Add to each hit `weight` × the best score of a thread window containing it,
+ * among `windows`, the query's best matching windows (a window is a memory
+ * with the one before and the one after). The turn that
  * answers a question often shares no word with it, but the window holding
  * both does, so both rise. Memories outside threads keep their own score;
  * window turns must pass the same filters as hits.
@@ -10,14 +11,11 @@ import type { KeywordHit, MemoryStore, StoreFilters } from '../store/store.js';
 export async function addWindowScores(
   store: MemoryStore,
   hits: readonly KeywordHit[],
-  terms: readonly string[],
+  windows: readonly WindowHit[],
   filters: StoreFilters,
   weight: number,
-  depth: number,
 ): Promise<KeywordHit[]> {
-  if (weight <= 0) return [...hits];
-  const windows = await store.searchWindows({ terms, filters, limit: depth });
-  if (windows.length === 0) return [...hits];
+  if (weight <= 0 || windows.length === 0) return [...hits];
   const best = new Map<number, number>();
   const lift = (docId: number, score: number): void => {
     if (score > (best.get(docId) ?? 0)) best.set(docId, score);

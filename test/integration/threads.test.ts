@@ -85,6 +85,33 @@ describe('dates in words', () => {
 });
 
 
+describe('answers after matching questions', () => {
+  it('lift the reply to a matching question close to the question, and pass nothing from statements', async () => {
+    const talk = (thread: string, lines: string[]) =>
+      callOk(linked.client, 'remember', { memories: lines.map((content) => ({ content, layer: 'episodic', namespace: 'replies', thread_id: thread })) });
+    const asked = (await talk('q', ['Ana: morning!', 'Ben: what gave you the idea for the mosaic colours?', 'Ana: my grandmother kept jars of sea glass', 'Ben: lovely'])).stored.map(
+      (m: { id: string }) => m.id,
+    );
+    const told = (await talk('s', ['Ana: morning!', 'Ben: the mosaic colours gave me an idea.', 'Ana: my grandmother kept jars of sea glass', 'Ben: lovely'])).stored.map(
+      (m: { id: string }) => m.id,
+    );
+    const scores = async (thread: string[]) => {
+      const { hits } = await callOk(linked.client, 'search_memory', { query: 'idea for the mosaic colours', namespace: 'replies', mode: 'keyword', limit: 10 });
+      const score = (id: string): number => hits.find((h: { id: string }) => h.id === id)?.score ?? 0;
+      return { question: score(thread[1]!), reply: score(thread[2]!) };
+    };
+    // The reply shares no word with the query: windows lift it, and the question's own score (passed on whole, the
+    // default share of 1) brings it close to the question (which also has the window before it).
+    const afterQuestion = await scores(asked);
+    expect(afterQuestion.reply).toBeGreaterThan(afterQuestion.question * 0.85);
+    // The same lines with a statement instead of a question: the reply gets only its windows' lift, far below.
+    const afterStatement = await scores(told);
+    expect(afterStatement.reply).toBeGreaterThan(0);
+    expect(afterStatement.reply).toBeLessThan(afterStatement.question * 0.5);
+    expect(afterQuestion.reply).toBeGreaterThan(afterStatement.reply * 2);
+  });
+});
+
 describe('speaker boost', () => {
   it('ranks first the memory whose speaker (or author) the query names', async () => {
     // The same words, so without the boost the two tie and keep one order for both questions.
