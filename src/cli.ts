@@ -124,6 +124,8 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxBodyBytes: config.maxBodyBytes,
   maxSessions: config.maxSessions,
   maxSessionsPerKey: config.maxSessionsPerKey,
+  maxSessionsPerTenant: config.maxSessionsPerTenant,
+  maxConnections: config.maxConnections,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
   keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },

@@ -51,6 +51,7 @@ export const Config = z.strictObject({
   maxMetadataBytes: intFromText(2, 256 * 1024).default(16 * 1024),
   busyTimeoutMs: intFromText(0, 600_000).default(5000),
   maxDatabaseBytes: intFromText(1024 * 1024, Number.MAX_SAFE_INTEGER).optional(),
+  auditReserveBytes: intFromText(0, Number.MAX_SAFE_INTEGER).optional(),
   cacheMb: intFromText(1, 65_536).default(64),
   transport: z.enum(['stdio', 'http']).default('stdio'),
   host: z.string().regex(HOST, 'expected a host name or an IP address').default('127.0.0.1'),
@@ -60,6 +61,8 @@ export const Config = z.strictObject({
   maxBodyBytes: intFromText(1024, 64 * 1024 * 1024).default(1024 * 1024),
   maxSessions: intFromText(1, 10_000).default(100),
   maxSessionsPerKey: intFromText(1, 10_000).default(20),
+  maxSessionsPerTenant: intFromText(1, 10_000).default(50),
+  maxConnections: intFromText(1, 1_000_000).default(1000),
   maxCallsPerSession: intFromText(1, 1000).default(8),
   sessionIdleSeconds: intFromText(1, 7 * 86_400).default(1800),
   auth: z.enum(['auto', 'keys'], { message: 'expected auto (keys required once one exists) or keys (always required)' }).default('auto'),
@@ -109,6 +112,7 @@ export const SETTINGS = [
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
   { key: 'cacheMb', flag: 'cache-mb', env: 'PINAK_CACHE_MB', help: 'SQLite page cache per open database, in MB (default: 256; pages are cached only as read)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', env: 'PINAK_MAX_DATABASE_BYTES', help: 'refuse writes once the database file reaches this size (default: no limit but the disk)' },
+  { key: 'auditReserveBytes', flag: 'audit-reserve-bytes', env: 'PINAK_AUDIT_RESERVE_BYTES', help: 'of --max-database-bytes, what only the audit trail may use, so reads go on being recorded (and answered) once records are full (default: 5 %, at least 256 KiB, at most half)' },
   { key: 'transport', flag: 'transport', env: 'PINAK_TRANSPORT', help: 'how clients connect: stdio (default) or http (Streamable HTTP at /mcp, legacy SSE at /sse)' },
   { key: 'host', flag: 'host', env: 'PINAK_HOST', help: 'HTTP: address to listen on; other than loopback only when API keys are required (default: 127.0.0.1)' },
   { key: 'port', flag: 'port', env: 'PINAK_PORT', help: 'HTTP: port to listen on; 0 picks a free one (default: 7878)' },
@@ -117,6 +121,8 @@ export const SETTINGS = [
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'PINAK_MAX_BODY_BYTES', help: 'HTTP: largest request body; larger gets 413 (default: 1048576)' },
   { key: 'maxSessions', flag: 'max-sessions', env: 'PINAK_MAX_SESSIONS', help: 'HTTP: most open sessions; more gets 503 (default: 100)' },
   { key: 'maxSessionsPerKey', flag: 'max-sessions-per-key', env: 'PINAK_MAX_SESSIONS_PER_KEY', help: 'HTTP: most open sessions of one key or token subject; more gets 429 (default: 20)' },
+  { key: 'maxSessionsPerTenant', flag: 'max-sessions-per-tenant', env: 'PINAK_MAX_SESSIONS_PER_TENANT', help: 'HTTP: most open sessions of the keys and tokens of one tenant together; more gets 429 (default: 50)' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'PINAK_MAX_CONNECTIONS', help: 'HTTP: most open TCP connections; more are closed at once (default: 1000)' },
   { key: 'maxCallsPerSession', flag: 'max-calls-per-session', env: 'PINAK_MAX_CALLS_PER_SESSION', help: 'HTTP: most requests in flight per session; more get a JSON-RPC error (default: 8)' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'PINAK_SESSION_IDLE_SECONDS', help: 'HTTP: close sessions idle this long (default: 1800)' },
   { key: 'auth', flag: 'auth', env: 'PINAK_AUTH', help: 'HTTP: when API keys are required: auto (once any key exists, the default) or keys (always)' },
@@ -209,6 +215,7 @@ export function resolveConfig(
     );
   }
   checkJwtSettings(parsed.data);
+  checkAuditReserve(parsed.data);
   return parsed.data;
 }
 
@@ -233,6 +240,15 @@ function readSettingFile(path: string, variable: string): string {
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new ConfigError(`${variable} names an empty file (${path})`);
   return value;
+}
+
+/** The audit trail's reserve is a part of the size limit: it needs one, and must leave room for records. */
+function checkAuditReserve(config: Config): void {
+  if (config.auditReserveBytes === undefined) return;
+  if (config.maxDatabaseBytes === undefined) throw new ConfigError('--audit-reserve-bytes is a share of --max-database-bytes: set that too');
+  if (config.auditReserveBytes >= config.maxDatabaseBytes) {
+    throw new ConfigError(`--audit-reserve-bytes (${config.auditReserveBytes}) must be less than --max-database-bytes (${config.maxDatabaseBytes})`);
+  }
 }
 
 /** Tokens need an issuer, an audience and exactly one source of keys; the other JWT settings need tokens. */

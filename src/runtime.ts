@@ -194,7 +194,7 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
 
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
-  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, cacheMb: config.cacheMb });
+  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
     void store.prepareKeywordScoring();
@@ -230,7 +230,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
  * call gate. Closing it leaves the shared embedder running.
  */
 export async function openTenantRuntime(config: Config, root: Runtime, dataDir: string, logger: Logger): Promise<Runtime> {
-  const store = SqliteStore.open({ file: databaseFile({ dataDir }), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, cacheMb: config.cacheMb });
+  const store = SqliteStore.open({ file: databaseFile({ dataDir }), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
   try {
     const { embedder } = root.memory;
     const vectorIndex = embedder && root.memory.vectors ? await vectorIndexOpener(config, dataDir, store, embedder, logger) : null;

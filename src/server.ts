@@ -2,9 +2,10 @@ import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { newId } from './domain/ids.js';
 import { LOCAL_PRINCIPAL, type Principal } from './domain/principal.js';
+import { sampled } from './logging.js';
 import type { Runtime } from './runtime.js';
 import { TOOLS } from './tools/index.js';
-import { registerTools } from './tools/register-tools.js';
+import { registerTools, type RegisterOptions } from './tools/register-tools.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../package.json') as { version: string }).version;
@@ -25,13 +26,14 @@ export interface CreatedServer {
  * one principal. Every transport (stdio, HTTP) and the in-memory tests build
  * their server here; stdio is the local principal.
  */
-export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRINCIPAL): CreatedServer {
+export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRINCIPAL, options: Pick<RegisterOptions, 'signalFor'> = {}): CreatedServer {
   const server = new Server(
     { name: 'pinak-memory', title: 'Pinak Memory', version: VERSION },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   const sessionId = newId();
-  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall });
-  server.onerror = (error) => runtime.logger.warn({ err: error }, 'protocol error');
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, ...options });
+  // A client can cause these at will (stray responses, bad messages): sampled, and clipped like every log value.
+  server.onerror = (error) => sampled(runtime.logger).warn('protocol error', { err: error }, 'protocol error');
   return { server, sessionId, close: () => server.close() };
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../logging.js';
 import type { Principal } from '../domain/principal.js';
 import { LOCAL_PRINCIPAL } from '../domain/principal.js';
 import type { JwtVerifier, TokenRefusalCode } from './jwt-verifier.js';
+import { TOKEN_PRINCIPAL_PREFIX } from './jwt-claims.js';
 import { bearerToken } from './key-format.js';
 import type { KeyStore } from './key-store.js';
 
@@ -77,7 +78,18 @@ export class Authenticator {
     }
     const { key } = check;
     this.touch(key.id, now);
-    return { ok: true, principal: { id: key.id, tenant: key.tenant, role: key.role, namespaces: key.namespaces, remoteAddress } };
+    const expiresAt = key.expires_at === null ? null : Date.parse(key.expires_at);
+    return { ok: true, principal: { id: key.id, tenant: key.tenant, role: key.role, namespaces: key.namespaces, remoteAddress, expiresAt } };
+  }
+
+  /**
+   * Of these principals (those holding sessions), the ids of API keys no
+   * longer valid: revoked (by any process sharing the key store), expired or
+   * gone. Tokens expire by their own time (see SessionRegistry.closeExpired).
+   */
+  invalidKeys(principals: readonly Principal[]): Set<string> {
+    const keyIds = principals.filter((p) => p.id !== LOCAL_PRINCIPAL.id && !p.id.startsWith(TOKEN_PRINCIPAL_PREFIX)).map((p) => p.id);
+    return new Set(this.keys.invalid(keyIds, this.now()));
   }
 
   private touch(id: string, now: Date): void {

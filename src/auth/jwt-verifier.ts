@@ -78,7 +78,8 @@ export class JwtVerifier {
       return this.refusal(error);
     }
     const mapped = principalFromClaims(payload, this.settings.claims);
-    if (mapped.ok) return mapped;
+    // exp is required above: sessions opened with the token close when it expires.
+    if (mapped.ok) return { ok: true, principal: { ...mapped.principal, expiresAt: (payload.exp ?? 0) * 1000 } };
     return { ok: false, code: 'bad_claims', message: mapped.message, subject: subjectOf(payload), tenant: tenantClaim(payload, this.settings.claims) };
   }
 

@@ -134,6 +134,22 @@ export class KeyStore {
     return { ok: true, key };
   }
 
+  /**
+   * Of these key ids, those no longer valid at `now` (revoked or expired):
+   * one indexed read, so every process sharing the store sees a revocation
+   * within its next look.
+   */
+  invalid(ids: readonly string[], now: Date): string[] {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare('SELECT id, revoked_at, expires_at FROM api_keys WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as Array<Pick<ApiKey, 'id' | 'revoked_at' | 'expires_at'>>;
+    const found = new Set(rows.map((row) => row.id));
+    const expired = (at: string | null): boolean => at !== null && Date.parse(at) <= now.getTime();
+    // A key that is gone from the store is as invalid as a revoked one.
+    return [...rows.filter((row) => row.revoked_at !== null || expired(row.expires_at)).map((row) => row.id), ...ids.filter((id) => !found.has(id))];
+  }
+
   /** Note when a key was last used (callers throttle this: it is a write). */
   touch(id: string, now: string): void {
     this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(now, id);

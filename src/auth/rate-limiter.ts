@@ -1,11 +1,17 @@
+/** How often buckets that have refilled are forgotten, so the map holds only recent callers. */
+const PRUNE_EVERY_MS = 60_000;
+
 /**
  * A token bucket per key: `burst` requests at once, refilled at `perMinute`
  * per minute. In memory, per process: several processes on one data
- * directory each allow the full rate.
+ * directory each allow the full rate. A bucket that has refilled is
+ * forgotten (it would start full anyway), so callers that come once, such
+ * as the addresses of refused requests, do not accumulate.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly perMs: number;
+  private prunedAt: number;
 
   constructor(
     readonly perMinute: number,
@@ -13,20 +19,47 @@ export class RateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.perMs = perMinute / 60_000;
+    this.prunedAt = now();
   }
 
-  /** Spend one token of this key; when none is left, how many seconds until one is. */
-  take(id: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  /** Spend `count` tokens of this key (one by default); when too few are left, how many seconds until they are. */
+  take(id: string, count = 1): { ok: true } | { ok: false; retryAfterSeconds: number } {
     if (this.perMinute <= 0) return { ok: true };
     const now = this.now();
-    const bucket = this.buckets.get(id) ?? { tokens: this.burst, at: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perMs);
-    bucket.at = now;
+    this.prune(now);
+    const bucket = this.refilled(id, now);
     this.buckets.set(id, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= count) {
+      bucket.tokens -= count;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
+    return { ok: false, retryAfterSeconds: this.secondsUntil(bucket, Math.min(count, this.burst)) };
+  }
+
+  /** Whether this key has a token left, without spending it; when not, how many seconds until it has. */
+  check(id: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    if (this.perMinute <= 0) return { ok: true };
+    const bucket = this.refilled(id, this.now());
+    return bucket.tokens >= 1 ? { ok: true } : { ok: false, retryAfterSeconds: this.secondsUntil(bucket, 1) };
+  }
+
+  /** Keys with a bucket in memory (for tests and metrics). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refilled(id: string, now: number): { tokens: number; at: number } {
+    const bucket = this.buckets.get(id) ?? { tokens: this.burst, at: now };
+    return { tokens: Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perMs), at: now };
+  }
+
+  private secondsUntil(bucket: { tokens: number }, needed: number): number {
+    return Math.max(1, Math.ceil((needed - bucket.tokens) / this.perMs / 1000));
+  }
+
+  private prune(now: number): void {
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    for (const [id, bucket] of this.buckets) if (bucket.tokens + (now - bucket.at) * this.perMs >= this.burst) this.buckets.delete(id);
   }
 }

@@ -9,6 +9,7 @@ export type MemoryErrorCode =
   | 'too_large'
   | 'conflict'
   | 'forbidden'
+  | 'cancelled'
   | 'internal';
 
 export class MemoryError extends Error {
@@ -19,6 +20,11 @@ export class MemoryError extends Error {
     this.name = 'MemoryError';
     this.code = code;
   }
+}
+
+/** Stop a read the client has cancelled (between steps: a step already running finishes). */
+export function stopIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new MemoryError('cancelled', 'the call was cancelled by the client before it finished');
 }
 
 export const notFound = (what: string, id: string, hint: string): MemoryError =>

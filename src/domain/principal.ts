@@ -21,6 +21,8 @@ export interface Principal {
   readonly namespaces: readonly string[] | null;
   /** Where the connection came from (HTTP), or null (stdio). */
   readonly remoteAddress: string | null;
+  /** When its credential (an API key or a bearer token) expires, in ms since the epoch; absent or null: never. */
+  readonly expiresAt?: number | null;
 }
 
 /** stdio, and loopback HTTP while no key is required: the machine's own user, with every right. */

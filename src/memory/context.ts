@@ -36,7 +36,10 @@ export interface MemoryContext {
 
 /** Who is calling: used as the default `source` of what they store. */
 export interface Caller {
+  /** The client's name, bounded (domain/client-label.ts). */
   readonly clientName: string | null;
+  /** Aborted when the client cancels the call: long reads (searches) stop early; a write that has begun completes. */
+  readonly signal?: AbortSignal;
   /** Set when the call carries an idempotency key: the write claims it in its own transaction. */
   readonly idempotency?: IdempotencyClaim;
 }

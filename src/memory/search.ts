@@ -1,3 +1,4 @@
+import { stopIfCancelled } from '../domain/errors.js';
 import { toIsoTimestamp } from '../domain/fields.js';
 import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
 import type { DocView, KeywordHit, StoreFilters } from '../store/store.js';
@@ -60,11 +61,13 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
 }
 
 /** The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread and named speakers. */
-async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number) {
+async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number, signal?: AbortSignal) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
+  stopIfCancelled(signal);
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
   const { window, reply } = ctx.context;
   const windows = window > 0 || reply > 0 ? await ctx.store.searchWindows({ terms, filters, limit: depth }) : [];
+  stopIfCancelled(signal);
   const windowed = await addWindowScores(ctx.store, matched, windows, filters, window);
   // A thread memory that matches lies in a window that matches: with no window hit, no hit is in a thread to answer.
   const answered = windows.length > 0 ? await creditReplies(ctx.store, matched, windowed, filters, reply) : windowed;
@@ -81,12 +84,13 @@ async function rank(
   filters: StoreFilters,
   terms: string[],
   mode: SearchMode,
+  signal?: AbortSignal,
 ): Promise<{ ranked: Ranked[]; mode: SearchMode; note?: string }> {
   // Keyword hits also seed their thread neighbours, so look a little deeper than the limit.
   const depth = mode === 'hybrid' ? candidateDepth(request.limit) : mode === 'keyword' ? Math.max(30, request.limit * 3) : request.limit;
   // Start the vector leg first: the query is embedded in a worker thread while the keyword leg runs here.
   const vectorPending = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
-  const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth);
+  const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth, signal);
   const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: false };
   if (vectorResult.failed) {
     const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3)) : keyword;
@@ -132,7 +136,7 @@ function whyNoVectors(ctx: MemoryContext): string | null {
  * use one leg. An empty query lists the newest records that pass the filters.
  * Hits carry a snippet around the match and the reason they matched.
  */
-export async function searchMemory(ctx: MemoryContext, request: SearchRequest): Promise<SearchResult> {
+export async function searchMemory(ctx: MemoryContext, request: SearchRequest, signal?: AbortSignal): Promise<SearchResult> {
   const filters = storeFilters(ctx, request);
   const terms = queryTerms(request.query);
   let ranked: Ranked[];
@@ -150,12 +154,13 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest): 
       mode = 'keyword';
       note = `${unavailable}; these are keyword results`;
     }
-    const result = await rank(ctx, request, filters, terms, mode);
+    const result = await rank(ctx, request, filters, terms, mode, signal);
     ranked = result.ranked;
     mode = result.mode;
     note ??= result.note;
   }
 
+  stopIfCancelled(signal);
   const views = await ctx.store.describeDocs(ranked.map((hit) => hit.doc_id));
   const rankOf = new Map(ranked.map((hit) => [hit.doc_id, hit]));
   const hits = views.map((view): SearchHit => {

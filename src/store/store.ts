@@ -83,11 +83,15 @@ export interface MemoryStore {
   registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean>;
 
   /**
-   * Append one audit row. `durable` (the default) waits for the disk like any
-   * write; a call that changed nothing passes false, and its row may wait up
-   * to a second for the next durable commit (see AuditRows).
+   * Append one audit row and return its sequence number. `durable` (the
+   * default) waits for the disk like any write; a call that changed nothing
+   * passes false, and its row may wait up to a second for the next durable
+   * commit (see AuditRows). Rejects when the row cannot be stored (the
+   * database or its disk is full): the caller must not answer the call then.
    */
-  appendAudit(row: AuditRow, durable?: boolean): Promise<void>;
+  appendAudit(row: AuditRow, durable?: boolean): Promise<number>;
+  /** Rewrite the outcome (status, ids, duration) of a row appended before its call ran. */
+  completeAudit(seq: number, row: AuditRow, durable?: boolean): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;
   /** Every memory, oldest first, streamed (for export); optionally one namespace. */
   exportMemories(namespace?: string): Iterable<Memory>;

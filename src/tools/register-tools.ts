@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { fingerprint, type AuditTrail } from '../audit/audit-trail.js';
+import { AuditUnavailable, fingerprint, type AuditRow, type AuditTrail, type OpenAuditRow } from '../audit/audit-trail.js';
+import { clientLabel } from '../domain/client-label.js';
+import type { Caller } from '../memory/context.js';
 import type { Principal } from '../domain/principal.js';
 import type { Logger } from '../logging.js';
 import { mayCall, refusalFor } from './access.js';
@@ -26,6 +28,12 @@ export interface RegisterOptions {
   principal: Principal;
   /** Told of every finished call (metrics); `tool` is null for a name that is not one of ours. */
   observe?: (call: { tool: string | null; status: 'ok' | 'invalid' | 'error'; code: string | null; durationMs: number }) => void;
+  /**
+   * The signal that tells a call its client cancelled it, by JSON-RPC request
+   * id, when the transport tracks cancellation itself (HTTP); otherwise the
+   * SDK's own signal for the request is used.
+   */
+  signalFor?: (requestId: string | number) => AbortSignal | undefined;
 }
 
 function listed(tool: AnyTool): Tool {
@@ -60,8 +68,8 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
 type Outcome = { output: unknown; error?: undefined } | { output?: undefined; error: unknown };
 
 /** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
-async function callFor(principal: Principal, tool: AnyTool, input: unknown, argsSha256: string, deps: ToolDeps, clientName: string | null): Promise<{ input: unknown; outcome: Outcome }> {
-  if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, argsSha256, deps, clientName) };
+async function callFor(principal: Principal, tool: AnyTool, input: unknown, argsSha256: string, deps: ToolDeps, caller: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
+  if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, argsSha256, deps, caller) };
   let scoped;
   try {
     scoped = await scopeToNamespaces(tool.name, input, principal.namespaces, deps.memory);
@@ -69,7 +77,7 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
     return { input, outcome: { error } };
   }
   // A retry must match the confined call, so another namespace's answer is never replayed.
-  const outcome = await runTool(tool, scoped.input, fingerprint(scoped.input).sha256, deps, clientName);
+  const outcome = await runTool(tool, scoped.input, fingerprint(scoped.input).sha256, deps, caller);
   if (outcome.output === undefined) return { input: scoped.input, outcome: { error: scoped.error(outcome.error) } };
   try {
     return { input: scoped.input, outcome: { output: scoped.output(outcome.output) } };
@@ -78,106 +86,146 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
   }
 }
 
+const AUDIT_UNAVAILABLE: ToolFailure = {
+  message: 'the audit trail cannot record this call (the memory database has reached its size limit, or its disk is full), so it was not answered; nothing was stored. Ask the operator to free space or raise --max-database-bytes',
+  code: 'audit_unavailable',
+  status: 'error',
+};
+
+const CANCELLED: ToolFailure = { message: 'the call was cancelled before it ran; nothing was stored', code: 'cancelled', status: 'error' };
+
+/** What an MCP client says about itself, bounded once per connection (see clientLabel). */
+function clientOf(server: Server): () => { name: string | null; version: string | null } {
+  let known: { name: string | null; version: string | null } | undefined;
+  return () => {
+    if (known) return known;
+    const info = server.getClientVersion();
+    const labels = { name: clientLabel(info?.name), version: clientLabel(info?.version) };
+    // Known only after initialize; before that, ask again next time.
+    if (info) known = labels;
+    return labels;
+  };
+}
+
 /**
  * Serve `tools/list` and `tools/call` for the given tools. This is the one
  * place that checks the caller's role and namespaces, validates arguments,
  * turns results into structured content plus text, turns every failure into
  * an `isError` result (a tool that does not exist into a JSON-RPC -32602
- * error, as the MCP spec asks), and audits and counts every call.
+ * error, as the MCP spec asks), and audits and counts every call. No call is
+ * answered without its audit row: a write's row is opened before it runs,
+ * and a call whose row cannot be stored is refused (fail closed).
  */
 export function registerTools(server: Server, tools: readonly AnyTool[], options: RegisterOptions): void {
   const { deps, audit, logger, sessionId, gate, principal, observe } = options;
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const callable = tools.filter((tool) => mayCall(principal, tool.name));
   const listing = callable.map(listed);
+  const client = clientOf(server);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 
-  server.setRequestHandler(ToolsCallMethod, async (raw): Promise<CallToolResult> => {
+  server.setRequestHandler(ToolsCallMethod, async (raw, extra): Promise<CallToolResult> => {
     const request = raw as unknown as CallToolRequest;
     const started = performance.now();
     const name = String(request.params.name).slice(0, 64);
     const rawArgs: unknown = request.params.arguments ?? {};
-    const client = server.getClientVersion();
+    const { name: clientName, version: clientVersion } = client();
+    const signal = options.signalFor?.(extra.requestId) ?? extra.signal;
     let facts: AuditFacts = {};
     let failure: ToolFailure | undefined;
     let result: CallToolResult;
-    // Only a write tool that ran may have changed the store; other calls' audit rows need not wait for the disk.
-    let mayHaveWritten = false;
+    let opened: OpenAuditRow | null = null;
 
     const tool = byName.get(name);
     const refusal = tool ? refusalFor(principal, tool.name) : null;
     // Checked before anything walks the arguments recursively (hashing, validation), which deep nesting would overflow.
     const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
     const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
+    const row = (): AuditRow => ({
+      at: new Date().toISOString(),
+      tool: name,
+      namespace: facts.namespace ?? null,
+      client_name: clientName,
+      client_version: clientVersion,
+      session_id: sessionId,
+      args_sha256: args.sha256,
+      args_bytes: args.bytes,
+      status: failure ? failure.status : 'ok',
+      error_code: failure?.code ?? null,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      ids_touched: facts.touched ?? [],
+      ids_returned: facts.returned ?? [],
+      principal_id: principal.id,
+      tenant: principal.tenant,
+      remote_address: principal.remoteAddress,
+    });
     if (!gate.enter()) {
       observe?.({ tool: tool?.name ?? null, status: 'error', code: 'shutting_down', durationMs: performance.now() - started });
       return errorResult({ message: 'the server is shutting down; retry the call when it is back', code: 'shutting_down', status: 'error' });
     }
     try {
-      if (!tool) {
-        // Audited and counted like any call, then answered with a JSON-RPC error (below).
-        failure = { message: `Unknown tool: ${name}`, code: 'unknown_tool', status: 'invalid' };
-        result = errorResult(failure);
-      } else if (refusal !== null) {
-        failure = { message: refusal, code: 'forbidden', status: 'error' };
-        result = errorResult(failure);
-      } else if (tooDeep) {
-        failure = { message: `invalid arguments for ${tool.name}: nested deeper than ${MAX_ARGUMENT_DEPTH} levels; flatten them`, code: 'invalid_input', status: 'invalid' };
-        result = errorResult(failure);
-      } else {
-        const parsed = tool.input.safeParse(rawArgs);
-        const malformed = parsed.success && !tool.annotations.readOnlyHint ? unpairedSurrogateAt(parsed.data) : null;
-        if (!parsed.success) {
-          failure = describeInvalidArguments(tool.name, parsed.error);
+      try {
+        if (!tool) {
+          // Audited and counted like any call, then answered with a JSON-RPC error (below).
+          failure = { message: `Unknown tool: ${name}`, code: 'unknown_tool', status: 'invalid' };
           result = errorResult(failure);
-        } else if (malformed !== null) {
-          // Such text cannot be stored as UTF-8 without silently changing it.
-          failure = { message: `invalid arguments for ${tool.name}: ${malformed} contains an unpaired UTF-16 surrogate; send valid Unicode text`, code: 'invalid_input', status: 'invalid' };
+        } else if (refusal !== null) {
+          failure = { message: refusal, code: 'forbidden', status: 'error' };
+          result = errorResult(failure);
+        } else if (tooDeep) {
+          failure = { message: `invalid arguments for ${tool.name}: nested deeper than ${MAX_ARGUMENT_DEPTH} levels; flatten them`, code: 'invalid_input', status: 'invalid' };
           result = errorResult(failure);
         } else {
-          mayHaveWritten = !tool.annotations.readOnlyHint;
-          const { input, outcome } = await callFor(principal, tool, parsed.data, args.sha256, deps, client?.name ?? null);
-          facts = tool.audit(input, outcome.output, deps);
-          if (outcome.output !== undefined) {
-            result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };
-          } else {
-            failure = toToolFailure(outcome.error);
-            if (failure.ref) logger.error({ err: outcome.error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
+          const parsed = tool.input.safeParse(rawArgs);
+          const malformed = parsed.success && !tool.annotations.readOnlyHint ? unpairedSurrogateAt(parsed.data) : null;
+          if (!parsed.success) {
+            failure = describeInvalidArguments(tool.name, parsed.error);
             result = errorResult(failure);
+          } else if (malformed !== null) {
+            // Such text cannot be stored as UTF-8 without silently changing it.
+            failure = { message: `invalid arguments for ${tool.name}: ${malformed} contains an unpaired UTF-16 surrogate; send valid Unicode text`, code: 'invalid_input', status: 'invalid' };
+            result = errorResult(failure);
+          } else if (signal.aborted) {
+            failure = CANCELLED;
+            result = errorResult(failure);
+          } else {
+            if (!tool.annotations.readOnlyHint) {
+              // Fail closed: a write that could not be audited is not made.
+              opened = await audit.open(row());
+            }
+            const { input, outcome } = await callFor(principal, tool, parsed.data, args.sha256, deps, { clientName, signal });
+            facts = tool.audit(input, outcome.output, deps);
+            if (outcome.output !== undefined) {
+              result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };
+            } else {
+              failure = toToolFailure(outcome.error);
+              if (failure.ref) logger.error({ err: outcome.error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');
+              result = errorResult(failure);
+            }
           }
         }
+      } catch (error) {
+        // The audit trail refused the row of a write before it ran; or a bug in summarize or audit: still answer, and say so in the log.
+        failure = error instanceof AuditUnavailable ? AUDIT_UNAVAILABLE : toToolFailure(error);
+        if (failure.ref) logger.error({ err: error, tool: name, ref: failure.ref }, 'tool wrapper failed');
+        result = errorResult(failure);
       }
-    } catch (error) {
-      // A bug in summarize or audit: still answer, and say so in the log.
-      failure = toToolFailure(error);
-      logger.error({ err: error, tool: name, ref: failure.ref }, 'tool wrapper failed');
-      result = errorResult(failure);
-    }
-
-    const durationMs = performance.now() - started;
-    try {
-      await audit.record({
-        at: new Date().toISOString(),
-        tool: name,
-        namespace: facts.namespace ?? null,
-        client_name: client?.name ?? null,
-        client_version: client?.version ?? null,
-        session_id: sessionId,
-        args_sha256: args.sha256,
-        args_bytes: args.bytes,
-        status: failure ? failure.status : 'ok',
-        error_code: failure?.code ?? null,
-        duration_ms: Math.round(durationMs * 1000) / 1000,
-        ids_touched: facts.touched ?? [],
-        ids_returned: facts.returned ?? [],
-        principal_id: principal.id,
-        tenant: principal.tenant,
-        remote_address: principal.remoteAddress,
-      }, mayHaveWritten);
+      if (opened) await opened.complete(row());
+      else if (failure !== AUDIT_UNAVAILABLE) {
+        try {
+          // Nothing was written: the row need not wait for the disk (see AuditRows).
+          await audit.record(row(), false);
+        } catch {
+          // Fail closed: what the call found is not given out unrecorded.
+          failure = AUDIT_UNAVAILABLE;
+          result = errorResult(failure);
+        }
+      }
     } finally {
       gate.leave();
     }
+    const durationMs = performance.now() - started;
     observe?.({ tool: tool?.name ?? null, status: failure?.status ?? 'ok', code: failure?.code ?? null, durationMs });
     logger.debug({ tool: name, status: failure?.status ?? 'ok', ms: Math.round(durationMs * 10) / 10 }, 'tool call');
     if (!tool) throw new UnknownToolError(name, callable.map((t) => t.name));

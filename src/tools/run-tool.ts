@@ -1,5 +1,6 @@
 import { DuplicateRequest, MemoryError } from '../domain/errors.js';
 import { earlierCall, rememberOutcomeOfCall } from '../memory/idempotency.js';
+import type { Caller } from '../memory/context.js';
 import type { AnyTool, ToolDeps } from './define-tool.js';
 
 /**
@@ -12,12 +13,12 @@ export async function runTool(
   input: unknown,
   argsSha256: string,
   deps: ToolDeps,
-  clientName: string | null,
+  caller: Omit<Caller, 'idempotency'>,
 ): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
   const key = (input as { idempotency_key?: unknown }).idempotency_key;
   if (typeof key !== 'string') {
     try {
-      return { output: tool.output.parse(await tool.handle(input, deps, { clientName })) };
+      return { output: tool.output.parse(await tool.handle(input, deps, caller)) };
     } catch (error) {
       return { error };
     }
@@ -31,7 +32,7 @@ export async function runTool(
   const before = await replay();
   if (before) return before;
   try {
-    const output = tool.output.parse(await tool.handle(input, deps, { clientName, idempotency: { key, tool: tool.name, argsSha256 } }));
+    const output = tool.output.parse(await tool.handle(input, deps, { ...caller, idempotency: { key, tool: tool.name, argsSha256 } }));
     await rememberOutcomeOfCall(deps.memory, key, { output });
     return { output };
   } catch (error) {

@@ -192,7 +192,7 @@ describe('HTTP with API keys', () => {
     expect(limited.headers['retry-after']).toBe('1');
     expect(limited.json()).toMatchObject({
       jsonrpc: '2.0',
-      error: { code: -32000, message: 'Too Many Requests: this key may send 60 requests a minute (bursts of 3); retry in 1 second', data: { retry_after_seconds: 1 } },
+      error: { code: -32000, message: 'Too Many Requests: this key may send 60 requests a minute (bursts of 3; each request of a batch counts); retry in 1 second', data: { retry_after_seconds: 1 } },
     });
     // Another key has its own bucket.
     expect((await post(other.key)).status).toBe(200);

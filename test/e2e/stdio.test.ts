@@ -74,6 +74,8 @@ describe('the built CLI over stdio', () => {
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send('{this is not json');
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'remember', arguments: { content: 'raw frame memory' } } });
+    // Requests run concurrently: search once the write is answered.
+    await waitFor(() => stdout.includes('"id":2'));
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'raw frame' } } });
     await waitFor(() => stdout.includes('"id":3'));
     child.stdin.end();

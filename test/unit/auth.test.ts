@@ -59,6 +59,20 @@ describe('key options', () => {
 });
 
 describe('rate limiter', () => {
+  it('forgets buckets that have refilled, so one-off callers do not pile up, and charges a batch as many requests', () => {
+    let now = 0;
+    const limiter = new RateLimiter(60, 10, () => now);
+    for (let i = 0; i < 1000; i++) limiter.take(`address-${i}`);
+    expect(limiter.size).toBe(1000);
+    expect(limiter.take('busy', 9).ok).toBe(true);
+    expect(limiter.take('busy', 2)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    expect(limiter.check('busy').ok).toBe(true);
+    now = 61_000;
+    limiter.take('busy');
+    // The one-off callers refilled long ago and are gone; the busy key is still there.
+    expect(limiter.size).toBe(1);
+  });
+
   it('allows a burst, then one request per refill interval, per key, and says how long to wait', () => {
     let now = 0;
     const limiter = new RateLimiter(60, 3, () => now);

@@ -77,8 +77,8 @@ describe('per-session call limit', () => {
     expect(answers).toEqual([{ jsonrpc: '2.0', id: 3, error: { code: -32000, message: expect.stringMatching(/Too many requests in flight on this session \(limit 2\)/) } }]);
   });
 
-  it('frees a place when the answer is sent or the client cancels', async () => {
-    const { transport, received, call, clientSide } = await limited(2);
+  it('frees a place only when the answer is sent: a cancelled call counts until its work has ended', async () => {
+    const { transport, received, answers, call, clientSide } = await limited(2);
     await call(1);
     await call(2);
     await transport.send({ jsonrpc: '2.0', id: 1, result: {} });
@@ -86,8 +86,40 @@ describe('per-session call limit', () => {
     await call(3);
     expect(received.map((m) => (m as { id: number }).id)).toEqual([1, 2, 3]);
     await clientSide.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } });
+    // The call sees its signal aborted, but still holds its place, and the cancellation is not passed on.
+    expect(transport.signalFor(2)?.aborted).toBe(true);
+    expect(transport.inFlight).toBe(2);
+    expect(received.some((m) => 'method' in m && m.method === 'notifications/cancelled')).toBe(false);
+    await call(4);
+    expect(answers.at(-1)).toMatchObject({ id: 4, error: { message: expect.stringMatching(/Too many requests in flight/) } });
+    await transport.send({ jsonrpc: '2.0', id: 2, error: { code: -32000, message: 'cancelled' } });
     await transport.send({ jsonrpc: '2.0', id: 3, error: { code: -32603, message: 'x' } });
     expect(transport.inFlight).toBe(0);
+  });
+
+  it('refuses a request whose id is already in flight, and never passes it on', async () => {
+    const { transport, received, answers, call } = await limited(4);
+    await call(7);
+    await call(7);
+    expect(received).toHaveLength(1);
+    expect(transport.inFlight).toBe(1);
+    expect(answers).toEqual([{ jsonrpc: '2.0', id: 7, error: { code: -32600, message: expect.stringMatching(/request id 7 is already in flight/) } }]);
+  });
+
+  it('admits the messages of a POST only if its batch is small enough and its ids are new', async () => {
+    const { transport, call } = await limited(3);
+    const request = (id: number | string) => ({ jsonrpc: '2.0', id, method: 'ping' });
+    expect(transport.admit(Array.from({ length: 13 }, (_, i) => request(i))).refusal?.message).toMatch(/a batch holds at most 12 messages/);
+    expect(transport.admit(Array.from({ length: 12 }, (_, i) => request(100 + i))).refusal).toBeNull();
+    expect(transport.admit([request(1), request(1)]).refusal?.message).toMatch(/request id 1 is already in flight/);
+    const first = transport.admit([request(1), request('1')]);
+    expect(first.refusal).toBeNull();
+    // Admitted but not yet arrived: another POST may not reuse the id.
+    expect(transport.admit(request(1)).refusal).not.toBeNull();
+    first.release();
+    expect(transport.admit(request(1)).refusal).toBeNull();
+    await call(9);
+    expect(transport.admit(request(9)).refusal?.message).toMatch(/request id 9 is already in flight/);
   });
 });
 
@@ -101,6 +133,7 @@ describe('session registry', () => {
       get inFlight() {
         return busy();
       },
+      admit: () => ({ refusal: null, release: () => {} }),
       closed: 0,
       async close() {
         s.closed += 1;

@@ -71,7 +71,7 @@ describe('JwtVerifier', () => {
     const issuer = await testIssuer(tempDir());
     const verifier = await JwtVerifier.open(settings(issuer.jwksFile), logger);
     const claims = { tenant: 'acme', role: 'writer' };
-    expect(await verifier.verify(await issuer.sign(claims))).toEqual({ ok: true, principal: { id: 'jwt:user-1', tenant: 'acme', role: 'writer', namespaces: null } });
+    expect(await verifier.verify(await issuer.sign(claims))).toEqual({ ok: true, principal: { id: 'jwt:user-1', tenant: 'acme', role: 'writer', namespaces: null, expiresAt: expect.any(Number) } });
     const cases: Array<[string, string, string | null]> = [
       [await issuer.sign({ ...claims, aud: 'someone-else' }), 'wrong_audience', 'jwt:user-1'],
       [await issuer.sign({ ...claims, iss: 'https://evil.example.test/' }), 'wrong_issuer', 'jwt:user-1'],

@@ -4,12 +4,15 @@ import Database from 'better-sqlite3';
 import { MemoryError } from '../../domain/errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { migrate, type MigrationResult } from './migrator.js';
+import { PageQuota } from './page-quota.js';
 
 export const DEFAULT_CACHE_MB = 256;
 
 export interface OpenedDatabase {
   db: Database.Database;
   migration: MigrationResult;
+  /** The size limit, when one is set: the audit trail writes through it (see page-quota.ts). */
+  quota: PageQuota | null;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface OpenedDatabase {
  * stdio from about 15.3 to 12.6 ms. The OS may drop file pages it holds for
  * us; these stay. It holds only pages read, so a small store stays small.
  */
-export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number, cacheMb = DEFAULT_CACHE_MB): OpenedDatabase {
+export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: number, cacheMb = DEFAULT_CACHE_MB, auditReserveBytes?: number): OpenedDatabase {
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true });
     try {
@@ -44,11 +47,8 @@ export function openDatabase(file: string, busyTimeoutMs: number, maxBytes?: num
     db.pragma(`cache_size = ${-Math.trunc(cacheMb * 1024)}`);
     const migration = migrate(db, MIGRATIONS);
     // A size quota: past it, writes fail with SQLITE_FULL (reported as "full", nothing half-written).
-    if (maxBytes !== undefined) {
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
-    }
-    return { db, migration };
+    const quota = PageQuota.apply(db, maxBytes, auditReserveBytes);
+    return { db, migration, quota };
   } catch (error) {
     db.close();
     throw error;

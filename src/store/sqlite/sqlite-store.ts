@@ -24,6 +24,7 @@ import type {
 import { AuditRows } from './audit-rows.js';
 import { Bm25Scorer } from './bm25.js';
 import { openDatabase } from './database.js';
+import type { PageQuota } from './page-quota.js';
 import { GoalRows } from './goal-rows.js';
 import { IdempotencyRows } from './idempotency-rows.js';
 import { LeaseRows } from './lease-rows.js';
@@ -42,6 +43,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs: number;
   /** Refuse writes past this database size (a quota, and how tests simulate a full disk). */
   maxBytes?: number | undefined;
+  /** Of that size, what only the audit trail may use (see page-quota.ts); default 5 %, at least 256 KiB. */
+  auditReserveBytes?: number | undefined;
   /** Rows a keyword query may score (see term-budget.ts); tests set it small. */
   keywordRowBudget?: number | undefined;
   /** SQLite page cache per connection (see database.ts). */
@@ -64,6 +67,7 @@ export class SqliteStore implements MemoryStore {
   private constructor(
     private readonly db: Database,
     private readonly file: string,
+    quota: PageQuota | null,
     keywordRowBudget?: number,
   ) {
     this.scorers = { search_fts: Bm25Scorer.for(db, 'search_fts'), window_fts: Bm25Scorer.for(db, 'window_fts') };
@@ -72,15 +76,15 @@ export class SqliteStore implements MemoryStore {
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db, this.scorers, keywordRowBudget);
     this.speakers = new SpeakerRows(db);
-    this.audit = new AuditRows(db);
+    this.audit = new AuditRows(db, quota);
     this.idempotency = new IdempotencyRows(db);
     this.vectors = new VectorRows(db, docs, new LeaseRows(db));
     this.vectorLog = this.vectors;
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
-    const { db } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes, options.cacheMb);
-    return new SqliteStore(db, options.file, options.keywordRowBudget);
+    const { db, quota } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes, options.cacheMb, options.auditReserveBytes);
+    return new SqliteStore(db, options.file, quota, options.keywordRowBudget);
   }
 
   async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {
@@ -269,8 +273,12 @@ export class SqliteStore implements MemoryStore {
     this.idempotency.recordResult(key, result);
   }
 
-  async appendAudit(row: AuditRow, durable = true): Promise<void> {
-    this.audit.append(row, durable);
+  async appendAudit(row: AuditRow, durable = true): Promise<number> {
+    return this.audit.append(row, durable);
+  }
+
+  async completeAudit(seq: number, row: AuditRow, durable = true): Promise<void> {
+    this.audit.complete(seq, row, durable);
   }
 
   exportMemories(namespace?: string): Iterable<Memory> {

@@ -10,24 +10,43 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { RPC } from './responses.js';
 
+/** Why a POST's messages are refused before any reaches the session, or null to let them in. */
+export type BatchRefusal = { status: 400; code: number; message: string } | null;
+
 /**
  * Wraps a session's transport so that at most `limit` client requests are in
- * flight at once. A request over the cap is answered at once with a JSON-RPC
- * error (code -32000) that says so, and never reaches the server; the
- * client can retry after an answer arrives. A request stops counting when its
- * response (result or error) is sent, or when the client cancels it.
+ * flight at once, counting each request of a batch. A request counts from
+ * the moment it arrives until its response has been sent, which is when its
+ * work has ended: a request over the cap is answered at once with a
+ * JSON-RPC error (code -32000) and never reaches the server, and a request
+ * reusing the id of one still in flight is refused the same way.
+ *
+ * Cancellation (`notifications/cancelled`) is handled here rather than by
+ * the SDK, which would drop the cancelled request's response and so leave
+ * its HTTP response open forever: the request's signal is aborted (a search
+ * stops between steps, a call that has not started does not run, a write
+ * that has begun completes) and its answer is still sent when its work
+ * ends, which the MCP specification allows and asks clients to ignore.
  */
 export class CallLimitedTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
-  private readonly pending = new Set<RequestId>();
+  /** Requests received and not yet answered, each with the signal its call watches. */
+  private readonly pending = new Map<RequestId, AbortController>();
+  /** Request ids admitted with an HTTP request (see admit) whose messages have not reached us yet. */
+  private readonly arriving = new Set<RequestId>();
 
   constructor(
     private readonly inner: Transport,
     private readonly limit: number,
   ) {}
+
+  /** The most messages one POST may carry. */
+  get maxBatch(): number {
+    return 4 * this.limit;
+  }
 
   /** Client requests received and not yet answered. */
   get inFlight(): number {
@@ -38,13 +57,46 @@ export class CallLimitedTransport implements Transport {
     return this.inner.sessionId;
   }
 
+  /** The signal aborted when the client cancels this request. */
+  signalFor(id: RequestId): AbortSignal | undefined {
+    return this.pending.get(id)?.signal;
+  }
+
+  /**
+   * Check the messages of one HTTP request before the SDK transport sees
+   * them (it files responses by request id, so a reused id would send one
+   * request's answer down another's stream and leave the first open): a
+   * batch holds at most four times `limit` messages (the requests beyond the
+   * limit are then refused one by one, as on their own), and no request id
+   * may repeat one in the batch or one still in flight. Admitted ids are held until their
+   * messages arrive; `release` gives back those that never did.
+   */
+  admit(body: unknown): { refusal: BatchRefusal; release: () => void } {
+    const messages = Array.isArray(body) ? body : [body];
+    if (Array.isArray(body) && body.length > this.maxBatch) {
+      return { refusal: { status: 400, code: RPC.invalidRequest, message: `Invalid Request: a batch holds at most ${this.maxBatch} messages on this server (four times --max-calls-per-session); got ${body.length}` }, release: () => {} };
+    }
+    const ids: RequestId[] = [];
+    for (const message of messages) {
+      if (!isJSONRPCRequest(message)) continue;
+      if (this.pending.has(message.id) || this.arriving.has(message.id) || ids.includes(message.id)) {
+        return { refusal: { status: 400, code: RPC.invalidRequest, message: `Invalid Request: request id ${JSON.stringify(message.id)} is already in flight on this session; give each request its own id` }, release: () => {} };
+      }
+      ids.push(message.id);
+    }
+    for (const id of ids) this.arriving.add(id);
+    return { refusal: null, release: () => ids.forEach((id) => this.arriving.delete(id)) };
+  }
+
   setProtocolVersion(version: string): void {
     this.inner.setProtocolVersion?.(version);
   }
 
   async start(): Promise<void> {
     this.inner.onclose = () => {
+      for (const call of this.pending.values()) call.abort();
       this.pending.clear();
+      this.arriving.clear();
       this.onclose?.();
     };
     this.inner.onerror = (error) => this.onerror?.(error);
@@ -54,21 +106,22 @@ export class CallLimitedTransport implements Transport {
 
   private receive(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
     if (isJSONRPCRequest(message)) {
-      if (this.pending.size >= this.limit) {
-        const refusal: JSONRPCMessage = {
-          jsonrpc: '2.0',
-          id: message.id,
-          error: { code: RPC.serverError, message: `Too many requests in flight on this session (limit ${this.limit}); wait for an answer before sending more` },
-        };
-        this.inner.send(refusal, { relatedRequestId: message.id }).catch((error: Error) => this.onerror?.(error));
-        return;
-      }
-      this.pending.add(message.id);
+      const admitted = this.arriving.delete(message.id);
+      if (!admitted && this.pending.has(message.id)) return this.refuse(message.id, `Invalid Request: request id ${JSON.stringify(message.id)} is already in flight on this session; give each request its own id`, RPC.invalidRequest);
+      if (this.pending.size >= this.limit) return this.refuse(message.id, `Too many requests in flight on this session (limit ${this.limit}); wait for an answer before sending more`, RPC.serverError);
+      this.pending.set(message.id, new AbortController());
     } else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
       const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-      if (id !== undefined) this.pending.delete(id);
+      if (id !== undefined) this.pending.get(id)?.abort('cancelled by the client');
+      // Not passed on: the SDK would drop the request's answer, and its HTTP response would never end.
+      return;
     }
     this.onmessage?.(message, extra);
+  }
+
+  private refuse(id: RequestId, message: string, code: number): void {
+    const refusal: JSONRPCMessage = { jsonrpc: '2.0', id, error: { code, message } };
+    this.inner.send(refusal, { relatedRequestId: id }).catch((error: Error) => this.onerror?.(error));
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {

@@ -18,6 +18,10 @@ export interface HttpOptions {
   maxSessions: number;
   /** Most sessions one key or token subject may hold at once. */
   maxSessionsPerKey: number;
+  /** Most sessions the keys and tokens of one tenant may hold together. */
+  maxSessionsPerTenant: number;
+  /** Most open TCP connections (server.maxConnections). */
+  maxConnections: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */
@@ -43,6 +47,8 @@ export interface HttpContext {
   readonly limiter: RateLimiter;
   /** Caps how many refused requests per address and minute are audited one by one. */
   readonly refusalAudit: RateLimiter;
+  /** Requests without a valid credential allowed per address; beyond, 429 instead of 401, unaudited. */
+  readonly unauthenticated: RateLimiter;
   readonly registry: SessionRegistry;
   readonly options: HttpOptions;
   /** True once shutdown has begun: no new sessions. */

@@ -10,6 +10,7 @@ import type { Runtime } from '../../runtime.js';
 import type { Service } from '../shutdown.js';
 import { admit } from './auth-gate.js';
 import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
+import { watchCredentials } from './credential-watch.js';
 import type { HttpContext, HttpOptions } from './context.js';
 import { headerPolicy, type HeaderPolicy } from './guards.js';
 import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
@@ -37,6 +38,13 @@ const LISTEN_ERRORS: Record<string, string> = {
 /** Refused requests audited one by one, per address and minute; more are only logged. */
 const AUDITED_REFUSALS_PER_MINUTE = 120;
 
+/** Requests without a valid credential per address and minute (bursts of half as many); beyond, 429. */
+const UNAUTHENTICATED_PER_MINUTE = 120;
+
+/** How long a client may take to send its request headers, and its whole request; open responses (streams) are not affected. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
  * /sse and /messages, /healthz and /readyz probes, and Prometheus metrics at
@@ -61,7 +69,8 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     auth,
     limiter: new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst),
     refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),
-    registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey),
+    unauthenticated: new RateLimiter(UNAUTHENTICATED_PER_MINUTE, UNAUTHENTICATED_PER_MINUTE / 2),
+    registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
     options,
     closing: () => closing,
   };
@@ -72,8 +81,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       sendRpcError(res, 500, RPC.serverError, 'Internal error: the request could not be handled; see the server log');
     });
   });
-  // Bound how long a client may take to send a request; open responses (streams) are not affected.
-  server.requestTimeout = 30_000;
+  // Bound how long a client may take to send a request, and how many connections it may hold open.
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.maxConnections = options.maxConnections;
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
@@ -89,6 +100,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
   }
   server.on('error', (error) => runtime.logger.error({ err: error }, 'HTTP server error'));
+  const stopWatching = watchCredentials(ctx.registry, auth, runtime.logger);
   port = (server.address() as AddressInfo).port;
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
@@ -105,6 +117,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       server.closeIdleConnections();
     },
     async closeSessions() {
+      stopWatching();
       await ctx.registry.closeAll();
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());

@@ -18,8 +18,8 @@ export async function connectSession(
   transport: Transport,
   options: { kind: HttpSession['kind']; id: () => string | undefined; maxCalls: number; onClosed: (id: string | undefined) => void },
 ): Promise<HttpSession> {
-  const created = createServer(runtime, principal);
   const limited = new CallLimitedTransport(transport, options.maxCalls);
+  const created = createServer(runtime, principal, { signalFor: (id) => limited.signalFor(id) });
   let closed = false;
   created.server.onclose = () => {
     if (closed) return;
@@ -38,6 +38,7 @@ export async function connectSession(
     get inFlight() {
       return limited.inFlight;
     },
+    admit: (body) => limited.admit(body),
     close: () => created.close(),
   };
 }

@@ -38,3 +38,10 @@ export function sendKeySessionLimit(res: ServerResponse, maxPerKey: number): voi
     'retry-after': '5',
   });
 }
+
+/** 429: the keys of this tenant already hold as many sessions as one tenant may; other tenants still get theirs. */
+export function sendTenantSessionLimit(res: ServerResponse, maxPerTenant: number): void {
+  sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this tenant's keys already hold ${maxPerTenant} open sessions (see --max-sessions-per-tenant); end one (DELETE /mcp) or let it expire`, {
+    'retry-after': '5',
+  });
+}

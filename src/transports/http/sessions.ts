@@ -1,6 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../../domain/principal.js';
 import type { Runtime } from '../../runtime.js';
+import type { BatchRefusal } from './call-limit.js';
 
 type Logger = Runtime['logger'];
 
@@ -14,6 +15,8 @@ export interface HttpSession {
   readonly transport: Transport;
   /** Requests received and not yet answered: a busy session never expires. */
   readonly inFlight: number;
+  /** Check one HTTP request's messages before they reach the session (see CallLimitedTransport.admit). */
+  admit(body: unknown): { refusal: BatchRefusal; release: () => void };
   /** Close the MCP server and its transport; the registry forgets the session. */
   close(): Promise<void>;
 }
@@ -27,15 +30,27 @@ export interface Reservation {
   release(): void;
 }
 
+/** Add `delta` to a count in a map, forgetting counts that reach zero. */
+function bump(counts: Map<string, number>, key: string, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
+
 /**
  * The open HTTP sessions: at most `maxSessions` of them (counting those being
- * created), and each closed after `idleMs` without a request.
+ * created), at most `maxPerKey` of one key and `maxPerTenant` of one tenant
+ * (so neither one key nor the keys of one tenant can lock the others out),
+ * and each closed after `idleMs` without a request.
  */
 export class SessionRegistry {
-  private readonly sessions = new Map<string, { session: HttpSession; lastActive: number }>();
+  /** `expiresAt`: when the latest credential the session was used with expires (ms), or null for never. */
+  private readonly sessions = new Map<string, { session: HttpSession; lastActive: number; expiresAt: number | null }>();
   private reserved = 0;
   /** Places held per principal id, for the per-key cap. */
   private readonly reservedBy = new Map<string, number>();
+  /** Places held per tenant, for the per-tenant cap. */
+  private readonly reservedIn = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -45,6 +60,8 @@ export class SessionRegistry {
     private readonly now: () => number = Date.now,
     /** Most sessions one key (or token subject) may hold; the local principal is not capped. */
     readonly maxPerKey: number = Number.POSITIVE_INFINITY,
+    /** Most sessions the keys and tokens of one tenant may hold together; the local principal is not capped. */
+    readonly maxPerTenant: number = Number.POSITIVE_INFINITY,
   ) {
     this.sweeper = setInterval(() => this.expireIdle(), Math.min(30_000, Math.max(100, Math.floor(idleMs / 4))));
     this.sweeper.unref();
@@ -69,28 +86,36 @@ export class SessionRegistry {
     return held >= this.maxPerKey;
   }
 
+  /** Whether this principal's tenant already holds (or is opening) as many sessions as one tenant may. */
+  tenantAtLimit(principal: Principal): boolean {
+    if (principal.id === LOCAL_PRINCIPAL.id) return false;
+    let held = this.reservedIn.get(principal.tenant) ?? 0;
+    for (const { session } of this.sessions.values()) if (session.principal.id !== LOCAL_PRINCIPAL.id && session.principal.tenant === principal.tenant) held += 1;
+    return held >= this.maxPerTenant;
+  }
+
   /** Hold a place for a new session of this principal; null when the server's limit is reached. */
   reserve(principal?: Principal): Reservation | null {
     if (this.sessions.size + this.reserved >= this.maxSessions) return null;
     const holder = principal?.id;
+    // The local principal's sessions count against the server's limit only.
+    const tenant = principal && principal.id !== LOCAL_PRINCIPAL.id ? principal.tenant : undefined;
     this.reserved += 1;
-    if (holder !== undefined) this.reservedBy.set(holder, (this.reservedBy.get(holder) ?? 0) + 1);
+    if (holder !== undefined) bump(this.reservedBy, holder, 1);
+    if (tenant !== undefined) bump(this.reservedIn, tenant, 1);
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
       this.reserved -= 1;
-      if (holder !== undefined) {
-        const left = (this.reservedBy.get(holder) ?? 1) - 1;
-        if (left > 0) this.reservedBy.set(holder, left);
-        else this.reservedBy.delete(holder);
-      }
+      if (holder !== undefined) bump(this.reservedBy, holder, -1);
+      if (tenant !== undefined) bump(this.reservedIn, tenant, -1);
       return true;
     };
     return {
       commit: (session) => {
         if (!settle()) return;
-        this.sessions.set(session.id, { session, lastActive: this.now() });
+        this.sessions.set(session.id, { session, lastActive: this.now(), expiresAt: session.principal.expiresAt ?? null });
         this.logger.info({ session: session.id, transport: session.kind, keyId: session.principal.id, tenant: session.principal.tenant, sessions: this.sessions.size }, 'HTTP session opened');
       },
       release: () => void settle(),
@@ -104,6 +129,9 @@ export class SessionRegistry {
     // subject with another tenant, role or namespaces is another principal too: its rights are not the session's.
     if (!entry || entry.session.kind !== kind || !samePrincipal(entry.session.principal, principal)) return undefined;
     entry.lastActive = this.now();
+    // A client that renews its token keeps its session until the newest one expires.
+    const expiresAt = principal.expiresAt ?? null;
+    if (entry.expiresAt !== null && (expiresAt === null || expiresAt > entry.expiresAt)) entry.expiresAt = expiresAt;
     return entry.session;
   }
 
@@ -119,6 +147,25 @@ export class SessionRegistry {
       if (entry.session.inFlight > 0) entry.lastActive = this.now();
       else if (entry.lastActive <= cutoff) void this.closeOne(id, entry.session, 'idle');
     }
+  }
+
+  /** The principals holding open sessions, one entry per principal id. */
+  principals(): Principal[] {
+    const byId = new Map<string, Principal>();
+    for (const { session } of this.sessions.values()) byId.set(session.principal.id, session.principal);
+    return [...byId.values()];
+  }
+
+  /** Close the sessions of these principal ids (their credentials stopped being valid); returns how many. */
+  closeOf(principalIds: ReadonlySet<string>, reason: string): Promise<number> {
+    const doomed = [...this.sessions].filter(([, entry]) => principalIds.has(entry.session.principal.id));
+    return Promise.all(doomed.map(([id, entry]) => this.closeOne(id, entry.session, reason))).then(() => doomed.length);
+  }
+
+  /** Close the sessions whose credentials have expired (`now` in ms since the epoch); returns how many. */
+  closeExpired(now: number): Promise<number> {
+    const doomed = [...this.sessions].filter(([, entry]) => entry.expiresAt !== null && entry.expiresAt <= now);
+    return Promise.all(doomed.map(([id, entry]) => this.closeOne(id, entry.session, 'credentials expired'))).then(() => doomed.length);
   }
 
   /** Close every session (shutdown) and stop expiring. */

@@ -3,16 +3,20 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Principal } from '../../domain/principal.js';
 import type { HttpContext } from './context.js';
 import { connectSession } from './mcp-session.js';
-import { sendKeySessionLimit, sendUnavailable } from './responses.js';
+import { sendKeySessionLimit, sendTenantSessionLimit, sendUnavailable } from './responses.js';
 import type { HttpSession, Reservation } from './sessions.js';
 
 /**
  * A place for a new session of this principal, or null after answering why
- * there is none (shutting down, the server's or the key's session limit).
+ * there is none (shutting down, the server's, the key's or the tenant's session limit).
  */
 export function admitSession(ctx: HttpContext, principal: Principal, res: ServerResponse): Reservation | null {
   if (!ctx.closing() && ctx.registry.keyAtLimit(principal)) {
     sendKeySessionLimit(res, ctx.registry.maxPerKey);
+    return null;
+  }
+  if (!ctx.closing() && ctx.registry.tenantAtLimit(principal)) {
+    sendTenantSessionLimit(res, ctx.registry.maxPerTenant);
     return null;
   }
   const reservation = ctx.closing() ? null : ctx.registry.reserve(principal);
