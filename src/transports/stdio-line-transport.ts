@@ -5,6 +5,8 @@ import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** Invalid bytes are refused, not replaced with U+FFFD and stored; a newline byte never occurs inside a UTF-8 sequence, so each line decodes alone. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * MCP over newline-delimited JSON on stdin/stdout. Unlike the SDK's stdio
@@ -64,9 +66,16 @@ export class StdioLineTransport implements Transport {
       this.reject(null, PARSE_ERROR, `Parse error: message larger than ${this.maxLineBytes} bytes`);
       return;
     }
-    const line = Buffer.concat([...this.pending, end]).toString('utf8').replace(/\r$/, '');
+    const bytes = Buffer.concat([...this.pending, end]);
     this.pending = [];
     this.pendingBytes = 0;
+    let line: string;
+    try {
+      line = STRICT_UTF8.decode(bytes).replace(/\r$/, '');
+    } catch {
+      this.reject(null, PARSE_ERROR, 'Parse error: the message is not valid UTF-8; send JSON encoded as UTF-8');
+      return;
+    }
     if (line.trim() === '') return;
 
     let parsed: unknown;

@@ -41,6 +41,13 @@ export function headerPolicy(boundHost: string, port: () => number, extraHosts: 
   };
 }
 
+/**
+ * Invalid bytes are refused rather than replaced with U+FFFD, which would store
+ * something other than what was sent. A byte order mark is kept, so JSON.parse
+ * refuses it as before.
+ */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; code: number; message: string };
 
 /**
@@ -75,8 +82,14 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   });
   if (body === 'too large') return tooLarge;
   if (body === 'failed') return { ok: false, status: 400, code: -32000, message: 'Bad Request: the request body could not be read' };
+  let text: string;
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    text = STRICT_UTF8.decode(body);
+  } catch {
+    return { ok: false, status: 400, code: -32700, message: 'Parse error: the request body is not valid UTF-8; send JSON encoded as UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, status: 400, code: -32700, message: 'Parse error: the request body is not valid JSON' };
   }
