@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
@@ -29,6 +30,23 @@ function postBytes(port: number, path: string, headers: Record<string, string>, 
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Write these bytes on a fresh TCP connection and read everything until the server closes it. */
+function rawExchange(port: number, bytes: string): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const head = split === -1 ? text : text.slice(0, split);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: split === -1 ? '' : text.slice(split + 4) });
+    });
+    socket.end(bytes);
   });
 }
 
@@ -83,5 +101,36 @@ describe('HTTP hardening', () => {
     expect(await stored('quokka')).toBe(0);
     expect(await stored('wombat')).toBe(0);
     expect((await callOk(client, 'memory_stats')).memories_total).toBe(1);
+  });
+
+  it('refuses a request with two Host headers with 400, even when the first is allowed', async () => {
+    const server = await start(tempDataDir());
+    const allowed = `127.0.0.1:${server.port}`;
+    for (const hosts of [[allowed, 'evil.example'], [allowed, allowed]]) {
+      const answer = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+      expect(answer.status, hosts.join(' + ')).toBe(400);
+      expect(JSON.parse(answer.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/2 Host headers; send exactly one/) } });
+    }
+    // One Host header is served as before.
+    const single = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\nHost: ${allowed}\r\nConnection: close\r\n\r\n`);
+    expect([single.status, JSON.parse(single.body)]).toEqual([200, { status: 'ok' }]);
+  });
+
+  it('answers requests the HTTP parser refuses with a JSON body: 431 for headers over the limit, 400 for malformed ones', async () => {
+    const server = await start(tempDataDir());
+    const host = `127.0.0.1:${server.port}`;
+    const oversized = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(oversized.status).toBe(431);
+    expect(oversized.head).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+    expect(JSON.parse(oversized.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/^Request Header Fields Too Large/) } });
+
+    for (const malformed of ['NOT AN HTTP REQUEST\r\n\r\n', `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nBad Header Line\r\n\r\n`, `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n`]) {
+      const answer = await rawExchange(server.port, malformed);
+      expect(answer.status, JSON.stringify(malformed)).toBe(400);
+      expect(JSON.parse(answer.body), JSON.stringify(malformed)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/^Bad Request/) } });
+    }
+    // Still serving.
+    const after = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect(after.status).toBe(200);
   });
 });

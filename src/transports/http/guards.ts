@@ -42,6 +42,18 @@ export function headerPolicy(boundHost: string, port: () => number, extraHosts: 
 }
 
 /**
+ * Why a request that names its host more than once is refused (400), or null.
+ * Node keeps only the first Host header, while a proxy in front may have
+ * routed or checked by another one: the two would disagree on where the
+ * request goes, so neither is trusted.
+ */
+export function repeatedHostRefusal(req: IncomingMessage): string | null {
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts += 1;
+  return hosts > 1 ? `Bad Request: the request has ${hosts} Host headers; send exactly one` : null;
+}
+
+/**
  * Invalid bytes are refused rather than replaced with U+FFFD, which would store
  * something other than what was sent. A byte order mark is kept, so JSON.parse
  * refuses it as before.

@@ -10,9 +10,10 @@ import type { Runtime } from '../../runtime.js';
 import type { Service } from '../shutdown.js';
 import { admit } from './auth-gate.js';
 import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
+import { answerClientError } from './client-errors.js';
 import { watchCredentials } from './credential-watch.js';
 import type { HttpContext, HttpOptions } from './context.js';
-import { headerPolicy, type HeaderPolicy } from './guards.js';
+import { headerPolicy, repeatedHostRefusal, type HeaderPolicy } from './guards.js';
 import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
 import { serveMetrics } from './metrics-endpoint.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
@@ -85,10 +86,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.maxConnections = options.maxConnections;
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
 
   try {
     server.listen(options.port, bareHost(options.host));
@@ -144,6 +142,8 @@ async function openTokenVerifier(options: HttpOptions, runtime: Runtime): Promis
 }
 
 async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const repeatedHost = repeatedHostRefusal(req);
+  if (repeatedHost) return sendRpcError(res, 400, RPC.invalidRequest, repeatedHost, { connection: 'close' });
   const refusal = policy.refusal(req);
   if (refusal) {
     ctx.runtime.metrics.refused('host_not_allowed');
