@@ -3,7 +3,7 @@ import { MemoryError } from '../domain/errors.js';
 import { ID_PATTERN } from '../domain/ids.js';
 import { Memory, MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
-import { checkJsonObject, checkTextSize } from './limits.js';
+import { checkJsonObject, checkTextSize, reservedKeyProblem } from './limits.js';
 import { MAX_BATCH, remember } from './remember.js';
 import { memorySearchText } from './search-text.js';
 
@@ -100,6 +100,11 @@ export async function importMemories(
       value = JSON.parse(text);
     } catch {
       fail(line, 'not valid JSON');
+      continue;
+    }
+    const reserved = reservedKeyProblem(value);
+    if (reserved !== null) {
+      fail(line, reserved);
       continue;
     }
     const exported = ExportedMemory.safeParse(value);

@@ -15,6 +15,7 @@ import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, UnknownToolError, type ToolFailure } from './tool-errors.js';
 import { MAX_ARGUMENT_DEPTH, nestedDeeperThan, unpairedSurrogateAt } from './argument-checks.js';
 import { scopeToNamespaces } from './namespace-scope.js';
+import { reservedKeyProblem } from '../memory/limits.js';
 
 export interface RegisterOptions {
   deps: ToolDeps;
@@ -142,6 +143,8 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     // Checked before anything walks the arguments recursively (hashing, validation), which deep nesting would overflow.
     const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
     const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
+    // On the raw arguments: validation silently drops a `__proto__` key, so the stored record would differ from the call.
+    const reservedKey = tooDeep ? null : reservedKeyProblem(rawArgs);
     const row = (): AuditRow => ({
       at: new Date().toISOString(),
       tool: name,
@@ -175,6 +178,9 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
           result = errorResult(failure);
         } else if (tooDeep) {
           failure = { message: `invalid arguments for ${tool.name}: nested deeper than ${MAX_ARGUMENT_DEPTH} levels; flatten them`, code: 'invalid_input', status: 'invalid' };
+          result = errorResult(failure);
+        } else if (reservedKey !== null) {
+          failure = { message: `invalid arguments for ${tool.name}: ${reservedKey}`, code: 'invalid_input', status: 'invalid' };
           result = errorResult(failure);
         } else {
           const parsed = tool.input.safeParse(rawArgs);

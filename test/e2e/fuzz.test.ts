@@ -204,7 +204,11 @@ const oneOf = (options: readonly string[]) => values(fc.constantFrom(...options)
 const someOf = (options: readonly string[], max: number) =>
   values(fc.uniqueArray(fc.constantFrom(...options), { maxLength: max }), fc.array(fc.oneof(fc.constantFrom(...options), misses(options)), { maxLength: max + 3 }));
 
-const smallMetadata = fc.dictionary(word, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
+/** Keys the server refuses in free JSON at any depth (fast-check likes to generate them). */
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+const hasReservedKey = (value: unknown): boolean =>
+  Array.isArray(value) ? value.some(hasReservedKey) : isRecord(value) && Object.entries(value).some(([k, v]) => RESERVED_KEYS.includes(k) || hasReservedKey(v));
+const smallMetadata = fc.dictionary(word, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }).filter((metadata) => !hasReservedKey(metadata));
 /** Metadata 1–60 levels deep (16 is the limit). */
 const deepMetadata = fc
   .tuple(fc.integer({ min: 1, max: 60 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), fc.oneof(nasty, fc.jsonValue({ maxDepth: 1 })))
