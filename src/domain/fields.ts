@@ -47,7 +47,20 @@ export function toIsoTimestamp(value: string): string {
   return new Date(text).toISOString();
 }
 
-export const Id = z.string().min(1).max(64);
+/** No control character: C0 (tab, newline, escape, …), DEL or C1. */
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+/**
+ * A short single-line label (an id, kind, tag, thread, source or title).
+ * Labels are printed verbatim in the text blocks agents and UIs read, where a
+ * newline could forge a line and an escape sequence drive a terminal; free
+ * text (content, descriptions, notes) keeps its tabs and newlines.
+ */
+export function singleLine<T extends z.ZodString>(schema: T): T {
+  return schema.regex(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters (tab, newline, escape, …); use a single line of text' }) as T;
+}
+
+export const Id = singleLine(z.string().min(1).max(64));
 
 export const Namespace = z
   .string()
@@ -57,7 +70,7 @@ export const Namespace = z
     message: 'letters, digits and . _ : / - only, starting with a letter or digit',
   });
 
-export const Tag = z.string().trim().min(1).max(64);
+export const Tag = singleLine(z.string().trim().min(1).max(64));
 export const Tags = z.array(Tag).max(32);
 
 /** A JSON object of arbitrary user data; its size and depth are checked by the use case. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, Metadata, Namespace, Tags } from './fields.js';
+import { described, Id, Metadata, Namespace, singleLine, Tags } from './fields.js';
 
 export const GOAL_STATUSES = ['active', 'achieved', 'failed', 'abandoned'] as const;
 export const GoalStatus = z.enum(GOAL_STATUSES);
@@ -19,7 +19,7 @@ export type OutcomeResult = z.infer<typeof OutcomeResult>;
 
 /** A plan step as a caller writes it. */
 export const StepInput = z.strictObject({
-  title: described(z.string().trim().min(1).max(500), 'What this step does.', 'Add a migration for the users table'),
+  title: described(singleLine(z.string().trim().min(1).max(500)), 'What this step does.', 'Add a migration for the users table'),
   detail: described(z.string().max(4000).optional(), 'Longer notes on how to do it.', 'Use a transaction; keep it reversible.'),
 });
 export type StepInput = z.infer<typeof StepInput>;
@@ -97,7 +97,7 @@ export type Goal = z.infer<typeof Goal>;
 
 /** Fields a caller may set when creating a goal. */
 export const GoalFields = {
-  title: described(z.string().trim().min(1).max(500), 'The goal in one line.', 'Ship the billing export feature'),
+  title: described(singleLine(z.string().trim().min(1).max(500)), 'The goal in one line.', 'Ship the billing export feature'),
   description: described(z.string().max(8000).optional(), 'What the goal is about and why.', 'Customers need CSV exports of invoices.'),
   success_criteria: described(z.array(z.string().min(1).max(1000)).max(20).optional(), 'How to tell the goal is achieved.', ['Export downloads in under 5 s']),
   priority: described(Priority.optional(), 'low, normal (default), high or critical.', 'high'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, Namespace, Tag, Timestamp } from './fields.js';
+import { described, Id, Namespace, singleLine, Tag, Timestamp } from './fields.js';
 import { Layer } from './memory.js';
 
 export const RECORD_TYPES = ['memory', 'goal', 'step'] as const;
@@ -16,7 +16,7 @@ export const SearchFilters = z.strictObject({
     'project-x',
   ),
   layers: described(z.array(Layer).max(3).optional(), 'Only memories of these layers (goals and steps have no layer and are left out).', ['procedural']),
-  kinds: described(z.array(z.string().min(1).max(48)).max(20).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
+  kinds: described(z.array(singleLine(z.string().min(1).max(48))).max(20).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
   types: described(z.array(RecordType).max(3).optional(), 'Only these record types: memory, goal, step. Default: all.', ['memory']),
   tags_any: described(z.array(Tag).max(32).optional(), 'Only records carrying at least one of these tags.', ['billing']),
   tags_all: described(z.array(Tag).max(32).optional(), 'Only records carrying all of these tags.', ['billing', 'csv']),

@@ -110,6 +110,8 @@ const text = fc.oneof({ weight: 8, arbitrary: shortText }, { weight: 1, arbitrar
 const validText = fc
   .tuple(fc.array(word, { minLength: 1, maxLength: 12 }), fc.array(storableNasty, { maxLength: 3 }))
   .map(([words, extra]) => [...words, ...extra].join(' '));
+/** A title the server must store: valid text without control characters, which labels may not hold. */
+const validTitle = validText.map((t) => t.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim());
 /** A query the server must answer: anything goes, lone surrogates included. */
 const validQuery = fc
   .oneof(
@@ -551,13 +553,13 @@ const validSearch = fc
 const validGoal = fc
   .record(
     {
-      title: validText,
+      title: validTitle,
       description: validText,
       success_criteria: fc.array(validText, { maxLength: 3 }),
       priority: fc.constantFrom(...PRIORITIES),
       tags: V.tags.valid,
       namespace: V.namespace.valid,
-      plan: fc.array(fc.record({ title: validText }), { minLength: 1, maxLength: 5 }),
+      plan: fc.array(fc.record({ title: validTitle }), { minLength: 1, maxLength: 5 }),
     },
     { requiredKeys: ['title'] },
   )
