@@ -76,6 +76,7 @@ export const Config = z.strictObject({
   jwtTenantClaim: ClaimName.default('tenant'),
   jwtRoleClaim: ClaimName.default('role'),
   jwtNamespacesClaim: ClaimName.optional(),
+  jwtAllowLocalTenant: boolFromText.default(false),
   embedModel: z.string().min(1).max(500).default('bundled'),
   modelDir: z.string().min(1).optional(),
   modelCacheDir: z.string().min(1).optional(),
@@ -136,6 +137,7 @@ export const SETTINGS = [
   { key: 'jwtTenantClaim', flag: 'jwt-tenant-claim', env: 'PINAK_JWT_TENANT_CLAIM', help: 'HTTP: the claim naming a token\'s tenant (default: tenant)' },
   { key: 'jwtRoleClaim', flag: 'jwt-role-claim', env: 'PINAK_JWT_ROLE_CLAIM', help: 'HTTP: the claim naming its role, reader, writer or admin, or a list of roles (default: role)' },
   { key: 'jwtNamespacesClaim', flag: 'jwt-namespaces-claim', env: 'PINAK_JWT_NAMESPACES_CLAIM', help: 'HTTP: a claim every token must carry listing its namespaces, or "*" (default: none, every namespace)' },
+  { key: 'jwtAllowLocalTenant', flag: 'jwt-allow-local-tenant', env: 'PINAK_JWT_ALLOW_LOCAL_TENANT', help: 'HTTP: let tokens name the tenant local, the data directory itself (with an admin role, /metrics too) (default: false)' },
   { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
   { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },
@@ -255,7 +257,7 @@ function checkAuditReserve(config: Config): void {
 function checkJwtSettings(config: Config): void {
   const sources = [config.jwtJwksFile, config.jwtJwksUrl].filter((v) => v !== undefined).length;
   if (sources === 2) throw new ConfigError('set --jwt-jwks-file or --jwt-jwks-url, not both');
-  const named = config.jwtIssuer !== undefined || config.jwtAudience !== undefined || config.jwtNamespacesClaim !== undefined;
+  const named = config.jwtIssuer !== undefined || config.jwtAudience !== undefined || config.jwtNamespacesClaim !== undefined || config.jwtAllowLocalTenant;
   if (sources === 0 && named) throw new ConfigError('bearer tokens need the issuer\'s keys: set --jwt-jwks-file or --jwt-jwks-url');
   if (sources === 1 && (config.jwtIssuer === undefined || config.jwtAudience === undefined)) {
     throw new ConfigError('bearer tokens need --jwt-issuer and --jwt-audience as well as the JWKS');
@@ -263,10 +265,11 @@ function checkJwtSettings(config: Config): void {
 }
 
 /** How bearer tokens are checked, or null when none are accepted. */
-export function jwtOptions(config: Config): { issuer: string; audience: string; jwks: { file: string } | { url: string }; claims: { tenant: string; role: string; namespaces: string | null } } | null {
+export function jwtOptions(config: Config): { issuer: string; audience: string; jwks: { file: string } | { url: string }; claims: { tenant: string; role: string; namespaces: string | null }; allowLocalTenant: boolean } | null {
   const jwks = config.jwtJwksFile !== undefined ? { file: config.jwtJwksFile } : config.jwtJwksUrl !== undefined ? { url: config.jwtJwksUrl } : null;
   if (!jwks || config.jwtIssuer === undefined || config.jwtAudience === undefined) return null;
-  return { issuer: config.jwtIssuer, audience: config.jwtAudience, jwks, claims: { tenant: config.jwtTenantClaim, role: config.jwtRoleClaim, namespaces: config.jwtNamespacesClaim ?? null } };
+  const claims = { tenant: config.jwtTenantClaim, role: config.jwtRoleClaim, namespaces: config.jwtNamespacesClaim ?? null };
+  return { issuer: config.jwtIssuer, audience: config.jwtAudience, jwks, claims, allowLocalTenant: config.jwtAllowLocalTenant };
 }
 
 /** The database file inside a data directory. */

@@ -1,5 +1,5 @@
 import { Namespace } from '../domain/fields.js';
-import { ROLES, TENANT_PATTERN, type Principal, type Role } from '../domain/principal.js';
+import { LOCAL_TENANT, ROLES, TENANT_PATTERN, tenantNameProblem, type Principal, type Role } from '../domain/principal.js';
 
 /** Which claims of a verified token name its tenant, role and (optionally) namespaces. */
 export interface ClaimNames {
@@ -7,6 +7,15 @@ export interface ClaimNames {
   role: string;
   /** When set, every token must carry it: a list of namespaces, or "*" for all. */
   namespaces: string | null;
+}
+
+export interface TenantOptions {
+  /**
+   * Whether a token may name the tenant `local`: the data directory itself,
+   * stdio's data, and with an admin role the operator's /metrics. Off unless
+   * the operator allows it.
+   */
+  allowLocalTenant?: boolean;
 }
 
 export type ClaimMapping = { ok: true; principal: Omit<Principal, 'remoteAddress'> } | { ok: false; message: string };
@@ -65,13 +74,21 @@ function namespacesOf(value: unknown): string[] | null | 'invalid' {
  * role its claims name. Anything missing or malformed refuses the token with
  * a message naming the claim (never its value).
  */
-export function principalFromClaims(payload: Readonly<Record<string, unknown>>, names: ClaimNames): ClaimMapping {
+export function principalFromClaims(payload: Readonly<Record<string, unknown>>, names: ClaimNames, options: TenantOptions = {}): ClaimMapping {
   const id = subjectOf(payload);
   if (id === null) return { ok: false, message: 'the bearer token has no usable subject (sub claim)' };
   const tenant = tenantClaim(payload, names);
   if (tenant === null) {
     return { ok: false, message: `the bearer token's "${names.tenant}" claim must name a tenant (1 to 63 lower-case letters, digits, _ or -)` };
   }
+  if (tenant === LOCAL_TENANT && options.allowLocalTenant !== true) {
+    return {
+      ok: false,
+      message: `the bearer token's "${names.tenant}" claim names the tenant "local", the server's own data directory, which tokens may not reach; use a token of another tenant (an operator may allow it with --jwt-allow-local-tenant)`,
+    };
+  }
+  const reserved = tenantNameProblem(tenant);
+  if (reserved !== null) return { ok: false, message: `the bearer token's "${names.tenant}" claim cannot name this tenant: ${reserved}` };
   const role = roleOf(claimAt(payload, names.role));
   if (role === null) return { ok: false, message: `the bearer token's "${names.role}" claim must name a role: ${ROLES.join(', ')}` };
   let namespaces: string[] | null = null;

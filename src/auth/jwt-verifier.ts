@@ -13,6 +13,8 @@ export interface JwtSettings {
   /** The provider's public keys: a JWKS file read at start, or a URL fetched (and cached) when needed. */
   jwks: { file: string } | { url: string };
   claims: ClaimNames;
+  /** Let tokens name the tenant `local` (default: refused). */
+  allowLocalTenant?: boolean;
 }
 
 /** A JWKS that cannot be used: the server does not start. */
@@ -77,7 +79,7 @@ export class JwtVerifier {
     } catch (error) {
       return this.refusal(error);
     }
-    const mapped = principalFromClaims(payload, this.settings.claims);
+    const mapped = principalFromClaims(payload, this.settings.claims, { allowLocalTenant: this.settings.allowLocalTenant === true });
     // exp is required above: sessions opened with the token close when it expires.
     if (mapped.ok) return { ok: true, principal: { ...mapped.principal, expiresAt: (payload.exp ?? 0) * 1000 } };
     return { ok: false, code: 'bad_claims', message: mapped.message, subject: subjectOf(payload), tenant: tenantClaim(payload, this.settings.claims) };

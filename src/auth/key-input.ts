@@ -1,15 +1,23 @@
 import { MemoryError } from '../domain/errors.js';
 import { Namespace } from '../domain/fields.js';
-import { ROLES, TENANT_PATTERN, type Role } from '../domain/principal.js';
+import { ROLES, TENANT_PATTERN, tenantNameProblem, type Role } from '../domain/principal.js';
 import type { ApiKey, NewKey } from './key-store.js';
 
 const invalid = (message: string): MemoryError => new MemoryError('invalid_input', message);
 
-/** A tenant name as given on the command line. */
+/** A tenant name as given on the command line, naming a tenant that may already exist (audit export). */
 export function parseTenant(text: string | undefined): string {
   if (text === undefined) throw invalid('--tenant is required: the tenant the key belongs to (e.g. --tenant acme)');
   if (!TENANT_PATTERN.test(text)) throw invalid(`invalid --tenant ${JSON.stringify(text)}: use 1 to 63 lower-case letters, digits, _ or -, starting with a letter or digit`);
   return text;
+}
+
+/** The tenant of a new key: also refused when its directory could not exist on every platform. */
+function parseNewTenant(text: string | undefined): string {
+  const tenant = parseTenant(text);
+  const problem = tenantNameProblem(tenant);
+  if (problem !== null) throw invalid(`invalid --tenant ${JSON.stringify(tenant)}: ${problem}`);
+  return tenant;
 }
 
 const DURATION = /^(\d{1,6})([mhdw])$/;
@@ -38,7 +46,7 @@ export function parseNamespaces(text: string | undefined): string[] | null {
 
 /** Everything `keys create` needs, checked. */
 export function parseNewKey(flags: { tenant?: string; role?: string; namespaces?: string; expires?: string; name?: string }, now: Date): NewKey {
-  const tenant = parseTenant(flags.tenant);
+  const tenant = parseNewTenant(flags.tenant);
   if (flags.role === undefined) throw invalid(`--role is required: ${ROLES.join(', ')}`);
   if (!(ROLES as readonly string[]).includes(flags.role)) throw invalid(`invalid --role ${JSON.stringify(flags.role)}: use ${ROLES.join(', ')}`);
   const name = flags.name?.trim();

@@ -1,9 +1,15 @@
-import { connect as connectTcp } from 'node:net';
+import { existsSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { connect as connectTcp } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KeyStore } from '../../src/auth/key-store.js';
+import { keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
-import { JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
-import { streamableClient } from '../helpers/spawn-http.js';
+import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
+import { AUDIENCE, ISSUER, testIssuer } from '../helpers/jwt-issuer.js';
+import { rawRequest, streamableClient } from '../helpers/spawn-http.js';
+import { runCli } from '../helpers/spawn-server.js';
 
 const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-hardening-', { args: ['--embed-model', 'none'] });
 
@@ -132,5 +138,73 @@ describe('HTTP hardening', () => {
     // Still serving.
     const after = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect(after.status).toBe(200);
+  });
+});
+
+const jwtArgs = (jwksFile: string): string[] => ['--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE, '--jwt-jwks-file', jwksFile];
+
+describe('tokens and tenant names', () => {
+  it('refuses a token naming the tenant local (its data and /metrics) unless --jwt-allow-local-tenant is set', async () => {
+    const dir = tempDataDir();
+    const issuer = await testIssuer(tempDataDir());
+    const operatorToken = await issuer.sign({ sub: 'ops', tenant: 'local', role: 'admin' });
+    const initialize = (port: number, token: string) =>
+      rawRequest(port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` }, body: initializeBody() });
+    const scrape = (port: number, token: string) => rawRequest(port, { path: '/metrics', headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` } });
+
+    const server = await start(dir, jwtArgs(issuer.jwksFile));
+    for (const answer of [await initialize(server.port, operatorToken), await scrape(server.port, operatorToken)]) {
+      expect(answer.status).toBe(401);
+      expect(answer.headers['www-authenticate']).toBe('Bearer realm="pinak-memory", error="invalid_token"');
+      expect(answer.json().error.message).toMatch(/^Unauthorized: the bearer token's "tenant" claim names the tenant "local", the server's own data directory, which tokens may not reach; .*--jwt-allow-local-tenant/);
+    }
+    // Tokens of other tenants are served as before.
+    const { client: acme } = await connect(keyedClient(server.origin, await issuer.sign({ sub: 'ann', tenant: 'acme', role: 'writer' })));
+    await callOk(acme, 'remember', { content: 'acme keeps its own notes' });
+    await server.stop();
+    expect(auditOf(dir).filter((row) => row.tool.startsWith('http ')).map((row) => [row.tool, row.error_code, row.principal_id, row.tenant])).toEqual([
+      ['http POST /mcp', 'bad_claims', 'jwt:ops', 'local'],
+      ['http GET /metrics', 'bad_claims', 'jwt:ops', 'local'],
+    ]);
+
+    // The operator who relies on it turns it on: the token reaches the data directory itself, and /metrics.
+    const allowing = await start(dir, [...jwtArgs(issuer.jwksFile), '--jwt-allow-local-tenant', 'true']);
+    const { client: operator } = await connect(keyedClient(allowing.origin, operatorToken));
+    await callOk(operator, 'remember', { content: 'the operator note' });
+    expect(existsSync(join(dir, 'tenants', 'local'))).toBe(false);
+    expect((await scrape(allowing.port, operatorToken)).status).toBe(200);
+    expect(auditOf(dir).filter((row) => row.tool === 'remember').map((row) => [row.principal_id, row.tenant])).toEqual([['jwt:ops', 'local']]);
+  });
+
+  it('refuse tenant names Windows reserves for devices, in new keys and in tokens, and keep an existing tenant of such a name working', async () => {
+    const dir = tempDataDir();
+    for (const tenant of ['con', 'prn', 'aux', 'nul', 'com1', 'com9', 'lpt1', 'lpt9']) {
+      const result = runCli(['--data-dir', dir, 'keys', 'create', '--tenant', tenant, '--role', 'reader']);
+      expect([result.status, result.stdout], tenant).toEqual([1, '']);
+      expect(result.stderr, tenant).toMatch(new RegExp(`^pinak-memory: invalid --tenant "${tenant}": con, prn, aux, nul, com0-com9 and lpt0-lpt9 are device names on Windows[^\n]*\n$`));
+    }
+    // Names that only start like one are fine.
+    for (const tenant of ['console', 'com10', 'auxiliary', 'nul1']) expect(runCli(['--data-dir', dir, 'keys', 'create', '--tenant', tenant, '--role', 'reader']).status, tenant).toBe(0);
+
+    // A key made before the rule (on a system where the directory can exist) keeps its tenant's data.
+    const store = KeyStore.open(join(dir, 'keys.db'), 2000);
+    const old = store.create({ tenant: 'con', role: 'writer', namespaces: null, expires_at: null, name: 'made earlier' }, new Date().toISOString());
+    store.close();
+    const issuer = await testIssuer(tempDataDir());
+    const server = await start(dir, jwtArgs(issuer.jwksFile));
+    const { client } = await connect(keyedClient(server.origin, old.key));
+    await callOk(client, 'remember', { content: 'written by an existing key' });
+    expect(existsSync(join(dir, 'tenants', 'con', 'pinak.db'))).toBe(true);
+
+    // A token may not bring a new one in.
+    const answer = await rawRequest(server.port, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${await issuer.sign({ sub: 'eve', tenant: 'aux', role: 'writer' })}` },
+      body: initializeBody(),
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.json().error.message).toMatch(/"tenant" claim cannot name this tenant: con, prn, aux, nul, com0-com9 and lpt0-lpt9 are device names on Windows/);
+    expect(existsSync(join(dir, 'tenants', 'aux'))).toBe(false);
   });
 });

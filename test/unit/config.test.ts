@@ -56,7 +56,7 @@ describe('config', () => {
       PINAK_JWT_JWKS_FILE: '/etc/pinak/jwks.json',
     });
     expect(config).toMatchObject({ namespace: 'ns-from-file', maxContentBytes: 2048, jwtAudience: 'pinak-memory', jwtJwksFile: '/etc/pinak/jwks.json' });
-    expect(jwtOptions(config)).toEqual({ issuer: 'https://idp.example.test/', audience: 'pinak-memory', jwks: { file: '/etc/pinak/jwks.json' }, claims: { tenant: 'tenant', role: 'role', namespaces: null } });
+    expect(jwtOptions(config)).toEqual({ issuer: 'https://idp.example.test/', audience: 'pinak-memory', jwks: { file: '/etc/pinak/jwks.json' }, claims: { tenant: 'tenant', role: 'role', namespaces: null }, allowLocalTenant: false });
     // Only one line break goes; a flag still wins over the file.
     expect(resolveConfig({}, { PINAK_EMBED_MODEL_FILE: files({ a: 'two\n\n' }).a! }).embedModel).toBe('two\n');
     expect(resolveConfig({ namespace: 'from-flag' }, { PINAK_NAMESPACE_FILE: f.ns }).namespace).toBe('from-flag');
