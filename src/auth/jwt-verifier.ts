@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../domain/principal.js';
 import type { Logger } from '../logging.js';
 import { principalFromClaims, subjectOf, tenantClaim, type ClaimNames } from './jwt-claims.js';
@@ -35,7 +35,57 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 const CLOCK_TOLERANCE_SECONDS = 30;
 const REMOTE = { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 };
 
+/** JWK members that only a private or a symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; `priv` of AKP keys). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
+
+type LocalSet = ReturnType<typeof createLocalJWKSet>;
+
+/** Whether jose would check a token of some accepted algorithm with this one key. */
+async function usable(jwk: JWK): Promise<boolean> {
+  const single = createLocalJWKSet({ keys: [jwk] });
+  for (const alg of ALGORITHMS) {
+    try {
+      const key = await single({ alg });
+      // jose refuses RSA keys under 2048 bits only when a token is checked.
+      const { modulusLength } = key.algorithm as { modulusLength?: number };
+      if (modulusLength === undefined || modulusLength >= 2048) return true;
+    } catch {
+      // not a key for this algorithm
+    }
+  }
+  return false;
+}
+
+/**
+ * A JWKS file's keys, refused at start when the server could never check a
+ * token with them (no key of an accepted algorithm and use) or when the file
+ * holds private key material, which belongs only with the identity provider.
+ */
+async function localKeys(file: string, text: string): Promise<LocalSet> {
+  let set: LocalSet;
+  try {
+    set = createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
+  } catch {
+    throw new JwtSetupError(`the JWKS file ${file} is not a JSON Web Key Set ({"keys": [...]}, public keys of the identity provider)`);
+  }
+  const keys = set.jwks().keys;
+  for (const [i, jwk] of keys.entries()) {
+    const member = PRIVATE_MEMBERS.find((name) => Object.hasOwn(jwk, name));
+    if (member !== undefined) {
+      const which = typeof jwk.kid === 'string' ? `key ${JSON.stringify(jwk.kid.slice(0, 100))}` : `key ${i + 1}`;
+      throw new JwtSetupError(`the JWKS file ${file} holds private key material ("${member}" in ${which}): give the server only the identity provider's public keys, and replace a key whose private part was exposed`);
+    }
+  }
+  if (!(await Promise.all(keys.map(usable))).some(Boolean)) {
+    throw new JwtSetupError(
+      `the JWKS file ${file} has no public key that can check tokens: ${keys.length === 0 ? 'its "keys" list is empty' : 'expected an RSA (2048 bits or more), EC (P-256, P-384, P-521) or Ed25519 signing key ("use" "sig" or none; "alg" RS*, PS*, ES*, EdDSA or none)'}`,
+    );
+  }
+  return set;
+}
+
 async function keysFrom(jwks: JwtSettings['jwks']): Promise<JWTVerifyGetKey> {
+  // Fetched when the first token needs it, not at start: jose then checks the set as it does a file's when verifying.
   if ('url' in jwks) return createRemoteJWKSet(new URL(jwks.url), REMOTE);
   let text: string;
   try {
@@ -43,11 +93,7 @@ async function keysFrom(jwks: JwtSettings['jwks']): Promise<JWTVerifyGetKey> {
   } catch (error) {
     throw new JwtSetupError(`cannot read the JWKS file ${jwks.file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  try {
-    return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
-  } catch {
-    throw new JwtSetupError(`the JWKS file ${jwks.file} is not a JSON Web Key Set ({"keys": [...]}, public keys of the identity provider)`);
-  }
+  return localKeys(jwks.file, text);
 }
 
 /**

@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/auth/key-store.js';
 import { keyedClient } from '../helpers/auth-clients.js';
@@ -206,5 +208,41 @@ describe('tokens and tenant names', () => {
     expect(answer.status).toBe(401);
     expect(answer.json().error.message).toMatch(/"tenant" claim cannot name this tenant: con, prn, aux, nul, com0-com9 and lpt0-lpt9 are device names on Windows/);
     expect(existsSync(join(dir, 'tenants', 'aux'))).toBe(false);
+  });
+
+  it('refuses to start on a JWKS file without a usable public key, or holding private key material, with one line', async () => {
+    const dir = tempDataDir();
+    const ec = await generateKeyPair('ES256', { extractable: true });
+    const publicEc = await exportJWK(ec.publicKey);
+    const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    const jwks = (name: string, body: unknown): string => {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(body));
+      return file;
+    };
+    const noKey = /no public key that can check tokens/;
+    const cases: Array<[string, RegExp]> = [
+      [jwks('empty', { keys: [] }), /no public key that can check tokens: its "keys" list is empty\n$/],
+      [jwks('encryption-only', { keys: [{ ...publicEc, use: 'enc' }] }), noKey],
+      [jwks('other-algorithm', { keys: [{ ...publicEc, alg: 'ECDH-ES' }, { ...publicEc, alg: 'HS256' }] }), noKey],
+      [jwks('verify-not-allowed', { keys: [{ ...publicEc, key_ops: ['encrypt'] }] }), noKey],
+      [jwks('malformed', { keys: [{ kty: 'RSA', e: 'AQAB' }, { kty: 'EC', crv: 'P-256', x: 'not-a-point' }, { kty: 'nonsense' }] }), noKey],
+      [jwks('weak-rsa', { keys: [{ ...weakRsa, alg: 'RS256' }] }), noKey],
+      [jwks('shared-secret', { keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', alg: 'HS256' }] }), /holds private key material \("k" in key 1\)/],
+      [jwks('private-ec', { keys: [publicEc, { ...(await exportJWK(ec.privateKey)), kid: 'signing-2025' }] }), /holds private key material \("d" in key "signing-2025"\)/],
+    ];
+    for (const [file, message] of cases) {
+      const result = runCli(['--data-dir', dir, '--transport', 'http', '--port', '0', '--embed-model', 'none', '--log-level', 'warn', ...jwtArgs(file)]);
+      expect([result.status, result.stdout], file).toEqual([1, '']);
+      expect(result.stderr, file).toMatch(/^pinak-memory: the JWKS file \S+ (?:has|holds) [^\n]*\n$/);
+      expect(result.stderr, file).toMatch(message);
+      expect(result.stderr, file).not.toContain(String((await exportJWK(ec.privateKey)).d));
+    }
+    // A usable key among unusable ones is enough.
+    const issuer = await testIssuer(tempDataDir());
+    const mixed = jwks('mixed', { keys: [{ ...publicEc, use: 'enc' }, ...(JSON.parse(readFileSync(issuer.jwksFile, 'utf8')) as { keys: unknown[] }).keys] });
+    const server = await start(dir, jwtArgs(mixed));
+    const { client } = await connect(keyedClient(server.origin, await issuer.sign({ sub: 'ann', tenant: 'acme', role: 'reader' })));
+    expect((await callOk(client, 'search_memory', { query: 'anything' })).hits).toEqual([]);
   });
 });
