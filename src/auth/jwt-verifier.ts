@@ -73,7 +73,7 @@ async function localKeys(file: string, text: string): Promise<LocalSet> {
     const member = PRIVATE_MEMBERS.find((name) => Object.hasOwn(jwk, name));
     if (member !== undefined) {
       const which = typeof jwk.kid === 'string' ? `key ${JSON.stringify(jwk.kid.slice(0, 100))}` : `key ${i + 1}`;
-      throw new JwtSetupError(`the JWKS file ${file} holds private key material ("${member}" in ${which}): give the server only the identity provider's public keys, and replace a key whose private part was exposed`);
+      throw new JwtSetupError(`the JWKS file ${file} holds private or secret key material ("${member}" in ${which}): give the server only the identity provider's public keys, and replace any key whose private or secret part was exposed`);
     }
   }
   if (!(await Promise.all(keys.map(usable))).some(Boolean)) {

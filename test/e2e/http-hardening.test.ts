@@ -228,8 +228,8 @@ describe('tokens and tenant names', () => {
       [jwks('verify-not-allowed', { keys: [{ ...publicEc, key_ops: ['encrypt'] }] }), noKey],
       [jwks('malformed', { keys: [{ kty: 'RSA', e: 'AQAB' }, { kty: 'EC', crv: 'P-256', x: 'not-a-point' }, { kty: 'nonsense' }] }), noKey],
       [jwks('weak-rsa', { keys: [{ ...weakRsa, alg: 'RS256' }] }), noKey],
-      [jwks('shared-secret', { keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', alg: 'HS256' }] }), /holds private key material \("k" in key 1\)/],
-      [jwks('private-ec', { keys: [publicEc, { ...(await exportJWK(ec.privateKey)), kid: 'signing-2025' }] }), /holds private key material \("d" in key "signing-2025"\)/],
+      [jwks('shared-secret', { keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', alg: 'HS256' }] }), /holds private or secret key material \("k" in key 1\)/],
+      [jwks('private-ec', { keys: [publicEc, { ...(await exportJWK(ec.privateKey)), kid: 'signing-2025' }] }), /holds private or secret key material \("d" in key "signing-2025"\)/],
     ];
     for (const [file, message] of cases) {
       const result = runCli(['--data-dir', dir, '--transport', 'http', '--port', '0', '--embed-model', 'none', '--log-level', 'warn', ...jwtArgs(file)]);
