@@ -124,13 +124,18 @@ describe('HTTP hardening', () => {
     expect([single.status, JSON.parse(single.body)]).toEqual([200, { status: 'ok' }]);
   });
 
-  it('answers requests the HTTP parser refuses with a JSON body: 431 for headers over the limit, 400 for malformed ones', async () => {
+  it('answers requests the HTTP parser refuses with a JSON body: 431 for headers over the limit, 413 for chunk extensions over it, 400 for malformed ones', async () => {
     const server = await start(tempDataDir());
     const host = `127.0.0.1:${server.port}`;
     const oversized = await rawExchange(server.port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(oversized.status).toBe(431);
     expect(oversized.head).toMatch(/\r\ncontent-type: application\/json\r\n/i);
     expect(JSON.parse(oversized.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/^Request Header Fields Too Large/) } });
+
+    // A body whose chunk extensions are over Node's limit is refused while it is read, after routing began.
+    const extensions = await rawExchange(server.port, `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\nx\r\n0\r\n\r\n`);
+    expect(extensions.status).toBe(413);
+    expect(JSON.parse(extensions.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/^Payload Too Large/) } });
 
     for (const malformed of ['NOT AN HTTP REQUEST\r\n\r\n', `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nBad Header Line\r\n\r\n`, `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n`]) {
       const answer = await rawExchange(server.port, malformed);

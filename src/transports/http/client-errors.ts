@@ -9,6 +9,11 @@ const ANSWERS: Record<string, { status: number; reason: string; message: string 
     reason: 'Request Header Fields Too Large',
     message: 'Request Header Fields Too Large: the request headers are over the server\'s limit; send fewer or shorter headers',
   },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    reason: 'Payload Too Large',
+    message: 'Payload Too Large: the chunk extensions of the request body are over the server\'s limit',
+  },
   ERR_HTTP_REQUEST_TIMEOUT: {
     status: 408,
     reason: 'Request Timeout',
