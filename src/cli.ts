@@ -3,6 +3,8 @@ import { createReadStream, createWriteStream, existsSync, statSync } from 'node:
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { keyedFingerprinter } from './audit/fingerprint.js';
+import { FingerprintSecretError, loadFingerprintSecret } from './audit/fingerprint-secret.js';
 import { mergeByTime } from './audit/merge.js';
 import { keysCommand } from './auth/key-commands.js';
 import { parseTenant } from './auth/key-input.js';
@@ -36,6 +38,9 @@ Usage:
       --since ISO                         only calls at or after this time
       --tenant T                          that tenant's trail (default: the local one)
       --output FILE                       write to FILE instead of stdout
+  pinak-memory audit fingerprint [options]
+                                          print the args_sha256 audit rows hold for a call with given arguments
+      --args JSON                         the call's arguments object (default: read from stdin)
   pinak-memory keys create [options]      create an API key for HTTP; prints it once, on stdout
       --tenant T --role R                 its tenant, and reader, writer or admin (both required)
       --namespaces a,b                    only these namespaces (the first is its default)
@@ -59,6 +64,7 @@ const OPTIONS = {
   namespaces: { type: 'string' },
   expires: { type: 'string' },
   name: { type: 'string' },
+  args: { type: 'string' },
   ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' }])),
 } as const;
 
@@ -174,6 +180,31 @@ async function exportAudit(config: Config, since: string | undefined, output: st
   }
 }
 
+/**
+ * The keyed fingerprint an audit row holds (`args_sha256`) for a call with
+ * these arguments, so whoever holds the data directory's secret can still
+ * find a known request in an exported trail (the JSON is read as the server
+ * reads a call's arguments; key order does not matter).
+ */
+async function auditFingerprint(config: Config, argsFlag: string | undefined): Promise<void> {
+  if (argsFlag === undefined && process.stdin.isTTY) throw new UsageError('audit fingerprint needs the arguments as JSON: --args \'{"content":"…"}\' or on stdin');
+  const text = argsFlag ?? (await readStdin());
+  let args: unknown;
+  try {
+    args = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`audit fingerprint: the arguments are not JSON (${(error as Error).message}); give the call's arguments object, e.g. --args '{"content":"…"}'`);
+  }
+  const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: false }));
+  process.stdout.write(`${fingerprint(args).sha256}\n`);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** A one-line progress bar on a terminal; nothing when stderr is not one. */
 function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
   if (!process.stderr.isTTY) return { update() {}, end() {} };
@@ -280,13 +311,14 @@ async function main(argv: string[]): Promise<void> {
   const command = positionals.join(' ');
   if (command === '' || command === 'serve') return serve(config);
   if (command === 'audit export') return exportAudit(config, values.since, values.output, values.tenant);
+  if (command === 'audit fingerprint') return auditFingerprint(config, values.args);
   if (first === 'keys') return keys(config, rest, values);
   if (command === 'reindex') return reindex(config);
   throw new UsageError(`unknown command "${command}" (see --help)`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof MemoryError || error instanceof HttpStartError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof MemoryError || error instanceof HttpStartError || error instanceof FingerprintSecretError) fail(error.message);
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && /^(SQLITE_|E[A-Z]+$)/.test(code)) fail(`cannot open the memory database: ${(error as Error).message} (${code})`);
   process.stderr.write(`pinak-memory: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditTrail } from './audit/audit-trail.js';
+import { keyedFingerprinter, type Fingerprinter } from './audit/fingerprint.js';
+import { loadFingerprintSecret } from './audit/fingerprint-secret.js';
 import { databaseFile, type Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
@@ -53,6 +56,8 @@ export interface RuntimeParts {
   gate?: CallGate;
   /** Share another runtime's metrics, so one scrape counts every tenant's calls. */
   metrics?: ServerMetrics;
+  /** Audit fingerprints, keyed with the root data directory's secret; default a key of this runtime alone (tests). */
+  fingerprint?: Fingerprinter;
 }
 
 /** How long a start waits for the vector index before serving with keyword search alone. */
@@ -99,7 +104,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
   return {
     store,
     logger,
-    audit: new AuditTrail(store, logger),
+    audit: new AuditTrail(store, logger, parts.fingerprint ?? keyedFingerprinter(randomBytes(32))),
     gate: parts.gate ?? new CallGate(),
     metrics: parts.metrics ?? new ServerMetrics(),
     reembedding,
@@ -194,6 +199,8 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
 
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
+  // First: a damaged secret stops the start before anything is opened.
+  const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: true }));
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
   try {
     logger.info({ dataDir: config.dataDir }, 'database open');
@@ -216,6 +223,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius, window: config.contextWindow, reply: config.contextReply },
       softAndWeight: config.softAndWeight,
       speakerBoost: config.speakerBoost,
+      fingerprint,
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
     }));
   } catch (error) {
@@ -249,6 +257,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, dataDir: 
       sharedEmbedder: true,
       gate: root.gate,
       metrics: root.metrics,
+      fingerprint: root.audit.fingerprint,
     }));
   } catch (error) {
     await store.close();

@@ -1,22 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import type { AuditRow, MemoryStore } from '../store/store.js';
+import type { Fingerprinter } from './fingerprint.js';
 
 export type { AuditRow } from '../store/store.js';
-
-/** JSON with object keys sorted at every level, so equal arguments hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }) ?? 'null';
-}
-
-/** SHA-256 and UTF-8 size of the canonical form of some arguments. */
-export function fingerprint(args: unknown): { sha256: string; bytes: number } {
-  const text = canonicalJson(args);
-  return { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text, 'utf8') };
-}
 
 /** The audit trail cannot store a row: the call it describes must not be answered. */
 export class AuditUnavailable extends Error {
@@ -39,6 +25,8 @@ export class AuditTrail {
   constructor(
     private readonly store: MemoryStore,
     private readonly logger: Logger,
+    /** Keyed with the root data directory's secret, shared by every tenant's trail: a row's `args_sha256`. */
+    readonly fingerprint: Fingerprinter,
   ) {}
 
   /** Record a finished call. `durable`: false when the call could not have written (see MemoryStore.appendAudit). */

@@ -5,19 +5,30 @@ import type { MemoryContext } from './context.js';
 /** What a retried call gets back: the first call's output, or the first call's error. */
 export type EarlierCall = { kind: 'none' } | { kind: 'output'; output: unknown } | { kind: 'error'; error: MemoryError };
 
+/** A call's arguments as an idempotency record compares them (see audit/fingerprint.ts). */
+export interface CallArguments {
+  /** The keyed fingerprint, which every record made since fingerprints were keyed holds. */
+  readonly sha256: string;
+  /** The plain SHA-256, which a record made before then holds. */
+  unkeyed(): string;
+}
+
 const WAIT_STEP_MS = 50;
 const WAIT_MAX_MS = 5000;
 
+/** Whether a record's fingerprint is of these arguments: keyed, or plain for a record made before keying. */
+const sameArguments = (stored: string, args: CallArguments): boolean => stored === args.sha256 || stored === args.unkeyed();
+
 /**
- * Look up an idempotency key. A key used for a different tool or different
- * arguments is an error; a key whose first call is still running (here or in
- * another process) is waited for briefly.
+ * Look up an idempotency key. A key used for a different
+ * tool or different arguments is an error; a key whose first call is still
+ * running (here or in another process) is waited for briefly.
  */
-export async function earlierCall(ctx: MemoryContext, key: string, tool: string, argsSha256: string): Promise<EarlierCall> {
+export async function earlierCall(ctx: MemoryContext, key: string, tool: string, args: CallArguments): Promise<EarlierCall> {
   for (let waited = 0; ; waited += WAIT_STEP_MS) {
     const record = await ctx.store.findIdempotent(key);
     if (!record) return { kind: 'none' };
-    if (record.tool !== tool || record.args_sha256 !== argsSha256) {
+    if (record.tool !== tool || !sameArguments(record.args_sha256, args)) {
       return { kind: 'error', error: new MemoryError('conflict', `idempotency_key "${key}" was already used for a different call; use a new key for a new write`) };
     }
     const result = record.result as { output?: unknown; error?: { code: MemoryError['code']; message: string } } | null;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AuditUnavailable, fingerprint, type AuditRow, type AuditTrail, type OpenAuditRow } from '../audit/audit-trail.js';
+import { AuditUnavailable, type AuditRow, type AuditTrail, type OpenAuditRow } from '../audit/audit-trail.js';
+import type { ArgumentsFingerprint } from '../audit/fingerprint.js';
 import { clientLabel } from '../domain/client-label.js';
 import type { Caller } from '../memory/context.js';
 import type { Principal } from '../domain/principal.js';
@@ -59,7 +60,7 @@ function listed(tool: AnyTool): Tool {
 const ToolsCallMethod = z.looseObject({ method: z.literal('tools/call') });
 
 /** Arguments too deep to hash safely are audited under one fixed fingerprint. */
-const TOO_DEEP_FINGERPRINT = { sha256: createHash('sha256').update('(arguments nested too deeply)').digest('hex'), bytes: -1 };
+const TOO_DEEP_FINGERPRINT: ArgumentsFingerprint = { sha256: createHash('sha256').update('(arguments nested too deeply)').digest('hex'), bytes: -1, unkeyed: () => '' };
 
 const errorResult = (failure: ToolFailure): CallToolResult => ({
   isError: true,
@@ -69,8 +70,8 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
 type Outcome = { output: unknown; error?: undefined } | { output?: undefined; error: unknown };
 
 /** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
-async function callFor(principal: Principal, tool: AnyTool, input: unknown, argsSha256: string, deps: ToolDeps, caller: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
-  if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, argsSha256, deps, caller) };
+async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, caller: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
+  if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, args, deps, caller) };
   let scoped;
   try {
     scoped = await scopeToNamespaces(tool.name, input, principal.namespaces, deps.memory);
@@ -78,7 +79,7 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
     return { input, outcome: { error } };
   }
   // A retry must match the confined call, so another namespace's answer is never replayed.
-  const outcome = await runTool(tool, scoped.input, fingerprint(scoped.input).sha256, deps, caller);
+  const outcome = await runTool(tool, scoped.input, audit.fingerprint(scoped.input), deps, caller);
   if (outcome.output === undefined) return { input: scoped.input, outcome: { error: scoped.error(outcome.error) } };
   try {
     return { input: scoped.input, outcome: { output: scoped.output(outcome.output) } };
@@ -142,7 +143,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     const refusal = tool ? refusalFor(principal, tool.name) : null;
     // Checked before anything walks the arguments recursively (hashing, validation), which deep nesting would overflow.
     const tooDeep = nestedDeeperThan(rawArgs, MAX_ARGUMENT_DEPTH);
-    const args = tooDeep ? TOO_DEEP_FINGERPRINT : fingerprint(rawArgs);
+    const args = tooDeep ? TOO_DEEP_FINGERPRINT : audit.fingerprint(rawArgs);
     // On the raw arguments: validation silently drops a `__proto__` key, so the stored record would differ from the call.
     const reservedKey = tooDeep ? null : reservedKeyProblem(rawArgs);
     const row = (): AuditRow => ({
@@ -200,7 +201,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
               // Fail closed: a write that could not be audited is not made.
               opened = await audit.open(row());
             }
-            const { input, outcome } = await callFor(principal, tool, parsed.data, args.sha256, deps, { clientName, signal });
+            const { input, outcome } = await callFor(principal, tool, parsed.data, args, audit, deps, { clientName, signal });
             facts = tool.audit(input, outcome.output, deps);
             if (outcome.output !== undefined) {
               result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };

@@ -1,5 +1,5 @@
 import { DuplicateRequest, MemoryError } from '../domain/errors.js';
-import { earlierCall, rememberOutcomeOfCall } from '../memory/idempotency.js';
+import { earlierCall, rememberOutcomeOfCall, type CallArguments } from '../memory/idempotency.js';
 import type { Caller } from '../memory/context.js';
 import type { AnyTool, ToolDeps } from './define-tool.js';
 
@@ -11,7 +11,7 @@ import type { AnyTool, ToolDeps } from './define-tool.js';
 export async function runTool(
   tool: AnyTool,
   input: unknown,
-  argsSha256: string,
+  args: CallArguments,
   deps: ToolDeps,
   caller: Omit<Caller, 'idempotency'>,
 ): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
@@ -24,7 +24,7 @@ export async function runTool(
     }
   }
   const replay = async () => {
-    const earlier = await earlierCall(deps.memory, key, tool.name, argsSha256);
+    const earlier = await earlierCall(deps.memory, key, tool.name, args);
     if (earlier.kind === 'output') return { output: earlier.output };
     if (earlier.kind === 'error') return { error: earlier.error };
     return undefined;
@@ -32,7 +32,7 @@ export async function runTool(
   const before = await replay();
   if (before) return before;
   try {
-    const output = tool.output.parse(await tool.handle(input, deps, { ...caller, idempotency: { key, tool: tool.name, argsSha256 } }));
+    const output = tool.output.parse(await tool.handle(input, deps, { ...caller, idempotency: { key, tool: tool.name, argsSha256: args.sha256 } }));
     await rememberOutcomeOfCall(deps.memory, key, { output });
     return { output };
   } catch (error) {

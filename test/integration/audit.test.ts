@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fingerprint } from '../../src/audit/audit-trail.js';
 import type { AuditRow } from '../../src/store/store.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
@@ -35,8 +34,8 @@ describe('audit trail', () => {
       client_name: 'audit-client',
       client_version: '1.2.3',
       namespace: 'default',
-      args_sha256: fingerprint(args).sha256,
-      args_bytes: fingerprint(args).bytes,
+      args_sha256: linked.runtime.audit.fingerprint(args).sha256,
+      args_bytes: linked.runtime.audit.fingerprint(args).bytes,
       ids_touched: [stored.id],
     });
     expect(read).toMatchObject({ namespace: 'default', ids_returned: [stored.id] });

@@ -1,6 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from '../../src/audit/audit-trail.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 
@@ -305,7 +304,7 @@ describe('after all of that', () => {
     const args = { content: 42, kind: 'audit-probe' };
     await callError(client, 'remember', args);
     const rows = [...linked.runtime.store.exportAudit()];
-    const row = rows.find((r) => r.args_sha256 === fingerprint(args).sha256);
+    const row = rows.find((r) => r.args_sha256 === linked.runtime.audit.fingerprint(args).sha256);
     expect(row).toMatchObject({ tool: 'remember', status: 'invalid', error_code: 'invalid_input', ids_touched: [], ids_returned: [] });
     expect(rows.filter((r) => r.status === 'invalid').length).toBeGreaterThan(50);
   });

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
@@ -50,6 +53,20 @@ describe('idempotency keys', () => {
     expect((await callOk(linked.client, 'forget', forgetArgs)).forgotten).toEqual([outcome.summary_memory_id]);
     // The retry answers as the first call did, rather than "not found".
     expect((await callOk(linked.client, 'forget', forgetArgs)).forgotten).toEqual([outcome.summary_memory_id]);
+  });
+
+  it('a retry of a call stored before fingerprints were keyed (a plain SHA-256 under the bare key) still gets its first answer', async () => {
+    const answer = await callOk(linked.client, 'remember', { content: 'stored before the upgrade' });
+    const args = { content: 'stored before the upgrade', idempotency_key: 'before-upgrade' };
+    // The record such a call left: its key as sent, and the plain SHA-256 of the canonical arguments.
+    const db = new Database(join(linked.dir, 'pinak.db'));
+    db.prepare('INSERT INTO idempotency_keys (key, tool, args_sha256, result, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      'before-upgrade', 'remember', createHash('sha256').update('{"content":"stored before the upgrade","idempotency_key":"before-upgrade"}').digest('hex'), JSON.stringify({ output: answer }), new Date().toISOString(),
+    );
+    db.close();
+    expect(await callOk(linked.client, 'remember', args)).toEqual(answer);
+    expect(await callError(linked.client, 'remember', { ...args, content: 'other words' })).toMatch(/already used for a different call/);
+    expect(await total()).toBe(1);
   });
 
   it('a refused write does not burn its key', async () => {

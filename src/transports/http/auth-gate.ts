@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthRefusal } from '../../auth/authenticator.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -93,7 +92,7 @@ export async function auditRefusal(
     client_name: null,
     client_version: null,
     session_id: typeof session === 'string' ? session.slice(0, 100) : null,
-    args_sha256: createHash('sha256').update(request).digest('hex'),
+    args_sha256: ctx.runtime.audit.fingerprint(request).sha256,
     args_bytes: 0,
     status,
     error_code: refusal.code,
