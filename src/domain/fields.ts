@@ -78,7 +78,8 @@ export const Metadata = z.record(z.string(), z.json());
 
 /** The optional idempotency key of every write tool. */
 export const IdempotencyKey = described(
-  z.string().min(1).max(128).optional(),
+  // No control characters: they have no place in a key, and one separates the caller's scope from the key where keys are stored.
+  z.string().min(1).max(128).regex(/^[^\u0000-\u001f]*$/, { message: 'must not contain control characters (U+0000 to U+001F); use printable text' }).optional(),
   'Optional: any unique string for this write. Retrying with the same key and arguments returns the first answer instead of writing again.',
   'agent-7f3c-remember-0042',
 );

@@ -16,17 +16,30 @@ export interface CallArguments {
 const WAIT_STEP_MS = 50;
 const WAIT_MAX_MS = 5000;
 
+/** Between a scope and a key in a stored key; never in a client's key (the schema refuses control characters). */
+const SCOPE_SEPARATOR = '\u001f';
+
+/**
+ * The key as stored. A scope (the caller's principal) keeps one caller from
+ * seeing, taking or replaying another's keys; the unscoped caller (the local
+ * principal) stores its keys as they are, as every key was stored before
+ * scoping, so its earlier records still answer its retries.
+ */
+export function storedKey(key: string, scope: string | null): string {
+  return scope === null ? key : `${scope}${SCOPE_SEPARATOR}${key}`;
+}
+
 /** Whether a record's fingerprint is of these arguments: keyed, or plain for a record made before keying. */
 const sameArguments = (stored: string, args: CallArguments): boolean => stored === args.sha256 || stored === args.unkeyed();
 
 /**
- * Look up an idempotency key. A key used for a different
+ * Look up an idempotency key in the caller's scope. A key used for a different
  * tool or different arguments is an error; a key whose first call is still
  * running (here or in another process) is waited for briefly.
  */
-export async function earlierCall(ctx: MemoryContext, key: string, tool: string, args: CallArguments): Promise<EarlierCall> {
+export async function earlierCall(ctx: MemoryContext, key: string, scope: string | null, tool: string, args: CallArguments): Promise<EarlierCall> {
   for (let waited = 0; ; waited += WAIT_STEP_MS) {
-    const record = await ctx.store.findIdempotent(key);
+    const record = await ctx.store.findIdempotent(storedKey(key, scope));
     if (!record) return { kind: 'none' };
     if (record.tool !== tool || !sameArguments(record.args_sha256, args)) {
       return { kind: 'error', error: new MemoryError('conflict', `idempotency_key "${key}" was already used for a different call; use a new key for a new write`) };
@@ -44,8 +57,8 @@ export async function earlierCall(ctx: MemoryContext, key: string, tool: string,
   }
 }
 
-/** Record how the first call with a key ended, so retries get the same answer. */
-export async function rememberOutcomeOfCall(ctx: MemoryContext, key: string, outcome: { output: unknown } | { error: MemoryError }): Promise<void> {
+/** Record how the first call with a key (in the caller's scope) ended, so retries get the same answer. */
+export async function rememberOutcomeOfCall(ctx: MemoryContext, key: string, scope: string | null, outcome: { output: unknown } | { error: MemoryError }): Promise<void> {
   const value = 'output' in outcome ? { output: outcome.output } : { error: { code: outcome.error.code, message: outcome.error.message } };
-  await ctx.store.recordIdempotentResult(key, value);
+  await ctx.store.recordIdempotentResult(storedKey(key, scope), value);
 }

@@ -70,7 +70,8 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
 type Outcome = { output: unknown; error?: undefined } | { output?: undefined; error: unknown };
 
 /** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
-async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, caller: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
+async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, from: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
+  const caller = { ...from, principalId: principal.id };
   if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, args, deps, caller) };
   let scoped;
   try {

@@ -1,30 +1,42 @@
 import { DuplicateRequest, MemoryError } from '../domain/errors.js';
-import { earlierCall, rememberOutcomeOfCall, type CallArguments } from '../memory/idempotency.js';
+import { LOCAL_PRINCIPAL } from '../domain/principal.js';
+import { earlierCall, rememberOutcomeOfCall, storedKey, type CallArguments } from '../memory/idempotency.js';
 import type { Caller } from '../memory/context.js';
 import type { AnyTool, ToolDeps } from './define-tool.js';
 
+/** Who makes a call, as running it needs to know. */
+export interface RunCaller extends Omit<Caller, 'idempotency'> {
+  /** The principal's id: its idempotency keys are its own. */
+  readonly principalId: string;
+}
+
 /**
- * Run a tool's handler, honouring an idempotency key: a key seen before
- * returns the first call's answer; a new one is claimed by the write itself
- * (in its transaction), and the answer is recorded for later retries.
+ * Run a tool's handler, honouring an idempotency key: a key this principal
+ * used before returns the first call's answer; a new one is claimed by the
+ * write itself (in its transaction), and the answer is recorded for later
+ * retries. Keys are scoped to the principal, so no other key of the tenant
+ * sees, takes or replays them; the local principal's stay unscoped, as
+ * they were stored before.
  */
 export async function runTool(
   tool: AnyTool,
   input: unknown,
   args: CallArguments,
   deps: ToolDeps,
-  caller: Omit<Caller, 'idempotency'>,
+  caller: RunCaller,
 ): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
+  const { principalId: _principal, ...handlerCaller } = caller;
   const key = (input as { idempotency_key?: unknown }).idempotency_key;
   if (typeof key !== 'string') {
     try {
-      return { output: tool.output.parse(await tool.handle(input, deps, caller)) };
+      return { output: tool.output.parse(await tool.handle(input, deps, handlerCaller)) };
     } catch (error) {
       return { error };
     }
   }
+  const scope = caller.principalId === LOCAL_PRINCIPAL.id ? null : caller.principalId;
   const replay = async () => {
-    const earlier = await earlierCall(deps.memory, key, tool.name, args);
+    const earlier = await earlierCall(deps.memory, key, scope, tool.name, args);
     if (earlier.kind === 'output') return { output: earlier.output };
     if (earlier.kind === 'error') return { error: earlier.error };
     return undefined;
@@ -32,12 +44,14 @@ export async function runTool(
   const before = await replay();
   if (before) return before;
   try {
-    const output = tool.output.parse(await tool.handle(input, deps, { ...caller, idempotency: { key, tool: tool.name, argsSha256: args.sha256 } }));
-    await rememberOutcomeOfCall(deps.memory, key, { output });
+    const claim = { key: storedKey(key, scope), tool: tool.name, argsSha256: args.sha256 };
+    const output = tool.output.parse(await tool.handle(input, deps, { ...handlerCaller, idempotency: claim }));
+    await rememberOutcomeOfCall(deps.memory, key, scope, { output });
     return { output };
   } catch (error) {
-    if (error instanceof DuplicateRequest) return (await replay()) ?? { error };
-    if (error instanceof MemoryError) await rememberOutcomeOfCall(deps.memory, key, { error });
+    // The store names the key as stored; the caller knows only its own.
+    if (error instanceof DuplicateRequest) return (await replay()) ?? { error: new DuplicateRequest(key) };
+    if (error instanceof MemoryError) await rememberOutcomeOfCall(deps.memory, key, scope, { error });
     return { error };
   }
 }

@@ -55,6 +55,17 @@ describe('idempotency keys', () => {
     expect((await callOk(linked.client, 'forget', forgetArgs)).forgotten).toEqual([outcome.summary_memory_id]);
   });
 
+  it('refuses a key with control characters, naming the field', async () => {
+    for (const key of ['a\u0000b', 'line\nbreak', 'tab\there', '\u001f', 'k\u001b[31m']) {
+      expect(await callError(linked.client, 'remember', { content: 'x', idempotency_key: key }), JSON.stringify(key)).toMatch(/idempotency_key.*must not contain control characters \(U\+0000 to U\+001F\); use printable text/);
+    }
+    expect(await callError(linked.client, 'forget', { ids: ['01JD3Z6Q6H8W1V8N2X4C5B7E9F'], idempotency_key: 'x\ry' })).toMatch(/control characters/);
+    expect(await total()).toBe(0);
+    // Printable text of any script is fine.
+    await callOk(linked.client, 'remember', { content: 'x', idempotency_key: 'clé-ключ-鍵 ✓' });
+    expect(await total()).toBe(1);
+  });
+
   it('a retry of a call stored before fingerprints were keyed (a plain SHA-256 under the bare key) still gets its first answer', async () => {
     const answer = await callOk(linked.client, 'remember', { content: 'stored before the upgrade' });
     const args = { content: 'stored before the upgrade', idempotency_key: 'before-upgrade' };
