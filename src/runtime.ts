@@ -199,10 +199,10 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
 
 /** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
-  // First: a damaged secret stops the start before anything is opened.
-  const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: true }));
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
   try {
+    // Before anything else starts: a damaged secret stops the start in one line.
+    const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: true }));
     logger.info({ dataDir: config.dataDir }, 'database open');
     void store.prepareKeywordScoring();
     const { embedder, choice, note } = await startEmbedder(config, logger);
