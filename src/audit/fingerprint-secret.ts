@@ -20,8 +20,8 @@ export class FingerprintSecretError extends Error {
  * directory end up with one secret: each writes a complete temp file and
  * links it into place, which fails for all but the first, and then reads
  * what is there. A file that is not exactly a secret, or that group or others
- * may read, is refused rather than repaired: a loose one may already have
- * leaked, and a new secret would silently stop old fingerprints matching.
+ * may read or change, is refused rather than repaired: a loose one may already
+ * have leaked, and a new secret would silently stop old fingerprints matching.
  */
 export function loadFingerprintSecret(dataDir: string, options: { create: boolean }): Buffer {
   const file = join(dataDir, FINGERPRINT_SECRET_FILE);
@@ -58,7 +58,7 @@ function readSecret(file: string): Buffer | null {
   }
   // Windows has no such mode bits; there the directory's ACL protects it.
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new FingerprintSecretError(`the audit fingerprint secret ${file} may be read by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); run chmod 600 on it`);
+    throw new FingerprintSecretError(`the audit fingerprint secret ${file} is open to group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); run chmod 600 on it`);
   }
   if (!SECRET_TEXT.test(text)) {
     throw new FingerprintSecretError(`the audit fingerprint secret ${file} is damaged (expected ${SECRET_BYTES * 2} hex digits); restore it from a backup, or delete it to create a new one (audit rows written before then no longer match 'audit fingerprint')`);

@@ -118,8 +118,9 @@ describe('keyed audit fingerprints', () => {
       ['empty', (file) => writeFileSync(file, '', { mode: 0o600 }), /is damaged/],
       ['not hex', (file) => writeFileSync(file, `${'z'.repeat(64)}\n`, { mode: 0o600 }), /is damaged/],
       ['too long', (file) => writeFileSync(file, good.repeat(3), { mode: 0o600 }), /is damaged/],
-      ['readable by others', (file) => { writeFileSync(file, good); chmodSync(file, 0o644); }, /may be read by group or others \(mode 644\); run chmod 600 on it/],
-      ['readable by the group', (file) => { writeFileSync(file, good); chmodSync(file, 0o640); }, /may be read by group or others \(mode 640\)/],
+      ['readable by others', (file) => { writeFileSync(file, good); chmodSync(file, 0o644); }, /is open to group or others \(mode 644\); run chmod 600 on it/],
+      ['readable by the group', (file) => { writeFileSync(file, good); chmodSync(file, 0o640); }, /is open to group or others \(mode 640\)/],
+      ['writable by the group', (file) => { writeFileSync(file, good); chmodSync(file, 0o620); }, /is open to group or others \(mode 620\)/],
       ['a directory', (file) => mkdirSync(file), /is not a regular file/],
     ];
     for (const [name, damage, message] of cases) {
