@@ -104,4 +104,22 @@ describe('requests in flight', () => {
     await until(async () => (health = (await rawRequest(server.port, { path: '/healthz', headers: { host: `127.0.0.1:${server.port}` } }).catch(() => ({ status: 0 }))).status) === 200);
     expect(health).toBe(200);
   });
+
+  it('answers 408 and closes a connection whose headers do not arrive within 10 s', async () => {
+    const server = await start(tempDataDir());
+    const socket = connectTcp(server.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const started = Date.now();
+    // Half a request, then nothing: the slow-headers pattern that holds a connection open.
+    socket.write(`GET /healthz HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\n`);
+    await new Promise((resolve) => socket.once('close', resolve));
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThan(9_000);
+    expect(waited).toBeLessThan(15_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toMatch(/"jsonrpc":"2\.0"/);
+  }, 30_000);
 });

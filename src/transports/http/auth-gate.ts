@@ -3,6 +3,7 @@ import type { AuthRefusal } from '../../auth/authenticator.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
 import { sampled } from '../../logging.js';
+import { maxBatch } from './call-limit.js';
 import type { HttpContext } from './context.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
 
@@ -49,7 +50,8 @@ export async function admit(ctx: HttpContext, req: IncomingMessage, res: ServerR
  * (429, as any request over the key's rate).
  */
 export async function chargeBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown): Promise<boolean> {
-  if (principal.id === 'local' || !Array.isArray(body)) return true;
+  // A batch too large to be admitted is refused by the session (400) without being charged or looked through.
+  if (principal.id === 'local' || !Array.isArray(body) || body.length > maxBatch(ctx.options.maxCallsPerSession)) return true;
   const extra = body.filter(isJSONRPCRequest).length - 1;
   if (extra <= 0) return true;
   const taken = ctx.limiter.take(principal.id, extra);

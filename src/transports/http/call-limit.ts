@@ -10,6 +10,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { RPC } from './responses.js';
 
+/** The most messages one POST may carry with a per-session limit of `limit` calls in flight. */
+export const maxBatch = (limit: number): number => 4 * limit;
+
 /** Why a POST's messages are refused before any reaches the session, or null to let them in. */
 export type BatchRefusal = { status: 400; code: number; message: string } | null;
 
@@ -43,11 +46,6 @@ export class CallLimitedTransport implements Transport {
     private readonly limit: number,
   ) {}
 
-  /** The most messages one POST may carry. */
-  get maxBatch(): number {
-    return 4 * this.limit;
-  }
-
   /** Client requests received and not yet answered. */
   get inFlight(): number {
     return this.pending.size;
@@ -73,8 +71,8 @@ export class CallLimitedTransport implements Transport {
    */
   admit(body: unknown): { refusal: BatchRefusal; release: () => void } {
     const messages = Array.isArray(body) ? body : [body];
-    if (Array.isArray(body) && body.length > this.maxBatch) {
-      return { refusal: { status: 400, code: RPC.invalidRequest, message: `Invalid Request: a batch holds at most ${this.maxBatch} messages on this server (four times --max-calls-per-session); got ${body.length}` }, release: () => {} };
+    if (Array.isArray(body) && body.length > maxBatch(this.limit)) {
+      return { refusal: { status: 400, code: RPC.invalidRequest, message: `Invalid Request: a batch holds at most ${maxBatch(this.limit)} messages on this server (four times --max-calls-per-session); got ${body.length}` }, release: () => {} };
     }
     const ids: RequestId[] = [];
     for (const message of messages) {

@@ -45,6 +45,7 @@ const UNAUTHENTICATED_PER_MINUTE = 120;
 /** How long a client may take to send its request headers, and its whole request; open responses (streams) are not affected. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECTIONS_CHECK_MS = 2_000;
 
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
@@ -76,7 +77,8 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     closing: () => closing,
   };
   const policy = headerPolicy(options.host, () => port, options.allowedHosts, options.allowedOrigins);
-  const server = createNodeServer((req, res) => {
+  // Node checks the header and request timeouts on this interval (30 s by default): a slow client is cut within seconds of its limit.
+  const server = createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
     route(ctx, policy, req, res).catch((error: unknown) => {
       runtime.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'HTTP request failed');
       sendRpcError(res, 500, RPC.serverError, 'Internal error: the request could not be handled; see the server log');
