@@ -5,6 +5,14 @@ import { DocLengths, varintsFromHex } from './doc-lengths.js';
 /** FTS5's bm25() constants. */
 const K1 = 1.2;
 const B = 0.75;
+
+/** A phrase's IDF as FTS5's bm25() computes it: from the rows of the table and the rows holding the phrase, never below 1e-6. */
+export const bm25Idf = (rows: number, matching: number): number => Math.max(1e-6, Math.log((rows - matching + 0.5) / (matching + 0.5)));
+
+/** A phrase's share of a row's BM25 score, as FTS5's bm25() computes it: `frequency` times in a row of `tokens`, against the table's mean. */
+export const bm25Share = (idf: number, frequency: number, tokens: number, meanTokens: number): number =>
+  (idf * frequency * (K1 + 1)) / (frequency + K1 * (1 - B + (B * tokens) / meanTokens));
+
 const MAX_CACHED_WORDS = 50_000;
 const TOKEN_STATS_MS = 10 * 60 * 1000;
 /**
@@ -12,7 +20,7 @@ const TOKEN_STATS_MS = 10 * 60 * 1000;
  * (long documents) cost more here than in FTS5, which walks positions in C.
  * Past this many occurrences beyond two a row, FTS5 scores the query.
  */
-const MAX_EXTRA_OCCURRENCES = 10_000;
+export const MAX_EXTRA_OCCURRENCES = 10_000;
 
 /** The `tokenize = '…'` option a table was created with, so words are split as its rows were. */
 function tokenizerOf(db: Database, table: string): string | null {
@@ -35,6 +43,7 @@ function tokenizerOf(db: Database, table: string): string | null {
 export class Bm25Scorer {
   readonly lengths: DocLengths;
   private readonly postings: Statement;
+  private readonly offsets: Statement;
   private readonly tokenTotals: Statement;
   private readonly averages: Statement;
   private readonly tokenStats = new Map<string, { rows: number; occurrences: number; at: number }>();
@@ -59,6 +68,7 @@ export class Bm25Scorer {
     // FTS5 does not lower them when a row of a contentless table is deleted; bm25() reads them as they are, and so does this.
     this.averages = db.prepare(`SELECT hex(block) FROM "${table}_data" WHERE id = 1`).pluck();
     this.postings = db.prepare(`SELECT doc FROM temp."${table}_instances" WHERE term = ?`).pluck();
+    this.offsets = db.prepare(`SELECT doc, offset FROM temp."${table}_instances" WHERE term = ?`).raw();
     this.tokenTotals = db.prepare(`SELECT doc AS rows, cnt AS occurrences FROM temp."${table}_terms" WHERE term = ?`);
     this.tokenizeInsert = db.prepare(`INSERT OR REPLACE INTO temp."${table}_tokenizer" (rowid, word) VALUES (1, ?)`);
     // One read transaction: the lengths, FTS5's averages and the postings all see the same commits.
@@ -148,11 +158,26 @@ export class Bm25Scorer {
     this.lengths.close();
   }
 
+  /** The table tokenizer's tokens for a word: one for most words, several for a word FTS5 reads as a phrase ("e-mail"), none for a word it drops. */
+  tokensOf(word: string): string[] {
+    return this.tokenize(word);
+  }
+
+  /** Every row holding the token, once per occurrence, in rowid order (FTS5's instance view; call inside a read transaction). */
+  occurrences(token: string): number[] {
+    return this.postings.all(token) as number[];
+  }
+
+  /** Where the token occurs: [rowid, token offset] pairs in rowid then offset order (call inside a read transaction). */
+  positions(token: string): Array<[number, number]> {
+    return this.offsets.all(token) as Array<[number, number]>;
+  }
+
   /** Add one term's BM25 share to every row holding it (postings come one per occurrence, in rowid order). */
   private accumulate(docs: readonly number[], rows: number, meanTokens: number, touched: number[]): void {
     let matching = 0;
     for (let i = 0; i < docs.length; i++) if (i === 0 || docs[i] !== docs[i - 1]) matching++;
-    const idf = Math.max(1e-6, Math.log((rows - matching + 0.5) / (matching + 0.5)));
+    const idf = bm25Idf(rows, matching);
     const last = docs.length === 0 ? 0 : docs[docs.length - 1]!;
     if (last >= this.scratch.length) {
       const size = Math.max(last + 1, this.scratch.length * 2);
@@ -170,8 +195,7 @@ export class Bm25Scorer {
         frequency++;
         i++;
       }
-      const norm = K1 * (1 - B + (B * this.lengths.of(doc)) / meanTokens);
-      const share = (idf * frequency * (K1 + 1)) / (frequency + norm);
+      const share = bm25Share(idf, frequency, this.lengths.of(doc), meanTokens);
       if (this.scratch[doc] === 0) touched.push(doc);
       this.scratch[doc] = this.scratch[doc]! + share;
       // At most 32 query words (query-terms.ts): a byte holds the count.

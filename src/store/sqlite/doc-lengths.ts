@@ -143,6 +143,16 @@ export class DocLengths implements FtsRowChanges {
     for (const [id, tokens] of rows) this.set(id, tokens);
   }
 
+  /**
+   * These rows' token counts read from the table now, whatever is held in
+   * memory: for a caller that must not wait for a load nor use lengths
+   * another process may have made stale.
+   */
+  readNow(rowids: readonly number[]): Map<number, number> {
+    const rows = this.some.all(JSON.stringify(rowids)) as Array<[number, number | string]>;
+    return new Map(rows.map(([id, tokens]) => [id, typeof tokens === 'string' ? (varintsFromHex(tokens)[0] ?? 0) : tokens]));
+  }
+
   /** Tokens in the row (0 for a row never read). */
   of(rowid: number): number {
     return Math.max(0, (this.lengths[rowid] ?? 0) - 1);

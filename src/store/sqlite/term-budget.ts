@@ -18,6 +18,22 @@ export interface TermPlan {
 }
 
 /**
+ * The words to match, rarest first while the rows they match stay within the
+ * budget (counts need only be exact up to budget + 1); only the newest
+ * matches of the rarest when it alone is over. Ties keep the query's order.
+ */
+export function chooseTerms(counted: ReadonlyArray<{ term: string; rows: number }>, budget: number): TermPlan {
+  const chosen: string[] = [];
+  let sum = 0;
+  for (const { term, rows } of [...counted].sort((a, b) => a.rows - b.rows)) {
+    if (chosen.length > 0 && sum + rows > budget) break;
+    chosen.push(term);
+    sum += rows;
+  }
+  return { terms: chosen, newestOnly: sum > budget };
+}
+
+/**
  * Keeps the cost of a keyword query bounded as the store grows. FTS5 scores
  * every record that matches any OR-ed word, so a query's cost is the sum of
  * its words' document counts. Words are taken rarest first while that sum
@@ -50,15 +66,10 @@ export class TermBudget {
   plan(terms: readonly string[]): TermPlan {
     if (this.storeSize() <= this.budget) return { terms, newestOnly: false };
     const now = Date.now();
-    const counted = terms.map((term) => ({ term, rows: this.rows(term, now) })).sort((a, b) => a.rows - b.rows);
-    const chosen: string[] = [];
-    let sum = 0;
-    for (const { term, rows } of counted) {
-      if (chosen.length > 0 && sum + rows > this.budget) break;
-      chosen.push(term);
-      sum += rows;
-    }
-    return { terms: chosen, newestOnly: sum > this.budget };
+    return chooseTerms(
+      terms.map((term) => ({ term, rows: this.rows(term, now) })),
+      this.budget,
+    );
   }
 
   /** Rows matching the word, counted up to budget + 1. */
