@@ -166,6 +166,14 @@ export interface StoreFilters {
   since?: string;
   until?: string;
   include_superseded: boolean;
+  /**
+   * The caller may read only `namespace` (a namespace-limited key): nothing in
+   * the answer may depend on other namespaces' records. Keyword scores take
+   * their statistics (row count, mean length, word counts, the row budget's
+   * choices) from the namespace alone, and the vector leg scans its vectors
+   * exactly instead of walking the graph every namespace shares.
+   */
+  confined?: boolean;
 }
 
 /** A keyword search in a scope holding at least this share of the store filters its best matches instead of joining every match. */

@@ -4,6 +4,7 @@ import type { Bm25Scorer } from './bm25.js';
 import { docsJoin, filterSql, scopeOnly } from './filter-sql.js';
 import { toFtsMatch } from './fts-match.js';
 import { parseJson } from './json.js';
+import { NamespaceBm25, type FullTextTable } from './namespace-bm25.js';
 import { TermBudget, type TermPlan } from './term-budget.js';
 
 /**
@@ -27,6 +28,9 @@ const MAX_LISTED_SCOPE = 20_000;
 
 /** The most best matches a broad-scope keyword search filters before joining every match instead. */
 const MAX_FILTER_DEPTH = 1000;
+
+/** A keyword search confined to a namespace checks its ranked hits against the other filters this many at a time (at least). */
+const CONFINED_FILTER_SLICE = 100;
 
 interface DocRow {
   doc_id: number;
@@ -65,6 +69,8 @@ export class SearchRows {
   private readonly hiddenMemories: Statement;
   private readonly visibleInNamespace: Statement;
   private readonly visibleNamespaceDocs: Statement;
+  /** Keyword search for callers confined to one namespace: scored from that namespace alone. */
+  private readonly namespaceOnly: NamespaceBm25 | null;
 
   constructor(
     private readonly db: Database,
@@ -72,6 +78,8 @@ export class SearchRows {
     rowBudget?: number,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
+    const { search_fts, window_fts } = scorers;
+    this.namespaceOnly = search_fts && window_fts ? new NamespaceBm25(db, { search_fts, window_fts }, this.termBudget.budget) : null;
     this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
@@ -143,15 +151,19 @@ export class SearchRows {
    * row budget (see term-budget.ts).
    */
   keyword(query: KeywordQuery): KeywordHit[] {
+    if (query.filters.confined) return this.confinedToNamespace('search_fts', query);
     const plan = this.termBudget.plan(query.terms);
     return countedOver(this.ranked('search_fts', this.bestMatches, query, plan), plan.terms, query.terms);
   }
 
   /** The same over the thread windows (migration 0006): each hit is a window's middle memory. */
   windows(query: KeywordQuery): WindowHit[] {
-    // Stores without threads (the usual case) have no windows: skip the word lookups.
-    if (this.scorers.window_fts?.empty()) return [];
-    const hits = this.ranked('window_fts', this.bestWindows, query, this.termBudget.plan(query.terms));
+    // Stores without threads (the usual case) have no windows: skip the word lookups. A confined search
+    // looks in its namespace whatever the store holds, so that its time does not tell whether others have threads.
+    if (!query.filters.confined && this.scorers.window_fts?.empty()) return [];
+    const hits = query.filters.confined
+      ? this.confinedToNamespace('window_fts', query)
+      : this.ranked('window_fts', this.bestWindows, query, this.termBudget.plan(query.terms));
     const members = new Map(
       (this.windowMembers.all(JSON.stringify(hits.map((hit) => hit.doc_id))) as Array<{ doc_id: number; before_doc: number | null; after_doc: number | null }>).map((row) => [row.doc_id, row]),
     );
@@ -196,6 +208,32 @@ export class SearchRows {
       WHERE ${table} MATCH ? AND ${where.sql}
       ORDER BY bm25(${table}), ${table}.rowid DESC LIMIT ?`;
     return this.db.prepare(sql).all(match, ...where.params, query.limit) as KeywordHit[];
+  }
+
+  /**
+   * A caller that may read only the filters' namespace: BM25 from that
+   * namespace's rows alone (namespace-bm25.ts), its best hits then checked
+   * against the other filters; or, when the namespace's own counts leave
+   * only the rarest word's newest matches, those.
+   */
+  private confinedToNamespace(table: FullTextTable, query: KeywordQuery): KeywordHit[] {
+    const { filters } = query;
+    if (filters.namespace === null) throw new Error('a search confined to a namespace must name it');
+    if (!this.namespaceOnly) throw new Error(`no in-memory BM25 for ${table}: a search confined to a namespace cannot be scored`);
+    const { plan, hits } = this.namespaceOnly.rank(table, filters.namespace, query.terms, filters.include_superseded);
+    if (plan.newestOnly) return this.newestMatches(table, toFtsMatch(plan.terms), query);
+    if (scopeOnly(filters)) return hits.slice(0, query.limit);
+    const passing: KeywordHit[] = [];
+    const sliceSize = Math.max(CONFINED_FILTER_SLICE, query.limit * 4);
+    for (let start = 0; start < hits.length && passing.length < query.limit; start += sliceSize) {
+      const slice = hits.slice(start, start + sliceSize);
+      const admitted = this.admit(
+        slice.map((hit) => hit.doc_id),
+        filters,
+      );
+      passing.push(...slice.filter((hit) => admitted.has(hit.doc_id)));
+    }
+    return passing.slice(0, query.limit);
   }
 
   /**
