@@ -42,6 +42,8 @@ export interface Caller {
   readonly signal?: AbortSignal;
   /** Set when the call carries an idempotency key: the write claims it in its own transaction. */
   readonly idempotency?: IdempotencyClaim;
+  /** A namespace-limited principal: searches draw every score from the namespace searched alone (see search.ts). */
+  readonly confined?: boolean;
 }
 
 /** Weighted reciprocal rank fusion: score = Σ weight / (k + rank). */

@@ -1,4 +1,4 @@
-import { stopIfCancelled } from '../domain/errors.js';
+import { MemoryError, stopIfCancelled } from '../domain/errors.js';
 import { toIsoTimestamp } from '../domain/fields.js';
 import type { SearchHit, SearchMode, SearchRequest } from '../domain/search.js';
 import type { DocView, KeywordHit, StoreFilters } from '../store/store.js';
@@ -23,13 +23,30 @@ export interface SearchResult {
 /** How many candidates each leg contributes to fusion: enough for the fused top-k to be stable. */
 const candidateDepth = (limit: number): number => Math.max(50, limit * 3);
 
+/** How a search is scoped beyond its filters. */
+export interface SearchScope {
+  /**
+   * The caller may read only the namespace searched (a namespace-limited
+   * key): every score, rank and choice must come from that namespace's
+   * records alone (see StoreFilters.confined).
+   */
+  readonly confined?: boolean;
+  /** Aborted when the client cancels the call: the search stops between its steps. */
+  readonly signal?: AbortSignal;
+}
+
 /** Resolve the request's filters: default namespace, "*" for all, UTC timestamps. */
-export function storeFilters(ctx: MemoryContext, request: SearchRequest): StoreFilters {
+export function storeFilters(ctx: MemoryContext, request: SearchRequest, scope: SearchScope = {}): StoreFilters {
   const filters: StoreFilters = {
     namespace: request.namespace === '*' ? null : (request.namespace ?? ctx.defaultNamespace),
     time_field: request.time_field,
     include_superseded: request.include_superseded,
   };
+  if (scope.confined) {
+    // Statistics of one namespace: "all namespaces" cannot be confined (namespace-scope.ts refuses it before).
+    if (filters.namespace === null) throw new MemoryError('forbidden', 'forbidden: this key may search only its own namespaces; name one of them instead of "*"');
+    filters.confined = true;
+  }
   if (request.layers) filters.layers = request.layers;
   if (request.kinds) filters.kinds = request.kinds;
   if (request.types) filters.types = request.types;
@@ -72,7 +89,7 @@ async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFil
   // A thread memory that matches lies in a window that matches: with no window hit, no hit is in a thread to answer.
   const answered = windows.length > 0 ? await creditReplies(ctx.store, matched, windowed, filters, reply) : windowed;
   const spread = await spreadToNeighbours(ctx.store, answered, filters, ctx.context);
-  return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost);
+  return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost, filters.confined === true);
 }
 
 const keywordRanking = (hits: readonly KeywordHit[], limit: number): Ranked[] =>
@@ -121,11 +138,11 @@ async function rank(
   };
 }
 
-/** Why the vector leg cannot run now, or null when it can. */
-function whyNoVectors(ctx: MemoryContext): string | null {
+/** Why the vector leg cannot run now, or null when it can. A confined search does not wait for the index: it scans its namespace's stored vectors. */
+function whyNoVectors(ctx: MemoryContext, filters: StoreFilters): string | null {
   if (!ctx.vectors) return 'vector search is unavailable (no embedding model loaded)';
   const state = ctx.vectors.state();
-  if (state.state === 'loading') return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
+  if (state.state === 'loading' && !filters.confined) return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
   if (state.state === 'failed') return `vector search is unavailable (the vector index could not be opened: ${state.reason})`;
   return null;
 }
@@ -136,8 +153,9 @@ function whyNoVectors(ctx: MemoryContext): string | null {
  * use one leg. An empty query lists the newest records that pass the filters.
  * Hits carry a snippet around the match and the reason they matched.
  */
-export async function searchMemory(ctx: MemoryContext, request: SearchRequest, signal?: AbortSignal): Promise<SearchResult> {
-  const filters = storeFilters(ctx, request);
+export async function searchMemory(ctx: MemoryContext, request: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
+  const filters = storeFilters(ctx, request, scope);
+  const { signal } = scope;
   const terms = queryTerms(request.query);
   let ranked: Ranked[];
   let mode: SearchResult['mode'] = request.mode;
@@ -149,7 +167,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
   } else if (terms.length === 0) {
     return { hits: [], mode, terms, note: 'the query has no words to search for (only punctuation or symbols)' };
   } else {
-    const unavailable = request.mode === 'keyword' ? null : whyNoVectors(ctx);
+    const unavailable = request.mode === 'keyword' ? null : whyNoVectors(ctx, filters);
     if (unavailable) {
       mode = 'keyword';
       note = `${unavailable}; these are keyword results`;

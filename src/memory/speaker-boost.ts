@@ -21,10 +21,13 @@ async function namesAnySpeaker(store: MemoryStore, terms: readonly string[]): Pr
  * (or author) is named in the query by (1 + weight). Kept small: a question
  * can name the wrong person, and then the boost must not bury the answer.
  * The hits' speakers are read only when the query names someone who speaks
- * in the store: most queries name nobody.
+ * in the store: most queries name nobody. A search confined to one namespace
+ * (`everyQuery`) reads them for every query: speakers of other namespaces
+ * must not change how long it takes. The hits it boosts are the same either
+ * way, since every hit's speaker is among the store's names.
  */
-export async function boostNamedSpeakers(store: MemoryStore, hits: readonly KeywordHit[], terms: readonly string[], weight: number): Promise<KeywordHit[]> {
-  if (weight <= 0 || hits.length === 0 || !(await namesAnySpeaker(store, terms))) return [...hits];
+export async function boostNamedSpeakers(store: MemoryStore, hits: readonly KeywordHit[], terms: readonly string[], weight: number, everyQuery = false): Promise<KeywordHit[]> {
+  if (weight <= 0 || hits.length === 0 || (!everyQuery && !(await namesAnySpeaker(store, terms)))) return [...hits];
   const speakers = await store.docSpeakers(hits.map((hit) => hit.doc_id));
   if (speakers.size === 0) return [...hits];
   const asked = new Set(terms);

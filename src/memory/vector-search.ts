@@ -2,7 +2,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import type { Logger } from '../logging.js';
 import { admitsAllVisible, type MemoryStore, type StoreFilters } from '../store/store.js';
 import type { VectorIndex, VectorIndexStats } from '../vector/vector-index.js';
-import type { Neighbour } from '../vector/vector-slab.js';
+import { VectorSlab, type Neighbour } from '../vector/vector-slab.js';
 
 export interface VectorHit {
   doc_id: number;
@@ -15,7 +15,7 @@ export type VectorIndexState = { state: 'loading'; since: number } | { state: 'r
 /** The semantic leg of search: embed the query, then find the nearest records that pass the filters. */
 export interface VectorSearch {
   readonly modelKey: string;
-  /** Search only when this is 'ready'; until then the keyword leg answers alone. */
+  /** Search only when this is 'ready' (or 'loading', for a search confined to a namespace); until then the keyword leg answers alone. */
   state(): VectorIndexState;
   search(query: string, filters: StoreFilters, k: number): Promise<VectorHit[]>;
   /** Bring the index up to date with every committed write (nothing to do while it loads: it reads them all). */
@@ -25,6 +25,13 @@ export interface VectorSearch {
   /** The open index, once loading has finished (null if it failed or was stopped). */
   opened(): Promise<VectorIndex | null>;
 }
+
+/**
+ * A search confined to one namespace scans up to this many of its records
+ * exactly; a larger namespace walks the graph with a filter, whose recall
+ * depends on the graph every namespace shares (see docs/architecture.md).
+ */
+export const CONFINED_EXACT_SCAN_LIMIT = 100_000;
 
 /** How many more neighbours than wanted to fetch from a broad scope, over its share, before filtering. */
 const OVERSAMPLE = 2;
@@ -39,6 +46,7 @@ const MAX_OVERSAMPLED = 2000;
  * pass (other filters narrow it further), the scope is listed after all.
  */
 async function nearest(index: VectorIndex, store: MemoryStore, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
+  if (filters.confined) return nearestInNamespace(index, store, vector, filters, k);
   if (admitsAllVisible(filters)) return index.search(vector, k);
   const scope = await store.scopeSize(filters);
   if (scope.docs > index.exactScanLimit) {
@@ -50,6 +58,32 @@ async function nearest(index: VectorIndex, store: MemoryStore, vector: Float32Ar
   }
   const admitted = await store.filterDocIds(filters);
   return admitted.length === 0 ? [] : index.search(vector, k, admitted);
+}
+
+/**
+ * For a caller that may read one namespace only: its admitted records scanned
+ * exactly, in doc id order (so equal similarities always rank alike), the
+ * graph other namespaces share never consulted up to the confined limit.
+ */
+async function nearestInNamespace(index: VectorIndex, store: MemoryStore, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
+  const admitted = (await store.filterDocIds(filters)).sort((a, b) => a - b);
+  if (admitted.length === 0) return [];
+  return admitted.length <= CONFINED_EXACT_SCAN_LIMIT ? index.scan(vector, k, admitted) : index.search(vector, k, admitted);
+}
+
+/**
+ * The same while the index is still loading (its time depends on the whole
+ * store's size): the admitted records' vectors read from SQLite, where the
+ * index reads them too, and scanned exactly, so the answer is the one the
+ * loaded index gives. Costs time in proportion to the namespace, whatever its size.
+ */
+async function nearestStored(store: MemoryStore, modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
+  const admitted = (await store.filterDocIds(filters)).sort((a, b) => a - b);
+  if (admitted.length === 0) return [];
+  const slab = new VectorSlab(vector.length, admitted.length);
+  // Bytes of another length are not in the index either (a model's empty vector: nothing to embed).
+  for (const row of await store.vectorsOf(admitted, modelKey)) slab.setBytes(row.doc_id, row.vector);
+  return slab.search(vector, k, admitted);
 }
 
 /**
@@ -78,12 +112,13 @@ export function createVectorSearch(embedder: Embedder, opening: VectorIndex | Pr
     modelKey: embedder.model.key,
     state: () => state,
     async search(query, filters, k) {
-      if (!index) throw new Error(`the vector index is not ready (${state.state})`);
+      const loading = filters.confined === true && state.state === 'loading';
+      if (!index && !loading) throw new Error(`the vector index is not ready (${state.state})`);
       const [vector] = await embedder.embed([query]);
       if (!vector) return [];
       // Read-your-writes: anything committed before this search is in the index.
-      index.catchUp();
-      const neighbours = await nearest(index, store, vector, filters, k);
+      index?.catchUp();
+      const neighbours = index ? await nearest(index, store, vector, filters, k) : await nearestStored(store, embedder.model.key, vector, filters, k);
       // Nearest neighbours always exist; ones sharing nothing with the query are noise, not matches.
       return neighbours.filter((n) => n.similarity > 0).map((n) => ({ doc_id: n.docId, similarity: n.similarity }));
     },

@@ -70,6 +70,8 @@ export interface MemoryStore {
   scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }>;
   /** Doc ids of visible records that pass the filters (for the vector leg's filtered search). */
   filterDocIds(filters: StoreFilters): Promise<number[]>;
+  /** The stored vectors of these docs made by this model (what the vector index holds for them), raw float32 bytes; docs without one are left out. */
+  vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>>;
   /** Records with no vector of this model yet, oldest first, with the text to embed; after `afterDocId`, a cursor so each batch starts where the last ended. */
   docsWithoutVector(modelKey: string, limit: number, afterDocId?: number): Promise<Array<{ doc_id: number; text: string }>>;
   /** Store vectors computed after the fact (re-embedding), atomically. */

@@ -80,7 +80,8 @@ async function callFor(principal: Principal, tool: AnyTool, input: unknown, args
     return { input, outcome: { error } };
   }
   // A retry must match the confined call, so another namespace's answer is never replayed.
-  const outcome = await runTool(tool, scoped.input, audit.fingerprint(scoped.input), deps, caller);
+  // Confined: its searches are scored from the namespace searched alone.
+  const outcome = await runTool(tool, scoped.input, audit.fingerprint(scoped.input), deps, { ...caller, confined: true });
   if (outcome.output === undefined) return { input: scoped.input, outcome: { error: scoped.error(outcome.error) } };
   try {
     return { input: scoped.input, outcome: { output: scoped.output(outcome.output) } };

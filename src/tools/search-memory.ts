@@ -24,7 +24,7 @@ Returns ranked hits with a short snippet, a score and why each matched; call get
     note: z.string().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handle: (args, deps, caller) => searchMemory(deps.memory, args, caller.signal),
+  handle: (args, deps, caller) => searchMemory(deps.memory, args, { confined: caller.confined === true, signal: caller.signal }),
   summarize: (r) => {
     if (r.hits.length === 0) return r.note ?? 'no matches';
     return r.hits

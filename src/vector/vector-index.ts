@@ -143,6 +143,15 @@ export class VectorIndex {
     return merged.sort((a, b) => b.similarity - a.similarity).slice(0, k);
   }
 
+  /**
+   * The k nearest among `admitted`, every one of them scored exactly (the
+   * slab holds every change read), whatever the graph holds: the answer
+   * depends on the admitted records alone, and costs time in proportion to them.
+   */
+  scan(query: Float32Array, k: number, admitted: Iterable<number>): Neighbour[] {
+    return this.slab.search(query, k, admitted);
+  }
+
   private scheduleDrain(): void {
     if (this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
     this.draining = this.drain().finally(() => {

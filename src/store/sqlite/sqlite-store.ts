@@ -241,6 +241,10 @@ export class SqliteStore implements MemoryStore {
     return (this.db.prepare(`SELECT d.doc_id FROM search_docs d WHERE ${where.sql}`).pluck().all(...where.params) as number[]);
   }
 
+  async vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
+    return this.vectors.vectorsOf(docIds, modelKey);
+  }
+
   async docsWithoutVector(modelKey: string, limit: number, afterDocId?: number): Promise<Array<{ doc_id: number; text: string }>> {
     return this.vectors.docsWithoutVector(modelKey, limit, afterDocId);
   }

@@ -15,6 +15,7 @@ const asFloat32 = (blob: Buffer): Float32Array => {
 export class VectorRows implements VectorLog {
   private readonly changes: Statement;
   private readonly visibleVectors: Statement;
+  private readonly someVectors: Statement;
   private readonly maxSeq: Statement;
   private readonly manifestGet: Statement;
   private readonly manifestPut: Statement;
@@ -36,6 +37,7 @@ export class VectorRows implements VectorLog {
     this.visibleVectors = db.prepare(`SELECT v.doc_id, v.vector FROM doc_vectors v
       JOIN search_docs d ON d.doc_id = v.doc_id WHERE v.doc_id > ? AND v.model_key = ? AND d.hidden = 0
       ORDER BY v.doc_id LIMIT ?`);
+    this.someVectors = db.prepare('SELECT doc_id, vector FROM doc_vectors WHERE doc_id IN (SELECT value FROM json_each(?)) AND model_key = ?');
     this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM index_changes');
     this.manifestGet = db.prepare('SELECT * FROM vector_snapshots WHERE model_key = ?');
     this.manifestPut = db.prepare(`INSERT INTO vector_snapshots (model_key, file, seq, count, dimension, bytes, sha256, created_at)
@@ -68,6 +70,10 @@ export class VectorRows implements VectorLog {
 
   vectorPage(modelKey: string, afterDocId: number, limit: number): Array<{ doc_id: number; vector: Uint8Array }> {
     return this.visibleVectors.all(afterDocId, modelKey, limit) as Array<{ doc_id: number; vector: Buffer }>;
+  }
+
+  vectorsOf(docIds: readonly number[], modelKey: string): Array<{ doc_id: number; vector: Uint8Array }> {
+    return this.someVectors.all(JSON.stringify(docIds), modelKey) as Array<{ doc_id: number; vector: Buffer }>;
   }
 
   lastSeq(): number {
