@@ -250,6 +250,42 @@ describe('keyword search confined to one namespace', () => {
     expectSameRanking(after, await described(alone, await scoped(alone)), 'against the store of alpha alone');
   });
 
+  it('follows this process\'s own writes to the namespace (added, forgotten, corrected, thread turns), and no other\'s', async () => {
+    const { mixed } = await buildStores();
+    const words = ['quasar', 'kite'];
+    const confinedHits = async (store: SqliteStore | Linked['runtime']['store'], table: 'search_fts' | 'window_fts') =>
+      described(
+        mixed,
+        await (table === 'search_fts'
+          ? store.searchKeyword({ terms: words, filters: { ...CONFINED, include_superseded: true }, limit: 100 })
+          : store.searchWindows({ terms: words, filters: CONFINED, limit: 100 })),
+      );
+    const inAlpha = (content: string, extra: Record<string, unknown> = {}) => ({ content, namespace: 'alpha', ...extra });
+    const stored = (await callOk(mixed.client, 'remember', { memories: [inAlpha('quasar kite one'), inAlpha('a quasar'), inAlpha('kite and quasar')] })).stored.map(
+      (m: { id: string }) => m.id,
+    );
+    await callOk(mixed.client, 'remember', { memories: [inAlpha('Any quasar kite?', { thread_id: 'chat', layer: 'episodic' })] });
+    const before = await confinedHits(mixed.runtime.store, 'search_fts');
+    const windowsBefore = await confinedHits(mixed.runtime.store, 'window_fts');
+    expect(before.length).toBeGreaterThanOrEqual(4);
+    // Another namespace changes nothing here.
+    await callOk(mixed.client, 'remember', { memories: [{ content: 'quasar kite quasar', namespace: 'beta', thread_id: 'chat' }] });
+    expectSameRanking(await confinedHits(mixed.runtime.store, 'search_fts'), before, 'after a write to another namespace');
+    expectSameRanking(await confinedHits(mixed.runtime.store, 'window_fts'), windowsBefore, 'windows after a write to another namespace');
+    // The namespace's own writes change its statistics, and are seen at once.
+    await callOk(mixed.client, 'remember', { memories: [inAlpha('quasar kite')] });
+    await callOk(mixed.client, 'forget', { ids: [stored[0]] });
+    await callOk(mixed.client, 'remember', { ...inAlpha('quasar, corrected'), supersedes: stored[1] });
+    await callOk(mixed.client, 'remember', { memories: [inAlpha('The kite landed.', { thread_id: 'chat', layer: 'episodic' })] });
+    // A fresh connection has nothing kept from before: it lists and reads everything now.
+    const fresh = SqliteStore.open({ file: join(mixed.dir, 'pinak.db'), busyTimeoutMs: 2000, keywordRowBudget: ROW_BUDGET });
+    cleanups.push(() => fresh.close());
+    for (const table of ['search_fts', 'window_fts'] as const) {
+      expectSameRanking(await confinedHits(mixed.runtime.store, table), await confinedHits(fresh, table), `${table} after writes`);
+    }
+    expect((await confinedHits(mixed.runtime.store, 'search_fts')).map((hit) => hit.score)).not.toEqual(before.map((hit) => hit.score));
+  });
+
   it('answers alike while the vector index is still loading: stored vectors of the namespace are scanned, no note', async () => {
     const { dir, cleanup } = makeTempDir();
     cleanups.push(cleanup);

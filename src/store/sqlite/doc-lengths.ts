@@ -36,6 +36,18 @@ export interface FtsRowChanges {
 /** For writers whose table nobody keeps lengths of. */
 export const IGNORE_ROW_CHANGES: FtsRowChanges = { forget: () => undefined };
 
+/** Counts the rows a writer changes, and passes each on: a cheap sign that something read earlier may be out of date. */
+export class CountedRowChanges implements FtsRowChanges {
+  count = 0;
+
+  constructor(private readonly next: FtsRowChanges = IGNORE_ROW_CHANGES) {}
+
+  forget(rowid: number): void {
+    this.count += 1;
+    this.next.forget(rowid);
+  }
+}
+
 /** After another connection commits, the lengths are read again at most this often (FTS5 scores meanwhile). */
 const RELOAD_EVERY_MS = 30_000;
 

@@ -76,10 +76,12 @@ export class SearchRows {
     private readonly db: Database,
     private readonly scorers: Bm25Scorers,
     rowBudget?: number,
+    /** How many full-text rows this process has written or removed so far (see namespace-bm25.ts). */
+    localChanges: () => number = () => 0,
   ) {
     this.termBudget = new TermBudget(db, rowBudget);
     const { search_fts, window_fts } = scorers;
-    this.namespaceOnly = search_fts && window_fts ? new NamespaceBm25(db, { search_fts, window_fts }, this.termBudget.budget) : null;
+    this.namespaceOnly = search_fts && window_fts ? new NamespaceBm25(db, { search_fts, window_fts }, this.termBudget.budget, localChanges) : null;
     this.hiddenMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1');
     this.visibleMemories = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 0');
     this.visibleInNamespace = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE namespace = ? AND superseded = 0');
@@ -213,16 +215,16 @@ export class SearchRows {
   /**
    * A caller that may read only the filters' namespace: BM25 from that
    * namespace's rows alone (namespace-bm25.ts), its best hits then checked
-   * against the other filters; or, when the namespace's own counts leave
-   * only the rarest word's newest matches, those.
+   * against the other filters (superseded records among them); or, when the
+   * namespace's own counts leave only the rarest word's newest matches, those.
    */
   private confinedToNamespace(table: FullTextTable, query: KeywordQuery): KeywordHit[] {
     const { filters } = query;
     if (filters.namespace === null) throw new Error('a search confined to a namespace must name it');
     if (!this.namespaceOnly) throw new Error(`no in-memory BM25 for ${table}: a search confined to a namespace cannot be scored`);
-    const { plan, hits } = this.namespaceOnly.rank(table, filters.namespace, query.terms, filters.include_superseded);
+    const { plan, hits } = this.namespaceOnly.rank(table, filters.namespace, query.terms);
     if (plan.newestOnly) return this.newestMatches(table, toFtsMatch(plan.terms), query);
-    if (scopeOnly(filters)) return hits.slice(0, query.limit);
+    if (scopeOnly(filters) && filters.include_superseded) return hits.slice(0, query.limit);
     const passing: KeywordHit[] = [];
     const sliceSize = Math.max(CONFINED_FILTER_SLICE, query.limit * 4);
     for (let start = 0; start < hits.length && passing.length < query.limit; start += sliceSize) {

@@ -23,6 +23,7 @@ import type {
 } from '../store.js';
 import { AuditRows } from './audit-rows.js';
 import { Bm25Scorer } from './bm25.js';
+import { CountedRowChanges } from './doc-lengths.js';
 import { openDatabase } from './database.js';
 import type { PageQuota } from './page-quota.js';
 import { GoalRows } from './goal-rows.js';
@@ -71,10 +72,12 @@ export class SqliteStore implements MemoryStore {
     keywordRowBudget?: number,
   ) {
     this.scorers = { search_fts: Bm25Scorer.for(db, 'search_fts'), window_fts: Bm25Scorer.for(db, 'window_fts') };
-    const docs = new SearchDocs(db, this.scorers.search_fts?.lengths);
-    this.memories = new MemoryRows(db, docs, new ThreadWindows(db, this.scorers.window_fts?.lengths));
+    const docChanges = new CountedRowChanges(this.scorers.search_fts?.lengths);
+    const windowChanges = new CountedRowChanges(this.scorers.window_fts?.lengths);
+    const docs = new SearchDocs(db, docChanges);
+    this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges));
     this.goals = new GoalRows(db, docs);
-    this.search = new SearchRows(db, this.scorers, keywordRowBudget);
+    this.search = new SearchRows(db, this.scorers, keywordRowBudget, () => docChanges.count + windowChanges.count);
     this.speakers = new SpeakerRows(db);
     this.audit = new AuditRows(db, quota);
     this.idempotency = new IdempotencyRows(db);
