@@ -27,11 +27,13 @@ export interface VectorSearch {
 }
 
 /**
- * A search confined to one namespace scans up to this many of its records
- * exactly; a larger namespace walks the graph with a filter, whose recall
+ * A search confined to one namespace scans its records exactly up to this
+ * many vector components (100,000 records of the bundled model's 100
+ * dimensions, 26,000 of 384), and at least as many records as any search
+ * would; a larger namespace walks the graph with a filter, whose recall
  * depends on the graph every namespace shares (see docs/architecture.md).
  */
-export const CONFINED_EXACT_SCAN_LIMIT = 100_000;
+const CONFINED_SCAN_COMPONENTS = 10_000_000;
 
 /** How many more neighbours than wanted to fetch from a broad scope, over its share, before filtering. */
 const OVERSAMPLE = 2;
@@ -68,7 +70,8 @@ async function nearest(index: VectorIndex, store: MemoryStore, vector: Float32Ar
 async function nearestInNamespace(index: VectorIndex, store: MemoryStore, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
   const admitted = (await store.filterDocIds(filters)).sort((a, b) => a - b);
   if (admitted.length === 0) return [];
-  return admitted.length <= CONFINED_EXACT_SCAN_LIMIT ? index.scan(vector, k, admitted) : index.search(vector, k, admitted);
+  const limit = Math.max(index.exactScanLimit, Math.floor(CONFINED_SCAN_COMPONENTS / vector.length));
+  return admitted.length <= limit ? index.scan(vector, k, admitted) : index.search(vector, k, admitted);
 }
 
 /**
