@@ -28,12 +28,12 @@ export interface VectorSearch {
 
 /**
  * A search confined to one namespace scans its records exactly up to this
- * many vector components (100,000 records of the bundled model's 100
- * dimensions, 26,000 of 384), and at least as many records as any search
- * would; a larger namespace walks the graph with a filter, whose recall
- * depends on the graph every namespace shares (see docs/architecture.md).
+ * many vector components (50,000 records of the bundled model's 100
+ * dimensions: about 9 ms), and at least as many records as any search would
+ * (the exact-scan limit); a larger namespace walks the graph with a filter,
+ * whose recall depends on the graph every namespace shares (see docs/architecture.md).
  */
-const CONFINED_SCAN_COMPONENTS = 10_000_000;
+const CONFINED_SCAN_COMPONENTS = 5_000_000;
 
 /** How many more neighbours than wanted to fetch from a broad scope, over its share, before filtering. */
 const OVERSAMPLE = 2;
