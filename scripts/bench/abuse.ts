@@ -76,11 +76,14 @@ async function startServer(dataDir: string): Promise<{ origin: string; pid: numb
   let stderr = '';
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start: ${stderr.slice(-2000)}`)), 30_000);
+    let listening = false;
     child.stderr.on('data', (chunk: Buffer) => {
-      // Keep draining: a full pipe would stall the server's logging.
+      // Keep draining: a full pipe would stall the server's logging. Only the tail is kept.
       stderr = (stderr + chunk.toString()).slice(-20_000);
-      const line = stderr.split('\n').find((l) => l.includes('serving MCP over HTTP'));
+      if (listening) return;
+      const line = stderr.split('\n').slice(0, -1).find((l) => l.includes('serving MCP over HTTP'));
       if (line) {
+        listening = true;
         clearTimeout(timer);
         resolve(new URL((JSON.parse(line) as { url: string }).url).origin);
       }
