@@ -84,7 +84,7 @@ describe('the built CLI over HTTP', () => {
 
   it('refuses a foreign Host or Origin with 403 and a JSON-RPC error, and accepts configured ones', async () => {
     const server = await start(tempDataDir(), ['--embed-model', 'none', '--allowed-hosts', 'memory.internal', '--allowed-origins', 'https://app.example.com']);
-    const at = (headers: Record<string, string>, path = '/healthz') => rawRequest(server.port, { path, headers });
+    const at = (headers: Record<string, string>, path = '/metrics') => rawRequest(server.port, { path, headers });
     const foreignHost = await at({ host: `evil.example:${server.port}` });
     expect(foreignHost.status).toBe(403);
     expect(foreignHost.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringMatching(/Host header "evil\.example:\d+" is not allowed/) } });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { bareHost, urlHost } from './bind-policy.js';
+import { bareHost, isLoopbackHost, urlHost } from './bind-policy.js';
 
 /** Names a browser or client may use for this machine's loopback interface. */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -33,12 +33,46 @@ export function headerPolicy(boundHost: string, port: () => number, extraHosts: 
   return {
     refusal(req) {
       const host = req.headers.host;
-      if (host === undefined || !hostAllowed(host)) return `Forbidden: Host header ${JSON.stringify(host ?? '')} is not allowed (see --allowed-hosts)`;
+      if (host === undefined || !hostAllowed(host)) return hostRefusal(host);
       const origin = req.headers.origin;
-      if (origin !== undefined && !originAllowed(origin)) return `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (see --allowed-origins)`;
+      if (origin !== undefined && !originAllowed(origin)) return originRefusal(origin);
       return null;
     },
   };
+}
+
+/** A Host value worth suggesting as an --allowed-hosts entry: a name or address, with an optional port. */
+const SUGGESTABLE_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/**
+ * The 403 for a Host not on the allowlist, saying how to admit it: a server
+ * bound to 0.0.0.0 is reached by the machine's address or name, which only
+ * --allowed-hosts adds (the entry without its port matches any port).
+ */
+function hostRefusal(host = ''): string {
+  const shown = JSON.stringify(host.slice(0, 200));
+  const fix = SUGGESTABLE_HOST.test(host)
+    ? `if clients reach this server by that name, start it with --allowed-hosts ${host.replace(/:\d+$/, '')}`
+    : 'start the server with --allowed-hosts NAME for each name clients use';
+  return `Forbidden: Host header ${shown} is not allowed (only loopback names, the bound address and --allowed-hosts are); ${fix}`;
+}
+
+/** The 403 for a browser Origin not on the allowlist. */
+function originRefusal(origin: string): string {
+  return `Forbidden: Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (only loopback origins and --allowed-origins are); if a web app at that origin should call this server, start it with --allowed-origins ORIGIN`;
+}
+
+/**
+ * What the startup line adds when the server listens beyond loopback and no
+ * --allowed-hosts is set: remote clients send the machine's name or address
+ * as Host, and every such request (the MCP endpoints and metrics) gets 403
+ * until that name is listed. Null when nothing needs saying.
+ */
+export function allowedHostsHint(boundHost: string, port: number, extraHosts: readonly string[]): string | null {
+  if (isLoopbackHost(boundHost) || extraHosts.length > 0) return null;
+  const wildcard = ['0.0.0.0', '::', '[::]'].includes(boundHost);
+  const served = wildcard ? `localhost:${port}, 127.0.0.1:${port} or [::1]:${port}` : `${urlHost(bareHost(boundHost))}:${port} or a loopback name`;
+  return `only requests whose Host is ${served} reach MCP; list the names or addresses remote clients use for this machine with --allowed-hosts (e.g. --allowed-hosts memory.example.com,192.0.2.10), or they get 403`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-poli
 import { answerClientError } from './client-errors.js';
 import { watchCredentials } from './credential-watch.js';
 import type { HttpContext, HttpOptions } from './context.js';
-import { headerPolicy, repeatedHostRefusal, type HeaderPolicy } from './guards.js';
+import { allowedHostsHint, headerPolicy, repeatedHostRefusal, type HeaderPolicy } from './guards.js';
 import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
 import { serveMetrics } from './metrics-endpoint.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
@@ -50,9 +50,9 @@ const CONNECTIONS_CHECK_MS = 2_000;
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
  * /sse and /messages, /healthz and /readyz probes, and Prometheus metrics at
- * /metrics, every request first passing the Host/Origin check, and MCP and
- * metrics requests the API key check and the key's rate limit. Resolves once
- * listening.
+ * /metrics, every request but the probes first passing the Host/Origin
+ * check, and MCP and metrics requests the API key check and the key's rate
+ * limit. Resolves once listening.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
   const tokens = await openTokenVerifier(options, runtime);
@@ -104,7 +104,11 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   port = (server.address() as AddressInfo).port;
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
-  runtime.logger.info({ url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: auth.required() }, `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)`);
+  const hint = allowedHostsHint(options.host, port, options.allowedHosts);
+  runtime.logger.info(
+    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: auth.required(), ...(hint ? { hint } : {}) },
+    `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${hint ? `; ${hint}` : ''}`,
+  );
 
   return {
     origin,
@@ -146,7 +150,10 @@ async function openTokenVerifier(options: HttpOptions, runtime: Runtime): Promis
 async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const repeatedHost = repeatedHostRefusal(req);
   if (repeatedHost) return sendRpcError(res, 400, RPC.invalidRequest, repeatedHost, { connection: 'close' });
-  const refusal = policy.refusal(req);
+  // The probes answer whatever the Host: they carry no data (a fixed status
+  // word), so a rebinding page learns nothing from them, while load balancers
+  // and orchestrators probe by an address no allowlist names.
+  const refusal = PROBES.has((req.url ?? '').split('?')[0]!) ? null : policy.refusal(req);
   if (refusal) {
     ctx.runtime.metrics.refused('host_not_allowed');
     return sendRpcError(res, 403, RPC.serverError, refusal);
@@ -197,6 +204,9 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
       sendJson(res, 404, { error: `Not Found: ${url.pathname.slice(0, 200)}; MCP is served at /mcp (Streamable HTTP) and /sse (legacy SSE)` });
   }
 }
+
+/** The probes, served to any Host (matched on the request target exactly, query aside). */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /** Ready: not shutting down, and the database answers a trivial query. */
 async function isReady(ctx: HttpContext): Promise<boolean> {
