@@ -225,7 +225,7 @@ describe('the built CLI over HTTP', () => {
       expect(bad.status, flag).toBe(1);
       expect(bad.stderr).toMatch(new RegExp(`^pinak-memory: invalid flag ${flag} .*\\n$`));
     }
-    const help = runCli(['--help']);
+    const help = runCli(['serve', '--help']);
     for (const flag of ['--transport', '--host', '--port', '--allowed-hosts', '--allowed-origins', '--max-body-bytes', '--max-sessions', '--max-calls-per-session', '--session-idle-seconds']) {
       expect(help.stdout).toContain(flag);
     }

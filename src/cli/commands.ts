@@ -1,0 +1,22 @@
+import { auditExportCommand, auditFamily, auditFingerprintCommand } from './audit.js';
+import type { Command, Family } from './command.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } from './keys.js';
+import { reindexCommand } from './reindex.js';
+import { serveCommand } from './serve.js';
+
+/** Every command, in the order the global help lists them. */
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  exportCommand,
+  importCommand,
+  reindexCommand,
+  keysCreateCommand,
+  keysListCommand,
+  keysRevokeCommand,
+  auditExportCommand,
+  auditFingerprintCommand,
+];
+
+export const FAMILIES: readonly Family[] = [keysFamily, auditFamily];

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { KeyStore } from '../auth/key-store.js';
+import { jwtOptions, keysFile, rateLimitBurst, type Config } from '../config.js';
+import { createLogger } from '../logging.js';
+import { openRuntime, openTenantRuntime, type Runtime } from '../runtime.js';
+import { checkBindAddress } from '../transports/http/bind-policy.js';
+import type { HttpOptions } from '../transports/http/context.js';
+import { serveHttp } from '../transports/http/http-server.js';
+import { shutdownOnce, type Service } from '../transports/shutdown.js';
+import { serveStdio } from '../transports/stdio.js';
+import type { Command } from './command.js';
+import { SETTING_GROUPS, type SettingGroup, settingsOf } from './setting-groups.js';
+
+/** How long a shutdown waits for tool calls in flight. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Serve MCP until stdin closes (stdio) or a signal arrives; resolves with the
+ * exit code once shut down. Signals are handled from the start: one that
+ * arrives while starting shuts down once started.
+ */
+async function serve(config: Config): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  // Refuse a bad address before opening anything.
+  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || keysExist(config));
+  const runtime = await openRuntime(config, logger);
+  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime)) : serveStdio(runtime)).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  const shutdown = starting.then((service: Service) => shutdownOnce(runtime, service, SHUTDOWN_GRACE_MS));
+  shutdown.catch(() => {}); // a failed start is reported once, by the caller
+  return new Promise<number>((resolve, reject) => {
+    const stop = async (reason: string): Promise<void> => {
+      let close: (reason: string) => Promise<void>;
+      try {
+        close = await shutdown;
+      } catch {
+        return; // the start failed: reported below
+      }
+      try {
+        await close(reason);
+        resolve(0);
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve(1);
+      }
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    starting.then((service) => service.done).then(stop, reject);
+  });
+}
+
+/** Whether any API key was ever created here (without creating the key store). */
+function keysExist(config: Config): boolean {
+  if (!existsSync(keysFile(config))) return false;
+  const store = KeyStore.open(keysFile(config), config.busyTimeoutMs);
+  try {
+    return store.any();
+  } finally {
+    store.close();
+  }
+}
+
+const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
+  host: config.host,
+  port: config.port,
+  allowedHosts: config.allowedHosts,
+  allowedOrigins: config.allowedOrigins,
+  maxBodyBytes: config.maxBodyBytes,
+  maxSessions: config.maxSessions,
+  maxSessionsPerKey: config.maxSessionsPerKey,
+  maxSessionsPerTenant: config.maxSessionsPerTenant,
+  maxConnections: config.maxConnections,
+  maxCallsPerSession: config.maxCallsPerSession,
+  sessionIdleMs: config.sessionIdleSeconds * 1000,
+  keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },
+  jwt: jwtOptions(config),
+  rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
+  dataDir: config.dataDir,
+  maxOpenTenants: config.maxOpenTenants,
+  openTenant: (tenant, dir) => openTenantRuntime(config, runtime, dir, runtime.logger.child({ tenant })),
+});
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve MCP over stdio (the default), or over HTTP with --transport http',
+  usage: 'serve [options]',
+  details: 'The command word may be left out: pinak-memory --transport http is pinak-memory serve --transport http.',
+  operands: { min: 0, max: 0 },
+  options: {},
+  settings: settingsOf(...(Object.keys(SETTING_GROUPS) as SettingGroup[])),
+  exitsProcess: true,
+  run: ({ config }) => serve(config),
+};
