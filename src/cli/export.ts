@@ -1,26 +1,34 @@
 import { databaseFile, type Config } from '../config.js';
+import { exportHeader, exportLine } from '../memory/export-format.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Command } from './command.js';
+import { recordsSummary } from './import.js';
 import { LineOutput } from './output.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf } from './setting-groups.js';
 
+/** Write a backup: the header line, then every goal, outcome and memory (see memory/export-format.ts). */
 async function exportFile(config: Config, namespace: string | undefined, output: string | undefined): Promise<number> {
   const out = LineOutput.open(output);
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
   try {
-    const total = (await store.stats()).memories_total;
+    const stats = await store.stats();
+    const total = stats.memories_total + Object.values(stats.goals_by_status).reduce((a, b) => a + b, 0) + stats.outcomes;
     const bar = out.toFile ? progressBar('exporting') : progressBar('');
-    let count = 0;
-    for (const memory of store.exportMemories(namespace)) {
-      if (!(await out.write(`${JSON.stringify(memory)}\n`))) return 0; // the reader has gone (export | head)
-      if (++count % 1000 === 0 && out.toFile) bar.update(count, total);
+    const counts = { memories: 0, goals: 0, outcomes: 0 };
+    const plural = { memory: 'memories', goal: 'goals', outcome: 'outcomes' } as const;
+    if (!(await out.write(`${JSON.stringify(exportHeader(new Date().toISOString(), namespace ?? null))}\n`))) return 0;
+    for (const record of store.exportRecords(namespace)) {
+      // The reader has gone (export | head): stop quietly, it has what it asked for.
+      if (!(await out.write(`${exportLine(record)}\n`))) return 0;
+      const done = ++counts[plural[record.type]];
+      if (out.toFile && done % 1000 === 0) bar.update(counts.memories + counts.goals + counts.outcomes, total);
     }
     await out.close();
     if (out.toFile) {
-      bar.update(count, total);
+      bar.update(counts.memories + counts.goals + counts.outcomes, total);
       bar.end();
-      process.stderr.write(`pinak-memory: exported ${count} memories to ${output}\n`);
+      process.stderr.write(`pinak-memory: exported ${recordsSummary(counts)} to ${output}\n`);
     }
     return 0;
   } finally {
@@ -30,12 +38,14 @@ async function exportFile(config: Config, namespace: string | undefined, output:
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write every memory as JSON lines (lossless; import reads it back)',
+  summary: 'write everything as JSON lines, a backup import restores: memories, goals with their plans, outcomes',
   usage: 'export [options]',
+  details: `Lossless: ids, times, statuses and every plan revision are kept, read from one snapshot while servers
+go on writing. One record a line, told apart by "type" (header, goal, outcome, memory).`,
   operands: { min: 0, max: 0 },
   options: {
-    output: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout' },
-    namespace: { type: 'string', value: 'NS', help: 'only this namespace' },
+    output: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout (created readable by you alone)' },
+    namespace: { type: 'string', value: 'NS', help: 'only this namespace\'s records' },
   },
   settings: settingsOf('place', 'locking'),
   run: ({ config, options }) => exportFile(config, options.namespace, options.output),

@@ -2,17 +2,25 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
-import { importMemories } from '../memory/import-export.js';
+import { importRecords, type ImportProgress } from '../memory/import-export.js';
 import { openRuntime } from '../runtime.js';
 import type { Command } from './command.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf, STORE_GROUPS } from './setting-groups.js';
 import { UsageError } from './usage-error.js';
 
+const counted = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** What was stored, as the summary line says it. */
+export const recordsSummary = (p: Pick<ImportProgress, 'memories' | 'goals' | 'outcomes'>): string =>
+  `${counted(p.memories, 'memory', 'memories')}, ${counted(p.goals, 'goal', 'goals')} and ${counted(p.outcomes, 'outcome', 'outcomes')}`;
+
 async function importFile(config: Config, file: string): Promise<number> {
   let size: number;
   try {
-    size = statSync(file).size;
+    const stat = statSync(file);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = stat.size;
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
@@ -24,20 +32,24 @@ async function importFile(config: Config, file: string): Promise<number> {
   input.on('data', (chunk) => (bytes += chunk.length));
   try {
     const lines = createInterface({ input, crlfDelay: Infinity });
-    const { progress, problems } = await importMemories(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size));
+    const { progress, problems } = await importRecords(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size));
     bar.end();
     for (const problem of problems) process.stderr.write(`pinak-memory: ${file}:${problem.line}: ${problem.message}\n`);
-    process.stderr.write(`pinak-memory: imported ${progress.imported} memories from ${file}; ${progress.skipped} already present, ${progress.failed} failed\n`);
+    process.stderr.write(`pinak-memory: imported ${recordsSummary(progress)} from ${file}; ${progress.skipped} already present, ${progress.failed} failed\n`);
     return progress.failed > 0 ? 1 : 0;
   } finally {
+    input.destroy();
     await runtime.close();
   }
 }
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'store memories from JSON lines (exported memories or remember inputs)',
+  summary: 'restore an export (memories, goals with their plans, outcomes) or store remember inputs, from JSON lines',
   usage: 'import FILE [options]',
+  details: `Records keep their ids and times; those already stored are skipped, so importing a file again stores
+nothing twice. Lines without an id are remember inputs: {"content": "…", "layer": "episodic", …}, given new ids.
+A bad line is reported with its number and skipped; the exit code is then 1.`,
   operands: { min: 1, max: 1 },
   options: {},
   settings: settingsOf(...STORE_GROUPS, 'records'),

@@ -1,18 +1,23 @@
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import { ID_PATTERN } from '../domain/ids.js';
-import { Memory, MemoryInput } from '../domain/memory.js';
+import type { Goal } from '../domain/goal.js';
+import type { IndexedText } from '../domain/indexed-text.js';
+import { MemoryInput, type Memory } from '../domain/memory.js';
+import type { GoalSnapshot } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
+import { EXPORT_VERSION, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHeader } from './export-format.js';
 import { checkJsonObject, checkTextSize, reservedKeyProblem } from './limits.js';
 import { MAX_BATCH, remember } from './remember.js';
-import { memorySearchText } from './search-text.js';
-
-/** A line of an export: a whole memory, ids and times included, so export → import loses nothing. */
-const ExportedMemory = Memory.extend({ id: z.string().regex(ID_PATTERN, 'must be a ULID') }).strict();
+import { dateWords, goalSearchText, memorySearchText, stepSearchText } from './search-text.js';
 
 export interface ImportProgress {
   lines: number;
+  /** Records stored: memories, goals and outcomes together. */
   imported: number;
+  memories: number;
+  goals: number;
+  outcomes: number;
+  /** Records whose id was stored already: importing a file again stores nothing twice. */
   skipped: number;
   failed: number;
 }
@@ -31,27 +36,62 @@ const describeIssue = (error: z.ZodError): string =>
     .map((issue) => `${issue.path.join('.') || '(line)'}: ${issue.message}`)
     .join('; ');
 
+/** What a failed write says on its line: a clash of ids in plain words, anything else as it is. */
+function writeProblem(error: unknown, what: string): string {
+  if (error instanceof MemoryError) return error.message;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) return `${what} shares an id with a different record stored already; nothing of it was imported`;
+  throw error;
+}
+
+/** Titles of a goal's steps, current and earlier plans alike, by id. */
+const stepTitles = (goal: Goal): Map<string, string> =>
+  new Map([...goal.steps, ...goal.plan_history.flatMap((plan) => plan.steps)].map((step) => [step.id, step.title]));
+
 /**
- * Import memories from JSON lines: either whole exported memories (kept with
- * their ids and times; ones already present are skipped, so an import can be
- * re-run) or plain `remember` inputs (given new ids). Lines are checked one by
- * one; a bad line is reported with its number and skipped, the rest are
- * stored in batches, each atomic.
+ * Import JSON lines: a backup written by `export` (goals with their plans and
+ * steps, outcomes and memories, kept with their ids, statuses and times), an
+ * older export of memories alone, or plain `remember` inputs (given new ids).
+ * Records whose id is stored already are skipped, so importing a file again
+ * stores nothing twice. Lines are checked one by one; a bad line is reported
+ * with its number and skipped, the rest are stored (memories in batches, a
+ * goal with all its plans at once, each atomic). A header from a newer
+ * format refuses the whole file.
  */
-export async function importMemories(
+export async function importRecords(
   ctx: MemoryContext,
   caller: Caller,
   lines: AsyncIterable<string>,
   onProgress: (progress: ImportProgress) => void = () => {},
 ): Promise<{ progress: ImportProgress; problems: ImportProblem[] }> {
-  const progress: ImportProgress = { lines: 0, imported: 0, skipped: 0, failed: 0 };
+  const progress: ImportProgress = { lines: 0, imported: 0, memories: 0, goals: 0, outcomes: 0, skipped: 0, failed: 0 };
   const problems: ImportProblem[] = [];
   const fail = (line: number, message: string): void => {
     progress.failed += 1;
     if (problems.length < 100) problems.push({ line, message });
   };
+  const stored = (kind: 'memories' | 'goals' | 'outcomes', count: number): void => {
+    progress[kind] += count;
+    progress.imported += count;
+  };
   let whole: Array<{ memory: Memory; line: number }> = [];
   let fresh: Array<{ input: MemoryInput; line: number }> = [];
+  // The step each outcome's memories report on: record_outcome indexed them with the step's title.
+  const stepOfMemory = new Map<string, string>();
+
+  /** The text a restored memory is found by, as remember and record_outcome built it. */
+  const searchTexts = async (memories: readonly Memory[]): Promise<IndexedText[]> => {
+    const goals = new Map<string, Goal | undefined>();
+    for (const goalId of new Set(memories.flatMap((m) => (m.goal_id ? [m.goal_id] : [])))) goals.set(goalId, await ctx.store.getGoal(goalId));
+    const texts = memories.map((memory) => {
+      const goal = memory.goal_id === null ? undefined : goals.get(memory.goal_id);
+      const step = goal && stepOfMemory.has(memory.id) ? stepTitles(goal).get(stepOfMemory.get(memory.id)!) : undefined;
+      return memorySearchText(memory.content, goal ? (step ? `${goal.title}\n${step}` : goal.title) : null);
+    });
+    const indexed = await ctx.indexer.index(texts);
+    // A memory told when it happened (occurred_at set apart from its storing) is found by that date in words too.
+    return indexed.map((entry, i) => (memories[i]!.occurred_at === memories[i]!.created_at ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
+  };
 
   const flushWhole = async (): Promise<void> => {
     const batch = whole;
@@ -64,29 +104,106 @@ export async function importMemories(
       return true;
     });
     progress.skipped += batch.length - todo.length;
-    const titles = new Map<string, string>();
-    for (const goalId of new Set(todo.flatMap((b) => (b.memory.goal_id ? [b.memory.goal_id] : [])))) {
-      const goal = await ctx.store.getGoal(goalId);
-      if (goal) titles.set(goalId, goal.title);
+    if (todo.length === 0) return;
+    const indexed = await searchTexts(todo.map((b) => b.memory));
+    try {
+      await ctx.store.insertMemories(todo.map((b, i) => ({ memory: b.memory, indexed: indexed[i]! })));
+      stored('memories', todo.length);
+    } catch {
+      // One clash refuses the batch: store the rest one by one, to report exactly which line failed.
+      for (const [i, item] of todo.entries()) {
+        try {
+          await ctx.store.insertMemories([{ memory: item.memory, indexed: indexed[i]! }]);
+          stored('memories', 1);
+        } catch (error) {
+          fail(item.line, writeProblem(error, `memory ${item.memory.id}`));
+        }
+      }
     }
-    const indexed = await ctx.indexer.index(todo.map((b) => memorySearchText(b.memory.content, titles.get(b.memory.goal_id ?? '') ?? null)));
-    await ctx.store.insertMemories(todo.map((b, i) => ({ memory: b.memory, indexed: indexed[i]! })));
-    progress.imported += todo.length;
   };
   const flushFresh = async (): Promise<void> => {
     const batch = fresh;
     fresh = [];
     if (batch.length === 0) return;
     try {
-      progress.imported += (await remember(ctx, caller, batch.map((b) => b.input))).length;
+      stored('memories', (await remember(ctx, caller, batch.map((b) => b.input))).length);
     } catch {
       // One bad item refuses a batch: store the rest one by one, to report exactly which line failed.
       for (const item of batch) {
         try {
-          progress.imported += (await remember(ctx, caller, [item.input])).length;
+          stored('memories', (await remember(ctx, caller, [item.input])).length);
         } catch (error) {
           fail(item.line, (error as Error).message);
         }
+      }
+    }
+  };
+
+  const restoreGoal = async (goal: ExportedGoal, line: number): Promise<void> => {
+    checkJsonObject('metadata', goal.metadata, ctx.limits.maxMetadataBytes);
+    if (await ctx.store.getGoal(goal.id)) {
+      progress.skipped += 1;
+      return;
+    }
+    if (goal.parent_goal_id !== null && !(await ctx.store.getGoal(goal.parent_goal_id))) {
+      return fail(line, `the parent goal ${goal.parent_goal_id} is not stored; its line must come before this one (export writes parents first)`);
+    }
+    const { type: _type, ...snapshot } = goal;
+    const steps = goal.plans.flatMap((plan) => plan.steps);
+    const [goalText, ...stepTexts] = await ctx.indexer.index([goalSearchText(goal), ...steps.map(stepSearchText)]);
+    try {
+      const done = await ctx.store.restoreGoal(snapshot satisfies GoalSnapshot, goalText!, new Map(steps.map((step, i) => [step.id, stepTexts[i]!])));
+      if (done) stored('goals', 1);
+      else progress.skipped += 1;
+    } catch (error) {
+      fail(line, writeProblem(error, `goal ${goal.id}`));
+    }
+  };
+
+  const restoreOutcome = async (outcome: ExportedOutcome, line: number): Promise<void> => {
+    checkJsonObject('metrics', outcome.metrics, ctx.limits.maxMetadataBytes);
+    const goal = await ctx.store.getGoal(outcome.goal_id);
+    if (!goal) return fail(line, `its goal ${outcome.goal_id} is not stored; the goal's line must come before this one (export writes goals first)`);
+    if (outcome.step_id !== null && !stepTitles(goal).has(outcome.step_id)) return fail(line, `step ${outcome.step_id} is not a step of goal ${goal.id}`);
+    if (outcome.step_id !== null) for (const id of [outcome.summary_memory_id, ...outcome.lesson_memory_ids]) stepOfMemory.set(id, outcome.step_id);
+    const { type: _type, ...record } = outcome;
+    try {
+      if (await ctx.store.restoreOutcome(record)) stored('outcomes', 1);
+      else progress.skipped += 1;
+    } catch (error) {
+      fail(line, writeProblem(error, `outcome ${outcome.id}`));
+    }
+  };
+
+  /** A backup's first line: a newer format than this code reads refuses the whole file, before anything is stored. */
+  const readHeader = (value: Record<string, unknown>, line: number): void => {
+    const header = ExportHeader.safeParse(value);
+    if (!header.success) return fail(line, describeIssue(header.error));
+    if (line !== 1) return fail(line, 'a header belongs on the first line; was one file appended to another?');
+    if (header.data.version > EXPORT_VERSION) {
+      throw new MemoryError('invalid_input', `the file is in export format ${header.data.version}, newer than this pinak-memory reads (${EXPORT_VERSION}); import it with a newer pinak-memory`);
+    }
+  };
+
+  /** One record of a backup (it has a `type`) or a memory of an older export. */
+  const readRecord = async (value: Record<string, unknown>, line: number): Promise<void> => {
+    switch (value.type) {
+      case 'goal': {
+        const goal = ExportedGoal.safeParse(value);
+        return goal.success ? restoreGoal(goal.data, line) : fail(line, describeIssue(goal.error));
+      }
+      case 'outcome': {
+        const outcome = ExportedOutcome.safeParse(value);
+        return outcome.success ? restoreOutcome(outcome.data, line) : fail(line, describeIssue(outcome.error));
+      }
+      default: {
+        const exported = ExportedMemory.safeParse(value);
+        if (!exported.success) return fail(line, describeIssue(exported.error));
+        checkTextSize('content', exported.data.content, ctx.limits.maxContentBytes);
+        checkJsonObject('metadata', exported.data.metadata, ctx.limits.maxMetadataBytes);
+        const { type: _type, ...memory } = exported.data;
+        whole.push({ memory: memory satisfies Memory, line });
+        if (whole.length >= BATCH) await flushWhole();
       }
     }
   };
@@ -107,26 +224,26 @@ export async function importMemories(
       fail(line, reserved);
       continue;
     }
-    const exported = ExportedMemory.safeParse(value);
-    if (exported.success) {
-      try {
-        checkTextSize('content', exported.data.content, ctx.limits.maxContentBytes);
-        checkJsonObject('metadata', exported.data.metadata, ctx.limits.maxMetadataBytes);
-      } catch (error) {
-        fail(line, (error as MemoryError).message);
-        continue;
-      }
-      whole.push({ memory: exported.data as Memory, line });
-    } else {
-      const input = MemoryInput.safeParse(value);
-      if (!input.success) {
-        fail(line, describeIssue(input.error));
-        continue;
-      }
-      fresh.push({ input: input.data, line });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(line, 'not a JSON object; each line holds one record');
+      continue;
     }
-    if (whole.length >= BATCH) await flushWhole();
-    if (fresh.length >= BATCH) await flushFresh();
+    const record = value as Record<string, unknown>;
+    // A line with a type, or with an id, is a stored record; anything else a remember input.
+    if (record.type === 'header') readHeader(record, line);
+    else if ('type' in record || 'id' in record) {
+      try {
+        await readRecord(record, line);
+      } catch (error) {
+        if (!(error instanceof MemoryError)) throw error;
+        fail(line, error.message);
+      }
+    } else {
+      const input = MemoryInput.safeParse(record);
+      if (!input.success) fail(line, describeIssue(input.error));
+      else fresh.push({ input: input.data, line });
+      if (fresh.length >= BATCH) await flushFresh();
+    }
     if (line % 1000 === 0) onProgress({ ...progress });
   }
   await flushWhole();

@@ -1,5 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
-import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, StepStatus } from '../domain/goal.js';
+import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
 import type { RecordType, SearchFilters } from '../domain/search.js';
@@ -97,6 +97,21 @@ export interface MemoryStore {
   exportAudit(since?: string): Iterable<AuditRow>;
   /** Every memory, oldest first, streamed (for export); optionally one namespace. */
   exportMemories(namespace?: string): Iterable<Memory>;
+  /**
+   * Everything a backup holds, streamed from one read snapshot: goals with
+   * every plan revision and step, then outcomes, then memories, each kind
+   * oldest first; optionally one namespace. The snapshot is held until the
+   * iteration ends, so the connection must do nothing else meanwhile.
+   */
+  exportRecords(namespace?: string): Iterable<ExportRecord>;
+  /**
+   * Store an exported goal as it was (ids, plan revisions, step statuses,
+   * times), indexed by `indexed` and each step's text by id; false, changing
+   * nothing, when a goal with its id is stored already. Atomic.
+   */
+  restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean>;
+  /** Store an exported outcome as it was, moving no status (those come with the goal); false when its id is stored already. */
+  restoreOutcome(outcome: Outcome): Promise<boolean>;
 
   close(): Promise<void>;
 }
@@ -116,6 +131,16 @@ export interface GoalRecord {
   created_at: string;
   updated_at: string;
 }
+
+/** A goal as stored, with every plan revision (oldest first) and each one's steps: what a backup keeps. */
+export interface GoalSnapshot extends GoalRecord {
+  /** The current plan's version; 0 without a plan. */
+  plan_version: number;
+  plans: Array<{ version: number; reason: string | null; created_at: string; steps: Step[] }>;
+}
+
+/** One record of a backup (see MemoryStore.exportRecords). */
+export type ExportRecord = { type: 'goal'; goal: GoalSnapshot } | { type: 'outcome'; outcome: Outcome } | { type: 'memory'; memory: Memory };
 
 export interface StepRecord {
   id: string;

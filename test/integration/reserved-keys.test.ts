@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importMemories } from '../../src/memory/import-export.js';
+import { importRecords } from '../../src/memory/import-export.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 
@@ -58,7 +58,7 @@ describe('reserved keys in free JSON fields', () => {
       yield JSON.stringify({ content: 'imported without trouble' });
       yield '{"content":"imported with a trap","metadata":{"a":{"__proto__":{"x":1}}}}';
     }
-    const { progress, problems } = await importMemories(linked.runtime.memory, { clientName: 'test' }, lines());
+    const { progress, problems } = await importRecords(linked.runtime.memory, { clientName: 'test' }, lines());
     expect(progress).toMatchObject({ imported: 1, failed: 1 });
     expect(problems).toEqual([{ line: 2, message: 'metadata.a.__proto__: the key "__proto__" is reserved and cannot be stored; rename it' }]);
     expect((await totals())[0]).toBe(before[0] + 1);

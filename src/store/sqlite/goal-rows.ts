@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
-import type { GoalListQuery, GoalRecord, GoalUpdate, PlanRecord } from '../store.js';
+import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
 import { parseJson } from './json.js';
 import type { SearchDocs } from './search-docs.js';
 
@@ -59,6 +59,8 @@ export class GoalRows {
   private readonly updateStep: Statement;
   private readonly activeTitles: Statement;
   private readonly progress: Statement;
+  private readonly insertRestoredStep: Statement;
+  private readonly outcomeById: Statement;
 
   constructor(private readonly db: Database, private readonly docs: SearchDocs) {
     this.insertGoal = db.prepare(`INSERT INTO goals
@@ -90,6 +92,10 @@ export class GoalRows {
     this.progress = db.prepare(`SELECT COUNT(*) AS total,
       COALESCE(SUM(status IN ('done', 'skipped')), 0) AS done
       FROM plan_steps WHERE goal_id = ? AND plan_version = ?`);
+    this.insertRestoredStep = db.prepare(`INSERT INTO plan_steps
+      (id, doc_id, goal_id, plan_version, position, title, detail, status, result_note, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.outcomeById = db.prepare('SELECT 1 FROM outcomes WHERE id = ?');
   }
 
   create(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): void {
@@ -156,6 +162,69 @@ export class GoalRows {
     if (change.indexed) this.docs.reindex(row.doc_id, change.indexed, next.tags, false, 'goal');
     for (const step of change.steps ?? []) this.updateStep.run(step.status, step.result_note, change.updated_at, step.id);
     if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags }, change.plan);
+  }
+
+  /** Goals after `afterId`, by id, each with every plan revision and step as stored: a page of a backup. */
+  snapshots(afterId: string, namespace: string | undefined, limit: number): GoalSnapshot[] {
+    const rows = (namespace === undefined
+      ? this.db.prepare('SELECT * FROM goals WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit)
+      : this.db.prepare('SELECT * FROM goals WHERE id > ? AND namespace = ? ORDER BY id LIMIT ?').all(afterId, namespace, limit)) as GoalRow[];
+    return rows.map((row) => {
+      const steps = this.stepsOf.all(row.id) as StepRow[];
+      const plans = (this.revisionsOf.all(row.id) as Array<{ version: number; reason: string | null; created_at: string }>).map((rev) => ({
+        version: rev.version,
+        reason: rev.reason,
+        created_at: rev.created_at,
+        steps: steps.filter((s) => s.plan_version === rev.version).map((s) => this.toStep(s)),
+      }));
+      return { ...this.toRecord(row), plan_version: row.plan_version, plans };
+    });
+  }
+
+  /** Every outcome, by id, streamed; optionally those of one namespace's goals. */
+  *allOutcomes(namespace?: string): Iterable<Outcome> {
+    const rows = (namespace === undefined
+      ? this.db.prepare('SELECT * FROM outcomes ORDER BY id').iterate()
+      : this.db.prepare('SELECT o.* FROM outcomes o JOIN goals g ON g.id = o.goal_id WHERE g.namespace = ? ORDER BY o.id').iterate(namespace)) as Iterable<OutcomeRow>;
+    for (const row of rows) yield toOutcome(row);
+  }
+
+  /**
+   * Store a goal as a backup holds it: the same ids, every plan revision with
+   * its steps' statuses, notes and times; steps of earlier plans hidden from
+   * search, as revising a plan leaves them. False when the id is stored already.
+   */
+  restore(goal: GoalSnapshot, indexed: IndexedText, stepTexts: ReadonlyMap<string, IndexedText>): boolean {
+    if (this.byId.get(goal.id)) return false;
+    const { plan_version: current, plans, ...record } = goal;
+    this.create(record, indexed, null);
+    for (const plan of plans) {
+      this.insertRevision.run(goal.id, plan.version, plan.reason, plan.created_at);
+      for (const step of plan.steps) {
+        const docId = this.docs.add({
+          type: 'step',
+          entity_id: step.id,
+          namespace: goal.namespace,
+          layer: null,
+          kind: 'step',
+          goal_id: goal.id,
+          occurred_at: plan.created_at,
+          created_at: plan.created_at,
+          hidden: plan.version !== current,
+          tags: goal.tags,
+        }, stepTexts.get(step.id)!);
+        this.insertRestoredStep.run(step.id, docId, goal.id, plan.version, step.position, step.title, step.detail, step.status, step.result_note, step.updated_at);
+      }
+    }
+    this.db.prepare('UPDATE goals SET plan_version = ? WHERE id = ?').run(current, goal.id);
+    return true;
+  }
+
+  /** Store an outcome unless its id is stored already; true when stored. */
+  restoreOutcome(outcome: Outcome): boolean {
+    if (this.outcomeById.get(outcome.id)) return false;
+    this.insertOutcome(outcome);
+    return true;
   }
 
   insertOutcome(outcome: Outcome): void {

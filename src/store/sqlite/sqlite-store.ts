@@ -8,7 +8,9 @@ import type { VectorLog } from '../../domain/vector-log.js';
 import type {
   AuditRow,
   DocView,
+  ExportRecord,
   GoalListQuery,
+  GoalSnapshot,
   GoalRecord,
   GoalUpdate,
   KeywordHit,
@@ -51,6 +53,9 @@ export interface SqliteStoreOptions {
   /** SQLite page cache per connection (see database.ts). */
   cacheMb?: number | undefined;
 }
+
+/** Goals read per query while exporting (each with its plans and steps). */
+const GOAL_PAGE = 200;
 
 /** The embedded backend: one SQLite file in WAL mode. */
 export class SqliteStore implements MemoryStore {
@@ -290,6 +295,30 @@ export class SqliteStore implements MemoryStore {
 
   exportMemories(namespace?: string): Iterable<Memory> {
     return this.memories.all(namespace);
+  }
+
+  *exportRecords(namespace?: string): Iterable<ExportRecord> {
+    // One read transaction: a goal's steps, its outcomes and their memories agree even while servers write.
+    if (this.db.inTransaction) throw new Error('exportRecords needs a connection of its own: a transaction is open');
+    this.db.exec('BEGIN');
+    try {
+      for (let after = '', page = this.goals.snapshots(after, namespace, GOAL_PAGE); page.length > 0; page = this.goals.snapshots(after, namespace, GOAL_PAGE)) {
+        for (const goal of page) yield { type: 'goal', goal };
+        after = page[page.length - 1]!.id;
+      }
+      for (const outcome of this.goals.allOutcomes(namespace)) yield { type: 'outcome', outcome };
+      for (const memory of this.memories.all(namespace)) yield { type: 'memory', memory };
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
+  async restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean> {
+    return this.db.transaction(() => this.goals.restore(goal, indexed, steps)).immediate();
+  }
+
+  async restoreOutcome(outcome: Outcome): Promise<boolean> {
+    return this.db.transaction(() => this.goals.restoreOutcome(outcome)).immediate();
   }
 
   exportAudit(since?: string): Iterable<AuditRow> {

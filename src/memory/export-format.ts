@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { isCalendarTimestamp, Namespace } from '../domain/fields.js';
+import { GoalStatus, OutcomeResult, Priority, StepStatus } from '../domain/goal.js';
+import { ID_PATTERN } from '../domain/ids.js';
+import { Layer } from '../domain/memory.js';
+import type { ExportRecord } from '../store/store.js';
+
+/**
+ * The backup format: JSON lines, one record each, told apart by `type`.
+ *
+ *   {"type":"header","format":"pinak-memory-export","version":2,"exported_at":…,"namespace":null}
+ *   {"type":"goal",…}      a goal with `plan_version` and `plans`: every revision, each with its steps
+ *   {"type":"outcome",…}   an outcome, naming the memories it created (summary_memory_id, lesson_memory_ids)
+ *   {"type":"memory",…}    a memory, every field
+ *
+ * Goals come first (a parent before its children), then outcomes, then
+ * memories, each kind in id order. Version 1 files hold memory lines alone,
+ * without `type`; they still import.
+ */
+export const EXPORT_FORMAT = 'pinak-memory-export';
+export const EXPORT_VERSION = 2;
+
+const Ulid = z.string().regex(ID_PATTERN, 'must be a ULID');
+const Time = z.string().refine(isCalendarTimestamp, 'must be an ISO 8601 time');
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const ExportHeader = z.strictObject({
+  type: z.literal('header'),
+  format: z.literal(EXPORT_FORMAT),
+  version: z.number().int().min(1),
+  exported_at: Time,
+  namespace: z.string().nullable(),
+});
+export type ExportHeader = z.infer<typeof ExportHeader>;
+
+const ExportedStep = z.strictObject({
+  id: Ulid,
+  position: z.number().int().min(1),
+  title: z.string().min(1),
+  detail: z.string().nullable(),
+  status: StepStatus,
+  result_note: z.string().nullable(),
+  updated_at: Time,
+});
+
+const ExportedPlan = z.strictObject({
+  version: z.number().int().min(1),
+  reason: z.string().nullable(),
+  created_at: Time,
+  steps: z.array(ExportedStep),
+});
+
+export const ExportedGoal = z
+  .strictObject({
+    type: z.literal('goal'),
+    id: Ulid,
+    namespace: Namespace,
+    title: z.string().min(1),
+    description: z.string().nullable(),
+    success_criteria: z.array(z.string()),
+    priority: Priority,
+    status: GoalStatus,
+    tags: z.array(z.string()),
+    metadata: JsonObject,
+    parent_goal_id: Ulid.nullable(),
+    source: z.string().nullable(),
+    created_at: Time,
+    updated_at: Time,
+    plan_version: z.number().int().min(0),
+    plans: z.array(ExportedPlan),
+  })
+  .superRefine((goal, ctx) => {
+    const versions = goal.plans.map((plan) => plan.version);
+    if (versions.some((version, i) => i > 0 && version <= versions[i - 1]!)) ctx.addIssue({ code: 'custom', path: ['plans'], message: 'plan versions must be unique and ascending' });
+    if (goal.plan_version !== (versions.at(-1) ?? 0)) ctx.addIssue({ code: 'custom', path: ['plan_version'], message: 'must be the last plan\'s version (0 without plans)' });
+    const steps = goal.plans.flatMap((plan) => plan.steps.map((step) => step.id));
+    if (new Set(steps).size !== steps.length) ctx.addIssue({ code: 'custom', path: ['plans'], message: 'a step id appears twice' });
+    for (const [i, plan] of goal.plans.entries()) {
+      const positions = plan.steps.map((step) => step.position);
+      if (new Set(positions).size !== positions.length) ctx.addIssue({ code: 'custom', path: ['plans', i, 'steps'], message: 'two steps share a position' });
+    }
+    if (goal.parent_goal_id === goal.id) ctx.addIssue({ code: 'custom', path: ['parent_goal_id'], message: 'a goal cannot be its own parent' });
+  });
+export type ExportedGoal = z.infer<typeof ExportedGoal>;
+
+export const ExportedOutcome = z.strictObject({
+  type: z.literal('outcome'),
+  id: Ulid,
+  goal_id: Ulid,
+  step_id: Ulid.nullable(),
+  result: OutcomeResult,
+  summary: z.string().min(1),
+  lessons: z.array(z.string()),
+  metrics: JsonObject,
+  summary_memory_id: Ulid,
+  lesson_memory_ids: z.array(Ulid),
+  created_at: Time,
+});
+export type ExportedOutcome = z.infer<typeof ExportedOutcome>;
+
+/** A memory line: `type` is absent in version 1 files. */
+export const ExportedMemory = z.strictObject({
+  type: z.literal('memory').optional(),
+  id: Ulid,
+  layer: Layer,
+  kind: z.string(),
+  content: z.string(),
+  tags: z.array(z.string()),
+  metadata: JsonObject,
+  importance: z.number(),
+  namespace: z.string(),
+  source: z.string().nullable(),
+  goal_id: z.string().nullable(),
+  occurred_at: Time,
+  created_at: Time,
+  updated_at: Time,
+  supersedes: z.string().nullable(),
+  superseded_by: z.string().nullable(),
+  thread_id: z.string().nullable(),
+  thread_position: z.number().nullable(),
+});
+export type ExportedMemory = z.infer<typeof ExportedMemory>;
+
+/** The first line of an export. */
+export const exportHeader = (exportedAt: string, namespace: string | null): ExportHeader => ({
+  type: 'header',
+  format: EXPORT_FORMAT,
+  version: EXPORT_VERSION,
+  exported_at: exportedAt,
+  namespace,
+});
+
+/** A record as its line holds it, `type` first. */
+export function exportLine(record: ExportRecord): string {
+  switch (record.type) {
+    case 'goal':
+      return JSON.stringify({ type: 'goal', ...record.goal });
+    case 'outcome':
+      return JSON.stringify({ type: 'outcome', ...record.outcome });
+    case 'memory':
+      return JSON.stringify({ type: 'memory', ...record.memory });
+  }
+}
