@@ -6,7 +6,7 @@ import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } fro
 import { reindexCommand } from './reindex.js';
 import { serveCommand } from './serve.js';
 
-/** Every command, in the order the global help lists them. */
+/** Every command, in the order the global help lists them (a family's members together). */
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   exportCommand,

@@ -25,10 +25,7 @@ function settingLines(flag: string): string {
 
 /** `pinak-memory --help`: the commands, and where to read more. */
 export function globalHelp(commands: readonly Command[]): string {
-  const listed = commands.filter((c) => c.family === undefined).map((c) => line(synopsis(c), c.summary));
-  const families = new Map<string, Command[]>();
-  for (const c of commands) if (c.family !== undefined) families.set(c.family, [...(families.get(c.family) ?? []), c]);
-  for (const members of families.values()) for (const c of members) listed.push(line(synopsis(c), c.summary));
+  const listed = commands.map((c) => line(synopsis(c), c.summary));
   return `pinak-memory ${VERSION}: a durable, searchable, layered memory for AI agents (MCP server)
 
 Usage: pinak-memory [COMMAND] [OPTIONS]
@@ -48,7 +45,7 @@ ${line('-v, --version', 'the version')}
 
 /** `pinak-memory COMMAND --help`: its synopsis, what it does, and only the options it takes. */
 export function commandHelp(command: Command): string {
-  const own = Object.entries(command.options).filter(([name]) => name !== 'help' && name !== 'version');
+  const own = Object.entries(command.options);
   const sections: string[] = [];
   if (own.length > 0) sections.push(`Options:\n${own.map(([name, option]) => optionLine(name, option)).join('\n')}`);
   const titled = new Map<string, string[]>();

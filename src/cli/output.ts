@@ -1,5 +1,4 @@
-import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 /** The output of a command could not be written: a one-line message naming it, exit code 1. */
@@ -85,7 +84,8 @@ export class LineOutput {
       try {
         fsyncSync(fd);
       } catch (error) {
-        throw outputError(this.target, error);
+        // A pipe or a device (--output /dev/stdout) cannot be synced, and need not be.
+        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw outputError(this.target, error);
       }
     } finally {
       closeSync(fd);

@@ -13,7 +13,6 @@ type ParseOptions = Record<string, { type: 'string' | 'boolean'; short?: string 
 
 const HELP = { type: 'boolean', short: 'h' } as const;
 const VERSION_FLAG = { type: 'boolean', short: 'v' } as const;
-const SETTING_FLAGS = new Set<string>(SETTINGS.map((s) => s.flag));
 
 const asParseOptions = (options: Readonly<Record<string, OptionSpec>>): ParseOptions =>
   Object.fromEntries(Object.entries(options).map(([name, o]) => [name, o.short ? { type: o.type, short: o.short } : { type: o.type }]));
@@ -29,7 +28,7 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   // Every option any command knows, so that a flag's value is not taken for a command word.
   const known: ParseOptions = { help: HELP, version: VERSION_FLAG };
   for (const command of commands) Object.assign(known, asParseOptions(command.options));
-  for (const flag of SETTING_FLAGS) known[flag] = { type: 'string' };
+  for (const setting of SETTINGS) known[setting.flag] = { type: 'string' };
   const { tokens, positionals } = parseArgs({ args: [...argv], options: known, strict: false, allowPositionals: true, tokens: true });
   const flags = tokens.flatMap((token) => (token.kind === 'option' ? [token] : []));
   const asksHelp = flags.some((flag) => flag.name === 'help');
@@ -43,7 +42,7 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
       : commands.find((c) => c.name === first);
   const helpRef = command ? `pinak-memory ${command.name} --help` : family ? `pinak-memory ${family.name} --help` : 'pinak-memory --help';
 
-  const unknown = flags.find((flag) => !(flag.name in known));
+  const unknown = flags.find((flag) => !Object.hasOwn(known, flag.name));
   if (unknown) throw new UsageError(`unknown option ${unknown.rawName}; see ${helpRef}`);
   if (first === undefined && asksHelp) return { kind: 'print', text: globalHelp(commands) };
   if (first === undefined && flags.some((flag) => flag.name === 'version')) return { kind: 'print', text: `${version}\n` };
