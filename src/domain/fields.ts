@@ -70,8 +70,24 @@ export const Namespace = z
     message: 'letters, digits and . _ : / - only, starting with a letter or digit',
   });
 
+/** The message of a list field given something else than a list: what to send instead. */
+export function expectedList(what: string): { error: (issue: { code: string }) => string | undefined } {
+  return { error: (issue) => (issue.code === 'invalid_type' ? `expected a list of ${what}` : undefined) };
+}
+
+/**
+ * A list of strings that also takes one lone string as a one-item list
+ * (`tags: "ui"` is `["ui"]`): models often send a single value where a list
+ * is expected, and it can only mean that. Anything else that is not a list
+ * gets "expected a list of strings".
+ */
+export function stringList<Item extends z.ZodType<string>>(item: Item, limits: { min?: number; max: number }) {
+  const list = z.array(item, expectedList('strings, e.g. ["…"]')).max(limits.max);
+  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), limits.min === undefined ? list : list.min(limits.min));
+}
+
 export const Tag = singleLine(z.string().trim().min(1).max(64));
-export const Tags = z.array(Tag).max(32);
+export const Tags = stringList(Tag, { max: 32 });
 
 /** A JSON object of arbitrary user data; its size and depth are checked by the use case. */
 export const Metadata = z.record(z.string(), z.json());

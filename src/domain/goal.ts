@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, Metadata, Namespace, singleLine, Tags } from './fields.js';
+import { described, Id, Metadata, Namespace, singleLine, stringList, Tags } from './fields.js';
 
 export const GOAL_STATUSES = ['active', 'achieved', 'failed', 'abandoned'] as const;
 export const GoalStatus = z.enum(GOAL_STATUSES);
@@ -99,7 +99,7 @@ export type Goal = z.infer<typeof Goal>;
 export const GoalFields = {
   title: described(singleLine(z.string().trim().min(1).max(500)), 'The goal in one line.', 'Ship the billing export feature'),
   description: described(z.string().max(8000).optional(), 'What the goal is about and why.', 'Customers need CSV exports of invoices.'),
-  success_criteria: described(z.array(z.string().min(1).max(1000)).max(20).optional(), 'How to tell the goal is achieved.', ['Export downloads in under 5 s']),
+  success_criteria: described(stringList(z.string().min(1).max(1000), { max: 20 }).optional(), 'How to tell the goal is achieved.', ['Export downloads in under 5 s']),
   priority: described(Priority.optional(), 'low, normal (default), high or critical.', 'high'),
   tags: described(Tags.optional(), 'Labels to filter by later.', ['billing']),
   metadata: described(Metadata.optional(), 'Any JSON object of extra data (up to 16 KiB).', { ticket: 'BILL-12' }),

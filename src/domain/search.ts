@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, Namespace, singleLine, Tag, Timestamp } from './fields.js';
+import { described, Id, Namespace, singleLine, stringList, Tag, Timestamp } from './fields.js';
 import { Layer } from './memory.js';
 
 export const RECORD_TYPES = ['memory', 'goal', 'step'] as const;
@@ -15,11 +15,11 @@ export const SearchFilters = z.strictObject({
     'Namespace to search; defaults to the server default. "*" searches all namespaces.',
     'project-x',
   ),
-  layers: described(z.array(Layer).max(3).optional(), 'Only memories of these layers (goals and steps have no layer and are left out).', ['procedural']),
-  kinds: described(z.array(singleLine(z.string().min(1).max(48))).max(20).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
-  types: described(z.array(RecordType).max(3).optional(), 'Only these record types: memory, goal, step. Default: all.', ['memory']),
-  tags_any: described(z.array(Tag).max(32).optional(), 'Only records carrying at least one of these tags.', ['billing']),
-  tags_all: described(z.array(Tag).max(32).optional(), 'Only records carrying all of these tags.', ['billing', 'csv']),
+  layers: described(stringList(Layer, { max: 3 }).optional(), 'Only memories of these layers (goals and steps have no layer and are left out).', ['procedural']),
+  kinds: described(stringList(singleLine(z.string().min(1).max(48)), { max: 20 }).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
+  types: described(stringList(RecordType, { max: 3 }).optional(), 'Only these record types: memory, goal, step. Default: all.', ['memory']),
+  tags_any: described(stringList(Tag, { max: 32 }).optional(), 'Only records carrying at least one of these tags.', ['billing']),
+  tags_all: described(stringList(Tag, { max: 32 }).optional(), 'Only records carrying all of these tags.', ['billing', 'csv']),
   goal_id: described(Id.optional(), 'Only records linked to this goal (its memories, outcomes, lessons and steps).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   time_field: described(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'Which time the since/until range applies to.', 'occurred_at'),
   since: described(Timestamp.optional(), 'Only records at or after this time (ISO 8601).', '2025-05-01'),

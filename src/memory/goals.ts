@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
 import { GoalFields, GoalStatus, StepInput, StepUpdate, type Goal, type GoalSummary } from '../domain/goal.js';
-import { described, Id, IdempotencyKey } from '../domain/fields.js';
+import { described, expectedList, Id, IdempotencyKey } from '../domain/fields.js';
 import { newId } from '../domain/ids.js';
 import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
@@ -17,13 +17,13 @@ export const RememberGoalInput = z.strictObject({
   title: GoalFields.title.optional(),
   status: described(GoalStatus.optional(), 'Updates only: active, achieved, failed or abandoned.', 'achieved'),
   plan: described(
-    z.array(StepInput).min(1).max(MAX_STEPS).optional(),
+    z.array(StepInput, expectedList('steps, e.g. [{"title": "…"}]')).min(1).max(MAX_STEPS).optional(),
     'Ordered steps. On create: the first plan. On update: a revised plan that replaces the current one (kept in plan_history).',
     [{ title: 'Write the CSV writer' }, { title: 'Add the download endpoint' }],
   ),
   plan_reason: described(z.string().max(2000).optional(), 'Why the plan was revised (updates only).', 'The API changed; the export runs as a job now.'),
   step_updates: described(
-    z.array(StepUpdate).min(1).max(MAX_STEPS).optional(),
+    z.array(StepUpdate, expectedList('step updates, e.g. [{"step_id": "…", "status": "done"}]')).min(1).max(MAX_STEPS).optional(),
     'Updates only: status changes of steps in the current plan.',
     [{ step_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', status: 'done', result_note: 'Merged.' }],
   ),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
-import { described, Id, IdempotencyKey, Metadata } from '../domain/fields.js';
+import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
 import { OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import { newId } from '../domain/ids.js';
 import type { Memory } from '../domain/memory.js';
@@ -16,7 +16,7 @@ export const RecordOutcomeInput = z.strictObject({
   result: described(OutcomeResult, 'success, failure or partial.', 'failure'),
   summary: described(z.string().trim().min(1), 'What happened, in a few sentences. Stored as an episodic memory.', 'The export timed out for accounts with over 10k invoices.'),
   lessons: described(
-    z.array(z.string().trim().min(1).max(4000)).max(20).default([]),
+    stringList(z.string().trim().min(1).max(4000), { max: 20 }).default([]),
     'What to do (or avoid) next time, one lesson per item. Each is stored as a procedural memory found by later searches.',
     ['Stream large CSV exports instead of building them in memory.'],
   ),

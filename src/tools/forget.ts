@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, IdempotencyKey } from '../domain/fields.js';
+import { described, Id, IdempotencyKey, stringList } from '../domain/fields.js';
 import { forget } from '../memory/records.js';
 import { defineTool } from './define-tool.js';
 
@@ -10,7 +10,7 @@ export const forgetTool = defineTool({
 Call it only when the user asks to forget something or a memory is wrong and harmful. To correct a memory, prefer remember with "supersedes" (keeps history). Goals are not deleted: set their status to abandoned with remember_goal.
 Returns the ids deleted and the ids that did not exist.`,
   input: z.strictObject({
-    ids: described(z.array(Id).min(1).max(100), 'Ids of the memories to delete (1–100).', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
+    ids: described(stringList(Id, { min: 1, max: 100 }), 'Ids of the memories to delete (1–100).', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
     reason: described(z.string().max(500).optional(), 'Why, for the log (not stored with any memory).', 'user asked to forget their address'),
     idempotency_key: IdempotencyKey,
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import { described, Id } from '../domain/fields.js';
+import { described, Id, stringList } from '../domain/fields.js';
 import { Memory } from '../domain/memory.js';
 import { getMemories } from '../memory/records.js';
 import { defineTool } from './define-tool.js';
@@ -14,7 +14,7 @@ export const getMemoryTool = defineTool({
 Send id for one, or ids for up to ${MAX_IDS}. Unknown ids are listed in missing. For goals and steps call get_goal instead.`,
   input: z.strictObject({
     id: described(Id.optional(), 'One memory id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-    ids: described(z.array(Id).min(1).max(MAX_IDS).optional(), `Up to ${MAX_IDS} memory ids.`, ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
+    ids: described(stringList(Id, { min: 1, max: MAX_IDS }).optional(), `Up to ${MAX_IDS} memory ids.`, ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
   }),
   output: z.object({
     memories: z.array(Memory),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, Id, Namespace } from '../domain/fields.js';
+import { described, Id, Namespace, stringList } from '../domain/fields.js';
 import { GoalStatus, GoalSummary } from '../domain/goal.js';
 import { listGoals } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
@@ -10,7 +10,7 @@ export const listGoalsTool = defineTool({
   description: `List goals by status (default: active) in a namespace, most important and most recently updated first, with step progress.
 Use it to see what the agent is working on, or to find a goal id. For goals about a topic, call search_memory with types ["goal"]; for one goal's plan and outcomes, call get_goal.`,
   input: z.strictObject({
-    statuses: described(z.array(GoalStatus).min(1).max(4).optional(), 'Statuses to include; default ["active"].', ['active', 'failed']),
+    statuses: described(stringList(GoalStatus, { min: 1, max: 4 }).optional(), 'Statuses to include; default ["active"].', ['active', 'failed']),
     namespace: described(z.union([Namespace, z.literal('*')]).optional(), 'Namespace; defaults to the server default; "*" for all.', 'project-x'),
     parent_goal_id: described(Id.optional(), 'Only sub-goals of this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
     limit: described(z.number().int().min(1).max(100).default(20), 'How many goals (1–100).', 20),

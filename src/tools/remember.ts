@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import { described, IdempotencyKey } from '../domain/fields.js';
+import { described, expectedList, IdempotencyKey } from '../domain/fields.js';
 import { Layer, MemoryInput } from '../domain/memory.js';
 import { MAX_BATCH, remember } from '../memory/remember.js';
 import { defineTool } from './define-tool.js';
@@ -9,7 +9,7 @@ const Input = z.strictObject({
   ...MemoryInput.shape,
   content: MemoryInput.shape.content.optional(),
   memories: described(
-    z.array(MemoryInput).min(1).max(MAX_BATCH).optional(),
+    z.array(MemoryInput, expectedList('memories: objects with content and the other fields of one memory')).min(1).max(MAX_BATCH).optional(),
     'A batch of up to 100 memories, stored atomically: all or none. Use instead of the single-memory fields.',
     [{ content: 'Alice: I adopted a puppy named Max.', layer: 'episodic', kind: 'turn', occurred_at: '2025-05-08T13:56:00Z' }],
   ),

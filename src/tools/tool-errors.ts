@@ -19,11 +19,12 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 
 /** One line per problem, "path: message", for arguments that failed their schema. */
 export function describeInvalidArguments(tool: string, error: z.ZodError): ToolFailure {
-  const lines = error.issues.slice(0, 10).map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(arguments)';
-    return `${clip(path, 80)}: ${clip(issue.message, 200)}`;
-  });
-  if (error.issues.length > 10) lines.push(`…and ${error.issues.length - 10} more`);
+  const pathOf = (issue: z.core.$ZodIssue): string => (issue.path.length ? issue.path.map(String).join('.') : '(arguments)');
+  // zod still runs a list's length checks on a value of the wrong type ("expected string to have <=20 characters" for a string sent as a list): only the type matters there.
+  const wrongType = new Set(error.issues.filter((issue) => issue.code === 'invalid_type').map(pathOf));
+  const issues = error.issues.filter((issue) => issue.code === 'invalid_type' || !wrongType.has(pathOf(issue)));
+  const lines = issues.slice(0, 10).map((issue) => `${clip(pathOf(issue), 80)}: ${clip(issue.message, 200)}`);
+  if (issues.length > 10) lines.push(`…and ${issues.length - 10} more`);
   return {
     message: clip(`invalid arguments for ${tool}: ${lines.join('; ')}`, MAX_MESSAGE_CHARS),
     code: 'invalid_input',
