@@ -27,6 +27,11 @@ export const RememberGoalInput = z.strictObject({
     'Updates only: status changes of steps in the current plan.',
     [{ step_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', status: 'done', result_note: 'Merged.' }],
   ),
+  if_duplicate: described(
+    z.enum(['create', 'return_existing']).optional(),
+    'Creating only: what to do when an active goal of the namespace looks the same. create (default): create it anyway and list the look-alikes; return_existing: create nothing and return the closest look-alike.',
+    'return_existing',
+  ),
   idempotency_key: IdempotencyKey,
 });
 export type RememberGoalInput = z.infer<typeof RememberGoalInput>;
@@ -34,6 +39,8 @@ export type RememberGoalInput = z.infer<typeof RememberGoalInput>;
 export interface RememberGoalResult {
   goal: Goal;
   created: boolean;
+  /** True when the call created nothing and returned an active look-alike (if_duplicate: return_existing). */
+  existing: boolean;
   possible_duplicates: DuplicateGoal[];
 }
 
@@ -83,9 +90,13 @@ async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoa
     updated_at: now,
   };
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
+  const closest = duplicates[0];
+  if (closest && input.if_duplicate === 'return_existing') {
+    return { goal: await requireGoal(ctx, closest.id), created: false, existing: true, possible_duplicates: duplicates };
+  }
   const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
   await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, caller.idempotency);
-  return { goal: await requireGoal(ctx, record.id), created: true, possible_duplicates: duplicates };
+  return { goal: await requireGoal(ctx, record.id), created: true, existing: false, possible_duplicates: duplicates };
 }
 
 async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
@@ -94,6 +105,7 @@ async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, in
     throw new MemoryError('invalid_input', `goal ${goal.id} lives in namespace "${goal.namespace}"; a goal cannot move between namespaces`);
   }
   if (input.parent_goal_id !== undefined) throw new MemoryError('invalid_input', 'parent_goal_id can only be set when creating a goal');
+  if (input.if_duplicate !== undefined) throw new MemoryError('invalid_input', 'if_duplicate applies only when creating a goal (without goal_id)');
   if (input.plan && input.step_updates) {
     throw new MemoryError('invalid_input', 'send either a revised plan or step_updates in one call, not both');
   }
@@ -126,7 +138,7 @@ async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, in
     update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
   }
   await ctx.store.updateGoal(update, caller.idempotency);
-  return { goal: await requireGoal(ctx, goal.id), created: false, possible_duplicates: [] };
+  return { goal: await requireGoal(ctx, goal.id), created: false, existing: false, possible_duplicates: [] };
 }
 
 /** Create a goal (reporting look-alike active goals) or update one. */

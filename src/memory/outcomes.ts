@@ -113,6 +113,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     outcome_id: outcome.id,
     summary_memory_id: summary.id,
     lesson_memory_ids: outcome.lesson_memory_ids,
-    next_step: updated.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null,
+    // A goal no longer active has no next step, whatever its plan still lists.
+    next_step: updated.status === 'active' ? (updated.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null) : null,
   };
 }

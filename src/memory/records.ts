@@ -18,16 +18,16 @@ export async function getMemories(ctx: MemoryContext, ids: readonly string[]): P
   return { memories, missing };
 }
 
-/** Delete memories for good; they leave search at once. */
+/**
+ * Delete memories for good; they leave search at once. Ids that are not there
+ * (never stored, or forgotten before) are reported, not refused: forgetting
+ * is idempotent, so a retry after a lost answer succeeds.
+ */
 export async function forget(ctx: MemoryContext, caller: Caller, ids: readonly string[]): Promise<{ forgotten: string[]; missing: string[] }> {
   const unique = [...new Set(ids)];
   const forgotten = await ctx.store.deleteMemories(unique, caller.idempotency);
   const gone = new Set(forgotten);
-  const missing = unique.filter((id) => !gone.has(id));
-  if (forgotten.length === 0) {
-    throw new MemoryError('not_found', `no memory with id ${someIds(missing)}; nothing was deleted`);
-  }
-  return { forgotten, missing };
+  return { forgotten, missing: unique.filter((id) => !gone.has(id)) };
 }
 
 export interface EmbeddingStatus {

@@ -3,6 +3,7 @@ import { described, Id } from '../domain/fields.js';
 import { Goal } from '../domain/goal.js';
 import { requireGoal } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
+import { stepLines } from './goal-text.js';
 
 export const getGoalTool = defineTool({
   name: 'get_goal',
@@ -18,7 +19,7 @@ Use it before updating steps (remember_goal needs step ids) or recording an outc
   summarize: ({ goal: g }) =>
     [
       `goal ${g.id} "${g.title}" [${g.status}, ${g.priority}] ${g.steps_done}/${g.steps_total} steps done`,
-      ...g.steps.map((s) => `  ${s.position}. [${s.status}] ${s.title} (${s.id})${s.result_note ? ` — ${s.result_note}` : ''}`),
+      ...stepLines(g),
       ...g.outcomes.map((o) => `  outcome ${o.result}: ${o.summary}`),
     ].join('\n'),
   audit: (_args, r) => ({ namespace: r?.goal.namespace ?? null, returned: r ? [r.goal.id] : [] }),

@@ -117,15 +117,13 @@ async function scopeForget(args: Args, allowed: readonly string[], ctx: MemoryCo
     },
   );
   const own = new Set(found.filter((m) => allowed.includes(m.namespace)).map((m) => m.id));
-  const nothing = (): MemoryError => new MemoryError('not_found', `no memory with id ${someIds(ids)}; nothing was deleted`);
-  if (own.size === 0) throw nothing();
   return {
+    // Possibly no id at all: the call still runs (and claims its idempotency key), deleting nothing.
     input: { ...args, ids: ids.filter((id) => own.has(id)) },
     output: (r) => {
       const gone = new Set((r as { forgotten: string[] }).forgotten);
       return { forgotten: ids.filter((id) => gone.has(id)), missing: ids.filter((id) => !gone.has(id)) };
     },
-    // Deleted by someone else in the meantime: the message names every id asked for, as it would otherwise.
-    error: (error) => (error instanceof MemoryError && error.code === 'not_found' ? nothing() : error),
+    error: same,
   };
 }

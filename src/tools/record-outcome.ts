@@ -9,14 +9,14 @@ export const recordOutcomeTool = defineTool({
   title: 'Record an outcome',
   description: `Record how a goal, or one step of its plan, turned out: success, failure or partial, with a summary, lessons learned and metrics.
 The summary is stored as an episodic memory and each lesson as a procedural memory, linked to the goal, so a later search_memory for a similar task surfaces what worked and what failed. The goal or step status moves with it (success → achieved/done, failure → failed) unless update_status is false.
-Use remember_goal to change a plan or a status without recording an outcome. Returns the updated goal, the new ids and the next pending step.`,
+Use remember_goal to change a plan or a status without recording an outcome. Returns the updated goal, the new ids and, while the goal is active, its next pending step.`,
   input: RecordOutcomeInput,
   output: z.object({
     goal: Goal,
     outcome_id: z.string(),
     summary_memory_id: described(z.string(), 'Id of the episodic memory holding the summary.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
     lesson_memory_ids: described(z.array(z.string()), 'Ids of the procedural memories holding the lessons, in order.', []),
-    next_step: described(Step.nullable(), 'The first step of the current plan still pending or in progress, if any.', null),
+    next_step: described(Step.nullable(), 'While the goal is active: the first step of the current plan still pending or in progress, if any.', null),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => recordOutcome(deps.memory, caller, args),

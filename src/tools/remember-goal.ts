@@ -3,17 +3,19 @@ import { described } from '../domain/fields.js';
 import { Goal } from '../domain/goal.js';
 import { RememberGoalInput, rememberGoal } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
+import { stepLines } from './goal-text.js';
 
 export const rememberGoalTool = defineTool({
   name: 'remember_goal',
   title: 'Remember a goal',
   description: `Create a goal the agent is working towards, optionally with a plan of ordered steps; or, with goal_id, update one: its status (active, achieved, failed, abandoned), its fields, a revised plan (the old plan is kept in plan_history), or step statuses (pending, in_progress, done, failed, skipped) with a result note.
-Before creating, it checks for active goals in the same namespace that look the same and lists them in possible_duplicates: if one is the same goal, update that one instead and abandon the new one.
-To record how a goal or step turned out, with lessons, call record_outcome instead. Returns the whole goal with its steps.`,
+Before creating, it checks for active goals in the same namespace that look the same and lists them in possible_duplicates; with if_duplicate "return_existing" it creates nothing and returns the closest one instead.
+To record how a goal or step turned out, with lessons, call record_outcome instead. Returns the whole goal with its steps and their ids.`,
   input: RememberGoalInput,
   output: z.object({
     goal: Goal,
-    created: described(z.boolean(), 'true when a new goal was created, false for an update.', true),
+    created: described(z.boolean(), 'true when a new goal was created, false for an update or a returned look-alike.', true),
+    existing: described(z.boolean(), 'true when nothing was created and goal is an active look-alike (if_duplicate: "return_existing").', false),
     possible_duplicates: described(
       z.array(z.object({ id: z.string(), title: z.string(), similarity: z.number() })),
       'Active goals of the same namespace that look like the new one (word overlap 0–1).',
@@ -24,8 +26,15 @@ To record how a goal or step turned out, with lessons, call record_outcome inste
   handle: (args, deps, caller) => rememberGoal(deps.memory, caller, args),
   summarize: (r) => {
     const g = r.goal;
-    const dupes = r.possible_duplicates.length ? `; possible duplicates: ${r.possible_duplicates.map((d) => `${d.id} "${d.title}"`).join(', ')}` : '';
-    return `${r.created ? 'created' : 'updated'} goal ${g.id} "${g.title}" [${g.status}], ${g.steps_done}/${g.steps_total} steps done${dupes}`;
+    const head = r.existing
+      ? `returned existing goal ${g.id} "${g.title}" [${g.status}] (similarity ${r.possible_duplicates[0]?.similarity ?? 1}); nothing was created`
+      : `${r.created ? 'created' : 'updated'} goal ${g.id} "${g.title}" [${g.status}]`;
+    const others = r.possible_duplicates.filter((d) => d.id !== g.id);
+    const dupes = others.length ? [`possible duplicates: ${others.map((d) => `${d.id} "${d.title}"`).join(', ')}`] : [];
+    return [`${head}, ${g.steps_done}/${g.steps_total} steps done`, ...stepLines(g), ...dupes].join('\n');
   },
-  audit: (_args, r) => ({ namespace: r?.goal.namespace ?? null, touched: r ? [r.goal.id, ...r.goal.steps.map((s) => s.id)] : [] }),
+  audit: (_args, r) => {
+    const ids = r ? [r.goal.id, ...r.goal.steps.map((s) => s.id)] : [];
+    return { namespace: r?.goal.namespace ?? null, ...(r?.existing ? { returned: ids } : { touched: ids }) };
+  },
 });

@@ -141,7 +141,7 @@ describe('namespace-limited keys', () => {
     await same('get_goal', (id) => ({ goal_id: id }), foreign.goal);
     await same('remember_goal', (id) => ({ goal_id: id, status: 'abandoned' }), foreign.goal);
     await same('record_outcome', (id) => ({ goal_id: id, result: 'failure', summary: 'sabotage' }), foreign.goal);
-    await same('forget', (id) => ({ ids: [id] }), foreign.memory);
+    expect(await callOk(limited, 'forget', { ids: [foreign.memory] })).toEqual({ forgotten: [], missing: [foreign.memory] });
 
     const own = (await callOk(limited, 'remember', { content: 'mine to forget' })).stored[0].id as string;
     const mixed = await callOk(limited, 'get_memory', { ids: [own, foreign.memory, nowhere] });
