@@ -12,19 +12,19 @@ export const SEARCH_LIMIT_MAX = 100;
 export const SearchFilters = z.strictObject({
   namespace: described(
     z.union([Namespace, z.literal('*')]).optional(),
-    'Namespace to search; defaults to the server default. "*" searches all namespaces.',
+    'Default: the server\'s; "*": all.',
     'project-x',
   ),
-  layers: described(stringList(Layer, { max: 3 }).optional(), 'Only memories of these layers (goals and steps have no layer and are left out).', ['procedural']),
-  kinds: described(stringList(singleLine(z.string().min(1).max(48)), { max: 20 }).optional(), 'Only these kinds. Goals have kind "goal", plan steps "step".', ['lesson']),
-  types: described(stringList(RecordType, { max: 3 }).optional(), 'Only these record types: memory, goal, step. Default: all.', ['memory']),
-  tags_any: described(stringList(Tag, { max: 32 }).optional(), 'Only records carrying at least one of these tags.', ['billing']),
-  tags_all: described(stringList(Tag, { max: 32 }).optional(), 'Only records carrying all of these tags.', ['billing', 'csv']),
-  goal_id: described(Id.optional(), 'Only records linked to this goal (its memories, outcomes, lessons and steps).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  time_field: described(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'Which time the since/until range applies to.', 'occurred_at'),
-  since: described(Timestamp.optional(), 'Only records at or after this time (ISO 8601).', '2025-05-01'),
-  until: described(Timestamp.optional(), 'Only records before this time (ISO 8601).', '2025-06-01'),
-  include_superseded: described(z.boolean().default(false), 'Also return memories that a newer memory corrected.', false),
+  layers: described(stringList(Layer, { max: 3 }).optional(), 'Only these layers (leaves out goals and steps).', ['procedural']),
+  kinds: described(stringList(singleLine(z.string().min(1).max(48)), { max: 20 }).optional(), 'Only these kinds; goals are "goal", plan steps "step".', ['lesson']),
+  types: described(stringList(RecordType, { max: 3 }).optional(), 'Only these record types.', ['memory']),
+  tags_any: described(stringList(Tag, { max: 32 }).optional(), 'Only records with any of these tags.', ['billing']),
+  tags_all: described(stringList(Tag, { max: 32 }).optional(), 'Only records with all of these tags.', ['billing', 'csv']),
+  goal_id: described(Id.optional(), 'Only records linked to this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  time_field: described(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'The time since and until apply to.', 'occurred_at'),
+  since: described(Timestamp.optional(), 'From this time (ISO 8601).', '2025-05-01'),
+  until: described(Timestamp.optional(), 'Before this time (ISO 8601).', '2025-06-01'),
+  include_superseded: described(z.boolean().default(false), 'Also return corrected (superseded) memories.', false),
 });
 export type SearchFilters = z.infer<typeof SearchFilters>;
 
@@ -35,19 +35,19 @@ export type SearchMode = z.infer<typeof SearchMode>;
 export const SearchRequest = SearchFilters.extend({
   mode: described(
     SearchMode.default('hybrid'),
-    'hybrid (default): keywords and meaning, fused; keyword: exact words only (names, ids, rare terms); vector: meaning only (paraphrases).',
+    'hybrid: words and meaning; keyword: exact words (names, ids, rare terms); vector: meaning only.',
     'hybrid',
   ),
   query: described(
     z.string().max(16_384).default(''),
-    'What to look for, in plain words. Empty: the most recent records that pass the filters.',
+    'Plain words. Empty: the newest records passing the filters.',
     'how did we fix the flaky billing export test',
   ),
-  limit: described(z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(10), 'How many hits to return (1–100).', 10),
-  snippet_chars: described(z.number().int().min(40).max(2000).default(300), 'Longest snippet per hit, in characters.', 300),
+  limit: described(z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(10), 'Most hits to return.', 10),
+  snippet_chars: described(z.number().int().min(40).max(2000).default(300), 'Longest snippet per hit.', 300),
   context: described(
     z.number().int().min(0).max(5).default(0),
-    'For hits in a thread (a conversation or session), also return this many neighbouring memories before and after each hit: often the answer sits next to the match.',
+    'Also return this many thread neighbours on each side of a hit: answers often sit next to matches.',
     1,
   ),
 });
@@ -87,3 +87,18 @@ export const SearchHit = z.object({
   ),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
+
+export const RELEVANCES = ['strong', 'weak', 'context', 'vector-only'] as const;
+/** How well a hit matches the query, in words a model can act on (memory/relevance.ts). */
+export const Relevance = z.enum(RELEVANCES);
+export type Relevance = z.infer<typeof Relevance>;
+
+/** A hit as search_memory returns it: with its relevance. */
+export const RatedHit = SearchHit.extend({
+  relevance: described(
+    Relevance.nullable(),
+    'strong: holds most of the query\'s words; weak: holds some; context: holds none, found through its thread neighbours or date; vector-only: close in meaning, shares no word. null for an empty query.',
+    'strong',
+  ),
+});
+export type RatedHit = z.infer<typeof RatedHit>;

@@ -1,20 +1,27 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
-import { SearchHit, SearchRequest } from '../domain/search.js';
+import { RatedHit, SearchRequest } from '../domain/search.js';
+import { hitsToShow, rateHits } from '../memory/relevance.js';
 import { searchMemory } from '../memory/search.js';
 import { defineTool } from './define-tool.js';
+
+/** One hit as a line of text: its relevance (with the query words a weak hit holds), what it is, its id, date and snippet. */
+function hitLine(hit: RatedHit, i: number): string {
+  const relevance = hit.relevance === null ? '' : `${hit.relevance}${hit.relevance === 'weak' ? ` (${hit.why.matched_terms.join(', ')})` : ''} `;
+  return (
+    `${i + 1}. ${relevance}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}): ${hit.snippet}` +
+    hit.context.map((c) => `\n   ${c.offset > 0 ? '+' : ''}${c.offset} ${c.id}: ${c.snippet}`).join('')
+  );
+}
 
 export const searchMemoryTool = defineTool({
   name: 'search_memory',
   title: 'Search memory',
-  description: `Find stored memories, goals and plan steps by what they say. Call it before starting a task (to recall facts, preferences, past events, and lessons from similar goals) and whenever the user refers to something from before.
-Default mode "hybrid" fuses keyword (BM25) and meaning (vector) rankings; use "keyword" for exact names, ids and rare terms, "vector" for paraphrases.
-Memories in a thread (a conversation or session) are scored with their neighbours; set context to also get the turns around each hit.
-Filter by namespace, layers, kinds (e.g. "lesson", "outcome", "goal", "step"), types, tags, goal_id and a time range; an empty query lists the newest records that pass the filters.
-Returns ranked hits with a short snippet, a score and why each matched; call get_memory or get_goal with a hit's id for the whole record. Superseded memories are left out unless include_superseded is true.`,
+  description: `Find memories, goals and plan steps by what they say. Call it before a task and whenever the user refers to something from before. An empty query lists the newest records that pass the filters.
+Returns ranked hits with snippets, each marked strong, weak (some of the words), context or vector-only (meaning only); call get_memory or get_goal for a whole record.`,
   input: SearchRequest,
   output: z.object({
-    hits: described(z.array(SearchHit), 'Best first.', []),
+    hits: described(z.array(RatedHit), 'Best first.', []),
     mode: described(
       z.enum(['hybrid', 'keyword', 'vector', 'recent']),
       'How the hits were ranked: hybrid (keyword and vector fused), keyword (BM25), vector (cosine similarity), or recent (an empty query, newest first).',
@@ -24,16 +31,18 @@ Returns ranked hits with a short snippet, a score and why each matched; call get
     note: z.string().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handle: (args, deps, caller) => searchMemory(deps.memory, args, { confined: caller.confined === true, signal: caller.signal }),
+  handle: async (args, deps, caller) => {
+    const result = await searchMemory(deps.memory, args, { confined: caller.confined === true, signal: caller.signal });
+    return { ...result, hits: rateHits(result.hits, result.terms, result.mode) };
+  },
   summarize: (r) => {
     if (r.hits.length === 0) return r.note ?? 'no matches';
-    return r.hits
-      .map(
-        (h, i) =>
-          `${i + 1}. [${h.type}${h.layer ? `/${h.layer}` : ''}/${h.kind}] ${h.id} (${h.occurred_at.slice(0, 10)}): ${h.snippet}` +
-          h.context.map((c) => `\n   ${c.offset > 0 ? '+' : ''}${c.offset} ${c.id}: ${c.snippet}`).join(''),
-      )
-      .join('\n');
+    const { shown, leftOut } = hitsToShow(r.hits);
+    const lines = shown.map(hitLine);
+    if (r.mode !== 'recent' && !r.hits.some((hit) => hit.relevance === 'strong')) lines.unshift(`no strong match (no hit holds most of: ${r.terms.join(', ')})`);
+    if (r.note) lines.unshift(r.note);
+    if (leftOut > 0) lines.push(`(${leftOut} more vector-only hit${leftOut === 1 ? '' : 's'}, far less similar than the best, left out)`);
+    return lines.join('\n');
   },
   audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.hits.flatMap((h) => [h.id, ...h.context.map((c) => c.id)]) ?? [] }),
 });
