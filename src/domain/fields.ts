@@ -29,8 +29,8 @@ export function isCalendarTimestamp(text: string): boolean {
 /** An ISO 8601 date or date-time; normalised to UTC ISO by `toIsoTimestamp`. */
 export const Timestamp = z
   .string()
-  .max(40)
-  .refine(isCalendarTimestamp, {
+  // The length first, so no long string reaches the pattern; inside the refinement, so the JSON Schema says "ISO 8601", not a length.
+  .refine((text) => text.length <= 40 && isCalendarTimestamp(text), {
     message: 'must be an ISO 8601 date or date-time, e.g. 2025-05-08T13:56:00Z or 2025-05-08',
   });
 
@@ -96,6 +96,6 @@ export const Metadata = z.record(z.string(), z.json());
 export const IdempotencyKey = described(
   // No control characters: they have no place in a key, and one separates the caller's scope from the key where keys are stored.
   z.string().min(1).max(128).regex(/^[^\u0000-\u001f]*$/, { message: 'must not contain control characters (U+0000 to U+001F); use printable text' }).optional(),
-  'Optional: any unique string for this write. Retrying with the same key and arguments returns the first answer instead of writing again.',
+  'A retry with the same key gets the first answer, writing nothing.',
   'agent-7f3c-remember-0042',
 );

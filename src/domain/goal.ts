@@ -19,16 +19,16 @@ export type OutcomeResult = z.infer<typeof OutcomeResult>;
 
 /** A plan step as a caller writes it. */
 export const StepInput = z.strictObject({
-  title: described(singleLine(z.string().trim().min(1).max(500)), 'What this step does.', 'Add a migration for the users table'),
-  detail: described(z.string().max(4000).optional(), 'Longer notes on how to do it.', 'Use a transaction; keep it reversible.'),
+  title: described(singleLine(z.string().trim().min(1).max(500)), 'What the step does.', 'Add a migration for the users table'),
+  detail: described(z.string().max(4000).optional(), 'How to do it.', 'Use a transaction; keep it reversible.'),
 });
 export type StepInput = z.infer<typeof StepInput>;
 
 /** A change to one step of the current plan. */
 export const StepUpdate = z.strictObject({
-  step_id: described(Id, 'Id of the step (from get_goal or remember_goal).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  status: described(StepStatus, 'New status of the step.', 'done'),
-  result_note: described(z.string().max(4000).optional(), 'What happened, in a sentence or two.', 'Migration applied on staging.'),
+  step_id: described(Id, 'From the goal\'s steps.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  status: described(StepStatus, 'New status.', 'done'),
+  result_note: described(z.string().max(4000).optional(), 'What happened.', 'Migration applied on staging.'),
 });
 export type StepUpdate = z.infer<typeof StepUpdate>;
 
@@ -97,12 +97,12 @@ export type Goal = z.infer<typeof Goal>;
 
 /** Fields a caller may set when creating a goal. */
 export const GoalFields = {
-  title: described(singleLine(z.string().trim().min(1).max(500)), 'The goal in one line.', 'Ship the billing export feature'),
-  description: described(z.string().max(8000).optional(), 'What the goal is about and why.', 'Customers need CSV exports of invoices.'),
-  success_criteria: described(stringList(z.string().min(1).max(1000), { max: 20 }).optional(), 'How to tell the goal is achieved.', ['Export downloads in under 5 s']),
-  priority: described(Priority.optional(), 'low, normal (default), high or critical.', 'high'),
-  tags: described(Tags.optional(), 'Labels to filter by later.', ['billing']),
-  metadata: described(Metadata.optional(), 'Any JSON object of extra data (up to 16 KiB).', { ticket: 'BILL-12' }),
-  parent_goal_id: described(Id.optional(), 'Id of a larger goal this one serves.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  namespace: described(Namespace.optional(), 'Project or workspace scope; defaults to the server default.', 'project-x'),
+  title: described(singleLine(z.string().trim().min(1).max(500)), 'The goal in one line; required to create.', 'Ship the billing export feature'),
+  description: described(z.string().max(8000).optional(), 'What and why.', 'Customers need CSV exports of invoices.'),
+  success_criteria: described(stringList(z.string().min(1).max(1000), { max: 20 }).optional(), 'How to tell it is achieved.', ['Export downloads in under 5 s']),
+  priority: described(Priority.optional(), 'Default: normal.', 'high'),
+  tags: described(Tags.optional(), 'Labels to filter by.', ['billing']),
+  metadata: described(Metadata.optional(), 'Extra JSON data (up to 16 KiB).', { ticket: 'BILL-12' }),
+  parent_goal_id: described(Id.optional(), 'A larger goal this one serves.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  namespace: described(Namespace.optional(), 'Project or workspace; default: the server\'s.', 'project-x'),
 };

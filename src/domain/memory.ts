@@ -7,25 +7,25 @@ export type Layer = z.infer<typeof Layer>;
 
 /** One memory as a caller hands it to `remember`. */
 export const MemoryInput = z.strictObject({
-  content: described(z.string().min(1), 'The text to remember. Keep one fact, event or lesson per memory.', 'Alice prefers dark mode in every editor.'),
-  layer: described(Layer.default('semantic'), 'semantic: facts and preferences; episodic: events and conversation turns (set occurred_at); procedural: how-tos and lessons.', 'semantic'),
-  kind: described(singleLine(z.string().trim().min(1).max(48)).default('note'), 'A short label: fact, preference, event, turn, lesson, howto, note…', 'preference'),
-  tags: described(Tags.default([]), 'Labels to filter by later (up to 32).', ['ui', 'alice']),
-  metadata: described(Metadata.default({}), 'Any JSON object of extra structured data (up to 16 KiB). `speaker` (or `author`): who said or wrote it; search favours memories whose speaker the query names.', { speaker: 'Alice' }),
-  importance: described(z.number().min(0).max(1).default(0.5), 'How much this matters, 0 to 1.', 0.8),
-  namespace: described(Namespace.optional(), 'Project or workspace scope; defaults to the server default namespace.', 'project-x'),
-  source: described(singleLine(z.string().max(128)).optional(), 'Who is storing this (agent or client name); defaults to the MCP client name.', 'claude-desktop'),
-  occurred_at: described(Timestamp.optional(), 'When the event happened (ISO 8601), if different from now. Mostly for episodic memories.', '2025-05-08T13:56:00Z'),
-  goal_id: described(Id.optional(), 'Link this memory to a goal (id from remember_goal).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  supersedes: described(Id.optional(), 'Id of an earlier memory this one corrects; the old one is hidden from search.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  content: described(z.string().min(1), 'The text: one fact, event or lesson.', 'Alice prefers dark mode in every editor.'),
+  layer: described(Layer.default('semantic'), 'semantic: facts, preferences; episodic: events, conversation turns (set occurred_at); procedural: how-tos, lessons.', 'semantic'),
+  kind: described(singleLine(z.string().trim().min(1).max(48)).default('note'), 'A short label: fact, preference, event, turn, lesson…', 'preference'),
+  tags: described(Tags.default([]), 'Labels to filter by.', ['ui', 'alice']),
+  metadata: described(Metadata.default({}), 'Extra JSON data. speaker (or author): who said it; search favours memories whose speaker a query names.', { speaker: 'Alice' }),
+  importance: described(z.number().min(0).max(1).default(0.5), 'How much it matters.', 0.8),
+  namespace: described(Namespace.optional(), 'Project or workspace; default: the server\'s.', 'project-x'),
+  source: described(singleLine(z.string().max(128)).optional(), 'Who stores it; default: the client\'s name.', 'claude-desktop'),
+  occurred_at: described(Timestamp.optional(), 'When it happened (ISO 8601); default: now.', '2025-05-08T13:56:00Z'),
+  goal_id: described(Id.optional(), 'The goal it belongs to.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  supersedes: described(Id.optional(), 'Id of a memory this one corrects (hidden from search, kept).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   thread_id: described(
     singleLine(z.string().trim().min(1).max(128)).optional(),
-    'The conversation, session or episode this memory belongs to. Search scores a memory with its neighbours in the thread and can return them as context.',
+    'The conversation or session it belongs to; search scores memories with their neighbours.',
     'chat-2025-05-08',
   ),
   position: described(
     z.number().finite().optional(),
-    'Order within the thread (any number); default: after the last memory of the thread.',
+    'Order in the thread; default: last.',
     12,
   ),
 });

@@ -12,24 +12,24 @@ import { goalSearchText, stepSearchText } from './search-text.js';
 export const MAX_STEPS = 50;
 
 export const RememberGoalInput = z.strictObject({
-  goal_id: described(Id.optional(), 'Set to update an existing goal; leave out to create a new one.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  goal_id: described(Id.optional(), 'The goal to update; leave out to create one.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   ...GoalFields,
   title: GoalFields.title.optional(),
-  status: described(GoalStatus.optional(), 'Updates only: active, achieved, failed or abandoned.', 'achieved'),
+  status: described(GoalStatus.optional(), 'Updates only.', 'achieved'),
   plan: described(
     z.array(StepInput, expectedList('steps, e.g. [{"title": "…"}]')).min(1).max(MAX_STEPS).optional(),
-    'Ordered steps. On create: the first plan. On update: a revised plan that replaces the current one (kept in plan_history).',
+    'Ordered steps; on update, they replace the plan (the old one is kept).',
     [{ title: 'Write the CSV writer' }, { title: 'Add the download endpoint' }],
   ),
-  plan_reason: described(z.string().max(2000).optional(), 'Why the plan was revised (updates only).', 'The API changed; the export runs as a job now.'),
+  plan_reason: described(z.string().max(2000).optional(), 'Why the plan changed.', 'The API changed; the export runs as a job now.'),
   step_updates: described(
     z.array(StepUpdate, expectedList('step updates, e.g. [{"step_id": "…", "status": "done"}]')).min(1).max(MAX_STEPS).optional(),
-    'Updates only: status changes of steps in the current plan.',
+    'Updates only: new step statuses.',
     [{ step_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', status: 'done', result_note: 'Merged.' }],
   ),
   if_duplicate: described(
     z.enum(['create', 'return_existing']).optional(),
-    'Creating only: what to do when an active goal of the namespace looks the same. create (default): create it anyway and list the look-alikes; return_existing: create nothing and return the closest look-alike.',
+    'On create, if an active goal looks the same: create anyway (default), or return_existing (the closest).',
     'return_existing',
   ),
   idempotency_key: IdempotencyKey,

@@ -11,19 +11,19 @@ import { checkJsonObject, checkTextSize } from './limits.js';
 import { memorySearchText } from './search-text.js';
 
 export const RecordOutcomeInput = z.strictObject({
-  goal_id: described(Id, 'The goal this outcome belongs to.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  step_id: described(Id.optional(), 'A step of the current plan, when the outcome is for one step rather than the whole goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9G'),
-  result: described(OutcomeResult, 'success, failure or partial.', 'failure'),
-  summary: described(z.string().trim().min(1), 'What happened, in a few sentences. Stored as an episodic memory.', 'The export timed out for accounts with over 10k invoices.'),
+  goal_id: described(Id, 'The goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  step_id: described(Id.optional(), 'A step of the current plan, for a step\'s outcome.', '01JD3Z6Q6H8W1V8N2X4C5B7E9G'),
+  result: described(OutcomeResult, 'How it went.', 'failure'),
+  summary: described(z.string().trim().min(1), 'What happened, in a few sentences.', 'The export timed out for accounts with over 10k invoices.'),
   lessons: described(
     stringList(z.string().trim().min(1).max(4000), { max: 20 }).default([]),
-    'What to do (or avoid) next time, one lesson per item. Each is stored as a procedural memory found by later searches.',
+    'What to do or avoid next time, one per item.',
     ['Stream large CSV exports instead of building them in memory.'],
   ),
-  metrics: described(Metadata.default({}), 'Any JSON numbers or facts worth keeping (up to 16 KiB).', { duration_s: 42, rows: 12000 }),
+  metrics: described(Metadata.default({}), 'Numbers or facts worth keeping (JSON, up to 16 KiB).', { duration_s: 42, rows: 12000 }),
   update_status: described(
     z.boolean().default(true),
-    'Also move the goal or step status: success → achieved/done, failure → failed, partial → stays active/in_progress.',
+    'Move the goal or step status with the result (partial: stays active, or in progress).',
     true,
   ),
   idempotency_key: IdempotencyKey,

@@ -6,12 +6,11 @@ import { defineTool } from './define-tool.js';
 export const forgetTool = defineTool({
   name: 'forget',
   title: 'Forget memories',
-  description: `Delete memories for good, by id: they disappear from search and get_memory at once; the deletion is recorded in the audit trail.
-Call it only when the user asks to forget something or a memory is wrong and harmful. To correct a memory, prefer remember with "supersedes" (keeps history). Goals are not deleted: set their status to abandoned with remember_goal.
-Returns the ids deleted and the ids not there (never stored, or already forgotten: forgetting twice is not an error).`,
+  description: `Delete memories for good, by id. Only when the user asks, or a memory is wrong and harmful: to correct one, prefer remember with supersedes; abandon goals with remember_goal.
+Returns the ids deleted and those not there (forgetting twice is no error).`,
   input: z.strictObject({
-    ids: described(stringList(Id, { min: 1, max: 100 }), 'Ids of the memories to delete (1–100).', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
-    reason: described(z.string().max(500).optional(), 'Why, for the log (not stored with any memory).', 'user asked to forget their address'),
+    ids: described(stringList(Id, { min: 1, max: 100 }), 'Memory ids.', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
+    reason: described(z.string().max(500).optional(), 'Why, for the log.', 'user asked to forget their address'),
     idempotency_key: IdempotencyKey,
   }),
   output: z.object({

@@ -8,8 +8,7 @@ import { stepLines } from './goal-text.js';
 export const getGoalTool = defineTool({
   name: 'get_goal',
   title: 'Get a goal',
-  description: `Fetch one goal by id with everything about it: description, success criteria, status, the current plan's steps with their statuses and ids, earlier plan revisions, and recorded outcomes.
-Use it before updating steps (remember_goal needs step ids) or recording an outcome. To find a goal's id, call list_goals or search_memory.`,
+  description: `Fetch a goal by id: its fields, status, current steps with their ids, plan history and outcomes. Find goal ids with list_goals or search_memory.`,
   input: z.strictObject({
     goal_id: described(Id, 'The goal id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   }),

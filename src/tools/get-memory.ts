@@ -10,11 +10,10 @@ const MAX_IDS = 10;
 export const getMemoryTool = defineTool({
   name: 'get_memory',
   title: 'Get memories by id',
-  description: `Fetch whole memories (full content, metadata, tags, times, what they supersede) by id: ids from search_memory hits or from remember.
-Send id for one, or ids for up to ${MAX_IDS}. Unknown ids are listed in missing. For goals and steps call get_goal instead.`,
+  description: `Fetch whole memories by id (from search_memory or remember): id for one, ids for up to ${MAX_IDS}. Unknown ids come back in missing. For goals and steps call get_goal.`,
   input: z.strictObject({
     id: described(Id.optional(), 'One memory id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-    ids: described(stringList(Id, { min: 1, max: MAX_IDS }).optional(), `Up to ${MAX_IDS} memory ids.`, ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
+    ids: described(stringList(Id, { min: 1, max: MAX_IDS }).optional(), 'Several memory ids.', ['01JD3Z6Q6H8W1V8N2X4C5B7E9F']),
   }),
   output: z.object({
     memories: z.array(Memory),

@@ -7,13 +7,12 @@ import { defineTool } from './define-tool.js';
 export const listGoalsTool = defineTool({
   name: 'list_goals',
   title: 'List goals',
-  description: `List goals by status (default: active) in a namespace, most important and most recently updated first, with step progress.
-Use it to see what the agent is working on, or to find a goal id. For goals about a topic, call search_memory with types ["goal"]; for one goal's plan and outcomes, call get_goal.`,
+  description: `List goals by status (default active), most important and most recent first, with step progress. For goals about a topic, call search_memory with types ["goal"].`,
   input: z.strictObject({
-    statuses: described(stringList(GoalStatus, { min: 1, max: 4 }).optional(), 'Statuses to include; default ["active"].', ['active', 'failed']),
-    namespace: described(z.union([Namespace, z.literal('*')]).optional(), 'Namespace; defaults to the server default; "*" for all.', 'project-x'),
+    statuses: described(stringList(GoalStatus, { min: 1, max: 4 }).optional(), 'Default: ["active"].', ['active', 'failed']),
+    namespace: described(z.union([Namespace, z.literal('*')]).optional(), 'Default: the server\'s; "*": all.', 'project-x'),
     parent_goal_id: described(Id.optional(), 'Only sub-goals of this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-    limit: described(z.number().int().min(1).max(100).default(20), 'How many goals (1–100).', 20),
+    limit: described(z.number().int().min(1).max(100).default(20), 'Most goals to return.', 20),
   }),
   output: z.object({ goals: z.array(GoalSummary) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

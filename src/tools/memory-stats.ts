@@ -8,8 +8,7 @@ const Counts = z.record(z.string(), z.number().int());
 export const memoryStatsTool = defineTool({
   name: 'memory_stats',
   title: 'Memory statistics',
-  description: `Counts of what is stored: memories by layer, kind (top 50) and namespace (top 50), superseded memories, goals by status, outcomes, audit rows, the database size and schema version, and the active embedding model with embedding and vector index progress.
-Use it to get an overview or check the server is healthy; it returns no memory text (call search_memory for that).`,
+  description: `Counts of what is stored, the database size and the embedding model's progress: for an overview or a health check. Returns no memory text.`,
   input: z.strictObject({}),
   output: z.object({
     memories_total: z.number().int(),

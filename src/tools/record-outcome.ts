@@ -7,9 +7,8 @@ import { defineTool } from './define-tool.js';
 export const recordOutcomeTool = defineTool({
   name: 'record_outcome',
   title: 'Record an outcome',
-  description: `Record how a goal, or one step of its plan, turned out: success, failure or partial, with a summary, lessons learned and metrics.
-The summary is stored as an episodic memory and each lesson as a procedural memory, linked to the goal, so a later search_memory for a similar task surfaces what worked and what failed. The goal or step status moves with it (success → achieved/done, failure → failed) unless update_status is false.
-Use remember_goal to change a plan or a status without recording an outcome. Returns the updated goal, the new ids and, while the goal is active, its next pending step.`,
+  description: `Record how a goal or one of its steps turned out, with a summary and lessons: they become memories that later searches for similar tasks find. The status moves with it unless update_status is false.
+Returns the goal, the new ids and, while the goal is active, its next step.`,
   input: RecordOutcomeInput,
   output: z.object({
     goal: Goal,

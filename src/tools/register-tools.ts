@@ -11,6 +11,7 @@ import type { Logger } from '../logging.js';
 import { mayCall, refusalFor } from './access.js';
 import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
+import { compactInputSchema } from './compact-schema.js';
 import { toolJsonSchemas } from './json-schema.js';
 import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, UnknownToolError, type ToolFailure } from './tool-errors.js';
@@ -38,16 +39,30 @@ export interface RegisterOptions {
   signalFor?: (requestId: string | number) => AbortSignal | undefined;
 }
 
+/**
+ * A tool as tools/list shows it: a compact input schema and no outputSchema
+ * (optional in MCP), since a model pays for every byte of the listing in every
+ * conversation; results still carry structuredContent, whose full schemas are
+ * in schemas/.
+ */
 function listed(tool: AnyTool): Tool {
-  const schemas = toolJsonSchemas(tool);
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: schemas.input,
-    outputSchema: schemas.output,
-    annotations: { title: tool.title, ...tool.annotations },
+    inputSchema: compactInputSchema(toolJsonSchemas(tool).input) as Tool['inputSchema'],
+    annotations: listedHints(tool),
   };
+}
+
+/**
+ * The title once, where MCP puts it since 2025-06-18 (annotations.title is its
+ * older place); and for a read-only tool no destructive or idempotent hint,
+ * which MCP says mean something only for tools that write.
+ */
+function listedHints(tool: AnyTool): Tool['annotations'] {
+  const { readOnlyHint, destructiveHint, idempotentHint, openWorldHint } = tool.annotations;
+  return readOnlyHint ? { readOnlyHint, openWorldHint } : { readOnlyHint, destructiveHint, idempotentHint, openWorldHint };
 }
 
 /**

@@ -8,9 +8,8 @@ import { stepLines } from './goal-text.js';
 export const rememberGoalTool = defineTool({
   name: 'remember_goal',
   title: 'Remember a goal',
-  description: `Create a goal the agent is working towards, optionally with a plan of ordered steps; or, with goal_id, update one: its status (active, achieved, failed, abandoned), its fields, a revised plan (the old plan is kept in plan_history), or step statuses (pending, in_progress, done, failed, skipped) with a result note.
-Before creating, it checks for active goals in the same namespace that look the same and lists them in possible_duplicates; with if_duplicate "return_existing" it creates nothing and returns the closest one instead.
-To record how a goal or step turned out, with lessons, call record_outcome instead. Returns the whole goal with its steps and their ids.`,
+  description: `Create a goal, optionally with a plan of steps; or, with goal_id, update its status, fields, plan (the old one is kept) or step statuses.
+Creating lists active look-alikes in possible_duplicates (if_duplicate "return_existing" returns the closest instead). Results of work go to record_outcome. Returns the goal with its steps and their ids.`,
   input: RememberGoalInput,
   output: z.object({
     goal: Goal,

@@ -10,7 +10,7 @@ const Input = z.strictObject({
   content: MemoryInput.shape.content.optional(),
   memories: described(
     z.array(MemoryInput, expectedList('memories: objects with content and the other fields of one memory')).min(1).max(MAX_BATCH).optional(),
-    'A batch of up to 100 memories, stored atomically: all or none. Use instead of the single-memory fields.',
+    'Instead of the fields above: up to 100 memories with the same fields, stored all or none.',
     [{ content: 'Alice: I adopted a puppy named Max.', layer: 'episodic', kind: 'turn', occurred_at: '2025-05-08T13:56:00Z' }],
   ),
   idempotency_key: IdempotencyKey,
@@ -28,11 +28,8 @@ const Stored = z.object({
 export const rememberTool = defineTool({
   name: 'remember',
   title: 'Remember',
-  description: `Store memories for later: facts and preferences (layer "semantic"), events and conversation turns with when they happened (layer "episodic", set occurred_at), or how-tos and lessons (layer "procedural").
-Send the fields of one memory (content, layer, kind, tags…), or "memories" with a batch of up to 100, stored all-or-nothing.
-To correct an earlier memory, pass its id in "supersedes": the old one is hidden from search but kept.
-Do not use this for goals or results of work: call remember_goal and record_outcome instead.
-Returns the new ids.`,
+  description: `Store what is worth recalling later: facts, preferences, events, conversation turns, lessons. Send one memory's fields, or up to 100 in memories. To correct a memory, pass its id in supersedes.
+For goals and results of work, call remember_goal and record_outcome. Returns the new ids.`,
   input: Input,
   output: z.object({
     stored: described(z.array(Stored), 'The stored memories, in the order sent.', []),
