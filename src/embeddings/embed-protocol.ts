@@ -1,5 +1,10 @@
 /** How the embedding worker loads its model. */
 export interface WorkerModelOptions {
+  /**
+   * `static`: the bundled static word-vector model, computed without an ONNX runtime;
+   * `transformers`: any other model, through @huggingface/transformers.
+   */
+  engine: 'static' | 'transformers';
   /** A Hugging Face model id, or a directory name under `localModelPath`. */
   model: string;
   localModelPath: string | null;

@@ -25,13 +25,13 @@ export interface ModelChoice {
 
 const looksLikePath = (name: string): boolean => isAbsolute(name) || name.startsWith('./') || name.startsWith('../');
 
-/** Where and how transformers.js should load the configured model. */
+/** Where and how to load the configured model: the bundled one without an ONNX runtime, any other through transformers.js. */
 export function resolveModel(settings: ModelSettings): ModelChoice {
   if (settings.name === 'bundled' || settings.name === BUNDLED_MODEL_ID) {
     return {
       id: BUNDLED_MODEL_ID,
       bundled: true,
-      options: { model: BUNDLED_MODEL, localModelPath: MODELS_ROOT, cacheDir: null, allowRemoteModels: false, dtype: 'fp32' },
+      options: { engine: 'static', model: BUNDLED_MODEL, localModelPath: MODELS_ROOT, cacheDir: null, allowRemoteModels: false, dtype: 'fp32' },
     };
   }
   if (looksLikePath(settings.name)) {
@@ -39,13 +39,14 @@ export function resolveModel(settings: ModelSettings): ModelChoice {
     return {
       id: `local/${basename(dir)}`,
       bundled: false,
-      options: { model: basename(dir), localModelPath: `${dirname(dir)}/`, cacheDir: settings.cacheDir ?? null, allowRemoteModels: false, dtype: settings.dtype },
+      options: { engine: 'transformers', model: basename(dir), localModelPath: `${dirname(dir)}/`, cacheDir: settings.cacheDir ?? null, allowRemoteModels: false, dtype: settings.dtype },
     };
   }
   return {
     id: settings.name,
     bundled: false,
     options: {
+      engine: 'transformers',
       model: settings.name,
       localModelPath: settings.modelDir ? `${resolve(settings.modelDir)}/` : null,
       cacheDir: settings.cacheDir ?? null,

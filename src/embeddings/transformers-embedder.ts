@@ -21,9 +21,10 @@ export function fingerprintOf(vectors: readonly Float32Array[]): string {
 }
 
 /**
- * The embedder: @huggingface/transformers feature extraction (mean pooling,
- * normalised) in a pool of worker threads, so the event loop never blocks on
- * inference.
+ * The embedder: feature extraction (mean pooling, normalised) in a pool of
+ * worker threads, so the event loop never blocks on inference; through
+ * @huggingface/transformers, or for the bundled static model the same
+ * computation without an ONNX runtime (see static-word-vectors.ts).
  */
 export class TransformersEmbedder implements Embedder {
   private constructor(
