@@ -7,19 +7,28 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built CLI every script drives, as an MCP client would. */
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
-function newestMtime(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-      entry.isDirectory() ? newestMtime(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-    ),
-  );
+/** What dist/ is compiled from: a change to any of these makes it stale. */
+const BUILD_INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json'];
+
+function newestMtime(path: string): number {
+  if (!statSync(path).isDirectory()) return statSync(path).mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-/** Build dist/ when it is missing or older than any file in src/; compiler output goes to stderr. */
+/** Is dist/ missing, or older than any of its inputs? */
+export function distIsStale(): boolean {
+  return !existsSync(CLI) || statSync(CLI).mtimeMs < Math.max(...BUILD_INPUTS.map((input) => newestMtime(join(ROOT, input))));
+}
+
+/**
+ * Build dist/ when it is missing or older than any file in src/ (or the
+ * compiler settings); compiler output goes to stderr. Nothing is written when
+ * the code has type errors, so dist/ stays stale and the next call tries again.
+ */
 export function buildIfStale(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  if (!distIsStale()) return;
   process.stderr.write('building dist/ …\n');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--noEmitOnError'], {
     cwd: ROOT,
     stdio: ['ignore', 2, 2],
   });
