@@ -164,7 +164,9 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
 async function vectorIndexOpener(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger): Promise<(signal: AbortSignal) => Promise<VectorIndex>> {
   const model = embedder.model;
   if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
-    logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint }, 'new embedding model: records will be re-embedded');
+    // Only a store that already holds records has anything to re-embed; a new one says nothing.
+    const { docs, embedded } = await store.embeddingProgress(model.key);
+    if (docs > embedded) logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint, records: docs - embedded }, 'new embedding model: records will be re-embedded');
   }
   return (signal) => openVectorIndex(config, dataDir, store, embedder, logger, signal);
 }
