@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
+import { launchFromMcpJson } from '../helpers/mcp-json.js';
 import { copyProject, npm } from '../helpers/project-copy.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -75,6 +76,14 @@ describe('the packed npm package', () => {
       expect((await callOk(client, 'memory_stats')).embedding).toMatchObject({ model_id: 'pinak/static-glove-50k', note: null, embedded: 1 });
     } finally {
       await client.close();
+    }
+
+    // mcp.json's entry, launched where the package is installed, runs the installed bin.
+    const viaMcpJson = await launchFromMcpJson(app, join(temp.dir, 'data'));
+    try {
+      expect((await callOk(viaMcpJson, 'memory_stats')).memories_total).toBe(1);
+    } finally {
+      await viaMcpJson.close();
     }
 
     // Another model needs @huggingface/transformers: without it the server says how to install it and keeps the bundled model.
