@@ -18,6 +18,9 @@
  *   forward passes only the inputs the ONNX session declares).
  * - README.md and SHA256SUMS.
  *
+ * The server computes this graph itself, without an ONNX runtime
+ * (src/embeddings/static-word-vectors.ts): a change to the graph must change it too.
+ *
  * Weighting is baked into the rows before quantising: English stopwords get a
  * zero row, every other word is scaled by the SIF weight a / (a + p(w)), with
  * p(w) estimated from the word's frequency rank by a Zipf-Mandelbrot law. With
@@ -441,6 +444,17 @@ ${sizeRows}
     removing u from every sentence vector before normalisation. Stopword rows stay
     zero.
 - Quantisation: each row separately, symmetric int8, scale = max|x| / 127.
+
+## How Pinak Memory runs it
+
+Without an ONNX runtime: \`src/embeddings/static-word-vectors.ts\` reads the two
+initialisers from \`onnx/model.onnx\`, tokenises with \`@huggingface/tokenizers\`
+(the library transformers.js uses) and pools and normalises in the same float32
+and float64 steps as transformers.js, so the vectors are byte for byte those of
+\`pipeline('feature-extraction', …)\` (a test compares every vocabulary word). It
+accepts only the graph above (Gather, Cast, Gather, Mul): change the graph and
+that code together. The same directory given as \`--embed-model <path>\` runs
+through transformers.js.
 
 ## Behaviour to know
 
