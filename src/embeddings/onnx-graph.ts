@@ -25,7 +25,7 @@ export interface OnnxGraph {
 /** A varint field's value, or a length-delimited field's bytes (a view into the message, not a copy). */
 type Field = { field: number; value: number; bytes?: undefined } | { field: number; bytes: Uint8Array; value?: undefined };
 
-/** Read varints from `data`, advancing `cursor.at`. */
+/** Read one varint from `data` at `cursor.at`, advancing it. */
 function readVarint(data: Uint8Array, cursor: { at: number }): number {
   let value = 0;
   for (let scale = 1; ; scale *= 128) {
