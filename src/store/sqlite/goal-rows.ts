@@ -2,44 +2,9 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
+import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRow } from './goal-mapping.js';
 import { parseJson } from './json.js';
 import type { SearchDocs } from './search-docs.js';
-
-interface GoalRow {
-  id: string;
-  doc_id: number;
-  namespace: string;
-  title: string;
-  description: string | null;
-  success_criteria: string;
-  priority: Goal['priority'];
-  status: Goal['status'];
-  tags: string;
-  metadata: string;
-  parent_goal_id: string | null;
-  plan_version: number;
-  source: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface StepRow extends Step {
-  doc_id: number;
-  plan_version: number;
-}
-
-interface OutcomeRow {
-  id: string;
-  goal_id: string;
-  step_id: string | null;
-  result: Outcome['result'];
-  summary: string;
-  lessons: string;
-  metrics: string;
-  summary_memory_id: string;
-  lesson_memory_ids: string;
-  created_at: string;
-}
 
 /** How many of a goal's outcomes get_goal shows (the newest). */
 export const MAX_OUTCOMES_SHOWN = 20;
@@ -128,27 +93,32 @@ export class GoalRows {
     }
     this.insertRevision.run(goal.id, plan.version, plan.reason, plan.created_at);
     for (const step of plan.steps) {
-      const docId = this.docs.add({
-        type: 'step',
-        entity_id: step.id,
-        namespace: goal.namespace,
-        layer: null,
-        kind: 'step',
-        goal_id: goal.id,
-        occurred_at: plan.created_at,
-        created_at: plan.created_at,
-        hidden: false,
-        tags: goal.tags,
-      }, step.indexed);
+      const docId = this.addStepDoc(goal, step.id, plan.created_at, false, step.indexed);
       this.insertStep.run(step.id, docId, goal.id, plan.version, step.position, step.title, step.detail, plan.created_at);
     }
     this.db.prepare('UPDATE goals SET plan_version = ? WHERE id = ?').run(plan.version, goal.id);
   }
 
+  /** A step's search doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
+  private addStepDoc(goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): number {
+    return this.docs.add({
+      type: 'step',
+      entity_id: stepId,
+      namespace: goal.namespace,
+      layer: null,
+      kind: 'step',
+      goal_id: goal.id,
+      occurred_at: planCreatedAt,
+      created_at: planCreatedAt,
+      hidden,
+      tags: goal.tags,
+    }, indexed);
+  }
+
   update(change: GoalUpdate): void {
     const row = this.byId.get(change.id) as GoalRow | undefined;
     if (!row) return;
-    const current = this.toRecord(row);
+    const current = toRecord(row);
     const next: GoalRecord = { ...current, ...change.fields, updated_at: change.updated_at };
     this.db
       .prepare(`UPDATE goals SET title = @title, description = @description, success_criteria = @success_criteria,
@@ -175,9 +145,9 @@ export class GoalRows {
         version: rev.version,
         reason: rev.reason,
         created_at: rev.created_at,
-        steps: steps.filter((s) => s.plan_version === rev.version).map((s) => this.toStep(s)),
+        steps: steps.filter((s) => s.plan_version === rev.version).map((s) => toStep(s)),
       }));
-      return { ...this.toRecord(row), plan_version: row.plan_version, plans };
+      return { ...toRecord(row), plan_version: row.plan_version, plans };
     });
   }
 
@@ -201,18 +171,8 @@ export class GoalRows {
     for (const plan of plans) {
       this.insertRevision.run(goal.id, plan.version, plan.reason, plan.created_at);
       for (const step of plan.steps) {
-        const docId = this.docs.add({
-          type: 'step',
-          entity_id: step.id,
-          namespace: goal.namespace,
-          layer: null,
-          kind: 'step',
-          goal_id: goal.id,
-          occurred_at: plan.created_at,
-          created_at: plan.created_at,
-          hidden: plan.version !== current,
-          tags: goal.tags,
-        }, stepTexts.get(step.id)!);
+        // Steps of earlier plans stay out of search, as revising a plan leaves them.
+        const docId = this.addStepDoc(goal, step.id, plan.created_at, plan.version !== current, stepTexts.get(step.id)!);
         this.insertRestoredStep.run(step.id, docId, goal.id, plan.version, step.position, step.title, step.detail, step.status, step.result_note, step.updated_at);
       }
     }
@@ -238,7 +198,7 @@ export class GoalRows {
 
   step(id: string): (Step & { goal_id: string; plan_version: number }) | undefined {
     const row = this.stepById.get(id) as (StepRow & { goal_id: string }) | undefined;
-    return row ? { ...this.toStep(row), goal_id: row.goal_id, plan_version: row.plan_version } : undefined;
+    return row ? { ...toStep(row), goal_id: row.goal_id, plan_version: row.plan_version } : undefined;
   }
 
   get(id: string): Goal | undefined {
@@ -254,14 +214,14 @@ export class GoalRows {
         reason: rev.reason,
         steps: steps.filter((s) => s.plan_version === rev.version).map((s) => ({ id: s.id, title: s.title, status: s.status })),
       }));
-    const record = this.toRecord(row);
+    const record = toRecord(row);
     return {
       ...this.summary(row),
       description: record.description,
       success_criteria: record.success_criteria,
       metadata: record.metadata,
       source: record.source,
-      steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => this.toStep(s)),
+      steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => toStep(s)),
       plan_history: history,
       outcomes: (this.outcomesOf.all(id) as OutcomeRow[]).map(toOutcome),
       outcomes_total: (this.outcomeCount.get(id) as { n: number }).n,
@@ -310,49 +270,4 @@ export class GoalRows {
       updated_at: row.updated_at,
     };
   }
-
-  private toRecord(row: GoalRow): GoalRecord {
-    return {
-      id: row.id,
-      namespace: row.namespace,
-      title: row.title,
-      description: row.description,
-      success_criteria: parseJson<string[]>(row.success_criteria, []),
-      priority: row.priority,
-      status: row.status,
-      tags: parseJson<string[]>(row.tags, []),
-      metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
-      parent_goal_id: row.parent_goal_id,
-      source: row.source,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    };
-  }
-
-  private toStep(row: StepRow): Step {
-    return {
-      id: row.id,
-      position: row.position,
-      title: row.title,
-      detail: row.detail,
-      status: row.status,
-      result_note: row.result_note,
-      updated_at: row.updated_at,
-    };
-  }
-}
-
-function toOutcome(row: OutcomeRow): Outcome {
-  return {
-    id: row.id,
-    goal_id: row.goal_id,
-    step_id: row.step_id,
-    result: row.result,
-    summary: row.summary,
-    lessons: parseJson<string[]>(row.lessons, []),
-    metrics: parseJson<Record<string, unknown>>(row.metrics, {}),
-    summary_memory_id: row.summary_memory_id,
-    lesson_memory_ids: parseJson<string[]>(row.lesson_memory_ids, []),
-    created_at: row.created_at,
-  };
 }
