@@ -110,7 +110,7 @@ async function rank(
   const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth, signal);
   const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: false };
   if (vectorResult.failed) {
-    const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3)) : keyword;
+    const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3), signal) : keyword;
     return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: 'vector search failed just now; these are keyword results' };
   }
   const vector = vectorResult.hits;
@@ -138,11 +138,11 @@ async function rank(
   };
 }
 
-/** Why the vector leg cannot run now, or null when it can. A confined search does not wait for the index: it scans its namespace's stored vectors. */
-function whyNoVectors(ctx: MemoryContext, filters: StoreFilters): string | null {
+/** Why the vector leg cannot run now, or null when it can. A confined search does not wait for the index while its namespace's stored vectors are few enough to scan. */
+async function whyNoVectors(ctx: MemoryContext, filters: StoreFilters): Promise<string | null> {
   if (!ctx.vectors) return 'vector search is unavailable (no embedding model loaded)';
   const state = ctx.vectors.state();
-  if (state.state === 'loading' && !filters.confined) return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
+  if (state.state === 'loading' && !(await ctx.vectors.scansWhileLoading(filters))) return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
   if (state.state === 'failed') return `vector search is unavailable (the vector index could not be opened: ${state.reason})`;
   return null;
 }
@@ -167,7 +167,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
   } else if (terms.length === 0) {
     return { hits: [], mode, terms, note: 'the query has no words to search for (only punctuation or symbols)' };
   } else {
-    const unavailable = request.mode === 'keyword' ? null : whyNoVectors(ctx, filters);
+    const unavailable = request.mode === 'keyword' ? null : await whyNoVectors(ctx, filters);
     if (unavailable) {
       mode = 'keyword';
       note = `${unavailable}; these are keyword results`;

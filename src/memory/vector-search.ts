@@ -18,6 +18,8 @@ export interface VectorSearch {
   /** Search only when this is 'ready' (or 'loading', for a search confined to a namespace); until then the keyword leg answers alone. */
   state(): VectorIndexState;
   search(query: string, filters: StoreFilters, k: number): Promise<VectorHit[]>;
+  /** Whether a search confined to these filters' namespace can answer while the index loads (its vectors are few enough to scan from SQLite). */
+  scansWhileLoading(filters: StoreFilters): Promise<boolean>;
   /** Bring the index up to date with every committed write (nothing to do while it loads: it reads them all). */
   catchUp(): void;
   /** Null until the index is open. */
@@ -35,6 +37,18 @@ export interface VectorSearch {
  */
 const CONFINED_SCAN_COMPONENTS = 5_000_000;
 
+/** How many records of one namespace a confined search scans exactly, for vectors of this many dimensions. */
+const confinedScanLimit = (dimension: number, exactScanLimit = 0): number => Math.max(exactScanLimit, Math.floor(CONFINED_SCAN_COMPONENTS / dimension));
+
+/**
+ * Whether a confined search may list and scan its namespace: judged by the
+ * namespace's count (kept by triggers), before any id is listed, so a large
+ * namespace costs no listing of a million ids per query.
+ */
+async function scannable(store: MemoryStore, filters: StoreFilters, limit: number): Promise<boolean> {
+  return (await store.scopeSize(filters)).docs <= limit;
+}
+
 /** How many more neighbours than wanted to fetch from a broad scope, over its share, before filtering. */
 const OVERSAMPLE = 2;
 const MAX_OVERSAMPLED = 2000;
@@ -48,7 +62,10 @@ const MAX_OVERSAMPLED = 2000;
  * pass (other filters narrow it further), the scope is listed after all.
  */
 async function nearest(index: VectorIndex, store: MemoryStore, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
-  if (filters.confined) return nearestInNamespace(index, store, vector, filters, k);
+  // A confined namespace too large to scan is searched as any other scope: through the graph, filtered.
+  if (filters.confined && (await scannable(store, filters, confinedScanLimit(vector.length, index.exactScanLimit)))) {
+    return scanNamespace(store, filters, (admitted) => index.scan(vector, k, admitted));
+  }
   if (admitsAllVisible(filters)) return index.search(vector, k);
   const scope = await store.scopeSize(filters);
   if (scope.docs > index.exactScanLimit) {
@@ -63,30 +80,28 @@ async function nearest(index: VectorIndex, store: MemoryStore, vector: Float32Ar
 }
 
 /**
- * For a caller that may read one namespace only: its admitted records scanned
- * exactly, in doc id order (so equal similarities always rank alike), the
- * graph other namespaces share never consulted up to the confined limit.
+ * For a caller that may read one namespace only: its admitted records, in doc
+ * id order (so equal similarities always rank alike), scanned exactly; the
+ * graph other namespaces share is never consulted.
  */
-async function nearestInNamespace(index: VectorIndex, store: MemoryStore, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
+async function scanNamespace(store: MemoryStore, filters: StoreFilters, scan: (admitted: number[]) => Neighbour[] | Promise<Neighbour[]>): Promise<Neighbour[]> {
   const admitted = (await store.filterDocIds(filters)).sort((a, b) => a - b);
-  if (admitted.length === 0) return [];
-  const limit = Math.max(index.exactScanLimit, Math.floor(CONFINED_SCAN_COMPONENTS / vector.length));
-  return admitted.length <= limit ? index.scan(vector, k, admitted) : index.search(vector, k, admitted);
+  return admitted.length === 0 ? [] : scan(admitted);
 }
 
 /**
  * The same while the index is still loading (its time depends on the whole
  * store's size): the admitted records' vectors read from SQLite, where the
  * index reads them too, and scanned exactly, so the answer is the one the
- * loaded index gives. Costs time in proportion to the namespace, whatever its size.
+ * loaded index gives. Only for namespaces small enough to scan (see scansWhileLoading).
  */
 async function nearestStored(store: MemoryStore, modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Neighbour[]> {
-  const admitted = (await store.filterDocIds(filters)).sort((a, b) => a - b);
-  if (admitted.length === 0) return [];
-  const slab = new VectorSlab(vector.length, admitted.length);
-  // Bytes of another length are not in the index either (a model's empty vector: nothing to embed).
-  for (const row of await store.vectorsOf(admitted, modelKey)) slab.setBytes(row.doc_id, row.vector);
-  return slab.search(vector, k, admitted);
+  return scanNamespace(store, filters, async (admitted) => {
+    const slab = new VectorSlab(vector.length, admitted.length);
+    // Bytes of another length are not in the index either (a model's empty vector: nothing to embed).
+    for (const row of await store.vectorsOf(admitted, modelKey)) slab.setBytes(row.doc_id, row.vector);
+    return slab.search(vector, k, admitted);
+  });
 }
 
 /**
@@ -111,11 +126,14 @@ export function createVectorSearch(embedder: Embedder, opening: VectorIndex | Pr
       return null;
     },
   );
+  const scansWhileLoading = (filters: StoreFilters): Promise<boolean> =>
+    filters.confined === true ? scannable(store, filters, confinedScanLimit(embedder.model.dimension)) : Promise.resolve(false);
   return {
     modelKey: embedder.model.key,
     state: () => state,
+    scansWhileLoading,
     async search(query, filters, k) {
-      const loading = filters.confined === true && state.state === 'loading';
+      const loading = state.state === 'loading' && (await scansWhileLoading(filters));
       if (!index && !loading) throw new Error(`the vector index is not ready (${state.state})`);
       const [vector] = await embedder.embed([query]);
       if (!vector) return [];
