@@ -29,10 +29,14 @@ export class AuditTrail {
     readonly fingerprint: Fingerprinter,
   ) {}
 
-  /** Record a finished call. `durable`: false when the call could not have written (see MemoryStore.appendAudit). */
-  async record(row: AuditRow, durable = true): Promise<void> {
+  /**
+   * Record a finished call. `durable`: false when the call could not have
+   * written; `reserve`: false for a request refused before it reached a tool,
+   * whose row may not use the size limit's reserve (see MemoryStore.appendAudit).
+   */
+  async record(row: AuditRow, durable = true, reserve = true): Promise<void> {
     try {
-      await this.store.appendAudit(row, durable);
+      await this.store.appendAudit(row, durable, reserve);
     } catch (error) {
       throw this.unavailable(error, row);
     }

@@ -91,7 +91,7 @@ export interface MemoryStore {
    * commit (see AuditRows). Rejects when the row cannot be stored (the
    * database or its disk is full): the caller must not answer the call then.
    */
-  appendAudit(row: AuditRow, durable?: boolean): Promise<number>;
+  appendAudit(row: AuditRow, durable?: boolean, reserve?: boolean): Promise<number>;
   /** Rewrite the outcome (status, ids, duration) of a row appended before its call ran. */
   completeAudit(seq: number, row: AuditRow, durable?: boolean): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
-import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
+import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
+import { rawRequest } from '../helpers/spawn-http.js';
 
 const { tempDataDir, start, connect } = useHttpHarness('pinak-audit-full-', { args: ['--embed-model', 'none'] });
 
@@ -63,5 +64,31 @@ describe('audit trail at the size limit', () => {
     expect((await callOk(client, 'memory_stats')).memories_total).toBe(stored.length);
     expect((await callOk(client, 'get_memory', { ids: stored.slice(-3) })).memories).toHaveLength(3);
     expect(auditOf(dir, 'acme').filter((row) => row.tool === 'get_memory' && row.status === 'ok')).toHaveLength(answered + 1);
+  });
+
+  it('keeps the reserve for calls: rows of refused requests may not use it, so a flood of bad keys cannot refuse everyone', async () => {
+    const dir = tempDataDir();
+    const operator = createKey(dir, ['--tenant', 'local', '--role', 'admin']);
+    const server = await start(dir, ['--max-database-bytes', String(1024 * 1024), '--audit-reserve-bytes', String(8 * 1024), '--rate-limit-per-minute', '0']);
+    const { client } = await connect(keyedClient(server.origin, operator.key));
+    const big = 'the quarterly numbers are in the shared drive under finance; '.repeat(150);
+    let stored = '';
+    for (let i = 0; i < 200; i++) {
+      const result = (await client.callTool({ name: 'remember', arguments: { content: `${i} ${big}` } })) as CallResult;
+      if (result.isError) break;
+      stored = result.structuredContent!.stored[0].id;
+    }
+    // Then small ones, until the records' share is full to the last few bytes.
+    for (let i = 0; i < 2000; i++) {
+      const result = (await client.callTool({ name: 'remember', arguments: { content: `note ${i}` } })) as CallResult;
+      if (result.isError) break;
+    }
+    // Refusals from one address: the first 60 answered 401 and audited (the rest throttled), about 12 KB of rows, more than the reserve.
+    for (let i = 0; i < 120; i++) {
+      const refused = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer pk_${'z'.repeat(43)}` }, body: initializeBody() });
+      expect([401, 429]).toContain(refused.status);
+    }
+    // The operator's reads are still answered and recorded.
+    for (let i = 0; i < 10; i++) expect((await callOk(client, 'get_memory', { ids: [stored] })).memories).toHaveLength(1);
   });
 });

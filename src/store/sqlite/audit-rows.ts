@@ -60,9 +60,14 @@ export class AuditRows {
     });
   }
 
-  /** Append a row; returns its sequence number. Throws when it cannot be stored (the database is full). */
-  append(row: AuditRow, durable: boolean): number {
-    const { seq, newSession } = this.write(durable, () => this.appendTx(row));
+  /**
+   * Append a row; returns its sequence number. Throws when it cannot be
+   * stored (the database is full). `reserve`: whether the row may use the
+   * size limit's reserve (rows of refused requests may not: a client could
+   * fill it with them and so refuse everyone's calls).
+   */
+  append(row: AuditRow, durable: boolean, reserve = true): number {
+    const { seq, newSession } = this.write(durable, () => this.appendTx(row), reserve);
     // Only once committed: a row refused for want of space takes its session's facts with it.
     if (newSession !== null) {
       if (this.knownSessions.size >= MAX_KNOWN_SESSIONS) this.knownSessions.clear();
@@ -76,8 +81,8 @@ export class AuditRows {
     this.write(durable, () => this.rewrite.run({ ...this.values(row), seq }));
   }
 
-  private write<T>(durable: boolean, run: () => T): T {
-    const guarded = (): T => (this.quota ? this.quota.withReserve(run) : run());
+  private write<T>(durable: boolean, run: () => T, reserve = true): T {
+    const guarded = (): T => (this.quota && reserve ? this.quota.withReserve(run) : run());
     const now = Date.now();
     if (durable || now - this.syncedAt >= LAZY_SYNC_MS) {
       const result = guarded();

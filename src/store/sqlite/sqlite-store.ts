@@ -285,8 +285,8 @@ export class SqliteStore implements MemoryStore {
     this.idempotency.recordResult(key, result);
   }
 
-  async appendAudit(row: AuditRow, durable = true): Promise<number> {
-    return this.audit.append(row, durable);
+  async appendAudit(row: AuditRow, durable = true, reserve = true): Promise<number> {
+    return this.audit.append(row, durable, reserve);
   }
 
   async completeAudit(seq: number, row: AuditRow, durable = true): Promise<void> {

@@ -86,7 +86,8 @@ export async function auditRefusal(
   if (!ctx.refusalAudit.take(remote ?? 'unknown').ok) return;
   const request = `${req.method ?? ''} ${path}`;
   const session = req.headers['mcp-session-id'];
-  // A refusal discloses nothing, so it is answered even when its row cannot be stored (that failure is logged).
+  // A refusal discloses nothing, so it is answered even when its row cannot be stored (that failure is logged);
+  // its row may not use the audit reserve, which refused requests from anywhere could otherwise fill.
   await ctx.runtime.audit.record({
     at: new Date().toISOString(),
     tool: `http ${request}`,
@@ -104,5 +105,5 @@ export async function auditRefusal(
     principal_id: refusal.keyId,
     tenant: refusal.tenant,
     remote_address: remote,
-  }, false).catch(() => undefined);
+  }, false, false).catch(() => undefined);
 }
