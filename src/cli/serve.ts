@@ -73,6 +73,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxSessionsPerKey: config.maxSessionsPerKey,
   maxSessionsPerTenant: config.maxSessionsPerTenant,
   maxConnections: config.maxConnections,
+  maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
   keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },

@@ -18,7 +18,7 @@ export const SETTING_GROUPS = {
     title: 'HTTP',
     flags: [
       'transport', 'host', 'port', 'allowed-hosts', 'allowed-origins', 'max-body-bytes', 'max-sessions', 'max-sessions-per-key',
-      'max-sessions-per-tenant', 'max-connections', 'max-calls-per-session', 'session-idle-seconds', 'auth', 'rate-limit-per-minute',
+      'max-sessions-per-tenant', 'max-connections', 'max-connections-per-address', 'max-calls-per-session', 'session-idle-seconds', 'auth', 'rate-limit-per-minute',
       'rate-limit-burst', 'max-open-tenants',
     ],
   },

@@ -105,6 +105,32 @@ describe('requests in flight', () => {
     expect(health).toBe(200);
   });
 
+  it('closes connections beyond --max-connections-per-address from one address, while another address still connects', async () => {
+    const server = await start(tempDataDir(), ['--max-connections-per-address', '3']);
+    const open = async (localAddress: string) => {
+      const socket = connectTcp({ port: server.port, host: '127.0.0.1', localAddress });
+      const state = { closed: false, socket };
+      socket.on('close', () => (state.closed = true));
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return state;
+    };
+    const greedy = [];
+    for (let i = 0; i < 6; i++) greedy.push(await open('127.0.0.1'));
+    await until(() => greedy.filter((c) => c.closed).length >= 3);
+    expect(greedy.map((c) => c.closed)).toEqual([false, false, false, true, true, true]);
+    // Another address (of this machine's loopback range) is not held back by the first one's connections.
+    const other = await open('127.0.0.2');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(other.closed).toBe(false);
+    other.socket.write(`GET /healthz HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\nconnection: close\r\n\r\n`);
+    let answer = '';
+    other.socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await until(() => other.closed);
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    for (const c of greedy) c.socket.destroy();
+  });
+
   it('answers 408 and closes a connection whose headers do not arrive within 10 s', async () => {
     const server = await start(tempDataDir());
     const socket = connectTcp(server.port, '127.0.0.1');

@@ -22,6 +22,8 @@ export interface HttpOptions {
   maxSessionsPerTenant: number;
   /** Most open TCP connections (server.maxConnections). */
   maxConnections: number;
+  /** Most open TCP connections from one remote address. */
+  maxConnectionsPerAddress: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */

@@ -11,6 +11,7 @@ import type { Service } from '../shutdown.js';
 import { admit } from './auth-gate.js';
 import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
 import { answerClientError } from './client-errors.js';
+import { limitConnectionsPerAddress } from './connection-limit.js';
 import { watchCredentials } from './credential-watch.js';
 import type { HttpContext, HttpOptions } from './context.js';
 import { allowedHostsHint, headerPolicy, repeatedHostRefusal, type HeaderPolicy } from './guards.js';
@@ -88,6 +89,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.maxConnections = options.maxConnections;
+  limitConnectionsPerAddress(server, options.maxConnectionsPerAddress);
   server.on('clientError', answerClientError);
 
   try {
