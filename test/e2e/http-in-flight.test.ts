@@ -115,7 +115,7 @@ describe('requests in flight', () => {
       await new Promise((resolve) => socket.once('connect', resolve));
       return state;
     };
-    const greedy = [];
+    const greedy: Array<Awaited<ReturnType<typeof open>>> = [];
     for (let i = 0; i < 6; i++) greedy.push(await open('127.0.0.1'));
     await until(() => greedy.filter((c) => c.closed).length >= 3);
     expect(greedy.map((c) => c.closed)).toEqual([false, false, false, true, true, true]);

@@ -120,6 +120,14 @@ describe('per-session call limit', () => {
     expect(transport.admit(request(1)).refusal).toBeNull();
     await call(9);
     expect(transport.admit(request(9)).refusal?.message).toMatch(/request id 9 is already in flight/);
+    // An admission released late (its stream ended long after its request was answered) leaves a later admission of the same id alone.
+    const early = transport.admit(request(20));
+    await call(20);
+    await transport.send({ jsonrpc: '2.0', id: 20, result: {} });
+    const later = transport.admit(request(20));
+    expect(later.refusal).toBeNull();
+    early.release();
+    expect(transport.admit(request(20)).refusal?.message).toMatch(/request id 20 is already in flight/);
   });
 });
 

@@ -38,8 +38,8 @@ export class CallLimitedTransport implements Transport {
 
   /** Requests received and not yet answered, each with the signal its call watches. */
   private readonly pending = new Map<RequestId, AbortController>();
-  /** Request ids admitted with an HTTP request (see admit) whose messages have not reached us yet. */
-  private readonly arriving = new Set<RequestId>();
+  /** Request ids admitted with an HTTP request (see admit) whose messages have not reached us yet, each with its admission. */
+  private readonly arriving = new Map<RequestId, symbol>();
 
   constructor(
     private readonly inner: Transport,
@@ -82,8 +82,15 @@ export class CallLimitedTransport implements Transport {
       }
       ids.push(message.id);
     }
-    for (const id of ids) this.arriving.add(id);
-    return { refusal: null, release: () => ids.forEach((id) => this.arriving.delete(id)) };
+    // Released ids are those this admission still holds: once delivered, an id may be admitted again by a later POST, whose hold stays.
+    const admission = Symbol('admission');
+    for (const id of ids) this.arriving.set(id, admission);
+    return {
+      refusal: null,
+      release: () => {
+        for (const id of ids) if (this.arriving.get(id) === admission) this.arriving.delete(id);
+      },
+    };
   }
 
   setProtocolVersion(version: string): void {
