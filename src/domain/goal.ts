@@ -17,10 +17,20 @@ export const OUTCOME_RESULTS = ['success', 'failure', 'partial'] as const;
 export const OutcomeResult = z.enum(OUTCOME_RESULTS);
 export type OutcomeResult = z.infer<typeof OutcomeResult>;
 
+/** Goal and step fields with their limits, shared by the tools' inputs and the backup format (what is stored obeys one set of rules). */
+export const GoalTitle = singleLine(z.string().trim().min(1).max(500));
+export const GoalDescription = z.string().max(8000);
+export const Criterion = z.string().min(1).max(1000);
+export const MAX_CRITERIA = 20;
+export const StepTitle = singleLine(z.string().trim().min(1).max(500));
+export const StepText = z.string().max(4000);
+export const Lesson = z.string().trim().min(1).max(4000);
+export const MAX_LESSONS = 20;
+
 /** A plan step as a caller writes it. */
 export const StepInput = z.strictObject({
-  title: described(singleLine(z.string().trim().min(1).max(500)), 'What the step does.', 'Add a migration for the users table'),
-  detail: described(z.string().max(4000).optional(), 'How to do it.', 'Use a transaction; keep it reversible.'),
+  title: described(StepTitle, 'What the step does.', 'Add a migration for the users table'),
+  detail: described(StepText.optional(), 'How to do it.', 'Use a transaction; keep it reversible.'),
 });
 export type StepInput = z.infer<typeof StepInput>;
 
@@ -28,7 +38,7 @@ export type StepInput = z.infer<typeof StepInput>;
 export const StepUpdate = z.strictObject({
   step_id: described(Id, 'From the goal\'s steps.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   status: described(StepStatus, 'New status.', 'done'),
-  result_note: described(z.string().max(4000).optional(), 'What happened.', 'Migration applied on staging.'),
+  result_note: described(StepText.optional(), 'What happened.', 'Migration applied on staging.'),
 });
 export type StepUpdate = z.infer<typeof StepUpdate>;
 
@@ -97,9 +107,9 @@ export type Goal = z.infer<typeof Goal>;
 
 /** Fields a caller may set when creating a goal. */
 export const GoalFields = {
-  title: described(singleLine(z.string().trim().min(1).max(500)), 'The goal in one line; required to create.', 'Ship the billing export feature'),
-  description: described(z.string().max(8000).optional(), 'What and why.', 'Customers need CSV exports of invoices.'),
-  success_criteria: described(stringList(z.string().min(1).max(1000), { max: 20 }).optional(), 'How to tell it is achieved.', ['Export downloads in under 5 s']),
+  title: described(GoalTitle, 'The goal in one line; required to create.', 'Ship the billing export feature'),
+  description: described(GoalDescription.optional(), 'What and why.', 'Customers need CSV exports of invoices.'),
+  success_criteria: described(stringList(Criterion, { max: MAX_CRITERIA }).optional(), 'How to tell it is achieved.', ['Export downloads in under 5 s']),
   priority: described(Priority.optional(), 'Default: normal.', 'high'),
   tags: described(Tags.optional(), 'Labels to filter by.', ['billing']),
   metadata: described(Metadata.optional(), 'Extra JSON data (up to 16 KiB).', { ticket: 'BILL-12' }),

@@ -5,21 +5,27 @@ export const LAYERS = ['semantic', 'episodic', 'procedural'] as const;
 export const Layer = z.enum(LAYERS);
 export type Layer = z.infer<typeof Layer>;
 
+/** Memory fields with their limits, shared by `remember` and the backup format. */
+export const Kind = singleLine(z.string().trim().min(1).max(48));
+export const Source = singleLine(z.string().max(128));
+export const ThreadId = singleLine(z.string().trim().min(1).max(128));
+export const Importance = z.number().min(0).max(1);
+
 /** One memory as a caller hands it to `remember`. */
 export const MemoryInput = z.strictObject({
   content: described(z.string().min(1), 'The text: one fact, event or lesson.', 'Alice prefers dark mode in every editor.'),
   layer: described(Layer.default('semantic'), 'semantic: facts, preferences; episodic: events, conversation turns (set occurred_at); procedural: how-tos, lessons.', 'semantic'),
-  kind: described(singleLine(z.string().trim().min(1).max(48)).default('note'), 'A short label: fact, preference, event, turn, lesson…', 'preference'),
+  kind: described(Kind.default('note'), 'A short label: fact, preference, event, turn, lesson…', 'preference'),
   tags: described(Tags.default([]), 'Labels to filter by.', ['ui', 'alice']),
   metadata: described(Metadata.default({}), 'Extra JSON data. speaker (or author): who said it; search favours memories whose speaker a query names.', { speaker: 'Alice' }),
-  importance: described(z.number().min(0).max(1).default(0.5), 'How much it matters.', 0.8),
+  importance: described(Importance.default(0.5), 'How much it matters.', 0.8),
   namespace: described(Namespace.optional(), 'Project or workspace; default: the server\'s.', 'project-x'),
-  source: described(singleLine(z.string().max(128)).optional(), 'Who stores it; default: the client\'s name.', 'claude-desktop'),
+  source: described(Source.optional(), 'Who stores it; default: the client\'s name.', 'claude-desktop'),
   occurred_at: described(Timestamp.optional(), 'When it happened (ISO 8601); default: now.', '2025-05-08T13:56:00Z'),
   goal_id: described(Id.optional(), 'The goal it belongs to.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   supersedes: described(Id.optional(), 'Id of a memory this one corrects (hidden from search, kept).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   thread_id: described(
-    singleLine(z.string().trim().min(1).max(128)).optional(),
+    ThreadId.optional(),
     'The conversation or session it belongs to; search scores memories with their neighbours.',
     'chat-2025-05-08',
   ),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { isCalendarTimestamp, Namespace } from '../domain/fields.js';
-import { GoalStatus, OutcomeResult, Priority, StepStatus } from '../domain/goal.js';
+import { Id, isCalendarTimestamp, Namespace, Tag } from '../domain/fields.js';
+import { Criterion, GoalDescription, GoalStatus, GoalTitle, Lesson, MAX_CRITERIA, MAX_LESSONS, OutcomeResult, Priority, StepStatus, StepText, StepTitle } from '../domain/goal.js';
 import { ID_PATTERN } from '../domain/ids.js';
-import { Layer } from '../domain/memory.js';
+import { Importance, Kind, Layer, Source, ThreadId } from '../domain/memory.js';
+import { MAX_STEPS } from './goals.js';
 import type { ExportRecord } from '../store/store.js';
 
 /**
@@ -23,6 +24,8 @@ export const EXPORT_VERSION = 2;
 const Ulid = z.string().regex(ID_PATTERN, 'must be a ULID');
 const Time = z.string().refine(isCalendarTimestamp, 'must be an ISO 8601 time');
 const JsonObject = z.record(z.string(), z.unknown());
+// A backup obeys the limits and label rules of the tools that stored its records: a file from elsewhere may not.
+const StoredTags = z.array(Tag).max(32);
 
 export const ExportHeader = z.strictObject({
   type: z.literal('header'),
@@ -36,18 +39,18 @@ export type ExportHeader = z.infer<typeof ExportHeader>;
 const ExportedStep = z.strictObject({
   id: Ulid,
   position: z.number().int().min(1),
-  title: z.string().min(1),
-  detail: z.string().nullable(),
+  title: StepTitle,
+  detail: StepText.nullable(),
   status: StepStatus,
-  result_note: z.string().nullable(),
+  result_note: StepText.nullable(),
   updated_at: Time,
 });
 
 const ExportedPlan = z.strictObject({
   version: z.number().int().min(1),
-  reason: z.string().nullable(),
+  reason: z.string().max(2000).nullable(),
   created_at: Time,
-  steps: z.array(ExportedStep),
+  steps: z.array(ExportedStep).max(MAX_STEPS),
 });
 
 export const ExportedGoal = z
@@ -55,15 +58,15 @@ export const ExportedGoal = z
     type: z.literal('goal'),
     id: Ulid,
     namespace: Namespace,
-    title: z.string().min(1),
-    description: z.string().nullable(),
-    success_criteria: z.array(z.string()),
+    title: GoalTitle,
+    description: GoalDescription.nullable(),
+    success_criteria: z.array(Criterion).max(MAX_CRITERIA),
     priority: Priority,
     status: GoalStatus,
-    tags: z.array(z.string()),
+    tags: StoredTags,
     metadata: JsonObject,
     parent_goal_id: Ulid.nullable(),
-    source: z.string().nullable(),
+    source: Source.nullable(),
     created_at: Time,
     updated_at: Time,
     plan_version: z.number().int().min(0),
@@ -89,8 +92,8 @@ export const ExportedOutcome = z.strictObject({
   goal_id: Ulid,
   step_id: Ulid.nullable(),
   result: OutcomeResult,
-  summary: z.string().min(1),
-  lessons: z.array(z.string()),
+  summary: z.string().trim().min(1),
+  lessons: z.array(Lesson).max(MAX_LESSONS),
   metrics: JsonObject,
   summary_memory_id: Ulid,
   lesson_memory_ids: z.array(Ulid),
@@ -103,21 +106,21 @@ export const ExportedMemory = z.strictObject({
   type: z.literal('memory').optional(),
   id: Ulid,
   layer: Layer,
-  kind: z.string(),
-  content: z.string(),
-  tags: z.array(z.string()),
+  kind: Kind,
+  content: z.string().min(1),
+  tags: StoredTags,
   metadata: JsonObject,
-  importance: z.number(),
-  namespace: z.string(),
-  source: z.string().nullable(),
-  goal_id: z.string().nullable(),
+  importance: Importance,
+  namespace: Namespace,
+  source: Source.nullable(),
+  goal_id: Id.nullable(),
   occurred_at: Time,
   created_at: Time,
   updated_at: Time,
-  supersedes: z.string().nullable(),
-  superseded_by: z.string().nullable(),
-  thread_id: z.string().nullable(),
-  thread_position: z.number().nullable(),
+  supersedes: Id.nullable(),
+  superseded_by: Id.nullable(),
+  thread_id: ThreadId.nullable(),
+  thread_position: z.number().finite().nullable(),
 });
 export type ExportedMemory = z.infer<typeof ExportedMemory>;
 

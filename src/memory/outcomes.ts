@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
 import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
-import { OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
+import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import { newId } from '../domain/ids.js';
 import type { Memory } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
@@ -16,7 +16,7 @@ export const RecordOutcomeInput = z.strictObject({
   result: described(OutcomeResult, 'How it went.', 'failure'),
   summary: described(z.string().trim().min(1), 'What happened, in a few sentences.', 'The export timed out for accounts with over 10k invoices.'),
   lessons: described(
-    stringList(z.string().trim().min(1).max(4000), { max: 20 }).default([]),
+    stringList(Lesson, { max: MAX_LESSONS }).default([]),
     'What to do or avoid next time, one per item.',
     ['Stream large CSV exports instead of building them in memory.'],
   ),
