@@ -105,6 +105,13 @@ export class WarningSampler {
     } else window.left += 1;
   }
 
+  /** Report what was left out, and stop the timer. */
+  close(): void {
+    clearInterval(this.flusher);
+    for (const [kind, window] of this.windows) this.report(kind, window);
+    this.windows.clear();
+  }
+
   /** Report and forget the windows that are over. */
   flush(): void {
     const now = this.now();
@@ -118,13 +125,4 @@ export class WarningSampler {
   private report(kind: string, window: Window): void {
     if (window.left > 0) this.logger.warn({ kind, left_out: window.left, seconds: Math.round((this.now() - window.start) / 1000) }, `${window.left} more warnings like "${kind}" were left out of the log`);
   }
-}
-
-const samplers = new WeakMap<Logger, WarningSampler>();
-
-/** The warning sampler of this logger (one per logger, so every connection shares it). */
-export function sampled(logger: Logger): WarningSampler {
-  let sampler = samplers.get(logger);
-  if (!sampler) samplers.set(logger, (sampler = new WarningSampler(logger)));
-  return sampler;
 }

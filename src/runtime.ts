@@ -8,7 +8,7 @@ import { databaseFile, type Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
 import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
-import type { Logger } from './logging.js';
+import { WarningSampler, type Logger } from './logging.js';
 import type { ContextScoring } from './memory/context-scoring.js';
 import type { FusionSettings, MemoryContext } from './memory/context.js';
 import { reembedInBackground } from './memory/reembed.js';
@@ -32,6 +32,8 @@ export interface Runtime {
   readonly reembedding: Promise<number>;
   /** Tool call and HTTP counters, one set per process (a tenant's runtime shares the server's). */
   readonly metrics: ServerMetrics;
+  /** Warnings a client can cause at will, sampled once per process (a tenant's runtime shares the server's). */
+  readonly warnings: WarningSampler;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export interface RuntimeParts {
   gate?: CallGate;
   /** Share another runtime's metrics, so one scrape counts every tenant's calls. */
   metrics?: ServerMetrics;
+  /** Share another runtime's warning sampler, so one client's warnings are counted once, whatever tenant they come through. */
+  warnings?: WarningSampler;
   /** Audit fingerprints, keyed with the root data directory's secret; default a key of this runtime alone (tests). */
   fingerprint?: Fingerprinter;
 }
@@ -86,6 +90,7 @@ export const DEFAULT_SPEAKER_BOOST = 0.1;
 /** Wire the parts into a runtime. */
 export function assembleRuntime(parts: RuntimeParts): Runtime {
   const { store, logger, settings } = parts;
+  const warnings = parts.warnings ?? new WarningSampler(logger);
   const embedder = parts.embedder ?? null;
   const abort = new AbortController();
   const opening = typeof parts.vectorIndex === 'function' ? parts.vectorIndex(abort.signal) : (parts.vectorIndex ?? null);
@@ -107,6 +112,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     audit: new AuditTrail(store, logger, parts.fingerprint ?? keyedFingerprinter(randomBytes(32))),
     gate: parts.gate ?? new CallGate(),
     metrics: parts.metrics ?? new ServerMetrics(),
+    warnings,
     reembedding,
     memory: {
       store,
@@ -130,6 +136,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       const index = vectors ? await vectors.opened() : await Promise.resolve(opening).catch(() => null);
       await index?.close();
       if (!parts.sharedEmbedder) await embedder?.close();
+      if (!parts.warnings) warnings.close();
       await store.close();
     },
   };
@@ -259,6 +266,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, dataDir: 
       sharedEmbedder: true,
       gate: root.gate,
       metrics: root.metrics,
+      warnings: root.warnings,
       fingerprint: root.audit.fingerprint,
     }));
   } catch (error) {

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { newId } from './domain/ids.js';
 import { LOCAL_PRINCIPAL, type Principal } from './domain/principal.js';
-import { sampled } from './logging.js';
 import type { Runtime } from './runtime.js';
 import { TOOLS } from './tools/index.js';
 import { registerTools, type RegisterOptions } from './tools/register-tools.js';
@@ -34,6 +33,6 @@ export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRIN
   const sessionId = newId();
   registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, ...options });
   // A client can cause these at will (stray responses, bad messages): sampled, and clipped like every log value.
-  server.onerror = (error) => sampled(runtime.logger).warn('protocol error', { err: error }, 'protocol error');
+  server.onerror = (error) => runtime.warnings.warn('protocol error', { err: error, tenant: principal.tenant }, 'protocol error');
   return { server, sessionId, close: () => server.close() };
 }

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthRefusal } from '../../auth/authenticator.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
-import { sampled } from '../../logging.js';
 import { maxBatch } from './call-limit.js';
 import type { HttpContext } from './context.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
@@ -25,13 +24,13 @@ export async function admit(ctx: HttpContext, req: IncomingMessage, res: ServerR
     const throttled = ctx.unauthenticated.take(remote ?? 'unknown');
     if (!throttled.ok) {
       ctx.runtime.metrics.refused('unauthenticated_throttled');
-      sampled(ctx.runtime.logger).warn('unauthenticated requests throttled', { remote, path }, 'HTTP request refused: too many requests without a valid credential from this address');
+      ctx.runtime.warnings.warn('unauthenticated requests throttled', { remote, path }, 'HTTP request refused: too many requests without a valid credential from this address');
       const seconds = throttled.retryAfterSeconds;
       sendJson(res, 429, { jsonrpc: '2.0', id: null, error: { code: RPC.serverError, message: `Too Many Requests: too many requests without a valid API key or token from this address; retry in ${seconds} second${seconds === 1 ? '' : 's'}`, data: { retry_after_seconds: seconds } } }, { 'retry-after': String(seconds) });
       return null;
     }
     await auditRefusal(ctx, req, path, remote, result, 'invalid');
-    sampled(ctx.runtime.logger).warn('not authenticated', { code: result.code, keyId: result.keyId, tenant: result.tenant, remote, path }, 'HTTP request refused: not authenticated');
+    ctx.runtime.warnings.warn('not authenticated', { code: result.code, keyId: result.keyId, tenant: result.tenant, remote, path }, 'HTTP request refused: not authenticated');
     const challenge = result.code === 'no_key' ? REALM : `${REALM}, error="invalid_token"`;
     sendRpcError(res, 401, RPC.serverError, result.message, { 'www-authenticate': challenge });
     return null;
@@ -63,7 +62,7 @@ export async function chargeBatch(ctx: HttpContext, req: IncomingMessage, res: S
 async function refuseOverRate(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, principal: Principal, seconds: number): Promise<void> {
   const remote = req.socket.remoteAddress ?? null;
   await auditRefusal(ctx, req, path, remote, { code: 'rate_limited', keyId: principal.id, tenant: principal.tenant }, 'error');
-  sampled(ctx.runtime.logger).warn('over the rate limit', { keyId: principal.id, tenant: principal.tenant, remote, path, retryAfter: seconds }, 'HTTP request refused: over the rate limit');
+  ctx.runtime.warnings.warn('over the rate limit', { keyId: principal.id, tenant: principal.tenant, remote, path, retryAfter: seconds }, 'HTTP request refused: over the rate limit');
   const message = `Too Many Requests: this key may send ${ctx.limiter.perMinute} requests a minute (bursts of ${ctx.limiter.burst}; each request of a batch counts); retry in ${seconds} second${seconds === 1 ? '' : 's'}`;
   sendJson(res, 429, { jsonrpc: '2.0', id: null, error: { code: RPC.serverError, message, data: { retry_after_seconds: seconds } } }, { 'retry-after': String(seconds) });
 }
