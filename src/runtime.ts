@@ -206,12 +206,18 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
   return runtime;
 }
 
-/** Open the embedded SQLite store, the embedding model and the vector index in the configured data directory. */
-export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean } = {}): Promise<Runtime> {
+/**
+ * Open the embedded SQLite store, the embedding model and the vector index in
+ * the configured data directory. `audits: false` for a command that records
+ * no tool calls (import, reindex): it neither needs nor creates the audit
+ * fingerprint secret, which belongs to the data directory a server runs on
+ * (run on a tenant's directory, such a command would otherwise leave a stray one there).
+ */
+export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean; audits?: boolean } = {}): Promise<Runtime> {
   const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
   try {
     // Before anything else starts: a damaged secret stops the start in one line.
-    const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: true }));
+    const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : loadFingerprintSecret(config.dataDir, { create: true }));
     logger.info({ dataDir: config.dataDir }, 'database open');
     void store.prepareKeywordScoring();
     const { embedder, choice, note } = await startEmbedder(config, logger);

@@ -25,7 +25,7 @@ async function importFile(config: Config, file: string): Promise<number> {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const runtime = await openRuntime(config, logger, { reembed: false });
+  const runtime = await openRuntime(config, logger, { reembed: false, audits: false });
   const bar = progressBar('importing');
   const input = createReadStream(file);
   let bytes = 0;

@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.js';
 /** Embed, in the foreground, every record without a vector of the active model. */
 async function reindex(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const runtime = await openRuntime(config, logger, { reembed: false });
+  const runtime = await openRuntime(config, logger, { reembed: false, audits: false });
   const embedder = runtime.memory.vectors ? runtime.memory.embedder : null;
   try {
     if (!embedder) throw new UsageError('no embedding model is active (embed model "none"); nothing to reindex');

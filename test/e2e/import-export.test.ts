@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -245,6 +245,8 @@ describe('export and import', () => {
       expect.stringMatching(/^8: source: Too big/),
       expect.stringMatching(/imported 0 memories, 0 goals and 0 outcomes .* 7 failed$/),
     ]);
+    // import records no tool calls: it leaves no audit fingerprint secret behind (one belongs where a server runs).
+    expect(existsSync(join(temp.dir, 'foreign', 'audit-fingerprint.key'))).toBe(false);
   });
 
   it('ends quietly with exit code 0 when the reader stops early (export | head)', async () => {
