@@ -46,14 +46,22 @@ export interface RegisterOptions {
  * in schemas/.
  */
 function listed(tool: AnyTool): Tool {
-  return {
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: compactInputSchema(toolJsonSchemas(tool).input) as Tool['inputSchema'],
-    annotations: listedHints(tool),
-  };
+  let entry = LISTED.get(tool);
+  if (!entry) {
+    entry = {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: compactInputSchema(toolJsonSchemas(tool).input) as Tool['inputSchema'],
+      annotations: listedHints(tool),
+    };
+    LISTED.set(tool, entry);
+  }
+  return entry;
 }
+
+/** Each tool's entry, built once per process: converting and compacting its schema took about 5 ms a session. */
+const LISTED = new WeakMap<AnyTool, Tool>();
 
 /**
  * The title once, where MCP puts it since 2025-06-18 (annotations.title is its

@@ -32,10 +32,12 @@ export class AuditRows {
   private readonly since: Statement;
   private readonly appendTx: Transaction<(row: AuditRow) => { seq: number; newSession: string | null }>;
   private readonly knownSessions = new Set<string>();
+  private readonly syncNormal: Statement;
+  private readonly syncFull: Statement;
   private syncedAt = 0;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly quota: PageQuota | null = null,
   ) {
     this.insert = db.prepare(`INSERT INTO audit_log
@@ -45,6 +47,8 @@ export class AuditRows {
        @error_code, @duration_ms, @ids_touched, @ids_returned, @principal_id, @tenant, @remote_address)`);
     this.rewrite = db.prepare(`UPDATE audit_log SET namespace = @namespace, status = @status, error_code = @error_code,
        duration_ms = @duration_ms, ids_touched = @ids_touched, ids_returned = @ids_returned WHERE seq = @seq`);
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     this.insertSession = db.prepare(`INSERT OR IGNORE INTO audit_sessions (session_id, first_seen_at, client_name, client_version)
       VALUES (?, ?, ?, ?)`);
     // The row's own client fields (rows from before migration 0014), else its session's.
@@ -89,11 +93,11 @@ export class AuditRows {
       this.syncedAt = now;
       return result;
     }
-    this.db.pragma('synchronous = NORMAL');
+    this.syncNormal.run();
     try {
       return guarded();
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.syncFull.run();
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 
 /** The share of a size limit kept for the audit trail when none is configured: 5 %, at least 256 KiB, at most half. */
 export function defaultAuditReserve(maxBytes: number): number {
@@ -15,18 +15,21 @@ export function defaultAuditReserve(maxBytes: number): number {
  * is answered without its audit row.
  */
 export class PageQuota {
-  private readonly dataPages: number;
-  private readonly allPages: number;
+  /** The two limits as prepared statements: an audit row sets both, and compiling them each time cost more than the row. */
+  private readonly dataLimit: Statement;
+  private readonly fullLimit: Statement;
 
   private constructor(
-    private readonly db: Database,
+    db: Database,
     maxBytes: number,
     reserveBytes: number,
   ) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
-    this.allPages = Math.max(1, Math.floor(maxBytes / pageSize));
-    this.dataPages = Math.max(1, Math.floor((maxBytes - Math.min(reserveBytes, maxBytes)) / pageSize));
-    this.limit(this.dataPages);
+    const allPages = Math.max(1, Math.floor(maxBytes / pageSize));
+    const dataPages = Math.max(1, Math.floor((maxBytes - Math.min(reserveBytes, maxBytes)) / pageSize));
+    this.fullLimit = db.prepare(`PRAGMA max_page_count = ${allPages}`);
+    this.dataLimit = db.prepare(`PRAGMA max_page_count = ${dataPages}`);
+    this.dataLimit.get();
   }
 
   /** Apply a limit to this connection, or none. */
@@ -37,16 +40,12 @@ export class PageQuota {
 
   /** Run `write` allowed to use the reserve (the audit trail's rows). */
   withReserve<T>(write: () => T): T {
-    this.limit(this.allPages);
+    this.fullLimit.get();
     try {
       return write();
     } finally {
       // SQLite keeps the limit at the file's size if that is larger: records then cannot grow it further.
-      this.limit(this.dataPages);
+      this.dataLimit.get();
     }
-  }
-
-  private limit(pages: number): void {
-    this.db.pragma(`max_page_count = ${pages}`);
   }
 }
