@@ -36,13 +36,6 @@ export class RateLimiter {
     return { ok: false, retryAfterSeconds: this.secondsUntil(bucket, Math.min(count, this.burst)) };
   }
 
-  /** Whether this key has a token left, without spending it; when not, how many seconds until it has. */
-  check(id: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
-    if (this.perMinute <= 0) return { ok: true };
-    const bucket = this.refilled(id, this.now());
-    return bucket.tokens >= 1 ? { ok: true } : { ok: false, retryAfterSeconds: this.secondsUntil(bucket, 1) };
-  }
-
   /** Keys with a bucket in memory (for tests and metrics). */
   get size(): number {
     return this.buckets.size;

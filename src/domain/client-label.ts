@@ -1,8 +1,8 @@
+import { CONTROL_CHARACTERS } from './fields.js';
+
 /** The most characters of a client's self-description (its name or version) that are kept. */
 export const MAX_CLIENT_LABEL_CHARS = 128;
 
-/** C0 and C1 control characters and DEL: they would be printed as they are in logs, text blocks and UIs. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 
 /** Half of a surrogate pair without its other half: not text, and not storable as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -24,5 +24,6 @@ export function clientLabel(value: unknown): string | null {
     kept += char;
     count += 1;
   }
-  return kept.replace(LONE_SURROGATE, '\uFFFD').replace(CONTROL, '\uFFFD');
+  // Control characters would be printed as they are in logs, text blocks and UIs.
+  return kept.replace(LONE_SURROGATE, '\uFFFD').replace(CONTROL_CHARACTERS, '\uFFFD');
 }

@@ -47,8 +47,11 @@ export function toIsoTimestamp(value: string): string {
   return new Date(text).toISOString();
 }
 
-/** No control character: C0 (tab, newline, escape, …), DEL or C1. */
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+/** No control character: C0 (tab, newline, escape, …), DEL or C1. The one rule for labels, ids and keys. */
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+/** Every control character (C0, DEL, C1), to replace them where text is taken rather than refused (a client's name). */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/gu;
 
 /**
  * A short single-line label (an id, kind, tag, thread, source or title).
@@ -95,7 +98,7 @@ export const Metadata = z.record(z.string(), z.json());
 /** The optional idempotency key of every write tool. */
 export const IdempotencyKey = described(
   // No control characters: they have no place in a key, and one separates the caller's scope from the key where keys are stored.
-  z.string().min(1).max(128).regex(/^[^\u0000-\u001f]*$/, { message: 'must not contain control characters (U+0000 to U+001F); use printable text' }).optional(),
+  singleLine(z.string().min(1).max(128)).optional(),
   'A retry with the same key gets the first answer, writing nothing.',
   'agent-7f3c-remember-0042',
 );

@@ -95,8 +95,6 @@ export interface MemoryStore {
   /** Rewrite the outcome (status, ids, duration) of a row appended before its call ran. */
   completeAudit(seq: number, row: AuditRow, durable?: boolean): Promise<void>;
   exportAudit(since?: string): Iterable<AuditRow>;
-  /** Every memory, oldest first, streamed (for export); optionally one namespace. */
-  exportMemories(namespace?: string): Iterable<Memory>;
   /**
    * Everything a backup holds, streamed from one read snapshot: goals with
    * every plan revision and step, then outcomes, then memories, each kind

@@ -1,9 +1,11 @@
+import { NO_CONTROL_CHARACTERS } from '../domain/fields.js';
+
 type Json = Record<string, unknown>;
 
 /** z.number().int() states JavaScript's safe-integer range, which tells a model nothing. */
 const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
-/** The control-character pattern of labels and ids (fields.ts singleLine, IdempotencyKey), which no model needs to be told, nor their length limits. */
-const CONTROL_CHARACTER_PATTERN = /^\^\[\^\\u0000-\\u001f/;
+/** The control-character rule of labels, ids and keys (fields.ts singleLine), which no model needs to be told, nor their length limits. */
+const LABEL_PATTERN = NO_CONTROL_CHARACTERS.source;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A default of nothing ([], {} or "") says no more than that the field is optional. */
@@ -77,7 +79,7 @@ export function compactInputSchema(schema: Json): Json {
   const root = copy(schema, null);
   while (queue.length > 0) {
     const { from, into, name } = queue.shift()!;
-    const label = typeof from.pattern === 'string' && CONTROL_CHARACTER_PATTERN.test(from.pattern);
+    const label = from.pattern === LABEL_PATTERN;
     for (const [key, value] of Object.entries(from)) {
       if (key === 'examples' || key === 'definitions' || key === '$defs' || key === '$schema') continue;
       if ((key === 'minimum' && value === -SAFE_INTEGER) || (key === 'maximum' && value === SAFE_INTEGER)) continue;

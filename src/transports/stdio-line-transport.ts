@@ -1,13 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { STRICT_UTF8 } from './strict-utf8.js';
 
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
-/** Invalid bytes are refused, not replaced with U+FFFD and stored; a newline byte never occurs inside a UTF-8 sequence, so each line decodes alone. */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
  * MCP over newline-delimited JSON on stdin/stdout. Unlike the SDK's stdio
  * transport, a broken frame (not JSON, not JSON-RPC, or too large) gets a

@@ -56,8 +56,8 @@ describe('idempotency keys', () => {
   });
 
   it('refuses a key with control characters, naming the field', async () => {
-    for (const key of ['a\u0000b', 'line\nbreak', 'tab\there', '\u001f', 'k\u001b[31m']) {
-      expect(await callError(linked.client, 'remember', { content: 'x', idempotency_key: key }), JSON.stringify(key)).toMatch(/idempotency_key.*must not contain control characters \(U\+0000 to U\+001F\); use printable text/);
+    for (const key of ['a\u0000b', 'line\nbreak', 'tab\there', '\u001f', 'k\u001b[31m', 'del\u007f', 'next\u0085line']) {
+      expect(await callError(linked.client, 'remember', { content: 'x', idempotency_key: key }), JSON.stringify(key)).toMatch(/idempotency_key.*must not contain control characters/);
     }
     expect(await callError(linked.client, 'forget', { ids: ['01JD3Z6Q6H8W1V8N2X4C5B7E9F'], idempotency_key: 'x\ry' })).toMatch(/control characters/);
     expect(await total()).toBe(0);

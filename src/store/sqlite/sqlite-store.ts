@@ -293,10 +293,6 @@ export class SqliteStore implements MemoryStore {
     this.audit.complete(seq, row, durable);
   }
 
-  exportMemories(namespace?: string): Iterable<Memory> {
-    return this.memories.all(namespace);
-  }
-
   *exportRecords(namespace?: string): Iterable<ExportRecord> {
     // One read transaction: a goal's steps, its outcomes and their memories agree even while servers write.
     if (this.db.inTransaction) throw new Error('exportRecords needs a connection of its own: a transaction is open');

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { bareHost, isLoopbackHost, urlHost } from './bind-policy.js';
+import { STRICT_UTF8 } from '../strict-utf8.js';
 
 /** Names a browser or client may use for this machine's loopback interface. */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -86,13 +87,6 @@ export function repeatedHostRefusal(req: IncomingMessage): string | null {
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts += 1;
   return hosts > 1 ? `Bad Request: the request has ${hosts} Host headers; send exactly one` : null;
 }
-
-/**
- * Invalid bytes are refused rather than replaced with U+FFFD, which would store
- * something other than what was sent. A byte order mark is kept, so JSON.parse
- * refuses it as before.
- */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; code: number; message: string };
 
