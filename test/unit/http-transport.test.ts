@@ -109,25 +109,25 @@ describe('per-session call limit', () => {
   it('admits the messages of a POST only if its batch is small enough and its ids are new', async () => {
     const { transport, call } = await limited(3);
     const request = (id: number | string) => ({ jsonrpc: '2.0', id, method: 'ping' });
-    expect(transport.admit(Array.from({ length: 13 }, (_, i) => request(i))).refusal?.message).toMatch(/a batch holds at most 12 messages/);
-    expect(transport.admit(Array.from({ length: 12 }, (_, i) => request(100 + i))).refusal).toBeNull();
-    expect(transport.admit([request(1), request(1)]).refusal?.message).toMatch(/request id 1 is already in flight/);
-    const first = transport.admit([request(1), request('1')]);
+    expect(transport.admitBatch(Array.from({ length: 13 }, (_, i) => request(i))).refusal?.message).toMatch(/a batch holds at most 12 messages/);
+    expect(transport.admitBatch(Array.from({ length: 12 }, (_, i) => request(100 + i))).refusal).toBeNull();
+    expect(transport.admitBatch([request(1), request(1)]).refusal?.message).toMatch(/request id 1 is already in flight/);
+    const first = transport.admitBatch([request(1), request('1')]);
     expect(first.refusal).toBeNull();
     // Admitted but not yet arrived: another POST may not reuse the id.
-    expect(transport.admit(request(1)).refusal).not.toBeNull();
+    expect(transport.admitBatch(request(1)).refusal).not.toBeNull();
     first.release();
-    expect(transport.admit(request(1)).refusal).toBeNull();
+    expect(transport.admitBatch(request(1)).refusal).toBeNull();
     await call(9);
-    expect(transport.admit(request(9)).refusal?.message).toMatch(/request id 9 is already in flight/);
+    expect(transport.admitBatch(request(9)).refusal?.message).toMatch(/request id 9 is already in flight/);
     // An admission released late (its stream ended long after its request was answered) leaves a later admission of the same id alone.
-    const early = transport.admit(request(20));
+    const early = transport.admitBatch(request(20));
     await call(20);
     await transport.send({ jsonrpc: '2.0', id: 20, result: {} });
-    const later = transport.admit(request(20));
+    const later = transport.admitBatch(request(20));
     expect(later.refusal).toBeNull();
     early.release();
-    expect(transport.admit(request(20)).refusal?.message).toMatch(/request id 20 is already in flight/);
+    expect(transport.admitBatch(request(20)).refusal?.message).toMatch(/request id 20 is already in flight/);
   });
 });
 
@@ -141,7 +141,7 @@ describe('session registry', () => {
       get inFlight() {
         return busy();
       },
-      admit: () => ({ refusal: null, release: () => {} }),
+      admitBatch: () => ({ refusal: null, release: () => {} }),
       closed: 0,
       async close() {
         s.closed += 1;

@@ -69,7 +69,7 @@ export class CallLimitedTransport implements Transport {
    * may repeat one in the batch or one still in flight. Admitted ids are held until their
    * messages arrive; `release` gives back those that never did.
    */
-  admit(body: unknown): { refusal: BatchRefusal; release: () => void } {
+  admitBatch(body: unknown): { refusal: BatchRefusal; release: () => void } {
     const messages = Array.isArray(body) ? body : [body];
     if (Array.isArray(body) && body.length > maxBatch(this.limit)) {
       return { refusal: { status: 400, code: RPC.invalidRequest, message: `Invalid Request: a batch holds at most ${maxBatch(this.limit)} messages on this server (four times --max-calls-per-session); got ${body.length}` }, release: () => {} };

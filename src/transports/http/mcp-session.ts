@@ -38,7 +38,7 @@ export async function connectSession(
     get inFlight() {
       return limited.inFlight;
     },
-    admit: (body) => limited.admit(body),
+    admitBatch: (body) => limited.admitBatch(body),
     close: () => created.close(),
   };
 }

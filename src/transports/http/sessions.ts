@@ -16,7 +16,7 @@ export interface HttpSession {
   /** Requests received and not yet answered: a busy session never expires. */
   readonly inFlight: number;
   /** Check one HTTP request's messages before they reach the session (see CallLimitedTransport.admit). */
-  admit(body: unknown): { refusal: BatchRefusal; release: () => void };
+  admitBatch(body: unknown): { refusal: BatchRefusal; release: () => void };
   /** Close the MCP server and its transport; the registry forgets the session. */
   close(): Promise<void>;
 }

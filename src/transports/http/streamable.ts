@@ -48,7 +48,7 @@ export async function handleStreamable(ctx: HttpContext, principal: Principal, r
 
 /** Pass one request to its session's transport, once its messages are admitted (batch size, request ids). */
 async function handleInSession(session: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-  const { refusal, release } = method(req) === 'POST' ? session.admit(body) : { refusal: null, release: () => {} };
+  const { refusal, release } = method(req) === 'POST' ? session.admitBatch(body) : { refusal: null, release: () => {} };
   if (refusal) return sendRpcError(res, refusal.status, refusal.code, refusal.message);
   try {
     await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
