@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,8 +28,15 @@ export function distIsStale(): boolean {
 export function buildIfStale(): void {
   if (!distIsStale()) return;
   process.stderr.write('building dist/ …\n');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--noEmitOnError'], {
-    cwd: ROOT,
-    stdio: ['ignore', 2, 2],
-  });
+  build(['--noEmitOnError'], ['ignore', 2, 2]);
+}
+
+/**
+ * Compile src/ into dist/ and make the CLI executable: tsc writes files
+ * without the execute bit, and `npx pinak-memory` in a checkout runs the
+ * bin itself (an installed package gets the bit from npm).
+ */
+export function build(extraArgs: readonly string[] = [], stdio: 'inherit' | ['ignore', 2, 2] = 'inherit'): void {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', ...extraArgs], { cwd: ROOT, stdio });
+  chmodSync(CLI, 0o755);
 }

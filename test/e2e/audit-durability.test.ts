@@ -28,13 +28,21 @@ describe('audit rows and the disk', () => {
   it('sync the row of a write, let rows of calls that changed nothing wait at most a second, and leave the connection at synchronous=FULL', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { db } = openDatabase(join(tempDir(), 'pinak.db'), 1000);
-    const audit = new AuditRows(db);
+    // The rows' writer prepares its synchronous settings once: watch each time one of them runs.
     const settings: string[] = [];
-    const pragma = db.pragma.bind(db);
-    vi.spyOn(db, 'pragma').mockImplementation(((source: string, options?: Database.PragmaOptions) => {
-      if (source.startsWith('synchronous =')) settings.push(source);
-      return pragma(source, options);
-    }) as typeof db.pragma);
+    const prepare = db.prepare.bind(db);
+    vi.spyOn(db, 'prepare').mockImplementation(((source: string) => {
+      const statement = prepare(source);
+      const setting = /^PRAGMA (synchronous = \w+)$/.exec(source)?.[1];
+      if (setting === undefined) return statement;
+      const run = statement.run.bind(statement);
+      statement.run = ((...params: unknown[]) => {
+        settings.push(setting);
+        return run(...params);
+      }) as typeof statement.run;
+      return statement;
+    }) as typeof db.prepare);
+    const audit = new AuditRows(db);
     const relaxedFor = (append: () => void): boolean => {
       settings.length = 0;
       append();
