@@ -32,8 +32,10 @@ async function writeUntilKilled(server: Spawned, random: () => number, acked: Ac
     if (batch % 5 === 4 && acked.length > 3) {
       const victim = acked[Math.floor(random() * acked.length)]!.id;
       try {
-        await callOk(server.client, 'forget', { ids: [victim] });
-        forgotten.add(victim);
+        // Forgetting is idempotent: an id an earlier, killed forget had already deleted comes back as missing, deleted by that one.
+        const { forgotten: deleted } = await callOk(server.client, 'forget', { ids: [victim] });
+        if (deleted.includes(victim)) forgotten.add(victim);
+        else uncertain.add(victim);
       } catch {
         // Killed mid-forget: it may or may not have committed.
         uncertain.add(victim);
