@@ -1,9 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { admitsAllVisible, BROAD_SCOPE_SHARE, type DocView, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
+import { admitsAllVisible, BROAD_SCOPE_SHARE, type KeywordHit, type KeywordQuery, type RecentQuery, type StoreFilters, type WindowHit } from '../store.js';
 import type { Bm25Scorer } from './bm25.js';
 import { docsJoin, filterSql, scopeOnly } from './filter-sql.js';
 import { toFtsMatch } from './fts-match.js';
-import { parseJson } from './json.js';
 import { NamespaceBm25, type FullTextTable } from './namespace-bm25.js';
 import { TermBudget, type TermPlan } from './term-budget.js';
 
@@ -32,22 +31,6 @@ const MAX_FILTER_DEPTH = 1000;
 /** A keyword search confined to a namespace checks its ranked hits against the other filters this many at a time (at least). */
 const CONFINED_FILTER_SLICE = 100;
 
-interface DocRow {
-  doc_id: number;
-  type: DocView['type'];
-  entity_id: string;
-  namespace: string;
-  layer: DocView['layer'];
-  kind: string;
-  goal_id: string | null;
-  occurred_at: string;
-  hidden: number;
-  text: string | null;
-  tags: string;
-  thread_id: string | null;
-  thread_position: number | null;
-}
-
 /** BM25 computed in memory for each full-text table (null: leave it to FTS5). */
 export interface Bm25Scorers {
   readonly search_fts: Bm25Scorer | null;
@@ -56,8 +39,6 @@ export interface Bm25Scorers {
 
 /** Keyword search over FTS5, the filter-only listing, and hit display data. */
 export class SearchRows {
-  private readonly describe: Statement;
-  private readonly texts: Statement;
   private readonly termBudget: TermBudget;
   private readonly threadOf: Statement;
   private readonly bestMatches: Statement;
@@ -95,17 +76,6 @@ export class SearchRows {
       ORDER BY thread_position DESC LIMIT ?`);
     this.after = db.prepare(`SELECT doc_id FROM search_docs WHERE namespace = ? AND thread_id = ? AND thread_position > ? AND hidden = 0
       ORDER BY thread_position ASC LIMIT ?`);
-    const text = `CASE d.type
-          WHEN 'memory' THEN (SELECT content FROM memories WHERE id = d.entity_id)
-          WHEN 'goal' THEN (SELECT title || COALESCE(char(10) || description, '') FROM goals WHERE id = d.entity_id)
-          ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
-        END`;
-    this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
-    this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
-        d.occurred_at, d.hidden, d.thread_id, d.thread_position,
-        ${text} AS text,
-        (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
-      FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
   }
 
   threadNeighbours(docIds: readonly number[], radius: number): Array<{ center: number; doc_id: number; offset: number }> {
@@ -281,36 +251,5 @@ export class SearchRows {
     const sql = `SELECT d.doc_id AS doc_id, 0 AS score FROM search_docs d WHERE ${where.sql}
       ORDER BY ${column} DESC, d.doc_id DESC LIMIT ?`;
     return this.db.prepare(sql).all(...where.params, query.limit) as KeywordHit[];
-  }
-
-  docTexts(docIds: readonly number[]): Map<number, string> {
-    const rows = this.texts.all(JSON.stringify(docIds)) as Array<{ doc_id: number; text: string | null }>;
-    return new Map(rows.map((row) => [row.doc_id, row.text ?? '']));
-  }
-
-  describeDocs(docIds: readonly number[]): DocView[] {
-    const rows = this.describe.all(JSON.stringify(docIds)) as DocRow[];
-    const byId = new Map(rows.map((row) => [row.doc_id, row]));
-    const views: DocView[] = [];
-    for (const id of docIds) {
-      const row = byId.get(id);
-      if (!row) continue;
-      views.push({
-        doc_id: row.doc_id,
-        type: row.type,
-        entity_id: row.entity_id,
-        namespace: row.namespace,
-        layer: row.layer,
-        kind: row.kind,
-        text: row.text ?? '',
-        tags: parseJson<string[]>(row.tags, []),
-        goal_id: row.goal_id,
-        occurred_at: row.occurred_at,
-        hidden: row.hidden !== 0,
-        thread_id: row.thread_id,
-        thread_position: row.thread_position,
-      });
-    }
-    return views;
   }
 }

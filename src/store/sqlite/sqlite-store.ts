@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
@@ -24,6 +23,7 @@ import type {
   StoreStats,
 } from '../store.js';
 import { AuditRows } from './audit-rows.js';
+import { storeStats } from './store-stats.js';
 import { Bm25Scorer } from './bm25.js';
 import { CountedRowChanges } from './doc-lengths.js';
 import { openDatabase } from './database.js';
@@ -32,10 +32,10 @@ import { GoalRows } from './goal-rows.js';
 import { IdempotencyRows } from './idempotency-rows.js';
 import { LeaseRows } from './lease-rows.js';
 import { MemoryRows } from './memory-rows.js';
-import { schemaVersion } from './migrator.js';
 import { SearchDocs } from './search-docs.js';
 import { filterSql } from './filter-sql.js';
 import { SpeakerRows } from './speaker-rows.js';
+import { DocViews } from './doc-views.js';
 import { SearchRows, type Bm25Scorers } from './search-rows.js';
 import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
@@ -62,6 +62,7 @@ export class SqliteStore implements MemoryStore {
   private readonly memories: MemoryRows;
   private readonly goals: GoalRows;
   private readonly search: SearchRows;
+  private readonly views: DocViews;
   private readonly speakers: SpeakerRows;
   private readonly audit: AuditRows;
   private readonly idempotency: IdempotencyRows;
@@ -83,6 +84,7 @@ export class SqliteStore implements MemoryStore {
     this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges));
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db, this.scorers, keywordRowBudget, () => docChanges.count + windowChanges.count);
+    this.views = new DocViews(db);
     this.speakers = new SpeakerRows(db);
     this.audit = new AuditRows(db, quota);
     this.idempotency = new IdempotencyRows(db);
@@ -172,7 +174,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async docTexts(docIds: readonly number[]): Promise<Map<number, string>> {
-    return this.search.docTexts(docIds);
+    return this.views.docTexts(docIds);
   }
 
   async docSpeakers(docIds: readonly number[]): Promise<Map<number, string>> {
@@ -204,44 +206,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async describeDocs(docIds: readonly number[]): Promise<DocView[]> {
-    return this.search.describeDocs(docIds);
+    return this.views.describeDocs(docIds);
   }
 
   async stats(): Promise<StoreStats> {
-    const group = (sql: string): Record<string, number> =>
-      Object.fromEntries((this.db.prepare(sql).all() as Array<{ k: string; n: number }>).map((r) => [r.k, r.n]));
-    const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
-    // Memory and audit counts come from counters kept by triggers (migration 0008), not from scans.
-    const counts = 'SELECT {k} AS k, SUM(n) AS n FROM memory_counts GROUP BY {k} HAVING SUM(n) > 0';
-    return {
-      memories_total: count('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts'),
-      by_layer: group(counts.replaceAll('{k}', 'layer')),
-      by_kind: group(`${counts.replaceAll('{k}', 'kind')} ORDER BY n DESC LIMIT 50`),
-      by_namespace: group(`${counts.replaceAll('{k}', 'namespace')} ORDER BY n DESC LIMIT 50`),
-      superseded: count('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1'),
-      goals_by_status: group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
-      outcomes: count('SELECT COUNT(*) AS n FROM outcomes'),
-      audit_rows: count("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'audit_log'), 0) AS n"),
-      database_bytes: this.fileBytes(),
-      schema_version: schemaVersion(this.db),
-    };
-  }
-
-  private fileBytes(): number {
-    if (this.file === ':memory:') {
-      const pages = this.db.pragma('page_count', { simple: true }) as number;
-      const size = this.db.pragma('page_size', { simple: true }) as number;
-      return pages * size;
-    }
-    let total = 0;
-    for (const suffix of ['', '-wal']) {
-      try {
-        total += statSync(this.file + suffix).size;
-      } catch {
-        // A missing WAL file just means nothing is pending.
-      }
-    }
-    return total;
+    return storeStats(this.db, this.file);
   }
 
   async filterDocIds(filters: StoreFilters): Promise<number[]> {
