@@ -1,18 +1,26 @@
 import type { AuditRow } from '../store/store.js';
 
 /** Two audit trails, each in time order, as one in time order (streamed). */
-export function* mergeByTime(left: Iterable<AuditRow>, right: Iterable<AuditRow>): Iterable<AuditRow> {
-  const a = left[Symbol.iterator]();
-  const b = right[Symbol.iterator]();
-  let x = a.next();
-  let y = b.next();
+export async function* mergeByTime(left: AsyncIterable<AuditRow>, right: AsyncIterable<AuditRow>): AsyncIterable<AuditRow> {
+  const a = left[Symbol.asyncIterator]();
+  const b = right[Symbol.asyncIterator]();
+  let x = await a.next();
+  let y = await b.next();
   while (!x.done || !y.done) {
     if (y.done || (!x.done && x.value.at <= y.value.at)) {
       yield x.value as AuditRow;
-      x = a.next();
+      x = await a.next();
     } else {
       yield y.value;
-      y = b.next();
+      y = await b.next();
     }
   }
 }
+
+/** Only the rows of one tenant, streamed. */
+export async function* ofTenant(rows: AsyncIterable<AuditRow>, tenant: string): AsyncIterable<AuditRow> {
+  for await (const row of rows) if (row.tenant === tenant) yield row;
+}
+
+/** No rows. */
+export async function* noRows(): AsyncIterable<AuditRow> {}

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { keyedFingerprinter } from '../audit/fingerprint.js';
 import { loadFingerprintSecret } from '../audit/fingerprint-secret.js';
-import { mergeByTime } from '../audit/merge.js';
+import { mergeByTime, noRows, ofTenant } from '../audit/merge.js';
 import { parseTenant } from '../auth/key-input.js';
 import { databaseFile, type Config } from '../config.js';
 import { LOCAL_TENANT } from '../domain/principal.js';
@@ -31,9 +31,9 @@ async function exportAudit(config: Config, since: string | undefined, output: st
   const own = tenant !== LOCAL_TENANT && existsSync(tenantFile) ? SqliteStore.open({ file: tenantFile, busyTimeoutMs: config.busyTimeoutMs }) : null;
   try {
     const local = store.exportAudit(from);
-    const rows = tenant === LOCAL_TENANT ? local : mergeByTime(own?.exportAudit(from) ?? [], [...local].filter((row) => row.tenant === tenant));
+    const rows = tenant === LOCAL_TENANT ? local : mergeByTime(own?.exportAudit(from) ?? noRows(), ofTenant(local, tenant));
     let count = 0;
-    for (const row of rows) {
+    for await (const row of rows) {
       if (!(await out.write(`${JSON.stringify(row)}\n`))) return 0; // the reader has gone (audit export | head)
       count += 1;
     }

@@ -18,7 +18,7 @@ async function exportFile(config: Config, namespace: string | undefined, output:
     const counts = { memories: 0, goals: 0, outcomes: 0 };
     const plural = { memory: 'memories', goal: 'goals', outcome: 'outcomes' } as const;
     if (!(await out.write(`${JSON.stringify(exportHeader(new Date().toISOString(), namespace ?? null))}\n`))) return 0;
-    for (const record of store.exportRecords(namespace)) {
+    for await (const record of store.exportRecords(namespace)) {
       // The reader has gone (export | head): stop quietly, it has what it asked for.
       if (!(await out.write(`${exportLine(record)}\n`))) return 0;
       const done = ++counts[plural[record.type]];

@@ -94,14 +94,14 @@ export interface MemoryStore {
   appendAudit(row: AuditRow, durable?: boolean, reserve?: boolean): Promise<number>;
   /** Rewrite the outcome (status, ids, duration) of a row appended before its call ran. */
   completeAudit(seq: number, row: AuditRow, durable?: boolean): Promise<void>;
-  exportAudit(since?: string): Iterable<AuditRow>;
+  exportAudit(since?: string): AsyncIterable<AuditRow>;
   /**
    * Everything a backup holds, streamed from one read snapshot: goals with
    * every plan revision and step, then outcomes, then memories, each kind
    * oldest first; optionally one namespace. The snapshot is held until the
    * iteration ends, so the connection must do nothing else meanwhile.
    */
-  exportRecords(namespace?: string): Iterable<ExportRecord>;
+  exportRecords(namespace?: string): AsyncIterable<ExportRecord>;
   /**
    * Store an exported goal as it was (ids, plan revisions, step statuses,
    * times), indexed by `indexed` and each step's text by id; false, changing

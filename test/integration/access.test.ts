@@ -6,6 +6,7 @@ import { LOCAL_PRINCIPAL, ROLES, type Principal, type Role } from '../../src/dom
 import { createServer } from '../../src/server.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { collect } from '../helpers/collect.js';
 
 let linked: Linked;
 const closers: Array<() => Promise<void>> = [];
@@ -32,7 +33,7 @@ async function clientAs(principal: Principal): Promise<Client> {
 }
 
 const key = (role: Role, namespaces: string[] | null = null): Principal => ({ id: `key-${role}-${namespaces?.join('+') ?? 'all'}`, tenant: 'acme', role, namespaces, remoteAddress: '127.0.0.1' });
-const audit = () => [...linked.runtime.store.exportAudit()];
+const audit = () => collect(linked.runtime.store.exportAudit());
 
 const ALLOWED: Record<Role, string[]> = {
   reader: ['get_goal', 'get_memory', 'list_goals', 'memory_stats', 'search_memory'],
@@ -62,23 +63,23 @@ describe('roles', () => {
       const client = await clientAs(principal);
       expect((await client.listTools()).tools.map((t) => t.name).sort(), role).toEqual(ALLOWED[role]);
       for (const [tool, args] of Object.entries(calls)) {
-        const before = audit().length;
+        const before = (await audit()).length;
         if (ALLOWED[role].includes(tool)) {
           await callOk(client, tool, args);
-          expect(audit().at(-1), `${role} ${tool}`).toMatchObject({ tool, status: 'ok', principal_id: principal.id, tenant: 'acme', remote_address: '127.0.0.1' });
+          expect((await audit()).at(-1), `${role} ${tool}`).toMatchObject({ tool, status: 'ok', principal_id: principal.id, tenant: 'acme', remote_address: '127.0.0.1' });
         } else {
           const message = await callError(client, tool, args);
           expect(message, `${role} ${tool}`).toMatch(new RegExp(`^forbidden: the ${role} role cannot call ${tool} \\(it needs the (writer|admin) role\\)`));
-          expect(audit().at(-1), `${role} ${tool}`).toMatchObject({ tool, status: 'error', error_code: 'forbidden', principal_id: principal.id, tenant: 'acme' });
+          expect((await audit()).at(-1), `${role} ${tool}`).toMatchObject({ tool, status: 'error', error_code: 'forbidden', principal_id: principal.id, tenant: 'acme' });
         }
-        expect(audit().length).toBe(before + 1);
+        expect((await audit()).length).toBe(before + 1);
       }
       // The refused forget deleted nothing.
       if (role !== 'admin') expect((await callOk(admin, 'get_memory', { id: doomed })).memories).toHaveLength(1);
     }
     // stdio and in-process clients are the local principal: admin of every tool.
     expect((await admin.listTools()).tools.map((t) => t.name).sort()).toEqual(ALLOWED.admin);
-    expect(audit()[0]).toMatchObject({ principal_id: LOCAL_PRINCIPAL.id, tenant: 'local', remote_address: null });
+    expect((await audit())[0]).toMatchObject({ principal_id: LOCAL_PRINCIPAL.id, tenant: 'local', remote_address: null });
   });
 
   it('an unknown tool is a JSON-RPC -32602 error listing only the tools the caller may use', async () => {
@@ -113,7 +114,7 @@ describe('namespace-limited keys', () => {
     // Links to records of other namespaces are not found.
     expect(await callError(limited, 'remember', { content: 'x', supersedes: foreign.memory })).toMatch(/not found/);
     expect(await callError(limited, 'remember', { content: 'x', goal_id: foreign.goal })).toMatch(/not found/);
-    expect(audit().at(-3)).toMatchObject({ status: 'error', error_code: 'forbidden', principal_id: 'key-admin-alpha+beta' });
+    expect((await audit()).at(-3)).toMatchObject({ status: 'error', error_code: 'forbidden', principal_id: 'key-admin-alpha+beta' });
     // Nothing reached the other namespace.
     expect((await callOk(linked.client, 'search_memory', { query: '', namespace: OTHER })).hits).toHaveLength(2);
   });

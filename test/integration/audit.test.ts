@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRow } from '../../src/store/store.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { collect } from '../helpers/collect.js';
 
 let linked: Linked;
 beforeEach(async () => {
@@ -11,7 +12,7 @@ afterEach(async () => {
   await linked.close();
 });
 
-const rows = (): AuditRow[] => [...linked.runtime.store.exportAudit()];
+const rows = (): Promise<AuditRow[]> => collect(linked.runtime.store.exportAudit());
 
 describe('audit trail', () => {
   it('records one row per call: success, invalid input and error, without memory text', async () => {
@@ -22,7 +23,7 @@ describe('audit trail', () => {
     const found = (await callOk(linked.client, 'search_memory', { query: 'vault code' })).hits;
     expect(found).toHaveLength(1);
 
-    const trail = rows();
+    const trail = await rows();
     expect(trail.map((r) => [r.tool, r.status, r.error_code])).toEqual([
       ['remember', 'ok', null],
       ['remember', 'invalid', 'invalid_input'],
@@ -47,11 +48,11 @@ describe('audit trail', () => {
   it('records forgotten ids', async () => {
     const id = (await callOk(linked.client, 'remember', { content: 'temporary note' })).stored[0].id;
     await callOk(linked.client, 'forget', { ids: [id] });
-    expect(rows().at(-1)).toMatchObject({ tool: 'forget', status: 'ok', ids_touched: [id] });
+    expect((await rows()).at(-1)).toMatchObject({ tool: 'forget', status: 'ok', ids_touched: [id] });
   });
 
   it('records calls to unknown tools', async () => {
     await expect(linked.client.callTool({ name: 'drop_everything', arguments: {} })).rejects.toThrow(/^MCP error -32602: Unknown tool: drop_everything$/);
-    expect(rows().at(-1)).toMatchObject({ tool: 'drop_everything', status: 'invalid', error_code: 'unknown_tool' });
+    expect((await rows()).at(-1)).toMatchObject({ tool: 'drop_everything', status: 'invalid', error_code: 'unknown_tool' });
   });
 });

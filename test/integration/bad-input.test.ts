@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { collect } from '../helpers/collect.js';
 
 // Bad input to every tool gets a clear tool error (callError also checks no SQL, stack or path leaks), hostile
 // search text is read as plain words, nothing refused is half-written, and the server keeps serving afterwards.
@@ -303,14 +304,14 @@ describe('after all of that', () => {
   it('a refused call leaves an audit row with status invalid', async () => {
     const args = { content: 42, kind: 'audit-probe' };
     await callError(client, 'remember', args);
-    const rows = [...linked.runtime.store.exportAudit()];
+    const rows = await collect(linked.runtime.store.exportAudit());
     const row = rows.find((r) => r.args_sha256 === linked.runtime.audit.fingerprint(args).sha256);
     expect(row).toMatchObject({ tool: 'remember', status: 'invalid', error_code: 'invalid_input', ids_touched: [], ids_returned: [] });
     expect(rows.filter((r) => r.status === 'invalid').length).toBeGreaterThan(50);
   });
 
   it('no audit row contains memory text, goal text or search text', async () => {
-    const trail = JSON.stringify([...linked.runtime.store.exportAudit()]);
+    const trail = JSON.stringify(await collect(linked.runtime.store.exportAudit()));
     for (const text of ['deployment', 'blue green', 'runbooks', 'marmalade', 'kumquat', 'billing export', 'DROP TABLE', 'audit-probe']) {
       expect(trail).not.toContain(text);
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { collect } from '../helpers/collect.js';
 
 let linked: Linked;
 beforeAll(async () => {
@@ -42,7 +43,7 @@ describe('absurdly deep arguments', () => {
     let nested: unknown = 'bottom';
     for (let i = 0; i < 3000; i++) nested = [nested];
     expect(await callError(linked.client, 'remember', { content: 'x', metadata: { nested } })).toMatch(/nested deeper than 64 levels/);
-    const last = [...linked.runtime.store.exportAudit()].at(-1);
+    const last = (await collect(linked.runtime.store.exportAudit())).at(-1);
     expect(last).toMatchObject({ tool: 'remember', status: 'invalid', error_code: 'invalid_input', args_bytes: -1 });
   });
 });

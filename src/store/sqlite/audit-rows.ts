@@ -1,6 +1,6 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { AuditRow } from '../store.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../json.js';
 import type { PageQuota } from './page-quota.js';
 
 type StoredAuditRow = Omit<AuditRow, 'ids_touched' | 'ids_returned'> & { ids_touched: string; ids_returned: string };

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DocView } from '../store.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../json.js';
 
 interface DocRow {
   doc_id: number;

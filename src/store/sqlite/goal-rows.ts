@@ -2,8 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
-import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRow } from './goal-mapping.js';
-import { parseJson } from './json.js';
+import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRow } from '../goal-mapping.js';
+import { parseJson } from '../json.js';
 import type { SearchDocs } from './search-docs.js';
 
 /** How many of a goal's outcomes get_goal shows (the newest). */

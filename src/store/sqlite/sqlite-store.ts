@@ -262,7 +262,7 @@ export class SqliteStore implements MemoryStore {
     this.audit.complete(seq, row, durable);
   }
 
-  *exportRecords(namespace?: string): Iterable<ExportRecord> {
+  async *exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
     // One read transaction: a goal's steps, its outcomes and their memories agree even while servers write.
     if (this.db.inTransaction) throw new Error('exportRecords needs a connection of its own: a transaction is open');
     this.db.exec('BEGIN');
@@ -286,8 +286,8 @@ export class SqliteStore implements MemoryStore {
     return this.db.transaction(() => this.goals.restoreOutcome(outcome)).immediate();
   }
 
-  exportAudit(since?: string): Iterable<AuditRow> {
-    return this.audit.export(since);
+  async *exportAudit(since?: string): AsyncIterable<AuditRow> {
+    yield* this.audit.export(since);
   }
 
   async close(): Promise<void> {

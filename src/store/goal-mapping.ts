@@ -1,5 +1,5 @@
-import type { Goal, Outcome, Step } from '../../domain/goal.js';
-import type { GoalRecord } from '../store.js';
+import type { Goal, Outcome, Step } from '../domain/goal.js';
+import type { GoalRecord } from './store.js';
 import { parseJson } from './json.js';
 
 /** The tables' rows, and how each becomes what the store returns. */
