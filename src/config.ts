@@ -2,7 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isPostgresUrl, redactDatabaseUrl } from './database-url.js';
 import { Namespace } from './domain/fields.js';
+
+export { redactDatabaseUrl } from './database-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -101,6 +104,12 @@ export const Config = z.strictObject({
   contextReply: numberFromText(0, 100).default(1),
   softAndWeight: numberFromText(0, 100).default(2),
   speakerBoost: numberFromText(0, 100).default(0.1),
+  databaseUrl: z.string().refine(isPostgresUrl, 'expected a postgres:// or postgresql:// URL').optional(),
+  databasePoolSize: intFromText(1, 1000).default(10),
+  databaseConnectTimeoutMs: intFromText(1, 600_000).default(5000),
+  databaseStatementTimeoutMs: intFromText(0, 86_400_000).default(30_000),
+  databaseIdleInTransactionTimeoutMs: intFromText(0, 86_400_000).default(60_000),
+  waitForDatabaseMs: intFromText(0, 86_400_000).default(0),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -163,6 +172,12 @@ export const SETTINGS = [
   { key: 'speakerBoost', flag: 'speaker-boost', env: 'PINAK_SPEAKER_BOOST', help: 'keyword hits whose metadata speaker (or author) is named in the query score (1 + this); 0 turns it off (default: 0.1)' },
   { key: 'softAndWeight', flag: 'soft-and-weight', env: 'PINAK_SOFT_AND_WEIGHT', help: 'reward keyword hits containing more of the query words; 0 turns it off (default: 2)' },
   { key: 'fusionRrfK', flag: 'fusion-rrf-k', env: 'PINAK_FUSION_RRF_K', help: 'hybrid search: the reciprocal rank fusion constant k (default: 60)' },
+  { key: 'databaseUrl', flag: 'database-url', env: 'PINAK_DATABASE_URL', help: 'keep the memories in this PostgreSQL database (postgres://user@host:port/db) instead of SQLite files; PINAK_DATABASE_URL_FILE keeps its password off the command line (default: SQLite in the data directory)' },
+  { key: 'databasePoolSize', flag: 'database-pool-size', env: 'PINAK_DATABASE_POOL_SIZE', help: 'PostgreSQL: most open connections (default: 10)' },
+  { key: 'databaseConnectTimeoutMs', flag: 'database-connect-timeout-ms', env: 'PINAK_DATABASE_CONNECT_TIMEOUT_MS', help: 'PostgreSQL: give up on a connection attempt after this long (default: 5000)' },
+  { key: 'databaseStatementTimeoutMs', flag: 'database-statement-timeout-ms', env: 'PINAK_DATABASE_STATEMENT_TIMEOUT_MS', help: 'PostgreSQL: cancel a statement running this long; 0 turns it off (default: 30000)' },
+  { key: 'databaseIdleInTransactionTimeoutMs', flag: 'database-idle-in-transaction-timeout-ms', env: 'PINAK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', help: 'PostgreSQL: end a session idle this long inside a transaction; 0 turns it off (default: 60000)' },
+  { key: 'waitForDatabaseMs', flag: 'wait-for-database-ms', env: 'PINAK_WAIT_FOR_DATABASE_MS', help: 'PostgreSQL: at start, keep trying to reach the database this long; 0 fails at once (default: 0)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;
 
 export class ConfigError extends Error {
@@ -213,13 +228,16 @@ export function resolveConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? '');
-    const value = fromFiles.has(key) ? undefined : raw[key];
+    const given = fromFiles.has(key) ? undefined : raw[key];
+    // A database URL may hold a password: its error shows it without.
+    const value = given !== undefined && key === 'databaseUrl' ? redactDatabaseUrl(given) : given;
     throw new ConfigError(
       `invalid ${origin[key] ?? key}${value === undefined ? '' : ` (${JSON.stringify(value)})`}: ${issue?.message ?? 'invalid value'}`,
     );
   }
   checkJwtSettings(parsed.data);
   checkAuditReserve(parsed.data);
+  checkDatabaseSettings(parsed.data, origin);
   return parsed.data;
 }
 
@@ -253,6 +271,37 @@ function checkAuditReserve(config: Config): void {
   if (config.auditReserveBytes >= config.maxDatabaseBytes) {
     throw new ConfigError(`--audit-reserve-bytes (${config.auditReserveBytes}) must be less than --max-database-bytes (${config.maxDatabaseBytes})`);
   }
+}
+
+/** The settings that tune the PostgreSQL connections, which mean nothing without a database URL. */
+const POSTGRES_TUNING = ['databasePoolSize', 'databaseConnectTimeoutMs', 'databaseStatementTimeoutMs', 'databaseIdleInTransactionTimeoutMs', 'waitForDatabaseMs'] as const;
+
+/** A PostgreSQL setting given without a database URL is a mistake (the data would go to SQLite), not something to ignore. */
+function checkDatabaseSettings(config: Config, origin: Readonly<Record<string, string>>): void {
+  if (config.databaseUrl !== undefined) return;
+  const stray = POSTGRES_TUNING.find((key) => Object.hasOwn(origin, key));
+  if (stray === undefined) return;
+  throw new ConfigError(`${origin[stray]} is a PostgreSQL setting: set --database-url (or PINAK_DATABASE_URL) too, or leave it out to use SQLite`);
+}
+
+/** How to reach PostgreSQL, or null when the memories are kept in SQLite. */
+export function postgresOptions(config: Config): {
+  url: string;
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  waitForDatabaseMs: number;
+} | null {
+  if (config.databaseUrl === undefined) return null;
+  return {
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+    waitForDatabaseMs: config.waitForDatabaseMs,
+  };
 }
 
 /** Tokens need an issuer, an audience and exactly one source of keys; the other JWT settings need tokens. */

@@ -13,6 +13,13 @@ export const SETTING_GROUPS = {
   locking: { title: 'Data', flags: ['busy-timeout-ms'] },
   database: { title: 'Data', flags: ['cache-mb', 'max-database-bytes', 'audit-reserve-bytes'] },
   logging: { title: 'Data', flags: ['log-level'] },
+  postgres: {
+    title: 'PostgreSQL (instead of SQLite)',
+    flags: [
+      'database-url', 'database-pool-size', 'database-connect-timeout-ms', 'database-statement-timeout-ms', 'database-idle-in-transaction-timeout-ms',
+      'wait-for-database-ms',
+    ],
+  },
   records: { title: 'Data', flags: ['namespace', 'max-content-bytes', 'max-metadata-bytes'] },
   http: {
     title: 'HTTP',

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultDataDir, jwtOptions, resolveConfig } from '../../src/config.js';
+import { ConfigError, defaultDataDir, jwtOptions, postgresOptions, redactDatabaseUrl, resolveConfig } from '../../src/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => void> = [];
@@ -97,5 +97,126 @@ describe('config', () => {
     expect(() => resolveConfig({ 'jwt-jwks-file': 'j.json', 'jwt-issuer': 'x' }, {})).toThrow(/need --jwt-issuer and --jwt-audience/);
     expect(() => resolveConfig({ ...jwt, 'jwt-jwks-file': 'j.json', 'jwt-jwks-url': 'https://a.test/' }, {})).toThrow(/not both/);
     expect(() => resolveConfig({ ...jwt, 'jwt-jwks-url': 'ftp://a.test/' }, {})).toThrow(/--jwt-jwks-url .*https:\/\//);
+  });
+
+  describe('PostgreSQL', () => {
+    /** The ConfigError resolveConfig throws for these settings. */
+    function refusal(flags: Record<string, string>, env: Record<string, string>): ConfigError {
+      try {
+        resolveConfig(flags, env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).not.toMatch(/\n/);
+        return error as ConfigError;
+      }
+      throw new Error(`accepted ${JSON.stringify({ flags, env })}`);
+    }
+
+    it('keeps SQLite when no database URL is set, with the pool defaults', () => {
+      const config = resolveConfig({}, {});
+      expect(config.databaseUrl).toBeUndefined();
+      expect(postgresOptions(config)).toBeNull();
+      expect(config).toMatchObject({
+        databasePoolSize: 10,
+        databaseConnectTimeoutMs: 5000,
+        databaseStatementTimeoutMs: 30_000,
+        databaseIdleInTransactionTimeoutMs: 60_000,
+        waitForDatabaseMs: 0,
+      });
+    });
+
+    it('takes the URL from --database-url or PINAK_DATABASE_URL, the flag winning', () => {
+      const url = 'postgres://pinak:s3cret@db.example.test:5432/memories';
+      expect(postgresOptions(resolveConfig({}, { PINAK_DATABASE_URL: url }))).toEqual({
+        url,
+        poolSize: 10,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 30_000,
+        idleInTransactionTimeoutMs: 60_000,
+        waitForDatabaseMs: 0,
+      });
+      expect(resolveConfig({ 'database-url': 'postgresql://a@b/c' }, { PINAK_DATABASE_URL: url }).databaseUrl).toBe('postgresql://a@b/c');
+      // Both spellings of the scheme, in any case, and a socket directory as a parameter.
+      for (const ok of ['postgresql://localhost/db', 'POSTGRES://h/db', 'postgresql:///db?host=/run/postgresql']) {
+        expect(resolveConfig({ 'database-url': ok }, {}).databaseUrl).toBe(ok);
+      }
+    });
+
+    it('reads the URL from PINAK_DATABASE_URL_FILE, without its trailing line break', () => {
+      const f = files({ url: 'postgres://pinak:s3cret@db.example.test/memories\n' });
+      expect(resolveConfig({}, { PINAK_DATABASE_URL_FILE: f.url! }).databaseUrl).toBe('postgres://pinak:s3cret@db.example.test/memories');
+    });
+
+    it('refuses the URL and its file both set, and an unreadable file, in one line', () => {
+      const f = files({ url: 'postgres://a@b/c\n' });
+      expect(refusal({}, { PINAK_DATABASE_URL: 'postgres://a@b/c', PINAK_DATABASE_URL_FILE: f.url! }).message)
+        .toBe('set PINAK_DATABASE_URL or PINAK_DATABASE_URL_FILE, not both');
+      expect(refusal({}, { PINAK_DATABASE_URL_FILE: join(f.url!, '..', 'missing') }).message)
+        .toMatch(/^cannot read PINAK_DATABASE_URL_FILE \(.*missing\): ENOENT$/);
+    });
+
+    it('refuses a URL of another scheme, naming where it came from and never showing its password', () => {
+      const bad: Array<[Record<string, string>, Record<string, string>, RegExp]> = [
+        [{ 'database-url': 'mysql://root:hunter2@db/x' }, {}, /^invalid flag --database-url \("mysql:\/\/root:\*\*\*@db\/x"\): expected a postgres:\/\/ or postgresql:\/\/ URL$/],
+        [{}, { PINAK_DATABASE_URL: 'db.example.test:5432' }, /^invalid environment variable PINAK_DATABASE_URL \("db.example.test:5432"\): expected a postgres:\/\//],
+        [{}, { PINAK_DATABASE_URL: 'host=db password=hunter2' }, /^invalid environment variable PINAK_DATABASE_URL \("host=db password=\*\*\*"\)/],
+        [{}, { PINAK_DATABASE_URL_FILE: files({ u: 'http://u:hunter2@db/x\n' }).u! }, /^invalid value from the file named by PINAK_DATABASE_URL_FILE: expected a postgres:\/\//],
+      ];
+      for (const [flags, env, message] of bad) {
+        const error = refusal(flags, env);
+        expect(error.message).toMatch(message);
+        expect(error.message).not.toContain('hunter2');
+      }
+    });
+
+    it('takes the pool settings from flags and the environment, within their bounds', () => {
+      const url = { 'database-url': 'postgres://h/db' };
+      const config = resolveConfig(
+        { ...url, 'database-pool-size': '3', 'wait-for-database-ms': '15000' },
+        { PINAK_DATABASE_CONNECT_TIMEOUT_MS: '250', PINAK_DATABASE_STATEMENT_TIMEOUT_MS: '0', PINAK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1000', PINAK_WAIT_FOR_DATABASE_MS: '1' },
+      );
+      expect(postgresOptions(config)).toEqual({
+        url: 'postgres://h/db',
+        poolSize: 3,
+        connectTimeoutMs: 250,
+        statementTimeoutMs: 0,
+        idleInTransactionTimeoutMs: 1000,
+        waitForDatabaseMs: 15_000,
+      });
+      expect(refusal({ ...url, 'database-pool-size': '0' }, {}).message).toMatch(/^invalid flag --database-pool-size \("0"\)/);
+      expect(refusal({ ...url, 'database-pool-size': '1001' }, {}).message).toMatch(/--database-pool-size/);
+      expect(resolveConfig({ ...url, 'database-pool-size': '1000' }, {}).databasePoolSize).toBe(1000);
+      expect(refusal({ ...url }, { PINAK_DATABASE_CONNECT_TIMEOUT_MS: '0' }).message).toMatch(/PINAK_DATABASE_CONNECT_TIMEOUT_MS/);
+      expect(refusal({ ...url, 'wait-for-database-ms': '-1' }, {}).message).toMatch(/--wait-for-database-ms/);
+      expect(refusal({ ...url, 'database-statement-timeout-ms': 'soon' }, {}).message).toMatch(/--database-statement-timeout-ms \("soon"\)/);
+    });
+
+    it('refuses a pool setting without a database URL rather than ignoring it', () => {
+      expect(refusal({ 'database-pool-size': '5' }, {}).message)
+        .toBe('flag --database-pool-size is a PostgreSQL setting: set --database-url (or PINAK_DATABASE_URL) too, or leave it out to use SQLite');
+      expect(refusal({}, { PINAK_WAIT_FOR_DATABASE_MS: '1000' }).message).toMatch(/^environment variable PINAK_WAIT_FOR_DATABASE_MS is a PostgreSQL setting/);
+    });
+  });
+
+  it('hides a database URL\'s password for logs and errors', () => {
+    const cases: Array<[string, string]> = [
+      ['postgres://pinak:s3cret@db.example.test:5432/memories', 'postgres://pinak:***@db.example.test:5432/memories'],
+      ['postgresql://pinak:p%40ss@db/x?sslmode=require', 'postgresql://pinak:***@db/x?sslmode=require'],
+      // An unencoded @ in the password: the user-info ends at the last one.
+      ['postgres://u:p@ss@db/x', 'postgres://u:***@db/x'],
+      // An unencoded / in the password, which no parser would take, is hidden all the same.
+      ['postgres://u:pa/ss@db/x', 'postgres://u:***@db/x'],
+      ['postgres://u:@db/x', 'postgres://u:***@db/x'],
+      ['postgres://db/x?user=u&password=s3cret&sslmode=require', 'postgres://db/x?user=u&password=***&sslmode=require'],
+      ['postgres://u:a@db/x?PASSWORD=b', 'postgres://u:***@db/x?PASSWORD=***'],
+      // libpq's keyword form, which the configuration refuses, is shown without its password too.
+      ["host=db password='it\\'s secret' user=u", 'host=db password=*** user=u'],
+      ['password=s3cret host=db', 'password=*** host=db'],
+      // Nothing to hide.
+      ['postgres://pinak@db/x', 'postgres://pinak@db/x'],
+      ['postgres://db:5432/x', 'postgres://db:5432/x'],
+      ['postgresql:///x?host=/run/postgresql', 'postgresql:///x?host=/run/postgresql'],
+    ];
+    for (const [url, shown] of cases) expect(redactDatabaseUrl(url), url).toBe(shown);
   });
 });
