@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditTrail } from './audit/audit-trail.js';
 import { keyedFingerprinter, type Fingerprinter } from './audit/fingerprint.js';
 import { loadFingerprintSecret } from './audit/fingerprint-secret.js';
-import { databaseFile, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
 import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
@@ -15,8 +15,10 @@ import { reembedInBackground } from './memory/reembed.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { createTextIndexer } from './memory/text-indexer.js';
 import { createVectorSearch } from './memory/vector-search.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore, type OpenedStore } from './store/open-store.js';
 import type { MemoryStore } from './store/store.js';
+import { LOCAL_TENANT } from './domain/principal.js';
+import type { VectorLog } from './domain/vector-log.js';
 import { CallGate } from './tools/call-gate.js';
 import { VectorIndex } from './vector/vector-index.js';
 
@@ -63,6 +65,10 @@ export interface RuntimeParts {
   /** Audit fingerprints, keyed with the root data directory's secret; default a key of this runtime alone (tests). */
   fingerprint?: Fingerprinter;
 }
+
+/** Until the PostgreSQL backend has its vector leg (pgvector), it serves keyword search alone. */
+const POSTGRES_IS_KEYWORD_ONLY = 'the PostgreSQL backend searches by keyword only for now: start it with --embed-model none';
+const VECTORS_NEED_A_LOG = 'this backend keeps no vector change log for a local index';
 
 /** How long a start waits for the vector index before serving with keyword search alone. */
 const INDEX_WAIT_AT_START_MS = 1000;
@@ -168,24 +174,26 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
  * rebuild) its vector index in one data directory: the runtime does that in
  * the background, so a large index does not delay the first answers.
  */
-async function vectorIndexOpener(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger): Promise<(signal: AbortSignal) => Promise<VectorIndex>> {
+async function vectorIndexOpener(config: Config, dataDir: string, opened: OpenedStore, embedder: Embedder, logger: Logger): Promise<(signal: AbortSignal) => Promise<VectorIndex>> {
+  const { store, vectorLog } = opened;
+  if (!vectorLog) throw new Error(VECTORS_NEED_A_LOG);
   const model = embedder.model;
   if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
     // Only a store that already holds records has anything to re-embed; a new one says nothing.
     const { docs, embedded } = await store.embeddingProgress(model.key);
     if (docs > embedded) logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint, records: docs - embedded }, 'new embedding model: records will be re-embedded');
   }
-  return (signal) => openVectorIndex(config, dataDir, store, embedder, logger, signal);
+  return (signal) => openVectorIndex(config, dataDir, vectorLog, embedder, logger, signal);
 }
 
-async function openVectorIndex(config: Config, dataDir: string, store: SqliteStore, embedder: Embedder, logger: Logger, signal: AbortSignal): Promise<VectorIndex> {
+async function openVectorIndex(config: Config, dataDir: string, log: VectorLog, embedder: Embedder, logger: Logger, signal: AbortSignal): Promise<VectorIndex> {
   const model = embedder.model;
   const started = performance.now();
   const index = await VectorIndex.open({
     dir: join(dataDir, 'vectors'),
     modelKey: model.key,
     graph: { dimension: model.dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, efSearch: config.hnswEfSearch },
-    log: store.vectorLog,
+    log,
     logger,
     snapshotEveryChanges: config.snapshotEveryChanges,
     snapshotIntervalMs: config.snapshotIntervalMs,
@@ -214,14 +222,15 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
  * (run on a tenant's directory, such a command would otherwise leave a stray one there).
  */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean; audits?: boolean } = {}): Promise<Runtime> {
-  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
+  if (config.databaseUrl && config.embedModel !== 'none') throw new Error(POSTGRES_IS_KEYWORD_ONLY);
+  const opened = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir });
+  const { store } = opened;
   try {
     // Before anything else starts: a damaged secret stops the start in one line.
     const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : loadFingerprintSecret(config.dataDir, { create: true }));
-    logger.info({ dataDir: config.dataDir }, 'database open');
-    void store.prepareKeywordScoring();
+    logger.info(opened.backend === 'sqlite' ? { dataDir: config.dataDir } : { backend: 'postgres' }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);
-    const vectorIndex = embedder ? await vectorIndexOpener(config, config.dataDir, store, embedder, logger) : null;
+    const vectorIndex = embedder ? await vectorIndexOpener(config, config.dataDir, opened, embedder, logger) : null;
     const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
@@ -252,11 +261,12 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
  * SQLite file and vector index, the same embedding model, search settings and
  * call gate. Closing it leaves the shared embedder running.
  */
-export async function openTenantRuntime(config: Config, root: Runtime, dataDir: string, logger: Logger): Promise<Runtime> {
-  const store = SqliteStore.open({ file: databaseFile({ dataDir }), busyTimeoutMs: config.busyTimeoutMs, maxBytes: config.maxDatabaseBytes, auditReserveBytes: config.auditReserveBytes, cacheMb: config.cacheMb });
+export async function openTenantRuntime(config: Config, root: Runtime, tenant: string, dataDir: string, logger: Logger): Promise<Runtime> {
+  const opened = await openStore(config, { tenant, dataDir });
+  const { store } = opened;
   try {
     const { embedder } = root.memory;
-    const vectorIndex = embedder && root.memory.vectors ? await vectorIndexOpener(config, dataDir, store, embedder, logger) : null;
+    const vectorIndex = embedder && root.memory.vectors ? await vectorIndexOpener(config, dataDir, opened, embedder, logger) : null;
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,

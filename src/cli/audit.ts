@@ -3,9 +3,9 @@ import { keyedFingerprinter } from '../audit/fingerprint.js';
 import { loadFingerprintSecret } from '../audit/fingerprint-secret.js';
 import { mergeByTime, noRows, ofTenant } from '../audit/merge.js';
 import { parseTenant } from '../auth/key-input.js';
-import { databaseFile, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { LOCAL_TENANT } from '../domain/principal.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore, sqliteFile } from '../store/open-store.js';
 import { tenantDataDir } from '../tenants.js';
 import type { Command, Family } from './command.js';
 import { LineOutput } from './output.js';
@@ -26,9 +26,14 @@ async function exportAudit(config: Config, since: string | undefined, output: st
   const tenant = tenantFlag === undefined ? LOCAL_TENANT : parseTenant(tenantFlag);
   const from = since === undefined ? undefined : new Date(since).toISOString();
   const out = LineOutput.open(output);
-  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
-  const tenantFile = databaseFile({ dataDir: tenantDataDir(config.dataDir, tenant) });
-  const own = tenant !== LOCAL_TENANT && existsSync(tenantFile) ? SqliteStore.open({ file: tenantFile, busyTimeoutMs: config.busyTimeoutMs }) : null;
+  const { store } = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir }, { serving: false });
+  const tenantDir = tenantDataDir(config.dataDir, tenant);
+  // A tenant that has never been used has no trail of its own (and none is created for it).
+  const used = tenant !== LOCAL_TENANT && (config.databaseUrl !== undefined || existsSync(sqliteFile(tenantDir)));
+  const own = used ? (await openStore(config, { tenant, dataDir: tenantDir }, { serving: false }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  })).store : null;
   try {
     const local = store.exportAudit(from);
     const rows = tenant === LOCAL_TENANT ? local : mergeByTime(own?.exportAudit(from) ?? noRows(), ofTenant(local, tenant));

@@ -1,6 +1,7 @@
-import { databaseFile, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { exportHeader, exportLine } from '../memory/export-format.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { LOCAL_TENANT } from '../domain/principal.js';
+import { openStore } from '../store/open-store.js';
 import type { Command } from './command.js';
 import { recordsSummary } from './import.js';
 import { LineOutput } from './output.js';
@@ -10,7 +11,7 @@ import { settingsOf } from './setting-groups.js';
 /** Write a backup: the header line, then every goal, outcome and memory (see memory/export-format.ts). */
 async function exportFile(config: Config, namespace: string | undefined, output: string | undefined): Promise<number> {
   const out = LineOutput.open(output);
-  const store = SqliteStore.open({ file: databaseFile(config), busyTimeoutMs: config.busyTimeoutMs });
+  const { store } = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir }, { serving: false });
   try {
     const stats = await store.stats();
     const total = stats.memories_total + Object.values(stats.goals_by_status).reduce((a, b) => a + b, 0) + stats.outcomes;

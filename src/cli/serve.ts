@@ -81,7 +81,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
   dataDir: config.dataDir,
   maxOpenTenants: config.maxOpenTenants,
-  openTenant: (tenant, dir) => openTenantRuntime(config, runtime, dir, runtime.logger.child({ tenant })),
+  openTenant: (tenant, dir) => openTenantRuntime(config, runtime, tenant, dir, runtime.logger.child({ tenant })),
 });
 
 export const serveCommand: Command = {

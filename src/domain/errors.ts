@@ -10,6 +10,7 @@ export type MemoryErrorCode =
   | 'conflict'
   | 'forbidden'
   | 'cancelled'
+  | 'unavailable'
   | 'internal';
 
 export class MemoryError extends Error {
@@ -29,6 +30,14 @@ export function stopIfCancelled(signal: AbortSignal | undefined): void {
 
 export const notFound = (what: string, id: string, hint: string): MemoryError =>
   new MemoryError('not_found', `${what} ${id} not found; ${hint}`);
+
+/** The database cannot be reached or went away mid-call (a network database restarting): retry once it is back. */
+export class DatabaseUnavailable extends MemoryError {
+  constructor() {
+    super('unavailable', 'database unavailable, retry: the call was not completed (a write with an idempotency_key is safe to repeat)');
+    this.name = 'DatabaseUnavailable';
+  }
+}
 
 /** What a write records so that a retry with the same idempotency key stores nothing twice. */
 export interface IdempotencyClaim {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AuditUnavailable, type AuditRow, type AuditTrail, type OpenAuditRow } from '../audit/audit-trail.js';
 import type { ArgumentsFingerprint } from '../audit/fingerprint.js';
 import { clientLabel } from '../domain/client-label.js';
+import { DatabaseUnavailable } from '../domain/errors.js';
 import type { Caller } from '../memory/context.js';
 import type { Principal } from '../domain/principal.js';
 import type { Logger } from '../logging.js';
@@ -118,6 +119,10 @@ const AUDIT_UNAVAILABLE: ToolFailure = {
   code: 'audit_unavailable',
   status: 'error',
 };
+
+/** Why a call's audit row could not be stored: a database gone away (retry), else one that is full. */
+const auditFailure = (error: unknown): ToolFailure =>
+  (error as Error | null)?.cause instanceof DatabaseUnavailable ? toToolFailure((error as Error).cause) : AUDIT_UNAVAILABLE;
 
 const CANCELLED: ToolFailure = { message: 'the call was cancelled before it ran; nothing was stored', code: 'cancelled', status: 'error' };
 
@@ -239,18 +244,18 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
         }
       } catch (error) {
         // The audit trail refused the row of a write before it ran; or a bug in summarize or audit: still answer, and say so in the log.
-        failure = error instanceof AuditUnavailable ? AUDIT_UNAVAILABLE : toToolFailure(error);
+        failure = error instanceof AuditUnavailable ? auditFailure(error) : toToolFailure(error);
         if (failure.ref) logger.error({ err: error, tool: name, ref: failure.ref }, 'tool wrapper failed');
         result = errorResult(failure);
       }
       if (opened) await opened.complete(row());
-      else if (failure !== AUDIT_UNAVAILABLE) {
+      else if (!(failure?.code === AUDIT_UNAVAILABLE.code || failure?.code === 'unavailable')) {
         try {
           // Nothing was written: the row need not wait for the disk (see AuditRows).
           await audit.record(row(), false);
-        } catch {
+        } catch (error) {
           // Fail closed: what the call found is not given out unrecorded.
-          failure = AUDIT_UNAVAILABLE;
+          failure = auditFailure(error);
           result = errorResult(failure);
         }
       }

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { LOCAL_TENANT } from '../domain/principal.js';
+import type { VectorLog } from '../domain/vector-log.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { MemoryStore } from './store.js';
+
+/** What choosing and opening a backend needs from the configuration. */
+export interface StoreSettings {
+  dataDir: string;
+  busyTimeoutMs: number;
+  maxDatabaseBytes?: number | undefined;
+  auditReserveBytes?: number | undefined;
+  cacheMb?: number | undefined;
+  /** A PostgreSQL URL: the scale-out backend instead of the SQLite file in the data directory. */
+  databaseUrl?: string | undefined;
+  databasePoolSize?: number | undefined;
+  databaseConnectTimeoutMs?: number | undefined;
+  databaseStatementTimeoutMs?: number | undefined;
+  databaseIdleInTransactionTimeoutMs?: number | undefined;
+  waitForDatabaseMs?: number | undefined;
+}
+
+/** An open store, with what only some backends have. */
+export interface OpenedStore {
+  readonly store: MemoryStore;
+  readonly backend: 'sqlite' | 'postgres';
+  /** The change log a local vector index follows (SQLite); null where the database searches vectors itself. */
+  readonly vectorLog: VectorLog | null;
+}
+
+/** The SQLite file of a data directory (a tenant's is its own directory's). */
+export const sqliteFile = (dataDir: string): string => join(dataDir, 'pinak.db');
+
+/** The schema holding the local tenant's records in PostgreSQL. */
+export const LOCAL_SCHEMA = 'pinak';
+
+/**
+ * The PostgreSQL schema of a tenant: `pinak` for the local one, `pinak_<name>`
+ * for the others (a long name is cut and made unique with a hash: schema
+ * names hold 63 bytes). One schema per tenant keeps tenants apart by
+ * construction, as one file per tenant does in SQLite.
+ */
+export function tenantSchema(tenant: string): string {
+  if (tenant === LOCAL_TENANT) return LOCAL_SCHEMA;
+  const name = `${LOCAL_SCHEMA}_${tenant}`;
+  if (name.length <= 63) return name;
+  return `${name.slice(0, 50)}_${createHash('sha256').update(tenant).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Open the configured backend for one tenant: its schema in PostgreSQL when
+ * a database URL is set, else the SQLite file in its data directory.
+ * `serving: false` for a command that only reads or copies records (export,
+ * audit): no size quota, and no keyword scoring prepared in the background.
+ */
+export async function openStore(settings: StoreSettings, place: { tenant: string; dataDir: string }, options: { serving?: boolean } = {}): Promise<OpenedStore> {
+  if (settings.databaseUrl) {
+    const store = await PostgresStore.open({
+      url: settings.databaseUrl,
+      schema: tenantSchema(place.tenant),
+      size: settings.databasePoolSize ?? 10,
+      connectTimeoutMs: settings.databaseConnectTimeoutMs ?? 5000,
+      statementTimeoutMs: settings.databaseStatementTimeoutMs ?? 30_000,
+      idleInTransactionTimeoutMs: settings.databaseIdleInTransactionTimeoutMs ?? 60_000,
+      waitForDatabaseMs: settings.waitForDatabaseMs ?? 0,
+    });
+    return { store, backend: 'postgres', vectorLog: null };
+  }
+  const serving = options.serving !== false;
+  const store = SqliteStore.open({
+    file: sqliteFile(place.dataDir),
+    busyTimeoutMs: settings.busyTimeoutMs,
+    maxBytes: serving ? settings.maxDatabaseBytes : undefined,
+    auditReserveBytes: serving ? settings.auditReserveBytes : undefined,
+    cacheMb: settings.cacheMb,
+  });
+  if (serving) void store.prepareKeywordScoring();
+  return { store, backend: 'sqlite', vectorLog: store.vectorLog };
+}

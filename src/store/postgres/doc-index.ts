@@ -1,0 +1,205 @@
+import type pg from 'pg';
+import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
+import type { FtsTokenizer, TermCounts } from '../fts-tokenizer.js';
+import type { RecordType } from '../../domain/search.js';
+
+export interface NewDoc {
+  type: RecordType;
+  entity_id: string;
+  namespace: string;
+  layer: string | null;
+  kind: string;
+  goal_id: string | null;
+  occurred_at: string;
+  created_at: string;
+  hidden: boolean;
+  tags: readonly string[];
+  thread_id?: string | null;
+  thread_position?: number | null;
+}
+
+/** The keyword text of a record: its text and its extra keywords, as the SQLite backend indexes it. */
+export const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
+
+/** Float32 values as the bytes stored in `doc_vectors.vector`. */
+export const vectorBytes = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+/**
+ * Rows and tokens of each keyword index count every row ever indexed: FTS5
+ * does not lower them when a row of a contentless table is deleted (or
+ * rewritten, as thread windows are on every change to their thread), its
+ * bm25() reads them so, and the scores here must be the SQLite backend's.
+ *
+ * They are kept in a few counter rows per
+ * index, each writer adding to one of them: a single counter row would make
+ * every write of every server wait for the one before it to commit.
+ */
+export const TOTAL_SLOTS = 16;
+
+/** One write transaction: its connection, and the counter changes it applies just before committing. */
+export class WriteTx {
+  private readonly totals = { docs: { rows: 0, tokens: 0 }, windows: { rows: 0, tokens: 0 } };
+
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly tokenizer: FtsTokenizer,
+  ) {}
+
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.client.query<R>(sql, params)).rows;
+  }
+
+  count(texts: readonly string[]): TermCounts[] {
+    return this.tokenizer.count(texts);
+  }
+
+  counted(index: 'docs' | 'windows', rows: number, tokens: number): void {
+    this.totals[index].rows += rows;
+    this.totals[index].tokens += tokens;
+  }
+
+  /** Apply the counter changes (in a fixed order: two transactions never wait on each other's counters crosswise). */
+  async flush(): Promise<void> {
+    const slot = Math.floor(Math.random() * TOTAL_SLOTS);
+    for (const index of ['docs', 'windows'] as const) {
+      const { rows, tokens } = this.totals[index];
+      if (rows === 0 && tokens === 0) continue;
+      await this.client.query(
+        `INSERT INTO fts_totals (name, slot, rows, tokens) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, slot) DO UPDATE SET rows = fts_totals.rows + excluded.rows, tokens = fts_totals.tokens + excluded.tokens`,
+        [index, slot, rows, tokens],
+      );
+    }
+  }
+}
+
+/** Where a doc sits in its thread, if it is in one. */
+export interface ThreadPlace {
+  doc_id: number;
+  namespace: string;
+  thread_id: string;
+  position: number;
+}
+
+/**
+ * The search layer's rows: one `search_docs` row (filter columns and length),
+ * its tags, its terms and its vector, written together in the caller's
+ * transaction; and the thread windows, kept as the SQLite backend keeps
+ * window_fts (thread-windows.ts there): a change at one position rewrites
+ * the windows of that position and of the neighbours on either side.
+ */
+export class DocIndex {
+  async add(tx: WriteTx, doc: NewDoc, indexed: IndexedText, counts?: TermCounts): Promise<number> {
+    const terms = counts ?? tx.count([ftsBody(indexed)])[0]!;
+    const [row] = await tx.query<{ doc_id: number }>(
+      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING doc_id`,
+      [doc.type, doc.entity_id, doc.namespace, doc.layer, doc.kind, doc.goal_id, doc.occurred_at, doc.created_at, doc.hidden, doc.thread_id ?? null, doc.thread_position ?? null, terms.tokens],
+    );
+    const docId = row!.doc_id;
+    await this.setTags(tx, docId, doc.tags);
+    await this.setTerms(tx, docId, terms);
+    if (indexed.vector) await this.setVector(tx, docId, indexed.vector);
+    return docId;
+  }
+
+  /** Replace the indexed text, vector and tags of an existing record. */
+  async reindex(tx: WriteTx, docId: number, indexed: IndexedText, tags: readonly string[], hidden: boolean, kind: string): Promise<void> {
+    const terms = tx.count([ftsBody(indexed)])[0]!;
+    if ((await tx.query('SELECT 1 FROM search_docs WHERE doc_id = $1', [docId])).length === 0) return;
+    await tx.query('DELETE FROM doc_terms WHERE doc_id = $1', [docId]);
+    await tx.query('DELETE FROM doc_tags WHERE doc_id = $1', [docId]);
+    await tx.query('UPDATE search_docs SET kind = $1, hidden = $2, tokens = $3 WHERE doc_id = $4', [kind, hidden, terms.tokens, docId]);
+    await this.setTags(tx, docId, tags);
+    await this.setTerms(tx, docId, terms);
+    if (indexed.vector) await this.setVector(tx, docId, indexed.vector);
+  }
+
+  private async setTags(tx: WriteTx, docId: number, tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await tx.query('INSERT INTO doc_tags (tag, doc_id) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING', [[...tags], docId]);
+  }
+
+  private async setTerms(tx: WriteTx, docId: number, counts: TermCounts): Promise<void> {
+    tx.counted('docs', 1, counts.tokens);
+    if (counts.terms.size === 0) return;
+    await tx.query('INSERT INTO doc_terms (term, doc_id, tf) SELECT t, $3::bigint, f FROM unnest($1::text[], $2::int[]) AS x(t, f)', [
+      [...counts.terms.keys()],
+      [...counts.terms.values()],
+      docId,
+    ]);
+  }
+
+  async setVector(tx: WriteTx, docId: number, vector: EmbeddedVector): Promise<void> {
+    await tx.query(
+      `INSERT INTO doc_vectors (doc_id, model_key, vector) VALUES ($1, $2, $3)
+       ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector`,
+      [docId, vector.modelKey, vectorBytes(vector.values)],
+    );
+  }
+
+  /** Hide a record from search (superseded, replaced plan) or show it again. */
+  async setHidden(tx: WriteTx, docId: number, hidden: boolean): Promise<void> {
+    await tx.query('UPDATE search_docs SET hidden = $1 WHERE doc_id = $2 AND hidden <> $1', [hidden, docId]);
+  }
+
+  /** Remove a doc with its terms, tags, vector and window (call after its entity row is gone). */
+  async remove(tx: WriteTx, docId: number): Promise<void> {
+    await this.removeWindow(tx, docId);
+    await tx.query('DELETE FROM search_docs WHERE doc_id = $1', [docId]);
+  }
+
+  async locate(tx: WriteTx, docId: number): Promise<ThreadPlace | undefined> {
+    const [row] = await tx.query<{ namespace: string; thread_id: string | null; thread_position: number | null }>(
+      'SELECT namespace, thread_id, thread_position FROM search_docs WHERE doc_id = $1',
+      [docId],
+    );
+    if (!row || row.thread_id === null || row.thread_position === null) return undefined;
+    return { doc_id: docId, namespace: row.namespace, thread_id: row.thread_id, position: row.thread_position };
+  }
+
+  /** Rewrite the windows touched by a change to the doc at this place. */
+  async refreshWindows(tx: WriteTx, place: ThreadPlace): Promise<void> {
+    const member = 'SELECT d.doc_id, m.content FROM search_docs d JOIN memories m ON m.doc_id = d.doc_id';
+    const before = (
+      await tx.query<{ doc_id: number; content: string }>(
+        `${member} WHERE d.namespace = $1 AND d.thread_id = $2 AND d.thread_position < $3 AND NOT d.hidden ORDER BY d.thread_position DESC LIMIT 2`,
+        [place.namespace, place.thread_id, place.position],
+      )
+    ).reverse();
+    const after = await tx.query<{ doc_id: number; content: string }>(
+      `${member} WHERE d.namespace = $1 AND d.thread_id = $2 AND d.thread_position > $3 AND NOT d.hidden ORDER BY d.thread_position ASC LIMIT 2`,
+      [place.namespace, place.thread_id, place.position],
+    );
+    const self = await tx.query<{ doc_id: number; content: string }>(`${member} WHERE d.doc_id = $1 AND NOT d.hidden`, [place.doc_id]);
+    await this.removeWindow(tx, place.doc_id);
+    const run = [...before, ...self, ...after];
+    // The outermost members only provide text: their own windows reach beyond the change.
+    for (let i = 0; i < run.length; i += 1) {
+      const centre = run[i]!;
+      const touched = (i > 0 || before.length < 2) && (i < run.length - 1 || after.length < 2);
+      if (!touched) continue;
+      if (centre.doc_id !== place.doc_id) await this.removeWindow(tx, centre.doc_id);
+      const body = [run[i - 1]?.content, centre.content, run[i + 1]?.content].filter((text) => text !== undefined).join('\n');
+      const counts = tx.count([body])[0]!;
+      await tx.query('INSERT INTO thread_windows (doc_id, before_doc, after_doc, tokens) VALUES ($1, $2, $3, $4)', [
+        centre.doc_id,
+        run[i - 1]?.doc_id ?? null,
+        run[i + 1]?.doc_id ?? null,
+        counts.tokens,
+      ]);
+      tx.counted('windows', 1, counts.tokens);
+      if (counts.terms.size > 0) {
+        await tx.query('INSERT INTO window_terms (term, doc_id, tf) SELECT t, $3::bigint, f FROM unnest($1::text[], $2::int[]) AS x(t, f)', [
+          [...counts.terms.keys()],
+          [...counts.terms.values()],
+          centre.doc_id,
+        ]);
+      }
+    }
+  }
+
+  private async removeWindow(tx: WriteTx, docId: number): Promise<void> {
+    await tx.query('DELETE FROM thread_windows WHERE doc_id = $1', [docId]);
+  }
+}

@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import type { Memory } from '../../domain/memory.js';
+import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import type { NewMemory } from '../store.js';
+import { ftsBody, type DocIndex, type WriteTx } from './doc-index.js';
+import { decoded, toDb } from './text-escape.js';
+
+/** Speaker and author names a memory's metadata gives as text (what the speaker boost looks for). */
+const namesIn = (metadata: Record<string, unknown>): string[] =>
+  ['speaker', 'author'].map((key) => metadata[key]).filter((value): value is string => typeof value === 'string');
+
+/** Memory rows and the search docs that mirror them; callers open the transaction. */
+export class MemoryRecords {
+  constructor(private readonly docs: DocIndex) {}
+
+  async addAll(tx: WriteTx, items: readonly NewMemory[]): Promise<void> {
+    const counts = tx.count(items.map((item) => ftsBody(item.indexed)));
+    for (let i = 0; i < items.length; i++) await this.add(tx, items[i]!, counts[i]);
+  }
+
+  private async add(tx: WriteTx, { memory, indexed }: NewMemory, counts: Parameters<DocIndex['add']>[3]): Promise<void> {
+    if (memory.thread_id !== null && memory.thread_position === null) {
+      // Two servers appending to one thread at once must not take the same position.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [JSON.stringify([memory.namespace, memory.thread_id])]);
+      const [row] = await tx.query<{ next: number }>(
+        'SELECT COALESCE(MAX(thread_position), 0) + 1 AS next FROM search_docs WHERE namespace = $1 AND thread_id = $2',
+        [memory.namespace, memory.thread_id],
+      );
+      memory.thread_position = row!.next;
+    }
+    const docId = await this.docs.add(tx, {
+      type: 'memory',
+      entity_id: memory.id,
+      namespace: memory.namespace,
+      layer: memory.layer,
+      kind: memory.kind,
+      goal_id: memory.goal_id,
+      occurred_at: memory.occurred_at,
+      created_at: memory.created_at,
+      hidden: memory.superseded_by !== null,
+      tags: memory.tags,
+      thread_id: memory.thread_id,
+      thread_position: memory.thread_position,
+    }, indexed, counts);
+    await tx.query(
+      `INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+      [memory.id, docId, memory.namespace, memory.layer, memory.kind, toDb(memory.content), JSON.stringify(memory.tags), JSON.stringify(memory.metadata),
+        memory.importance, toDb(memory.source), memory.goal_id, memory.occurred_at, memory.created_at, memory.updated_at, memory.supersedes,
+        memory.superseded_by, memory.thread_id, memory.thread_position],
+    );
+    const names = namesIn(memory.metadata);
+    if (names.length > 0) await tx.query('INSERT INTO speaker_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [names]);
+    if (memory.supersedes !== null) {
+      const [old] = await tx.query<{ id: string; doc_id: number }>(
+        'UPDATE memories SET superseded_by = $1, updated_at = $2 WHERE id = $3 RETURNING id, doc_id',
+        [memory.id, memory.created_at, memory.supersedes],
+      );
+      if (old) {
+        await this.docs.setHidden(tx, old.doc_id, true);
+        await this.refreshWindows(tx, old.doc_id);
+      }
+    }
+    await this.refreshWindows(tx, docId);
+  }
+
+  private async refreshWindows(tx: WriteTx, docId: number): Promise<void> {
+    const place = await this.docs.locate(tx, docId);
+    if (place) await this.docs.refreshWindows(tx, place);
+  }
+
+  /** Delete one memory; a memory it had superseded becomes visible again. */
+  async remove(tx: WriteTx, id: string, now: string): Promise<boolean> {
+    const [row] = await tx.query<{ doc_id: number; supersedes: string | null }>('DELETE FROM memories WHERE id = $1 RETURNING doc_id, supersedes', [id]);
+    if (!row) return false;
+    const place = await this.docs.locate(tx, row.doc_id);
+    await this.docs.remove(tx, row.doc_id);
+    if (place) await this.docs.refreshWindows(tx, place);
+    if (row.supersedes !== null) {
+      const [old] = await tx.query<{ doc_id: number }>(
+        'UPDATE memories SET superseded_by = NULL, updated_at = $1 WHERE id = $2 AND superseded_by = $3 RETURNING doc_id',
+        [now, row.supersedes, id],
+      );
+      if (old) {
+        await this.docs.setHidden(tx, old.doc_id, false);
+        await this.refreshWindows(tx, old.doc_id);
+      }
+    }
+    return true;
+  }
+
+  async get(db: pg.Pool | pg.PoolClient, ids: readonly string[]): Promise<Memory[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await db.query<MemoryRow>('SELECT * FROM memories WHERE id = ANY($1::text[])', [[...ids]]);
+    const byId = new Map(rows.map((row) => [row.id, toMemory(decoded(row, 'content', 'source'))]));
+    return ids.flatMap((id) => {
+      const memory = byId.get(id);
+      return memory ? [memory] : [];
+    });
+  }
+}

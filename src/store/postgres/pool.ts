@@ -1,0 +1,111 @@
+import pg from 'pg';
+import { DatabaseUnavailable } from '../../domain/errors.js';
+
+export interface PoolSettings {
+  url: string;
+  /** The schema every query of this pool reads and writes (a tenant's). */
+  schema: string;
+  size: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+/** int8 columns (doc ids, sequence numbers, counts) as numbers: they stay far below 2^53. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** A schema name quoted for SQL. */
+export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * A pool whose connections all work in one schema (set at connect time, so
+ * the queries name tables as the SQLite backend does), with the configured
+ * timeouts: a statement or a transaction left idle cannot hold a connection
+ * or its locks for long.
+ */
+export function openPool(settings: PoolSettings): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: settings.url,
+    max: settings.size,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    statement_timeout: settings.statementTimeoutMs,
+    idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
+    options: `-c search_path=${quoteIdent(settings.schema)}`,
+    application_name: 'pinak-memory',
+    types,
+  });
+  // An idle connection the server closed (a restart): the pool drops it and opens another when asked.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** SQLSTATEs after which the whole transaction can simply run again: nothing of it was committed. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** SQLSTATE classes meaning the server is going away or not there (admin shutdown, cannot connect). */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/** The database cannot be reached or went away: the call may be retried once it is back. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && (UNAVAILABLE_STATES.has(e.code) || UNAVAILABLE_CODES.has(e.code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+const databaseUnavailable = (): DatabaseUnavailable => new DatabaseUnavailable();
+
+/** Run one query; a lost database becomes the retryable tool error. */
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(pool: pg.Pool | pg.PoolClient, sql: string, params: unknown[] = []): Promise<R[]> {
+  try {
+    return (await pool.query<R>(sql, params)).rows;
+  } catch (error) {
+    throw isUnavailable(error) ? withCause(databaseUnavailable(), error) : error;
+  }
+}
+
+const withCause = (error: Error, cause: unknown): Error => Object.assign(error, { cause });
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Run `work` in one transaction on one connection, committing at the end.
+ * A serialization failure or deadlock rolls it back and runs it again (it
+ * committed nothing); a lost connection fails fast with the retryable tool
+ * error. Any other error rolls back and is thrown as it is.
+ */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, isolation = 'READ COMMITTED'): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw isUnavailable(error) ? withCause(databaseUnavailable(), error) : error;
+    }
+    let broken = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (isUnavailable(error)) {
+        broken = true;
+        throw withCause(databaseUnavailable(), error);
+      }
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      const code = (error as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

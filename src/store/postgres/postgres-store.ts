@@ -1,0 +1,386 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { redactDatabaseUrl } from '../../database-url.js';
+import { DuplicateRequest, type IdempotencyClaim } from '../../domain/errors.js';
+import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
+import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
+import type { Memory } from '../../domain/memory.js';
+import { FtsTokenizer } from '../fts-tokenizer.js';
+import { toOutcome, type OutcomeRow } from '../goal-mapping.js';
+import { holderIsDead, LEASE_HOLDER } from '../lease-holder.js';
+import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import type {
+  AuditRow,
+  DocView,
+  ExportRecord,
+  GoalListQuery,
+  GoalRecord,
+  GoalSnapshot,
+  GoalUpdate,
+  KeywordHit,
+  KeywordQuery,
+  MemoryStore,
+  NewMemory,
+  PlanRecord,
+  RecentQuery,
+  StoreFilters,
+  StoreStats,
+  WindowHit,
+} from '../store.js';
+import { AuditLog } from './audit-log.js';
+import { DocIndex, WriteTx } from './doc-index.js';
+import { GoalRecords } from './goal-records.js';
+import { MemoryRecords } from './memory-records.js';
+import { migratePostgres, schemaVersionOf } from './migrations.js';
+import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
+import { SearchReads } from './search-reads.js';
+import { decoded } from './text-escape.js';
+
+export interface PostgresStoreOptions extends PoolSettings {
+  /** Keep trying to reach the database this long at start (0: fail at once). */
+  waitForDatabaseMs?: number;
+}
+
+/** Records read per query while exporting. */
+const EXPORT_PAGE = 500;
+
+/**
+ * The scale-out backend: one PostgreSQL schema per tenant, shared by every
+ * server process that points at it. Nothing is kept on this machine's disk:
+ * a write acknowledged by one process is found by a search on any other at
+ * once. Same tools, same answers as the SQLite backend (see search-reads.ts
+ * for how keyword scores are kept equal).
+ */
+export class PostgresStore implements MemoryStore {
+  private readonly tokenizer = new FtsTokenizer();
+  private readonly docs = new DocIndex();
+  private readonly memories = new MemoryRecords(this.docs);
+  private readonly goals = new GoalRecords(this.docs);
+  private readonly search: SearchReads;
+  private readonly audit: AuditLog;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schema: string,
+  ) {
+    this.search = new SearchReads(pool, this.tokenizer);
+    this.audit = new AuditLog(pool);
+  }
+
+  /**
+   * Connect, and create or migrate the schema. An unreachable database fails
+   * with one line naming it (password hidden), or is waited for up to
+   * `waitForDatabaseMs`.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = openPool(options);
+    try {
+      const client = await connectOrWait(pool, options);
+      try {
+        await migratePostgres(client, options.schema);
+      } finally {
+        client.release();
+      }
+      return new PostgresStore(pool, options.schema);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** One write transaction with the counters it changed applied at its end. */
+  private write<T>(work: (tx: WriteTx) => Promise<T>, claim?: IdempotencyClaim): Promise<T> {
+    return transaction(this.pool, async (client) => {
+      const tx = new WriteTx(client, this.tokenizer);
+      if (claim) await claimKey(tx, claim);
+      const result = await work(tx);
+      await tx.flush();
+      return result;
+    });
+  }
+
+  async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {
+    await this.write((tx) => this.memories.addAll(tx, items), claim);
+  }
+
+  async getMemories(ids: readonly string[]): Promise<Memory[]> {
+    return this.memories.get(this.pool, ids);
+  }
+
+  async deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]> {
+    const now = new Date().toISOString();
+    return this.write(async (tx) => {
+      const removed: string[] = [];
+      for (const id of ids) if (await this.memories.remove(tx, id, now)) removed.push(id);
+      return removed;
+    }, claim);
+  }
+
+  async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void> {
+    await this.write((tx) => this.goals.create(tx, goal, indexed, plan), claim);
+  }
+
+  async updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
+    await this.write((tx) => this.goals.update(tx, update), claim);
+  }
+
+  async getGoal(id: string): Promise<Goal | undefined> {
+    return this.goals.get(this.pool, id);
+  }
+
+  async listGoals(q: GoalListQuery): Promise<GoalSummary[]> {
+    return this.goals.list(this.pool, q);
+  }
+
+  async activeGoalTitles(namespace: string): Promise<Array<{ id: string; title: string; description: string | null }>> {
+    return this.goals.activeGoalTitles(this.pool, namespace);
+  }
+
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
+    await this.write(async (tx) => {
+      await this.memories.addAll(tx, memories);
+      await this.goals.insertOutcome(tx, outcome);
+      await this.goals.update(tx, change);
+    }, claim);
+  }
+
+  async findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined> {
+    const [row] = await query<{ tool: string; args_sha256: string; result: string | null }>(this.pool, 'SELECT tool, args_sha256, result FROM idempotency_keys WHERE key = $1', [key]);
+    return row ? { tool: row.tool, args_sha256: row.args_sha256, result: row.result === null ? null : JSON.parse(row.result) } : undefined;
+  }
+
+  async recordIdempotentResult(key: string, result: unknown): Promise<void> {
+    await query(this.pool, 'UPDATE idempotency_keys SET result = $1 WHERE key = $2 AND result IS NULL', [JSON.stringify(result), key]);
+  }
+
+  searchKeyword(q: KeywordQuery): Promise<KeywordHit[]> {
+    return this.search.keyword(q);
+  }
+
+  searchWindows(q: KeywordQuery): Promise<WindowHit[]> {
+    return this.search.windows(q);
+  }
+
+  recent(q: RecentQuery): Promise<KeywordHit[]> {
+    return this.search.recent(q);
+  }
+
+  threadNeighbours(docIds: readonly number[], radius: number): Promise<Array<{ center: number; doc_id: number; offset: number }>> {
+    return this.search.threadNeighbours(docIds, radius);
+  }
+
+  admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>> {
+    return this.search.admit(docIds, filters);
+  }
+
+  docTexts(docIds: readonly number[]): Promise<Map<number, string>> {
+    return this.search.docTexts(docIds);
+  }
+
+  docSpeakers(docIds: readonly number[]): Promise<Map<number, string>> {
+    return this.search.docSpeakers(docIds);
+  }
+
+  speakerNames(after: number): Promise<{ names: string[]; through: number }> {
+    return this.search.speakerNames(after);
+  }
+
+  describeDocs(docIds: readonly number[]): Promise<DocView[]> {
+    return this.search.describeDocs(docIds);
+  }
+
+  scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }> {
+    return this.search.scopeSize(filters);
+  }
+
+  filterDocIds(filters: StoreFilters): Promise<number[]> {
+    return this.search.filterDocIds(filters);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const group = async (sql: string): Promise<Record<string, number>> =>
+      Object.fromEntries((await query<{ k: string; n: number }>(this.pool, sql)).map((r) => [r.k, r.n]));
+    const count = async (sql: string): Promise<number> => (await query<{ n: number }>(this.pool, sql))[0]!.n;
+    const [memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version] = await Promise.all([
+      count('SELECT COUNT(*) AS n FROM memories'),
+      group('SELECT layer AS k, COUNT(*) AS n FROM memories GROUP BY layer'),
+      group('SELECT kind AS k, COUNT(*) AS n FROM memories GROUP BY kind ORDER BY n DESC LIMIT 50'),
+      group('SELECT namespace AS k, COUNT(*) AS n FROM memories GROUP BY namespace ORDER BY n DESC LIMIT 50'),
+      count('SELECT COUNT(*) AS n FROM memories WHERE superseded_by IS NOT NULL'),
+      group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
+      count('SELECT COUNT(*) AS n FROM outcomes'),
+      count('SELECT COUNT(*) AS n FROM audit_log'),
+      count(`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+        WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'm')`),
+      schemaVersionOf(this.pool, this.schema),
+    ]);
+    return { memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
+  }
+
+  async vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
+    if (docIds.length === 0) return [];
+    return query(this.pool, 'SELECT doc_id, vector FROM doc_vectors WHERE doc_id = ANY($1::bigint[]) AND model_key = $2', [[...docIds], modelKey]);
+  }
+
+  async docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
+    const rows = await query<{ doc_id: number; text: string }>(
+      this.pool,
+      `SELECT d.doc_id,
+         CASE d.type
+           WHEN 'memory' THEN (SELECT m.content || COALESCE(chr(10) || g.title, '') FROM memories m LEFT JOIN goals g ON g.id = m.goal_id WHERE m.id = d.entity_id)
+           WHEN 'goal' THEN (SELECT title || COALESCE(chr(10) || description, '') FROM goals WHERE id = d.entity_id)
+           ELSE (SELECT title || COALESCE(chr(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
+         END AS text
+       FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
+       WHERE d.doc_id > $1 AND (v.doc_id IS NULL OR v.model_key <> $2)
+       ORDER BY d.doc_id LIMIT $3`,
+      [afterDocId, modelKey, limit],
+    );
+    return rows.map((row) => decoded(row, 'text'));
+  }
+
+  async setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void> {
+    await this.write(async (tx) => {
+      for (const { doc_id, vector } of vectors) {
+        // A record deleted since it was read for embedding keeps no vector.
+        if ((await tx.query('SELECT 1 FROM search_docs WHERE doc_id = $1', [doc_id])).length > 0) await this.docs.setVector(tx, doc_id, vector);
+      }
+    });
+  }
+
+  async embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
+    const [row] = await query<{ docs: number; embedded: number }>(
+      this.pool,
+      'SELECT (SELECT COUNT(*) FROM search_docs) AS docs, (SELECT COUNT(*) FROM doc_vectors WHERE model_key = $1) AS embedded',
+      [modelKey],
+    );
+    return row!;
+  }
+
+  async acquireLease(name: string, ttlMs: number): Promise<boolean> {
+    return transaction(this.pool, async (client) => {
+      const now = Date.now();
+      const claimed = await client.query(
+        `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leases.holder = excluded.holder OR leases.expires_at < $4`,
+        [name, LEASE_HOLDER, now + ttlMs, now],
+      );
+      if ((claimed.rowCount ?? 0) > 0) return true;
+      const { rows } = await client.query<{ holder: string }>('SELECT holder FROM leases WHERE name = $1 FOR UPDATE', [name]);
+      const holder = rows[0]?.holder;
+      if (holder === undefined || !holderIsDead(holder)) return false;
+      const stolen = await client.query('UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND holder = $4', [LEASE_HOLDER, now + ttlMs, name, holder]);
+      return (stolen.rowCount ?? 0) > 0;
+    });
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    await query(this.pool, 'DELETE FROM leases WHERE name = $1 AND holder = $2', [name, LEASE_HOLDER]);
+  }
+
+  async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
+    const inserted = await query(
+      this.pool,
+      'INSERT INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING model_key',
+      [model.key, model.id, model.dimension, model.fingerprint, new Date().toISOString()],
+    );
+    return inserted.length > 0;
+  }
+
+  /** Every row is committed with the default synchronous commit, durable or not: a row costs one round trip either way. */
+  async appendAudit(row: AuditRow): Promise<number> {
+    return this.audit.append(row);
+  }
+
+  async completeAudit(seq: number, row: AuditRow): Promise<void> {
+    await this.audit.complete(seq, row);
+  }
+
+  exportAudit(since?: string): AsyncIterable<AuditRow> {
+    return this.audit.export(since);
+  }
+
+  /** One read-only snapshot on a connection of its own, held until the iteration ends. */
+  async *exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      for (let after = ''; ; ) {
+        const page = await this.goals.snapshots(client, after, namespace, EXPORT_PAGE);
+        for (const goal of page) yield { type: 'goal', goal };
+        if (page.length < EXPORT_PAGE) break;
+        after = page.at(-1)!.id;
+      }
+      const byNamespace = namespace === undefined ? '' : 'AND g.namespace = $2';
+      for (let after = ''; ; ) {
+        const { rows } = await client.query<OutcomeRow>(
+          `SELECT o.* FROM outcomes o JOIN goals g ON g.id = o.goal_id WHERE o.id > $1 ${byNamespace} ORDER BY o.id LIMIT ${EXPORT_PAGE}`,
+          namespace === undefined ? [after] : [after, namespace],
+        );
+        for (const row of rows) yield { type: 'outcome', outcome: toOutcome(decoded(row, 'summary')) };
+        if (rows.length < EXPORT_PAGE) break;
+        after = rows.at(-1)!.id;
+      }
+      const memoriesIn = namespace === undefined ? '' : 'AND namespace = $2';
+      for (let after = ''; ; ) {
+        const { rows } = await client.query<MemoryRow>(
+          `SELECT * FROM memories WHERE id > $1 ${memoriesIn} ORDER BY id LIMIT ${EXPORT_PAGE}`,
+          namespace === undefined ? [after] : [after, namespace],
+        );
+        for (const row of rows) yield { type: 'memory', memory: toMemory(decoded(row, 'content', 'source')) };
+        if (rows.length < EXPORT_PAGE) break;
+        after = rows.at(-1)!.id;
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      broken = isUnavailable(error);
+      throw error;
+    } finally {
+      // An export stopped early (the reader went away) still ends its snapshot.
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      client.release(broken);
+    }
+  }
+
+  async restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean> {
+    return this.write((tx) => this.goals.restore(tx, goal, indexed, steps));
+  }
+
+  async restoreOutcome(outcome: Outcome): Promise<boolean> {
+    return this.write((tx) => this.goals.restoreOutcome(tx, outcome));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+    this.tokenizer.close();
+  }
+}
+
+/** Inside a write transaction: claim the idempotency key, or throw DuplicateRequest (rolling the write back). */
+async function claimKey(tx: WriteTx, claim: IdempotencyClaim): Promise<void> {
+  const inserted = await tx.query(
+    'INSERT INTO idempotency_keys (key, tool, args_sha256, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING key',
+    [claim.key, claim.tool, claim.argsSha256, new Date().toISOString()],
+  );
+  if (inserted.length === 0) throw new DuplicateRequest(claim.key);
+}
+
+async function connectOrWait(pool: pg.Pool, options: PostgresStoreOptions): Promise<pg.PoolClient> {
+  const deadline = Date.now() + (options.waitForDatabaseMs ?? 0);
+  for (;;) {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      if (!isUnavailable(error) || Date.now() >= deadline) {
+        const reason = (error as Error).message.split('\n')[0];
+        throw new Error(`cannot reach PostgreSQL at ${redactDatabaseUrl(options.url)}: ${reason}`, { cause: error });
+      }
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+    }
+  }
+}

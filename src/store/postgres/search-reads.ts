@@ -1,0 +1,197 @@
+import type pg from 'pg';
+import { parseJson } from '../json.js';
+import type { FtsTokenizer } from '../fts-tokenizer.js';
+import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from '../store.js';
+import { filterClause, Params } from './sql-params.js';
+import { fromDb } from './text-escape.js';
+
+/** FTS5's bm25() constants (see the SQLite backend's bm25.ts). */
+const K1 = 1.2;
+const B = 0.75;
+
+/** A doc's searchable text: a memory's content, a goal's or step's title and details. */
+const DOC_TEXT = `CASE d.type
+    WHEN 'memory' THEN (SELECT content FROM memories WHERE id = d.entity_id)
+    WHEN 'goal' THEN (SELECT title || COALESCE(chr(10) || description, '') FROM goals WHERE id = d.entity_id)
+    ELSE (SELECT title || COALESCE(chr(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
+  END`;
+
+/** The two keyword indexes: each doc's own text, and thread windows (a memory with its neighbours). */
+const INDEXES = {
+  docs: { postings: 'doc_terms', lengths: 'search_docs', lengthJoin: '' },
+  windows: { postings: 'window_terms', lengths: 'thread_windows', lengthJoin: 'JOIN thread_windows l ON l.doc_id = p.doc_id' },
+} as const;
+
+/**
+ * Keyword search and the narrow reads search needs, over the PostgreSQL
+ * tables. BM25 is computed in SQL exactly as FTS5's bm25() computes it (IDF
+ * from the index's row count and each term's doc count, k1 1.2, b 0.75, the
+ * mean length from the index's token total), over the same terms (FTS5's
+ * tokenizer made them), so both backends give the same scores. A search
+ * confined to a namespace takes every statistic from that namespace alone.
+ */
+export class SearchReads {
+  constructor(
+    private readonly db: pg.Pool,
+    private readonly tokenizer: FtsTokenizer,
+  ) {}
+
+  private async rows<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.db.query<R>(sql, params)).rows;
+  }
+
+  /** The query's words as index terms (a word the tokenizer splits counts as its parts; one it drops matches nothing). */
+  private termsOf(words: readonly string[]): string[] {
+    return words.flatMap((word) => this.tokenizer.tokensOf(word));
+  }
+
+  async keyword(query: KeywordQuery): Promise<KeywordHit[]> {
+    return (await this.bm25('docs', query)).map(({ doc_id, score, matched }) => ({ doc_id, score, matched }));
+  }
+
+  async windows(query: KeywordQuery): Promise<WindowHit[]> {
+    return (await this.bm25('windows', query)).map(({ doc_id, score, before_doc, after_doc }) => ({ doc_id, score, before: before_doc, after: after_doc }));
+  }
+
+  private async bm25(index: keyof typeof INDEXES, query: KeywordQuery): Promise<Array<KeywordHit & { matched: number; before_doc: number | null; after_doc: number | null }>> {
+    const terms = this.termsOf(query.terms);
+    if (terms.length === 0 || query.limit <= 0) return [];
+    const { postings, lengths, lengthJoin } = INDEXES[index];
+    const { filters } = query;
+    const p = new Params();
+    const termsParam = p.add(terms);
+    let stats: string;
+    let docCount: string;
+    if (filters.confined) {
+      if (filters.namespace === null) throw new Error('a search confined to a namespace must name it');
+      const ns = p.add(filters.namespace);
+      stats = index === 'docs'
+        ? `SELECT COUNT(*)::float8 AS n, COALESCE(SUM(tokens), 0)::float8 AS toks FROM search_docs WHERE namespace = ${ns}`
+        : `SELECT COUNT(*)::float8 AS n, COALESCE(SUM(w.tokens), 0)::float8 AS toks FROM thread_windows w JOIN search_docs s ON s.doc_id = w.doc_id WHERE s.namespace = ${ns}`;
+      docCount = `SELECT COUNT(*)::float8 AS n FROM ${postings} c JOIN search_docs s ON s.doc_id = c.doc_id WHERE c.term = q.term AND s.namespace = ${ns}`;
+    } else {
+      stats = `SELECT COALESCE(SUM(rows), 0)::float8 AS n, COALESCE(SUM(tokens), 0)::float8 AS toks FROM fts_totals WHERE name = '${index}'`;
+      docCount = `SELECT COUNT(*)::float8 AS n FROM ${postings} c WHERE c.term = q.term`;
+    }
+    const where = filterClause(filters, p);
+    const length = lengths === 'search_docs' ? 'd.tokens' : 'l.tokens';
+    const windowCols = index === 'windows' ? 'l.before_doc, l.after_doc' : 'NULL::bigint AS before_doc, NULL::bigint AS after_doc';
+    const groupCols = index === 'windows' ? ', l.before_doc, l.after_doc' : '';
+    const sql = `
+      WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
+      stats AS (${stats}),
+      w AS (
+        SELECT q.term, q.times,
+          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
+          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
+        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
+      )
+      SELECT p.doc_id,
+        SUM(w.times * w.idf * p.tf * ${K1 + 1} / (p.tf + ${K1} * (${1 - B} + ${B} * ${length} / w.mean))) AS score,
+        SUM(w.times)::int AS matched, ${windowCols}
+      FROM w JOIN ${postings} p ON p.term = w.term JOIN search_docs d ON d.doc_id = p.doc_id ${lengthJoin}
+      WHERE ${where}
+      GROUP BY p.doc_id${groupCols}
+      ORDER BY score DESC, p.doc_id DESC
+      LIMIT ${p.add(query.limit)}`;
+    return this.rows(sql, p.values);
+  }
+
+  async recent(query: RecentQuery): Promise<KeywordHit[]> {
+    const p = new Params();
+    const where = filterClause(query.filters, p);
+    const column = query.filters.time_field === 'created_at' ? 'd.created_at' : 'd.occurred_at';
+    return this.rows(`SELECT d.doc_id, 0 AS score FROM search_docs d WHERE ${where} ORDER BY ${column} DESC, d.doc_id DESC LIMIT ${p.add(query.limit)}`, p.values);
+  }
+
+  async threadNeighbours(docIds: readonly number[], radius: number): Promise<Array<{ center: number; doc_id: number; offset: number }>> {
+    if (docIds.length === 0) return [];
+    // Neighbours by order, not by numeric distance: positions may have gaps.
+    const rows = await this.rows<{ center: number; doc_id: number; offset: number }>(
+      `SELECT c.doc_id AS center, n.doc_id, n."offset"
+       FROM search_docs c
+       CROSS JOIN LATERAL (
+         (SELECT b.doc_id, -ROW_NUMBER() OVER (ORDER BY b.thread_position DESC)::int AS "offset" FROM search_docs b
+          WHERE b.namespace = c.namespace AND b.thread_id = c.thread_id AND b.thread_position < c.thread_position AND NOT b.hidden
+          ORDER BY b.thread_position DESC LIMIT $2)
+         UNION ALL
+         (SELECT a.doc_id, ROW_NUMBER() OVER (ORDER BY a.thread_position ASC)::int AS "offset" FROM search_docs a
+          WHERE a.namespace = c.namespace AND a.thread_id = c.thread_id AND a.thread_position > c.thread_position AND NOT a.hidden
+          ORDER BY a.thread_position ASC LIMIT $2)
+       ) n
+       WHERE c.doc_id = ANY($1::bigint[]) AND c.thread_id IS NOT NULL AND c.thread_position IS NOT NULL`,
+      [[...docIds], radius],
+    );
+    const order = new Map(docIds.map((id, i) => [id, i]));
+    // As the SQLite backend gives them: centre by centre, the ones before (nearest first), then after.
+    return rows.sort((a, b) => order.get(a.center)! - order.get(b.center)! || (Math.sign(a.offset) - Math.sign(b.offset)) || Math.abs(a.offset) - Math.abs(b.offset));
+  }
+
+  async scopeSize(filters: StoreFilters): Promise<{ docs: number; share: number }> {
+    const [row] = await this.rows<{ total: number; docs: number }>(
+      `SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE namespace = $1) AS docs FROM search_docs WHERE type = 'memory' AND NOT hidden`,
+      [filters.namespace],
+    );
+    const total = row!.total;
+    if (filters.namespace === null) return { docs: total, share: 1 };
+    return { docs: row!.docs, share: total === 0 ? 1 : row!.docs / total };
+  }
+
+  async admit(docIds: readonly number[], filters: StoreFilters): Promise<Set<number>> {
+    if (docIds.length === 0) return new Set();
+    const p = new Params();
+    const ids = p.add([...docIds]);
+    const where = filterClause(filters, p);
+    const rows = await this.rows<{ doc_id: number }>(`SELECT d.doc_id FROM search_docs d WHERE d.doc_id = ANY(${ids}::bigint[]) AND ${where}`, p.values);
+    return new Set(rows.map((row) => row.doc_id));
+  }
+
+  async filterDocIds(filters: StoreFilters): Promise<number[]> {
+    const p = new Params();
+    const where = filterClause({ ...filters, include_superseded: false }, p);
+    return (await this.rows<{ doc_id: number }>(`SELECT d.doc_id FROM search_docs d WHERE ${where}`, p.values)).map((row) => row.doc_id);
+  }
+
+  async docTexts(docIds: readonly number[]): Promise<Map<number, string>> {
+    if (docIds.length === 0) return new Map();
+    const rows = await this.rows<{ doc_id: number; text: string | null }>(`SELECT d.doc_id, ${DOC_TEXT} AS text FROM search_docs d WHERE d.doc_id = ANY($1::bigint[])`, [[...docIds]]);
+    return new Map(rows.map((row) => [row.doc_id, fromDb(row.text) ?? '']));
+  }
+
+  async docSpeakers(docIds: readonly number[]): Promise<Map<number, string>> {
+    if (docIds.length === 0) return new Map();
+    const rows = await this.rows<{ doc_id: number; metadata: string }>(
+      `SELECT d.doc_id, m.metadata FROM search_docs d JOIN memories m ON m.id = d.entity_id WHERE d.type = 'memory' AND d.doc_id = ANY($1::bigint[])`,
+      [[...docIds]],
+    );
+    const out = new Map<number, string>();
+    for (const row of rows) {
+      const metadata = parseJson<Record<string, unknown>>(row.metadata, {});
+      const speaker = metadata.speaker ?? metadata.author;
+      // Only a name given as text counts; a number or an object in metadata is not a speaker.
+      if (typeof speaker === 'string') out.set(row.doc_id, speaker);
+    }
+    return out;
+  }
+
+  async speakerNames(after: number): Promise<{ names: string[]; through: number }> {
+    const rows = await this.rows<{ seq: number; name: string }>('SELECT seq, name FROM speaker_names WHERE seq > $1 ORDER BY seq', [after]);
+    return { names: rows.map((row) => row.name), through: rows.at(-1)?.seq ?? after };
+  }
+
+  async describeDocs(docIds: readonly number[]): Promise<DocView[]> {
+    if (docIds.length === 0) return [];
+    const rows = await this.rows<Omit<DocView, 'text'> & { text: string | null }>(
+      `SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id, d.occurred_at, d.hidden, d.thread_id, d.thread_position,
+         ${DOC_TEXT} AS text,
+         COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM doc_tags t WHERE t.doc_id = d.doc_id), '{}') AS tags
+       FROM search_docs d WHERE d.doc_id = ANY($1::bigint[])`,
+      [[...docIds]],
+    );
+    const byId = new Map(rows.map((row) => [row.doc_id, row]));
+    return docIds.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ ...row, text: fromDb(row.text) ?? '' }] : [];
+    });
+  }
+}

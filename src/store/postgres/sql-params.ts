@@ -1,0 +1,35 @@
+import type { StoreFilters } from '../store.js';
+
+/** Numbered parameters ($1, $2, …) collected while a statement is built. */
+export class Params {
+  readonly values: unknown[] = [];
+
+  /** Add a value; returns its placeholder. */
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The search filters as a WHERE clause over `search_docs d` (the same meaning as the SQLite backend's filter-sql.ts). */
+export function filterClause(filters: StoreFilters, p: Params): string {
+  const clauses: string[] = [];
+  if (filters.namespace !== null) clauses.push(`d.namespace = ${p.add(filters.namespace)}`);
+  if (!filters.include_superseded) clauses.push('NOT d.hidden');
+  if (filters.layers?.length) clauses.push(`d.layer = ANY(${p.add([...filters.layers])}::text[])`);
+  if (filters.kinds?.length) clauses.push(`d.kind = ANY(${p.add([...filters.kinds])}::text[])`);
+  if (filters.types?.length) clauses.push(`d.type = ANY(${p.add([...filters.types])}::text[])`);
+  if (filters.goal_id !== undefined) clauses.push(`d.goal_id = ${p.add(filters.goal_id)}`);
+  if (filters.tags_any?.length) {
+    clauses.push(`EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag = ANY(${p.add([...filters.tags_any])}::text[]))`);
+  }
+  if (filters.tags_all?.length) {
+    const distinct = [...new Set(filters.tags_all)];
+    clauses.push(`(SELECT COUNT(*) FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag = ANY(${p.add(distinct)}::text[])) = ${p.add(distinct.length)}`);
+  }
+  // The column name comes from a closed enum, never from the caller's text.
+  const timeColumn = filters.time_field === 'created_at' ? 'd.created_at' : 'd.occurred_at';
+  if (filters.since !== undefined) clauses.push(`${timeColumn} >= ${p.add(filters.since)}`);
+  if (filters.until !== undefined) clauses.push(`${timeColumn} < ${p.add(filters.until)}`);
+  return clauses.length ? clauses.join(' AND ') : 'TRUE';
+}
