@@ -2,10 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isPostgresUrl, redactDatabaseUrl } from './database-url.js';
+import { isPostgresUrl, redactDatabaseUrl } from './domain/database-url.js';
 import { Namespace } from './domain/fields.js';
 
-export { redactDatabaseUrl } from './database-url.js';
+export { redactDatabaseUrl } from './domain/database-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { redactDatabaseUrl } from '../../database-url.js';
+import { redactDatabaseUrl } from '../../domain/database-url.js';
 import { DuplicateRequest, type IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
