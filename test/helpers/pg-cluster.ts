@@ -52,8 +52,7 @@ export function freePort(): Promise<number> {
  * whose configuration, data, socket and log all live in one new temporary
  * directory (so the machine's own clusters, and its list of them, are left
  * alone), listening on loopback only (localhost, the default) on a free
- * port, with trust authentication,
- * and tuned for tests (no fsync). As root the tools run the server as the
+ * port, with trust authentication, and tuned for tests (no fsync). As root the tools run the server as the
  * postgres user; otherwise as the user running the tests. The superuser is
  * named postgres either way.
  */
@@ -74,12 +73,15 @@ export async function startDebianCluster(version: string, env: NodeJS.ProcessEnv
   throw lastError;
 }
 
+let clustersMade = 0;
+
 function createCluster(version: string, port: number, parentEnv: NodeJS.ProcessEnv): TestCluster & { name: string; env: NodeJS.ProcessEnv } {
   const base = mkdtempSync(join(tmpdir(), 'pinak-pg-'));
   // As root, the server runs as postgres, which must reach the directories inside.
   chmodSync(base, 0o755);
   // Unique on this machine: the tools keep a pid file per cluster name in a shared directory.
-  const name = `pinaktest${process.pid}`;
+  clustersMade += 1;
+  const name = `pinaktest${process.pid}x${clustersMade}`;
   const env = { ...parentEnv, PG_CLUSTER_CONF_ROOT: join(base, 'etc') };
   const log = join(base, 'postgresql.log');
   let stopped = false;
