@@ -284,25 +284,6 @@ function checkDatabaseSettings(config: Config, origin: Readonly<Record<string, s
   throw new ConfigError(`${origin[stray]} is a PostgreSQL setting: set --database-url (or PINAK_DATABASE_URL) too, or leave it out to use SQLite`);
 }
 
-/** How to reach PostgreSQL, or null when the memories are kept in SQLite. */
-export function postgresOptions(config: Config): {
-  url: string;
-  poolSize: number;
-  connectTimeoutMs: number;
-  statementTimeoutMs: number;
-  idleInTransactionTimeoutMs: number;
-  waitForDatabaseMs: number;
-} | null {
-  if (config.databaseUrl === undefined) return null;
-  return {
-    url: config.databaseUrl,
-    poolSize: config.databasePoolSize,
-    connectTimeoutMs: config.databaseConnectTimeoutMs,
-    statementTimeoutMs: config.databaseStatementTimeoutMs,
-    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
-    waitForDatabaseMs: config.waitForDatabaseMs,
-  };
-}
 
 /** Tokens need an issuer, an audience and exactly one source of keys; the other JWT settings need tokens. */
 function checkJwtSettings(config: Config): void {

@@ -16,7 +16,8 @@ import { ServerMetrics } from './metrics/server-metrics.js';
 import { createTextIndexer } from './memory/text-indexer.js';
 import { createVectorSearch } from './memory/vector-search.js';
 import { openStore, type OpenedStore } from './store/open-store.js';
-import type { MemoryStore } from './store/store.js';
+import type { MemoryStore, NearestVectors } from './store/store.js';
+import { createDatabaseVectorSearch } from './memory/database-vector-search.js';
 import { LOCAL_TENANT } from './domain/principal.js';
 import type { VectorLog } from './domain/vector-log.js';
 import { CallGate } from './tools/call-gate.js';
@@ -46,6 +47,8 @@ export interface RuntimeParts {
   embedder?: Embedder | null;
   /** The vector index, or how to open it: then it loads in the background and keyword search answers meanwhile. */
   vectorIndex?: VectorIndex | ((signal: AbortSignal) => Promise<VectorIndex>) | null;
+  /** Instead of a local index: the database's own vector search (PostgreSQL with pgvector). */
+  databaseVectors?: NearestVectors | null;
   fusion?: FusionSettings;
   context?: ContextScoring;
   softAndWeight?: number;
@@ -66,8 +69,8 @@ export interface RuntimeParts {
   fingerprint?: Fingerprinter;
 }
 
-/** Until the PostgreSQL backend has its vector leg (pgvector), it serves keyword search alone. */
-const POSTGRES_IS_KEYWORD_ONLY = 'the PostgreSQL backend searches by keyword only for now: start it with --embed-model none';
+/** Vector search on PostgreSQL needs pgvector; without it only keyword search can run, and that must be asked for. */
+const NO_PGVECTOR = 'the PostgreSQL database has no pgvector extension (vector): install it (e.g. the postgresql-NN-pgvector package, or the pgvector/pgvector image), or start with --embed-model none for keyword search only';
 const VECTORS_NEED_A_LOG = 'this backend keeps no vector change log for a local index';
 
 /** How long a start waits for the vector index before serving with keyword search alone. */
@@ -100,7 +103,13 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
   const embedder = parts.embedder ?? null;
   const abort = new AbortController();
   const opening = typeof parts.vectorIndex === 'function' ? parts.vectorIndex(abort.signal) : (parts.vectorIndex ?? null);
-  const vectors = embedder && opening ? createVectorSearch(embedder, opening, store, logger) : null;
+  const vectors = !embedder
+    ? null
+    : parts.databaseVectors
+      ? createDatabaseVectorSearch(embedder, parts.databaseVectors)
+      : opening
+        ? createVectorSearch(embedder, opening, store, logger)
+        : null;
   const reembedding =
     embedder && parts.reembedBatch
       ? reembedInBackground(store, embedder, logger, {
@@ -169,6 +178,16 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
   }
 }
 
+/** Register the active model with the store (where the database searches vectors itself, its index is made then). */
+async function registerModel(store: MemoryStore, embedder: Embedder, logger: Logger): Promise<void> {
+  const model = embedder.model;
+  if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
+    // Only a store that already holds records has anything to re-embed; a new one says nothing.
+    const { docs, embedded } = await store.embeddingProgress(model.key);
+    if (docs > embedded) logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint, records: docs - embedded }, 'new embedding model: records will be re-embedded');
+  }
+}
+
 /**
  * Register the active model with the store, and return how to open (or
  * rebuild) its vector index in one data directory: the runtime does that in
@@ -177,12 +196,7 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
 async function vectorIndexOpener(config: Config, dataDir: string, opened: OpenedStore, embedder: Embedder, logger: Logger): Promise<(signal: AbortSignal) => Promise<VectorIndex>> {
   const { store, vectorLog } = opened;
   if (!vectorLog) throw new Error(VECTORS_NEED_A_LOG);
-  const model = embedder.model;
-  if (await store.registerModel({ key: model.key, id: model.id, dimension: model.dimension, fingerprint: model.fingerprint })) {
-    // Only a store that already holds records has anything to re-embed; a new one says nothing.
-    const { docs, embedded } = await store.embeddingProgress(model.key);
-    if (docs > embedded) logger.info({ model: model.id, dimension: model.dimension, fingerprint: model.fingerprint, records: docs - embedded }, 'new embedding model: records will be re-embedded');
-  }
+  await registerModel(store, embedder, logger);
   return (signal) => openVectorIndex(config, dataDir, vectorLog, embedder, logger, signal);
 }
 
@@ -222,15 +236,16 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
  * (run on a tenant's directory, such a command would otherwise leave a stray one there).
  */
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean; audits?: boolean } = {}): Promise<Runtime> {
-  if (config.databaseUrl && config.embedModel !== 'none') throw new Error(POSTGRES_IS_KEYWORD_ONLY);
   const opened = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir });
   const { store } = opened;
   try {
+    if (opened.backend === 'postgres' && !opened.nearest && config.embedModel !== 'none') throw new Error(NO_PGVECTOR);
     // Before anything else starts: a damaged secret stops the start in one line.
     const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : loadFingerprintSecret(config.dataDir, { create: true }));
     logger.info(opened.backend === 'sqlite' ? { dataDir: config.dataDir } : { backend: 'postgres' }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);
-    const vectorIndex = embedder ? await vectorIndexOpener(config, config.dataDir, opened, embedder, logger) : null;
+    const vectorIndex = embedder && !opened.nearest ? await vectorIndexOpener(config, config.dataDir, opened, embedder, logger) : null;
+    if (embedder && opened.nearest) await registerModel(store, embedder, logger);
     const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
@@ -238,6 +253,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       settings: config,
       embedder,
       vectorIndex,
+      databaseVectors: opened.nearest,
       modelNote: note,
       fusion: {
         keywordWeight: config.fusionKeywordWeight ?? tuned.keywordWeight,
@@ -266,13 +282,15 @@ export async function openTenantRuntime(config: Config, root: Runtime, tenant: s
   const { store } = opened;
   try {
     const { embedder } = root.memory;
-    const vectorIndex = embedder && root.memory.vectors ? await vectorIndexOpener(config, dataDir, opened, embedder, logger) : null;
+    const vectorIndex = embedder && root.memory.vectors && !opened.nearest ? await vectorIndexOpener(config, dataDir, opened, embedder, logger) : null;
+    if (embedder && opened.nearest) await registerModel(store, embedder, logger);
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
       settings: config,
-      embedder: vectorIndex ? embedder : null,
+      embedder: vectorIndex || opened.nearest ? embedder : null,
       vectorIndex,
+      databaseVectors: opened.nearest,
       modelNote: root.memory.modelNote,
       fusion: root.memory.fusion,
       context: root.memory.context,

@@ -87,7 +87,7 @@ export const auditExportCommand: Command = {
     tenant: { type: 'string', value: 'T', help: 'that tenant\'s trail, with its keys\' refusals merged in (default: the local one)' },
     output: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout' },
   },
-  settings: settingsOf('place', 'locking'),
+  settings: settingsOf('place', 'locking', 'postgres'),
   family: 'audit',
   run: ({ config, options }) => exportAudit(config, options.since, options.output, options.tenant),
 };

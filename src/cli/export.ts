@@ -48,6 +48,6 @@ go on writing. One record a line, told apart by "type" (header, goal, outcome, m
     output: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout (created readable by you alone)' },
     namespace: { type: 'string', value: 'NS', help: 'only this namespace\'s records' },
   },
-  settings: settingsOf('place', 'locking'),
+  settings: settingsOf('place', 'locking', 'postgres'),
   run: ({ config, options }) => exportFile(config, options.namespace, options.output),
 };

@@ -56,4 +56,4 @@ export type SettingGroup = keyof typeof SETTING_GROUPS;
 export const settingsOf = (...groups: SettingGroup[]): string[] => groups.flatMap((group) => [...SETTING_GROUPS[group].flags]);
 
 /** The groups a command that opens the whole store for writing reads (import, reindex), besides its own. */
-export const STORE_GROUPS: SettingGroup[] = ['place', 'locking', 'database', 'logging', 'embedding', 'vectors'];
+export const STORE_GROUPS: SettingGroup[] = ['place', 'locking', 'database', 'postgres', 'logging', 'embedding', 'vectors'];

@@ -61,7 +61,8 @@ export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { de
       note: ctx.modelNote,
       records: progress?.docs ?? 0,
       embedded: progress?.embedded ?? 0,
-      vectors_indexed: index?.vectors ?? 0,
+      // An index in the database (no local one) holds every stored vector.
+      vectors_indexed: index?.vectors ?? (state === 'ready' ? (progress?.embedded ?? 0) : 0),
       // While the index loads, every stored vector is still to come.
       index_backlog: index?.backlog ?? (state === 'loading' ? (progress?.embedded ?? 0) : 0),
       index_start: index?.start.mode ?? (state === 'loading' || state === 'failed' ? state : null),

@@ -4,7 +4,7 @@ import { LOCAL_TENANT } from '../domain/principal.js';
 import type { VectorLog } from '../domain/vector-log.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { MemoryStore } from './store.js';
+import type { MemoryStore, NearestVectors } from './store.js';
 
 /** What choosing and opening a backend needs from the configuration. */
 export interface StoreSettings {
@@ -20,6 +20,10 @@ export interface StoreSettings {
   databaseStatementTimeoutMs?: number | undefined;
   databaseIdleInTransactionTimeoutMs?: number | undefined;
   waitForDatabaseMs?: number | undefined;
+  hnswM?: number | undefined;
+  hnswEfConstruction?: number | undefined;
+  hnswEfSearch?: number | undefined;
+  exactScanLimit?: number | undefined;
 }
 
 /** An open store, with what only some backends have. */
@@ -28,6 +32,8 @@ export interface OpenedStore {
   readonly backend: 'sqlite' | 'postgres';
   /** The change log a local vector index follows (SQLite); null where the database searches vectors itself. */
   readonly vectorLog: VectorLog | null;
+  /** The database's own vector search (PostgreSQL with pgvector); null otherwise. */
+  readonly nearest: NearestVectors | null;
 }
 
 /** The SQLite file of a data directory (a tenant's is its own directory's). */
@@ -65,8 +71,10 @@ export async function openStore(settings: StoreSettings, place: { tenant: string
       statementTimeoutMs: settings.databaseStatementTimeoutMs ?? 30_000,
       idleInTransactionTimeoutMs: settings.databaseIdleInTransactionTimeoutMs ?? 60_000,
       waitForDatabaseMs: settings.waitForDatabaseMs ?? 0,
+      hnsw: { m: settings.hnswM ?? 16, efConstruction: settings.hnswEfConstruction ?? 64, efSearch: settings.hnswEfSearch ?? 100 },
+      exactScanLimit: settings.exactScanLimit,
     });
-    return { store, backend: 'postgres', vectorLog: null };
+    return { store, backend: 'postgres', vectorLog: null, nearest: store.vectors.column ? store : null };
   }
   const serving = options.serving !== false;
   const store = SqliteStore.open({
@@ -77,5 +85,5 @@ export async function openStore(settings: StoreSettings, place: { tenant: string
     cacheMb: settings.cacheMb,
   });
   if (serving) void store.prepareKeywordScoring();
-  return { store, backend: 'sqlite', vectorLog: store.vectorLog };
+  return { store, backend: 'sqlite', vectorLog: store.vectorLog, nearest: null };
 }

@@ -201,6 +201,16 @@ export interface StoreFilters {
   confined?: boolean;
 }
 
+/**
+ * Nearest-neighbour search done by the database itself (PostgreSQL with
+ * pgvector), for a backend that keeps no local vector index: the k visible
+ * records nearest to the vector that pass the filters, nearest first, with
+ * their cosine similarity.
+ */
+export interface NearestVectors {
+  nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>>;
+}
+
 /** A keyword search in a scope holding at least this share of the store filters its best matches instead of joining every match. */
 export const BROAD_SCOPE_SHARE = 0.1;
 

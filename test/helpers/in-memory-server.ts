@@ -7,10 +7,15 @@ import { createLogger } from '../../src/logging.js';
 import type { ContextScoring } from '../../src/memory/context-scoring.js';
 import { assembleRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer } from '../../src/server.js';
+import type { VectorLog } from '../../src/domain/vector-log.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { MemoryStore, NearestVectors } from '../../src/store/store.js';
+import { startPgliteServer, type PgliteServer } from './pglite-server.js';
 import { VectorIndex, type VectorIndexOptions } from '../../src/vector/vector-index.js';
 import { HashEmbedder } from './hash-embedder.js';
 import { makeTempDir } from './temp-dir.js';
+import { freshDatabase } from './postgres.js';
 
 export interface Linked {
   client: Client;
@@ -37,21 +42,59 @@ export interface LinkOptions {
   principal?: Principal;
 }
 
-/** A real server over a real SQLite file in a temp dir, linked to an SDK client in memory. */
+/**
+ * The backend the tool suite runs on: SQLite, or PostgreSQL when
+ * PINAK_TEST_BACKEND=postgres: a fresh database on the test server per
+ * server, or, for a test with vectors, a schema of its own on PGlite with
+ * pgvector (the Debian server has no pgvector), one PGlite per test worker.
+ */
+export const TEST_BACKEND = process.env.PINAK_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+let pglite: Promise<PgliteServer> | null = null;
+let schemas = 0;
+
+interface TestStore {
+  store: MemoryStore;
+  vectorLog: VectorLog | null;
+  nearest: NearestVectors | null;
+  drop(): Promise<void>;
+}
+
+async function openTestStore(dir: string, options: LinkOptions): Promise<TestStore> {
+  if (TEST_BACKEND === 'postgres') {
+    const pool = { size: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 60_000 };
+    if (options.embedder) {
+      pglite ??= startPgliteServer();
+      const server = await pglite;
+      // One connection: PGlite runs every client in one session, so two open transactions would mix.
+      const store = await PostgresStore.open({ url: server.url, schema: `test_${process.pid}_${++schemas}`, ...pool, size: 1 });
+      return { store, vectorLog: null, nearest: store, drop: async () => {} };
+    }
+    const database = await freshDatabase();
+    const store = await PostgresStore.open({ url: database.url, schema: 'pinak', ...pool });
+    return { store, vectorLog: null, nearest: null, drop: () => database.drop() };
+  }
+  const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 2000, keywordRowBudget: options.keywordRowBudget });
+  return { store, vectorLog: store.vectorLog, nearest: null, drop: async () => {} };
+}
+
+/** A real server over a real store (a SQLite file in a temp dir, or a PostgreSQL database: TEST_BACKEND), linked to an SDK client in memory. */
 export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
   const temp = options.dir ? undefined : makeTempDir();
   const dir = options.dir ?? temp!.dir;
   const logger = createLogger('silent');
-  const store = SqliteStore.open({ file: join(dir, 'pinak.db'), busyTimeoutMs: 2000, keywordRowBudget: options.keywordRowBudget });
+  const { store, vectorLog, nearest, drop } = await openTestStore(dir, options);
   const embedder = options.embedder === true ? new HashEmbedder() : (options.embedder ?? null);
   let index: VectorIndex | null = null;
-  if (embedder) {
+  if (embedder && nearest) {
+    await store.registerModel({ key: embedder.model.key, id: embedder.model.id, dimension: embedder.model.dimension, fingerprint: embedder.model.fingerprint });
+  } else if (embedder && vectorLog) {
     await store.registerModel({ key: embedder.model.key, id: embedder.model.id, dimension: embedder.model.dimension, fingerprint: embedder.model.fingerprint });
     index = await VectorIndex.open({
       dir: join(dir, 'vectors'),
       modelKey: embedder.model.key,
       graph: { dimension: embedder.model.dimension, m: 16, efConstruction: 100, efSearch: 100 },
-      log: store.vectorLog,
+      log: vectorLog,
       logger,
       snapshotEveryChanges: options.index?.snapshotEveryChanges ?? 1_000_000,
       snapshotIntervalMs: options.index?.snapshotIntervalMs ?? 3_600_000,
@@ -63,6 +106,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
     logger,
     embedder,
     vectorIndex: index,
+    databaseVectors: nearest,
     settings: {
       namespace: options.namespace ?? 'default',
       maxContentBytes: options.maxContentBytes ?? 32 * 1024,
@@ -85,6 +129,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
       await client.close();
       await server.close();
       await runtime.close();
+      await drop();
       temp?.cleanup();
     },
   };

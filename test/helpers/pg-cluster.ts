@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { redactDatabaseUrl } from '../../src/database-url.js';
+import { redactDatabaseUrl } from '../../src/domain/database-url.js';
 
 /** Where Debian's PostgreSQL server packages put each major version's programs. */
 const SERVER_VERSIONS_DIR = '/usr/lib/postgresql';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { callError, callOk } from '../helpers/calls.js';
-import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+import { linkedServer, TEST_BACKEND, type Linked } from '../helpers/in-memory-server.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 
 let linked: Linked;
 beforeEach(async () => {
@@ -110,7 +111,7 @@ describe('memory_stats', () => {
       by_layer: { semantic: 1, episodic: 1, procedural: 1 },
       by_kind: { fact: 1, turn: 1, howto: 1 },
       by_namespace: { default: 2, chat: 1 },
-      schema_version: MIGRATIONS.at(-1)!.version,
+      schema_version: (TEST_BACKEND === 'postgres' ? PG_MIGRATIONS : MIGRATIONS).at(-1)!.version,
       default_namespace: 'default',
     });
     expect(stats.database_bytes).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultDataDir, jwtOptions, postgresOptions, redactDatabaseUrl, resolveConfig } from '../../src/config.js';
+import { ConfigError, defaultDataDir, jwtOptions, redactDatabaseUrl, resolveConfig } from '../../src/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => void> = [];
@@ -115,7 +115,6 @@ describe('config', () => {
     it('keeps SQLite when no database URL is set, with the pool defaults', () => {
       const config = resolveConfig({}, {});
       expect(config.databaseUrl).toBeUndefined();
-      expect(postgresOptions(config)).toBeNull();
       expect(config).toMatchObject({
         databasePoolSize: 10,
         databaseConnectTimeoutMs: 5000,
@@ -127,12 +126,12 @@ describe('config', () => {
 
     it('takes the URL from --database-url or PINAK_DATABASE_URL, the flag winning', () => {
       const url = 'postgres://pinak:s3cret@db.example.test:5432/memories';
-      expect(postgresOptions(resolveConfig({}, { PINAK_DATABASE_URL: url }))).toEqual({
-        url,
-        poolSize: 10,
-        connectTimeoutMs: 5000,
-        statementTimeoutMs: 30_000,
-        idleInTransactionTimeoutMs: 60_000,
+      expect(resolveConfig({}, { PINAK_DATABASE_URL: url })).toMatchObject({
+        databaseUrl: url,
+        databasePoolSize: 10,
+        databaseConnectTimeoutMs: 5000,
+        databaseStatementTimeoutMs: 30_000,
+        databaseIdleInTransactionTimeoutMs: 60_000,
         waitForDatabaseMs: 0,
       });
       expect(resolveConfig({ 'database-url': 'postgresql://a@b/c' }, { PINAK_DATABASE_URL: url }).databaseUrl).toBe('postgresql://a@b/c');
@@ -175,12 +174,12 @@ describe('config', () => {
         { ...url, 'database-pool-size': '3', 'wait-for-database-ms': '15000' },
         { PINAK_DATABASE_CONNECT_TIMEOUT_MS: '250', PINAK_DATABASE_STATEMENT_TIMEOUT_MS: '0', PINAK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1000', PINAK_WAIT_FOR_DATABASE_MS: '1' },
       );
-      expect(postgresOptions(config)).toEqual({
-        url: 'postgres://h/db',
-        poolSize: 3,
-        connectTimeoutMs: 250,
-        statementTimeoutMs: 0,
-        idleInTransactionTimeoutMs: 1000,
+      expect(config).toMatchObject({
+        databaseUrl: 'postgres://h/db',
+        databasePoolSize: 3,
+        databaseConnectTimeoutMs: 250,
+        databaseStatementTimeoutMs: 0,
+        databaseIdleInTransactionTimeoutMs: 1000,
         waitForDatabaseMs: 15_000,
       });
       expect(refusal({ ...url, 'database-pool-size': '0' }, {}).message).toMatch(/^invalid flag --database-pool-size \("0"\)/);

@@ -24,6 +24,9 @@ export const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${
 /** Float32 values as the bytes stored in `doc_vectors.vector`. */
 export const vectorBytes = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 
+/** A vector as pgvector's text input: [v1,v2,…] (each float32 printed exactly). */
+export const vectorLiteral = (values: Float32Array): string => `[${Array.prototype.join.call(values, ',')}]`;
+
 /**
  * Rows and tokens of each keyword index count every row ever indexed: FTS5
  * does not lower them when a row of a contentless table is deleted (or
@@ -89,6 +92,11 @@ export interface ThreadPlace {
  * the windows of that position and of the neighbours on either side.
  */
 export class DocIndex {
+  constructor(
+    /** Whether doc_vectors has pgvector's \`embedding\` column (see ensureVectorColumn). */
+    private readonly vectorColumn = false,
+  ) {}
+
   async add(tx: WriteTx, doc: NewDoc, indexed: IndexedText, counts?: TermCounts): Promise<number> {
     const terms = counts ?? tx.count([ftsBody(indexed)])[0]!;
     const [row] = await tx.query<{ doc_id: number }>(
@@ -130,11 +138,21 @@ export class DocIndex {
     ]);
   }
 
+  /** Store a record's vector: in pgvector's column where there is one (a model's empty vector, which pgvector cannot hold, as bytes). */
   async setVector(tx: WriteTx, docId: number, vector: EmbeddedVector): Promise<void> {
+    if (!this.vectorColumn) {
+      await tx.query(
+        `INSERT INTO doc_vectors (doc_id, model_key, vector) VALUES ($1, $2, $3)
+         ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector`,
+        [docId, vector.modelKey, vectorBytes(vector.values)],
+      );
+      return;
+    }
+    const inColumn = vector.values.length > 0;
     await tx.query(
-      `INSERT INTO doc_vectors (doc_id, model_key, vector) VALUES ($1, $2, $3)
-       ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector`,
-      [docId, vector.modelKey, vectorBytes(vector.values)],
+      `INSERT INTO doc_vectors (doc_id, model_key, vector, embedding) VALUES ($1, $2, $3, $4::vector)
+       ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector, embedding = excluded.embedding`,
+      [docId, vector.modelKey, inColumn ? null : vectorBytes(vector.values), inColumn ? vectorLiteral(vector.values) : null],
     );
   }
 

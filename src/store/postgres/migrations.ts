@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { MemoryError } from '../../domain/errors.js';
 import { quoteIdent } from './pool.js';
@@ -219,11 +220,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         first_used  TEXT COLLATE "C" NOT NULL
       );
 
-      -- Raw float32 bytes, as in SQLite; the pgvector column and index come with the vector leg.
+      -- A record's vector: in the pgvector column \`embedding\` where the database has pgvector
+      -- (added by ensureVectorColumn), else (and for a model's empty vector) as raw float32 bytes.
       CREATE TABLE doc_vectors (
         doc_id    BIGINT PRIMARY KEY REFERENCES search_docs (doc_id) ON DELETE CASCADE,
         model_key TEXT COLLATE "C" NOT NULL,
-        vector    BYTEA NOT NULL
+        vector    BYTEA
       );
       CREATE INDEX doc_vectors_model ON doc_vectors (model_key);
     `,
@@ -272,6 +274,61 @@ export async function migratePostgres(client: pg.PoolClient, schema: string, mig
     await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(schema)]).catch(() => {});
   }
 }
+
+/** What the database offers for vectors: pgvector's column, and its iterative index scans for filtered queries (0.8 and later). */
+export interface VectorSupport {
+  readonly column: boolean;
+  readonly iterativeScans: boolean;
+}
+
+/**
+ * Where the database has pgvector (CREATE EXTENSION, in the public schema
+ * every tenant's search path includes), give doc_vectors its \`embedding\`
+ * column. Idempotent and under the schema's migration lock; outside the
+ * numbered migrations because a database without pgvector must still start
+ * (keyword search only) and must not be held at an older version for it.
+ */
+export async function ensureVectorColumn(client: pg.PoolClient, schema: string): Promise<VectorSupport> {
+  const { rows } = await client.query<{ available: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') AS available");
+  if (!rows[0]?.available) return { column: false, iterativeScans: false };
+  const s = quoteIdent(schema);
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey(schema)]);
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector SCHEMA public');
+    await client.query(`ALTER TABLE ${s}.doc_vectors ADD COLUMN IF NOT EXISTS embedding public.vector`);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(schema)]).catch(() => {});
+  }
+  const version = await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'");
+  const [major = 0, minor = 0] = (version.rows[0]?.v ?? '0.0').split('.').map(Number);
+  return { column: true, iterativeScans: major > 0 || minor >= 8 };
+}
+
+/**
+ * The HNSW index of one model's vectors (cosine), a partial index over the
+ * rows of that model with their dimension fixed, as pgvector needs; created
+ * once, when the model is first registered. Returns its name.
+ */
+export async function ensureModelIndex(client: pg.PoolClient, schema: string, modelKey: string, dimension: number, settings: { m: number; efConstruction: number }): Promise<string> {
+  const name = modelIndexName(modelKey);
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey(schema)]);
+  try {
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(schema)}.doc_vectors
+       USING hnsw ((embedding::public.vector(${dimension})) public.vector_cosine_ops) WITH (m = ${settings.m}, ef_construction = ${settings.efConstruction})
+       WHERE model_key = ${quoteLiteral(modelKey)} AND embedding IS NOT NULL`,
+    );
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(schema)]).catch(() => {});
+  }
+  return name;
+}
+
+/** A model's index name: stable, short, and safe whatever the key holds. */
+export const modelIndexName = (modelKey: string): string => `doc_vectors_hnsw_${createHash('sha256').update(modelKey).digest('hex').slice(0, 16)}`;
+
+/** A string as an SQL literal (for the partial index's predicate, which the planner matches literally). */
+export const quoteLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 export async function schemaVersionOf(client: pg.PoolClient | pg.Pool, schema: string): Promise<number> {
   const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version)::int AS v FROM ${quoteIdent(schema)}.schema_migrations`);

@@ -21,6 +21,48 @@ const types = {
 /** A schema name quoted for SQL. */
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
+/** The tables of a tenant's schema (migrations.ts). */
+const TABLES = [
+  'search_docs', 'doc_tags', 'doc_terms', 'thread_windows', 'window_terms', 'fts_totals', 'memories', 'goals', 'plan_revisions', 'plan_steps',
+  'outcomes', 'speaker_names', 'audit_log', 'audit_sessions', 'idempotency_keys', 'leases', 'embedding_models', 'doc_vectors',
+];
+const TABLE_REFERENCE = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE)(\\s+)(${TABLES.join('|')})\\b`, 'gi');
+
+/**
+ * Statements as the store writes them (table names bare, as in SQLite) with
+ * every table they read or write named in the tenant's schema. The search
+ * path alone is not enough: a server that multiplexes clients onto one
+ * session (PGlite's socket server) shares one search path among them.
+ */
+export function inSchema(sql: string, schema: string): string {
+  return sql.replace(TABLE_REFERENCE, (_, keyword: string, space: string, table: string) => `${keyword}${space}${quoteIdent(schema)}.${table}`);
+}
+
+/** A client class whose every statement is put in the schema (statements rewritten once each, then remembered). */
+function schemaClient(schema: string): new () => pg.ClientBase {
+  const rewritten = new Map<string, string>();
+  const place = (sql: string): string => {
+    let out = rewritten.get(sql);
+    if (out === undefined) {
+      out = inSchema(sql, schema);
+      if (rewritten.size < 10_000) rewritten.set(sql, out);
+    }
+    return out;
+  };
+  class SchemaClient extends pg.Client {
+    // pg's query() has many overloads; only the statement text is changed, everything else passes through.
+    override query(...args: unknown[]): never {
+      const [first] = args;
+      if (typeof first === 'string') args[0] = place(first);
+      else if (first !== null && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string') {
+        args[0] = { ...(first as object), text: place((first as { text: string }).text) };
+      }
+      return (pg.Client.prototype.query as (...a: unknown[]) => never).apply(this, args);
+    }
+  }
+  return SchemaClient as unknown as new () => pg.ClientBase;
+}
+
 /**
  * A pool whose connections all work in one schema (set at connect time, so
  * the queries name tables as the SQLite backend does), with the configured
@@ -34,9 +76,11 @@ export function openPool(settings: PoolSettings): pg.Pool {
     connectionTimeoutMillis: settings.connectTimeoutMs,
     statement_timeout: settings.statementTimeoutMs,
     idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
-    options: `-c search_path=${quoteIdent(settings.schema)}`,
+    // public: where pgvector's types and operators live, for every tenant.
+    options: `-c search_path=${quoteIdent(settings.schema)},public`,
     application_name: 'pinak-memory',
     types,
+    Client: schemaClient(settings.schema),
   });
   // An idle connection the server closed (a restart): the pool drops it and opens another when asked.
   pool.on('error', () => {});

@@ -20,6 +20,7 @@ import type {
   KeywordHit,
   KeywordQuery,
   MemoryStore,
+  NearestVectors,
   NewMemory,
   PlanRecord,
   RecentQuery,
@@ -27,11 +28,13 @@ import type {
   StoreStats,
   WindowHit,
 } from '../store.js';
+import { admitsAllVisible } from '../store.js';
 import { AuditLog } from './audit-log.js';
-import { DocIndex, WriteTx } from './doc-index.js';
+import { DocIndex, vectorBytes, vectorLiteral, WriteTx } from './doc-index.js';
 import { GoalRecords } from './goal-records.js';
 import { MemoryRecords } from './memory-records.js';
-import { migratePostgres, schemaVersionOf } from './migrations.js';
+import { ensureModelIndex, ensureVectorColumn, migratePostgres, quoteLiteral, schemaVersionOf, type VectorSupport } from './migrations.js';
+import { filterClause, Params } from './sql-params.js';
 import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
 import { SearchReads } from './search-reads.js';
 import { decoded } from './text-escape.js';
@@ -39,7 +42,14 @@ import { decoded } from './text-escape.js';
 export interface PostgresStoreOptions extends PoolSettings {
   /** Keep trying to reach the database this long at start (0: fail at once). */
   waitForDatabaseMs?: number;
+  /** pgvector's HNSW settings (each model's index is built with m and ef_construction; ef_search per query). */
+  hnsw?: { m: number; efConstruction: number; efSearch: number };
+  /** A filtered vector search whose scope holds at most this many records scans them exactly instead of walking the index. */
+  exactScanLimit?: number;
 }
+
+const DEFAULT_HNSW = { m: 16, efConstruction: 64, efSearch: 100 };
+const DEFAULT_EXACT_SCAN_LIMIT = 20_000;
 
 /** Records read per query while exporting. */
 const EXPORT_PAGE = 500;
@@ -51,21 +61,31 @@ const EXPORT_PAGE = 500;
  * once. Same tools, same answers as the SQLite backend (see search-reads.ts
  * for how keyword scores are kept equal).
  */
-export class PostgresStore implements MemoryStore {
+export class PostgresStore implements MemoryStore, NearestVectors {
   private readonly tokenizer = new FtsTokenizer();
-  private readonly docs = new DocIndex();
-  private readonly memories = new MemoryRecords(this.docs);
-  private readonly goals = new GoalRecords(this.docs);
+  private readonly docs: DocIndex;
+  private readonly memories: MemoryRecords;
+  private readonly goals: GoalRecords;
   private readonly search: SearchReads;
   private readonly audit: AuditLog;
+  private readonly hnsw: { m: number; efConstruction: number; efSearch: number };
+  private readonly exactScanLimit: number;
   private closed = false;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly schema: string,
+    /** What the database offers for vectors (pgvector or not). */
+    readonly vectors: VectorSupport,
+    options: PostgresStoreOptions,
   ) {
+    this.docs = new DocIndex(vectors.column);
+    this.memories = new MemoryRecords(this.docs);
+    this.goals = new GoalRecords(this.docs);
     this.search = new SearchReads(pool, this.tokenizer);
     this.audit = new AuditLog(pool);
+    this.hnsw = options.hnsw ?? DEFAULT_HNSW;
+    this.exactScanLimit = options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT;
   }
 
   /**
@@ -77,12 +97,14 @@ export class PostgresStore implements MemoryStore {
     const pool = openPool(options);
     try {
       const client = await connectOrWait(pool, options);
+      let vectors: VectorSupport;
       try {
         await migratePostgres(client, options.schema);
+        vectors = await ensureVectorColumn(client, options.schema);
       } finally {
         client.release();
       }
-      return new PostgresStore(pool, options.schema);
+      return new PostgresStore(pool, options.schema, vectors, options);
     } catch (error) {
       await pool.end().catch(() => {});
       throw error;
@@ -220,7 +242,43 @@ export class PostgresStore implements MemoryStore {
 
   async vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
     if (docIds.length === 0) return [];
-    return query(this.pool, 'SELECT doc_id, vector FROM doc_vectors WHERE doc_id = ANY($1::bigint[]) AND model_key = $2', [[...docIds], modelKey]);
+    const values = this.vectors.column ? 'embedding::real[]' : 'NULL::real[]';
+    const rows = await query<{ doc_id: number; vector: Buffer | null; values: number[] | null }>(
+      this.pool,
+      `SELECT doc_id, vector, ${values} AS values FROM doc_vectors WHERE doc_id = ANY($1::bigint[]) AND model_key = $2`,
+      [[...docIds], modelKey],
+    );
+    return rows.map((row) => ({ doc_id: row.doc_id, vector: row.vector ?? vectorBytes(Float32Array.from(row.values ?? [])) }));
+  }
+
+  /**
+   * The k nearest visible records that pass the filters, by pgvector. The
+   * model's HNSW index answers a search over the whole store or a broad
+   * scope (with iterative scans, pgvector 0.8+, a filtered walk goes on until
+   * k pass); a scope of at most the exact-scan limit, and a search confined
+   * to a namespace (whose answer must not depend on the graph other
+   * namespaces share), is scanned exactly.
+   */
+  async nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>> {
+    if (!this.vectors.column || vector.length === 0 || k <= 0) return [];
+    const exact = filters.confined === true || (!admitsAllVisible(filters) && (await this.search.scopeSize(filters)).docs <= this.exactScanLimit);
+    const dimension = vector.length;
+    const p = new Params();
+    const target = p.add(vectorLiteral(vector));
+    const distance = `(v.embedding::vector(${dimension}) <=> ${target}::vector(${dimension}))`;
+    const where = filterClause({ ...filters, include_superseded: false }, p);
+    const sql = `SELECT v.doc_id, 1 - ${distance} AS similarity
+      FROM doc_vectors v JOIN search_docs d ON d.doc_id = v.doc_id
+      WHERE v.model_key = ${quoteLiteral(modelKey)} AND v.embedding IS NOT NULL AND ${where}
+      ORDER BY ${exact ? `${distance} + 0, v.doc_id` : distance}
+      LIMIT ${p.add(k)}`;
+    const rows = await transaction(this.pool, async (client) => {
+      const efSearch = Math.min(1000, Math.max(this.hnsw.efSearch, k));
+      await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}${this.vectors.iterativeScans ? '; SET LOCAL hnsw.iterative_scan = relaxed_order' : ''}`);
+      return (await client.query<{ doc_id: number; similarity: number }>(sql, p.values)).rows;
+    });
+    // Relaxed order: the index may hand rows back slightly out of order.
+    return rows.sort((a, b) => b.similarity - a.similarity || a.doc_id - b.doc_id);
   }
 
   async docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
@@ -281,6 +339,14 @@ export class PostgresStore implements MemoryStore {
   }
 
   async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
+    if (this.vectors.column) {
+      const client = await this.pool.connect();
+      try {
+        await ensureModelIndex(client, this.schema, model.key, model.dimension, this.hnsw);
+      } finally {
+        client.release();
+      }
+    }
     const inserted = await query(
       this.pool,
       'INSERT INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING model_key',
