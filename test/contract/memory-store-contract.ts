@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { MemoryStore } from '../../src/store/store.js';
 import { recordsContract } from './contract-records.js';
+import { searchContract } from './contract-search.js';
 import { startOtherProcess, type OpenInChildProcess, type OtherProcess } from './other-process.js';
 
 /**
@@ -103,5 +104,6 @@ export function describeMemoryStoreContract(label: string, open: OpenStore, opti
     });
 
     recordsContract(harness);
+    searchContract(harness);
   });
 }
