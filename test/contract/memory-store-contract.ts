@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { MemoryStore } from '../../src/store/store.js';
+import { auditAndExportContract } from './contract-audit-export.js';
 import { recordsContract } from './contract-records.js';
 import { searchContract } from './contract-search.js';
 import { vectorsAndLeasesContract } from './contract-vectors-leases.js';
@@ -107,5 +108,6 @@ export function describeMemoryStoreContract(label: string, open: OpenStore, opti
     recordsContract(harness);
     searchContract(harness);
     vectorsAndLeasesContract(harness);
+    auditAndExportContract(harness);
   });
 }
