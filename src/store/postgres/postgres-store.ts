@@ -223,7 +223,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   async stats(): Promise<StoreStats> {
     const group = async (sql: string): Promise<Record<string, number>> =>
       Object.fromEntries((await query<{ k: string; n: number }>(this.pool, sql)).map((r) => [r.k, r.n]));
-    const count = async (sql: string): Promise<number> => (await query<{ n: number }>(this.pool, sql))[0]!.n;
+    const count = async (sql: string, params: unknown[] = []): Promise<number> => (await query<{ n: number }>(this.pool, sql, params))[0]!.n;
     const [memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version] = await Promise.all([
       count('SELECT COUNT(*) AS n FROM memories'),
       group('SELECT layer AS k, COUNT(*) AS n FROM memories GROUP BY layer'),
@@ -234,7 +234,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
       count('SELECT COUNT(*) AS n FROM outcomes'),
       count('SELECT COUNT(*) AS n FROM audit_log'),
       count(`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-        WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'm')`),
+        WHERE s.nspname = $1 AND c.relkind IN ('r', 'm')`, [this.schema]),
       schemaVersionOf(this.pool, this.schema),
     ]);
     return { memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
