@@ -5,7 +5,7 @@ import { OutputError } from './cli/output.js';
 import { parseCommandLine } from './cli/parse.js';
 import { UsageError } from './cli/usage-error.js';
 import { ConfigError, resolveConfig } from './config.js';
-import { MemoryError } from './domain/errors.js';
+import { MemoryError, StartupError } from './domain/errors.js';
 import { VERSION } from './server.js';
 import { HttpStartError } from './transports/http/bind-policy.js';
 
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof OutputError || error instanceof MemoryError || error instanceof HttpStartError || error instanceof FingerprintSecretError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof OutputError || error instanceof MemoryError || error instanceof HttpStartError || error instanceof FingerprintSecretError || error instanceof StartupError) fail(error.message);
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && /^(SQLITE_|E[A-Z]+$)/.test(code)) fail(`cannot open the memory database: ${(error as Error).message} (${code})`);
   process.stderr.write(`pinak-memory: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -310,6 +310,14 @@ export const databaseFile = (config: Pick<Config, 'dataDir'>): string => join(co
 /** The API key store of a data directory, shared by all its tenants. */
 export const keysFile = (config: Pick<Config, 'dataDir'>): string => join(config.dataDir, 'keys.db');
 
+/** Where the API keys are: keys.db in the data directory, or the shared schema of the PostgreSQL database. */
+export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs' | 'databaseUrl' | 'databaseConnectTimeoutMs'>) => ({
+  file: keysFile(config),
+  busyTimeoutMs: config.busyTimeoutMs,
+  databaseUrl: config.databaseUrl,
+  connectTimeoutMs: config.databaseConnectTimeoutMs,
+});
+
 /** The burst of the per-key rate limit: as configured, else a tenth of the per-minute rate. */
 export const rateLimitBurst = (config: Pick<Config, 'rateLimitPerMinute' | 'rateLimitBurst'>): number =>
   config.rateLimitBurst ?? Math.max(1, Math.ceil(config.rateLimitPerMinute / 10));

@@ -4,6 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditTrail } from './audit/audit-trail.js';
 import { keyedFingerprinter, type Fingerprinter } from './audit/fingerprint.js';
 import { loadFingerprintSecret } from './audit/fingerprint-secret.js';
+import { loadDatabaseSecret } from './auth/shared-secret.js';
+import { StartupError } from './domain/errors.js';
+import { redactDatabaseUrl } from './domain/database-url.js';
 import type { Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
@@ -229,6 +232,19 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
 }
 
 /**
+ * The key of every audit fingerprint: the data directory's secret file, or,
+ * on PostgreSQL, the secret every server on the database shares.
+ */
+export async function fingerprintSecret(config: Config, options: { create: boolean }): Promise<Buffer> {
+  if (!config.databaseUrl) return loadFingerprintSecret(config.dataDir, options);
+  try {
+    return await loadDatabaseSecret({ url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs }, options);
+  } catch (error) {
+    throw new StartupError(`cannot read the audit fingerprint secret from the PostgreSQL database at ${redactDatabaseUrl(config.databaseUrl)}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+}
+
+/**
  * Open the embedded SQLite store, the embedding model and the vector index in
  * the configured data directory. `audits: false` for a command that records
  * no tool calls (import, reindex): it neither needs nor creates the audit
@@ -239,9 +255,9 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
   const opened = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir });
   const { store } = opened;
   try {
-    if (opened.backend === 'postgres' && !opened.nearest && config.embedModel !== 'none') throw new Error(NO_PGVECTOR);
+    if (opened.backend === 'postgres' && !opened.nearest && config.embedModel !== 'none') throw new StartupError(NO_PGVECTOR);
     // Before anything else starts: a damaged secret stops the start in one line.
-    const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : loadFingerprintSecret(config.dataDir, { create: true }));
+    const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : await fingerprintSecret(config, { create: true }));
     logger.info(opened.backend === 'sqlite' ? { dataDir: config.dataDir } : { backend: 'postgres' }, 'database open');
     const { embedder, choice, note } = await startEmbedder(config, logger);
     const vectorIndex = embedder && !opened.nearest ? await vectorIndexOpener(config, config.dataDir, opened, embedder, logger) : null;

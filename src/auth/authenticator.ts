@@ -45,14 +45,14 @@ export class Authenticator {
   ) {}
 
   /** Whether requests must carry a key: always with mode "keys" or tokens accepted, else once any key exists (and from then on). */
-  required(): boolean {
+  async required(): Promise<boolean> {
     if (this.mode === 'keys' || this.tokens !== null || this.keysExist) return true;
-    this.keysExist = this.keys.any();
+    this.keysExist = await this.keys.any();
     return this.keysExist;
   }
 
   async authenticate(header: string | string[] | undefined, remoteAddress: string | null): Promise<AuthResult> {
-    if (!this.required()) return { ok: true, principal: { ...LOCAL_PRINCIPAL, remoteAddress } };
+    if (!(await this.required())) return { ok: true, principal: { ...LOCAL_PRINCIPAL, remoteAddress } };
     const token = bearerToken(header);
     const refuse = (code: AuthRefusal['code'], message: string, key?: { id: string | null; tenant: string | null }): AuthRefusal => ({
       ok: false,
@@ -70,7 +70,7 @@ export class Authenticator {
       return { ok: true, principal: { ...checked.principal, remoteAddress } };
     }
     const now = this.now();
-    const check = this.keys.check(token, now);
+    const check = await this.keys.check(token, now);
     if (!check.ok) {
       if (check.reason === 'revoked') return refuse('revoked_key', 'the API key was revoked; ask for a new one', check.key);
       if (check.reason === 'expired') return refuse('expired_key', `the API key expired at ${check.key?.expires_at ?? 'an earlier time'}; ask for a new one`, check.key);
@@ -87,24 +87,22 @@ export class Authenticator {
    * longer valid: revoked (by any process sharing the key store), expired or
    * gone. Tokens expire by their own time (see SessionRegistry.closeExpired).
    */
-  invalidKeys(principals: readonly Principal[]): Set<string> {
+  async invalidKeys(principals: readonly Principal[]): Promise<Set<string>> {
     const keyIds = principals.filter((p) => p.id !== LOCAL_PRINCIPAL.id && !p.id.startsWith(TOKEN_PRINCIPAL_PREFIX)).map((p) => p.id);
-    return new Set(this.keys.invalid(keyIds, this.now()));
+    return new Set(await this.keys.invalid(keyIds, this.now()));
   }
 
   private touch(id: string, now: Date): void {
     const last = this.touched.get(id) ?? 0;
     if (now.getTime() - last < TOUCH_EVERY_MS) return;
     this.touched.set(id, now.getTime());
-    try {
-      this.keys.touch(id, now.toISOString());
-    } catch (error) {
-      // Only bookkeeping: a busy key store must not refuse a valid key.
+    // Only bookkeeping, not waited for: a busy key store must not refuse (or slow) a valid key.
+    this.keys.touch(id, now.toISOString()).catch((error: unknown) => {
       this.logger.warn({ err: error, keyId: id }, 'could not record when a key was last used');
-    }
+    });
   }
 
-  close(): void {
-    this.keys.close();
+  close(): Promise<void> {
+    return this.keys.close();
   }
 }

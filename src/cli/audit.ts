@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { keyedFingerprinter } from '../audit/fingerprint.js';
-import { loadFingerprintSecret } from '../audit/fingerprint-secret.js';
+import { fingerprintSecret } from '../runtime.js';
 import { mergeByTime, noRows, ofTenant } from '../audit/merge.js';
 import { parseTenant } from '../auth/key-input.js';
 import type { Config } from '../config.js';
@@ -66,7 +66,7 @@ async function auditFingerprint(config: Config, argsFlag: string | undefined): P
   } catch (error) {
     throw new UsageError(`audit fingerprint: the arguments are not JSON (${(error as Error).message}); give the call's arguments object, e.g. --args '{"content":"…"}'`);
   }
-  const fingerprint = keyedFingerprinter(loadFingerprintSecret(config.dataDir, { create: false }));
+  const fingerprint = keyedFingerprinter(await fingerprintSecret(config, { create: false }));
   process.stdout.write(`${fingerprint(args).sha256}\n`);
   return 0;
 }
@@ -101,7 +101,7 @@ export const auditFingerprintCommand: Command = {
   options: {
     args: { type: 'string', value: 'JSON', help: 'the call\'s arguments object (default: read from stdin)' },
   },
-  settings: settingsOf('place'),
+  settings: settingsOf('place', 'postgres'),
   family: 'audit',
   run: ({ config, options }) => auditFingerprint(config, options.args),
 };

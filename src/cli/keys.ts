@@ -1,5 +1,5 @@
 import { keysCommand } from '../auth/key-commands.js';
-import { keysFile } from '../config.js';
+import { keyStoreLocation } from '../config.js';
 import type { Command, CommandInput, Family } from './command.js';
 import { settingsOf } from './setting-groups.js';
 
@@ -10,13 +10,13 @@ export const keysFamily: Family = {
 
 /** `keys create | list | revoke ID`: the key itself is printed once, by create, and never again. */
 async function keys({ config, options, operands }: CommandInput, words: string[]): Promise<number> {
-  const out = keysCommand(keysFile(config), config.busyTimeoutMs, [...words, ...operands], options);
+  const out = await keysCommand(keyStoreLocation(config), [...words, ...operands], options);
   if (out.stdout) process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   return 0;
 }
 
-const KEY_SETTINGS = settingsOf('place', 'locking');
+const KEY_SETTINGS = settingsOf('place', 'locking', 'postgres');
 
 export const keysCreateCommand: Command = {
   name: 'keys create',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { KeyStore } from '../auth/key-store.js';
-import { jwtOptions, keysFile, rateLimitBurst, type Config } from '../config.js';
+import { openKeyStore } from '../auth/key-store.js';
+import { jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { openRuntime, openTenantRuntime, type Runtime } from '../runtime.js';
 import { checkBindAddress } from '../transports/http/bind-policy.js';
@@ -22,7 +22,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
   // Refuse a bad address before opening anything.
-  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || keysExist(config));
+  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || (await keysExist(config)));
   const runtime = await openRuntime(config, logger);
   const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime)) : serveStdio(runtime)).catch(async (error: unknown) => {
     await runtime.close();
@@ -53,13 +53,14 @@ async function serve(config: Config): Promise<number> {
 }
 
 /** Whether any API key was ever created here (without creating the key store). */
-function keysExist(config: Config): boolean {
-  if (!existsSync(keysFile(config))) return false;
-  const store = KeyStore.open(keysFile(config), config.busyTimeoutMs);
+async function keysExist(config: Config): Promise<boolean> {
+  // keys.db is not created just to look; a database's key table is (with the schema it lives in).
+  if (!config.databaseUrl && !existsSync(keysFile(config))) return false;
+  const store = await openKeyStore(keyStoreLocation(config));
   try {
-    return store.any();
+    return await store.any();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -76,7 +77,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
-  keys: { file: keysFile(config), mode: config.auth, busyTimeoutMs: config.busyTimeoutMs },
+  keys: { ...keyStoreLocation(config), mode: config.auth },
   jwt: jwtOptions(config),
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
   dataDir: config.dataDir,

@@ -31,6 +31,11 @@ export function stopIfCancelled(signal: AbortSignal | undefined): void {
 export const notFound = (what: string, id: string, hint: string): MemoryError =>
   new MemoryError('not_found', `${what} ${id} not found; ${hint}`);
 
+/** Why the server (or a command) cannot start, in one line for the operator: no stack trace. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
 /** The database cannot be reached or went away mid-call (a network database restarting): retry once it is back. */
 export class DatabaseUnavailable extends MemoryError {
   constructor() {

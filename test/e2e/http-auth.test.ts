@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/auth/key-store.js';
+import { SqliteKeyStore } from '../../src/auth/sqlite-key-store.js';
 import { createKey, keyedClient, keyedSseClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
@@ -72,9 +72,9 @@ describe('HTTP with API keys', () => {
     const writer = createKey(dir, ['--tenant', 'acme', '--role', 'writer']);
     const revoked = createKey(dir, ['--tenant', 'acme', '--role', 'admin']);
     expect(runCli(['--data-dir', dir, 'keys', 'revoke', revoked.id]).status).toBe(0);
-    const keys = KeyStore.open(join(dir, 'keys.db'), 1000);
-    const expired = keys.create({ tenant: 'acme', role: 'admin', namespaces: null, expires_at: '2020-01-01T00:00:00.000Z', name: null }, '2019-01-01T00:00:00.000Z');
-    keys.close();
+    const keys = SqliteKeyStore.open(join(dir, 'keys.db'), 1000);
+    const expired = await keys.create({ tenant: 'acme', role: 'admin', namespaces: null, expires_at: '2020-01-01T00:00:00.000Z', name: null }, '2019-01-01T00:00:00.000Z');
+    await keys.close();
     const other = createKey(dir, ['--tenant', 'globex', '--role', 'admin']);
     const server = await start(dir);
     const host = `127.0.0.1:${server.port}`;

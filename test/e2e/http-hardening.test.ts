@@ -5,7 +5,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/auth/key-store.js';
+import { SqliteKeyStore } from '../../src/auth/sqlite-key-store.js';
 import { keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
@@ -194,9 +194,9 @@ describe('tokens and tenant names', () => {
     for (const tenant of ['console', 'com10', 'auxiliary', 'nul1']) expect(runCli(['--data-dir', dir, 'keys', 'create', '--tenant', tenant, '--role', 'reader']).status, tenant).toBe(0);
 
     // A key made before the rule (on a system where the directory can exist) keeps its tenant's data.
-    const store = KeyStore.open(join(dir, 'keys.db'), 2000);
-    const old = store.create({ tenant: 'con', role: 'writer', namespaces: null, expires_at: null, name: 'made earlier' }, new Date().toISOString());
-    store.close();
+    const store = SqliteKeyStore.open(join(dir, 'keys.db'), 2000);
+    const old = await store.create({ tenant: 'con', role: 'writer', namespaces: null, expires_at: null, name: 'made earlier' }, new Date().toISOString());
+    await store.close();
     const issuer = await testIssuer(tempDataDir());
     const server = await start(dir, jwtArgs(issuer.jwksFile));
     const { client } = await connect(keyedClient(server.origin, old.key));

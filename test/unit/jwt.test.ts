@@ -2,7 +2,7 @@ import { UnsecuredJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { claimAt, principalFromClaims } from '../../src/auth/jwt-claims.js';
-import { KeyStore } from '../../src/auth/key-store.js';
+import { SqliteKeyStore } from '../../src/auth/sqlite-key-store.js';
 import { JwtSetupError, JwtVerifier, type JwtSettings } from '../../src/auth/jwt-verifier.js';
 import { createLogger } from '../../src/logging.js';
 import { AUDIENCE, ISSUER, testIssuer } from '../helpers/jwt-issuer.js';
@@ -96,15 +96,15 @@ describe('JwtVerifier', () => {
   it('makes authentication required (so any address may be bound), and is tried only for bearer values that are not pk_ keys', async () => {
     const dir = tempDir();
     const issuer = await testIssuer(dir);
-    const keys = KeyStore.open(`${dir}/keys.db`, 1000);
+    const keys = SqliteKeyStore.open(`${dir}/keys.db`, 1000);
     const verifier = await JwtVerifier.open(settings(issuer.jwksFile), logger);
     const withTokens = new Authenticator(keys, 'auto', logger, verifier);
-    expect([new Authenticator(keys, 'auto', logger).required(), withTokens.required()]).toEqual([false, true]);
+    expect([await new Authenticator(keys, 'auto', logger).required(), await withTokens.required()]).toEqual([false, true]);
     expect(await withTokens.authenticate(`Bearer ${await issuer.sign({ tenant: 'acme', role: 'reader' })}`, '127.0.0.1')).toMatchObject({ ok: true, principal: { id: 'jwt:user-1', remoteAddress: '127.0.0.1' } });
     expect(await withTokens.authenticate(`Bearer pk_${'a'.repeat(43)}`, null)).toMatchObject({ ok: false, code: 'unknown_key' });
     expect(await withTokens.authenticate('Bearer pk_short', null)).toMatchObject({ ok: false, code: 'unknown_key' });
     expect(await withTokens.authenticate('Bearer abc', null)).toMatchObject({ ok: false, code: 'invalid_token' });
-    keys.close();
+    await keys.close();
   });
 
   it('refuses to start on a JWKS file that is missing or not a key set', async () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
-import { DuplicateRequest, type IdempotencyClaim } from '../../domain/errors.js';
+import { DuplicateRequest, StartupError, type IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -95,6 +95,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
    */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = openPool(options);
+    const where = redactDatabaseUrl(options.url);
     try {
       const client = await connectOrWait(pool, options);
       let vectors: VectorSupport;
@@ -107,7 +108,9 @@ export class PostgresStore implements MemoryStore, NearestVectors {
       return new PostgresStore(pool, options.schema, vectors, options);
     } catch (error) {
       await pool.end().catch(() => {});
-      throw error;
+      if (error instanceof StartupError) throw error;
+      // Wrong password, no such database, no rights on the schema: one line saying so.
+      throw new StartupError(`cannot open the PostgreSQL database at ${where}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
   }
 
@@ -444,7 +447,7 @@ async function connectOrWait(pool: pg.Pool, options: PostgresStoreOptions): Prom
     } catch (error) {
       if (!isUnavailable(error) || Date.now() >= deadline) {
         const reason = (error as Error).message.split('\n')[0];
-        throw new Error(`cannot reach PostgreSQL at ${redactDatabaseUrl(options.url)}: ${reason}`, { cause: error });
+        throw new StartupError(`cannot reach PostgreSQL at ${redactDatabaseUrl(options.url)}: ${reason}`, { cause: error });
       }
       await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }

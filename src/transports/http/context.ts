@@ -4,6 +4,7 @@ import type { RateLimiter } from '../../auth/rate-limiter.js';
 import type { Runtime } from '../../runtime.js';
 import type { TenantRuntimes } from '../../tenants.js';
 import type { SessionRegistry } from './sessions.js';
+import type { KeyStoreLocation } from '../../auth/key-store.js';
 
 /** How the HTTP transport listens and what it allows. */
 export interface HttpOptions {
@@ -27,7 +28,7 @@ export interface HttpOptions {
   maxCallsPerSession: number;
   sessionIdleMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */
-  keys: { file: string; mode: AuthMode; busyTimeoutMs: number };
+  keys: KeyStoreLocation & { mode: AuthMode };
   /** Bearer tokens (JWTs) from an identity provider, accepted besides the keys; null: keys only. */
   jwt: JwtSettings | null;
   /** Requests per minute per key, and how many may come at once; 0 per minute turns the limit off. */

@@ -20,7 +20,7 @@ export function watchCredentials(registry: SessionRegistry, auth: Authenticator,
     running = true;
     try {
       const expired = await registry.closeExpired(Date.now());
-      const invalid = auth.invalidKeys(registry.principals());
+      const invalid = await auth.invalidKeys(registry.principals());
       const closed = invalid.size > 0 ? await registry.closeOf(invalid, 'key revoked or expired') : 0;
       if (expired + closed > 0) logger.info({ sessions: expired + closed, keyIds: [...invalid] }, 'closed the sessions of revoked or expired credentials');
     } catch (error) {

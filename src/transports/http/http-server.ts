@@ -3,7 +3,7 @@ import { createServer as createNodeServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../auth/authenticator.js';
 import { JwtSetupError, JwtVerifier } from '../../auth/jwt-verifier.js';
-import { KeyStore } from '../../auth/key-store.js';
+import { openKeyStore } from '../../auth/key-store.js';
 import { RateLimiter } from '../../auth/rate-limiter.js';
 import { TenantRuntimes } from '../../tenants.js';
 import type { Runtime } from '../../runtime.js';
@@ -57,11 +57,13 @@ const CONNECTIONS_CHECK_MS = 2_000;
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
   const tokens = await openTokenVerifier(options, runtime);
-  const auth = new Authenticator(KeyStore.open(options.keys.file, options.keys.busyTimeoutMs), options.keys.mode, runtime.logger, tokens);
+  const auth = new Authenticator(await openKeyStore(options.keys), options.keys.mode, runtime.logger, tokens);
+  let keysRequired: boolean;
   try {
-    checkBindAddress(options.host, auth.required());
+    keysRequired = await auth.required();
+    checkBindAddress(options.host, keysRequired);
   } catch (error) {
-    auth.close();
+    await auth.close();
     throw error;
   }
   let closing = false;
@@ -97,7 +99,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await once(server, 'listening');
   } catch (error) {
     await ctx.registry.closeAll();
-    auth.close();
+    await auth.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
   }
@@ -108,7 +110,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const origin = `http://${urlHost(options.host)}:${port}`;
   const hint = allowedHostsHint(options.host, port, options.allowedHosts);
   runtime.logger.info(
-    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: auth.required(), ...(hint ? { hint } : {}) },
+    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), ...(hint ? { hint } : {}) },
     `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${hint ? `; ${hint}` : ''}`,
   );
 
@@ -130,7 +132,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       if (!(await Promise.race([drained, late]))) server.closeAllConnections();
       // The tenants' stores close here; the local one is the runtime's, closed by the shutdown sequence.
       await ctx.tenants.close();
-      auth.close();
+      await auth.close();
     },
   };
 }

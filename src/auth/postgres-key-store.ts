@@ -1,0 +1,121 @@
+import pg from 'pg';
+import { newId } from '../domain/ids.js';
+import { generateKey, hashKey, looksLikeKey } from './key-format.js';
+import { checkedKey, fromKeyRow, invalidOf, type ApiKey, type KeyCheck, type KeyRow, type KeyStore, type NewKey } from './key-store.js';
+
+/** The schema every server on a database shares for what is not a tenant's: API keys, and settings such as the audit fingerprint secret. */
+export const SHARED_SCHEMA = 'pinak_auth';
+
+/** The shared schema's tables, created once (IF NOT EXISTS, under an advisory lock: servers starting together create them once). */
+const SCHEMA_SQL = `
+  CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA};
+  CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.api_keys (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    name         TEXT,
+    tenant       TEXT COLLATE "C" NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')),
+    namespaces   TEXT,
+    hash         TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_at   TEXT COLLATE "C" NOT NULL,
+    expires_at   TEXT COLLATE "C",
+    revoked_at   TEXT COLLATE "C",
+    last_used_at TEXT COLLATE "C"
+  );
+  CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.settings (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL
+  );`;
+
+export interface SharedDatabaseSettings {
+  url: string;
+  poolSize?: number;
+  connectTimeoutMs?: number;
+}
+
+/** A small pool on the shared schema (keys are read once per request: a few connections are plenty). */
+export async function openSharedPool(settings: SharedDatabaseSettings): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: settings.url, max: Math.min(4, settings.poolSize ?? 4), connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000, application_name: 'pinak-memory' });
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]);
+      try {
+        await client.query(SCHEMA_SQL);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]).catch(() => {});
+      }
+    } finally {
+      client.release();
+    }
+    return pool;
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+}
+
+/** The API keys of every server on one PostgreSQL database, in the shared schema: a revocation is seen by every replica with its next request. */
+export class PostgresKeyStore implements KeyStore {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(settings: SharedDatabaseSettings): Promise<PostgresKeyStore> {
+    return new PostgresKeyStore(await openSharedPool(settings));
+  }
+
+  private async rows<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
+  async create(spec: NewKey, now: string): Promise<{ key: string; record: ApiKey }> {
+    const key = generateKey();
+    const record: ApiKey = { id: newId(), ...spec, created_at: now, revoked_at: null, last_used_at: null };
+    await this.pool.query(
+      `INSERT INTO ${SHARED_SCHEMA}.api_keys (id, name, tenant, role, namespaces, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [record.id, record.name, record.tenant, record.role, record.namespaces === null ? null : JSON.stringify(record.namespaces), hashKey(key), record.created_at, record.expires_at],
+    );
+    return { key, record };
+  }
+
+  async list(): Promise<ApiKey[]> {
+    return (await this.rows<KeyRow>(`SELECT * FROM ${SHARED_SCHEMA}.api_keys ORDER BY created_at, id`)).map(fromKeyRow);
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const [row] = await this.rows<KeyRow>(`SELECT * FROM ${SHARED_SCHEMA}.api_keys WHERE id = $1`, [id]);
+    return row ? fromKeyRow(row) : undefined;
+  }
+
+  async revoke(id: string, now: string): Promise<ApiKey | undefined> {
+    await this.pool.query(`UPDATE ${SHARED_SCHEMA}.api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, [now, id]);
+    return this.get(id);
+  }
+
+  async any(): Promise<boolean> {
+    return (await this.rows<{ e: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${SHARED_SCHEMA}.api_keys) AS e`))[0]!.e;
+  }
+
+  async check(presented: string, now: Date): Promise<KeyCheck> {
+    if (!looksLikeKey(presented)) return { ok: false, reason: 'unknown' };
+    const hash = hashKey(presented);
+    const [row] = await this.rows<KeyRow>(`SELECT * FROM ${SHARED_SCHEMA}.api_keys WHERE hash = $1`, [hash]);
+    return checkedKey(row, hash, now);
+  }
+
+  async invalid(ids: readonly string[], now: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.rows<Pick<ApiKey, 'id' | 'revoked_at' | 'expires_at'>>(
+      `SELECT id, revoked_at, expires_at FROM ${SHARED_SCHEMA}.api_keys WHERE id = ANY($1::text[])`,
+      [[...ids]],
+    );
+    return invalidOf(ids, rows, now);
+  }
+
+  async touch(id: string, now: string): Promise<void> {
+    await this.pool.query(`UPDATE ${SHARED_SCHEMA}.api_keys SET last_used_at = $1 WHERE id = $2`, [now, id]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,79 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { callOk } from '../helpers/calls.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
+import { spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
+import { runCli } from '../helpers/spawn-server.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/**
+ * Two servers on one PostgreSQL database, each with a data directory of its
+ * own: the API keys and the audit fingerprint secret live in the database,
+ * so a key made once works on both, a revocation stops it on both at once,
+ * and fingerprints match whichever server wrote the row. Neither server
+ * writes its records, keys or secret in its data directory.
+ */
+let database: FreshDatabase;
+const dirs = [makeTempDir(), makeTempDir(), makeTempDir()];
+const servers: HttpServer[] = [];
+const onDatabase = (): string[] => ['--database-url', database.url];
+/** Servers on the test database, which has no pgvector: keyword search only. */
+const serverArgs = (): string[] => [...onDatabase(), '--embed-model', 'none', '--auth', 'keys'];
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  for (const dir of dirs.slice(0, 2)) servers.push(await spawnHttp(dir.dir, serverArgs()));
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+  await database.drop();
+  for (const dir of dirs) dir.cleanup();
+});
+
+describe('API keys and the audit secret in PostgreSQL', () => {
+  it('a key made once (from a third directory) works on every server, and its revocation stops it on all of them', async () => {
+    const { key, id } = createKey(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
+    const [a, b] = await Promise.all(servers.map((server) => keyedClient(server.origin, key)));
+    const stored = await callOk(a!.client, 'remember', { content: 'the kiln fires at dawn on Thursdays' });
+    const found = await callOk(b!.client, 'search_memory', { query: 'kiln dawn', mode: 'keyword' });
+    expect(found.hits.map((hit: { id: string }) => hit.id)).toEqual([stored.stored[0].id]);
+
+    const revoked = runCli(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    for (const server of servers) {
+      const fresh = await keyedClient(server.origin, key).then(
+        () => 'connected',
+        (error: Error) => error.message,
+      );
+      expect(fresh).toMatch(/revoked/);
+    }
+    const listed = runCli(['--data-dir', dirs[0]!.dir, 'keys', 'list', ...onDatabase()]);
+    expect(listed.stdout).toContain(id);
+    await Promise.all([a!.client.close(), b!.client.close()]);
+  });
+
+  it('fingerprints one secret: the CLI fingerprint of a call matches the row either server wrote', async () => {
+    const { key } = createKey(dirs[2]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]);
+    const args = { content: 'a call to find in the trail later' };
+    for (const server of servers) {
+      const { client } = await keyedClient(server.origin, key);
+      await callOk(client, 'remember', args);
+      await client.close();
+    }
+    const fingerprint = runCli(['--data-dir', dirs[2]!.dir, 'audit', 'fingerprint', '--args', JSON.stringify(args), ...onDatabase()]);
+    expect(fingerprint.status, fingerprint.stderr).toBe(0);
+    const trail = runCli(['--data-dir', dirs[2]!.dir, 'audit', 'export', ...onDatabase()]);
+    const rows = trail.stdout.trim().split('\n').map((line) => JSON.parse(line) as { tool: string; args_sha256: string });
+    expect(rows.filter((row) => row.tool === 'remember' && row.args_sha256 === fingerprint.stdout.trim())).toHaveLength(2);
+  });
+
+  it('keeps nothing in the servers\' data directories', () => {
+    for (const dir of dirs) {
+      const kept = existsSync(dir.dir) ? readdirSync(dir.dir) : [];
+      expect(kept.filter((name) => ['pinak.db', 'keys.db', 'audit-fingerprint.key', 'vectors', 'tenants'].includes(name)), join(dir.dir)).toEqual([]);
+    }
+  });
+});
