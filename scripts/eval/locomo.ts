@@ -4,14 +4,17 @@
  * ask every question with evidence through `search_memory`, and measure
  * Recall@k and hit@10 of the evidence turns, overall and per category.
  *
- *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] FILE...
+ *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend sqlite|postgres|pglite] FILE...
  *
  * Prints one JSON report on stdout (and to --out); progress goes to stderr.
  * --misses writes one JSON line per question whose evidence is not all in the
  * top 10: its text, the rank of each evidence turn (0: not returned) and the
  * turns that came first, to see what to work on. --without-context searches
  * again with Pinak's thread scoring off (windows and neighbour spread), for
- * the same modes, reported as "<mode> without context".
+ * the same modes, reported as "<mode> without context". --backend runs the
+ * server on SQLite (default), on a new database of the PostgreSQL server
+ * PINAK_DATABASE_URL names (keyword search only without pgvector), or on
+ * PGlite with pgvector in this process (see backends.ts).
  * Exit code 1 with a one-line message on bad arguments, unreadable files or a failed run.
  */
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
 import { buildIfStale, CLI } from '../lib/build.js';
+import { BACKENDS, openEvalStore, type Backend } from './backends.js';
 import { chunks, readConversation, type Conversation, type Question } from './locomo-data.js';
 import { HIT_K, percentile, round3, scoreQuestion, summarise, summariseByCategory, type ScoredQuestion } from './locomo-metrics.js';
 
@@ -30,7 +34,7 @@ const BATCH = 100;
 const MAX_LIMIT = 100;
 const INDEX_WAIT_MS = 120_000;
 const REQUESTABLE_MODES = ['keyword', 'vector', 'hybrid', 'all'] as const;
-const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] FILE...`;
+const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend ${BACKENDS.join('|')}] FILE...`;
 
 /** A mistake in the command line or the input files: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -45,6 +49,7 @@ interface Options {
   out: string | undefined;
   misses: string | undefined;
   withoutContext: boolean;
+  backend: Backend;
   files: string[];
 }
 
@@ -63,7 +68,7 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' }, 'without-context': { type: 'boolean', default: false } },
+      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' }, 'without-context': { type: 'boolean', default: false }, backend: { type: 'string', default: 'sqlite' } },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
@@ -71,10 +76,12 @@ function parseOptions(argv: string[]): Options {
   const { mode, k, out, misses } = parsed.values;
   if (!REQUESTABLE_MODES.some((m) => m === mode)) throw new UsageError(`--mode must be one of ${REQUESTABLE_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (parsed.positionals.length === 0) throw new UsageError(`no LoCoMo files given; ${USAGE}`);
+  const backend = BACKENDS.find((b) => b === parsed.values.backend);
+  if (!backend) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(parsed.values.backend)}`);
   for (const [flag, file] of [['--out', out], ['--misses', misses]]) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`${flag} ${file}: the directory does not exist`);
   }
-  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, withoutContext: parsed.values['without-context'], files: parsed.positionals };
+  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, withoutContext: parsed.values['without-context'], backend, files: parsed.positionals };
 }
 
 // ---------------------------------------------------------------- input files
@@ -112,7 +119,10 @@ function loadConversations(files: readonly string[]): LoadedConversation[] {
 
 /** PINAK_* settings of this shell, passed on to the server (the SDK passes only a safe default environment). */
 function pinakEnvironment(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PINAK_') && e[1] !== undefined));
+  // The database is the backend's choice (backends.ts), never inherited.
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PINAK_') && !e[0].startsWith('PINAK_DATABASE_URL') && e[1] !== undefined),
+  );
 }
 
 /** Pinak's thread scoring off: what --without-context compares against. */
@@ -312,11 +322,12 @@ async function run(options: Options): Promise<string> {
   const conversations = loadConversations(options.files);
   buildIfStale();
   const dataDir = mkdtempSync(join(tmpdir(), 'pinak-locomo-'));
+  const store = await openEvalStore(options.backend, process.env.PINAK_DATABASE_URL);
   let client: Client | undefined;
   try {
-    client = await connect(dataDir);
+    client = await connect(dataDir, store.env);
     const server = await describeServer(client);
-    const plan = chooseModes(options.mode, server.searchModes);
+    const plan = store.keywordOnly ? { modes: ['keyword'], note: `${store.note}: keyword mode only` } : chooseModes(options.mode, server.searchModes);
     log(`server ${server.name} ${server.version}; modes: ${plan.modes.map((m) => m ?? 'default').join(', ')}`);
 
     const ingestStarted = performance.now();
@@ -339,7 +350,7 @@ async function run(options: Options): Promise<string> {
     if (options.withoutContext) {
       // The same stored turns, searched by a server started with thread scoring off.
       await client.close();
-      client = await connect(dataDir, NO_CONTEXT);
+      client = await connect(dataDir, { ...store.env, ...NO_CONTEXT });
       if (server.hasStats) await waitForVectors(client);
       for (const mode of plan.modes) {
         log(`searching, mode ${mode ?? 'default'}, without context scoring`);
@@ -348,6 +359,7 @@ async function run(options: Options): Promise<string> {
     }
     const report = {
       server: { name: server.name, version: server.version, search_modes: server.searchModes, embedding_model: embeddingModel },
+      backend: store.note,
       mode_parameter: server.searchModes !== null,
       ...(plan.note ? { note: plan.note } : {}),
       k: options.ks,
@@ -360,6 +372,7 @@ async function run(options: Options): Promise<string> {
     return JSON.stringify(report, null, 2);
   } finally {
     await client?.close();
+    await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

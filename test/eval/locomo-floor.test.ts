@@ -24,22 +24,33 @@ const FLOORS = {
 /** One evidence turn of one question moves R@10 by about 0.003: hybrid may not fall further below keyword than that. */
 const NOISE = 0.005;
 
+type Report = { questions: number; backend: string; modes: Record<string, { overall: Record<string, number> }> };
+
+/** The evaluation script over these files, its report. */
+function evaluate(args: string[], env: Record<string, string> = {}): Report {
+  const out = join(temp.dir, `locomo-${Math.random().toString(36).slice(2)}.json`);
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'eval', 'locomo.ts'), '--out', out, ...args, ...FILES], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 120_000,
+  });
+  return JSON.parse(readFileSync(out, 'utf8')) as Report;
+}
+
+/** The SQLite run's keyword figures, which the PostgreSQL run must match. */
+let sqliteKeyword: Record<string, number> | undefined;
+
 const temp = makeTempDir('pinak-eval-');
 afterAll(() => temp.cleanup());
 
 describe.runIf(FILES.every((file) => existsSync(file)))('retrieval quality on the LoCoMo dev split (through the MCP tools over stdio)', () => {
   it('hybrid never does worse than keyword, and neither falls below its floor', () => {
-    const out = join(temp.dir, 'locomo.json');
     const misses = join(temp.dir, 'misses.jsonl');
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'eval', 'locomo.ts'), '--mode', 'all', '--out', out, '--misses', misses, '--without-context', ...FILES], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '' },
-      timeout: 120_000,
-    });
-    const report = JSON.parse(readFileSync(out, 'utf8')) as { questions: number; modes: Record<string, { overall: Record<string, number> }> };
+    const report = evaluate(['--mode', 'all', '--misses', misses, '--without-context']);
     expect(report.questions).toBe(302);
     const keyword = report.modes.keyword!.overall;
+    sqliteKeyword = keyword;
     const hybrid = report.modes.hybrid!.overall;
     for (const k of ['R@5', 'R@10', 'R@20', 'hit@10']) expect(hybrid[k], `hybrid ${k}`).toBeGreaterThanOrEqual(keyword[k]! - NOISE);
     for (const [mode, floors] of Object.entries(FLOORS)) {
@@ -53,5 +64,14 @@ describe.runIf(FILES.every((file) => existsSync(file)))('retrieval quality on th
     const hybridMisses = missed.filter((m) => m.mode === 'hybrid').length;
     expect(hybridMisses).toBeGreaterThan(0);
     expect(hybridMisses).toBeLessThan(report.questions * (1 - hybrid['R@10']!) * 2);
+  }, 150_000);
+
+  // PostgreSQL computes FTS5's BM25 over the same terms (store/postgres/search-reads.ts): the same ranking, so the same recall.
+  it('ranks alike on PostgreSQL: keyword recall within 0.01 of SQLite\'s', () => {
+    expect(sqliteKeyword, 'the SQLite run comes first').toBeDefined();
+    const report = evaluate(['--mode', 'keyword', '--backend', 'postgres'], { PINAK_DATABASE_URL: process.env.PINAK_TEST_DATABASE_URL! });
+    expect(report.backend).toMatch(/^PostgreSQL/);
+    expect(report.questions).toBe(302);
+    for (const k of ['R@5', 'R@10', 'R@20', 'hit@10']) expect(Math.abs(report.modes.keyword!.overall[k]! - sqliteKeyword![k]!), k).toBeLessThanOrEqual(0.01);
   }, 150_000);
 });
