@@ -236,8 +236,9 @@ export function resolveConfig(
     );
   }
   checkJwtSettings(parsed.data);
-  checkAuditReserve(parsed.data);
+  // First: with a database URL the size limit is refused outright, whatever its reserve.
   checkDatabaseSettings(parsed.data, origin);
+  checkAuditReserve(parsed.data);
   return parsed.data;
 }
 
@@ -278,7 +279,12 @@ const POSTGRES_TUNING = ['databasePoolSize', 'databaseConnectTimeoutMs', 'databa
 
 /** A PostgreSQL setting given without a database URL is a mistake (the data would go to SQLite), not something to ignore. */
 function checkDatabaseSettings(config: Config, origin: Readonly<Record<string, string>>): void {
-  if (config.databaseUrl !== undefined) return;
+  if (config.databaseUrl !== undefined) {
+    // The size limit is the SQLite file's; a PostgreSQL database is sized (and limited) by its server.
+    const sqliteOnly = (['maxDatabaseBytes', 'auditReserveBytes'] as const).find((key) => Object.hasOwn(origin, key));
+    if (sqliteOnly !== undefined) throw new ConfigError(`${origin[sqliteOnly]} limits the SQLite file, not a PostgreSQL database (size it with the database server's own limits): leave it out with --database-url`);
+    return;
+  }
   const stray = POSTGRES_TUNING.find((key) => Object.hasOwn(origin, key));
   if (stray === undefined) return;
   throw new ConfigError(`${origin[stray]} is a PostgreSQL setting: set --database-url (or PINAK_DATABASE_URL) too, or leave it out to use SQLite`);

@@ -195,6 +195,12 @@ describe('config', () => {
         .toBe('flag --database-pool-size is a PostgreSQL setting: set --database-url (or PINAK_DATABASE_URL) too, or leave it out to use SQLite');
       expect(refusal({}, { PINAK_WAIT_FOR_DATABASE_MS: '1000' }).message).toMatch(/^environment variable PINAK_WAIT_FOR_DATABASE_MS is a PostgreSQL setting/);
     });
+
+    it('refuses the SQLite file\'s size limit with a database URL rather than ignoring it', () => {
+      const url = { 'database-url': 'postgres://h/db' };
+      expect(refusal({ ...url, 'max-database-bytes': '10000000' }, {}).message).toMatch(/^flag --max-database-bytes limits the SQLite file, not a PostgreSQL database/);
+      expect(refusal({}, { PINAK_DATABASE_URL: 'postgres://h/db', PINAK_MAX_DATABASE_BYTES: '10000000', PINAK_AUDIT_RESERVE_BYTES: '300000' }).message).toMatch(/PINAK_MAX_DATABASE_BYTES limits the SQLite file/);
+    });
   });
 
   it('hides a database URL\'s password for logs and errors', () => {
