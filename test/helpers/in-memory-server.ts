@@ -67,7 +67,8 @@ async function openTestStore(dir: string, options: LinkOptions): Promise<TestSto
       pglite ??= startPgliteServer();
       const server = await pglite;
       // One connection: PGlite runs every client in one session, so two open transactions would mix.
-      const store = await PostgresStore.open({ url: server.url, schema: `test_${process.pid}_${++schemas}`, ...pool, size: 1 });
+      // Calls queue for it, on a busy machine for seconds: the connect timeout also bounds that wait.
+      const store = await PostgresStore.open({ url: server.url, schema: `test_${process.pid}_${++schemas}`, ...pool, size: 1, connectTimeoutMs: 120_000 });
       return { store, vectorLog: null, nearest: store, drop: async () => {} };
     }
     const database = await freshDatabase();
