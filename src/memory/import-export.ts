@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import type { Goal } from '../domain/goal.js';
+import type { Goal, Outcome } from '../domain/goal.js';
 import type { IndexedText } from '../domain/indexed-text.js';
 import { MemoryInput, type Memory } from '../domain/memory.js';
 import type { GoalSnapshot } from '../store/store.js';
@@ -48,6 +48,45 @@ function writeProblem(error: unknown, what: string): string {
 const stepTitles = (goal: Goal): Map<string, string> =>
   new Map([...goal.steps, ...goal.plan_history.flatMap((plan) => plan.steps)].map((step) => [step.id, step.title]));
 
+/** What restoring records as they were needs: the store they go into, and the indexer that makes their search text and vector. */
+export type Restoring = Pick<MemoryContext, 'store' | 'indexer'>;
+
+/**
+ * Index a backed-up goal's text and each step's (current and earlier plans)
+ * as remember_goal indexed them, and store it as it was. False, storing
+ * nothing, when a goal with its id is stored already. Its parent must be
+ * stored first.
+ */
+export async function restoreGoalRecord(ctx: Restoring, goal: GoalSnapshot): Promise<boolean> {
+  const steps = goal.plans.flatMap((plan) => plan.steps);
+  const [goalText, ...stepTexts] = await ctx.indexer.index([goalSearchText(goal), ...steps.map(stepSearchText)]);
+  return ctx.store.restoreGoal(goal, goalText!, new Map(steps.map((step, i) => [step.id, stepTexts[i]!])));
+}
+
+/** Note which step an outcome's memories report on (record_outcome indexed them with the step's title), by memory id. */
+export function noteOutcomeStep(stepOfMemory: Map<string, string>, outcome: Pick<Outcome, 'step_id' | 'summary_memory_id' | 'lesson_memory_ids'>): void {
+  if (outcome.step_id !== null) for (const id of [outcome.summary_memory_id, ...outcome.lesson_memory_ids]) stepOfMemory.set(id, outcome.step_id);
+}
+
+/**
+ * The text restored memories are found by, as remember and record_outcome
+ * built it: the content with the title of the goal it serves (stored
+ * already) and, for an outcome's memories, the step's title; and, for a
+ * memory told when it happened (occurred_at set apart from its storing),
+ * that date in words as extra keywords.
+ */
+export async function restoredMemoryTexts(ctx: Restoring, memories: readonly Memory[], stepOfMemory: ReadonlyMap<string, string>): Promise<IndexedText[]> {
+  const goals = new Map<string, Goal | undefined>();
+  for (const goalId of new Set(memories.flatMap((m) => (m.goal_id ? [m.goal_id] : [])))) goals.set(goalId, await ctx.store.getGoal(goalId));
+  const texts = memories.map((memory) => {
+    const goal = memory.goal_id === null ? undefined : goals.get(memory.goal_id);
+    const step = goal && stepOfMemory.has(memory.id) ? stepTitles(goal).get(stepOfMemory.get(memory.id)!) : undefined;
+    return memorySearchText(memory.content, goal ? (step ? `${goal.title}\n${step}` : goal.title) : null);
+  });
+  const indexed = await ctx.indexer.index(texts);
+  return indexed.map((entry, i) => (memories[i]!.occurred_at === memories[i]!.created_at ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
+}
+
 /**
  * Import JSON lines: a backup written by `export` (goals with their plans and
  * steps, outcomes and memories, kept with their ids, statuses and times), an
@@ -79,20 +118,6 @@ export async function importRecords(
   // The step each outcome's memories report on: record_outcome indexed them with the step's title.
   const stepOfMemory = new Map<string, string>();
 
-  /** The text a restored memory is found by, as remember and record_outcome built it. */
-  const searchTexts = async (memories: readonly Memory[]): Promise<IndexedText[]> => {
-    const goals = new Map<string, Goal | undefined>();
-    for (const goalId of new Set(memories.flatMap((m) => (m.goal_id ? [m.goal_id] : [])))) goals.set(goalId, await ctx.store.getGoal(goalId));
-    const texts = memories.map((memory) => {
-      const goal = memory.goal_id === null ? undefined : goals.get(memory.goal_id);
-      const step = goal && stepOfMemory.has(memory.id) ? stepTitles(goal).get(stepOfMemory.get(memory.id)!) : undefined;
-      return memorySearchText(memory.content, goal ? (step ? `${goal.title}\n${step}` : goal.title) : null);
-    });
-    const indexed = await ctx.indexer.index(texts);
-    // A memory told when it happened (occurred_at set apart from its storing) is found by that date in words too.
-    return indexed.map((entry, i) => (memories[i]!.occurred_at === memories[i]!.created_at ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
-  };
-
   const flushWhole = async (): Promise<void> => {
     const batch = whole;
     whole = [];
@@ -105,7 +130,7 @@ export async function importRecords(
     });
     progress.skipped += batch.length - todo.length;
     if (todo.length === 0) return;
-    const indexed = await searchTexts(todo.map((b) => b.memory));
+    const indexed = await restoredMemoryTexts(ctx, todo.map((b) => b.memory), stepOfMemory);
     try {
       await ctx.store.insertMemories(todo.map((b, i) => ({ memory: b.memory, indexed: indexed[i]! })));
       stored('memories', todo.length);
@@ -149,10 +174,8 @@ export async function importRecords(
       return fail(line, `the parent goal ${goal.parent_goal_id} is not stored; its line must come before this one (export writes parents first)`);
     }
     const { type: _type, ...snapshot } = goal;
-    const steps = goal.plans.flatMap((plan) => plan.steps);
-    const [goalText, ...stepTexts] = await ctx.indexer.index([goalSearchText(goal), ...steps.map(stepSearchText)]);
     try {
-      const done = await ctx.store.restoreGoal(snapshot satisfies GoalSnapshot, goalText!, new Map(steps.map((step, i) => [step.id, stepTexts[i]!])));
+      const done = await restoreGoalRecord(ctx, snapshot satisfies GoalSnapshot);
       if (done) stored('goals', 1);
       else progress.skipped += 1;
     } catch (error) {
@@ -165,7 +188,7 @@ export async function importRecords(
     const goal = await ctx.store.getGoal(outcome.goal_id);
     if (!goal) return fail(line, `its goal ${outcome.goal_id} is not stored; the goal's line must come before this one (export writes goals first)`);
     if (outcome.step_id !== null && !stepTitles(goal).has(outcome.step_id)) return fail(line, `step ${outcome.step_id} is not a step of goal ${goal.id}`);
-    if (outcome.step_id !== null) for (const id of [outcome.summary_memory_id, ...outcome.lesson_memory_ids]) stepOfMemory.set(id, outcome.step_id);
+    noteOutcomeStep(stepOfMemory, outcome);
     const { type: _type, ...record } = outcome;
     try {
       if (await ctx.store.restoreOutcome(record)) stored('outcomes', 1);
