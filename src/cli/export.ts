@@ -1,17 +1,27 @@
+import { existsSync } from 'node:fs';
+import { parseTenant } from '../auth/key-input.js';
 import type { Config } from '../config.js';
 import { exportHeader, exportLine } from '../memory/export-format.js';
 import { LOCAL_TENANT } from '../domain/principal.js';
-import { openStore } from '../store/open-store.js';
+import { openStore, sqliteFile } from '../store/open-store.js';
+import { tenantDataDir } from '../tenants.js';
 import type { Command } from './command.js';
 import { recordsSummary } from './import.js';
 import { LineOutput } from './output.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf } from './setting-groups.js';
+import { UsageError } from './usage-error.js';
 
-/** Write a backup: the header line, then every goal, outcome and memory (see memory/export-format.ts). */
-async function exportFile(config: Config, namespace: string | undefined, output: string | undefined): Promise<number> {
+/** Write a backup of one tenant's records: the header line, then every goal, outcome and memory (see memory/export-format.ts). */
+async function exportFile(config: Config, namespace: string | undefined, output: string | undefined, tenantFlag: string | undefined): Promise<number> {
+  const tenant = tenantFlag === undefined ? LOCAL_TENANT : parseTenant(tenantFlag);
+  const dataDir = tenantDataDir(config.dataDir, tenant);
+  // A tenant never used has no SQLite store, and an export must not leave an empty one behind.
+  if (tenant !== LOCAL_TENANT && config.databaseUrl === undefined && !existsSync(sqliteFile(dataDir))) {
+    throw new UsageError(`tenant ${tenant} has no records in ${config.dataDir} (no ${sqliteFile(dataDir)})`);
+  }
   const out = LineOutput.open(output);
-  const { store } = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir }, { serving: false });
+  const { store } = await openStore(config, { tenant, dataDir }, { serving: false });
   try {
     const stats = await store.stats();
     const total = stats.memories_total + Object.values(stats.goals_by_status).reduce((a, b) => a + b, 0) + stats.outcomes;
@@ -47,7 +57,8 @@ go on writing. One record a line, told apart by "type" (header, goal, outcome, m
   options: {
     output: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout (created readable by you alone)' },
     namespace: { type: 'string', value: 'NS', help: 'only this namespace\'s records' },
+    tenant: { type: 'string', value: 'T', help: 'that tenant\'s records (default: the local one)' },
   },
   settings: settingsOf('place', 'locking', 'postgres'),
-  run: ({ config, options }) => exportFile(config, options.namespace, options.output),
+  run: ({ config, options }) => exportFile(config, options.namespace, options.output, options.tenant),
 };

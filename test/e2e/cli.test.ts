@@ -36,7 +36,7 @@ describe('the command line', () => {
   it('gives each command a help of its own, listing only the flags it takes', () => {
     const global = runCli(['--help']).stdout;
     const cases: Array<[string[], string[], string[]]> = [
-      [['export'], ['--output FILE', '--namespace NS', '--data-dir', 'PINAK_DATA_DIR', '--busy-timeout-ms'], ['--since', '--port', '--tenant', '--embed-model']],
+      [['export'], ['--output FILE', '--namespace NS', '--tenant T', '--data-dir', 'PINAK_DATA_DIR', '--busy-timeout-ms'], ['--since', '--port', '--role', '--embed-model']],
       [['import'], ['import FILE', '--data-dir', '--embed-model', '--namespace', '--max-content-bytes'], ['--output', '--since', '--port', '--fusion-rrf-k']],
       [['reindex'], ['--embed-model', '--embed-batch', '--hnsw-m'], ['--output', '--namespace', '--port']],
       [['keys', 'create'], ['--tenant T', '--role R', '--namespaces', '--expires', '--name'], ['--output', '--since', '--port', '--embed-model']],
@@ -70,7 +70,7 @@ describe('the command line', () => {
     const refused: Array<[string[], string]> = [
       [['export', '--since', '2020-01-01'], 'export does not take --since; see pinak-memory export --help'],
       [['export', '--port=80'], 'export does not take --port; see pinak-memory export --help'],
-      [['--tenant', 'acme', 'export'], 'export does not take --tenant; see pinak-memory export --help'],
+      [['--role', 'admin', 'export'], 'export does not take --role; see pinak-memory export --help'],
       [['import', file, '--output', 'x'], 'import does not take --output; see pinak-memory import --help'],
       [['reindex', '--namespace', 'x'], 'reindex does not take --namespace; see pinak-memory reindex --help'],
       [['keys', 'list', '--role', 'admin'], 'keys list does not take --role; see pinak-memory keys list --help'],
