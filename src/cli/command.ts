@@ -41,6 +41,13 @@ export interface Command {
   family?: string;
   /** It leaves timers, workers or sockets behind: the process exits once it returns. */
   exitsProcess?: boolean;
+  /**
+   * Settings its own options stand for (migrate-store's --to is the database
+   * URL it writes to), given before the configuration is read: the settings
+   * as the command line gives them, and its options; may refuse a bad value
+   * with a UsageError.
+   */
+  settingsFrom?(settings: Readonly<Record<string, string | undefined>>, options: Readonly<Record<string, string | undefined>>): Record<string, string | undefined>;
   run(input: CommandInput): Promise<number>;
 }
 

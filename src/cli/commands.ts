@@ -3,6 +3,7 @@ import type { Command, Family } from './command.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } from './keys.js';
+import { migrateStoreCommand } from './migrate-store.js';
 import { reindexCommand } from './reindex.js';
 import { serveCommand } from './serve.js';
 
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   reindexCommand,
+  migrateStoreCommand,
   keysCreateCommand,
   keysListCommand,
   keysRevokeCommand,

@@ -75,7 +75,9 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   }
   const pick = (names: Iterable<string>): Record<string, string | undefined> =>
     Object.fromEntries([...names].map((name) => [name, typeof values[name] === 'string' ? values[name] : values[name] === true ? 'true' : undefined]));
-  return { kind: 'run', command, options: pick(Object.keys(command.options)), settings: pick(command.settings), operands };
+  const options = pick(Object.keys(command.options));
+  const settings = pick(command.settings);
+  return { kind: 'run', command, options, settings: command.settingsFrom?.(settings, options) ?? settings, operands };
 }
 
 /** node:util's parse errors, said the way the rest of our messages are. */

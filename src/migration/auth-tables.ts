@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type pg from 'pg';
+import { FINGERPRINT_SECRET_FILE, loadFingerprintSecret } from '../audit/fingerprint-secret.js';
+import { canonicalJson } from './verify.js';
+
+/** The schema holding what every tenant shares: the API keys and the server's settings. */
+export const AUTH_SCHEMA = 'pinak_auth';
+/** The settings row holding the audit fingerprint secret, as 64 hex digits. */
+export const SECRET_SETTING = 'audit_fingerprint_secret';
+
+/** The columns of an API key, as keys.db stores them (src/auth/key-store.ts). */
+const KEY_COLUMNS = ['id', 'name', 'tenant', 'role', 'namespaces', 'hash', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'] as const;
+type KeyRow = Record<(typeof KEY_COLUMNS)[number], string | null>;
+
+/**
+ * The tables, created if missing with keys.db's columns, as every release
+ * that keeps keys in PostgreSQL creates them (IF NOT EXISTS, so whichever
+ * runs first makes them).
+ */
+async function ensureTables(client: pg.Client): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${AUTH_SCHEMA}`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${AUTH_SCHEMA}.api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT,
+    tenant       TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')),
+    namespaces   TEXT,
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked_at   TEXT,
+    last_used_at TEXT
+  )`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${AUTH_SCHEMA}.settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+}
+
+/** The data directory's API keys (hashes and all), by id; none without keys.db. */
+function sourceKeys(dataDir: string, busyTimeoutMs: number): KeyRow[] {
+  const file = join(dataDir, 'keys.db');
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  try {
+    return db.prepare(`SELECT ${KEY_COLUMNS.join(', ')} FROM api_keys ORDER BY id`).all() as KeyRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The data directory's audit fingerprint secret as hex, or null when no server has made one there (a damaged one is refused). */
+function sourceSecret(dataDir: string): string | null {
+  if (!existsSync(join(dataDir, FINGERPRINT_SECRET_FILE))) return null;
+  return loadFingerprintSecret(dataDir, { create: false }).toString('hex');
+}
+
+async function targetSecret(client: pg.Client): Promise<string | null> {
+  const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${AUTH_SCHEMA}.settings WHERE name = $1`, [SECRET_SETTING]);
+  return rows[0]?.value ?? null;
+}
+
+export class SecretMismatch extends Error {
+  override readonly name = 'SecretMismatch';
+}
+
+/**
+ * Before anything is copied: make the tables, and refuse a database that
+ * already holds another audit fingerprint secret (rows keyed with either
+ * would stop matching `audit fingerprint`).
+ */
+export async function prepareAuth(client: pg.Client, dataDir: string): Promise<void> {
+  await ensureTables(client);
+  const secret = sourceSecret(dataDir);
+  const present = await targetSecret(client);
+  if (secret !== null && present !== null && present !== secret) {
+    throw new SecretMismatch(`the database already holds another audit fingerprint secret (${AUTH_SCHEMA}.settings ${SECRET_SETTING}) than ${join(dataDir, FINGERPRINT_SECRET_FILE)}; the audit trails keyed with each cannot share one: copy into another database`);
+  }
+}
+
+/**
+ * Copy the API keys (each made as it is in keys.db: a key revoked or used
+ * since an earlier run is brought up to date) and the audit fingerprint
+ * secret, in one transaction. Returns how many keys were added or changed,
+ * and whether the secret was copied now.
+ */
+export async function copyAuth(client: pg.Client, dataDir: string, busyTimeoutMs: number): Promise<{ keys: number; changed: number; secret: 'copied' | 'present' | 'none' }> {
+  const keys = sourceKeys(dataDir, busyTimeoutMs);
+  const secret = sourceSecret(dataDir);
+  let changed = 0;
+  let secretState: 'copied' | 'present' | 'none' = secret === null ? 'none' : 'present';
+  await client.query('BEGIN');
+  try {
+    const set = KEY_COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(', ');
+    const distinct = `(${KEY_COLUMNS.slice(1).join(', ')}) IS DISTINCT FROM (${KEY_COLUMNS.slice(1).map((_, i) => `$${i + 2}`).join(', ')})`;
+    for (const key of keys) {
+      const values = KEY_COLUMNS.map((column) => key[column]);
+      const updated = await client.query(`UPDATE ${AUTH_SCHEMA}.api_keys SET ${set} WHERE id = $1 AND ${distinct}`, values);
+      const inserted = await client.query(
+        `INSERT INTO ${AUTH_SCHEMA}.api_keys (${KEY_COLUMNS.join(', ')}) SELECT ${KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}
+         WHERE NOT EXISTS (SELECT 1 FROM ${AUTH_SCHEMA}.api_keys WHERE id = $1)`,
+        values,
+      );
+      changed += (updated.rowCount ?? 0) + (inserted.rowCount ?? 0);
+    }
+    if (secret !== null) {
+      const stored = await client.query(
+        `INSERT INTO ${AUTH_SCHEMA}.settings (name, value) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM ${AUTH_SCHEMA}.settings WHERE name = $1)`,
+        [SECRET_SETTING, secret],
+      );
+      if ((stored.rowCount ?? 0) > 0) secretState = 'copied';
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  return { keys: keys.length, changed, secret: secretState };
+}
+
+/** Compare the keys and the secret with the database's: what differs, in words (empty when identical), and how many keys there are. */
+export async function verifyAuth(client: pg.Client, dataDir: string, busyTimeoutMs: number): Promise<{ keys: number; secret: boolean; differences: string[] }> {
+  const source = sourceKeys(dataDir, busyTimeoutMs);
+  const { rows } = await client.query<KeyRow>(`SELECT ${KEY_COLUMNS.join(', ')} FROM ${AUTH_SCHEMA}.api_keys ORDER BY id`);
+  const differences: string[] = [];
+  // Keys made in the database itself since are not the source's concern; the source's must all be there, as they are.
+  const byId = new Map(rows.map((row) => [row.id, canonicalJson(row)]));
+  const missing = source.filter((key) => !byId.has(key.id)).length;
+  const changed = source.filter((key) => byId.has(key.id) && byId.get(key.id) !== canonicalJson(key)).length;
+  if (missing > 0) differences.push(`${missing} API key(s) missing from the database`);
+  if (changed > 0) differences.push(`${changed} API key(s) differ from keys.db`);
+  const secret = sourceSecret(dataDir);
+  if (secret !== null && (await targetSecret(client)) !== secret) differences.push('the audit fingerprint secret differs');
+  return { keys: source.length, secret: secret !== null, differences };
+}
