@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { FINGERPRINT_SECRET_FILE, loadFingerprintSecret } from '../audit/fingerprint-secret.js';
-import { canonicalJson } from './verify.js';
+import { canonicalJson } from '../audit/fingerprint.js';
 
 /** The schema holding what every tenant shares: the API keys and the server's settings. */
 export const AUTH_SCHEMA = 'pinak_auth';

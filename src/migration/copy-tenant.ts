@@ -1,7 +1,8 @@
 import type { Logger } from '../logging.js';
 import { noteOutcomeStep, restoredMemoryTexts, restoreGoalRecord, type Restoring } from '../memory/import-export.js';
 import { createTextIndexer } from '../memory/text-indexer.js';
-import type { MemoryStore } from '../store/store.js';
+import type { Memory } from '../domain/memory.js';
+import type { GoalSnapshot, MemoryStore } from '../store/store.js';
 import type { PostgresTarget } from './postgres-target.js';
 import type { SqliteSource } from './sqlite-source.js';
 
@@ -41,12 +42,8 @@ export interface CopyCounts {
  * the keyword statistics. Records are stored through the same restore paths
  * as `import`, indexed by the text their tools indexed them by.
  *
- * Memories go newest first. A memory that supersedes another marks it when
- * stored, as remember did; stored before the memory it supersedes, it finds
- * nothing to mark, and the older memory then comes with its own stored
- * state (superseded_by, updated_at), whatever corrections and deletions
- * came after. Oldest first, a memory superseded twice whose later
- * correction was deleted would be marked again by the first.
+ * Records go oldest first, goals among memories by id, so that each gets
+ * its doc id in the source's order (see MemoryOrder for the one exception).
  */
 export async function copyTenant(ends: TenantEnds, logger: Logger, onProgress: (done: number, total: number) => void): Promise<CopyCounts> {
   const { source, sourceTables, target, targetTables } = ends;
@@ -72,34 +69,55 @@ export async function copyTenant(ends: TenantEnds, logger: Logger, onProgress: (
   await targetTables.copySpeakerNames((await source.speakerNames(0)).names);
   await targetTables.copyModels(models);
 
-  // Goals (a parent before its children: ids grow with time), then outcomes.
+  // Records oldest first, goals among memories by id (ids grow with time): each gets a doc id in the
+  // order the source gave them, which keyword search breaks ties of equal scores by.
   const stepOfMemory = new Map<string, string>();
+  for (const outcome of sourceTables.outcomeSteps()) noteOutcomeStep(stepOfMemory, outcome);
+  const goals = goalsOf(source);
+  let goal = await goals.next();
+  const restoreGoal = async (snapshot: GoalSnapshot): Promise<void> => {
+    if (await restoreGoalRecord(restoring, snapshot)) counts.goals += 1;
+    else counts.present += 1;
+    advance(1);
+  };
+  const memories = new MemoryOrder(sourceTables.lastSuperseders());
+  const storeMemories = async (batch: readonly Memory[]): Promise<void> => {
+    if (batch.length === 0) return;
+    const indexed = await restoredMemoryTexts(restoring, batch, stepOfMemory);
+    await target.insertMemories(batch.map((memory, i) => ({ memory, indexed: indexed[i]! })));
+    counts.memories += batch.length;
+    advance(batch.length);
+  };
+  for (let after = ''; ; ) {
+    const ids = sourceTables.memoryIdsAfter(after, MEMORY_BATCH);
+    if (ids.length === 0) break;
+    after = ids.at(-1)!;
+    const present = new Set((await target.getMemories(ids)).map((memory) => memory.id));
+    counts.present += present.size;
+    advance(present.size);
+    const fresh = await source.getMemories(ids.filter((id) => !present.has(id)));
+    let run: Memory[] = [];
+    for (const memory of fresh) {
+      while (goal !== null && goal.id < memory.id) {
+        await storeMemories(run);
+        run = [];
+        await restoreGoal(goal);
+        goal = await goals.next();
+      }
+      run.push(...(await memories.place(memory, target)));
+    }
+    await storeMemories(run);
+  }
+  for (; goal !== null; goal = await goals.next()) await restoreGoal(goal);
+  if (memories.waiting > 0) throw new Error(`${memories.waiting} superseded memories waited for a memory that never came`);
+
+  // Outcomes, once their goals and steps are stored.
   for await (const record of source.exportRecords()) {
     if (record.type === 'memory') break;
-    if (record.type === 'goal') {
-      if (await restoreGoalRecord(restoring, record.goal)) counts.goals += 1;
-      else counts.present += 1;
-    } else {
-      noteOutcomeStep(stepOfMemory, record.outcome);
-      if (await target.restoreOutcome(record.outcome)) counts.outcomes += 1;
-      else counts.present += 1;
-    }
+    if (record.type !== 'outcome') continue;
+    if (await target.restoreOutcome(record.outcome)) counts.outcomes += 1;
+    else counts.present += 1;
     advance(1);
-  }
-
-  for (let before: string | null = null; ; ) {
-    const ids = sourceTables.memoryIdsBefore(before, MEMORY_BATCH);
-    if (ids.length === 0) break;
-    before = ids.at(-1)!;
-    const present = new Set((await target.getMemories(ids)).map((memory) => memory.id));
-    const memories = await source.getMemories(ids.filter((id) => !present.has(id)));
-    if (memories.length > 0) {
-      const indexed = await restoredMemoryTexts(restoring, memories, stepOfMemory);
-      await target.insertMemories(memories.map((memory, i) => ({ memory, indexed: indexed[i]! })));
-    }
-    counts.memories += memories.length;
-    counts.present += ids.length - memories.length;
-    advance(ids.length);
   }
 
   if (ends.vectors) {
@@ -178,4 +196,64 @@ function float32(bytes: Uint8Array): Float32Array {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return new Float32Array(copy.buffer);
+}
+
+/**
+ * The goals of a store, oldest first, one at a time (null after the last).
+ * The export is ended as soon as it has passed them, before the caller
+ * reads anything else from the store.
+ */
+function goalsOf(store: MemoryStore): { next(): Promise<GoalSnapshot | null> } {
+  const records = store.exportRecords()[Symbol.asyncIterator]();
+  let done = false;
+  return {
+    async next() {
+      if (done) return null;
+      const record = await records.next();
+      if (!record.done && record.value.type === 'goal') return record.value.goal;
+      done = true;
+      await records.return?.();
+      return null;
+    },
+  };
+}
+
+/**
+ * The order memories are stored in: oldest first, as the source stored
+ * them. Storing a memory that supersedes another marks that one superseded
+ * by it, as remember did; so the memory that last superseded another, stored
+ * after it, leaves it marked as the source has it, unless its state came
+ * otherwise (that correction deleted since, say, after an earlier one): such
+ * a memory waits, and is stored right after the last memory superseding it,
+ * which then finds nothing to mark, so it keeps its own stored state.
+ */
+class MemoryOrder {
+  private readonly after = new Map<string, Memory[]>();
+
+  constructor(private readonly lastSuperseder: ReadonlyMap<string, { id: string; created_at: string }>) {}
+
+  /** Memories waiting for one not stored yet. */
+  get waiting(): number {
+    let n = 0;
+    for (const list of this.after.values()) n += list.length;
+    return n;
+  }
+
+  /** What to store now that `memory` comes: nothing (it waits), or it with whatever waited for it. */
+  async place(memory: Memory, target: MemoryStore): Promise<Memory[]> {
+    const last = this.lastSuperseder.get(memory.id);
+    const marked = last === undefined || (memory.superseded_by === last.id && memory.updated_at === last.created_at);
+    // Stored already (by an earlier run): it will mark nothing again.
+    if (!marked && (await target.getMemories([last.id])).length === 0) {
+      this.after.set(last.id, [...(this.after.get(last.id) ?? []), memory]);
+      return [];
+    }
+    return this.release(memory);
+  }
+
+  private release(memory: Memory): Memory[] {
+    const waited = this.after.get(memory.id) ?? [];
+    this.after.delete(memory.id);
+    return [memory, ...waited.flatMap((next) => this.release(next))];
+  }
 }

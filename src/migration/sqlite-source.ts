@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { parseJson } from '../store/json.js';
 import { varintsFromHex } from '../store/sqlite/doc-lengths.js';
 import type { AuditSession, IdempotencyRecord, KeywordTotals, ModelRecord, Posting, StoreTables, StoredAuditRow } from './tables.js';
 
@@ -28,11 +29,21 @@ export class SqliteSource implements StoreTables {
     }
   }
 
-  /** Memory ids before `beforeId` (null: from the newest), newest first. */
-  memoryIdsBefore(beforeId: string | null, limit: number): string[] {
-    return (beforeId === null
-      ? this.db.prepare('SELECT id FROM memories ORDER BY id DESC LIMIT ?').pluck().all(limit)
-      : this.db.prepare('SELECT id FROM memories WHERE id < ? ORDER BY id DESC LIMIT ?').pluck().all(beforeId, limit)) as string[];
+  /** Memory ids after `afterId` ('' from the start), oldest first (ids grow with time). */
+  memoryIdsAfter(afterId: string, limit: number): string[] {
+    return this.db.prepare('SELECT id FROM memories WHERE id > ? ORDER BY id LIMIT ?').pluck().all(afterId, limit) as string[];
+  }
+
+  /** For each memory some memory supersedes, the last one (the greatest id) that does, with when it was stored. */
+  lastSuperseders(): Map<string, { id: string; created_at: string }> {
+    const rows = this.db.prepare('SELECT id, supersedes, created_at FROM memories WHERE supersedes IS NOT NULL ORDER BY id').all() as Array<{ id: string; supersedes: string; created_at: string }>;
+    return new Map(rows.map((row) => [row.supersedes, { id: row.id, created_at: row.created_at }]));
+  }
+
+  /** What outcomes say of the step their memories report on (see noteOutcomeStep). */
+  outcomeSteps(): Array<{ step_id: string; summary_memory_id: string; lesson_memory_ids: string[] }> {
+    const rows = this.db.prepare('SELECT step_id, summary_memory_id, lesson_memory_ids FROM outcomes WHERE step_id IS NOT NULL').all() as Array<{ step_id: string; summary_memory_id: string; lesson_memory_ids: string }>;
+    return rows.map((row) => ({ ...row, lesson_memory_ids: parseJson<string[]>(row.lesson_memory_ids, []) }));
   }
 
   /** Audit rows after sequence number `seq`, in order, as stored. */

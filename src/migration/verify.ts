@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { canonicalJson } from '../audit/fingerprint.js';
 import type { MemoryStore } from '../store/store.js';
 import type { StoreTables } from './tables.js';
 
@@ -34,15 +35,6 @@ export interface StoreDigest {
   keywordTotals: string;
   /** Postings of both keyword indexes, each named by its record's id (see postingsDigest). */
   postings: { count: number; digest: string };
-}
-
-/** JSON with every object's keys sorted: the same value gives the same text, whatever order its keys were built in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item) && !(item instanceof Uint8Array)
-      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
 }
 
 const hex = (hash: Hash): string => hash.digest('hex');
