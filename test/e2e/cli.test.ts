@@ -26,7 +26,7 @@ describe('the command line', () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout.trim().split('\n').length).toBeLessThan(40);
-    for (const command of ['serve', 'export', 'import FILE', 'reindex', 'keys create', 'keys list', 'keys revoke ID', 'audit export', 'audit fingerprint']) {
+    for (const command of ['serve', 'export', 'import FILE', 'reindex', 'migrate-store', 'keys create', 'keys list', 'keys revoke ID', 'audit export', 'audit fingerprint']) {
       expect(help.stdout, command).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
     }
     expect(help.stdout).toContain('pinak-memory serve --help');
@@ -39,6 +39,7 @@ describe('the command line', () => {
       [['export'], ['--output FILE', '--namespace NS', '--tenant T', '--data-dir', 'PINAK_DATA_DIR', '--busy-timeout-ms'], ['--since', '--port', '--role', '--embed-model']],
       [['import'], ['import FILE', '--data-dir', '--embed-model', '--namespace', '--max-content-bytes'], ['--output', '--since', '--port', '--fusion-rrf-k']],
       [['reindex'], ['--embed-model', '--embed-batch', '--hnsw-m'], ['--output', '--namespace', '--port']],
+      [['migrate-store'], ['--from DIR', '--to URL', '--data-dir', '--database-url', '--database-pool-size', '--hnsw-m', 'Exit code 0'], ['--output', '--namespace', '--port', '--embed-model', '--snapshot-every-changes']],
       [['keys', 'create'], ['--tenant T', '--role R', '--namespaces', '--expires', '--name'], ['--output', '--since', '--port', '--embed-model']],
       [['keys', 'list'], ['--data-dir'], ['--tenant', '--role', '--output']],
       [['keys', 'revoke'], ['keys revoke ID'], ['--tenant', '--output']],
@@ -73,6 +74,8 @@ describe('the command line', () => {
       [['--role', 'admin', 'export'], 'export does not take --role; see pinak-memory export --help'],
       [['import', file, '--output', 'x'], 'import does not take --output; see pinak-memory import --help'],
       [['reindex', '--namespace', 'x'], 'reindex does not take --namespace; see pinak-memory reindex --help'],
+      [['migrate-store', '--embed-model', 'none'], 'migrate-store does not take --embed-model; see pinak-memory migrate-store --help'],
+      [['migrate-store', 'postgres://h/db'], 'unexpected argument "postgres://h/db"; usage: pinak-memory migrate-store --from DIR --to postgres://… [options] (see pinak-memory migrate-store --help)'],
       [['keys', 'list', '--role', 'admin'], 'keys list does not take --role; see pinak-memory keys list --help'],
       [['keys', 'revoke', 'X', '--expires', '1d'], 'keys revoke does not take --expires; see pinak-memory keys revoke --help'],
       [['audit', 'export', '--namespace', 'x'], 'audit export does not take --namespace; see pinak-memory audit export --help'],
