@@ -78,10 +78,11 @@ export async function prepareAuth(client: pg.Client, dataDir: string): Promise<v
 }
 
 /**
- * Copy the API keys (each made as it is in keys.db: a key revoked or used
- * since an earlier run is brought up to date) and the audit fingerprint
- * secret, in one transaction. Returns how many keys were added or changed,
- * and whether the secret was copied now.
+ * Copy the API keys and the audit fingerprint secret, in one transaction.
+ * A key stored already is only brought forward: revoked if either side has
+ * revoked it (a revocation is never undone, wherever it was made), last
+ * used at the later of the two times. Returns how many keys were added or
+ * changed, and whether the secret was copied now.
  */
 export async function copyAuth(client: pg.Client, dataDir: string, busyTimeoutMs: number): Promise<{ keys: number; changed: number; secret: 'copied' | 'present' | 'none' }> {
   const keys = sourceKeys(dataDir, busyTimeoutMs);
@@ -90,17 +91,18 @@ export async function copyAuth(client: pg.Client, dataDir: string, busyTimeoutMs
   let secretState: 'copied' | 'present' | 'none' = secret === null ? 'none' : 'present';
   await client.query('BEGIN');
   try {
-    const set = KEY_COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(', ');
-    const distinct = `(${KEY_COLUMNS.slice(1).join(', ')}) IS DISTINCT FROM (${KEY_COLUMNS.slice(1).map((_, i) => `$${i + 2}`).join(', ')})`;
     for (const key of keys) {
-      const values = KEY_COLUMNS.map((column) => key[column]);
-      const updated = await client.query(`UPDATE ${AUTH_SCHEMA}.api_keys SET ${set} WHERE id = $1 AND ${distinct}`, values);
       const inserted = await client.query(
         `INSERT INTO ${AUTH_SCHEMA}.api_keys (${KEY_COLUMNS.join(', ')}) SELECT ${KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}
          WHERE NOT EXISTS (SELECT 1 FROM ${AUTH_SCHEMA}.api_keys WHERE id = $1)`,
-        values,
+        KEY_COLUMNS.map((column) => key[column]),
       );
-      changed += (updated.rowCount ?? 0) + (inserted.rowCount ?? 0);
+      const updated = await client.query(
+        `UPDATE ${AUTH_SCHEMA}.api_keys SET revoked_at = COALESCE(revoked_at, $2::text), last_used_at = GREATEST(last_used_at, $3::text)
+         WHERE id = $1 AND ((revoked_at IS NULL AND $2::text IS NOT NULL) OR last_used_at IS DISTINCT FROM GREATEST(last_used_at, $3::text))`,
+        [key.id, key.revoked_at, key.last_used_at],
+      );
+      changed += (inserted.rowCount ?? 0) + (updated.rowCount ?? 0);
     }
     if (secret !== null) {
       const stored = await client.query(

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import Database from 'better-sqlite3';
@@ -161,6 +161,11 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
       expect(trail.stdout).toContain('"client_name":"client-');
     }
 
+    // A tenant the data directory never had is refused, and no store is left behind for it.
+    const none = runCli(['export', '--data-dir', source, '--tenant', 'nosuch']);
+    expect([none.status, none.stderr]).toEqual([1, `pinak-memory: tenant nosuch has no records in ${source} (no ${join(source, 'tenants', 'nosuch', 'pinak.db')})\n`]);
+    expect(existsSync(join(source, 'tenants', 'nosuch'))).toBe(false);
+
     // Keys as keys.db holds them (hashes, revocations, names), and the secret: fingerprints made with it still match the trail.
     const stored = await adminQuery('SELECT * FROM pinak_auth.api_keys ORDER BY id', [], target.url);
     expect(stored.rows).toEqual(keysDbRows(source));
@@ -177,6 +182,15 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
     expect(again.stderr).toContain('API keys: 3, 0 of them copied or brought up to date; audit fingerprint secret: already there');
     expect(again.stderr.match(/: identical$/gm)).toHaveLength(3);
     expect(again.status).toBe(0);
+
+    // Keys made or revoked in the data directory since are brought over by the next run.
+    const late = createKey(source, ['--tenant', 'acme', '--role', 'reader']);
+    expect(runCli(['migrate-store', '--from', source, '--to', target.url]).stderr).toContain('API keys: 4, 1 of them copied or brought up to date');
+    expect(runCli(['--data-dir', source, 'keys', 'revoke', late.id]).status).toBe(0);
+    const revoked = runCli(['migrate-store', '--from', source, '--to', target.url]);
+    expect(revoked.stderr).toContain('API keys: 4, 1 of them copied or brought up to date');
+    expect(revoked.stderr).toContain('verified 4 API keys and the audit fingerprint secret: identical');
+    expect((await adminQuery('SELECT * FROM pinak_auth.api_keys ORDER BY id', [], target.url)).rows).toEqual(keysDbRows(source));
   }, 120_000);
 
   it('keeps every record\'s keyword index: the same hits with the same scores on both ends, for each tenant; a copy that has moved on is reported, exit code 2', async () => {
@@ -215,9 +229,13 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
       for (const end of ends) await end.stop();
     }
     // Both ends have recorded those searches, each in its own trail: they differ now, and the check says so.
+    // A key revoked in the database since stays revoked: a run never undoes a revocation.
+    await adminQuery('UPDATE pinak_auth.api_keys SET revoked_at = $1 WHERE id = $2', ['2030-01-01T00:00:00.000Z', keys.acmeId], target.url);
     const moved = runCli(['migrate-store', '--from', source, '--to', target.url]);
     expect(moved.stderr).toContain('local: the copy differs from the source: audit rows:');
     expect(moved.stderr).toContain('the audit trails differ');
+    expect(moved.stderr).toContain('the keys differ: 1 API key(s) differ from keys.db');
+    expect((await adminQuery<{ revoked_at: string }>('SELECT revoked_at FROM pinak_auth.api_keys WHERE id = $1', [keys.acmeId], target.url)).rows[0]!.revoked_at).toBe('2030-01-01T00:00:00.000Z');
     expect(moved.stderr).toContain('the copy is not identical to the source (see above); exit code 2');
     expect(moved.status).toBe(2);
   }, 120_000);
