@@ -107,13 +107,17 @@ async function connect(config: Config, url: string): Promise<pg.Client> {
   }
 }
 
-/** One line for an error the user can act on; undefined for anything else (a bug: thrown on with its stack). */
-function problem(error: unknown): string | undefined {
-  if (error instanceof UsageError || error instanceof MemoryError || error instanceof SecretMismatch || error instanceof FingerprintSecretError) return error.message;
-  if (isUnavailable(error)) return `the database went away (${(error as Error).message.split('\n')[0]})`;
-  const e = error as { code?: unknown; severity?: unknown; message?: string };
-  if (typeof e.severity === 'string' && typeof e.code === 'string') return `PostgreSQL refused a statement: ${e.message ?? ''} (SQLSTATE ${e.code})`;
-  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return `cannot read the SQLite store: ${e.message ?? ''} (${e.code})`;
+/**
+ * One line for an error the user can act on, and whether running again
+ * goes on from there (the database went away or refused a statement);
+ * undefined for anything else (a bug: thrown on with its stack).
+ */
+function problem(error: unknown): { line: string; resumable: boolean } | undefined {
+  const e = error as { code?: unknown; severity?: unknown; message?: string; cause?: unknown };
+  if (isUnavailable(error) || isUnavailable(e.cause)) return { line: (e.message ?? '').split('\n')[0]!, resumable: true };
+  if (error instanceof UsageError || error instanceof MemoryError || error instanceof SecretMismatch || error instanceof FingerprintSecretError) return { line: error.message, resumable: false };
+  if (typeof e.severity === 'string' && typeof e.code === 'string') return { line: `PostgreSQL refused a statement: ${e.message ?? ''} (SQLSTATE ${e.code})`, resumable: true };
+  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return { line: `cannot read the SQLite store: ${e.message ?? ''} (${e.code})`, resumable: false };
   return undefined;
 }
 
@@ -205,9 +209,9 @@ async function migrateStore(config: Config): Promise<number> {
     if (!identical) say('the copy is not identical to the source (see above); exit code 2');
     return identical ? IDENTICAL : DIFFERS;
   } catch (error) {
-    const line = problem(error);
-    if (line === undefined) throw error;
-    say(`migrate-store stopped${tenant === null ? '' : ` while copying tenant ${tenant}`}: ${line}${tenant === null ? '' : '; run it again to go on from there'}`);
+    const found = problem(error);
+    if (found === undefined) throw error;
+    say(`migrate-store stopped${tenant === null ? '' : ` while copying tenant ${tenant}`}: ${found.line}${found.resumable && tenant !== null ? '; run it again to go on from there' : ''}`);
     return FAILED;
   } finally {
     await client.end().catch(() => {});

@@ -215,10 +215,4 @@ export class PostgresTarget implements StoreTables {
       if (rows.length > 0) visit(rows);
     }
   }
-
-  /** How many rows the tenant's audit trail holds. */
-  async auditRows(): Promise<number> {
-    const { rows } = await this.client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.s}.audit_log`);
-    return Number(rows[0]!.n);
-  }
 }
