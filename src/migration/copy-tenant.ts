@@ -95,16 +95,17 @@ export async function copyTenant(ends: TenantEnds, logger: Logger, onProgress: (
     const present = new Set((await target.getMemories(ids)).map((memory) => memory.id));
     counts.present += present.size;
     advance(present.size);
-    const fresh = await source.getMemories(ids.filter((id) => !present.has(id)));
+    const fresh = new Map((await source.getMemories(ids.filter((id) => !present.has(id)))).map((memory) => [memory.id, memory]));
     let run: Memory[] = [];
-    for (const memory of fresh) {
-      while (goal !== null && goal.id < memory.id) {
+    for (const id of ids) {
+      while (goal !== null && goal.id < id) {
         await storeMemories(run);
         run = [];
         await restoreGoal(goal);
         goal = await goals.next();
       }
-      run.push(...(await memories.place(memory, target)));
+      const memory = fresh.get(id);
+      if (memory) run.push(...(await memories.place(memory, target)));
     }
     await storeMemories(run);
   }
