@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,20 @@ export interface TestCluster {
   url: string;
   /** Stop the server and remove all its files; safe to call twice. */
   stop(): void;
+}
+
+/**
+ * A cluster started here, which a test may also take down and bring back
+ * with its data kept (a database restart, as its clients see one). Both run
+ * the cluster tools without blocking the test's event loop, so clients in
+ * the test keep working (and failing) meanwhile.
+ */
+export interface DebianCluster extends TestCluster {
+  port: number;
+  /** Stop the server (PostgreSQL's fast shutdown by default: open sessions are ended at once), keeping its files. */
+  halt(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Start it again after `halt`; resolves once it accepts connections. */
+  resume(): Promise<void>;
 }
 
 /** The newest PostgreSQL major version Debian's cluster tools can run here, or null when they are missing. */
@@ -56,21 +70,37 @@ export function freePort(): Promise<number> {
  * postgres user; otherwise as the user running the tests. The superuser is
  * named postgres either way.
  */
-export async function startDebianCluster(version: string, env: NodeJS.ProcessEnv = process.env): Promise<TestCluster> {
+export async function startDebianCluster(version: string, env: NodeJS.ProcessEnv = process.env, options: { port?: number } = {}): Promise<DebianCluster> {
   let lastError: unknown;
-  // A port found free can be taken before the server binds it: try another.
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
+  // A port found free can be taken before the server binds it: try another (unless the caller chose it).
+  for (let attempt = 0; attempt < (options.port === undefined ? 3 : 1); attempt += 1) {
+    const port = options.port ?? (await freePort());
     const cluster = createCluster(version, port, env);
     try {
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster.name, 'start'], { env: cluster.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      return cluster;
+      await clusterCommand(version, cluster, [], 'start');
+      return {
+        url: cluster.url,
+        stop: cluster.stop,
+        port,
+        halt: (mode = 'fast') => clusterCommand(version, cluster, ['--mode', mode], 'stop'),
+        resume: () => clusterCommand(version, cluster, [], 'start'),
+      };
     } catch (error) {
-      lastError = new Error(`could not start a PostgreSQL ${version} test cluster on port ${port}: ${commandOutput(error)}`);
+      lastError = new Error(`could not start a PostgreSQL ${version} test cluster on port ${port}: ${(error as Error).message}`);
       cluster.stop();
     }
   }
   throw lastError;
+}
+
+/** `pg_ctlcluster <options…> <version> <name> <action>`, run without blocking; rejects with what it printed. */
+function clusterCommand(version: string, cluster: { name: string; env: NodeJS.ProcessEnv }, options: string[], action: 'start' | 'stop'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('pg_ctlcluster', ['--skip-systemctl-redirect', ...options, version, cluster.name, action], { env: cluster.env }, (error, stdout, stderr) => {
+      if (error) reject(new Error(commandOutput(Object.assign(error, { stdout: Buffer.from(stdout), stderr: Buffer.from(stderr) }))));
+      else resolve();
+    });
+  });
 }
 
 let clustersMade = 0;
