@@ -50,6 +50,15 @@ function schemaClient(schema: string): new () => pg.ClientBase {
     return out;
   };
   class SchemaClient extends pg.Client {
+    constructor(...args: ConstructorParameters<typeof pg.Client>) {
+      super(...args);
+      // The pool listens for errors only while a connection is idle. One checked out (in a
+      // transaction, between two statements) that the server ends (a restart: 57P01) would
+      // otherwise emit an unhandled 'error' and crash the process. Its next statement fails
+      // instead ("not queryable": the retryable DatabaseUnavailable), and the pool drops it on release.
+      this.on('error', () => {});
+    }
+
     // pg's query() has many overloads; only the statement text is changed, everything else passes through.
     override query(...args: unknown[]): never {
       const [first] = args;
