@@ -5,6 +5,7 @@ import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRo
 import { parseJson } from '../json.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
 import type { DocIndex, WriteTx } from './doc-index.js';
+import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
 /** How many of a goal's outcomes get_goal shows (the newest), as in the SQLite backend. */
@@ -16,8 +17,9 @@ type Revision = { version: number; reason: string | null; created_at: string };
 /** Free-text columns of the rows these tables give (see text-escape.ts). */
 const FREE_TEXT = ['title', 'description', 'detail', 'result_note', 'reason', 'summary', 'source'] as const;
 
+/** Through pool.ts's query(), so a lost database is the retryable tool error on every read. */
 async function rows<R extends pg.QueryResultRow>(db: Db, sql: string, params: unknown[] = []): Promise<R[]> {
-  return (await db.query<R>(sql, params)).rows.map((row) => decoded(row, ...(FREE_TEXT.filter((column) => column in row) as Array<keyof R>)));
+  return (await query<R>(db, sql, params)).map((row) => decoded(row, ...(FREE_TEXT.filter((column) => column in row) as Array<keyof R>)));
 }
 
 /** Goals, plan revisions, steps and outcomes (the same rules as the SQLite backend's goal-rows.ts); callers open the transaction. */

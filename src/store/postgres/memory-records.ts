@@ -3,6 +3,7 @@ import type { Memory } from '../../domain/memory.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { NewMemory } from '../store.js';
 import { ftsBody, type DocIndex, type WriteTx } from './doc-index.js';
+import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
 /** Speaker and author names a memory's metadata gives as text (what the speaker boost looks for). */
@@ -92,7 +93,8 @@ export class MemoryRecords {
 
   async get(db: pg.Pool | pg.PoolClient, ids: readonly string[]): Promise<Memory[]> {
     if (ids.length === 0) return [];
-    const { rows } = await db.query<MemoryRow>('SELECT * FROM memories WHERE id = ANY($1::text[])', [[...ids]]);
+    // Through pool.ts's query(): a lost database is the retryable tool error, not an internal one.
+    const rows = await query<MemoryRow>(db, 'SELECT * FROM memories WHERE id = ANY($1::text[])', [[...ids]]);
     const byId = new Map(rows.map((row) => [row.id, toMemory(decoded(row, 'content', 'source'))]));
     return ids.flatMap((id) => {
       const memory = byId.get(id);

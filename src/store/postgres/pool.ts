@@ -105,6 +105,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'E
 
 /** The database cannot be reached or went away: the call may be retried once it is back. */
 export function isUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailable) return true;
   const e = error as { code?: string; message?: string } | null;
   if (!e) return false;
   if (e.code && (UNAVAILABLE_STATES.has(e.code) || UNAVAILABLE_CODES.has(e.code))) return true;

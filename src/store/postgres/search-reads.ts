@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { parseJson } from '../json.js';
 import type { FtsTokenizer } from '../fts-tokenizer.js';
 import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from '../store.js';
+import { query } from './pool.js';
 import { filterClause, Params } from './sql-params.js';
 import { fromDb } from './text-escape.js';
 
@@ -36,8 +37,9 @@ export class SearchReads {
     private readonly tokenizer: FtsTokenizer,
   ) {}
 
+  /** Through pool.ts's query(): a lost database is the retryable tool error, not an internal one. */
   private async rows<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.db.query<R>(sql, params)).rows;
+    return query<R>(this.db, sql, params);
   }
 
   /** The query's words as index terms (a word the tokenizer splits counts as its parts; one it drops matches nothing). */
