@@ -1,4 +1,4 @@
-import { DuplicateRequest, MemoryError } from '../domain/errors.js';
+import { DatabaseUnavailable, DuplicateRequest, MemoryError } from '../domain/errors.js';
 import { LOCAL_PRINCIPAL } from '../domain/principal.js';
 import { earlierCall, rememberOutcomeOfCall, storedKey, type CallArguments } from '../memory/idempotency.js';
 import type { Caller } from '../memory/context.js';
@@ -46,12 +46,19 @@ export async function runTool(
   try {
     const claim = { key: storedKey(key, scope), tool: tool.name, argsSha256: args.sha256 };
     const output = tool.output.parse(await tool.handle(input, deps, { ...handlerCaller, idempotency: claim }));
-    await rememberOutcomeOfCall(deps.memory, key, scope, { output });
+    // The write is committed: its answer stands even if it cannot be kept for retries (the
+    // database went away just after the commit). Failing the call instead would send the
+    // caller to retry a write that was made, and the retry could only say its answer was lost.
+    await rememberOutcomeOfCall(deps.memory, key, scope, { output }).catch((error: unknown) =>
+      deps.memory.logger.warn({ err: error, tool: tool.name }, 'a write was made but its answer could not be kept for retries with its idempotency key'),
+    );
     return { output };
   } catch (error) {
     // The store names the key as stored; the caller knows only its own.
     if (error instanceof DuplicateRequest) return (await replay()) ?? { error: new DuplicateRequest(key) };
-    if (error instanceof MemoryError) await rememberOutcomeOfCall(deps.memory, key, scope, { error });
+    // A lost database is no answer to keep: the write was not made (or its COMMIT went unanswered),
+    // and a retry must make it or find it, not be told "retry" again for ever.
+    if (error instanceof MemoryError && !(error instanceof DatabaseUnavailable)) await rememberOutcomeOfCall(deps.memory, key, scope, { error });
     return { error };
   }
 }
