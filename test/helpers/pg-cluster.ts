@@ -70,27 +70,36 @@ export function freePort(): Promise<number> {
  * postgres user; otherwise as the user running the tests. The superuser is
  * named postgres either way.
  */
-export async function startDebianCluster(version: string, env: NodeJS.ProcessEnv = process.env, options: { port?: number } = {}): Promise<DebianCluster> {
+export async function startDebianCluster(version: string, env: NodeJS.ProcessEnv = process.env): Promise<DebianCluster> {
   let lastError: unknown;
-  // A port found free can be taken before the server binds it: try another (unless the caller chose it).
-  for (let attempt = 0; attempt < (options.port === undefined ? 3 : 1); attempt += 1) {
-    const port = options.port ?? (await freePort());
-    const cluster = createCluster(version, port, env);
+  // A port found free can be taken before the server binds it: try another.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const cluster = createDebianCluster(version, await freePort(), env);
     try {
-      await clusterCommand(version, cluster, [], 'start');
-      return {
-        url: cluster.url,
-        stop: cluster.stop,
-        port,
-        halt: (mode = 'fast') => clusterCommand(version, cluster, ['--mode', mode], 'stop'),
-        resume: () => clusterCommand(version, cluster, [], 'start'),
-      };
+      await cluster.resume();
+      return cluster;
     } catch (error) {
-      lastError = new Error(`could not start a PostgreSQL ${version} test cluster on port ${port}: ${(error as Error).message}`);
+      lastError = new Error(`could not start a PostgreSQL ${version} test cluster on port ${cluster.port}: ${(error as Error).message}`);
       cluster.stop();
     }
   }
   throw lastError;
+}
+
+/**
+ * A cluster as startDebianCluster makes it, on the given port, but not
+ * started: `resume` starts it (for a test whose client must be waiting
+ * for the server before it comes up).
+ */
+export function createDebianCluster(version: string, port: number, env: NodeJS.ProcessEnv = process.env): DebianCluster {
+  const cluster = createCluster(version, port, env);
+  return {
+    url: cluster.url,
+    stop: cluster.stop,
+    port,
+    halt: (mode = 'fast') => clusterCommand(version, cluster, ['--mode', mode], 'stop'),
+    resume: () => clusterCommand(version, cluster, [], 'start'),
+  };
 }
 
 /** `pg_ctlcluster <options…> <version> <name> <action>`, run without blocking; rejects with what it printed. */
