@@ -24,7 +24,13 @@ export async function spawnServer(dataDir: string, args: string[] = [], env: Rec
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'e2e-client', version: '0.0.1' });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    // A server that exits while starting: say what it said, not only "Connection closed".
+    await transport.close().catch(() => {});
+    throw new Error(`${(error as Error).message}; the server wrote: ${stderr.slice(-2000)}`, { cause: error });
+  }
   return { client, transport, stderr: () => stderr, close: () => client.close() };
 }
 
