@@ -370,6 +370,25 @@ export function searchContract(h: Harness): void {
       expect((await windowsWith('delta')).length).toBe(3);
     });
 
+    it('two stores on one database appending to a thread and deleting from it at once: every write succeeds, and the windows are the thread\'s as it ends', async () => {
+      const other = await h.openShared();
+      const stores = [h.store, other.store];
+      const first = await remember(h.store, ...Array.from({ length: 24 }, (_, i) => newMemory({ content: `early turn ${i}`, thread_id: 'busy' })));
+      // Each append and each delete rewrites windows of the thread's last turns: the same rows, from both stores.
+      await Promise.all(
+        first.flatMap((turn, i) => [
+          stores[i % 2]!.insertMemories([newMemory({ content: `late turn ${i}`, thread_id: 'busy' })]),
+          stores[(i + 1) % 2]!.deleteMemories([turn!.id]),
+        ]),
+      );
+      const late = await entitiesOf(h.store, await h.store.recent({ filters: filters(), limit: 50 }));
+      expect(late).toHaveLength(24);
+      const views = await h.store.describeDocs(await docIdsOf(h.store, ...late));
+      const inOrder = views.sort((a, b) => a.thread_position! - b.thread_position!).map((view) => view.entity_id);
+      expect(new Set(views.map((view) => view.thread_position)).size).toBe(24);
+      expect(await windowsWith('late')).toEqual(inOrder.map((id, i) => [inOrder[i - 1] ?? null, id, inOrder[i + 1] ?? null]));
+    });
+
     it('windows hold the memories\' content (not their keywords); filters apply to the middle memory', async () => {
       const turns = await remember(
         h.store,

@@ -76,6 +76,18 @@ export class WriteTx {
   }
 }
 
+/**
+ * Until the transaction ends, be the only writer of one thread (of a
+ * namespace): an append picks the next position alone, and the windows of
+ * the thread are rewritten by one transaction at a time. Two transactions
+ * rewriting one window (an append and a forget in the thread) would
+ * otherwise both delete it and insert it again, and the second insert fail
+ * on its key (READ COMMITTED: its delete did not see the first's new row).
+ */
+export async function lockThread(tx: WriteTx, namespace: string, threadId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [JSON.stringify([namespace, threadId])]);
+}
+
 /** Where a doc sits in its thread, if it is in one. */
 export interface ThreadPlace {
   doc_id: number;
@@ -178,6 +190,7 @@ export class DocIndex {
 
   /** Rewrite the windows touched by a change to the doc at this place. */
   async refreshWindows(tx: WriteTx, place: ThreadPlace): Promise<void> {
+    await lockThread(tx, place.namespace, place.thread_id);
     const member = 'SELECT d.doc_id, m.content FROM search_docs d JOIN memories m ON m.doc_id = d.doc_id';
     const before = (
       await tx.query<{ doc_id: number; content: string }>(

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Memory } from '../../domain/memory.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { NewMemory } from '../store.js';
-import { ftsBody, type DocIndex, type WriteTx } from './doc-index.js';
+import { ftsBody, lockThread, type DocIndex, type WriteTx } from './doc-index.js';
 import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
@@ -22,7 +22,7 @@ export class MemoryRecords {
   private async add(tx: WriteTx, { memory, indexed }: NewMemory, counts: Parameters<DocIndex['add']>[3]): Promise<void> {
     if (memory.thread_id !== null && memory.thread_position === null) {
       // Two servers appending to one thread at once must not take the same position.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [JSON.stringify([memory.namespace, memory.thread_id])]);
+      await lockThread(tx, memory.namespace, memory.thread_id);
       const [row] = await tx.query<{ next: number }>(
         'SELECT COALESCE(MAX(thread_position), 0) + 1 AS next FROM search_docs WHERE namespace = $1 AND thread_id = $2',
         [memory.namespace, memory.thread_id],
@@ -73,6 +73,11 @@ export class MemoryRecords {
 
   /** Delete one memory; a memory it had superseded becomes visible again. */
   async remove(tx: WriteTx, id: string, now: string): Promise<boolean> {
+    // Its thread's lock before any change: taken only when its windows are rewritten, after the
+    // delete, it could deadlock with an append to the thread that wants the deleted rows.
+    const [placed] = await tx.query<{ namespace: string; thread_id: string | null }>('SELECT namespace, thread_id FROM memories WHERE id = $1', [id]);
+    if (!placed) return false;
+    if (placed.thread_id !== null) await lockThread(tx, placed.namespace, placed.thread_id);
     const [row] = await tx.query<{ doc_id: number; supersedes: string | null }>('DELETE FROM memories WHERE id = $1 RETURNING doc_id, supersedes', [id]);
     if (!row) return false;
     const place = await this.docs.locate(tx, row.doc_id);
