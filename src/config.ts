@@ -317,11 +317,12 @@ export const databaseFile = (config: Pick<Config, 'dataDir'>): string => join(co
 export const keysFile = (config: Pick<Config, 'dataDir'>): string => join(config.dataDir, 'keys.db');
 
 /** Where the API keys are: keys.db in the data directory, or the shared schema of the PostgreSQL database. */
-export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs' | 'databaseUrl' | 'databaseConnectTimeoutMs'>) => ({
+export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs' | 'databaseUrl' | 'databaseConnectTimeoutMs' | 'waitForDatabaseMs'>) => ({
   file: keysFile(config),
   busyTimeoutMs: config.busyTimeoutMs,
   databaseUrl: config.databaseUrl,
   connectTimeoutMs: config.databaseConnectTimeoutMs,
+  waitForDatabaseMs: config.waitForDatabaseMs,
 });
 
 /** The burst of the per-key rate limit: as configured, else a tenth of the per-minute rate. */

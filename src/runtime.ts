@@ -238,8 +238,9 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
 export async function fingerprintSecret(config: Config, options: { create: boolean }): Promise<Buffer> {
   if (!config.databaseUrl) return loadFingerprintSecret(config.dataDir, options);
   try {
-    return await loadDatabaseSecret({ url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs }, options);
+    return await loadDatabaseSecret({ url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, waitForDatabaseMs: config.waitForDatabaseMs }, options);
   } catch (error) {
+    if (error instanceof StartupError) throw error;
     throw new StartupError(`cannot read the audit fingerprint secret from the PostgreSQL database at ${redactDatabaseUrl(config.databaseUrl)}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
 }

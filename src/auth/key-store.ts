@@ -80,6 +80,7 @@ export interface KeyStoreLocation {
   busyTimeoutMs: number;
   databaseUrl?: string | undefined;
   connectTimeoutMs?: number | undefined;
+  waitForDatabaseMs?: number | undefined;
 }
 
 /** Open the key store of this location. */
@@ -87,8 +88,9 @@ export async function openKeyStore(where: KeyStoreLocation): Promise<KeyStore> {
   if (where.databaseUrl) {
     const { PostgresKeyStore } = await import('./postgres-key-store.js');
     try {
-      return await PostgresKeyStore.open({ url: where.databaseUrl, connectTimeoutMs: where.connectTimeoutMs });
+      return await PostgresKeyStore.open({ url: where.databaseUrl, connectTimeoutMs: where.connectTimeoutMs, waitForDatabaseMs: where.waitForDatabaseMs });
     } catch (error) {
+      if (error instanceof StartupError) throw error;
       throw new StartupError(`cannot open the API keys in the PostgreSQL database at ${redactDatabaseUrl(where.databaseUrl)}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
   }

@@ -1,4 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { isUnavailable } from '../domain/database-errors.js';
+import { redactDatabaseUrl } from '../domain/database-url.js';
+import { StartupError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { generateKey, hashKey, looksLikeKey } from './key-format.js';
 import { checkedKey, fromKeyRow, invalidOf, type ApiKey, type KeyCheck, type KeyRow, type KeyStore, type NewKey } from './key-store.js';
@@ -28,8 +32,23 @@ const SCHEMA_SQL = `
 
 export interface SharedDatabaseSettings {
   url: string;
-  poolSize?: number;
-  connectTimeoutMs?: number;
+  poolSize?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** Keep trying to reach the database this long (0: fail at once), as the stores do at start. */
+  waitForDatabaseMs?: number | undefined;
+}
+
+/** A first connection, waited for up to the settings' time; an unreachable database is the one-line StartupError. */
+async function connectOrWait(pool: pg.Pool, settings: SharedDatabaseSettings): Promise<pg.PoolClient> {
+  const deadline = Date.now() + (settings.waitForDatabaseMs ?? 0);
+  for (;;) {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      if (!isUnavailable(error) || Date.now() >= deadline) throw new StartupError(`cannot reach PostgreSQL at ${redactDatabaseUrl(settings.url)}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+    }
+  }
 }
 
 /** A small pool on the shared schema (keys are read once per request: a few connections are plenty). */
@@ -37,7 +56,7 @@ export async function openSharedPool(settings: SharedDatabaseSettings): Promise<
   const pool = new pg.Pool({ connectionString: settings.url, max: Math.min(4, settings.poolSize ?? 4), connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000, application_name: 'pinak-memory' });
   pool.on('error', () => {});
   try {
-    const client = await pool.connect();
+    const client = await connectOrWait(pool, settings);
     try {
       await client.query("SELECT pg_advisory_lock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]);
       try {

@@ -42,15 +42,20 @@ export const sqliteFile = (dataDir: string): string => join(dataDir, 'pinak.db')
 /** The schema holding the local tenant's records in PostgreSQL. */
 export const LOCAL_SCHEMA = 'pinak';
 
+/** What the schema of every tenant but the local one starts with. */
+export const TENANT_SCHEMA_PREFIX = 'tenant_';
+
 /**
- * The PostgreSQL schema of a tenant: `pinak` for the local one, `pinak_<name>`
- * for the others (a long name is cut and made unique with a hash: schema
- * names hold 63 bytes). One schema per tenant keeps tenants apart by
- * construction, as one file per tenant does in SQLite.
+ * The PostgreSQL schema of a tenant: `pinak` for the local one,
+ * `tenant_<name>` for the others (a long name is cut and made unique with a
+ * hash: schema names hold 63 bytes). One schema per tenant keeps tenants
+ * apart by construction, as one file per tenant does in SQLite. No tenant's
+ * schema can be one of the project's own (`pinak`, `pinak_auth`): those do
+ * not start with the prefix.
  */
 export function tenantSchema(tenant: string): string {
   if (tenant === LOCAL_TENANT) return LOCAL_SCHEMA;
-  const name = `${LOCAL_SCHEMA}_${tenant}`;
+  const name = `${TENANT_SCHEMA_PREFIX}${tenant}`;
   if (name.length <= 63) return name;
   return `${name.slice(0, 50)}_${createHash('sha256').update(tenant).digest('hex').slice(0, 12)}`;
 }

@@ -261,7 +261,7 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
       expect(run.stderr).toMatch(new RegExp(`^pinak-memory: acme: verified .*, ${VECTORS} vectors, .*: identical$`, 'm'));
       expect(run.status).toBe(0);
 
-      for (const [tenant, file, schema] of [['local', join(source, 'pinak.db'), 'pinak'], ['acme', join(source, 'tenants', 'acme', 'pinak.db'), 'pinak_acme']] as const) {
+      for (const [tenant, file, schema] of [['local', join(source, 'pinak.db'), 'pinak'], ['acme', join(source, 'tenants', 'acme', 'pinak.db'), 'tenant_acme']] as const) {
         const from = SqliteStore.open({ file, busyTimeoutMs: 2000 });
         const to = await PostgresStore.open({ url: pglite.url, schema, size: 1, connectTimeoutMs: 5000, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 60_000 });
         try {
@@ -292,7 +292,7 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
           await from.close();
         }
       }
-      const indexes = (await adminOf(pglite.db, "SELECT indexname FROM pg_indexes WHERE schemaname IN ('pinak', 'pinak_acme') AND indexname LIKE 'doc_vectors_hnsw_%'")) as unknown[];
+      const indexes = (await adminOf(pglite.db, "SELECT indexname FROM pg_indexes WHERE schemaname IN ('pinak', 'tenant_acme') AND indexname LIKE 'doc_vectors_hnsw_%'")) as unknown[];
       expect(indexes).toHaveLength(2);
 
       const again = await runAsync(['migrate-store', '--from', source, '--to', pglite.url, '--database-pool-size', '1']);

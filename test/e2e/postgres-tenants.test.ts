@@ -15,9 +15,11 @@ describeTenantIsolation({
     // The test server has no pgvector: keyword search only (a vector search says so and answers by keyword).
     return ['--database-url', database.url, '--embed-model', 'none'];
   },
+  // The keys are in the database too, where every server on it looks.
+  keyArgs: () => ['--database-url', databaseUrl],
   async checkStorage(kept) {
     // Each tenant's memories are in its own schema, and no other schema holds any.
-    const schemas = (await adminQuery<{ name: string }>("SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'pinak%' ORDER BY 1", [], databaseUrl)).rows.map((r) => r.name);
+    const schemas = (await adminQuery<{ name: string }>("SELECT nspname AS name FROM pg_namespace WHERE nspname = 'pinak' OR nspname LIKE 'tenant\\_%' ORDER BY 1", [], databaseUrl)).rows.map((r) => r.name);
     expect(schemas).toEqual(['pinak', ...[...kept.keys()].map(tenantSchema)].sort());
     for (const schema of schemas) {
       const { rows } = await adminQuery<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${schema}".memories`, [], databaseUrl);

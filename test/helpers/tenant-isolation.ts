@@ -42,6 +42,8 @@ export interface IsolationBackend {
   name: string;
   /** Called in the test, before the server starts; `defer` registers cleanups. */
   serverArgs(defer: HttpHarness['defer']): Promise<string[]>;
+  /** The settings `keys create` needs to put keys where the server looks for them (called after serverArgs). */
+  keyArgs?(): string[];
   /** After the run: the memories each tenant kept (written and not forgotten) are where the backend keeps that tenant's, and only there. */
   checkStorage?(kept: Map<string, number>): Promise<void>;
 }
@@ -117,10 +119,11 @@ export function describeTenantIsolation(backend: IsolationBackend): void {
       const state: Run = { records: new Map(), seen: [], forgotten: new Set() };
       const { records, seen, forgotten } = state;
       const dir = tempDataDir();
+      const serverArgs = await backend.serverArgs(defer);
       const keys = AGENTS.map((agent) =>
-        createKey(dir, ['--tenant', agent.tenant, '--role', agent.role, ...(agent.limit ? ['--namespaces', agent.limit.join(',')] : [])]),
+        createKey(dir, ['--tenant', agent.tenant, '--role', agent.role, ...(agent.limit ? ['--namespaces', agent.limit.join(',')] : []), ...(backend.keyArgs?.() ?? [])]),
       );
-      const server: HttpServer = await start(dir, ['--rate-limit-per-minute', '0', ...(await backend.serverArgs(defer))]);
+      const server: HttpServer = await start(dir, ['--rate-limit-per-minute', '0', ...serverArgs]);
       const clients = await Promise.all(AGENTS.map((agent, i) => keyedClient(server.origin, keys[i]!.key, agent.name)));
       defer(() => Promise.all(clients.map((c) => c.client.close().catch(() => {}))));
 
