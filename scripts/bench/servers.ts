@@ -30,11 +30,20 @@ export async function startStdioServer(script: string, args: readonly string[], 
   return { client, pid: transport.pid!, close: () => client.close() };
 }
 
-/** The built Pinak server on a data directory. */
-export async function startServer(dataDir: string): Promise<Server> {
+/** Settings the benchmark itself chooses per backend: never passed on from the shell. */
+const BACKEND_SETTINGS = new Set(['PINAK_DATABASE_URL', 'PINAK_DATABASE_URL_FILE']);
+
+/** The PINAK_* settings of the shell that reach the servers (the backend's own are given as flags). */
+export function shellSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined && !BACKEND_SETTINGS.has(entry[0])),
+  );
+}
+
+/** The built Pinak server on a data directory, with more flags if given (a database URL, a model). */
+export async function startServer(dataDir: string, args: readonly string[] = []): Promise<Server> {
   // PINAK_* settings of the shell reach the server, so a run can try other settings.
-  const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
-  return startStdioServer(CLI, ['--data-dir', dataDir, '--log-level', 'warn'], settings);
+  return startStdioServer(CLI, ['--data-dir', dataDir, '--log-level', 'warn', ...args], shellSettings());
 }
 
 /** Call a tool; a tool error throws. Returns the structured result. */
