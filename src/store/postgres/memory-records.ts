@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Memory } from '../../domain/memory.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { NewMemory } from '../store.js';
-import { ftsBody, lockThread, type DocIndex, type WriteTx } from './doc-index.js';
+import type { TermCounts } from '../fts-tokenizer.js';
+import { ftsBody, lockThread, type DocIndex, type NewDoc, type WriteTx } from './doc-index.js';
 import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
@@ -10,16 +11,75 @@ import { decoded, toDb } from './text-escape.js';
 const namesIn = (metadata: Record<string, unknown>): string[] =>
   ['speaker', 'author'].map((key) => metadata[key]).filter((value): value is string => typeof value === 'string');
 
+/** A memory's search doc. */
+const docOf = (memory: Memory): NewDoc => ({
+  type: 'memory',
+  entity_id: memory.id,
+  namespace: memory.namespace,
+  layer: memory.layer,
+  kind: memory.kind,
+  goal_id: memory.goal_id,
+  occurred_at: memory.occurred_at,
+  created_at: memory.created_at,
+  hidden: memory.superseded_by !== null,
+  tags: memory.tags,
+  thread_id: memory.thread_id,
+  thread_position: memory.thread_position,
+});
+
+/** A memory whose writing reads and changes no other record's rows: in no thread (no windows), superseding nothing. */
+const standsAlone = ({ memory }: NewMemory): boolean => memory.thread_id === null && memory.supersedes === null;
+
 /** Memory rows and the search docs that mirror them; callers open the transaction. */
 export class MemoryRecords {
   constructor(private readonly docs: DocIndex) {}
 
   async addAll(tx: WriteTx, items: readonly NewMemory[]): Promise<void> {
     const counts = tx.count(items.map((item) => ftsBody(item.indexed)));
-    for (let i = 0; i < items.length; i++) await this.add(tx, items[i]!, counts[i]);
+    // In order: each run of memories outside threads that supersede nothing is written at once; the others one by one.
+    for (let i = 0; i < items.length; ) {
+      let end = i;
+      while (end < items.length && standsAlone(items[end]!)) end++;
+      if (end > i) {
+        await this.addStandalone(tx, items.slice(i, end), counts.slice(i, end));
+        i = end;
+      } else {
+        await this.add(tx, items[i]!, counts[i]);
+        i++;
+      }
+    }
   }
 
-  private async add(tx: WriteTx, { memory, indexed }: NewMemory, counts: Parameters<DocIndex['add']>[3]): Promise<void> {
+  /**
+   * Memories that touch no other record (no thread, nothing superseded) in a
+   * few statements whatever their number: the same rows add() writes for each.
+   */
+  private async addStandalone(tx: WriteTx, items: readonly NewMemory[], counts: readonly TermCounts[]): Promise<void> {
+    const memories = items.map((item) => item.memory);
+    const docIds = await this.docs.addMany(tx, memories.map(docOf), items.map((item) => item.indexed), counts);
+    const names = [...new Set(memories.flatMap((memory) => namesIn(memory.metadata)))];
+    const column = <T>(of: (memory: Memory) => T): T[] => memories.map(of);
+    await tx.query(
+      `WITH speakers AS (INSERT INTO speaker_names (name) SELECT unnest($19::text[]) ON CONFLICT (name) DO NOTHING)
+       INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
+       SELECT id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[],
+         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[])
+         WITH ORDINALITY AS x(id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
+           occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, ord)
+       ORDER BY ord`,
+      [
+        column((m) => m.id), docIds, column((m) => m.namespace), column((m) => m.layer), column((m) => m.kind), column((m) => toDb(m.content)),
+        column((m) => JSON.stringify(m.tags)), column((m) => JSON.stringify(m.metadata)), column((m) => m.importance), column((m) => toDb(m.source)),
+        column((m) => m.goal_id), column((m) => m.occurred_at), column((m) => m.created_at), column((m) => m.updated_at), column((m) => m.supersedes),
+        column((m) => m.superseded_by), column((m) => m.thread_id), column((m) => m.thread_position), names,
+      ],
+    );
+  }
+
+  private async add(tx: WriteTx, { memory, indexed }: NewMemory, counts: TermCounts | undefined): Promise<void> {
     if (memory.thread_id !== null && memory.thread_position === null) {
       // Two servers appending to one thread at once must not take the same position.
       await lockThread(tx, memory.namespace, memory.thread_id);
@@ -29,20 +89,7 @@ export class MemoryRecords {
       );
       memory.thread_position = row!.next;
     }
-    const docId = await this.docs.add(tx, {
-      type: 'memory',
-      entity_id: memory.id,
-      namespace: memory.namespace,
-      layer: memory.layer,
-      kind: memory.kind,
-      goal_id: memory.goal_id,
-      occurred_at: memory.occurred_at,
-      created_at: memory.created_at,
-      hidden: memory.superseded_by !== null,
-      tags: memory.tags,
-      thread_id: memory.thread_id,
-      thread_position: memory.thread_position,
-    }, indexed, counts);
+    const docId = await this.docs.add(tx, docOf(memory), indexed, counts);
     await tx.query(
       `INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
          occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
