@@ -5,6 +5,14 @@ import { query } from './pool.js';
 
 type StoredAuditRow = Omit<AuditRow, 'ids_touched' | 'ids_returned'> & { ids_touched: string; ids_returned: string };
 
+/**
+ * A condition that is always true and, unless the boolean parameter named is,
+ * turns synchronous commit off for the statement's own transaction (a
+ * statement outside a transaction block is one): SET LOCAL in the same round trip.
+ */
+const LAZY_COMMIT_UNLESS = (durable: string): string =>
+  `CASE WHEN ${durable}::boolean THEN TRUE ELSE set_config('synchronous_commit', 'off', true) IS NOT NULL END`;
+
 /** Rows read per query while exporting. */
 const EXPORT_PAGE = 1000;
 
@@ -13,11 +21,18 @@ const EXPORT_PAGE = 1000;
  * session's client name and version stored once, in audit_sessions; each
  * row committed before the call is answered. Appending is one statement,
  * so a row costs one round trip.
+ *
+ * A row of a call that changed nothing (`durable` false: searches, reads,
+ * refusals) is committed without waiting for the WAL to reach the disk
+ * (synchronous_commit off for its own transaction, set in the same
+ * statement): the WAL writer flushes it within a few hundred milliseconds,
+ * and any later synchronous commit carries it to disk first. The wait was
+ * about 0.9 ms of a keyword search's 5.
  */
 export class AuditLog {
   constructor(private readonly db: pg.Pool) {}
 
-  async append(row: AuditRow): Promise<number> {
+  async append(row: AuditRow, durable = true): Promise<number> {
     const withSession = row.session_id !== null && (row.client_name !== null || row.client_version !== null);
     const [stored] = await query<{ seq: number }>(
       this.db,
@@ -28,22 +43,24 @@ export class AuditLog {
        )
        INSERT INTO audit_log (at, tool, namespace, session_id, args_sha256, args_bytes, status, error_code,
          duration_ms, ids_touched, ids_returned, principal_id, tenant, remote_address)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+       WHERE ${LAZY_COMMIT_UNLESS('$18')}
        RETURNING seq`,
       [
         row.at, row.tool, row.namespace, row.session_id, row.args_sha256, row.args_bytes, row.status, row.error_code, row.duration_ms,
         JSON.stringify(row.ids_touched), JSON.stringify(row.ids_returned), row.principal_id ?? null, row.tenant ?? null, row.remote_address ?? null,
-        row.client_name, row.client_version, withSession,
+        row.client_name, row.client_version, withSession, durable,
       ],
     );
     return stored!.seq;
   }
 
-  async complete(seq: number, row: AuditRow): Promise<void> {
+  async complete(seq: number, row: AuditRow, durable = true): Promise<void> {
     await query(
       this.db,
-      'UPDATE audit_log SET namespace = $1, status = $2, error_code = $3, duration_ms = $4, ids_touched = $5, ids_returned = $6 WHERE seq = $7',
-      [row.namespace, row.status, row.error_code, row.duration_ms, JSON.stringify(row.ids_touched), JSON.stringify(row.ids_returned), seq],
+      `UPDATE audit_log SET namespace = $1, status = $2, error_code = $3, duration_ms = $4, ids_touched = $5, ids_returned = $6
+       WHERE seq = $7 AND ${LAZY_COMMIT_UNLESS('$8')}`,
+      [row.namespace, row.status, row.error_code, row.duration_ms, JSON.stringify(row.ids_touched), JSON.stringify(row.ids_returned), seq, durable],
     );
   }
 

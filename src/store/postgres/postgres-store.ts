@@ -358,13 +358,13 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return inserted.length > 0;
   }
 
-  /** Every row is committed with the default synchronous commit, durable or not: a row costs one round trip either way. */
-  async appendAudit(row: AuditRow): Promise<number> {
-    return this.audit.append(row);
+  /** A row that need not be durable (`durable` false) is committed without waiting for the disk (see AuditLog). */
+  async appendAudit(row: AuditRow, durable = true): Promise<number> {
+    return this.audit.append(row, durable);
   }
 
-  async completeAudit(seq: number, row: AuditRow): Promise<void> {
-    await this.audit.complete(seq, row);
+  async completeAudit(seq: number, row: AuditRow, durable = true): Promise<void> {
+    await this.audit.complete(seq, row, durable);
   }
 
   exportAudit(since?: string): AsyncIterable<AuditRow> {
