@@ -89,6 +89,12 @@ export async function benchDatabase(url: string, label: string): Promise<BenchDa
   return { url, created: false, drop: () => dropSchema(url, LOCAL_SCHEMA) };
 }
 
+/** VACUUM ANALYZE the database: visibility maps and planner statistics, as autovacuum leaves them once it has caught up. */
+export async function vacuumAnalyze(url: string): Promise<string> {
+  await withClient(url, (client) => client.query('VACUUM (ANALYZE)'));
+  return 'VACUUM (ANALYZE)';
+}
+
 /** Drop one schema and everything in it. */
 export async function dropSchema(url: string, schema: string): Promise<void> {
   await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`));

@@ -29,7 +29,7 @@ import { redactDatabaseUrl } from '../../src/domain/database-url.js';
 import { LOCAL_SCHEMA } from '../../src/store/open-store.js';
 import { buildIfStale, ROOT } from '../lib/build.js';
 import { memories, queries } from './data.js';
-import { benchDatabase, describePostgres, startPglite } from './postgres.js';
+import { benchDatabase, describePostgres, startPglite, vacuumAnalyze } from './postgres.js';
 import { exactRecall, exactRecallOver, postgresVectors } from './recall.js';
 import { call, load, log, shellSettings, startServer, waitForVectorSearch, type Result } from './servers.js';
 import { describeMachine, summarize, timed } from './stats.js';
@@ -86,6 +86,13 @@ interface Place {
   diskMb(client: Client): Promise<number>;
   /** Vector recall@10 against exact search, or null where there are no vectors. */
   recall(client: Client, qs: readonly string[]): Promise<number | null>;
+  /**
+   * After the bulk load: bring the database to the state a server that has
+   * been running a while finds it in (PostgreSQL: VACUUM ANALYZE, which
+   * autovacuum does on its own within a minute or so of a load, and PGlite,
+   * which has no autovacuum, never does). Returns what it did.
+   */
+  settle?(): Promise<string>;
   /** Another process whose peak memory counts (PGlite's). */
   helperPid?: number;
   cleanup(): Promise<void>;
@@ -134,6 +141,7 @@ function postgresBackend(url: string, extraArgs: string[]): Backend {
         dataDir,
         args: ['--database-url', database.url, '--embed-model', 'none', ...extraArgs],
         diskMb: schemaMb,
+        settle: () => vacuumAnalyze(database.url),
         recall: async () => null,
         cleanup: async () => {
           await database.drop();
@@ -156,6 +164,7 @@ function pgliteBackend(extraArgs: string[]): Backend {
         dataDir,
         args: ['--database-url', pglite.url, '--database-pool-size', '1', ...extraArgs],
         diskMb: schemaMb,
+        settle: () => vacuumAnalyze(pglite.url),
         recall: (client, qs) => exactRecallOver(client, postgresVectors(pglite.url, LOCAL_SCHEMA), qs),
         helperPid: pglite.pid,
         cleanup: async () => {
@@ -175,6 +184,10 @@ async function benchSize(backend: Backend, size: number, options: { queries: num
     loadAvg.bulk_load = load1();
     let server = await startServer(place.dataDir, place.args);
     const bulk = await load(server.client, memories(size), size);
+    if (place.settle) {
+      const settling = await timed(() => place.settle!());
+      bulk.after_load = `${settling.value} (${Math.round(settling.ms / 100) / 10} s)`;
+    }
 
     log(`${backend.name} ${size}: single remember`);
     loadAvg.remember = load1();
