@@ -84,6 +84,22 @@ export function searchContract(h: Harness): void {
       expect(await entitiesOf(h.store, hits)).toEqual([stored[5]!.id, stored[4]!.id, stored[3]!.id]);
     });
 
+    it('over the whole store, the best visible matches come back when the best matches are superseded', async () => {
+      // Nine matches, the first the best (more "newt" in each); the best five superseded.
+      const stored = await remember(
+        h.store,
+        ...[9, 8, 7, 6, 5, 4, 3, 2, 1].map((n) => newMemory({ content: `${'newt '.repeat(n)}pond` })),
+        ...['reeds', 'stones', 'mud', 'mouth', 'weed', 'life', 'edge', 'ice', 'frogs', 'lilies'].map((content) => newMemory({ content })),
+      );
+      await remember(h.store, ...stored.slice(0, 5).map((old) => newMemory({ content: 'dry pond', supersedes: old.id })));
+      const search = async (limit: number, include_superseded = false) =>
+        entitiesOf(h.store, await h.store.searchKeyword({ terms: ['newt'], filters: filters({ include_superseded }), limit }));
+      expect(await search(2)).toEqual([stored[5]!.id, stored[6]!.id]);
+      expect(await search(3)).toEqual([stored[5]!.id, stored[6]!.id, stored[7]!.id]);
+      expect(await search(10)).toEqual(stored.slice(5, 9).map((m) => m.id));
+      expect(await search(2, true)).toEqual([stored[0]!.id, stored[1]!.id]);
+    });
+
     it('matched counts the query terms a record holds, matched as the index stems them', async () => {
       const [both, stemmed, one] = await remember(
         h.store,

@@ -146,7 +146,7 @@ export class DocIndex {
     const idOf = new Map(inserted.map((row) => [row.entity_id, row.doc_id]));
     const docIds = docs.map((d) => idOf.get(d.entity_id)!);
     const tags: { tag: string[]; doc: number[] } = { tag: [], doc: [] };
-    const terms: { term: string[]; doc: number[]; tf: number[] } = { term: [], doc: [], tf: [] };
+    const terms: { term: string[]; doc: number[]; tf: number[]; tokens: number[] } = { term: [], doc: [], tf: [], tokens: [] };
     docs.forEach((doc, i) => {
       for (const tag of new Set(doc.tags)) {
         tags.tag.push(tag);
@@ -157,14 +157,16 @@ export class DocIndex {
         terms.term.push(term);
         terms.doc.push(docIds[i]!);
         terms.tf.push(tf);
+        terms.tokens.push(counts[i]!.tokens);
       }
     });
     await tx.query(
       `WITH tags AS (
          INSERT INTO doc_tags (tag, doc_id) SELECT tag, doc_id FROM unnest($1::text[], $2::bigint[]) AS x(tag, doc_id) ON CONFLICT DO NOTHING
        )
-       INSERT INTO doc_terms (term, doc_id, tf) SELECT term, doc_id, tf FROM unnest($3::text[], $4::bigint[], $5::int[]) AS x(term, doc_id, tf)`,
-      [tags.tag, tags.doc, terms.term, terms.doc, terms.tf],
+       INSERT INTO doc_terms (term, doc_id, tf, tokens)
+       SELECT term, doc_id, tf, tokens FROM unnest($3::text[], $4::bigint[], $5::int[], $6::int[]) AS x(term, doc_id, tf, tokens)`,
+      [tags.tag, tags.doc, terms.term, terms.doc, terms.tf, terms.tokens],
     );
     const withVector = docIds.flatMap((docId, i) => {
       const vector = indexed[i]!.vector;
@@ -194,10 +196,12 @@ export class DocIndex {
   private async setTerms(tx: WriteTx, docId: number, counts: TermCounts): Promise<void> {
     tx.counted('docs', 1, counts.tokens);
     if (counts.terms.size === 0) return;
-    await tx.query('INSERT INTO doc_terms (term, doc_id, tf) SELECT t, $3::bigint, f FROM unnest($1::text[], $2::int[]) AS x(t, f)', [
+    // Each posting carries the doc's length (search_docs.tokens, written with it).
+    await tx.query('INSERT INTO doc_terms (term, doc_id, tf, tokens) SELECT t, $3::bigint, f, $4::int FROM unnest($1::text[], $2::int[]) AS x(t, f)', [
       [...counts.terms.keys()],
       [...counts.terms.values()],
       docId,
+      counts.tokens,
     ]);
   }
 

@@ -230,6 +230,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX doc_vectors_model ON doc_vectors (model_key);
     `,
   },
+  {
+    version: 2,
+    name: 'postings carry their length',
+    sql: `
+      -- Each posting carries its doc's length (search_docs.tokens, which changes only when a reindex
+      -- rewrites the doc's postings too), and the primary key's index holds tf and length: BM25 over
+      -- every namespace scores a term's postings from that index alone, and reads search_docs only for
+      -- the best of them (search-reads.ts).
+      -- Written afresh rather than updated in place (which would leave every row twice), with the
+      -- keys and the reference made after the copy: minutes at millions of postings, so no timeout.
+      SET LOCAL statement_timeout = 0;
+      CREATE TABLE doc_terms_next (
+        term   TEXT COLLATE "C" NOT NULL,
+        doc_id BIGINT NOT NULL,
+        tf     INTEGER NOT NULL,
+        tokens INTEGER NOT NULL
+      );
+      INSERT INTO doc_terms_next (term, doc_id, tf, tokens)
+        SELECT p.term, p.doc_id, p.tf, d.tokens FROM doc_terms p JOIN search_docs d ON d.doc_id = p.doc_id;
+      DROP TABLE doc_terms;
+      ALTER TABLE doc_terms_next RENAME TO doc_terms;
+      ALTER TABLE doc_terms ADD CONSTRAINT doc_terms_pkey PRIMARY KEY (term, doc_id) INCLUDE (tf, tokens),
+        ADD CONSTRAINT doc_terms_doc_id_fkey FOREIGN KEY (doc_id) REFERENCES search_docs (doc_id) ON DELETE CASCADE;
+      CREATE INDEX doc_terms_doc ON doc_terms (doc_id);
+    `,
+  },
 ];
 
 /** Serialises migrations of one schema across every process starting at once (any 64-bit key of our own). */

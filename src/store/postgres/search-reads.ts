@@ -3,6 +3,7 @@ import { parseJson } from '../json.js';
 import type { FtsTokenizer } from '../fts-tokenizer.js';
 import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from '../store.js';
 import { query } from './pool.js';
+import { admitsAllVisible } from '../store.js';
 import { filterClause, Params } from './sql-params.js';
 import { fromDb } from './text-escape.js';
 
@@ -76,6 +77,10 @@ export class SearchReads {
       docCount = `SELECT COUNT(*)::float8 AS n FROM ${postings} c WHERE c.term = q.term`;
     }
     const where = filterClause(filters, p);
+    if (index === 'docs' && !filters.confined && admitsAllVisible(filters)) {
+      const best = await this.bestPassing(termsParam, stats, docCount, where, p.copy(), query.limit);
+      if (best) return best;
+    }
     const length = lengths === 'search_docs' ? 'd.tokens' : 'l.tokens';
     const windowCols = index === 'windows' ? 'l.before_doc, l.after_doc' : 'NULL::bigint AS before_doc, NULL::bigint AS after_doc';
     const groupCols = index === 'windows' ? ', l.before_doc, l.after_doc' : '';
@@ -99,6 +104,53 @@ export class SearchReads {
       ORDER BY score DESC, p.doc_id DESC
       LIMIT ${p.add(query.limit)}`;
     return this.rows(sql, p.values);
+  }
+
+  /**
+   * BM25 over the whole store, as the SQLite backend takes it: score every
+   * posting from the key's index alone (tf and the doc's length are in it),
+   * keep the best `2 × limit`, then read only their docs for the filters
+   * (whether they are visible). Exact: the best of the store that pass are
+   * among them unless fewer than `limit` of them pass, and then (null) the
+   * caller scores every match joined to its doc instead.
+   */
+  private async bestPassing(
+    termsParam: string,
+    stats: string,
+    docCount: string,
+    where: string,
+    p: Params,
+    limit: number,
+  ): Promise<Array<KeywordHit & { matched: number; before_doc: null; after_doc: null }> | null> {
+    const depth = limit * 2;
+    const rows = await this.rows<KeywordHit & { matched: number; before_doc: null; after_doc: null; candidates: number }>(
+      `WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
+      stats AS (${stats}),
+      w AS MATERIALIZED (
+        SELECT q.term, q.times,
+          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
+          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
+        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
+      ),
+      top AS MATERIALIZED (
+        SELECT p.doc_id,
+          SUM(w.times * w.idf * p.tf * ${K1 + 1} / (p.tf + ${K1} * (${1 - B} + ${B} * p.tokens / w.mean))) AS score,
+          SUM(w.times)::int AS matched
+        FROM w JOIN doc_terms p ON p.term = w.term
+        GROUP BY p.doc_id
+        ORDER BY score DESC, p.doc_id DESC
+        LIMIT ${p.add(depth)}
+      )
+      SELECT t.doc_id, t.score, t.matched, NULL::bigint AS before_doc, NULL::bigint AS after_doc, (SELECT COUNT(*) FROM top)::int AS candidates
+      FROM top t JOIN search_docs d ON d.doc_id = t.doc_id
+      WHERE ${where}
+      ORDER BY t.score DESC, t.doc_id DESC
+      LIMIT ${p.add(limit)}`,
+      p.values,
+    );
+    // Enough passed, or every match was a candidate: this is the answer. Else score them all with the filters.
+    if (rows.length < limit && (rows.length === 0 || rows[0]!.candidates >= depth)) return null;
+    return rows.map(({ candidates: _, ...hit }) => hit);
   }
 
   async recent(query: RecentQuery): Promise<KeywordHit[]> {

@@ -4,6 +4,13 @@ import type { StoreFilters } from '../store.js';
 export class Params {
   readonly values: unknown[] = [];
 
+  /** Another list holding the same values so far, to go on differently from here. */
+  copy(): Params {
+    const out = new Params();
+    out.values.push(...this.values);
+    return out;
+  }
+
   /** Add a value; returns its placeholder. */
   add(value: unknown): string {
     this.values.push(value);
