@@ -142,8 +142,9 @@ export class SearchReads {
         LIMIT ${p.add(depth)}
       )
       SELECT t.doc_id, t.score, t.matched, NULL::bigint AS before_doc, NULL::bigint AS after_doc, (SELECT COUNT(*) FROM top)::int AS candidates
-      FROM top t JOIN search_docs d ON d.doc_id = t.doc_id
-      WHERE ${where}
+      FROM top t
+      -- Each candidate's doc by its key (OFFSET 0 keeps the planner from joining them by reading every doc instead).
+      CROSS JOIN LATERAL (SELECT 1 FROM search_docs d WHERE d.doc_id = t.doc_id AND ${where} OFFSET 0) passes
       ORDER BY t.score DESC, t.doc_id DESC
       LIMIT ${p.add(limit)}`,
       p.values,
