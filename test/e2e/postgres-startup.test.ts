@@ -4,6 +4,7 @@ import { callOk } from '../helpers/calls.js';
 import { createDebianCluster, debianClusterVersion, freePort } from '../helpers/pg-cluster.js';
 import { runCli, spawnServer } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { freshDatabase } from '../helpers/postgres.js';
 
 /** The database comes up during the wait on a server of this test's own, which Debian's cluster tools make. */
 const VERSION = debianClusterVersion();
@@ -76,5 +77,22 @@ describe('a server whose PostgreSQL cannot be reached at start', () => {
     expect((await callOk(server.client, 'memory_stats')).memories_total).toBe(1);
     // Waiting is no error: nothing said it could not reach the database.
     expect(server.stderr()).not.toMatch(/cannot reach|"level":(50|60)/);
+  });
+});
+
+describe('a database without pgvector', () => {
+  it('refuses to start with an embedding model, in one line saying what to install, and serves keyword search with --embed-model none', async () => {
+    const database = await freshDatabase();
+    cleanups.push(() => database.drop());
+    const refused = runCli(['--data-dir', tempDir(), '--database-url', database.url], { PINAK_LOG_LEVEL: 'error' }, '');
+    expect(refused.status, refused.stderr).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trimEnd().split('\n')).toEqual([
+      'pinak-memory: the PostgreSQL database has no pgvector extension (vector): install it (e.g. the postgresql-NN-pgvector package, or the pgvector/pgvector image), or start with --embed-model none for keyword search only',
+    ]);
+    const server = await spawnServer(tempDir(), ['--database-url', database.url, '--embed-model', 'none']);
+    cleanups.push(() => server.close());
+    await callOk(server.client, 'remember', { content: 'kilns fire at dawn' });
+    expect((await callOk(server.client, 'search_memory', { query: 'kilns', mode: 'keyword' })).hits).toHaveLength(1);
   });
 });
