@@ -98,6 +98,11 @@ export function searchContract(h: Harness): void {
       expect(await search(3)).toEqual([stored[5]!.id, stored[6]!.id, stored[7]!.id]);
       expect(await search(10)).toEqual(stored.slice(5, 9).map((m) => m.id));
       expect(await search(2, true)).toEqual([stored[0]!.id, stored[1]!.id]);
+      // The same in their namespace, which holds every record (asked twice: a store may plan the second differently).
+      for (let i = 0; i < 2; i++) {
+        const hits = await h.store.searchKeyword({ terms: ['newt'], filters: filters({ namespace: 'alpha' }), limit: 3 });
+        expect(await entitiesOf(h.store, hits)).toEqual([stored[5]!.id, stored[6]!.id, stored[7]!.id]);
+      }
     });
 
     it('matched counts the query terms a record holds, matched as the index stems them', async () => {

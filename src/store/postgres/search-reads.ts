@@ -3,9 +3,14 @@ import { parseJson } from '../json.js';
 import type { FtsTokenizer } from '../fts-tokenizer.js';
 import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from '../store.js';
 import { query } from './pool.js';
-import { admitsAllVisible } from '../store.js';
+import { admitsAllVisible, BROAD_SCOPE_SHARE } from '../store.js';
 import { filterClause, Params } from './sql-params.js';
 import { fromDb } from './text-escape.js';
+
+/** Most candidates a search in a broad scope scores before filtering (as the SQLite backend). */
+const MAX_FILTER_DEPTH = 1000;
+/** How long a count of the namespaces' shares is used before it is taken again (in the background). */
+const SHARES_TTL_MS = 60_000;
 
 /** FTS5's bm25() constants (see the SQLite backend's bm25.ts). */
 const K1 = 1.2;
@@ -35,6 +40,12 @@ const INDEXES = {
 export class SearchReads {
   /** Whether a thread window has been seen in the store: from then on, window searches skip the check. */
   private windowsSeen = false;
+  /**
+   * Each namespace's share of the visible docs, as last counted (in the background, at most once a
+   * SHARES_TTL_MS): it chooses how a search in one namespace is run, never what it answers.
+   */
+  private shares: { at: number; of: Map<string, number> } | null = null;
+  private sharesLoading = false;
 
   constructor(
     private readonly db: pg.Pool,
@@ -89,8 +100,12 @@ export class SearchReads {
       docCount = `SELECT COUNT(*)::float8 AS n FROM ${postings} c WHERE c.term = q.term`;
     }
     const where = filterClause(filters, p);
-    if (index === 'docs' && !filters.confined && admitsAllVisible(filters)) {
-      const best = await this.bestPassing(termsParam, stats, docCount, where, p.copy(), query.limit);
+    // Over the whole store, or a namespace holding much of it (often all of it: "default"), score the
+    // postings alone and filter the best; a namespace holding little of it is better read doc by doc.
+    const share = index === 'docs' && !filters.confined ? this.scopeShare(filters) : null;
+    if (share !== null && share >= BROAD_SCOPE_SHARE) {
+      const depth = Math.min(MAX_FILTER_DEPTH, Math.ceil((query.limit * 2) / share));
+      const best = await this.bestPassing(termsParam, stats, docCount, where, p.copy(), query.limit, depth);
       if (best) return best;
     }
     const length = lengths === 'search_docs' ? 'd.tokens' : 'l.tokens';
@@ -119,12 +134,35 @@ export class SearchReads {
   }
 
   /**
-   * BM25 over the whole store, as the SQLite backend takes it: score every
-   * posting from the key's index alone (tf and the doc's length are in it),
-   * keep the best `2 × limit`, then read only their docs for the filters
-   * (whether they are visible). Exact: the best of the store that pass are
-   * among them unless fewer than `limit` of them pass, and then (null) the
-   * caller scores every match joined to its doc instead.
+   * The share of the visible docs a search's filters admit, when known
+   * without counting: 1 over the whole store; a namespace's last counted
+   * share when the namespace is the only filter; else null.
+   */
+  private scopeShare(filters: StoreFilters): number | null {
+    if (admitsAllVisible(filters)) return 1;
+    if (filters.namespace === null || !admitsAllVisible({ ...filters, namespace: null })) return null;
+    if ((this.shares === null || Date.now() - this.shares.at > SHARES_TTL_MS) && !this.sharesLoading) {
+      this.sharesLoading = true;
+      void this.rows<{ namespace: string; n: number }>('SELECT namespace, COUNT(*)::int AS n FROM search_docs WHERE NOT hidden GROUP BY namespace')
+        .then((rows) => {
+          const total = rows.reduce((sum, row) => sum + row.n, 0);
+          this.shares = { at: Date.now(), of: new Map(rows.map((row) => [row.namespace, total === 0 ? 0 : row.n / total])) };
+        })
+        .catch(() => {})
+        .finally(() => {
+          this.sharesLoading = false;
+        });
+    }
+    return this.shares === null ? null : (this.shares.of.get(filters.namespace) ?? 0);
+  }
+
+  /**
+   * BM25 over the whole store or a broad scope, as the SQLite backend takes
+   * it: score every posting from the key's index alone (tf and the doc's
+   * length are in it), keep the best `depth`, then read only their docs for
+   * the filters. Exact: the best of the scope are among them unless fewer
+   * than `limit` of them pass, and then (null) the caller scores every
+   * match joined to its doc instead.
    */
   private async bestPassing(
     termsParam: string,
@@ -133,8 +171,8 @@ export class SearchReads {
     where: string,
     p: Params,
     limit: number,
+    depth: number,
   ): Promise<Array<KeywordHit & { matched: number; before_doc: null; after_doc: null }> | null> {
-    const depth = limit * 2;
     const rows = await this.rows<KeywordHit & { matched: number; before_doc: null; after_doc: null; candidates: number }>(
       `WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
       stats AS (${stats}),
