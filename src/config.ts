@@ -69,6 +69,8 @@ export const Config = z.strictObject({
   maxConnectionsPerAddress: intFromText(1, 1_000_000).default(256),
   maxCallsPerSession: intFromText(1, 1000).default(8),
   sessionIdleSeconds: intFromText(1, 7 * 86_400).default(1800),
+  httpSessions: z.enum(['memory', 'database'], { message: 'expected memory (this process holds its sessions) or database (any replica serves any session)' }).optional(),
+  shutdownDelayMs: intFromText(0, 600_000).default(0),
   auth: z.enum(['auto', 'keys'], { message: 'expected auto (keys required once one exists) or keys (always required)' }).default('auto'),
   rateLimitPerMinute: intFromText(0, 1_000_000).default(600),
   rateLimitBurst: intFromText(1, 1_000_000).optional(),
@@ -136,6 +138,8 @@ export const SETTINGS = [
   { key: 'maxConnections', flag: 'max-connections', env: 'PINAK_MAX_CONNECTIONS', help: 'HTTP: most open TCP connections; more are closed at once (default: 1000)' },
   { key: 'maxConnectionsPerAddress', flag: 'max-connections-per-address', env: 'PINAK_MAX_CONNECTIONS_PER_ADDRESS', help: 'HTTP: most open TCP connections from one remote address; more are closed at once (default: 256; behind a proxy, every client has its address)' },
   { key: 'maxCallsPerSession', flag: 'max-calls-per-session', env: 'PINAK_MAX_CALLS_PER_SESSION', help: 'HTTP: most requests in flight per session; more get a JSON-RPC error (default: 8)' },
+  { key: 'httpSessions', flag: 'http-sessions', env: 'PINAK_HTTP_SESSIONS', help: 'HTTP: where Streamable HTTP sessions live: memory (this process: GET streams, cancellation) or database (the PostgreSQL database: any replica serves any request of any session) (default: database with --database-url, else memory)' },
+  { key: 'shutdownDelayMs', flag: 'shutdown-delay-ms', env: 'PINAK_SHUTDOWN_DELAY_MS', help: 'HTTP: on SIGTERM, answer /readyz with 503 and go on serving this long before closing the listener, so a load balancer stops sending requests first (default: 0)' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'PINAK_SESSION_IDLE_SECONDS', help: 'HTTP: close sessions idle this long (default: 1800)' },
   { key: 'auth', flag: 'auth', env: 'PINAK_AUTH', help: 'HTTP: when API keys are required: auto (once any key exists, the default) or keys (always)' },
   { key: 'rateLimitPerMinute', flag: 'rate-limit-per-minute', env: 'PINAK_RATE_LIMIT_PER_MINUTE', help: 'HTTP: requests per minute per API key; 0 turns the limit off (default: 600)' },
@@ -239,6 +243,9 @@ export function resolveConfig(
   // First: with a database URL the size limit is refused outright, whatever its reserve.
   checkDatabaseSettings(parsed.data, origin);
   checkAuditReserve(parsed.data);
+  if (parsed.data.httpSessions === 'database' && parsed.data.databaseUrl === undefined) {
+    throw new ConfigError(`${origin.httpSessions} keeps sessions in the PostgreSQL database: set --database-url (or PINAK_DATABASE_URL) too, or use --http-sessions memory`);
+  }
   return parsed.data;
 }
 
@@ -324,6 +331,10 @@ export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs
   connectTimeoutMs: config.databaseConnectTimeoutMs,
   waitForDatabaseMs: config.waitForDatabaseMs,
 });
+
+/** Where HTTP sessions live: in the database when there is one (replicas), unless asked otherwise. */
+export const httpSessionsIn = (config: Pick<Config, 'httpSessions' | 'databaseUrl'>): 'memory' | 'database' =>
+  config.httpSessions ?? (config.databaseUrl !== undefined ? 'database' : 'memory');
 
 /** The burst of the per-key rate limit: as configured, else a tenth of the per-minute rate. */
 export const rateLimitBurst = (config: Pick<Config, 'rateLimitPerMinute' | 'rateLimitBurst'>): number =>

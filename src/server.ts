@@ -25,13 +25,18 @@ export interface CreatedServer {
  * one principal. Every transport (stdio, HTTP) and the in-memory tests build
  * their server here; stdio is the local principal.
  */
-export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRINCIPAL, options: Pick<RegisterOptions, 'signalFor'> = {}): CreatedServer {
+export function createServer(
+  runtime: Runtime,
+  principal: Principal = LOCAL_PRINCIPAL,
+  options: Pick<RegisterOptions, 'signalFor' | 'clientInfo'> & { sessionId?: string | undefined } = {},
+): CreatedServer {
   const server = new Server(
     { name: 'pinak-memory', title: 'Pinak Memory', version: VERSION },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
-  const sessionId = newId();
-  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, ...options });
+  // A session served by several servers in turn (one per request, on any replica) keeps one id in the audit trail.
+  const { sessionId = newId(), ...rest } = options;
+  registerTools(server, TOOLS, { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, ...rest });
   // A client can cause these at will (stray responses, bad messages): sampled, and clipped like every log value.
   server.onerror = (error) => runtime.warnings.warn('protocol error', { err: error, tenant: principal.tenant }, 'protocol error');
   return { server, sessionId, close: () => server.close() };

@@ -51,16 +51,27 @@ async function connectOrWait(pool: pg.Pool, settings: SharedDatabaseSettings): P
   }
 }
 
-/** A small pool on the shared schema (keys are read once per request: a few connections are plenty). */
-export async function openSharedPool(settings: SharedDatabaseSettings): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: settings.url, max: Math.min(4, settings.poolSize ?? 4), connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000, application_name: 'pinak-memory' });
+/**
+ * A small pool on the shared schema (keys are read once per request: a few
+ * connections are plenty). `tables`: more of the shared schema's tables, created
+ * with it; `synchronousCommit: false` for rows whose loss in a database crash
+ * is harmless (commits then skip the WAL flush).
+ */
+export async function openSharedPool(settings: SharedDatabaseSettings, extra: { tables?: string; synchronousCommit?: false } = {}): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: settings.url,
+    max: Math.min(4, settings.poolSize ?? 4),
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
+    application_name: 'pinak-memory',
+    ...(extra.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
   pool.on('error', () => {});
   try {
     const client = await connectOrWait(pool, settings);
     try {
       await client.query("SELECT pg_advisory_lock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]);
       try {
-        await client.query(SCHEMA_SQL);
+        await client.query(SCHEMA_SQL + (extra.tables ?? ''));
       } finally {
         await client.query("SELECT pg_advisory_unlock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]).catch(() => {});
       }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openKeyStore } from '../auth/key-store.js';
-import { jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
+import { httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { openRuntime, openTenantRuntime, type Runtime } from '../runtime.js';
 import { checkBindAddress } from '../transports/http/bind-policy.js';
@@ -77,6 +77,11 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
+  sharedSessions:
+    httpSessionsIn(config) === 'database' && config.databaseUrl !== undefined
+      ? { url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, waitForDatabaseMs: config.waitForDatabaseMs }
+      : null,
+  shutdownDelayMs: config.shutdownDelayMs,
   keys: { ...keyStoreLocation(config), mode: config.auth },
   jwt: jwtOptions(config),
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },

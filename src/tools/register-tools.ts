@@ -38,6 +38,12 @@ export interface RegisterOptions {
    * SDK's own signal for the request is used.
    */
   signalFor?: (requestId: string | number) => AbortSignal | undefined;
+  /**
+   * What the client said of itself at initialize, when this server did not
+   * see that request (a session resumed on another replica, see
+   * shared-streamable.ts); the server's own record comes first.
+   */
+  clientInfo?: { name?: string | undefined; version?: string | undefined } | undefined;
 }
 
 /**
@@ -127,11 +133,11 @@ const auditFailure = (error: unknown): ToolFailure =>
 const CANCELLED: ToolFailure = { message: 'the call was cancelled before it ran; nothing was stored', code: 'cancelled', status: 'error' };
 
 /** What an MCP client says about itself, bounded once per connection (see clientLabel). */
-function clientOf(server: Server): () => { name: string | null; version: string | null } {
+function clientOf(server: Server, told?: RegisterOptions['clientInfo']): () => { name: string | null; version: string | null } {
   let known: { name: string | null; version: string | null } | undefined;
   return () => {
     if (known) return known;
-    const info = server.getClientVersion();
+    const info = server.getClientVersion() ?? told;
     const labels = { name: clientLabel(info?.name), version: clientLabel(info?.version) };
     // Known only after initialize; before that, ask again next time.
     if (info) known = labels;
@@ -153,7 +159,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const callable = tools.filter((tool) => mayCall(principal, tool.name));
   const listing = callable.map(listed);
-  const client = clientOf(server);
+  const client = clientOf(server, options.clientInfo);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 

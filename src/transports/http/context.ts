@@ -5,6 +5,8 @@ import type { Runtime } from '../../runtime.js';
 import type { TenantRuntimes } from '../../tenants.js';
 import type { SessionRegistry } from './sessions.js';
 import type { KeyStoreLocation } from '../../auth/key-store.js';
+import type { SharedDatabaseSettings } from '../../auth/postgres-key-store.js';
+import type { SessionDirectory } from './session-directory.js';
 
 /** How the HTTP transport listens and what it allows. */
 export interface HttpOptions {
@@ -27,6 +29,10 @@ export interface HttpOptions {
   maxConnectionsPerAddress: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
+  /** Where Streamable HTTP sessions live when every replica must serve them: the shared schema of this database; null: in this process. */
+  sharedSessions: SharedDatabaseSettings | null;
+  /** On shutdown, how long /readyz answers 503 while everything is still served, before the listener closes. */
+  shutdownDelayMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */
   keys: KeyStoreLocation & { mode: AuthMode };
   /** Bearer tokens (JWTs) from an identity provider, accepted besides the keys; null: keys only. */
@@ -53,7 +59,11 @@ export interface HttpContext {
   /** Requests without a valid credential allowed per address; beyond, 429 instead of 401, unaudited. */
   readonly unauthenticated: RateLimiter;
   readonly registry: SessionRegistry;
+  /** The deployment's Streamable HTTP sessions, when they live in the database (see shared-streamable.ts). */
+  readonly directory: SessionDirectory | null;
   readonly options: HttpOptions;
   /** True once shutdown has begun: no new sessions. */
   readonly closing: () => boolean;
+  /** True while a shutdown waits (--shutdown-delay-ms) for load balancers to notice /readyz: everything is still served. */
+  readonly draining: () => boolean;
 }

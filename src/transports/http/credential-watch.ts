@@ -1,5 +1,6 @@
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { Logger } from '../../logging.js';
+import type { SessionDirectory } from './session-directory.js';
 import type { SessionRegistry } from './sessions.js';
 
 /** How often open sessions' credentials are checked: a revoked key's sessions close within about this long. */
@@ -26,6 +27,36 @@ export function watchCredentials(registry: SessionRegistry, auth: Authenticator,
     } catch (error) {
       // A busy key store is looked at again next time.
       logger.warn({ err: error }, 'could not check the credentials of open sessions');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void check(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** How often the shared directory's sessions are checked: their requests are refused at once anyway; this frees their places. */
+export const SHARED_CREDENTIAL_CHECK_MS = 5000;
+
+/**
+ * End the shared directory's sessions of keys revoked, expired or deleted.
+ * Every replica checks (any may be the one still running); a revoked key's
+ * requests are refused by each replica's own key check from the next one,
+ * so this only gives its places back to the key's tenant.
+ */
+export function watchSharedCredentials(directory: SessionDirectory, auth: Authenticator, logger: Logger, everyMs = SHARED_CREDENTIAL_CHECK_MS): () => void {
+  let running = false;
+  const check = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      const ids = await directory.principalIds();
+      const invalid = await auth.invalidKeys(ids.map((id) => ({ id, tenant: '', role: 'reader', namespaces: null, remoteAddress: null })));
+      const ended = await directory.endOf([...invalid]);
+      if (ended > 0) logger.info({ sessions: ended, keyIds: [...invalid] }, 'ended the sessions of revoked or expired keys');
+    } catch (error) {
+      logger.warn({ err: { message: (error as Error).message } }, 'could not check the credentials of shared sessions');
     } finally {
       running = false;
     }

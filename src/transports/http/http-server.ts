@@ -12,13 +12,15 @@ import { admit } from './auth-gate.js';
 import { bareHost, checkBindAddress, HttpStartError, urlHost } from './bind-policy.js';
 import { answerClientError } from './client-errors.js';
 import { limitConnectionsPerAddress } from './connection-limit.js';
-import { watchCredentials } from './credential-watch.js';
+import { watchCredentials, watchSharedCredentials } from './credential-watch.js';
 import type { HttpContext, HttpOptions } from './context.js';
 import { allowedHostsHint, headerPolicy, repeatedHostRefusal, type HeaderPolicy } from './guards.js';
 import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
 import { serveMetrics } from './metrics-endpoint.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
 import { SessionRegistry } from './sessions.js';
+import { SessionDirectory } from './session-directory.js';
+import { handleSharedStreamable } from './shared-streamable.js';
 import { handleStreamable } from './streamable.js';
 
 export interface HttpService extends Service {
@@ -66,7 +68,23 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await auth.close();
     throw error;
   }
+  let directory: SessionDirectory | null = null;
+  try {
+    directory = options.sharedSessions
+      ? await SessionDirectory.open(options.sharedSessions, {
+          maxSessions: options.maxSessions,
+          maxPerKey: options.maxSessionsPerKey,
+          maxPerTenant: options.maxSessionsPerTenant,
+          idleMs: options.sessionIdleMs,
+        })
+      : null;
+  } catch (error) {
+    await auth.close();
+    throw error;
+  }
   let closing = false;
+  /** Shutting down but still serving: /readyz says 503 so that load balancers move away first. */
+  let draining = false;
   let port = options.port;
   const ctx: HttpContext = {
     runtime,
@@ -76,8 +94,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),
     unauthenticated: new RateLimiter(UNAUTHENTICATED_PER_MINUTE, UNAUTHENTICATED_PER_MINUTE / 2),
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
+    directory,
     options,
     closing: () => closing,
+    draining: () => draining,
   };
   const policy = headerPolicy(options.host, () => port, options.allowedHosts, options.allowedOrigins);
   // Node checks the header and request timeouts on this interval (30 s by default): a slow client is cut within seconds of its limit.
@@ -99,18 +119,20 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await once(server, 'listening');
   } catch (error) {
     await ctx.registry.closeAll();
+    await directory?.close();
     await auth.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
   }
   server.on('error', (error) => runtime.logger.error({ err: error }, 'HTTP server error'));
   const stopWatching = watchCredentials(ctx.registry, auth, runtime.logger);
+  const stopWatchingShared = directory ? watchSharedCredentials(directory, auth, runtime.logger) : () => {};
   port = (server.address() as AddressInfo).port;
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
   const hint = allowedHostsHint(options.host, port, options.allowedHosts);
   runtime.logger.info(
-    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), ...(hint ? { hint } : {}) },
+    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), sessions: directory ? 'database' : 'memory', ...(hint ? { hint } : {}) },
     `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${hint ? `; ${hint}` : ''}`,
   );
 
@@ -120,18 +142,26 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     // The HTTP service never ends by itself: only a signal stops it.
     done: new Promise<string>(() => {}),
     async stopAccepting() {
+      if (options.shutdownDelayMs > 0) {
+        draining = true;
+        runtime.logger.info({ delayMs: options.shutdownDelayMs }, 'draining: /readyz answers 503; serving on until the listener closes');
+        await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+      }
       closing = true;
       drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
       server.closeIdleConnections();
     },
     async closeSessions() {
       stopWatching();
+      stopWatchingShared();
       await ctx.registry.closeAll();
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
       if (!(await Promise.race([drained, late]))) server.closeAllConnections();
       // The tenants' stores close here; the local one is the runtime's, closed by the shutdown sequence.
       await ctx.tenants.close();
+      // The shared sessions stay in the database: other replicas serve them on.
+      await directory?.close();
       await auth.close();
     },
   };
@@ -177,7 +207,8 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
   switch (url.pathname) {
     case '/mcp': {
       const principal = await admit(ctx, req, res, url.pathname);
-      if (principal) await handleStreamable(ctx, principal, req, res);
+      if (principal && ctx.directory) await handleSharedStreamable(ctx, ctx.directory, principal, req, res);
+      else if (principal) await handleStreamable(ctx, principal, req, res);
       return;
     }
     case '/sse': {
@@ -214,7 +245,7 @@ const PROBES = new Set(['/healthz', '/readyz']);
 
 /** Ready: not shutting down, and the database answers a trivial query. */
 async function isReady(ctx: HttpContext): Promise<boolean> {
-  if (ctx.closing()) return false;
+  if (ctx.closing() || ctx.draining()) return false;
   try {
     await ctx.runtime.store.getGoal('readiness-probe');
     return true;

@@ -16,10 +16,21 @@ export async function connectSession(
   runtime: Runtime,
   principal: Principal,
   transport: Transport,
-  options: { kind: HttpSession['kind']; id: () => string | undefined; maxCalls: number; onClosed: (id: string | undefined) => void },
+  options: {
+    kind: HttpSession['kind'];
+    id: () => string | undefined;
+    maxCalls: number;
+    onClosed: (id: string | undefined) => void;
+    /** A session resumed from the shared directory: its audit id and what its client said at initialize. */
+    resumed?: { auditSession: string; clientInfo: { name?: string | undefined; version?: string | undefined } } | undefined;
+  },
 ): Promise<HttpSession> {
   const limited = new CallLimitedTransport(transport, options.maxCalls);
-  const created = createServer(runtime, principal, { signalFor: (id) => limited.signalFor(id) });
+  const created = createServer(runtime, principal, {
+    signalFor: (id) => limited.signalFor(id),
+    sessionId: options.resumed?.auditSession,
+    clientInfo: options.resumed?.clientInfo,
+  });
   let closed = false;
   created.server.onclose = () => {
     if (closed) return;
