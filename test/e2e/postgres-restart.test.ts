@@ -4,6 +4,8 @@ import { callOk } from '../helpers/calls.js';
 import { debianClusterVersion, startDebianCluster } from '../helpers/pg-cluster.js';
 import { adminQuery } from '../helpers/postgres.js';
 import { seededRandom, sentence } from '../helpers/sentences.js';
+import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { rawRequest, spawnHttp } from '../helpers/spawn-http.js';
 import { spawnServer, type Spawned } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -165,4 +167,43 @@ describe.skipIf(VERSION === null)('PostgreSQL restarted under a steady write loa
     // An outage is no internal error: the log says why calls were refused, and has no crash in it.
     expect(server.stderr()).not.toMatch(/uncaught|unhandled|failed unexpectedly/i);
   }, 90_000);
+
+  it('over HTTP with keys and sessions in the database: while it is down a request gets 503 "database unavailable, retry" (no 500, no stack per request), and the same session works again once it is back', async () => {
+    const cluster = await startDebianCluster(VERSION!);
+    cleanups.push(() => cluster.stop());
+    const temp = makeTempDir('pinak-pg-http-outage-');
+    cleanups.push(temp.cleanup);
+    const { key } = createKey(temp.dir, ['--tenant', 'acme', '--role', 'writer', '--database-url', cluster.url]);
+    const server = await spawnHttp(temp.dir, ['--database-url', cluster.url, '--embed-model', 'none', '--auth', 'keys']);
+    cleanups.push(() => server.stop());
+    serverLog = server.stderr;
+    const { client, transport } = await keyedClient(server.origin, key);
+    await callOk(client, 'remember', { content: 'before the outage ho1z' });
+    const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'ho1z', mode: 'keyword' } } };
+    const headers = { authorization: `Bearer ${key}`, 'mcp-session-id': transport.sessionId!, accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': '2025-06-18' };
+
+    await cluster.halt();
+    const refused = [];
+    for (let i = 0; i < 5; i += 1) refused.push(await rawRequest(server.port, { path: '/mcp', method: 'POST', headers, body: JSON.stringify(call) }));
+    expect(refused.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
+    expect(refused[0]!.json().error.message).toBe('Service Unavailable: database unavailable, retry');
+    expect(refused[0]!.headers['retry-after']).toBe('1');
+    expect((await rawRequest(server.port, { path: '/readyz' })).status).toBe(503);
+
+    await cluster.resume();
+    let answered = await rawRequest(server.port, { path: '/mcp', method: 'POST', headers, body: JSON.stringify(call) });
+    for (let i = 0; answered.status === 503 && i < 50; i += 1) {
+      await sleep(RETRY_PAUSE_MS);
+      answered = await rawRequest(server.port, { path: '/mcp', method: 'POST', headers, body: JSON.stringify(call) });
+    }
+    expect(answered.status).toBe(200);
+    expect(answered.body).toContain('before the outage ho1z');
+    expect(server.stderr()).not.toMatch(/HTTP request failed|uncaught|unhandled/i);
+    // Warnings, sampled (at most 10 a minute), without a stack: an outage is no bug.
+    const outageLines = server.stderr().split('\n').filter((line) => line.includes('database unavailable: HTTP request refused with 503'));
+    expect(outageLines.length).toBeGreaterThan(0);
+    expect(outageLines.length).toBeLessThanOrEqual(10);
+    for (const line of outageLines) expect(JSON.parse(line)).toMatchObject({ level: 40, reason: expect.stringMatching(/ECONNREFUSED|terminat/) });
+    await client.close();
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../auth/authenticator.js';
+import { isUnavailable } from '../../domain/database-errors.js';
 import { JwtSetupError, JwtVerifier } from '../../auth/jwt-verifier.js';
 import { openKeyStore } from '../../auth/key-store.js';
 import { RateLimiter } from '../../auth/rate-limiter.js';
@@ -103,6 +104,11 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   // Node checks the header and request timeouts on this interval (30 s by default): a slow client is cut within seconds of its limit.
   const server = createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
     route(ctx, policy, req, res).catch((error: unknown) => {
+      if (isUnavailable(error)) {
+        // The database is away (keys, sessions): the client retries; one sampled line, not a stack per request.
+        runtime.warnings.warn('database unavailable', { reason: (error as Error).message, path: req.url?.split('?')[0] }, 'database unavailable: HTTP request refused with 503');
+        return sendRpcError(res, 503, RPC.serverError, 'Service Unavailable: database unavailable, retry', { 'retry-after': '1' });
+      }
       runtime.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'HTTP request failed');
       sendRpcError(res, 500, RPC.serverError, 'Internal error: the request could not be handled; see the server log');
     });

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { isUnavailable } from '../../domain/database-errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Principal } from '../../domain/principal.js';
 import { chargeBatch } from './auth-gate.js';
@@ -21,7 +20,7 @@ import type { SessionDirectory, SharedSession } from './session-directory.js';
  * standalone GET stream (405, which the MCP specification allows: this
  * server sends no notifications of its own), and cancelling a request from
  * another POST (its answer simply comes). The in-flight limit per session
- * applies per POST.
+ * applies per POST. A database gone away is the server's 503 (see http-server.ts).
  */
 export async function handleSharedStreamable(ctx: HttpContext, directory: SessionDirectory, principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? '';
@@ -33,35 +32,29 @@ export async function handleSharedStreamable(ctx: HttpContext, directory: Sessio
   }
   const header = req.headers['mcp-session-id'];
   const sessionId = Array.isArray(header) ? header[0] : header;
-  try {
-    if (method === 'DELETE') {
-      if (sessionId === undefined) return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header to end');
-      if (!(await directory.end(sessionId, principal))) return sessionNotFound(res);
-      return sendJson(res, 200, {});
-    }
-    const read = await readJsonBody(req, ctx.options.maxBodyBytes);
-    if (!read.ok) return sendRpcError(res, read.status, read.code, read.message, read.status === 413 ? { connection: 'close' } : {});
-    const body = read.value;
-    if (!(await chargeBatch(ctx, req, res, principal, body))) return;
-    if (sessionId !== undefined) {
-      const session = await directory.use(sessionId, principal);
-      if (!session) return sessionNotFound(res);
-      return await serveRequest(ctx, session, req, res, body);
-    }
-    const initialize = initializeOf(body);
-    if (!initialize) {
-      const message = Array.isArray(body) && body.some(isInitializeRequest)
-        ? 'Invalid Request: an initialize request must be sent alone, not in a batch'
-        : 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first';
-      return sendRpcError(res, 400, RPC.invalidRequest, message);
-    }
-    if (ctx.closing()) return sendUnavailable(res, true, directory.limits.maxSessions);
-    await openSession(ctx, directory, principal, initialize, req, res);
-  } catch (error) {
-    if (!isUnavailable(error)) throw error;
-    ctx.runtime.logger.warn({ err: { message: (error as Error).message } }, 'session directory unavailable');
-    sendRpcError(res, 503, RPC.serverError, 'Service Unavailable: database unavailable, retry', { 'retry-after': '1' });
+  if (method === 'DELETE') {
+    if (sessionId === undefined) return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header to end');
+    if (!(await directory.end(sessionId, principal))) return sessionNotFound(res);
+    return sendJson(res, 200, {});
   }
+  const read = await readJsonBody(req, ctx.options.maxBodyBytes);
+  if (!read.ok) return sendRpcError(res, read.status, read.code, read.message, read.status === 413 ? { connection: 'close' } : {});
+  const body = read.value;
+  if (!(await chargeBatch(ctx, req, res, principal, body))) return;
+  if (sessionId !== undefined) {
+    const session = await directory.use(sessionId, principal);
+    if (!session) return sessionNotFound(res);
+    return serveRequest(ctx, session, req, res, body);
+  }
+  const initialize = initializeOf(body);
+  if (!initialize) {
+    const message = Array.isArray(body) && body.some(isInitializeRequest)
+      ? 'Invalid Request: an initialize request must be sent alone, not in a batch'
+      : 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first';
+    return sendRpcError(res, 400, RPC.invalidRequest, message);
+  }
+  if (ctx.closing()) return sendUnavailable(res, true, directory.limits.maxSessions);
+  await openSession(ctx, directory, principal, initialize, req, res);
 }
 
 const sessionNotFound = (res: ServerResponse): void =>
