@@ -54,3 +54,52 @@ describe('several servers starting at once on a new PostgreSQL database', () => 
     }
   }, 60_000);
 });
+
+/** The doc_terms table as version 1 made it, taken from that migration's own text. */
+function version1DocTerms(): string {
+  const match = /CREATE TABLE doc_terms \([^;]*\);\s*CREATE INDEX doc_terms_doc ON doc_terms \(doc_id\);/.exec(PG_MIGRATIONS.find((m) => m.version === 1)!.sql);
+  if (!match) throw new Error('migration 1 no longer creates doc_terms as this test expects');
+  return match[0];
+}
+
+describe('a database of the previous schema version', () => {
+  it('is upgraded in place at start (version 1 to 2): the same searches find the same memories in the same order, and writing goes on', async () => {
+    const database = await freshDatabase();
+    cleanups.push(() => database.drop());
+    const temp = makeTempDir('pinak-pg-upgrade-');
+    cleanups.push(temp.cleanup);
+    const args = ['--database-url', database.url, '--embed-model', 'none'];
+    const queries = ['harbour ferry', 'ferry', 'lantern', 'winter lantern harbour'];
+    const words = ['harbour', 'ferry', 'lantern', 'winter', 'copper', 'gull'];
+
+    const first: Spawned = await spawnServer(temp.dir, args);
+    const contents = Array.from({ length: 60 }, (_, i) => `${words[i % 6]} ${words[(i * 5 + 1) % 6]} note ${i} ${i % 7 === 0 ? words[(i + 2) % 6] : ''}`.trim());
+    for (let i = 0; i < contents.length; i += 20) await callOk(first.client, 'remember', { memories: contents.slice(i, i + 20).map((content) => ({ content })) });
+    const before = [];
+    for (const query of queries) before.push((await callOk(first.client, 'search_memory', { query, mode: 'keyword', limit: 20 })).hits.map((h: { id: string }) => h.id));
+    await first.close();
+
+    // Back to version 1: its doc_terms (no length per posting), and no record of migration 2.
+    await adminQuery(`BEGIN; SET LOCAL search_path TO pinak;
+      CREATE TEMP TABLE postings AS SELECT term, doc_id, tf FROM doc_terms;
+      DROP TABLE doc_terms;
+      ${version1DocTerms()}
+      INSERT INTO doc_terms (term, doc_id, tf) SELECT term, doc_id, tf FROM postings;
+      DELETE FROM schema_migrations WHERE version >= 2;
+      COMMIT;`, [], database.url);
+    expect((await adminQuery(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pinak' AND table_name = 'doc_terms' AND column_name = 'tokens'`, [], database.url)).rows[0].n).toBe(0);
+
+    const second: Spawned = await spawnServer(temp.dir, args);
+    cleanups.push(() => second.close());
+    const versions = await adminQuery<{ version: number }>('SELECT version FROM pinak.schema_migrations ORDER BY version', [], database.url);
+    expect(versions.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+    const wrong = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM pinak.doc_terms p JOIN pinak.search_docs d USING (doc_id) WHERE p.tokens <> d.tokens', [], database.url);
+    expect(wrong.rows[0]!.n).toBe(0);
+    for (const [i, query] of queries.entries()) {
+      expect((await callOk(second.client, 'search_memory', { query, mode: 'keyword', limit: 20 })).hits.map((h: { id: string }) => h.id), query).toEqual(before[i]);
+    }
+    const { stored } = await callOk(second.client, 'remember', { content: 'a gull after the upgrade zz9q' });
+    expect((await callOk(second.client, 'search_memory', { query: 'zz9q', mode: 'keyword' })).hits.map((h: { id: string }) => h.id)).toEqual([stored[0].id]);
+    expect(errorLines(second.stderr())).toEqual([]);
+  }, 60_000);
+});
