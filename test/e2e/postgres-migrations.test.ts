@@ -87,7 +87,7 @@ describe('a database of the previous schema version', () => {
       INSERT INTO doc_terms (term, doc_id, tf) SELECT term, doc_id, tf FROM postings;
       DELETE FROM schema_migrations WHERE version >= 2;
       COMMIT;`, [], database.url);
-    expect((await adminQuery(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pinak' AND table_name = 'doc_terms' AND column_name = 'tokens'`, [], database.url)).rows[0].n).toBe(0);
+    expect((await adminQuery(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pinak' AND table_name = 'doc_terms' AND column_name = 'tokens'`, [], database.url)).rows[0]!.n).toBe(0);
 
     const second: Spawned = await spawnServer(temp.dir, args);
     cleanups.push(() => second.close());

@@ -1,28 +1,7 @@
 import type pg from 'pg';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { FtsTokenizer, TermCounts } from '../fts-tokenizer.js';
-import type { RecordType } from '../../domain/search.js';
-
-export interface NewDoc {
-  type: RecordType;
-  entity_id: string;
-  namespace: string;
-  layer: string | null;
-  kind: string;
-  goal_id: string | null;
-  occurred_at: string;
-  created_at: string;
-  hidden: boolean;
-  tags: readonly string[];
-  thread_id?: string | null;
-  thread_position?: number | null;
-}
-
-/** The keyword text of a record: its text and its extra keywords, as the SQLite backend indexes it. */
-export const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
-
-/** Float32 values as the bytes stored in `doc_vectors.vector`. */
-export const vectorBytes = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+import { ftsBody, vectorBytes, type NewDoc } from '../search-doc.js';
 
 /** A vector as pgvector's text input: [v1,v2,…] (each float32 printed exactly). */
 export const vectorLiteral = (values: Float32Array): string => `[${Array.prototype.join.call(values, ',')}]`;

@@ -1,3 +1,4 @@
+import { goalDoc, stepDoc } from '../search-doc.js';
 import type pg from 'pg';
 import type { Goal, GoalSummary, Outcome, PlanRevision } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
@@ -27,18 +28,7 @@ export class GoalRecords {
   constructor(private readonly docs: DocIndex) {}
 
   async create(tx: WriteTx, goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): Promise<void> {
-    const docId = await this.docs.add(tx, {
-      type: 'goal',
-      entity_id: goal.id,
-      namespace: goal.namespace,
-      layer: null,
-      kind: 'goal',
-      goal_id: goal.id,
-      occurred_at: goal.created_at,
-      created_at: goal.created_at,
-      hidden: false,
-      tags: goal.tags,
-    }, indexed);
+    const docId = await this.docs.add(tx, goalDoc(goal), indexed);
     await tx.query(
       `INSERT INTO goals (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
          parent_goal_id, plan_version, source, created_at, updated_at)
@@ -65,20 +55,9 @@ export class GoalRecords {
     await tx.query('UPDATE goals SET plan_version = $1 WHERE id = $2', [plan.version, goal.id]);
   }
 
-  /** A step's search doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
+  /** Index a step (see stepDoc). */
   private addStepDoc(tx: WriteTx, goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): Promise<number> {
-    return this.docs.add(tx, {
-      type: 'step',
-      entity_id: stepId,
-      namespace: goal.namespace,
-      layer: null,
-      kind: 'step',
-      goal_id: goal.id,
-      occurred_at: planCreatedAt,
-      created_at: planCreatedAt,
-      hidden,
-      tags: goal.tags,
-    }, indexed);
+    return this.docs.add(tx, stepDoc(goal, stepId, planCreatedAt, hidden), indexed);
   }
 
   async update(tx: WriteTx, change: GoalUpdate): Promise<void> {

@@ -3,29 +3,14 @@ import type { Memory } from '../../domain/memory.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { NewMemory } from '../store.js';
 import type { TermCounts } from '../fts-tokenizer.js';
-import { ftsBody, lockThread, type DocIndex, type NewDoc, type WriteTx } from './doc-index.js';
+import { ftsBody, memoryDoc } from '../search-doc.js';
+import { lockThread, type DocIndex, type WriteTx } from './doc-index.js';
 import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
 /** Speaker and author names a memory's metadata gives as text (what the speaker boost looks for). */
 const namesIn = (metadata: Record<string, unknown>): string[] =>
   ['speaker', 'author'].map((key) => metadata[key]).filter((value): value is string => typeof value === 'string');
-
-/** A memory's search doc. */
-const docOf = (memory: Memory): NewDoc => ({
-  type: 'memory',
-  entity_id: memory.id,
-  namespace: memory.namespace,
-  layer: memory.layer,
-  kind: memory.kind,
-  goal_id: memory.goal_id,
-  occurred_at: memory.occurred_at,
-  created_at: memory.created_at,
-  hidden: memory.superseded_by !== null,
-  tags: memory.tags,
-  thread_id: memory.thread_id,
-  thread_position: memory.thread_position,
-});
 
 /** A memory whose writing reads and changes no other record's rows: in no thread (no windows), superseding nothing. */
 const standsAlone = ({ memory }: NewMemory): boolean => memory.thread_id === null && memory.supersedes === null;
@@ -56,7 +41,7 @@ export class MemoryRecords {
    */
   private async addStandalone(tx: WriteTx, items: readonly NewMemory[], counts: readonly TermCounts[]): Promise<void> {
     const memories = items.map((item) => item.memory);
-    const docIds = await this.docs.addMany(tx, memories.map(docOf), items.map((item) => item.indexed), counts);
+    const docIds = await this.docs.addMany(tx, memories.map(memoryDoc), items.map((item) => item.indexed), counts);
     const names = [...new Set(memories.flatMap((memory) => namesIn(memory.metadata)))];
     const column = <T>(of: (memory: Memory) => T): T[] => memories.map(of);
     await tx.query(
@@ -89,7 +74,7 @@ export class MemoryRecords {
       );
       memory.thread_position = row!.next;
     }
-    const docId = await this.docs.add(tx, docOf(memory), indexed, counts);
+    const docId = await this.docs.add(tx, memoryDoc(memory), indexed, counts);
     await tx.query(
       `INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
          occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)

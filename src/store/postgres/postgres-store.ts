@@ -30,7 +30,8 @@ import type {
 } from '../store.js';
 import { admitsAllVisible } from '../store.js';
 import { AuditLog } from './audit-log.js';
-import { DocIndex, vectorBytes, vectorLiteral, WriteTx } from './doc-index.js';
+import { vectorBytes } from '../search-doc.js';
+import { DocIndex, vectorLiteral, WriteTx } from './doc-index.js';
 import { GoalRecords } from './goal-records.js';
 import { MemoryRecords } from './memory-records.js';
 import { ensureModelIndex, ensureVectorColumn, migratePostgres, quoteLiteral, schemaVersionOf, type VectorSupport } from './migrations.js';

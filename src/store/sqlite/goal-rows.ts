@@ -1,3 +1,4 @@
+import { goalDoc, stepDoc } from '../search-doc.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
@@ -64,18 +65,7 @@ export class GoalRows {
   }
 
   create(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null): void {
-    const docId = this.docs.add({
-      type: 'goal',
-      entity_id: goal.id,
-      namespace: goal.namespace,
-      layer: null,
-      kind: 'goal',
-      goal_id: goal.id,
-      occurred_at: goal.created_at,
-      created_at: goal.created_at,
-      hidden: false,
-      tags: goal.tags,
-    }, indexed);
+    const docId = this.docs.add(goalDoc(goal), indexed);
     this.insertGoal.run({
       ...goal,
       doc_id: docId,
@@ -99,20 +89,9 @@ export class GoalRows {
     this.db.prepare('UPDATE goals SET plan_version = ? WHERE id = ?').run(plan.version, goal.id);
   }
 
-  /** A step's search doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
+  /** Index a step (see stepDoc). */
   private addStepDoc(goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): number {
-    return this.docs.add({
-      type: 'step',
-      entity_id: stepId,
-      namespace: goal.namespace,
-      layer: null,
-      kind: 'step',
-      goal_id: goal.id,
-      occurred_at: planCreatedAt,
-      created_at: planCreatedAt,
-      hidden,
-      tags: goal.tags,
-    }, indexed);
+    return this.docs.add(stepDoc(goal, stepId, planCreatedAt, hidden), indexed);
   }
 
   update(change: GoalUpdate): void {

@@ -1,3 +1,4 @@
+import { memoryDoc } from '../search-doc.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type { IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -53,20 +54,7 @@ export class MemoryRows {
     if (memory.thread_id !== null && memory.thread_position === null) {
       memory.thread_position = (this.nextPosition.get(memory.namespace, memory.thread_id) as { next: number }).next;
     }
-    const docId = this.docs.add({
-      type: 'memory',
-      entity_id: memory.id,
-      namespace: memory.namespace,
-      layer: memory.layer,
-      kind: memory.kind,
-      goal_id: memory.goal_id,
-      occurred_at: memory.occurred_at,
-      created_at: memory.created_at,
-      hidden: memory.superseded_by !== null,
-      tags: memory.tags,
-      thread_id: memory.thread_id,
-      thread_position: memory.thread_position,
-    }, indexed);
+    const docId = this.docs.add(memoryDoc(memory), indexed);
     this.insert.run({
       ...memory,
       doc_id: docId,

@@ -1,27 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
-import type { RecordType } from '../../domain/search.js';
+import { ftsBody, vectorBytes, type NewDoc } from '../search-doc.js';
 import { IGNORE_ROW_CHANGES, type FtsRowChanges } from './doc-lengths.js';
 
-export interface NewDoc {
-  type: RecordType;
-  entity_id: string;
-  namespace: string;
-  layer: string | null;
-  kind: string;
-  goal_id: string | null;
-  occurred_at: string;
-  created_at: string;
-  hidden: boolean;
-  tags: readonly string[];
-  thread_id?: string | null;
-  thread_position?: number | null;
-}
-
-const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
-
-/** Float32 values as the bytes stored in `doc_vectors.vector`. */
-export const vectorBlob = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 
 /**
  * The search layer's rows: one `search_docs` row (filter columns), its tags,
@@ -95,7 +76,7 @@ export class SearchDocs {
 
   /** Store a record's vector; a visible record also enters the vector index. */
   setVector(docId: number, vector: EmbeddedVector, visible: boolean): void {
-    this.upsertVector.run(docId, vector.modelKey, vectorBlob(vector.values));
+    this.upsertVector.run(docId, vector.modelKey, vectorBytes(vector.values));
     if (visible) this.logChange.run(docId, 'upsert');
   }
 

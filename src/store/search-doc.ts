@@ -1,0 +1,75 @@
+import type { IndexedText } from '../domain/indexed-text.js';
+import type { Memory } from '../domain/memory.js';
+import type { RecordType } from '../domain/search.js';
+import type { GoalRecord } from './store.js';
+
+/**
+ * What search knows of a record, whatever the backend: its filter columns
+ * (one `search_docs` row), its tags, and where it sits in a thread. Both
+ * backends build their docs here, so a record is found by the same filters
+ * on either.
+ */
+export interface NewDoc {
+  type: RecordType;
+  entity_id: string;
+  namespace: string;
+  layer: string | null;
+  kind: string;
+  goal_id: string | null;
+  occurred_at: string;
+  created_at: string;
+  hidden: boolean;
+  tags: readonly string[];
+  thread_id?: string | null;
+  thread_position?: number | null;
+}
+
+/** A memory's doc: hidden once superseded. */
+export const memoryDoc = (memory: Memory): NewDoc => ({
+  type: 'memory',
+  entity_id: memory.id,
+  namespace: memory.namespace,
+  layer: memory.layer,
+  kind: memory.kind,
+  goal_id: memory.goal_id,
+  occurred_at: memory.occurred_at,
+  created_at: memory.created_at,
+  hidden: memory.superseded_by !== null,
+  tags: memory.tags,
+  thread_id: memory.thread_id,
+  thread_position: memory.thread_position,
+});
+
+/** A goal's doc: dated when it was made. */
+export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at' | 'tags'>): NewDoc => ({
+  type: 'goal',
+  entity_id: goal.id,
+  namespace: goal.namespace,
+  layer: null,
+  kind: 'goal',
+  goal_id: goal.id,
+  occurred_at: goal.created_at,
+  created_at: goal.created_at,
+  hidden: false,
+  tags: goal.tags,
+});
+
+/** A plan step's doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
+export const stepDoc = (goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean): NewDoc => ({
+  type: 'step',
+  entity_id: stepId,
+  namespace: goal.namespace,
+  layer: null,
+  kind: 'step',
+  goal_id: goal.id,
+  occurred_at: planCreatedAt,
+  created_at: planCreatedAt,
+  hidden,
+  tags: goal.tags,
+});
+
+/** The keyword text of a record: its text and its extra keywords. */
+export const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
+
+/** Float32 values as the bytes stored in `doc_vectors.vector`. */
+export const vectorBytes = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
