@@ -30,6 +30,20 @@ const SCHEMA_SQL = `
     value TEXT NOT NULL
   );`;
 
+/**
+ * Create the shared schema's tables where missing (and `tables`, more of
+ * them), under an advisory lock: servers starting together, and
+ * `migrate-store`, create them once, the same way.
+ */
+export async function createSharedSchema(client: pg.ClientBase, tables = ''): Promise<void> {
+  await client.query("SELECT pg_advisory_lock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]);
+  try {
+    await client.query(SCHEMA_SQL + tables);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]).catch(() => {});
+  }
+}
+
 export interface SharedDatabaseSettings {
   url: string;
   poolSize?: number | undefined;
@@ -69,12 +83,7 @@ export async function openSharedPool(settings: SharedDatabaseSettings, extra: { 
   try {
     const client = await connectOrWait(pool, settings);
     try {
-      await client.query("SELECT pg_advisory_lock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]);
-      try {
-        await client.query(SCHEMA_SQL + (extra.tables ?? ''));
-      } finally {
-        await client.query("SELECT pg_advisory_unlock(hashtextextended('pinak-migrate:' || $1, 0))", [SHARED_SCHEMA]).catch(() => {});
-      }
+      await createSharedSchema(client, extra.tables);
     } finally {
       client.release();
     }

@@ -4,37 +4,16 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { FINGERPRINT_SECRET_FILE, loadFingerprintSecret } from '../audit/fingerprint-secret.js';
 import { canonicalJson } from '../audit/fingerprint.js';
+import { createSharedSchema, SHARED_SCHEMA } from '../auth/postgres-key-store.js';
 
 /** The schema holding what every tenant shares: the API keys and the server's settings. */
-export const AUTH_SCHEMA = 'pinak_auth';
+export const AUTH_SCHEMA = SHARED_SCHEMA;
 /** The settings row holding the audit fingerprint secret, as 64 hex digits. */
 export const SECRET_SETTING = 'audit_fingerprint_secret';
 
 /** The columns of an API key, as keys.db stores them (src/auth/key-store.ts). */
 const KEY_COLUMNS = ['id', 'name', 'tenant', 'role', 'namespaces', 'hash', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'] as const;
 type KeyRow = Record<(typeof KEY_COLUMNS)[number], string | null>;
-
-/**
- * The tables, created if missing with keys.db's columns, as every release
- * that keeps keys in PostgreSQL creates them (IF NOT EXISTS, so whichever
- * runs first makes them).
- */
-async function ensureTables(client: pg.Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${AUTH_SCHEMA}`);
-  await client.query(`CREATE TABLE IF NOT EXISTS ${AUTH_SCHEMA}.api_keys (
-    id           TEXT PRIMARY KEY,
-    name         TEXT,
-    tenant       TEXT NOT NULL,
-    role         TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')),
-    namespaces   TEXT,
-    hash         TEXT NOT NULL UNIQUE,
-    created_at   TEXT NOT NULL,
-    expires_at   TEXT,
-    revoked_at   TEXT,
-    last_used_at TEXT
-  )`);
-  await client.query(`CREATE TABLE IF NOT EXISTS ${AUTH_SCHEMA}.settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-}
 
 /** The data directory's API keys (hashes and all), by id; none without keys.db. */
 function sourceKeys(dataDir: string, busyTimeoutMs: number): KeyRow[] {
@@ -69,7 +48,7 @@ export class SecretMismatch extends Error {
  * would stop matching `audit fingerprint`).
  */
 export async function prepareAuth(client: pg.Client, dataDir: string): Promise<void> {
-  await ensureTables(client);
+  await createSharedSchema(client);
   const secret = sourceSecret(dataDir);
   const present = await targetSecret(client);
   if (secret !== null && present !== null && present !== secret) {

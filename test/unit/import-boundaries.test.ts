@@ -13,7 +13,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   embeddings: ['embeddings', 'domain', 'logging.ts'],
   audit: ['audit', 'store', 'domain', 'logging.ts'],
   memory: ['memory', 'store', 'vector', 'embeddings', 'domain', 'logging.ts'],
-  migration: ['migration', 'memory', 'store', 'audit', 'domain', 'logging.ts'],
+  migration: ['migration', 'memory', 'store', 'audit', 'auth', 'domain', 'logging.ts'],
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
   auth: ['auth', 'domain', 'logging.ts'],
   metrics: ['metrics'],
