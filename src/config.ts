@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isPostgresUrl, redactDatabaseUrl } from './domain/database-url.js';
+import { isPostgresUrl, isRedisUrl, redactDatabaseUrl } from './domain/database-url.js';
 import { Namespace } from './domain/fields.js';
 
 export { redactDatabaseUrl } from './domain/database-url.js';
@@ -74,6 +74,7 @@ export const Config = z.strictObject({
   auth: z.enum(['auto', 'keys'], { message: 'expected auto (keys required once one exists) or keys (always required)' }).default('auto'),
   rateLimitPerMinute: intFromText(0, 1_000_000).default(600),
   rateLimitBurst: intFromText(1, 1_000_000).optional(),
+  redisUrl: z.string().refine(isRedisUrl, 'expected a redis:// or rediss:// URL with a host (redis://user:password@host:6379/0)').optional(),
   maxOpenTenants: intFromText(0, 100_000).default(0),
   jwtIssuer: z.string().min(1).max(2048).optional(),
   jwtAudience: z.string().min(1).max(2048).optional(),
@@ -144,6 +145,7 @@ export const SETTINGS = [
   { key: 'auth', flag: 'auth', env: 'PINAK_AUTH', help: 'HTTP: when API keys are required: auto (once any key exists, the default) or keys (always)' },
   { key: 'rateLimitPerMinute', flag: 'rate-limit-per-minute', env: 'PINAK_RATE_LIMIT_PER_MINUTE', help: 'HTTP: requests per minute per API key; 0 turns the limit off (default: 600)' },
   { key: 'rateLimitBurst', flag: 'rate-limit-burst', env: 'PINAK_RATE_LIMIT_BURST', help: 'HTTP: requests a key may send at once before the per-minute rate applies (default: a tenth of it, at least 1)' },
+  { key: 'redisUrl', flag: 'redis-url', env: 'PINAK_REDIS_URL', help: 'HTTP: count each key\'s requests in this Redis (redis://user:password@host:6379/0, or rediss:// for TLS), shared by every server using it; while it is away, in PostgreSQL or each server\'s memory; PINAK_REDIS_URL_FILE keeps its password off the command line (default: in PostgreSQL with --database-url, else in each server\'s memory)' },
   { key: 'maxOpenTenants', flag: 'max-open-tenants', env: 'PINAK_MAX_OPEN_TENANTS', help: 'HTTP: beyond this many open tenants, close those without a session, least recently used first; 0: no limit (default: 0)' },
   { key: 'jwtIssuer', flag: 'jwt-issuer', env: 'PINAK_JWT_ISSUER', help: 'HTTP: accept bearer tokens (JWTs) from this issuer (iss), besides API keys; needs --jwt-audience and a JWKS' },
   { key: 'jwtAudience', flag: 'jwt-audience', env: 'PINAK_JWT_AUDIENCE', help: 'HTTP: the audience (aud) tokens must be meant for' },
@@ -233,8 +235,8 @@ export function resolveConfig(
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? '');
     const given = fromFiles.has(key) ? undefined : raw[key];
-    // A database URL may hold a password: its error shows it without.
-    const value = given !== undefined && key === 'databaseUrl' ? redactDatabaseUrl(given) : given;
+    // A database or Redis URL may hold a password: its error shows it without.
+    const value = given !== undefined && (key === 'databaseUrl' || key === 'redisUrl') ? redactDatabaseUrl(given) : given;
     throw new ConfigError(
       `invalid ${origin[key] ?? key}${value === undefined ? '' : ` (${JSON.stringify(value)})`}: ${issue?.message ?? 'invalid value'}`,
     );

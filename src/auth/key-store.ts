@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { redactDatabaseUrl } from '../domain/database-url.js';
 import { StartupError } from '../domain/errors.js';
 import { sameDigest } from './key-format.js';
@@ -49,6 +50,8 @@ export interface KeyStore {
   invalid(ids: readonly string[], now: Date): Promise<string[]>;
   /** Note when a key was last used (callers throttle this: it is a write). */
   touch(id: string, now: string): Promise<void>;
+  /** With the keys in PostgreSQL, the pool on the shared schema (the per-key rate limit keeps its buckets there too). */
+  readonly sharedPool?: pg.Pool;
   close(): Promise<void>;
 }
 

@@ -28,6 +28,14 @@ const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.settings (
     name  TEXT COLLATE "C" PRIMARY KEY,
     value TEXT NOT NULL
+  );
+  -- The per-key rate limit's token buckets (auth/postgres-rate-limiter.ts): at, seconds since the epoch by the
+  -- database's clock; granted, whether the last take was. Unlogged: lost in a crash, a bucket just starts full.
+  CREATE UNLOGGED TABLE IF NOT EXISTS ${SHARED_SCHEMA}.rate_buckets (
+    id      TEXT COLLATE "C" PRIMARY KEY,
+    tokens  DOUBLE PRECISION NOT NULL,
+    at      DOUBLE PRECISION NOT NULL,
+    granted BOOLEAN NOT NULL
   );`;
 
 /**
@@ -97,6 +105,11 @@ export async function openSharedPool(settings: SharedDatabaseSettings, extra: { 
 /** The API keys of every server on one PostgreSQL database, in the shared schema: a revocation is seen by every replica with its next request. */
 export class PostgresKeyStore implements KeyStore {
   private constructor(private readonly pool: pg.Pool) {}
+
+  /** The shared schema's pool, which the rate limit's buckets use too (one small pool for what servers share outside tenants). */
+  get sharedPool(): pg.Pool {
+    return this.pool;
+  }
 
   static async open(settings: SharedDatabaseSettings): Promise<PostgresKeyStore> {
     return new PostgresKeyStore(await openSharedPool(settings));

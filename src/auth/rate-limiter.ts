@@ -1,12 +1,23 @@
 /** How often buckets that have refilled are forgotten, so the map holds only recent callers. */
 const PRUNE_EVERY_MS = 60_000;
 
+/** What taking from a bucket answers: allowed, or how many whole seconds until enough tokens are back. */
+export type Taken = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Seconds until a bucket holding `tokens` has `needed` again, at `perMinute`:
+ * at least 1, rounded up (what a Retry-After header says).
+ */
+export function secondsUntil(tokens: number, needed: number, perMinute: number): number {
+  return Math.max(1, Math.ceil(((needed - tokens) * 60) / perMinute));
+}
+
 /**
  * A token bucket per key: `burst` requests at once, refilled at `perMinute`
- * per minute. In memory, per process: several processes on one data
- * directory each allow the full rate. A bucket that has refilled is
- * forgotten (it would start full anyway), so callers that come once, such
- * as the addresses of refused requests, do not accumulate.
+ * per minute. In memory, per process: several processes each allow the full
+ * rate. A bucket that has refilled is forgotten (it would start full anyway),
+ * so callers that come once, such as the addresses of refused requests, do
+ * not accumulate.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -23,7 +34,7 @@ export class RateLimiter {
   }
 
   /** Spend `count` tokens of this key (one by default); when too few are left, how many seconds until they are. */
-  take(id: string, count = 1): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  take(id: string, count = 1): Taken {
     if (this.perMinute <= 0) return { ok: true };
     const now = this.now();
     this.prune(now);
@@ -33,7 +44,7 @@ export class RateLimiter {
       bucket.tokens -= count;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: this.secondsUntil(bucket, Math.min(count, this.burst)) };
+    return { ok: false, retryAfterSeconds: secondsUntil(bucket.tokens, Math.min(count, this.burst), this.perMinute) };
   }
 
   /** Keys with a bucket in memory (for tests and metrics). */
@@ -46,13 +57,48 @@ export class RateLimiter {
     return { tokens: Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perMs), at: now };
   }
 
-  private secondsUntil(bucket: { tokens: number }, needed: number): number {
-    return Math.max(1, Math.ceil((needed - bucket.tokens) / this.perMs / 1000));
-  }
-
   private prune(now: number): void {
     if (now - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = now;
     for (const [id, bucket] of this.buckets) if (bucket.tokens + (now - bucket.at) * this.perMs >= this.burst) this.buckets.delete(id);
   }
+}
+
+/**
+ * The per-key request limit of the HTTP transport: a token bucket per API
+ * key or token subject, `burst` requests at once, refilled at `perMinute` a
+ * minute (0: no limit). Where the buckets are depends on the deployment: in
+ * this process, in the shared PostgreSQL database, or in Redis, so that
+ * several servers behind one load balancer share each key's budget instead
+ * of each allowing all of it.
+ */
+export interface KeyRateLimiter {
+  readonly perMinute: number;
+  readonly burst: number;
+  /** Where the buckets are kept, for logs: "memory", "postgres", "redis", or a fallback chain ("redis, then postgres"). */
+  readonly where: string;
+  /** Spend `count` tokens of this key (one by default); when too few are left, how many seconds until they are. Never rejects. */
+  take(id: string, count?: number): Promise<Taken>;
+  /** Release what it holds (a Redis connection); the PostgreSQL pool belongs to the key store. */
+  close(): Promise<void>;
+}
+
+/** The buckets of this process alone (no database URL and no Redis, or while the shared store cannot be reached). */
+export class MemoryKeyLimiter implements KeyRateLimiter {
+  readonly where = 'memory';
+  private readonly buckets: RateLimiter;
+
+  constructor(
+    readonly perMinute: number,
+    readonly burst: number,
+    now?: () => number,
+  ) {
+    this.buckets = new RateLimiter(perMinute, burst, now);
+  }
+
+  async take(id: string, count = 1): Promise<Taken> {
+    return this.buckets.take(id, count);
+  }
+
+  async close(): Promise<void> {}
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openKeyStore } from '../auth/key-store.js';
-import { httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
+import { ConfigError, httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { openRuntime, openTenantRuntime, type Runtime } from '../runtime.js';
 import { checkBindAddress } from '../transports/http/bind-policy.js';
@@ -20,6 +20,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * arrives while starting shuts down once started.
  */
 async function serve(config: Config): Promise<number> {
+  // Redis only keeps the HTTP transport's per-key rate limits; stdio has none, so a Redis URL there is a mistake.
+  if (config.transport !== 'http' && config.redisUrl !== undefined) {
+    throw new ConfigError('--redis-url (PINAK_REDIS_URL) keeps the HTTP per-key rate limits, and stdio has none: leave it out, or serve with --transport http');
+  }
   const logger = createLogger(config.logLevel);
   // Refuse a bad address before opening anything.
   if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || (await keysExist(config)));
@@ -84,7 +88,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   shutdownDelayMs: config.shutdownDelayMs,
   keys: { ...keyStoreLocation(config), mode: config.auth },
   jwt: jwtOptions(config),
-  rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config) },
+  rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config), redisUrl: config.redisUrl },
   dataDir: config.dataDir,
   maxOpenTenants: config.maxOpenTenants,
   openTenant: (tenant, dir) => openTenantRuntime(config, runtime, tenant, dir, runtime.logger.child({ tenant })),

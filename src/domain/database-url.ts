@@ -7,6 +7,23 @@ export function isPostgresUrl(text: string): boolean {
 }
 
 /**
+ * Is this a Redis URL a client can connect with: redis:// (or rediss://, TLS)
+ * with a host, an optional port, and an optional database number as the
+ * path (redis://user:password@host:6379/2)?
+ */
+export function isRedisUrl(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return false;
+  return url.hostname !== '' && /^(?:\/\d{0,9})?$/.test(url.pathname) && url.hash === '';
+}
+
+/**
  * A connection URL fit for logs and error messages: its password, in the
  * user-info part or as a `password=` parameter, replaced by `***`. The
  * user-info ends at the last `@` before the first `/`, `?` or `#` after it,

@@ -203,6 +203,48 @@ describe('config', () => {
     });
   });
 
+  describe('Redis', () => {
+    it('takes the URL from --redis-url, PINAK_REDIS_URL or PINAK_REDIS_URL_FILE; none by default', () => {
+      expect(resolveConfig({}, {}).redisUrl).toBeUndefined();
+      expect(resolveConfig({}, { PINAK_REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+      expect(resolveConfig({ 'redis-url': 'rediss://u:p@cache.example.test:6380/2' }, { PINAK_REDIS_URL: 'redis://cache' }).redisUrl).toBe('rediss://u:p@cache.example.test:6380/2');
+      const f = files({ url: 'redis://:s3cret@cache/1\n' });
+      expect(resolveConfig({}, { PINAK_REDIS_URL_FILE: f.url! }).redisUrl).toBe('redis://:s3cret@cache/1');
+      for (const ok of ['redis://localhost', 'redis://127.0.0.1:6379/0', 'redis://[::1]:6379', 'REDIS://h']) expect(resolveConfig({ 'redis-url': ok }, {}).redisUrl, ok).toBe(ok);
+    });
+
+    it('refuses a malformed URL in one line, naming where it came from and never showing its password', () => {
+      const bad: Array<[Record<string, string>, Record<string, string>]> = [
+        [{ 'redis-url': 'http://u:hunter2@cache:6379' }, {}],
+        [{ 'redis-url': 'redis://:hunter2@' }, {}],
+        [{ 'redis-url': 'redis://u:hunter2@cache/db' }, {}],
+        [{ 'redis-url': 'redis://u:hunter2@cache:99999' }, {}],
+        [{ 'redis-url': 'cache:6379' }, {}],
+        [{}, { PINAK_REDIS_URL: 'redis://u:hunter2@cache/0 ' }],
+      ];
+      for (const [flags, env] of bad) {
+        let message = '';
+        try {
+          resolveConfig(flags, env);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          message = (error as Error).message;
+        }
+        expect(message, JSON.stringify({ flags, env })).toMatch(/^invalid (flag --redis-url|environment variable PINAK_REDIS_URL) \(.*\): expected a redis:\/\/ or rediss:\/\/ URL with a host/);
+        expect(message).not.toContain('hunter2');
+        expect(message).not.toMatch(/\n/);
+      }
+      const f = files({ url: 'redis:/u:hunter2@cache\n' });
+      let message = '';
+      try {
+        resolveConfig({}, { PINAK_REDIS_URL_FILE: f.url! });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe('invalid value from the file named by PINAK_REDIS_URL_FILE: expected a redis:// or rediss:// URL with a host (redis://user:password@host:6379/0)');
+    });
+  });
+
   it('hides a database URL\'s password for logs and errors', () => {
     const cases: Array<[string, string]> = [
       ['postgres://pinak:s3cret@db.example.test:5432/memories', 'postgres://pinak:***@db.example.test:5432/memories'],

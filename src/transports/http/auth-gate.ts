@@ -37,7 +37,7 @@ export async function admit(ctx: HttpContext, req: IncomingMessage, res: ServerR
   }
   const { principal } = result;
   if (principal.id === 'local') return principal;
-  const taken = ctx.limiter.take(principal.id);
+  const taken = await ctx.limiter.take(principal.id);
   if (taken.ok) return principal;
   await refuseOverRate(ctx, req, res, path, principal, taken.retryAfterSeconds);
   return null;
@@ -53,7 +53,7 @@ export async function chargeBatch(ctx: HttpContext, req: IncomingMessage, res: S
   if (principal.id === 'local' || !Array.isArray(body) || body.length > maxBatch(ctx.options.maxCallsPerSession)) return true;
   const extra = body.filter(isJSONRPCRequest).length - 1;
   if (extra <= 0) return true;
-  const taken = ctx.limiter.take(principal.id, extra);
+  const taken = await ctx.limiter.take(principal.id, extra);
   if (taken.ok) return true;
   await refuseOverRate(ctx, req, res, new URL(req.url ?? '/', 'http://localhost').pathname, principal, taken.retryAfterSeconds);
   return false;

@@ -1,6 +1,6 @@
 import type { Authenticator, AuthMode } from '../../auth/authenticator.js';
 import type { JwtSettings } from '../../auth/jwt-verifier.js';
-import type { RateLimiter } from '../../auth/rate-limiter.js';
+import type { KeyRateLimiter, RateLimiter } from '../../auth/rate-limiter.js';
 import type { Runtime } from '../../runtime.js';
 import type { TenantRuntimes } from '../../tenants.js';
 import type { SessionRegistry } from './sessions.js';
@@ -37,8 +37,11 @@ export interface HttpOptions {
   keys: KeyStoreLocation & { mode: AuthMode };
   /** Bearer tokens (JWTs) from an identity provider, accepted besides the keys; null: keys only. */
   jwt: JwtSettings | null;
-  /** Requests per minute per key, and how many may come at once; 0 per minute turns the limit off. */
-  rateLimit: { perMinute: number; burst: number };
+  /**
+   * Requests per minute per key, and how many may come at once; 0 per minute turns the limit off. Counted in
+   * Redis when its URL is given, else in PostgreSQL when the keys are there, else in this process.
+   */
+  rateLimit: { perMinute: number; burst: number; redisUrl?: string | undefined };
   /** The data directory: tenants live under it. */
   dataDir: string;
   /** Beyond this many open tenants, those without a session are closed (least recently used first); 0: no limit. */
@@ -53,7 +56,8 @@ export interface HttpContext {
   readonly runtime: Runtime;
   readonly tenants: TenantRuntimes;
   readonly auth: Authenticator;
-  readonly limiter: RateLimiter;
+  /** The per-key rate limit, shared between servers when they share PostgreSQL or Redis. */
+  readonly limiter: KeyRateLimiter;
   /** Caps how many refused requests per address and minute are audited one by one. */
   readonly refusalAudit: RateLimiter;
   /** Requests without a valid credential allowed per address; beyond, 429 instead of 401, unaudited. */

@@ -5,6 +5,7 @@ import { Authenticator } from '../../auth/authenticator.js';
 import { isUnavailable } from '../../domain/database-errors.js';
 import { JwtSetupError, JwtVerifier } from '../../auth/jwt-verifier.js';
 import { openKeyStore } from '../../auth/key-store.js';
+import { openKeyRateLimiter } from '../../auth/open-rate-limiter.js';
 import { RateLimiter } from '../../auth/rate-limiter.js';
 import { TenantRuntimes } from '../../tenants.js';
 import type { Runtime } from '../../runtime.js';
@@ -60,7 +61,8 @@ const CONNECTIONS_CHECK_MS = 2_000;
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpService> {
   const tokens = await openTokenVerifier(options, runtime);
-  const auth = new Authenticator(await openKeyStore(options.keys), options.keys.mode, runtime.logger, tokens);
+  const keys = await openKeyStore(options.keys);
+  const auth = new Authenticator(keys, options.keys.mode, runtime.logger, tokens);
   let keysRequired: boolean;
   try {
     keysRequired = await auth.required();
@@ -69,6 +71,8 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await auth.close();
     throw error;
   }
+  // Shared by every server on the same PostgreSQL database or Redis; never fails to open (an absent Redis is waited for in the background).
+  const limiter = await openKeyRateLimiter({ ...options.rateLimit, pool: keys.sharedPool }, runtime.logger);
   let directory: SessionDirectory | null = null;
   try {
     directory = options.sharedSessions
@@ -80,6 +84,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
         })
       : null;
   } catch (error) {
+    await limiter.close();
     await auth.close();
     throw error;
   }
@@ -91,7 +96,9 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     runtime,
     tenants: new TenantRuntimes(runtime, options.openTenant, options.dataDir, options.maxOpenTenants),
     auth,
-    limiter: new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst),
+    limiter,
+    // These two stay per process: they protect this process (its audit trail's growth, its work on requests
+    // without a valid credential), and must keep doing so when a shared store is away or slow.
     refusalAudit: new RateLimiter(AUDITED_REFUSALS_PER_MINUTE, AUDITED_REFUSALS_PER_MINUTE),
     unauthenticated: new RateLimiter(UNAUTHENTICATED_PER_MINUTE, UNAUTHENTICATED_PER_MINUTE / 2),
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
@@ -126,6 +133,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   } catch (error) {
     await ctx.registry.closeAll();
     await directory?.close();
+    await limiter.close();
     await auth.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
@@ -168,6 +176,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       await ctx.tenants.close();
       // The shared sessions stay in the database: other replicas serve them on.
       await directory?.close();
+      await limiter.close();
       await auth.close();
     },
   };
