@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
-import { spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
+import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
 import { runCli } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -55,6 +56,38 @@ describe('API keys and the audit secret in PostgreSQL', () => {
     await Promise.all([a!.client.close(), b!.client.close()]);
   });
 
+  it('a key revoked from the command line is refused by both servers at once, and its open sessions and streams on both end within a second', async () => {
+    const { key, id } = createKey(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
+    const [a, b] = servers as [HttpServer, HttpServer];
+    const session = await keyedClient(b.origin, key);
+    await callOk(session.client, 'remember', { content: 'written before the revocation on the second server' });
+    const streams = [await sseStream(a.port, key), await sseStream(b.port, key)];
+    try {
+      const revoked = runCli(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
+      expect(revoked.status, revoked.stderr).toBe(0);
+      const since = Date.now();
+      // The next request to either server is refused: each checks the key in the database with every request.
+      for (const server of [b, a]) {
+        const refused = await rawRequest(server.port, {
+          method: 'POST',
+          path: '/mcp',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: `127.0.0.1:${server.port}`, authorization: `Bearer ${key}` },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        });
+        expect([refused.status, refused.json().error.message]).toEqual([401, 'Unauthorized: the API key was revoked; ask for a new one']);
+      }
+      await expect(session.client.callTool({ name: 'memory_stats', arguments: {} })).rejects.toThrow(/401|revoked/);
+      // What it had open ends within a second on both (each server looks at its sessions' keys every 500 ms).
+      while (!streams.every((stream) => stream.ended())) {
+        expect(Date.now() - since).toBeLessThan(1000);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      for (const stream of streams) stream.close();
+      await session.client.close().catch(() => {});
+    }
+  });
+
   it('fingerprints one secret: the CLI fingerprint of a call matches the row either server wrote', async () => {
     const { key } = createKey(dirs[2]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]);
     const args = { content: 'a call to find in the trail later' };
@@ -77,3 +110,19 @@ describe('API keys and the audit secret in PostgreSQL', () => {
     }
   });
 });
+
+/** A raw legacy SSE stream (GET /sse) with a key; `ended` turns true when the server ends the response. */
+function sseStream(port: number, key: string): Promise<{ ended: () => boolean; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    let ended = false;
+    const req = request({ host: '127.0.0.1', port, path: '/sse', headers: { host: `127.0.0.1:${port}`, accept: 'text/event-stream', authorization: `Bearer ${key}` } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`GET /sse answered ${res.statusCode}`));
+      res.on('data', () => {});
+      res.on('end', () => (ended = true));
+      res.on('close', () => (ended = true));
+      resolve({ ended: () => ended, close: () => req.destroy() });
+    });
+    req.on('error', () => (ended = true));
+    req.end();
+  });
+}
