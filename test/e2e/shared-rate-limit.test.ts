@@ -4,6 +4,7 @@ import { JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { rawRequest, type HttpServer } from '../helpers/spawn-http.js';
+import { runCli } from '../helpers/spawn-server.js';
 
 /**
  * Two server processes behind a round-robin balancer share each key's
@@ -117,5 +118,19 @@ describe('one key, two servers, one budget', () => {
     expect(again.admitted).toEqual([BURST / 2, BURST / 2]);
     for (const server of servers) expect(linesOf(server, warning)).toHaveLength(1);
     expect(redis.cli('KEYS', 'pinak-memory:rate:*').split('\n')).toHaveLength(2);
+  });
+});
+
+describe('the Redis URL setting', () => {
+  it('is refused over stdio, and when malformed, in one line with exit code 1 and its password hidden', () => {
+    const dir = tempDataDir();
+    const stdio = runCli(['--data-dir', dir, '--redis-url', 'redis://:hunter2@cache:6379']);
+    expect([stdio.status, stdio.stdout, stdio.stderr]).toEqual([1, '', 'pinak-memory: --redis-url (PINAK_REDIS_URL) keeps the HTTP per-key rate limits, and stdio has none: leave it out, or serve with --transport http\n']);
+    const fromEnv = runCli(['--data-dir', dir], { PINAK_REDIS_URL: 'redis://cache' });
+    expect([fromEnv.status, fromEnv.stderr]).toEqual([1, expect.stringContaining('stdio has none')]);
+    const malformed = runCli(['--data-dir', dir, '--transport', 'http', '--redis-url', 'redis://:hunter2@cache/zero']);
+    expect([malformed.status, malformed.stdout, malformed.stderr]).toEqual([1, '', 'pinak-memory: invalid flag --redis-url ("redis://:***@cache/zero"): expected a redis:// or rediss:// URL with a host (redis://user:password@host:6379/0)\n']);
+    const help = runCli(['serve', '--help']);
+    expect(help.stdout).toMatch(/--redis-url VALUE +PINAK_REDIS_URL\n +HTTP: count each key's requests in this Redis/);
   });
 });
