@@ -52,7 +52,7 @@ async function roundRobin(servers: HttpServer[], key: string, count: number): Pr
   for (let i = 0; i < count; i += 1) {
     const response = await ping(servers[i % servers.length]!, key);
     statuses.push(response.status);
-    if (response.status !== 429) admitted[i % servers.length] += 1;
+    if (response.status !== 429) admitted[i % servers.length] = (admitted[i % servers.length] ?? 0) + 1;
   }
   return { statuses, admitted };
 }
