@@ -23,6 +23,9 @@ export interface TestRedis {
   halt(): Promise<void>;
   /** Start it again on the same port, empty; resolves once it answers. */
   resume(): Promise<void>;
+  /** Stop the process where it is (SIGSTOP): connections stay open, nothing is answered; `thaw` (SIGCONT) lets it go on. */
+  freeze(): void;
+  thaw(): void;
   /** Send one command with redis-cli and return its output, trimmed. */
   cli(...args: string[]): string;
   /** Stop it if running and remove its directory; safe to call twice. */
@@ -65,6 +68,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     child = null;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = once(running, 'exit');
+    running.kill('SIGCONT'); // a frozen server could not act on SIGTERM
     running.kill('SIGTERM');
     await exited;
   };
@@ -91,6 +95,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     url: `redis://${auth}127.0.0.1:${port}`,
     halt,
     resume: launch,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     cli: (...args) => {
       const withAuth = options.password === undefined ? [] : ['--no-auth-warning', '-a', options.password];
       const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...withAuth, ...args], { encoding: 'utf8', timeout: 5000 });

@@ -19,8 +19,9 @@ export interface FallbackSettings {
  * worst, and still limited, by the fallback's buckets (those of the next
  * store, or of this process). One warning is logged when the store stops
  * answering and one line when it answers again, not a line per request;
- * while it is away one request a second tries it, so the limit goes back
- * to it within about a second of its return. A demanding operator loses
+ * while it is away, one request a second also tries it in the background
+ * (no request waits on an absent store but those that found it gone), so
+ * the limit goes back to it within about a second of its return. A demanding operator loses
  * neither service nor all limits to a cache going down; the price is that
  * meanwhile each server counts on its own (N servers allow up to N times
  * the rate), which the warning says.
@@ -56,32 +57,48 @@ export class FallbackKeyLimiter implements KeyRateLimiter {
     return this.downSince === null;
   }
 
-  /** Start as if the store had just failed (it could not be reached at start): requests go to the fallback until a try succeeds. */
+  /** Start as if the store had just failed (it could not be reached at start): requests go to the fallback until a background try succeeds. */
   markDown(reason: string): void {
     this.wentDown(reason);
   }
 
   async take(id: string, count = 1): Promise<Taken> {
-    const probe = this.downSince !== null;
-    if (probe && (this.probing || this.now() - this.lastTry < this.settings.retryEveryMs)) return this.fallback.take(id, count);
-    if (probe) {
-      this.probing = true;
-      this.lastTry = this.now();
+    if (this.downSince !== null) {
+      this.probeNowAndThen(id, count);
+      return this.fallback.take(id, count);
     }
     try {
-      const taken = await withTimeout(this.primary.take(id, count), this.settings.timeoutMs);
-      if (this.downSince !== null) {
-        this.logger.info({ store: this.settings.name, awayMs: this.now() - this.downSince }, `rate limits: ${this.settings.name} answers again; each key's requests are counted there again`);
-        this.downSince = null;
-      }
-      return taken;
+      return await withTimeout(this.primary.take(id, count), this.settings.timeoutMs);
     } catch (error) {
-      this.lastTry = this.now();
       this.wentDown((error as Error).message);
       return this.fallback.take(id, count);
-    } finally {
-      if (probe) this.probing = false;
     }
+  }
+
+  /**
+   * While the store is away, at most once every retryEveryMs, run this
+   * request's take on it too, in the background: the request itself is
+   * answered by the fallback without waiting. Its success (the real
+   * operation, not a mere ping: a store that answers PING but refuses
+   * writes is still away) brings the store back. Such a request is counted
+   * in both places, once a second at most.
+   */
+  private probeNowAndThen(id: string, count: number): void {
+    if (this.probing || this.now() - this.lastTry < this.settings.retryEveryMs) return;
+    this.probing = true;
+    this.lastTry = this.now();
+    withTimeout(this.primary.take(id, count), this.settings.timeoutMs)
+      .then(() => {
+        if (this.downSince === null) return;
+        this.logger.info({ store: this.settings.name, awayMs: this.now() - this.downSince }, `rate limits: ${this.settings.name} answers again; each key's requests are counted there again`);
+        this.downSince = null;
+      })
+      .catch(() => {
+        this.lastTry = this.now();
+      })
+      .finally(() => {
+        this.probing = false;
+      });
   }
 
   private wentDown(reason: string): void {

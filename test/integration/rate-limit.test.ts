@@ -205,14 +205,50 @@ describe('when the shared store cannot be reached', () => {
       expect(warnings[0]!.msg).toMatch(/^rate limits: Redis at redis:\/\/127\.0\.0\.1:\d+ cannot be reached \(.+\); counting each key's requests in PostgreSQL until it answers$/);
 
       await own.resume();
+      // Requests of another key go on meanwhile: once a second, one of them also tries Redis, in the background.
       const other = freshId();
       await waitFor('Redis used again', 10_000, async () => {
         await limiter.take(other);
-        return own.cli('EXISTS', `${REDIS_KEY_PREFIX}${other}`) === '1';
+        return lines().some((l) => /^rate limits: Redis at .* answers again/.test(l.msg));
       });
-      expect(lines().some((l) => /^rate limits: Redis at .* answers again/.test(l.msg))).toBe(true);
+      expect(own.cli('EXISTS', `${REDIS_KEY_PREFIX}${other}`)).toBe('1');
       // The restarted Redis is empty: the first key starts full there.
       expect(oks(await takeInTurn(limiter, id, 6))).toEqual([true, true, true, true, true, false]);
+      expect(lines().filter((l) => l.level === WARN)).toHaveLength(1);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('Redis frozen (connected, answering nothing): the takes that found it so are answered from PostgreSQL after the command timeout, later ones at once; one warning; thawed: Redis counts again', async () => {
+    const own = await startRedis();
+    try {
+      const { logger, lines } = capturedLogger();
+      const limiter = await openKeyRateLimiter({ perMinute: 1, burst: 5, pool, redisUrl: own.url }, logger);
+      opened.push(limiter);
+      const id = freshId();
+      expect((await limiter.take(id)).ok).toBe(true);
+      own.freeze();
+      // Those sent while Redis seemed up wait for its answer until the command timeout, then PostgreSQL answers; later ones go straight there.
+      const during = await Promise.all(Array.from({ length: 4 }, () => timedTake(limiter, id)));
+      during.push(await timedTake(limiter, id));
+      expect(during.map((t) => t.taken.ok)).toEqual([true, true, true, true, true]);
+      for (const { ms } of during) expect(ms).toBeLessThan(FAIL_FAST_MS);
+      expect(lines().filter((l) => l.level === WARN)).toHaveLength(1);
+      // While it stays frozen, no request waits for it: the background try alone does.
+      await sleep(1100);
+      const later = [];
+      for (let i = 0; i < 3; i += 1) later.push(await timedTake(limiter, freshId()));
+      for (const { ms } of later) expect(ms).toBeLessThan(100);
+      own.thaw();
+      const other = freshId();
+      await waitFor('Redis used again', 10_000, async () => {
+        await limiter.take(other);
+        return lines().some((l) => /^rate limits: Redis at .* answers again/.test(l.msg));
+      });
+      const after = freshId();
+      await limiter.take(after);
+      expect(own.cli('HGET', `${REDIS_KEY_PREFIX}${after}`, 'tokens')).toBe('4');
       expect(lines().filter((l) => l.level === WARN)).toHaveLength(1);
     } finally {
       await own.stop();
@@ -261,9 +297,12 @@ describe('when the shared store cannot be reached', () => {
         await limiter.take(id);
         return lines().some((l) => /^rate limits: PostgreSQL answers again/.test(l.msg));
       });
-      // The row kept through the restart (the server stopped cleanly): of its three tokens, one was taken before
-      // the outage and one by the take that found PostgreSQL back.
-      expect(oks(await takeInTurn(limiter, id, 2))).toEqual([true, false]);
+      // A new key's take is counted there again; the first key's row kept through the restart (a clean stop).
+      const after = freshId();
+      expect((await limiter.take(after)).ok).toBe(true);
+      const rows = await own.query<{ id: string; tokens: number }>(`SELECT id, tokens FROM ${RATE_BUCKETS} WHERE id = ANY($1::text[]) ORDER BY id`, [[id, after]]);
+      expect(rows.rows.map((r) => r.id).sort()).toEqual([id, after].sort());
+      expect(rows.rows.find((r) => r.id === after)!.tokens).toBe(2);
       expect(lines().filter((l) => l.level === WARN)).toHaveLength(1);
     } finally {
       await own.end().catch(() => {});
