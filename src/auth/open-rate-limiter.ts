@@ -59,9 +59,12 @@ export async function openKeyRateLimiter(settings: KeyRateLimitSettings, logger:
       timeoutMs: commandMs * 2 + 100,
       retryEveryMs: RETRY_SHARED_EVERY_MS,
     });
-    if (!redis.connected) fallback.markDown(redis.reason ?? 'no answer');
     limiter = fallback;
     counted = `in ${where}, shared by every server using it`;
+    logger.info({ perMinute, burst, where: limiter.where }, `per-key rate limit: ${perMinute} requests a minute, bursts of ${burst}, counted ${counted}`);
+    // Said after where requests are meant to be counted: the warning says where they are counted meanwhile.
+    if (!redis.connected) fallback.markDown(redis.reason ?? 'no answer');
+    return limiter;
   }
   logger.info({ perMinute, burst, where: limiter.where }, `per-key rate limit: ${perMinute} requests a minute, bursts of ${burst}, counted ${counted}`);
   return limiter;
