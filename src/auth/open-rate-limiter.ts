@@ -16,8 +16,6 @@ export interface KeyRateLimitSettings {
   pool?: pg.Pool | undefined;
   /** A Redis to keep the buckets in (redis:// or rediss://). */
   redisUrl?: string | undefined;
-  /** For tests: Redis's connect and command timeouts. */
-  redisTimeouts?: { connectMs: number; commandMs: number };
 }
 
 /**
@@ -49,14 +47,12 @@ export async function openKeyRateLimiter(settings: KeyRateLimitSettings, logger:
   if (settings.redisUrl) {
     const { RedisKeyLimiter, REDIS_COMMAND_TIMEOUT_MS } = await import('./redis-rate-limiter.js');
     const where = `Redis at ${redactDatabaseUrl(settings.redisUrl)}`;
-    const timeouts = settings.redisTimeouts;
-    const redis = await RedisKeyLimiter.open({ url: settings.redisUrl, connectTimeoutMs: timeouts?.connectMs, commandTimeoutMs: timeouts?.commandMs }, perMinute, burst);
-    const commandMs = timeouts?.commandMs ?? REDIS_COMMAND_TIMEOUT_MS;
+    const redis = await RedisKeyLimiter.open({ url: settings.redisUrl }, perMinute, burst);
     const fallback = new FallbackKeyLimiter(redis.limiter, limiter, logger, {
       name: where,
       fallbackName: settings.pool ? 'PostgreSQL' : 'each server\'s memory',
       // The client's own timeout fires first; this one bounds the wait whatever the client does.
-      timeoutMs: commandMs * 2 + 100,
+      timeoutMs: REDIS_COMMAND_TIMEOUT_MS * 2 + 100,
       retryEveryMs: RETRY_SHARED_EVERY_MS,
     });
     limiter = fallback;
