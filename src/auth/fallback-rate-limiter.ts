@@ -52,11 +52,6 @@ export class FallbackKeyLimiter implements KeyRateLimiter {
     return `${this.primary.where}, then ${this.fallback.where}`;
   }
 
-  /** Whether the shared store is being used now (false while it is away). */
-  get shared(): boolean {
-    return this.downSince === null;
-  }
-
   /** Start as if the store had just failed (it could not be reached at start): requests go to the fallback until a background try succeeds. */
   markDown(reason: string): void {
     this.wentDown(reason);
