@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey } from '../helpers/auth-clients.js';
+import { createKey, keyedSseClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { adminQuery, freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
@@ -128,6 +128,28 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
     await again.listTools();
     for (const { client } of opened) await client.close();
     await again.close();
+  });
+
+  it('a legacy SSE stream counts against the same per-key limit while it is open, wherever it was opened', async () => {
+    const key = keyFor('limits-sse');
+    const streamable = new Client({ name: 'capped', version: '1' });
+    await streamable.connect(new StreamableHTTPClientTransport(new URL('/mcp', replicas[0]!.origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    const stream = await keyedSseClient(replicas[1]!.origin, key);
+    const refused = await keyedSseClient(replicas[2]!.origin, key).then(() => 'connected', (error: Error) => error.message);
+    expect(refused).toMatch(/429|already has 2 open sessions/);
+    await stream.client.close();
+    // The stream's place is given back when it closes (the replica forgets it as the response ends).
+    let again = 'refused';
+    for (let i = 0; i < 50 && again !== 'connected'; i += 1) {
+      again = await keyedSseClient(replicas[2]!.origin, key).then(async ({ client }) => {
+        await client.listTools();
+        await client.close();
+        return 'connected';
+      }, (error: Error) => error.message);
+      if (again !== 'connected') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(again).toBe('connected');
+    await streamable.close();
   });
 
   it('GET /mcp is 405 (no standalone stream to hold on one replica), and an initialize in a batch with other requests is refused clearly', async () => {

@@ -141,6 +141,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   server.on('error', (error) => runtime.logger.error({ err: error }, 'HTTP server error'));
   const stopWatching = watchCredentials(ctx.registry, auth, runtime.logger);
   const stopWatchingShared = directory ? watchSharedCredentials(directory, auth, runtime.logger) : () => {};
+  const stopKeepingAlive = directory ? keepStreamsAlive(directory, ctx.registry, options.sessionIdleMs, runtime.logger) : () => {};
   port = (server.address() as AddressInfo).port;
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
@@ -168,6 +169,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     async closeSessions() {
       stopWatching();
       stopWatchingShared();
+      stopKeepingAlive();
       await ctx.registry.closeAll();
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
@@ -180,6 +182,20 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       await auth.close();
     },
   };
+}
+
+/**
+ * Mark this replica's open legacy SSE streams active in the shared directory,
+ * a few times per idle period: they count against the deployment's session
+ * limits while open, and a replica that dies stops marking them, so they
+ * expire there after the idle time.
+ */
+function keepStreamsAlive(directory: SessionDirectory, registry: SessionRegistry, idleMs: number, logger: Runtime['logger']): () => void {
+  const timer = setInterval(() => {
+    directory.keepAlive(registry.idsOf('sse')).catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'could not mark the open SSE streams active'));
+  }, Math.max(1000, Math.min(60_000, Math.floor(idleMs / 3))));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The checker of identity-provider tokens, when configured; an unusable JWKS stops the start with one line. */

@@ -4,7 +4,7 @@ import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../../domain/principal.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
-import { RPC, sendRpcError, sendUnavailable } from './responses.js';
+import { RPC, sendRpcError, sendSessionLimit, sendUnavailable } from './responses.js';
 import { admitSession, connectTenantSession } from './tenant-session.js';
 
 /** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
@@ -20,6 +20,16 @@ export async function openSse(ctx: HttpContext, principal: Principal, res: Serve
   if (!reservation) return;
   const transport = new SSEServerTransport(MESSAGES_PATH, res);
   try {
+    // With sessions in the database, the stream counts against the deployment's limits too, while it is open.
+    if (ctx.directory) {
+      const refusal = await ctx.directory.create({ id: transport.sessionId, principal, auditSession: transport.sessionId, clientInfo: {} }, 'sse');
+      if (refusal) {
+        reservation.release();
+        return sendSessionLimit(res, refusal, ctx.directory.limits);
+      }
+      const directory = ctx.directory;
+      res.once('close', () => void directory.forget(transport.sessionId).catch(() => {}));
+    }
     const { session } = await connectTenantSession(ctx, principal, reservation, transport, 'sse');
     reservation.commit(session);
   } catch (error) {

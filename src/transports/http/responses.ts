@@ -45,3 +45,10 @@ export function sendTenantSessionLimit(res: ServerResponse, maxPerTenant: number
     'retry-after': '5',
   });
 }
+
+/** The answer to a session refused by a limit (the deployment's, the key's or the tenant's). */
+export function sendSessionLimit(res: ServerResponse, refusal: 'server' | 'key' | 'tenant', limits: { maxSessions: number; maxPerKey: number; maxPerTenant: number }): void {
+  if (refusal === 'key') return sendKeySessionLimit(res, limits.maxPerKey);
+  if (refusal === 'tenant') return sendTenantSessionLimit(res, limits.maxPerTenant);
+  sendUnavailable(res, false, limits.maxSessions);
+}

@@ -27,6 +27,7 @@ const TABLE = `${SHARED_SCHEMA}.http_sessions`;
 const TABLE_SQL = `
   CREATE TABLE IF NOT EXISTS ${TABLE} (
     id            TEXT COLLATE "C" PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('streamable', 'sse')),
     principal_id  TEXT COLLATE "C" NOT NULL,
     tenant        TEXT COLLATE "C" NOT NULL,
     role          TEXT NOT NULL,
@@ -82,8 +83,12 @@ export class SessionDirectory {
     return new SessionDirectory(pool, limits);
   }
 
-  /** Record a new session, unless a limit is reached (idle sessions are forgotten first, so they do not count). */
-  async create(session: SharedSession): Promise<OpenRefusal | null> {
+  /**
+   * Record a new session, unless a limit is reached (idle sessions are
+   * forgotten first, so they do not count). A legacy SSE session (`sse`)
+   * is recorded only to be counted: its stream ties it to one replica.
+   */
+  async create(session: SharedSession, kind: 'streamable' | 'sse' = 'streamable'): Promise<OpenRefusal | null> {
     const { principal } = session;
     const client = await this.pool.connect();
     try {
@@ -109,8 +114,8 @@ export class SessionDirectory {
               : null;
       if (refusal === null) {
         await client.query(
-          `INSERT INTO ${TABLE} (id, principal_id, tenant, role, namespaces, audit_session, client_name, client_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [session.id, principal.id, principal.tenant, principal.role, namespacesOf(principal), session.auditSession, session.clientInfo.name ?? null, session.clientInfo.version ?? null],
+          `INSERT INTO ${TABLE} (id, kind, principal_id, tenant, role, namespaces, audit_session, client_name, client_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [session.id, kind, principal.id, principal.tenant, principal.role, namespacesOf(principal), session.auditSession, session.clientInfo.name ?? null, session.clientInfo.version ?? null],
         );
       }
       await client.query('COMMIT');
@@ -132,7 +137,7 @@ export class SessionDirectory {
   async use(id: string, principal: Principal): Promise<SharedSession | undefined> {
     const { rows } = await this.pool.query<SessionRow & { stale: boolean }>(
       `SELECT *, last_active < now() - $2::float8 * interval '1 second' AS stale FROM ${TABLE}
-        WHERE id = $1 AND last_active >= now() - $3::float8 * interval '1 millisecond'`,
+        WHERE id = $1 AND kind = 'streamable' AND last_active >= now() - $3::float8 * interval '1 millisecond'`,
       [id, TOUCH_EVERY_SECONDS, this.limits.idleMs],
     );
     const row = rows[0];
@@ -146,16 +151,22 @@ export class SessionDirectory {
     };
   }
 
-  /** End this principal's session; false when there was none to end. */
+  /** End this principal's Streamable HTTP session; false when there was none to end. */
   async end(id: string, principal: Principal): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `DELETE FROM ${TABLE} WHERE id = $1 AND principal_id = $2 AND tenant = $3 AND role = $4 AND namespaces IS NOT DISTINCT FROM $5`,
+      `DELETE FROM ${TABLE} WHERE id = $1 AND kind = 'streamable' AND principal_id = $2 AND tenant = $3 AND role = $4 AND namespaces IS NOT DISTINCT FROM $5`,
       [id, principal.id, principal.tenant, principal.role, namespacesOf(principal)],
     );
     return (rowCount ?? 0) > 0;
   }
 
-  /** Forget a session whatever its principal (its initialize was refused). */
+  /** Mark these sessions active (the legacy SSE streams this replica holds open, which send no requests to mark them). */
+  async keepAlive(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(`UPDATE ${TABLE} SET last_active = now() WHERE id = ANY($1::text[])`, [[...ids]]);
+  }
+
+  /** Forget a session whatever its principal (its initialize was refused, its stream closed). */
   async forget(id: string): Promise<void> {
     await this.pool.query(`DELETE FROM ${TABLE} WHERE id = $1`, [id]);
   }

@@ -149,6 +149,11 @@ export class SessionRegistry {
     }
   }
 
+  /** The ids of the open sessions of one transport. */
+  idsOf(kind: HttpSession['kind']): string[] {
+    return [...this.sessions.values()].filter((entry) => entry.session.kind === kind).map((entry) => entry.session.id);
+  }
+
   /** The principals holding open sessions, one entry per principal id. */
   principals(): Principal[] {
     const byId = new Map<string, Principal>();

@@ -7,7 +7,7 @@ import { chargeBatch } from './auth-gate.js';
 import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
-import { RPC, sendJson, sendKeySessionLimit, sendRpcError, sendTenantSessionLimit, sendUnavailable } from './responses.js';
+import { RPC, sendJson, sendRpcError, sendSessionLimit, sendUnavailable } from './responses.js';
 import type { SessionDirectory, SharedSession } from './session-directory.js';
 
 /**
@@ -71,9 +71,7 @@ async function openSession(ctx: HttpContext, directory: SessionDirectory, princi
   const { clientInfo } = initialize.params;
   const session: SharedSession = { id: newId(), principal, auditSession: newId(), clientInfo: { name: clientInfo.name, version: clientInfo.version } };
   const refusal = await directory.create(session);
-  if (refusal === 'key') return sendKeySessionLimit(res, directory.limits.maxPerKey);
-  if (refusal === 'tenant') return sendTenantSessionLimit(res, directory.limits.maxPerTenant);
-  if (refusal === 'server') return sendUnavailable(res, false, directory.limits.maxSessions);
+  if (refusal) return sendSessionLimit(res, refusal, directory.limits);
   // The stateless transport names no session: the header is ours, merged into the headers it writes.
   res.setHeader('mcp-session-id', session.id);
   try {
