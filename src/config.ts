@@ -44,6 +44,8 @@ function isJwksUrl(text: string): boolean {
   }
 }
 const ClaimName = z.string().min(1).max(200);
+/** A replica's name: what a proxy routes by, so a word safe in a URL query and a proxy's configuration. */
+const REPLICA_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /** Every setting, its default and its bounds: the one place configuration is defined. */
 export const Config = z.strictObject({
@@ -113,6 +115,7 @@ export const Config = z.strictObject({
   databaseStatementTimeoutMs: intFromText(0, 86_400_000).default(30_000),
   databaseIdleInTransactionTimeoutMs: intFromText(0, 86_400_000).default(60_000),
   waitForDatabaseMs: intFromText(0, 86_400_000).default(0),
+  replicaName: z.string().regex(REPLICA_NAME, 'expected a short name of lowercase letters, digits and hyphens, such as pinak1 (at most 32 characters, starting with a letter or digit)').optional(),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -184,6 +187,7 @@ export const SETTINGS = [
   { key: 'databaseStatementTimeoutMs', flag: 'database-statement-timeout-ms', env: 'PINAK_DATABASE_STATEMENT_TIMEOUT_MS', help: 'PostgreSQL: cancel a statement running this long; 0 turns it off (default: 30000)' },
   { key: 'databaseIdleInTransactionTimeoutMs', flag: 'database-idle-in-transaction-timeout-ms', env: 'PINAK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', help: 'PostgreSQL: end a session idle this long inside a transaction; 0 turns it off (default: 60000)' },
   { key: 'waitForDatabaseMs', flag: 'wait-for-database-ms', env: 'PINAK_WAIT_FOR_DATABASE_MS', help: 'PostgreSQL: at start, keep trying to reach the database this long; 0 fails at once (default: 0)' },
+  { key: 'replicaName', flag: 'replica-name', env: 'PINAK_REPLICA_NAME', help: 'HTTP: this server\'s name behind a load balancer (e.g. pinak2): legacy SSE clients are told to post to /messages?replica=NAME&sessionId=…, so the proxy can route their messages to the server holding their stream; also in the startup line and /readyz (default: none)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;
 
 export class ConfigError extends Error {

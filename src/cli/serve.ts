@@ -91,6 +91,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   rateLimit: { perMinute: config.rateLimitPerMinute, burst: rateLimitBurst(config), redisUrl: config.redisUrl },
   dataDir: config.dataDir,
   maxOpenTenants: config.maxOpenTenants,
+  replicaName: config.replicaName ?? null,
   openTenant: (tenant, dir) => openTenantRuntime(config, runtime, tenant, dir, runtime.logger.child({ tenant })),
 });
 

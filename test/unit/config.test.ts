@@ -88,6 +88,18 @@ describe('config', () => {
     }
   });
 
+  it('takes a replica name of lowercase letters, digits and hyphens, and refuses anything else in one line', () => {
+    expect(resolveConfig({}, {}).replicaName).toBeUndefined();
+    expect(resolveConfig({ 'replica-name': 'pinak2' }, {}).replicaName).toBe('pinak2');
+    expect(resolveConfig({}, { PINAK_REPLICA_NAME: 'eu-west-1a' }).replicaName).toBe('eu-west-1a');
+    expect(resolveConfig({ 'replica-name': 'b' }, { PINAK_REPLICA_NAME: 'a' }).replicaName).toBe('b');
+    expect(resolveConfig({ 'replica-name': 'x'.repeat(32) }, {}).replicaName).toBe('x'.repeat(32));
+    for (const bad of ['Pinak2', 'pinak 2', 'pinak_2', '-pinak', 'pinak&sessionId=x', 'x'.repeat(33), 'é']) {
+      expect(() => resolveConfig({ 'replica-name': bad }, {}), bad).toThrow(/^invalid flag --replica-name \(.*\): expected a short name of lowercase letters, digits and hyphens/);
+    }
+    expect(() => resolveConfig({}, { PINAK_REPLICA_NAME: 'A' })).toThrow(/^invalid environment variable PINAK_REPLICA_NAME \("A"\)/);
+  });
+
   it('needs an issuer, an audience and one JWKS for bearer tokens', () => {
     const jwt = { 'jwt-issuer': 'https://idp.example.test/', 'jwt-audience': 'pinak' };
     expect(jwtOptions(resolveConfig({}, {}))).toBeNull();

@@ -46,6 +46,11 @@ export interface HttpOptions {
   dataDir: string;
   /** Beyond this many open tenants, those without a session are closed (least recently used first); 0: no limit. */
   maxOpenTenants: number;
+  /**
+   * This server's name behind a load balancer (--replica-name), or null. Legacy SSE
+   * clients post to an endpoint carrying it, which the proxy routes by.
+   */
+  replicaName: string | null;
   /** Open a tenant's runtime in its own directory, on its first session. */
   openTenant: (tenant: string, dataDir: string) => Promise<Runtime>;
 }

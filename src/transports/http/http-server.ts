@@ -146,9 +146,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   let drained: Promise<boolean> = Promise.resolve(false);
   const origin = `http://${urlHost(options.host)}:${port}`;
   const hint = allowedHostsHint(options.host, port, options.allowedHosts);
+  const replica = options.replicaName === null ? {} : { replica: options.replicaName };
   runtime.logger.info(
-    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), sessions: directory ? 'database' : 'memory', ...(hint ? { hint } : {}) },
-    `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${hint ? `; ${hint}` : ''}`,
+    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), sessions: directory ? 'database' : 'memory', ...replica, ...(hint ? { hint } : {}) },
+    `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${options.replicaName === null ? '' : ` as replica ${options.replicaName}`}${hint ? `; ${hint}` : ''}`,
   );
 
   return {
@@ -216,8 +217,9 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
   const repeatedHost = repeatedHostRefusal(req);
   if (repeatedHost) return sendRpcError(res, 400, RPC.invalidRequest, repeatedHost, { connection: 'close' });
   // The probes answer whatever the Host: they carry no data (a fixed status
-  // word), so a rebinding page learns nothing from them, while load balancers
-  // and orchestrators probe by an address no allowlist names.
+  // word, and the replica name every legacy SSE client is told anyway), so a
+  // rebinding page learns nothing from them, while load balancers and
+  // orchestrators probe by an address no allowlist names.
   const refusal = PROBES.has((req.url ?? '').split('?')[0]!) ? null : policy.refusal(req);
   if (refusal) {
     ctx.runtime.metrics.refused('host_not_allowed');
@@ -263,7 +265,8 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
     case '/readyz':
       if (only('GET, HEAD')) {
         const ready = await isReady(ctx);
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+        const replica = ctx.options.replicaName === null ? {} : { replica: ctx.options.replicaName };
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...replica });
       }
       return;
     default:

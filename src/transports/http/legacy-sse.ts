@@ -10,6 +10,17 @@ import { admitSession, connectTenantSession } from './tenant-session.js';
 /** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
 export const MESSAGES_PATH = '/messages';
 
+/** The query parameter of the announced endpoint naming the replica that holds the stream. */
+export const REPLICA_PARAMETER = 'replica';
+
+/**
+ * The endpoint a stream announces, before the SDK appends `sessionId`: with a
+ * replica name, `/messages?replica=NAME`, so that a proxy in front of several
+ * servers can send each message to the one holding the session's stream.
+ */
+export const messagesEndpoint = (replicaName: string | null): string =>
+  replicaName === null ? MESSAGES_PATH : `${MESSAGES_PATH}?${new URLSearchParams({ [REPLICA_PARAMETER]: replicaName }).toString()}`;
+
 /**
  * `GET /sse`: the legacy HTTP+SSE transport (protocol 2024-11-05) for older
  * clients. The response stays open as the server-to-client stream; the
@@ -18,7 +29,7 @@ export const MESSAGES_PATH = '/messages';
 export async function openSse(ctx: HttpContext, principal: Principal, res: ServerResponse): Promise<void> {
   const reservation = admitSession(ctx, principal, res);
   if (!reservation) return;
-  const transport = new SSEServerTransport(MESSAGES_PATH, res);
+  const transport = new SSEServerTransport(messagesEndpoint(ctx.options.replicaName), res);
   try {
     // With sessions in the database, the stream counts against the deployment's limits too, while it is open.
     if (ctx.directory) {
