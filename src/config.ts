@@ -190,6 +190,19 @@ export const SETTINGS = [
   { key: 'replicaName', flag: 'replica-name', env: 'PINAK_REPLICA_NAME', help: 'HTTP: this server\'s name behind a load balancer (e.g. pinak2): legacy SSE clients are told to post to /messages?replica=NAME&sessionId=…, so the proxy can route their messages to the server holding their stream; also in the startup line and /readyz (default: none)' },
 ] as const satisfies ReadonlyArray<{ key: keyof Config; flag: string; env: string; help: string }>;
 
+/**
+ * The variable naming a file that holds a setting's value (`PINAK_<NAME>_FILE`,
+ * as Docker and Kubernetes mount secrets), or undefined for a setting that is
+ * itself a file path.
+ */
+export const fileVariableOf = (env: string): string | undefined => (env.endsWith('_FILE') ? undefined : `${env}_FILE`);
+
+/** Every environment variable the configuration reads: each setting's, and its file twin. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = SETTINGS.flatMap((setting) => {
+  const file = fileVariableOf(setting.env);
+  return file === undefined ? [setting.env] : [setting.env, file];
+});
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -216,9 +229,9 @@ export function resolveConfig(
   const fromFiles = new Set<string>();
   for (const setting of SETTINGS) {
     const fromEnv = env[setting.env];
-    const fileVariable = `${setting.env}_FILE`;
     // A setting that is itself a file path has no _FILE twin.
-    const file = setting.env.endsWith('_FILE') ? undefined : env[fileVariable];
+    const fileVariable = fileVariableOf(setting.env) ?? '';
+    const file = fileVariable === '' ? undefined : env[fileVariable];
     if (fromEnv !== undefined && fromEnv !== '') {
       if (file !== undefined && file !== '') throw new ConfigError(`set ${setting.env} or ${fileVariable}, not both`);
       raw[setting.key] = fromEnv;

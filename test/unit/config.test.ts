@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultDataDir, jwtOptions, redactDatabaseUrl, resolveConfig } from '../../src/config.js';
+import { ConfigError, defaultDataDir, ENVIRONMENT_VARIABLES, jwtOptions, redactDatabaseUrl, resolveConfig, SETTINGS } from '../../src/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => void> = [];
@@ -98,6 +98,16 @@ describe('config', () => {
       expect(() => resolveConfig({ 'replica-name': bad }, {}), bad).toThrow(/^invalid flag --replica-name \(.*\): expected a short name of lowercase letters, digits and hyphens/);
     }
     expect(() => resolveConfig({}, { PINAK_REPLICA_NAME: 'A' })).toThrow(/^invalid environment variable PINAK_REPLICA_NAME \("A"\)/);
+  });
+
+  it('lists every environment variable it reads: each setting\'s, and its _FILE twin unless the setting is a file path', () => {
+    expect(ENVIRONMENT_VARIABLES).toEqual(expect.arrayContaining(['PINAK_DATA_DIR', 'PINAK_DATA_DIR_FILE', 'PINAK_DATABASE_URL_FILE', 'PINAK_REPLICA_NAME', 'PINAK_JWT_JWKS_FILE']));
+    expect(ENVIRONMENT_VARIABLES).not.toContain('PINAK_JWT_JWKS_FILE_FILE');
+    expect(ENVIRONMENT_VARIABLES).toHaveLength(SETTINGS.length * 2 - SETTINGS.filter((s) => s.env.endsWith('_FILE')).length);
+    // Each one is read: a bad value in any of them is refused, naming it.
+    for (const name of ENVIRONMENT_VARIABLES.filter((n) => n.endsWith('_FILE') && !SETTINGS.some((s) => s.env === n))) {
+      expect(() => resolveConfig({}, { [name]: '/nonexistent/pinak-setting' }), name).toThrow(new RegExp(`cannot read ${name} `));
+    }
   });
 
   it('needs an issuer, an audience and one JWKS for bearer tokens', () => {
