@@ -113,7 +113,7 @@ describe('replicas behind haproxy (the rules of deploy/haproxy.cfg)', () => {
     expect((await client.listTools()).tools.length).toBe(9);
   });
 
-  it('takes a replica whose /readyz answers 503 (its database is gone) out of the rotation: Streamable HTTP and SSE clients then reach only the other', async () => {
+  it('takes a replica whose /readyz answers 503 (its database is gone) out of the rotation: new clients reach only the other, while the legacy SSE sessions it holds still reach it', async () => {
     const database = await freshDatabase();
     defer(() => database.drop());
     const servers = await Promise.all([
@@ -121,6 +121,9 @@ describe('replicas behind haproxy (the rules of deploy/haproxy.cfg)', () => {
       start(tempDataDir(), ['--replica-name', 'pinak2']),
     ]);
     const haproxy = await proxy(servers.map((server, i) => ({ name: `pinak${i + 1}`, port: server.port })));
+    // Two legacy SSE sessions, one on each replica (round robin).
+    const early = [await connect(sseClient(haproxy.url, 'early1')), await connect(sseClient(haproxy.url, 'early2'))];
+    for (const server of servers) expect(server.stderr()).toMatch(/"transport":"sse"/);
     await database.drop();
     const ready = await rawRequest(servers[0]!.port, { path: '/readyz', headers: { host: `127.0.0.1:${servers[0]!.port}` } });
     expect([ready.status, ready.json()]).toEqual([503, { status: 'unavailable', replica: 'pinak1' }]);
@@ -128,6 +131,16 @@ describe('replicas behind haproxy (the rules of deploy/haproxy.cfg)', () => {
     const deadline = Date.now() + 5000;
     while (!/Server pinak\/pinak1 is DOWN/.test(haproxy.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(haproxy.output()).toMatch(/Server pinak\/pinak1 is DOWN, reason: Layer7 wrong status, code: 503/);
+    // The messages of the session whose stream pinak1 holds still go to pinak1 (force-persist), not round
+    // robin to pinak2, which would answer 404; pinak1 fails them without its database, but one whose
+    // checks failed for being slow would answer.
+    const down = haproxy.output().length;
+    await Promise.all(early.map(({ client }) => client.listTools().catch(() => {})));
+    // haproxy logs a request once its answer is sent, which the client may have read first.
+    const routed = (): string[] => haproxy.output().slice(down).split('\n').flatMap((line) => /pinak\/(pinak\d) .*"POST \/messages\?replica=(pinak\d)&/.exec(line)?.slice(1, 3).join(' for ') ?? []);
+    const logged = Date.now() + 5000;
+    while (routed().length < 2 && Date.now() < logged) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(routed().sort()).toEqual(['pinak1 for pinak1', 'pinak2 for pinak2']);
 
     const { client } = await connect(streamableClient(haproxy.url));
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('search_memory');
