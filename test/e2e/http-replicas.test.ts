@@ -152,6 +152,21 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
     await streamable.close();
   });
 
+  it("the sessions gauge of /metrics counts the deployment's Streamable HTTP sessions on every replica", async () => {
+    const admin = createKey(dirs[REPLICAS]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]).key;
+    const gauge = async (replica: HttpServer): Promise<number> => {
+      const scrape = await rawRequest(replica.port, { path: '/metrics', headers: { authorization: `Bearer ${admin}` } });
+      expect(scrape.status).toBe(200);
+      return Number(/^pinak_http_sessions\{transport="streamable"\} (\d+)$/m.exec(scrape.body)?.[1]);
+    };
+    const before = await gauge(replicas[0]!);
+    const { client, transport } = await rotatingClient(keyFor('acme'));
+    for (const replica of replicas) expect(await gauge(replica)).toBe(before + 1);
+    await transport.terminateSession();
+    for (const replica of replicas) expect(await gauge(replica)).toBe(before);
+    await client.close();
+  });
+
   it('GET /mcp is 405 (no standalone stream to hold on one replica), and an initialize in a batch with other requests is refused clearly', async () => {
     const key = keyFor('acme');
     const get = await rawRequest(replicas[0]!.port, { path: '/mcp', method: 'GET', headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' } });

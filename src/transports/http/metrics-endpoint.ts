@@ -55,7 +55,8 @@ async function snapshot(ctx: HttpContext): Promise<MetricsSnapshot> {
   const memory = process.memoryUsage();
   return {
     version: VERSION,
-    sessions: ctx.registry.counts(),
+    // With sessions in the database, the Streamable HTTP ones are the deployment's (no replica holds them).
+    sessions: ctx.directory ? { ...ctx.registry.counts(), streamable: await ctx.directory.count() } : ctx.registry.counts(),
     toolCallsInFlight: ctx.runtime.gate.active,
     tenants: await Promise.all(ctx.tenants.openNow().map(({ tenant, runtime }) => tenantGauges(tenant, runtime))),
     process: { residentBytes: memory.rss, heapUsedBytes: memory.heapUsed, startTimeSeconds: Math.round(Date.now() / 1000 - process.uptime()) },

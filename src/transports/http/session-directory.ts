@@ -184,9 +184,12 @@ export class SessionDirectory {
     return rowCount ?? 0;
   }
 
-  /** Sessions open in the deployment. */
+  /** Streamable HTTP sessions open in the deployment. */
   async count(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${TABLE} WHERE last_active >= now() - $1::float8 * interval '1 millisecond'`, [this.limits.idleMs]);
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${TABLE} WHERE kind = 'streamable' AND last_active >= now() - $1::float8 * interval '1 millisecond'`,
+      [this.limits.idleMs],
+    );
     return Number(rows[0]!.n);
   }
 
