@@ -61,7 +61,7 @@ try {
       const slab = new VectorSlab(dimension, 1024);
       for (let i = 0; i < size; i += 500) {
         const rows = vectors.slice(i, i + 500).flatMap((v, j) => (v ? [[i + j, literal(v)] as const] : []));
-        for (const [id, v] of rows) slab.set(id, vectors[id]!);
+        for (const [id] of rows) slab.set(id, vectors[id]!);
         await db.query(`INSERT INTO t (id, embedding) SELECT id, v::vector FROM unnest($1::int[], $2::text[]) AS u(id, v)`, [rows.map((r) => r[0]), rows.map((r) => r[1])]);
       }
       const truth = queryVectors.map((q) => {

@@ -106,11 +106,6 @@ function keysDbRows(dataDir: string): Array<Record<string, unknown>> {
   }
 }
 
-const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = [];
-  for await (const row of rows) out.push(row);
-  return out;
-};
 
 describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
   const source = join(temp.dir, 'source');

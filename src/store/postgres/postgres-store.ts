@@ -6,9 +6,7 @@ import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import { FtsTokenizer } from '../fts-tokenizer.js';
-import { toOutcome, type OutcomeRow } from '../goal-mapping.js';
 import { holderIsDead, LEASE_HOLDER } from '../lease-holder.js';
-import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type {
   AuditRow,
   DocView,
@@ -28,32 +26,27 @@ import type {
   StoreStats,
   WindowHit,
 } from '../store.js';
-import { admitsAllVisible } from '../store.js';
 import { AuditLog } from './audit-log.js';
-import { vectorBytes } from '../search-doc.js';
-import { DocIndex, vectorLiteral, WriteTx } from './doc-index.js';
+import { DocIndex, WriteTx } from './doc-index.js';
 import { GoalRecords } from './goal-records.js';
 import { MemoryRecords } from './memory-records.js';
-import { ensureModelIndex, ensureVectorColumn, migratePostgres, quoteLiteral, schemaVersionOf, type VectorSupport } from './migrations.js';
-import { filterClause, Params } from './sql-params.js';
+import { ensureVectorColumn, migratePostgres, schemaVersionOf, type VectorSupport } from './migrations.js';
 import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
+import { exportRecords } from './record-export.js';
 import { SearchReads } from './search-reads.js';
-import { decoded } from './text-escape.js';
+import { VectorRecords, type HnswSettings } from './vector-records.js';
 
 export interface PostgresStoreOptions extends PoolSettings {
   /** Keep trying to reach the database this long at start (0: fail at once). */
   waitForDatabaseMs?: number;
   /** pgvector's HNSW settings (each model's index is built with m and ef_construction; ef_search per query). */
-  hnsw?: { m: number; efConstruction: number; efSearch: number };
+  hnsw?: HnswSettings;
   /** A filtered vector search whose scope holds at most this many records scans them exactly instead of walking the index. */
   exactScanLimit?: number;
 }
 
 const DEFAULT_HNSW = { m: 16, efConstruction: 64, efSearch: 100 };
 const DEFAULT_EXACT_SCAN_LIMIT = 20_000;
-
-/** Records read per query while exporting. */
-const EXPORT_PAGE = 500;
 
 /**
  * The scale-out backend: one PostgreSQL schema per tenant, shared by every
@@ -69,8 +62,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   private readonly goals: GoalRecords;
   private readonly search: SearchReads;
   private readonly audit: AuditLog;
-  private readonly hnsw: { m: number; efConstruction: number; efSearch: number };
-  private readonly exactScanLimit: number;
+  private readonly vectorReads: VectorRecords;
   private closed = false;
 
   private constructor(
@@ -85,8 +77,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     this.goals = new GoalRecords(this.docs);
     this.search = new SearchReads(pool, this.tokenizer);
     this.audit = new AuditLog(pool);
-    this.hnsw = options.hnsw ?? DEFAULT_HNSW;
-    this.exactScanLimit = options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT;
+    this.vectorReads = new VectorRecords(pool, schema, vectors, this.search, options.hnsw ?? DEFAULT_HNSW, options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT);
   }
 
   /**
@@ -244,62 +235,21 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return { memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
   }
 
-  async vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
-    if (docIds.length === 0) return [];
-    const values = this.vectors.column ? 'embedding::real[]' : 'NULL::real[]';
-    const rows = await query<{ doc_id: number; vector: Buffer | null; values: number[] | null }>(
-      this.pool,
-      `SELECT doc_id, vector, ${values} AS values FROM doc_vectors WHERE doc_id = ANY($1::bigint[]) AND model_key = $2`,
-      [[...docIds], modelKey],
-    );
-    return rows.map((row) => ({ doc_id: row.doc_id, vector: row.vector ?? vectorBytes(Float32Array.from(row.values ?? [])) }));
+  vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
+    return this.vectorReads.vectorsOf(docIds, modelKey);
   }
 
-  /**
-   * The k nearest visible records that pass the filters, by pgvector. The
-   * model's HNSW index answers a search over the whole store or a broad
-   * scope (with iterative scans, pgvector 0.8+, a filtered walk goes on until
-   * k pass); a scope of at most the exact-scan limit, and a search confined
-   * to a namespace (whose answer must not depend on the graph other
-   * namespaces share), is scanned exactly.
-   */
-  async nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>> {
-    if (!this.vectors.column || vector.length === 0 || k <= 0) return [];
-    const exact = filters.confined === true || (!admitsAllVisible(filters) && (await this.search.scopeSize(filters)).docs <= this.exactScanLimit);
-    const dimension = vector.length;
-    const p = new Params();
-    const target = p.add(vectorLiteral(vector));
-    const distance = `(v.embedding::vector(${dimension}) <=> ${target}::vector(${dimension}))`;
-    const where = filterClause({ ...filters, include_superseded: false }, p);
-    const sql = `SELECT v.doc_id, 1 - ${distance} AS similarity
-      FROM doc_vectors v JOIN search_docs d ON d.doc_id = v.doc_id
-      WHERE v.model_key = ${quoteLiteral(modelKey)} AND v.embedding IS NOT NULL AND ${where}
-      ORDER BY ${exact ? `${distance} + 0, v.doc_id` : distance}
-      LIMIT ${p.add(k)}`;
-    const rows = await transaction(this.pool, async (client) => {
-      const efSearch = Math.min(1000, Math.max(this.hnsw.efSearch, k));
-      await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}${this.vectors.iterativeScans ? '; SET LOCAL hnsw.iterative_scan = relaxed_order' : ''}`);
-      return (await client.query<{ doc_id: number; similarity: number }>(sql, p.values)).rows;
-    });
-    // Relaxed order: the index may hand rows back slightly out of order.
-    return rows.sort((a, b) => b.similarity - a.similarity || a.doc_id - b.doc_id);
+  /** See VectorRecords.nearest. */
+  nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>> {
+    return this.vectorReads.nearest(modelKey, vector, filters, k);
   }
 
-  async docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
-    const rows = await query<{ doc_id: number; text: string }>(
-      this.pool,
-      `SELECT d.doc_id,
-         CASE d.type
-           WHEN 'memory' THEN (SELECT m.content || COALESCE(chr(10) || g.title, '') FROM memories m LEFT JOIN goals g ON g.id = m.goal_id WHERE m.id = d.entity_id)
-           WHEN 'goal' THEN (SELECT title || COALESCE(chr(10) || description, '') FROM goals WHERE id = d.entity_id)
-           ELSE (SELECT title || COALESCE(chr(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
-         END AS text
-       FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
-       WHERE d.doc_id > $1 AND (v.doc_id IS NULL OR v.model_key <> $2)
-       ORDER BY d.doc_id LIMIT $3`,
-      [afterDocId, modelKey, limit],
-    );
-    return rows.map((row) => decoded(row, 'text'));
+  docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
+    return this.vectorReads.docsWithoutVector(modelKey, limit, afterDocId);
+  }
+
+  embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
+    return this.vectorReads.embeddingProgress(modelKey);
   }
 
   async setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void> {
@@ -309,15 +259,6 @@ export class PostgresStore implements MemoryStore, NearestVectors {
         if ((await tx.query('SELECT 1 FROM search_docs WHERE doc_id = $1', [doc_id])).length > 0) await this.docs.setVector(tx, doc_id, vector);
       }
     });
-  }
-
-  async embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
-    const [row] = await query<{ docs: number; embedded: number }>(
-      this.pool,
-      'SELECT (SELECT COUNT(*) FROM search_docs) AS docs, (SELECT COUNT(*) FROM doc_vectors WHERE model_key = $1) AS embedded',
-      [modelKey],
-    );
-    return row!;
   }
 
   async acquireLease(name: string, ttlMs: number): Promise<boolean> {
@@ -343,14 +284,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   }
 
   async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
-    if (this.vectors.column) {
-      const client = await this.pool.connect();
-      try {
-        await ensureModelIndex(client, this.schema, model.key, model.dimension, this.hnsw);
-      } finally {
-        client.release();
-      }
-    }
+    await this.vectorReads.ensureIndex(model);
     const inserted = await query(
       this.pool,
       'INSERT INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING model_key',
@@ -372,47 +306,8 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.audit.export(since);
   }
 
-  /** One read-only snapshot on a connection of its own, held until the iteration ends. */
-  async *exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      for (let after = ''; ; ) {
-        const page = await this.goals.snapshots(client, after, namespace, EXPORT_PAGE);
-        for (const goal of page) yield { type: 'goal', goal };
-        if (page.length < EXPORT_PAGE) break;
-        after = page.at(-1)!.id;
-      }
-      const byNamespace = namespace === undefined ? '' : 'AND g.namespace = $2';
-      for (let after = ''; ; ) {
-        const { rows } = await client.query<OutcomeRow>(
-          `SELECT o.* FROM outcomes o JOIN goals g ON g.id = o.goal_id WHERE o.id > $1 ${byNamespace} ORDER BY o.id LIMIT ${EXPORT_PAGE}`,
-          namespace === undefined ? [after] : [after, namespace],
-        );
-        for (const row of rows) yield { type: 'outcome', outcome: toOutcome(decoded(row, 'summary')) };
-        if (rows.length < EXPORT_PAGE) break;
-        after = rows.at(-1)!.id;
-      }
-      const memoriesIn = namespace === undefined ? '' : 'AND namespace = $2';
-      for (let after = ''; ; ) {
-        const { rows } = await client.query<MemoryRow>(
-          `SELECT * FROM memories WHERE id > $1 ${memoriesIn} ORDER BY id LIMIT ${EXPORT_PAGE}`,
-          namespace === undefined ? [after] : [after, namespace],
-        );
-        for (const row of rows) yield { type: 'memory', memory: toMemory(decoded(row, 'content', 'source')) };
-        if (rows.length < EXPORT_PAGE) break;
-        after = rows.at(-1)!.id;
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      broken = isUnavailable(error);
-      throw error;
-    } finally {
-      // An export stopped early (the reader went away) still ends its snapshot.
-      if (!broken) await client.query('ROLLBACK').catch(() => {});
-      client.release(broken);
-    }
+  exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
+    return exportRecords(this.pool, this.goals, namespace);
   }
 
   async restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNodeServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../auth/authenticator.js';
 import { isUnavailable } from '../../domain/database-errors.js';
