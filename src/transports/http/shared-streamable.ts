@@ -85,7 +85,10 @@ async function openSession(ctx: HttpContext, directory: SessionDirectory, princi
 /** Serve one POST of a session with a fresh MCP server over its principal's tenant; both end with the response. */
 async function serveRequest(ctx: HttpContext, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const lease = await ctx.tenants.acquire(session.principal.tenant);
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  // One JSON body, written once every answer is ready, not an SSE stream opened at once: a replica that dies
+  // mid-call then leaves no response begun, and the proxy answers 502 at once, where a stream it had started
+  // would keep the client waiting for its own timeout. This server sends no notifications that a stream would carry.
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   let released = false;
   const release = (): void => {
     if (released) return;
