@@ -10,6 +10,14 @@
  * call is timed client-side; a thrown call or a tool error counts as an error.
  * Prints JSON: calls, errors, throughput, p50/p95/p99 per tool and overall,
  * the server's peak RSS, and whether every acknowledged write was stored.
+ *
+ *   npm run bench:http -- --replicas 1,3 --database-url postgres://… [--kill] [--checks shipped|fast] [--call-timeout-ms N]
+ *
+ * The same load through a real haproxy with the shipped rules, over N
+ * replicas on one PostgreSQL database, for each N listed (see
+ * http-replicas.ts); --kill SIGKILLs one replica at the middle of each run
+ * and starts it again 2 s later. The database URL may also come from
+ * PINAK_DATABASE_URL. Needs haproxy (/usr/sbin/haproxy or on PATH).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,23 +41,30 @@ export interface LoadOptions {
 }
 
 /** Cumulative shares of the mix, in the order they are drawn. */
-const MIX = [
+export const MIX = [
   { op: 'search_memory:hybrid', upTo: 0.3 },
   { op: 'search_memory:keyword', upTo: 0.6 },
   { op: 'remember', upTo: 0.85 },
   { op: 'get_memory', upTo: 0.95 },
   { op: 'memory_stats', upTo: 1 },
 ] as const;
-type Op = (typeof MIX)[number]['op'];
+export type Op = (typeof MIX)[number]['op'];
 
-interface HttpServerProcess {
+/** The mix as shares, for the reports. */
+export const MIX_SHARES = { 'search_memory:hybrid': 0.3, 'search_memory:keyword': 0.3, remember: 0.25, get_memory: 0.1, memory_stats: 0.05 };
+
+export interface HttpServerProcess {
   url: URL;
   pid: number;
+  port: number;
+  /** Stop it (SIGTERM; SIGKILL after 15 s) and wait for its exit. */
   stop(): Promise<void>;
+  /** SIGKILL it at once, as a crash would, and wait for its exit. */
+  kill(): Promise<void>;
 }
 
 /** Peak resident set of a process (VmHWM) in MB; null where /proc is not available. */
-function peakRssMb(pid: number): number | null {
+export function peakRssMb(pid: number): number | null {
   try {
     const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
     return Number.isFinite(kb) ? Math.round(kb / 1024) : null;
@@ -59,7 +74,7 @@ function peakRssMb(pid: number): number | null {
 }
 
 /** CPU seconds (user + system) a process has used so far; null where /proc is not available. */
-function cpuSeconds(pid: number): number | null {
+export function cpuSeconds(pid: number): number | null {
   try {
     // Fields after the command name; utime and stime are the 14th and 15th of the whole line, in ticks (100 per second on Linux).
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -69,11 +84,14 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** Start the built CLI over HTTP on a free port and wait for the line that says where it listens. */
-async function startHttpServer(dataDir: string): Promise<HttpServerProcess> {
+/**
+ * Start the built CLI over HTTP (on `port`, a free one by default) with more
+ * arguments, and wait for the line that says where it listens.
+ */
+export async function startHttpServer(dataDir: string, { port = 0, args = [] }: { port?: number; args?: readonly string[] } = {}): Promise<HttpServerProcess> {
   // PINAK_* settings of the shell reach the server, so a run can try other settings.
   const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...args], {
     env: { PATH: process.env.PATH ?? '', ...settings },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -105,6 +123,7 @@ async function startHttpServer(dataDir: string): Promise<HttpServerProcess> {
   return {
     url,
     pid: child.pid!,
+    port: Number(url.port),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -112,10 +131,15 @@ async function startHttpServer(dataDir: string): Promise<HttpServerProcess> {
       await exited;
       clearTimeout(killer);
     },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
-async function connect(url: URL, name: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connect(url: URL, name: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(url);
   const client = new Client({ name, version: '1' });
   await client.connect(transport);
@@ -123,13 +147,13 @@ async function connect(url: URL, name: string): Promise<{ client: Client; transp
 }
 
 /** End the session on the server (DELETE), then close the client. */
-async function disconnect({ client, transport }: { client: Client; transport: StreamableHTTPClientTransport }): Promise<void> {
+export async function disconnect({ client, transport }: { client: Client; transport: StreamableHTTPClientTransport }): Promise<void> {
   await transport.terminateSession().catch(() => {});
   await client.close();
 }
 
-/** Store `count` generated memories in batches of 100; returns their ids once all are indexed. */
-async function seed(client: Client, count: number): Promise<string[]> {
+/** Store `count` generated memories in batches of 100; returns their ids once all are indexed (with `vectors`: a server without a model indexes none). */
+export async function seed(client: Client, count: number, vectors = true): Promise<string[]> {
   const ids: string[] = [];
   const batch: Result[] = [];
   const flush = async (): Promise<void> => {
@@ -141,19 +165,38 @@ async function seed(client: Client, count: number): Promise<string[]> {
     if (batch.length === 100) await flush();
   }
   if (batch.length) await flush();
-  await waitForIndex(client);
+  if (vectors) await waitForIndex(client);
   return ids;
 }
 
-interface Tally {
+export interface Tally {
   ms: Map<Op, number[]>;
   errors: Map<Op, number>;
   samples: string[];
   remembered: number;
 }
 
-/** One session: draw an operation, call it, time it; until the deadline. */
-async function runSession(client: Client, index: number, ids: string[], deadline: number, tally: Tally): Promise<void> {
+/** One call of the load, as `runSession` reports it to its observer (times from performance.now()). */
+export interface CallEvent {
+  session: number;
+  op: Op;
+  started: number;
+  ended: number;
+  /** The message of a failed call (thrown, or a tool error); undefined for a success. */
+  error?: string;
+  /** The ids a successful remember stored. */
+  stored?: string[];
+}
+
+/** One session: draw an operation, call it, time it; until the deadline. Errors are counted, never retried. */
+export async function runSession(
+  client: Client,
+  index: number,
+  ids: string[],
+  deadline: number,
+  tally: Tally,
+  { observe, timeoutMs }: { observe?: (event: CallEvent) => void; timeoutMs?: number } = {},
+): Promise<void> {
   const random = seeded(1000 + index);
   const writes = memories(Number.MAX_SAFE_INTEGER, 5000 + index);
   const qs = queries(500, 100 + index);
@@ -177,16 +220,22 @@ async function runSession(client: Client, index: number, ids: string[], deadline
     }
     const started = performance.now();
     try {
-      const result = await client.callTool({ name, arguments: args });
+      const result = await client.callTool({ name, arguments: args }, undefined, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
       if (result.isError) throw new Error(JSON.stringify(result.content).slice(0, 300));
-      tally.ms.get(op)!.push(performance.now() - started);
+      const ended = performance.now();
+      tally.ms.get(op)!.push(ended - started);
+      let stored: string[] | undefined;
       if (op === 'remember') {
         tally.remembered += 1;
-        ids.push(...(result.structuredContent as { stored: Array<{ id: string }> }).stored.map((m) => m.id));
+        stored = (result.structuredContent as { stored: Array<{ id: string }> }).stored.map((m) => m.id);
+        ids.push(...stored);
       }
+      observe?.({ session: index, op, started, ended, stored });
     } catch (error) {
       tally.errors.set(op, (tally.errors.get(op) ?? 0) + 1);
       if (tally.samples.length < 5) tally.samples.push(`${op}: ${(error as Error).message}`);
+      const cause = (error as Error).cause;
+      observe?.({ session: index, op, started, ended: performance.now(), error: cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message });
     }
   }
 }
@@ -227,7 +276,7 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
     return {
       when: new Date().toISOString(),
       machine: describeMachine(),
-      settings: { ...options, mix: { 'search_memory:hybrid': 0.3, 'search_memory:keyword': 0.3, remember: 0.25, get_memory: 0.1, memory_stats: 0.05 } },
+      settings: { ...options, mix: MIX_SHARES },
       calls: all.length + errors,
       errors,
       error_samples: tally.samples,
@@ -249,22 +298,59 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
   }
 }
 
-function positiveInt(value: string, flag: string): number {
+export function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got ${value}`);
   return n;
 }
 
+/** --replicas 1,3: counts of replicas, each run in turn. */
+export function replicaCounts(value: string): number[] {
+  const counts = value.split(',').map((part) => part.trim());
+  if (counts.some((part) => !/^\d+$/.test(part) || Number(part) < 1 || Number(part) > 16)) {
+    throw new Error(`--replicas must be a comma-separated list of counts from 1 to 16 (e.g. 1,3), got ${JSON.stringify(value)}`);
+  }
+  return counts.map(Number);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { seconds: { type: 'string', default: '30' }, sessions: { type: 'string', default: '50' }, memories: { type: 'string', default: '2000' } },
+    options: {
+      seconds: { type: 'string', default: '30' },
+      sessions: { type: 'string', default: '50' },
+      memories: { type: 'string', default: '2000' },
+      replicas: { type: 'string' },
+      'database-url': { type: 'string' },
+      kill: { type: 'boolean', default: false },
+      checks: { type: 'string' },
+      'call-timeout-ms': { type: 'string' },
+    },
   });
   const options = { seconds: positiveInt(values.seconds, '--seconds'), sessions: positiveInt(values.sessions, '--sessions'), memories: positiveInt(values.memories, '--memories') };
+  if (values.replicas === undefined) {
+    for (const flag of ['database-url', 'checks', 'call-timeout-ms'] as const) if (values[flag] !== undefined) throw new Error(`--${flag} goes with --replicas`);
+    if (values.kill) throw new Error('--kill goes with --replicas');
+    buildIfStale();
+    const report = await runLoad(options);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.errors > 0) process.exitCode = 1;
+    return;
+  }
+  const replicas = replicaCounts(values.replicas);
+  const databaseUrl = values['database-url'] ?? process.env.PINAK_DATABASE_URL;
+  if (!databaseUrl) throw new Error('--replicas needs a PostgreSQL server: --database-url postgres://user@host:port/db (or PINAK_DATABASE_URL); each run creates a database of its own there and drops it at the end');
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// or postgresql:// URL');
+  const checks = values.checks ?? 'shipped';
+  if (checks !== 'shipped' && checks !== 'fast') throw new Error(`--checks must be shipped or fast, got ${JSON.stringify(checks)}`);
   buildIfStale();
-  const report = await runLoad(options);
+  const { runReplicas } = await import('./http-replicas.js');
+  const callTimeoutMs = values['call-timeout-ms'] === undefined ? undefined : positiveInt(values['call-timeout-ms'], '--call-timeout-ms');
+  const report = await runReplicas({ ...options, replicas, databaseUrl, kill: values.kill, checks, callTimeoutMs });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  if (report.errors > 0) process.exitCode = 1;
+  // Errors are expected when a replica is killed; a lost write, or a session never served again, never is.
+  const failed = report.runs.some((run: Result) => !run.writes.every_acknowledged_write_stored || (run.kill === null ? run.errors > 0 : run.kill.recovery.recovery_ms === null));
+  if (failed) process.exitCode = 1;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

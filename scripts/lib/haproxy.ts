@@ -26,6 +26,8 @@ export interface Haproxy {
   /** e.g. http://127.0.0.1:40123 */
   url: string;
   port: number;
+  /** The haproxy process. */
+  pid: number;
   /** The configuration it runs. */
   config: string;
   /** What haproxy printed (its request log goes to stdout). */
@@ -77,7 +79,7 @@ export async function startHaproxy(backends: readonly Backend[], check: HaproxyC
       answering = await answers(port);
       if (!answering) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    if (answering) return { url: `http://127.0.0.1:${port}`, port, config, output: () => output, stop };
+    if (answering) return { url: `http://127.0.0.1:${port}`, port, pid: child.pid!, config, output: () => output, stop };
     await stop();
     if (attempt >= 3 || !/cannot bind|Address already in use/i.test(output)) throw new Error(`haproxy did not start:\n${output}`);
   }
