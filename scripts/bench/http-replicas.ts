@@ -77,8 +77,10 @@ export async function runReplicas(options: ReplicaOptions): Promise<Result> {
       p99_ms: run.latency_ms.overall.p99,
       errors: run.errors,
       recovery_ms: run.kill?.recovery.recovery_ms ?? null,
+      recovery_ms_of_recovered_sessions: run.kill?.recovery.recovery_ms_of_recovered_sessions ?? null,
       sessions_recovered: run.kill ? `${run.kill.recovery.sessions_recovered}/${run.kill.recovery.sessions}` : null,
       server_cpu_s: run.cpu_seconds.servers,
+      postgres_cpu_s: run.cpu_seconds.postgres_backends,
       load_average_1m: run.load_average.before[0],
       every_acknowledged_write_stored: run.writes.every_acknowledged_write_stored,
     })),
@@ -149,6 +151,7 @@ async function runReplicaLoad(n: number, options: ReplicaOptions): Promise<Resul
     const pids = replicas.map((replica) => replica.process.pid);
     const cpuBefore = pids.map(cpuSeconds);
     const proxyCpuBefore = cpuSeconds(proxy.pid);
+    const backendsBefore = await database.backendCpu();
     const clientCpuBefore = process.cpuUsage();
     const start = performance.now();
     const deadline = start + options.seconds * 1000;
@@ -163,6 +166,7 @@ async function runReplicaLoad(n: number, options: ReplicaOptions): Promise<Resul
     const killed = killing ? await killing : null;
     const cpuAfter = replicas.map((replica) => cpuSeconds(replica.process.pid));
     const proxyCpuAfter = cpuSeconds(proxy.pid);
+    const backendsAfter = await database.backendCpu();
     const rssMb = replicas.map((replica) => peakRssMb(replica.process.pid));
     await Promise.all(sessions.map(disconnect));
 
@@ -206,6 +210,8 @@ async function runReplicaLoad(n: number, options: ReplicaOptions): Promise<Resul
         servers: serverCpu.some((s) => s === null) ? null : round1(serverCpu.reduce((a: number, b) => a + b!, 0)),
         per_server: serverCpu.map((s) => (s === null ? null : round1(s))),
         proxy: proxyCpuBefore === null || proxyCpuAfter === null ? null : round1(proxyCpuAfter - proxyCpuBefore),
+        // The PostgreSQL backends serving this run's database (null where their processes cannot be read: another machine or container).
+        postgres_backends: backendsBefore === null || backendsAfter === null ? null : round1([...backendsAfter].reduce((sum, [pid, cpu]) => sum + cpu - (backendsBefore.get(pid) ?? 0), 0)),
         clients: Math.round((clientCpu.user + clientCpu.system) / 1e5) / 10,
       },
       kill: killed
@@ -294,6 +300,8 @@ interface BenchDatabase {
   /** The URL of the new database (the server's URL with its name). */
   url: string;
   pgvector: boolean;
+  /** CPU seconds so far of each PostgreSQL backend connected to it, by pid; null if any cannot be read here. */
+  backendCpu(): Promise<Map<number, number> | null>;
   drop(): Promise<void>;
 }
 
@@ -322,6 +330,24 @@ async function createDatabase(serverUrl: string): Promise<BenchDatabase> {
     name,
     url: url.toString(),
     pgvector,
+    async backendCpu() {
+      const reader = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 10_000 });
+      try {
+        await reader.connect();
+        const { rows } = await reader.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
+        const cpu = new Map<number, number>();
+        for (const { pid } of rows) {
+          const seconds = cpuSeconds(pid);
+          if (seconds === null) return null;
+          cpu.set(pid, seconds);
+        }
+        return cpu;
+      } catch {
+        return null;
+      } finally {
+        await reader.end().catch(() => {});
+      }
+    },
     async drop() {
       const dropper = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 10_000 });
       try {

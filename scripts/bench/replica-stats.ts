@@ -11,6 +11,8 @@ export interface Outcome {
 export interface Recovery {
   /** From the kill until every session had finished a successful call started at or after the kill; null if some never did. */
   recovery_ms: number | null;
+  /** The same over the sessions that were served again (null if none was). */
+  recovery_ms_of_recovered_sessions: number | null;
   sessions_recovered: number;
   sessions: number;
   /** From the kill until the last failed call ended; null without failures after the kill. */
@@ -38,6 +40,7 @@ export function recoveryAfter(outcomes: readonly Outcome[], sessions: number, ki
   }
   return {
     recovery_ms: recovered === sessions && sessions > 0 ? Math.round(slowest - killAt) : null,
+    recovery_ms_of_recovered_sessions: recovered > 0 ? Math.round(slowest - killAt) : null,
     sessions_recovered: recovered,
     sessions,
     last_error_after_ms: lastError === null ? null : Math.round(lastError - killAt),

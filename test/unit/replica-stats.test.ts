@@ -15,12 +15,12 @@ describe('recoveryAfter', () => {
       call(1, 400, 410),
       call(2, 1, 30),
     ];
-    expect(recoveryAfter(outcomes, 3, KILL)).toEqual({ recovery_ms: 400, sessions_recovered: 3, sessions: 3, last_error_after_ms: 35 });
+    expect(recoveryAfter(outcomes, 3, KILL)).toEqual({ recovery_ms: 400, recovery_ms_of_recovered_sessions: 400, sessions_recovered: 3, sessions: 3, last_error_after_ms: 35 });
   });
 
   it('is null while a session has had no success since the kill, and ignores errors before it', () => {
     const outcomes = [call(0, -100, -90, false), call(0, -5, 10), call(1, 2, 8)];
-    expect(recoveryAfter(outcomes, 2, KILL)).toEqual({ recovery_ms: null, sessions_recovered: 1, sessions: 2, last_error_after_ms: null });
+    expect(recoveryAfter(outcomes, 2, KILL)).toEqual({ recovery_ms: null, recovery_ms_of_recovered_sessions: 8, sessions_recovered: 1, sessions: 2, last_error_after_ms: null });
   });
 });
 
