@@ -43,6 +43,8 @@ export interface PostgresStoreOptions extends PoolSettings {
   hnsw?: HnswSettings;
   /** A filtered vector search whose scope holds at most this many records scans them exactly instead of walking the index. */
   exactScanLimit?: number;
+  /** Keyword search in a namespace of at most this many docs scores doc by doc (see search-reads.ts); 0: never. */
+  smallScopeDocs?: number;
 }
 
 const DEFAULT_HNSW = { m: 16, efConstruction: 64, efSearch: 100 };
@@ -75,7 +77,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     this.docs = new DocIndex(vectors.column);
     this.memories = new MemoryRecords(this.docs);
     this.goals = new GoalRecords(this.docs);
-    this.search = new SearchReads(pool, this.tokenizer);
+    this.search = new SearchReads(pool, this.tokenizer, options.smallScopeDocs);
     this.audit = new AuditLog(pool);
     this.vectorReads = new VectorRecords(pool, schema, vectors, this.search, options.hnsw ?? DEFAULT_HNSW, options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT);
   }

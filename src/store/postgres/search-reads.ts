@@ -9,6 +9,12 @@ import { fromDb } from './text-escape.js';
 
 /** Most candidates a search in a broad scope scores before filtering (as the SQLite backend). */
 const MAX_FILTER_DEPTH = 1000;
+/**
+ * A namespace of at most this many visible docs is scored doc by doc (each doc's postings of the query's
+ * terms, by the primary key) rather than term by term (every posting of each term, then its doc): a
+ * common word has tens of thousands of postings at 100,000 memories, a small namespace a few hundred docs.
+ */
+export const SMALL_SCOPE_DOCS = 2000;
 /** How long a count of the namespaces' shares is used before it is taken again (in the background). */
 const SHARES_TTL_MS = 60_000;
 
@@ -44,12 +50,14 @@ export class SearchReads {
    * Each namespace's share of the visible docs, as last counted (in the background, at most once a
    * SHARES_TTL_MS): it chooses how a search in one namespace is run, never what it answers.
    */
-  private shares: { at: number; of: Map<string, number> } | null = null;
+  private shares: { at: number; of: Map<string, number>; total: number } | null = null;
   private sharesLoading = false;
 
   constructor(
     private readonly db: pg.Pool,
     private readonly tokenizer: FtsTokenizer,
+    /** See SMALL_SCOPE_DOCS; 0 scores every search term by term. */
+    private readonly smallScopeDocs = SMALL_SCOPE_DOCS,
   ) {}
 
   /** Through pool.ts's query(): a lost database is the retryable tool error, not an internal one. */
@@ -108,6 +116,9 @@ export class SearchReads {
       const best = await this.bestPassing(termsParam, stats, docCount, where, p.copy(), query.limit, depth);
       if (best) return best;
     }
+    if (share !== null && this.shares !== null && share * this.shares.total <= this.smallScopeDocs) {
+      return this.rows(this.docByDocSql(termsParam, stats, docCount, where, p.add(query.limit)), p.values);
+    }
     const length = lengths === 'search_docs' ? 'd.tokens' : 'l.tokens';
     const windowCols = index === 'windows' ? 'l.before_doc, l.after_doc' : 'NULL::bigint AS before_doc, NULL::bigint AS after_doc';
     const groupCols = index === 'windows' ? ', l.before_doc, l.after_doc' : '';
@@ -134,6 +145,32 @@ export class SearchReads {
   }
 
   /**
+   * BM25 in a small scope, doc by doc: the scope's docs first (the namespace's index), then each doc's
+   * postings of the query's terms by the primary key (OFFSET 0 keeps the planner from turning it back
+   * into every posting of each term). The same terms, weights and formula as the term-by-term statement.
+   */
+  private docByDocSql(termsParam: string, stats: string, docCount: string, where: string, limitParam: string): string {
+    return `
+      WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
+      stats AS (${stats}),
+      w AS MATERIALIZED (
+        SELECT q.term, q.times,
+          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
+          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
+        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
+      ),
+      scope AS MATERIALIZED (SELECT d.doc_id, d.tokens FROM search_docs d WHERE ${where})
+      SELECT d.doc_id,
+        SUM(x.times * x.idf * x.tf * ${K1 + 1} / (x.tf + ${K1} * (${1 - B} + ${B} * d.tokens / x.mean))) AS score,
+        SUM(x.times)::int AS matched, NULL::bigint AS before_doc, NULL::bigint AS after_doc
+      FROM scope d
+      CROSS JOIN LATERAL (SELECT w.times, w.idf, w.mean, p.tf FROM w JOIN doc_terms p ON p.term = w.term AND p.doc_id = d.doc_id OFFSET 0) x
+      GROUP BY d.doc_id
+      ORDER BY score DESC, d.doc_id DESC
+      LIMIT ${limitParam}`;
+  }
+
+  /**
    * The share of the visible docs a search's filters admit, when known
    * without counting: 1 over the whole store; a namespace's last counted
    * share when the namespace is the only filter; else null.
@@ -146,7 +183,7 @@ export class SearchReads {
       void this.rows<{ namespace: string; n: number }>('SELECT namespace, COUNT(*)::int AS n FROM search_docs WHERE NOT hidden GROUP BY namespace')
         .then((rows) => {
           const total = rows.reduce((sum, row) => sum + row.n, 0);
-          this.shares = { at: Date.now(), of: new Map(rows.map((row) => [row.namespace, total === 0 ? 0 : row.n / total])) };
+          this.shares = { at: Date.now(), of: new Map(rows.map((row) => [row.namespace, total === 0 ? 0 : row.n / total])), total };
         })
         .catch(() => {})
         .finally(() => {
