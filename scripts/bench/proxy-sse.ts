@@ -13,8 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,26 +22,13 @@ import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { buildIfStale, CLI } from '../lib/build.js';
+import { freePort } from '../lib/free-port.js';
+import { haproxyBinary } from '../lib/haproxy.js';
 import { haproxyConfig, SHIPPED_HAPROXY } from '../lib/haproxy-config.js';
 import { log } from './servers.js';
 import { describeMachine, summarize } from './stats.js';
 
 const REPLICA = 'pinak1';
-
-function haproxyBinary(): string {
-  for (const dir of ['/usr/sbin', ...(process.env.PATH ?? '').split(':')]) if (dir !== '' && existsSync(join(dir, 'haproxy'))) return join(dir, 'haproxy');
-  throw new Error('haproxy is not installed (apt-get install haproxy)');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 /** Never leave a child behind, whatever ends this process. */
 function guard(child: ChildProcess): () => Promise<void> {

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haproxyConfig, type HaproxyConfigOptions } from './haproxy-config.js';
+import { freePort } from './free-port.js';
 
 /** The haproxy binary: Debian's, else the first on PATH; the tests need a real one (CI installs it). */
 export function haproxyBinary(): string {
@@ -98,14 +98,3 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -29,6 +29,21 @@ const DOC_TEXT = `CASE d.type
     ELSE (SELECT title || COALESCE(chr(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
   END`;
 
+/**
+ * The start of every BM25 statement: the query's terms with how often each is asked (q), the index's
+ * row and token totals (stats), and each term's IDF and the mean length (w, materialized: each term's
+ * document count is taken once, not again for every posting the planner joins it to; a query with a
+ * common word in one namespace took up to a second at 100,000).
+ */
+const termWeights = (termsParam: string, stats: string, docCount: string): string => `WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
+      stats AS (${stats}),
+      w AS MATERIALIZED (
+        SELECT q.term, q.times,
+          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
+          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
+        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
+      )`;
+
 /** The two keyword indexes: each doc's own text, and thread windows (a memory with its neighbours). */
 const INDEXES = {
   docs: { postings: 'doc_terms', lengths: 'search_docs', lengthJoin: '' },
@@ -122,17 +137,8 @@ export class SearchReads {
     const length = lengths === 'search_docs' ? 'd.tokens' : 'l.tokens';
     const windowCols = index === 'windows' ? 'l.before_doc, l.after_doc' : 'NULL::bigint AS before_doc, NULL::bigint AS after_doc';
     const groupCols = index === 'windows' ? ', l.before_doc, l.after_doc' : '';
-    // w is materialized: each term's document count is taken once, not again for every posting the
-    // planner joins it to (a query with a common word in one namespace took up to a second at 100,000).
     const sql = `
-      WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
-      stats AS (${stats}),
-      w AS MATERIALIZED (
-        SELECT q.term, q.times,
-          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
-          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
-        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
-      )
+      ${termWeights(termsParam, stats, docCount)}
       SELECT p.doc_id,
         SUM(w.times * w.idf * p.tf * ${K1 + 1} / (p.tf + ${K1} * (${1 - B} + ${B} * ${length} / w.mean))) AS score,
         SUM(w.times)::int AS matched, ${windowCols}
@@ -151,14 +157,7 @@ export class SearchReads {
    */
   private docByDocSql(termsParam: string, stats: string, docCount: string, where: string, limitParam: string): string {
     return `
-      WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
-      stats AS (${stats}),
-      w AS MATERIALIZED (
-        SELECT q.term, q.times,
-          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
-          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
-        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
-      ),
+      ${termWeights(termsParam, stats, docCount)},
       scope AS MATERIALIZED (SELECT d.doc_id, d.tokens FROM search_docs d WHERE ${where})
       SELECT d.doc_id,
         SUM(x.times * x.idf * x.tf * ${K1 + 1} / (x.tf + ${K1} * (${1 - B} + ${B} * d.tokens / x.mean))) AS score,
@@ -211,14 +210,7 @@ export class SearchReads {
     depth: number,
   ): Promise<Array<KeywordHit & { matched: number; before_doc: null; after_doc: null }> | null> {
     const rows = await this.rows<KeywordHit & { matched: number; before_doc: null; after_doc: null; candidates: number }>(
-      `WITH q AS (SELECT term, COUNT(*)::int AS times FROM unnest(${termsParam}::text[]) AS term GROUP BY term),
-      stats AS (${stats}),
-      w AS MATERIALIZED (
-        SELECT q.term, q.times,
-          GREATEST(1e-6, ln((s.n - c.n + 0.5) / (c.n + 0.5))) AS idf,
-          CASE WHEN s.n = 0 THEN 1 ELSE s.toks / s.n END AS mean
-        FROM q CROSS JOIN stats s CROSS JOIN LATERAL (${docCount}) c
-      ),
+      `${termWeights(termsParam, stats, docCount)},
       top AS MATERIALIZED (
         SELECT p.doc_id,
           SUM(w.times * w.idf * p.tf * ${K1 + 1} / (p.tf + ${K1} * (${1 - B} + ${B} * p.tokens / w.mean))) AS score,
