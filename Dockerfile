@@ -11,8 +11,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci
+COPY package.json package-lock.json ./
+# package.json's allowScripts runs the native builds and denies onnxruntime-node's download of extra
+# binaries (a development dependency, pruned below); this image's npm 10 predates allowScripts, so
+# the runtime's own flag says the same.
+RUN npm_config_onnxruntime_node_install=skip npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev

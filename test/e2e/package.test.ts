@@ -51,9 +51,11 @@ describe('the packed npm package', () => {
   it('installs into an empty directory without an ONNX runtime, and its bin serves MCP over stdio with the bundled model', { timeout: 600_000 }, async () => {
     const app = join(temp.dir, 'app');
     mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }\n');
+    // The app approves the two native builds, as the README says; strict: any other install script in the
+    // package's dependencies fails the install, rather than run (or be skipped) unnoticed.
+    writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true, "allowScripts": { "better-sqlite3": true, "hnswlib-node": true } }\n');
     // Compiles better-sqlite3 and hnswlib-node (about a minute); packages come from the cache when they can.
-    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, 540_000);
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--strict-allow-scripts', tarball], app, 540_000);
     for (const heavy of ['@huggingface/transformers', 'onnxruntime-node', 'onnxruntime-web', 'sharp']) expect(existsSync(join(app, 'node_modules', heavy)), heavy).toBe(false);
 
     const bin = join(app, 'node_modules', '.bin', 'pinak-memory');
