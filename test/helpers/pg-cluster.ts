@@ -1,10 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { redactDatabaseUrl } from '../../src/domain/database-url.js';
+import { freePort } from '../../scripts/lib/free-port.js';
+
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export { freePort };
 
 /** Where Debian's PostgreSQL server packages put each major version's programs. */
 const SERVER_VERSIONS_DIR = '/usr/lib/postgresql';
@@ -47,18 +50,6 @@ export function debianClusterVersion(env: NodeJS.ProcessEnv = process.env): stri
 
 function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, program)));
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**
