@@ -22,9 +22,12 @@ const LEAST_ROLE: Readonly<Record<string, Role>> = {
  */
 const NEEDS_EVERY_NAMESPACE = new Set(['memory_stats']);
 
+/** The least role that may call a tool (what the docs' tool reference shows). */
+export const leastRoleFor = (tool: string): Role => LEAST_ROLE[tool] ?? 'admin';
+
 /** Why the principal may not call the tool, or null when it may. */
 export function refusalFor(principal: Principal, tool: string): string | null {
-  const needed = LEAST_ROLE[tool] ?? 'admin';
+  const needed = leastRoleFor(tool);
   if (!roleIncludes(principal.role, needed)) {
     return `forbidden: the ${principal.role} role cannot call ${tool} (it needs the ${needed} role); ask for a key with that role`;
   }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readmeWithTable, schemaFiles } from '../../scripts/gen-schemas.js';
+import { generatedPages, schemaFiles } from '../../scripts/gen-schemas.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -14,9 +14,10 @@ describe('generated files (npm run gen:schemas)', () => {
     for (const [path, content] of expected) expect(readFileSync(join(ROOT, path), 'utf8'), `${path} is stale`).toBe(content);
   });
 
-  it('the README tool table is current', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readmeWithTable(readme), 'README.md tool table is stale').toBe(readme);
+  it('the generated tables of the README and docs/ (tools, settings) are current', () => {
+    const pages = generatedPages();
+    expect([...pages.keys()].sort()).toEqual(['README.md', 'docs/configuration.md', 'docs/tools.md']);
+    for (const [path, content] of pages) expect(readFileSync(join(ROOT, path), 'utf8'), `${path} is stale`).toBe(content);
   });
 
   it('every input field of every tool is described and has an example', () => {
