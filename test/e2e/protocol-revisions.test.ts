@@ -1,10 +1,14 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdioTransport } from '@modelcontextprotocol/client/stdio';
 import { DiscoverRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSON_HEADERS } from '../helpers/http-harness.js';
-import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
+import { createKey } from '../helpers/auth-clients.js';
+import { adminQuery, freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { rawRequest, sseMessages, spawnHttp, type HttpServer, type RawResponse } from '../helpers/spawn-http.js';
 import { CLI, spawnRaw } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -124,6 +128,36 @@ async function negotiateOverHttp(server: HttpServer, version: string): Promise<{
   return { status: opened.status, protocolVersion: negotiated, callStatus: called.status, call: messagesOf(called)[0] };
 }
 
+/**
+ * The 1.x SDK client over legacy SSE, its initialize request rewritten to offer `version`
+ * (the client always offers its latest); the version the server answered, seen as the client receives it.
+ */
+async function negotiateOverSse(server: HttpServer, version: string): Promise<{ protocolVersion: string; call: any }> {
+  const offering: typeof fetch = (input, init) => {
+    const message = init?.method === 'POST' && typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+    if (message?.method === 'initialize') init = { ...init, body: JSON.stringify({ ...message, params: { ...message.params, protocolVersion: version } }) };
+    return fetch(input, init);
+  };
+  const transport = new SSEClientTransport(new URL('/sse', server.origin), { fetch: offering });
+  const received: any[] = [];
+  let handler: SSEClientTransport['onmessage'];
+  Object.defineProperty(transport, 'onmessage', {
+    configurable: true,
+    get: () => handler,
+    set: (next: SSEClientTransport['onmessage']) => {
+      handler = next && ((message: JSONRPCMessage) => {
+        received.push(message);
+        next(message);
+      });
+    },
+  });
+  const client = new LegacyClient({ name: `sse-offers-${version}`, version: '1.0.0' });
+  await client.connect(transport);
+  const call = await client.callTool({ name: 'memory_stats', arguments: {} });
+  await client.close();
+  return { protocolVersion: received.find((message) => message.result?.protocolVersion)?.result.protocolVersion, call };
+}
+
 const httpModes = (): Array<[string, HttpServer]> => [
   ['sessions in memory', memoryHttp],
   ['sessions in the database', databaseHttp],
@@ -191,6 +225,17 @@ describe('protocol versions offered at initialize (2025-era clients)', () => {
       expect(outcome.call.result.structuredContent.memories_total).toEqual(expect.any(Number));
     });
   }
+
+  it.each([0, 1])('legacy SSE (%#: sessions in memory, in the database): each version offered is answered as offered, 2026-07-28 with 2025-11-25, and tools work', async (index) => {
+    const [, server] = httpModes()[index]!;
+    const answered: Record<string, string> = {};
+    for (const version of [...LEGACY_VERSIONS, MODERN]) {
+      const { protocolVersion, call } = await negotiateOverSse(server, version);
+      answered[version] = protocolVersion;
+      expect(call.structuredContent.memories_total).toEqual(expect.any(Number));
+    }
+    expect(answered).toEqual({ '2025-11-25': '2025-11-25', '2025-06-18': '2025-06-18', '2025-03-26': '2025-03-26', '2024-11-05': '2024-11-05', [MODERN]: '2025-11-25' });
+  });
 });
 
 describe('the 2.x SDK client (2026-07-28 capable)', () => {
@@ -207,7 +252,7 @@ describe('the 2.x SDK client (2026-07-28 capable)', () => {
     expect(eras).toEqual(['legacy 2025-11-25', 'legacy 2025-11-25', 'legacy 2025-11-25']);
   });
 
-  it('the server/discover probe: -32601 over stdio; over HTTP, 400 before any session', async () => {
+  it('the server/discover probe: -32601 over stdio; over HTTP, 400 (no session, or an unsupported version)', async () => {
     const probe = { jsonrpc: '2.0', id: 7, method: 'server/discover', params: { _meta: envelope(MODERN) } };
     expect(DiscoverRequestSchema.safeParse(probe).success).toBe(true);
     const peer = stdioPeer();
@@ -215,11 +260,16 @@ describe('the 2.x SDK client (2026-07-28 capable)', () => {
     const stdioAnswer = await peer.answer(7);
     await peer.end();
     expect(stdioAnswer.error).toEqual({ code: -32601, message: 'Method not found' });
+    const answers = [];
     for (const [, server] of httpModes()) {
       const response = await post(server, probe, { 'mcp-protocol-version': MODERN, 'mcp-method': 'server/discover' });
-      expect(response.status).toBe(400);
-      expect(response.json().error.code).toBe(-32600);
+      answers.push([response.status, response.json().error.code]);
     }
+    // Sessions in memory: no session, so 400 (-32600); in the database, served statelessly but for its version: 400 (-32000).
+    expect(answers).toEqual([
+      [400, -32600],
+      [400, -32000],
+    ]);
   });
 
   it('pinned to 2026-07-28: cannot connect, over stdio and both HTTP modes (the server offers no 2026-07-28 through server/discover)', async () => {
@@ -248,28 +298,118 @@ describe('a 2026-07-28 stateless request (no initialize, no session, the _meta e
     await client.close();
   });
 
-  it.each([0, 1])('Streamable HTTP (%#: sessions in memory, in the database): refused with 400, start a session first', async (index) => {
-    const [, server] = httpModes()[index]!;
+  /** What the 2.x client sends when told the server speaks 2026-07-28, and what it got back. */
+  async function modernStatelessCall(server: HttpServer): Promise<{ error: Error; exchanges: Parameters<typeof recordingFetch>[0] }> {
     const exchanges: Parameters<typeof recordingFetch>[0] = [];
     const client = new ModernClient({ name: 'sdk2-prior', version: '2.4.0' });
     await client.connect(new ModernHttpTransport(new URL('/mcp', server.origin), { fetch: recordingFetch(exchanges) }), { prior: PRIOR_MODERN });
-    await expect(client.callTool({ name: 'memory_stats', arguments: {} })).rejects.toThrow(/400|no Mcp-Session-Id/);
+    const error = await client.callTool({ name: 'memory_stats', arguments: {} }).then(
+      () => new Error('answered'),
+      (caught: Error) => caught,
+    );
     await client.close();
-    // What the 2.x client sent: one POST, no session, the revision in a header and in the envelope.
+    // One POST, no session, the revision in a header and in the envelope.
     expect(exchanges).toHaveLength(1);
     expect(exchanges[0]!.headers).toMatchObject({ 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'memory_stats' });
     expect(exchanges[0]!.headers['mcp-session-id']).toBeUndefined();
     expect(exchanges[0]!.body.params._meta).toEqual(envelope(MODERN, 'sdk2-prior'));
+    return { error, exchanges };
+  }
+
+  it('Streamable HTTP, sessions in memory: refused with 400, start a session first', async () => {
+    const { error, exchanges } = await modernStatelessCall(memoryHttp);
+    expect(error.message).toMatch(/no Mcp-Session-Id/);
     expect(exchanges[0]!.status).toBe(400);
     expect(JSON.parse(exchanges[0]!.response).error).toEqual({ code: -32600, message: expect.stringMatching(/no Mcp-Session-Id header; start a session with an initialize request first/) });
-  });
-
-  it.each([0, 1])('Streamable HTTP (%#: sessions in memory, in the database): the same request naming 2025-11-25 is refused alike', async (index) => {
-    const [, server] = httpModes()[index]!;
+    // The same request naming 2025-11-25, with or without the header: refused alike.
     for (const headers of [{ 'mcp-protocol-version': '2025-11-25' }, {}] as Array<Record<string, string>>) {
-      const response = await post(server, statsCall(4, envelope('2025-11-25')), headers);
+      const response = await post(memoryHttp, statsCall(4, envelope('2025-11-25')), headers);
       expect(response.status).toBe(400);
       expect(response.json().error.code).toBe(-32600);
+    }
+  });
+
+  it('Streamable HTTP, sessions in the database: refused with 400 naming the unsupported version 2026-07-28 and the supported ones', async () => {
+    const { error, exchanges } = await modernStatelessCall(databaseHttp);
+    expect(error.message).toMatch(/Unsupported protocol version/);
+    expect(exchanges[0]!.status).toBe(400);
+    expect(JSON.parse(exchanges[0]!.response).error).toEqual({
+      code: -32000,
+      message: 'Bad Request: Unsupported protocol version in _meta: "2026-07-28" (supported versions: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05, 2024-10-07)',
+    });
+    // The header alone naming 2026-07-28 is refused by the SDK's own check.
+    const headerOnly = await post(databaseHttp, statsCall(5), { 'mcp-protocol-version': MODERN });
+    expect(headerOnly.status).toBe(400);
+    expect(headerOnly.json().error).toEqual({ code: -32000, message: expect.stringMatching(/^Bad Request: Unsupported protocol version: 2026-07-28/) });
+    // Header and _meta naming different versions.
+    const mismatch = await post(databaseHttp, statsCall(6, envelope('2025-11-25')), { 'mcp-protocol-version': '2025-06-18' });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json().error.message).toMatch(/header \(2025-06-18\) and _meta \(2025-11-25\) name different protocol versions/);
+  });
+
+  it('Streamable HTTP, sessions in the database: a stateless request naming a supported version is served, opens no session, and is audited under the client its _meta names', async () => {
+    const sessionsBefore = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pinak_auth.http_sessions', [], database.url);
+    const stored = await post(databaseHttp, { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'remember', arguments: { content: 'the stateless quokka note zq8x' }, _meta: envelope('2025-11-25') } }, { 'mcp-protocol-version': '2025-11-25' });
+    expect(stored.status).toBe(200);
+    expect(stored.headers['mcp-session-id']).toBeUndefined();
+    const id = messagesOf(stored)[0].result.structuredContent.stored[0].id as string;
+    // Without the header, and without any _meta: a plain 2025-era request, served alike; a batch too.
+    const found = await post(databaseHttp, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'zq8x', mode: 'keyword' } } });
+    expect(found.status).toBe(200);
+    expect(messagesOf(found)[0].result.structuredContent.hits.map((hit: { id: string }) => hit.id)).toEqual([id]);
+    const batch = await post(databaseHttp, [statsCall(10, envelope('2025-06-18')), { jsonrpc: '2.0', id: 11, method: 'tools/list' }], { 'mcp-protocol-version': '2025-06-18' });
+    expect(batch.status).toBe(200);
+    expect(messagesOf(batch).map((m) => m.id).sort()).toEqual([10, 11]);
+    expect(messagesOf(batch).find((m) => m.id === 11).result.tools).toHaveLength(9);
+    // Not JSON-RPC at all: the SDK's transport answers it, with a JSON-RPC error.
+    const junkAnswers: unknown[] = [];
+    for (const junk of [{ hello: 'world' }, 42, [null], { jsonrpc: '2.0', id: 12, method: 'tools/call', params: { _meta: null } }]) {
+      const refused = await post(databaseHttp, junk);
+      junkAnswers.push([refused.status, refused.json().error]);
+    }
+    expect(junkAnswers).toEqual(Array.from({ length: 4 }, () => [400, { code: -32700, message: 'Parse error: Invalid JSON-RPC message' }]));
+    const sessionsAfter = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pinak_auth.http_sessions', [], database.url);
+    expect(sessionsAfter.rows[0]!.n).toBe(sessionsBefore.rows[0]!.n);
+
+    const audit = await adminQuery<{ tool: string; session_id: string; client_name: string | null; client_version: string | null }>(
+      `SELECT a.tool, a.session_id, s.client_name, s.client_version FROM pinak.audit_log a LEFT JOIN pinak.audit_sessions s USING (session_id) WHERE a.tool IN ('remember', 'search_memory') ORDER BY a.seq`,
+      [],
+      database.url,
+    );
+    const remember = audit.rows.find((row) => row.tool === 'remember');
+    const search = audit.rows.find((row) => row.tool === 'search_memory');
+    expect(remember).toMatchObject({ client_name: 'stateless-agent', client_version: '2.4.0' });
+    expect(search?.client_name ?? null).toBeNull();
+    expect(search!.session_id).not.toBe(remember!.session_id);
+  });
+
+  it('Streamable HTTP, sessions in the database: keys still apply to stateless requests (401 without one, the role and tenant of the one sent)', async () => {
+    const dir = makeTempDir('pinak-protocol-keys-');
+    const keyed = await freshDatabase();
+    const server = await spawnHttp(dir.dir, ['--embed-model', 'none', '--database-url', keyed.url, '--auth', 'keys']);
+    try {
+      const reader = createKey(dir.dir, ['--tenant', 'acme', '--role', 'reader', '--database-url', keyed.url]).key;
+      const remember = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'remember', arguments: { content: 'not for readers' }, _meta: envelope('2025-11-25') } };
+      const anonymous = await post(server, remember, { 'mcp-protocol-version': '2025-11-25' });
+      expect(anonymous.status).toBe(401);
+      const refused = await post(server, remember, { 'mcp-protocol-version': '2025-11-25', authorization: `Bearer ${reader}` });
+      expect(refused.status).toBe(200);
+      expect(messagesOf(refused)[0].result).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringMatching(/forbidden: the reader role cannot call remember/) }] });
+      const stats = await post(server, statsCall(2, envelope('2025-11-25')), { 'mcp-protocol-version': '2025-11-25', authorization: `Bearer ${reader}` });
+      expect(messagesOf(stats)[0].result.structuredContent.memories_total).toBe(0);
+      const audit = await adminQuery<{ tool: string; client_name: string }>(
+        'SELECT a.tool, s.client_name FROM tenant_acme.audit_log a JOIN tenant_acme.audit_sessions s USING (session_id) ORDER BY a.seq',
+        [],
+        keyed.url,
+      );
+      expect(audit.rows).toEqual([
+        { tool: 'remember', client_name: 'stateless-agent' },
+        { tool: 'memory_stats', client_name: 'stateless-agent' },
+      ]);
+    } finally {
+      await server.stop();
+      await keyed.drop();
+      dir.cleanup();
     }
   });
 });

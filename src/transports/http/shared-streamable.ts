@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { newId } from '../../domain/ids.js';
 import type { Principal } from '../../domain/principal.js';
 import { chargeBatch } from './auth-gate.js';
@@ -21,6 +21,15 @@ import type { SessionDirectory, SharedSession } from './session-directory.js';
  * server sends no notifications of its own), and cancelling a request from
  * another POST (its answer simply comes). The in-flight limit per session
  * applies per POST. A database gone away is the server's 503 (see http-server.ts).
+ *
+ * A POST without a session that is not an initialize request is served on
+ * its own, statelessly, as the SDK's stateless transport allows: no session
+ * row, a fresh audit session, the client named by the request's `_meta`
+ * (`io.modelcontextprotocol/clientInfo`, as the 2026-07-28 revision carries
+ * it). The protocol version is the SDK's to check: the MCP-Protocol-Version
+ * header, and here the `_meta` version, must be one it supports (2025-11-25
+ * and earlier), so a 2026-07-28 request is refused with 400 rather than
+ * answered in a shape its client does not expect (see docs/protocol.md).
  */
 export async function handleSharedStreamable(ctx: HttpContext, directory: SessionDirectory, principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? '';
@@ -48,10 +57,10 @@ export async function handleSharedStreamable(ctx: HttpContext, directory: Sessio
   }
   const initialize = initializeOf(body);
   if (!initialize) {
-    const message = Array.isArray(body) && body.some(isInitializeRequest)
-      ? 'Invalid Request: an initialize request must be sent alone, not in a batch'
-      : 'Bad Request: no Mcp-Session-Id header; start a session with an initialize request first';
-    return sendRpcError(res, 400, RPC.invalidRequest, message);
+    if (Array.isArray(body) && body.some(isInitializeRequest)) {
+      return sendRpcError(res, 400, RPC.invalidRequest, 'Invalid Request: an initialize request must be sent alone, not in a batch');
+    }
+    return serveStateless(ctx, principal, req, res, body);
   }
   if (ctx.closing()) return sendUnavailable(res, true, directory.limits.maxSessions);
   await openSession(ctx, directory, principal, initialize, req, res);
@@ -64,6 +73,58 @@ const sessionNotFound = (res: ServerResponse): void =>
 function initializeOf(body: unknown): InitializeRequest | undefined {
   const message = Array.isArray(body) && body.length === 1 ? body[0] : body;
   return isInitializeRequest(message) ? message : undefined;
+}
+
+/** The `_meta` keys of the 2026-07-28 revision's per-request envelope that a stateless request may carry. */
+const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
+
+/** The `_meta` object of each message of a body (one message or a batch) that has one. */
+function metasOf(body: unknown): Array<Record<string, unknown>> {
+  return (Array.isArray(body) ? body : [body]).flatMap((message) => {
+    const meta = (message as { params?: { _meta?: unknown } } | null)?.params?._meta;
+    return meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? [meta as Record<string, unknown>] : [];
+  });
+}
+
+/**
+ * Why a stateless request cannot be served, if it cannot: a `_meta` protocol
+ * version the SDK does not support, or one that differs from the
+ * MCP-Protocol-Version header. (The header alone the SDK's transport checks.)
+ */
+function versionRefusal(req: IncomingMessage, metas: Array<Record<string, unknown>>): string | undefined {
+  const header = req.headers['mcp-protocol-version'];
+  for (const meta of metas) {
+    const version = meta[PROTOCOL_VERSION_META_KEY];
+    if (version === undefined) continue;
+    if (typeof version !== 'string' || !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return `Bad Request: Unsupported protocol version in _meta: ${JSON.stringify(version).slice(0, 64)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`;
+    }
+    if (header !== undefined && header !== version) {
+      return `Bad Request: the MCP-Protocol-Version header (${String(header).slice(0, 64)}) and _meta (${version}) name different protocol versions`;
+    }
+  }
+  return undefined;
+}
+
+/** What the request's `_meta` says about its client, when it says it as the envelope does: `{ name, version }` strings. */
+function clientInfoOf(metas: Array<Record<string, unknown>>): SharedSession['clientInfo'] {
+  for (const meta of metas) {
+    const info = meta[CLIENT_INFO_META_KEY] as { name?: unknown; version?: unknown } | null | undefined;
+    if (info !== null && typeof info === 'object' && typeof info.name === 'string') {
+      return { name: info.name, version: typeof info.version === 'string' ? info.version : undefined };
+    }
+  }
+  return {};
+}
+
+/** Serve a POST that names no session and opens none: a fresh MCP server for this request alone, under a fresh audit session. */
+async function serveStateless(ctx: HttpContext, principal: Principal, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const metas = metasOf(body);
+  const refusal = versionRefusal(req, metas);
+  if (refusal) return sendRpcError(res, 400, RPC.serverError, refusal);
+  const request: SharedSession = { id: '', principal, auditSession: newId(), clientInfo: clientInfoOf(metas) };
+  await serveRequest(ctx, request, req, res, body);
 }
 
 /** Record the session (within the limits), name it in the response, and answer the initialize request. */
