@@ -376,6 +376,15 @@ describe('a 2026-07-28 stateless request (no initialize, no session, the _meta e
       [],
       database.url,
     );
+    // A name in _meta is bounded as one given at initialize: 128 characters, control characters replaced.
+    const long = await post(databaseHttp, statsCall(13, { ...envelope('2025-11-25'), [META.clientInfo]: { name: `\u0007${'n'.repeat(5000)}`, version: 'v'.repeat(300) } }));
+    expect(long.status).toBe(200);
+    const bounded = await adminQuery<{ client_name: string; client_version: string }>(
+      `SELECT s.client_name, s.client_version FROM pinak.audit_log a JOIN pinak.audit_sessions s USING (session_id) WHERE a.tool = 'memory_stats' AND s.client_name LIKE '%nnn%'`,
+      [],
+      database.url,
+    );
+    expect(bounded.rows).toEqual([{ client_name: `\uFFFD${'n'.repeat(127)}`, client_version: 'v'.repeat(128) }]);
     const remember = audit.rows.find((row) => row.tool === 'remember');
     const search = audit.rows.find((row) => row.tool === 'search_memory');
     expect(remember).toMatchObject({ client_name: 'stateless-agent', client_version: '2.4.0' });
