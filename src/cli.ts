@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
   const line = parseCommandLine(argv, COMMANDS, FAMILIES, VERSION);
   if (line.kind === 'print') return void process.stdout.write(line.text);
   const config = resolveConfig(line.settings, process.env);
-  const code = await line.command.run({ config, options: line.options, operands: line.operands });
+  const code = await line.command.run({ config, options: line.options, operands: line.operands, given: line.settings, env: process.env });
   if (line.command.exitsProcess) process.exit(code);
   process.exitCode = code;
 }

@@ -16,6 +16,10 @@ export interface CommandInput {
   options: Readonly<Record<string, string | undefined>>;
   /** The arguments after the command's words, e.g. the file of `import FILE`. */
   operands: readonly string[];
+  /** The settings as the command line gave them (setup passes --data-dir on only when it was given). */
+  given: Readonly<Record<string, string | undefined>>;
+  /** The environment (setup finds the clients' configuration files from HOME, APPDATA, XDG_CONFIG_HOME…). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /**

@@ -6,10 +6,12 @@ import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } fro
 import { migrateStoreCommand } from './migrate-store.js';
 import { reindexCommand } from './reindex.js';
 import { serveCommand } from './serve.js';
+import { setupCommand } from './setup.js';
 
 /** Every command, in the order the global help lists them (a family's members together). */
 export const COMMANDS: readonly Command[] = [
   serveCommand,
+  setupCommand,
   exportCommand,
   importCommand,
   reindexCommand,
