@@ -4,6 +4,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } from './keys.js';
 import { migrateStoreCommand } from './migrate-store.js';
+import { goalsCommand, searchCommand, statsCommand } from './read-commands.js';
 import { reindexCommand } from './reindex.js';
 import { serveCommand } from './serve.js';
 import { setupCommand } from './setup.js';
@@ -12,6 +13,9 @@ import { setupCommand } from './setup.js';
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   setupCommand,
+  searchCommand,
+  goalsCommand,
+  statsCommand,
   exportCommand,
   importCommand,
   reindexCommand,
