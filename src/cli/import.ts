@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
-import { importRecords, type ImportProgress } from '../memory/import-export.js';
+import { importRecords, type ImportFormat, type ImportProgress } from '../memory/import-export.js';
 import { openRuntime } from '../runtime.js';
 import type { Command } from './command.js';
 import { progressBar } from './progress-bar.js';
@@ -15,7 +15,11 @@ const counted = (n: number, one: string, many: string): string => `${n} ${n === 
 export const recordsSummary = (p: Pick<ImportProgress, 'memories' | 'goals' | 'outcomes'>): string =>
   `${counted(p.memories, 'memory', 'memories')}, ${counted(p.goals, 'goal', 'goals')} and ${counted(p.outcomes, 'outcome', 'outcomes')}`;
 
-async function importFile(config: Config, file: string): Promise<number> {
+const FORMATS: Record<string, ImportFormat> = { 'pinak-memory': 'pinak-memory', 'server-memory': 'server-memory' };
+
+async function importFile(config: Config, file: string, from: string | undefined): Promise<number> {
+  const format = FORMATS[from ?? 'pinak-memory'];
+  if (format === undefined) throw new UsageError(`--from ${JSON.stringify(from)}: the formats are pinak-memory (an export, or remember inputs) and server-memory (the knowledge graph of @modelcontextprotocol/server-memory)`);
   let size: number;
   try {
     const stat = statSync(file);
@@ -32,7 +36,7 @@ async function importFile(config: Config, file: string): Promise<number> {
   input.on('data', (chunk) => (bytes += chunk.length));
   try {
     const lines = createInterface({ input, crlfDelay: Infinity });
-    const { progress, problems } = await importRecords(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size));
+    const { progress, problems } = await importRecords(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size), format);
     bar.end();
     for (const problem of problems) process.stderr.write(`pinak-memory: ${file}:${problem.line}: ${problem.message}\n`);
     process.stderr.write(`pinak-memory: imported ${recordsSummary(progress)} from ${file}; ${progress.skipped} already present, ${progress.failed} failed\n`);
@@ -49,9 +53,15 @@ export const importCommand: Command = {
   usage: 'import FILE [options]',
   details: `Records keep their ids and times; those already stored are skipped, so importing a file again stores
 nothing twice. Lines without an id are remember inputs: {"content": "…", "layer": "episodic", …}, given new ids.
-A bad line is reported with its number and skipped; the exit code is then 1.`,
+A bad line is reported with its number and skipped; the exit code is then 1.
+--from server-memory reads the memory.jsonl of @modelcontextprotocol/server-memory: each observation becomes
+a semantic memory ("Kira: prefers tea"), each entity and relation ("Kira works at Acme") one too, tagged with
+the entity names and type (metadata.server_memory links them to the graph); importing it again stores only
+what is new.`,
   operands: { min: 1, max: 1 },
-  options: {},
+  options: {
+    from: { type: 'string', value: 'FORMAT', help: 'pinak-memory (default: an export, or remember inputs) or server-memory (its memory.jsonl)' },
+  },
   settings: settingsOf(...STORE_GROUPS, 'records'),
-  run: ({ config, operands }) => importFile(config, operands[0]!),
+  run: ({ config, operands, options }) => importFile(config, operands[0]!, options.from),
 };

@@ -9,6 +9,7 @@ import { EXPORT_VERSION, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHe
 import { checkJsonObject, checkTextSize, reservedKeyProblem } from './limits.js';
 import { MAX_BATCH, remember } from './remember.js';
 import { dateWords, goalSearchText, memorySearchText, stepSearchText } from './search-text.js';
+import { graphLineMemories } from './server-memory-format.js';
 
 export interface ImportProgress {
   lines: number;
@@ -26,6 +27,12 @@ export interface ImportProblem {
   line: number;
   message: string;
 }
+
+/**
+ * What the lines are: pinak-memory's own (a backup, or remember inputs), or
+ * the knowledge graph of the reference memory server (server-memory-format.ts).
+ */
+export type ImportFormat = 'pinak-memory' | 'server-memory';
 
 /** As many as one `remember` call takes: a larger batch would be refused and fall back to one transaction per line. */
 const BATCH = MAX_BATCH;
@@ -95,13 +102,17 @@ export async function restoredMemoryTexts(ctx: Restoring, memories: readonly Mem
  * stores nothing twice. Lines are checked one by one; a bad line is reported
  * with its number and skipped, the rest are stored (memories in batches, a
  * goal with all its plans at once, each atomic). A header from a newer
- * format refuses the whole file.
+ * format refuses the whole file. From a server-memory file, each entity
+ * and relation line becomes memories with ids of their own (see
+ * server-memory-format.ts), stored as a backup's memories are: a line
+ * imported before is skipped.
  */
 export async function importRecords(
   ctx: MemoryContext,
   caller: Caller,
   lines: AsyncIterable<string>,
   onProgress: (progress: ImportProgress) => void = () => {},
+  format: ImportFormat = 'pinak-memory',
 ): Promise<{ progress: ImportProgress; problems: ImportProblem[] }> {
   const progress: ImportProgress = { lines: 0, imported: 0, memories: 0, goals: 0, outcomes: 0, skipped: 0, failed: 0 };
   const problems: ImportProblem[] = [];
@@ -231,6 +242,23 @@ export async function importRecords(
     }
   };
 
+  /** One entity or relation of a server-memory graph: its memories are stored as a backup's are. */
+  const readGraphLine = async (value: Record<string, unknown>, line: number): Promise<void> => {
+    let memories: Memory[];
+    try {
+      memories = graphLineMemories(value, ctx.defaultNamespace, ctx.now());
+      for (const memory of memories) {
+        checkTextSize('content', memory.content, ctx.limits.maxContentBytes);
+        checkJsonObject('metadata', memory.metadata, ctx.limits.maxMetadataBytes);
+      }
+    } catch (error) {
+      if (!(error instanceof MemoryError)) throw error;
+      return fail(line, error.message);
+    }
+    for (const memory of memories) whole.push({ memory, line });
+    if (whole.length >= BATCH) await flushWhole();
+  };
+
   for await (const text of lines) {
     progress.lines += 1;
     const line = progress.lines;
@@ -252,8 +280,9 @@ export async function importRecords(
       continue;
     }
     const record = value as Record<string, unknown>;
+    if (format === 'server-memory') await readGraphLine(record, line);
     // A line with a type, or with an id, is a stored record; anything else a remember input.
-    if (record.type === 'header') readHeader(record, line);
+    else if (record.type === 'header') readHeader(record, line);
     else if ('type' in record || 'id' in record) {
       try {
         await readRecord(record, line);
