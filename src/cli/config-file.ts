@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import type { ClientEntry } from './client-config.js';
@@ -52,6 +52,12 @@ function parseJsonConfig(file: string, text: string, container: string): Json {
   return value;
 }
 
+/** The indentation the file uses (its first indented line's), so that rewriting it changes only what is added: two spaces by default. */
+function indentOf(text: string | null): string {
+  const indent = text === null ? undefined : /^([ \t]+)"/m.exec(text)?.[1];
+  return indent ?? '  ';
+}
+
 /** The new text and whether the entry was there (differently), or null when it is there already as it should be. */
 type Merged = { text: string; had: boolean } | null;
 
@@ -65,7 +71,7 @@ function mergeJson(file: string, text: string | null, name: string, wanted: Clie
   if (isDeepStrictEqual(servers[name], wanted.entry) && missingInputs.length === 0) return null;
   const merged: Json = { ...config, [wanted.container]: { ...servers, [name]: wanted.entry } };
   if (missingInputs.length > 0) merged.inputs = [...inputs, ...missingInputs];
-  return { text: `${JSON.stringify(merged, null, 2)}\n`, had: servers[name] !== undefined };
+  return { text: `${JSON.stringify(merged, null, indentOf(text))}\n`, had: servers[name] !== undefined };
 }
 
 /** `[mcp_servers.NAME]` or one of its sub-tables (`[mcp_servers.NAME.env]`), however the keys are quoted. */
@@ -137,7 +143,14 @@ const backupName = (file: string, now: Date): string => `${file}.${now.toISOStri
  * timestamped .bak beside it first, and the new one replaces it at once
  * (written beside it, then renamed), keeping its permissions.
  */
-export function writeEntry(file: string, name: string, wanted: ClientEntry, now = new Date()): WriteResult {
+export function writeEntry(given: string, name: string, wanted: ClientEntry, now = new Date()): WriteResult {
+  // A file kept elsewhere and linked (dotfiles) is changed where it is: the link stays.
+  let file = given;
+  try {
+    file = realpathSync(given);
+  } catch {
+    // Not there yet (or a dangling link): written as named.
+  }
   const text = readExisting(file);
   const merged = wanted.format === 'toml' ? mergeToml(file, text, name, wanted) : mergeJson(file, text, name, wanted);
   if (merged === null) return { kind: 'unchanged' };

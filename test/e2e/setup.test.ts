@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -136,6 +136,7 @@ describe('pinak-memory setup CLIENT', () => {
         expect((parseToml(written) as any).profiles).toEqual({ fast: { model: 'small' } });
       } else {
         expect(JSON.parse(written).theme).toBe('dark');
+        expect(written, client).toMatch(/^ {4}"theme": "dark",?$/m); // the file's own indentation
         if (client === 'vscode') expect(JSON.parse(written).inputs).toEqual([{ id: 'x', type: 'promptString' }]);
       }
 
@@ -159,6 +160,19 @@ describe('pinak-memory setup CLIENT', () => {
     expect(parseToml(text)).toEqual({ mcp_servers: { 'pinak-memory': { url: 'https://m.example.com/mcp', bearer_token_env_var: 'PINAK_API_KEY' } }, profiles: { x: { model: 'y' } } });
     expect(text).toContain('# about profiles\n[profiles.x]');
     expect(text.indexOf('[mcp_servers.pinak-memory]')).toBeLessThan(text.indexOf('[profiles.x]'));
+  });
+
+  it('--write changes a linked file where it is kept, leaving the link', () => {
+    const home = tempDir();
+    const kept = join(home, 'dotfiles', 'cursor-mcp.json');
+    mkdirSync(dirname(kept), { recursive: true });
+    writeFileSync(kept, '{"mcpServers": {"other": {"command": "x"}}}\n');
+    mkdirSync(join(home, '.cursor'));
+    symlinkSync(kept, join(home, FILES.cursor));
+    expect(runCli(['setup', 'cursor', '--write'], homeEnv(home)).status).toBe(0);
+    expect(lstatSync(join(home, FILES.cursor)).isSymbolicLink()).toBe(true);
+    expect(Object.keys(JSON.parse(readFileSync(kept, 'utf8')).mcpServers)).toEqual(['other', 'pinak-memory']);
+    expect(readdirSync(dirname(kept)).filter((name) => name.endsWith('.bak'))).toHaveLength(1);
   });
 
   it('refuses a configuration file it cannot read as JSON (TOML for Codex), leaving it untouched', () => {
