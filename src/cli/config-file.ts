@@ -40,7 +40,8 @@ function parseJsonConfig(file: string, text: string, container: string): Json {
   if (text.trim() === '') return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // A byte order mark (some Windows editors write one) is not JSON, but is no reason to refuse the file.
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     const offset = /position (\d+)/.exec((error as Error).message)?.[1];
     const where = offset === undefined ? '' : ` at ${position(text, Number(offset))}`;

@@ -127,12 +127,13 @@ export const setupCommand: Command = {
   name: 'setup',
   summary: 'print (or --write) the configuration that connects an MCP client to this server',
   usage: 'setup CLIENT [options]',
-  details: `CLIENT: ${CLIENTS.join(', ')}. Without --url the client starts the server itself over stdio (npx -y
-pinak-memory, or --installed, or --command and --args); with --url it connects over HTTP, sending the API key
-from the environment variable --key-env names (default ${DEFAULT_KEY_ENV}) where the client can refer to one.
-The configuration goes to stdout (for Claude Code, the claude mcp add line); --write merges it into the client's
-file instead: other servers and settings are kept, the old file is copied to FILE.TIME.bak first, and a second
-run changes nothing. A file that is not valid JSON (TOML for Codex) is refused and left as it is.`,
+  details: `CLIENT is one of ${CLIENTS.join(', ')}.
+Without --url the client starts the server itself over stdio (npx -y pinak-memory, or --installed, or
+--command and --args; --data-dir is passed on); with --url it connects over HTTP, and the file refers to the
+API key by the environment variable --key-env names (default ${DEFAULT_KEY_ENV}) where the client can.
+The configuration goes to stdout (for Claude Code, the claude mcp add line). --write merges it into the
+client's file instead: other servers and settings are kept, the old file is copied to FILE.TIME.bak first,
+and a second run changes nothing. A file that is not valid JSON (TOML for Codex) is refused, untouched.`,
   operands: { min: 1, max: 1 },
   options: {
     url: { type: 'string', value: 'URL', help: 'connect over HTTP to this MCP endpoint (https://…/mcp) instead of starting the server' },
