@@ -25,7 +25,8 @@ async function withRuntime<T>(config: Config, use: (runtime: Runtime) => Promise
   if (config.databaseUrl === undefined && !existsSync(databaseFile(config))) {
     throw new UsageError(`no memory database in ${config.dataDir} (no ${databaseFile(config)}); give the data directory with --data-dir or PINAK_DATA_DIR`);
   }
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  // The index's upkeep (a rebuild when no snapshot is saved yet) is the server's business, not a reader's: errors only, unless asked.
+  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
   const runtime = await openRuntime(config, logger, { reembed: false, audits: false });
   try {
     // A server answers from keywords while its index loads; a one-off command can wait for it.
@@ -156,7 +157,7 @@ async function stats({ config, options }: CommandInput): Promise<number> {
       [
         'embeddings',
         e.model_id
-          ? `${e.model_id} (${e.dimension} dimensions): ${e.embedded}/${e.records} records embedded, ${e.vectors_indexed} in the index${e.note ? `; ${e.note}` : ''}`
+          ? `${e.model_id}, ${e.embedded}/${e.records} records embedded, ${e.vectors_indexed} indexed${e.note ? `; ${e.note}` : ''}`
           : `none${e.note ? ` (${e.note})` : ''}`,
       ],
     ];
