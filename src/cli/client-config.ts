@@ -70,6 +70,9 @@ function entryFor(client: ClientName, connection: Connection): ClientEntry {
       // expands ${NAME} in its arguments from its own environment (Claude Desktop expands nothing itself).
       const key = http!.key;
       const args = ['-y', 'mcp-remote', http!.url];
+      // The bridge refuses plain HTTP except to localhost unless told.
+      const { protocol, hostname } = new URL(http!.url);
+      if (protocol === 'http:' && hostname !== 'localhost' && hostname !== '127.0.0.1') args.push('--allow-http');
       const entry: Record<string, unknown> = { command: 'npx', args };
       if (key.kind === 'env') args.push('--header', `Authorization:${BEARER}\${${key.name}}`);
       if (key.kind === 'literal') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claudeCodeCommand, configPath, CLIENTS, shellWord } from '../../src/cli/client-config.js';
+import { claudeCodeCommand, clientEntry, configPath, CLIENTS, shellWord } from '../../src/cli/client-config.js';
 
 describe('where each client keeps its MCP servers', () => {
   it('finds each file on macOS, Linux and Windows from the home directory and the environment', () => {
@@ -46,5 +46,17 @@ describe('where each client keeps its MCP servers', () => {
     expect(shellWord('Authorization: Bearer ${K}')).toBe("'Authorization: Bearer ${K}'");
     expect(shellWord("it's")).toBe("'it'\\''s'");
     expect(claudeCodeCommand('m', { kind: 'http', url: 'https://x/mcp', key: { kind: 'none' } })).toBe('claude mcp add --scope user --transport http m https://x/mcp');
+  });
+});
+
+describe('Claude Desktop over HTTP', () => {
+  it('goes through the mcp-remote bridge, which expands ${NAME} in its header from its environment and needs --allow-http for plain HTTP beyond localhost', () => {
+    const entry = (url: string) => clientEntry('claude-desktop', { kind: 'http', url, key: { kind: 'env', name: 'K' } }).entry;
+    expect(entry('https://m.example.com/mcp')).toEqual({ command: 'npx', args: ['-y', 'mcp-remote', 'https://m.example.com/mcp', '--header', 'Authorization:Bearer ${K}'] });
+    expect(entry('http://127.0.0.1:8080/mcp').args).not.toContain('--allow-http');
+    expect(entry('http://memory.lan:8080/mcp').args).toContain('--allow-http');
+    const literal = clientEntry('claude-desktop', { kind: 'http', url: 'https://m.example.com/mcp', key: { kind: 'literal', key: 'pk_1' } });
+    expect(literal.entry.env).toEqual({ PINAK_AUTH_HEADER: 'Bearer pk_1' });
+    expect(literal.secret).toBe(true);
   });
 });
