@@ -96,6 +96,16 @@ export interface MemoryStore {
   completeAudit(seq: number, row: AuditRow, durable?: boolean): Promise<void>;
   exportAudit(since?: string): AsyncIterable<AuditRow>;
   /**
+   * A page of the audit trail, newest first, filtered (see AuditQuery): what
+   * the memory browser lists, and a record's access log (`touching`).
+   */
+  readAudit(query: AuditQuery): Promise<NumberedAuditRow[]>;
+  /**
+   * Memories stored per day (UTC, by created_at) and layer, since `since`,
+   * in the given namespaces (null: all), superseded ones included; days in order.
+   */
+  memoryTimeline(since: string, namespaces: readonly string[] | null): Promise<Array<{ day: string; layer: Memory['layer']; count: number }>>;
+  /**
    * Everything a backup holds, streamed from one read snapshot: goals with
    * every plan revision and step, then outcomes, then memories, each kind
    * oldest first; optionally one namespace. The snapshot is held until the
@@ -287,6 +297,26 @@ export interface StoreStats {
   database_bytes: number;
   schema_version: number;
 }
+
+/** Filters of a page of the audit trail; each one set narrows it. */
+export interface AuditQuery {
+  tool?: string;
+  principal_id?: string;
+  status?: AuditRow['status'];
+  /** Only rows of these namespaces (null or absent: any, rows without a namespace included). */
+  namespaces?: readonly string[] | null;
+  /** Only rows that touched or returned this record id. */
+  touching?: string;
+  /** Rows at or after this time, and before that one (ISO 8601, compared as text). */
+  since?: string;
+  until?: string;
+  /** Rows with a smaller sequence number: the next page after a row. */
+  before?: number;
+  limit: number;
+}
+
+/** An audit row with its sequence number. */
+export type NumberedAuditRow = AuditRow & { seq: number };
 
 export interface AuditRow {
   at: string;

@@ -101,6 +101,53 @@ export function auditAndExportContract(h: Harness): void {
       expect((await collect(h.store.exportAudit())).map((r) => r.tool)).toEqual(['a', 'b', 'c', 'd']);
       expect(await collect(h.store.exportAudit(day(8)))).toEqual([]);
     });
+
+    it('readAudit gives a page newest first, filtered by tool, principal, status, namespaces, a record id and time, and pages on by sequence number', async () => {
+      const rows = [
+        auditRow({ at: day(1), tool: 'remember', ids_touched: ['01AAA'], principal_id: 'key-1' }),
+        auditRow({ at: day(2), tool: 'get_memory', namespace: null, ids_returned: ['01AAA', '01BBB'], principal_id: 'key-2' }),
+        auditRow({ at: day(3), tool: 'search_memory', namespace: 'beta', status: 'error', error_code: 'internal', ids_returned: ['01aaa'] }),
+        auditRow({ at: day(4), tool: 'forget', ids_touched: ['01AAAB'], principal_id: 'key-1' }),
+        auditRow({ at: day(5), tool: 'search_memory', ids_returned: ['x"y%_'] }),
+      ];
+      const seqs: number[] = [];
+      for (const row of rows) seqs.push(await h.store.appendAudit(row));
+      const tools = async (query: Parameters<MemoryStore['readAudit']>[0]) => (await h.store.readAudit(query)).map((r) => r.tool);
+      const all = await h.store.readAudit({ limit: 100 });
+      expect(all.map((r) => r.seq)).toEqual([...seqs].reverse());
+      expect(all.map(({ seq: _seq, ...row }) => row)).toEqual(rows.map(exported).reverse());
+      expect(await tools({ limit: 2 })).toEqual(['search_memory', 'forget']);
+      expect(await tools({ limit: 2, before: seqs[3]! })).toEqual(['search_memory', 'get_memory']);
+      expect(await tools({ limit: 100, tool: 'search_memory' })).toEqual(['search_memory', 'search_memory']);
+      expect(await tools({ limit: 100, principal_id: 'key-1' })).toEqual(['forget', 'remember']);
+      expect(await tools({ limit: 100, status: 'error' })).toEqual(['search_memory']);
+      expect(await tools({ limit: 100, namespaces: ['beta'] })).toEqual(['search_memory']);
+      expect(await tools({ limit: 100, namespaces: [] })).toEqual([]);
+      // The id exactly, case-sensitively, not as a prefix of another, and wildcards taken literally.
+      expect(await tools({ limit: 100, touching: '01AAA' })).toEqual(['get_memory', 'remember']);
+      expect(await tools({ limit: 100, touching: 'x"y%_' })).toEqual(['search_memory']);
+      expect(await tools({ limit: 100, touching: '%' })).toEqual([]);
+      expect(await tools({ limit: 100, since: day(2), until: day(4) })).toEqual(['search_memory', 'get_memory']);
+      expect(await tools({ limit: 0 })).toHaveLength(1);
+    });
+
+    it('memoryTimeline counts memories per day and layer since a time, in the namespaces asked', async () => {
+      await remember(
+        h.store,
+        newMemory({ content: 'one', created_at: day(1), layer: 'semantic' }),
+        newMemory({ content: 'two', created_at: day(2), layer: 'episodic' }),
+        newMemory({ content: 'three', created_at: day(2), layer: 'episodic', namespace: 'beta' }),
+        newMemory({ content: 'four', created_at: day(2), layer: 'procedural' }),
+      );
+      const day2 = day(2).slice(0, 10);
+      expect(await h.store.memoryTimeline(day(2).slice(0, 10), null)).toEqual([
+        { day: day2, layer: 'episodic', count: 2 },
+        { day: day2, layer: 'procedural', count: 1 },
+      ]);
+      expect(await h.store.memoryTimeline('2000-01-01', ['beta'])).toEqual([{ day: day2, layer: 'episodic', count: 1 }]);
+      expect((await h.store.memoryTimeline('2000-01-01', ['alpha'])).map((r) => r.count)).toEqual([1, 1, 1]);
+      expect(await h.store.memoryTimeline('2000-01-01', [])).toEqual([]);
+    });
   });
 
   describe('backup and restore', () => {

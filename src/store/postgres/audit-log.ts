@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { parseJson } from '../json.js';
-import type { AuditRow } from '../store.js';
+import { auditLimit, auditWhere } from '../audit-query.js';
+import type { AuditQuery, AuditRow, NumberedAuditRow } from '../store.js';
 import { query } from './pool.js';
 
 type StoredAuditRow = Omit<AuditRow, 'ids_touched' | 'ids_returned'> & { ids_touched: string; ids_returned: string };
@@ -62,6 +63,23 @@ export class AuditLog {
        WHERE seq = $7 AND ${LAZY_COMMIT_UNLESS('$8')}`,
       [row.namespace, row.status, row.error_code, row.duration_ms, JSON.stringify(row.ids_touched), JSON.stringify(row.ids_returned), seq, durable],
     );
+  }
+
+  /** A page of rows, newest first (see MemoryStore.readAudit). */
+  async read(auditQuery: AuditQuery): Promise<NumberedAuditRow[]> {
+    const params: unknown[] = [];
+    const where = auditWhere(auditQuery, (value) => (params.push(value), `$${params.length}`), (column, needle) => `strpos(${column}, ${needle}) > 0`);
+    const rows = await query<StoredAuditRow & { seq: string | number }>(
+      this.db,
+      `SELECT a.seq, a.at, a.tool, a.namespace,
+         COALESCE(a.client_name, s.client_name) AS client_name, COALESCE(a.client_version, s.client_version) AS client_version,
+         a.session_id, a.args_sha256, a.args_bytes, a.status, a.error_code, a.duration_ms, a.ids_touched, a.ids_returned,
+         a.principal_id, a.tenant, a.remote_address
+       FROM audit_log a LEFT JOIN audit_sessions s ON s.session_id = a.session_id
+       ${where} ORDER BY a.seq DESC LIMIT ${auditLimit(auditQuery)}`,
+      params,
+    );
+    return rows.map((row) => ({ ...row, seq: Number(row.seq), ids_touched: parseJson<string[]>(row.ids_touched, []), ids_returned: parseJson<string[]>(row.ids_returned, []) }));
   }
 
   /** Rows in order, a page at a time, so an export never holds the whole trail in memory. */

@@ -8,6 +8,7 @@ import type { Memory } from '../../domain/memory.js';
 import { FtsTokenizer } from '../fts-tokenizer.js';
 import { holderIsDead, LEASE_HOLDER } from '../lease-holder.js';
 import type {
+  AuditQuery,
   AuditRow,
   DocView,
   ExportRecord,
@@ -20,6 +21,7 @@ import type {
   MemoryStore,
   NearestVectors,
   NewMemory,
+  NumberedAuditRow,
   PlanRecord,
   RecentQuery,
   StoreFilters,
@@ -306,6 +308,21 @@ export class PostgresStore implements MemoryStore, NearestVectors {
 
   exportAudit(since?: string): AsyncIterable<AuditRow> {
     return this.audit.export(since);
+  }
+
+  readAudit(auditQuery: AuditQuery): Promise<NumberedAuditRow[]> {
+    return this.audit.read(auditQuery);
+  }
+
+  async memoryTimeline(since: string, namespaces: readonly string[] | null): Promise<Array<{ day: string; layer: Memory['layer']; count: number }>> {
+    if (namespaces?.length === 0) return [];
+    const rows = await query<{ day: string; layer: Memory['layer']; count: string }>(
+      this.pool,
+      `SELECT substr(created_at, 1, 10) AS day, layer, COUNT(*) AS count FROM memories
+       WHERE created_at >= $1${namespaces ? ' AND namespace = ANY($2::text[])' : ''} GROUP BY day, layer ORDER BY day, layer`,
+      namespaces ? [since, namespaces] : [since],
+    );
+    return rows.map((row) => ({ day: row.day, layer: row.layer, count: Number(row.count) }));
   }
 
   exportRecords(namespace?: string): AsyncIterable<ExportRecord> {

@@ -1,5 +1,6 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import type { AuditRow } from '../store.js';
+import { auditLimit, auditWhere } from '../audit-query.js';
+import type { AuditQuery, AuditRow, NumberedAuditRow } from '../store.js';
 import { parseJson } from '../json.js';
 import type { PageQuota } from './page-quota.js';
 
@@ -37,7 +38,7 @@ export class AuditRows {
   private syncedAt = 0;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly quota: PageQuota | null = null,
   ) {
     this.insert = db.prepare(`INSERT INTO audit_log
@@ -118,6 +119,21 @@ export class AuditRows {
     if (session === null || this.knownSessions.has(session) || (row.client_name === null && row.client_version === null)) return null;
     this.insertSession.run(session, row.at, row.client_name, row.client_version);
     return session;
+  }
+
+  /** A page of rows, newest first (see MemoryStore.readAudit). */
+  read(query: AuditQuery): NumberedAuditRow[] {
+    const params: unknown[] = [];
+    const where = auditWhere(query, (value) => (params.push(value), '?'), (column, needle) => `instr(${column}, ${needle}) > 0`);
+    const rows = this.db
+      .prepare(`SELECT a.seq, a.at, a.tool, a.namespace,
+          COALESCE(a.client_name, s.client_name) AS client_name, COALESCE(a.client_version, s.client_version) AS client_version,
+          a.session_id, a.args_sha256, a.args_bytes, a.status, a.error_code, a.duration_ms, a.ids_touched, a.ids_returned,
+          a.principal_id, a.tenant, a.remote_address
+        FROM audit_log a LEFT JOIN audit_sessions s ON s.session_id = a.session_id
+        ${where} ORDER BY a.seq DESC LIMIT ${auditLimit(query)}`)
+      .all(...params) as Array<StoredAuditRow & { seq: number }>;
+    return rows.map((row) => ({ ...row, ids_touched: parseJson<string[]>(row.ids_touched, []), ids_returned: parseJson<string[]>(row.ids_returned, []) }));
   }
 
   /** Rows in order, streamed so an export never holds the whole trail in memory. */

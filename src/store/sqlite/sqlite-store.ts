@@ -5,6 +5,7 @@ import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import type { VectorLog } from '../../domain/vector-log.js';
 import type {
+  AuditQuery,
   AuditRow,
   DocView,
   ExportRecord,
@@ -17,6 +18,7 @@ import type {
   WindowHit,
   MemoryStore,
   NewMemory,
+  NumberedAuditRow,
   PlanRecord,
   RecentQuery,
   StoreFilters,
@@ -288,6 +290,19 @@ export class SqliteStore implements MemoryStore {
 
   async *exportAudit(since?: string): AsyncIterable<AuditRow> {
     yield* this.audit.export(since);
+  }
+
+  async readAudit(query: AuditQuery): Promise<NumberedAuditRow[]> {
+    return this.audit.read(query);
+  }
+
+  async memoryTimeline(since: string, namespaces: readonly string[] | null): Promise<Array<{ day: string; layer: Memory['layer']; count: number }>> {
+    if (namespaces?.length === 0) return [];
+    const inNamespaces = namespaces ? ` AND namespace IN (${namespaces.map(() => '?').join(', ')})` : '';
+    return this.db
+      .prepare(`SELECT substr(created_at, 1, 10) AS day, layer, COUNT(*) AS count FROM memories
+        WHERE created_at >= ?${inNamespaces} GROUP BY day, layer ORDER BY day, layer`)
+      .all(since, ...(namespaces ?? [])) as Array<{ day: string; layer: Memory['layer']; count: number }>;
   }
 
   async close(): Promise<void> {

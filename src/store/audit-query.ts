@@ -1,0 +1,37 @@
+import type { AuditQuery } from './store.js';
+
+/** The most rows one page of the audit trail may hold, whatever is asked. */
+export const MAX_AUDIT_PAGE = 500;
+
+/**
+ * The WHERE clause and its parameters for a page of the audit trail, the
+ * same for both backends but for how a parameter is written (`?` or `$n`)
+ * and how a substring is found. Record ids are found in the JSON arrays as
+ * their quoted JSON text, by a case-sensitive substring test (never LIKE,
+ * whose wildcards and case folding would match other ids).
+ */
+export function auditWhere(
+  query: AuditQuery,
+  param: (value: unknown) => string,
+  contains: (column: string, needle: string) => string,
+): string {
+  const conditions: string[] = [];
+  if (query.tool !== undefined) conditions.push(`a.tool = ${param(query.tool)}`);
+  if (query.principal_id !== undefined) conditions.push(`a.principal_id = ${param(query.principal_id)}`);
+  if (query.status !== undefined) conditions.push(`a.status = ${param(query.status)}`);
+  if (query.namespaces) {
+    if (query.namespaces.length === 0) conditions.push('1 = 0');
+    else conditions.push(`a.namespace IN (${query.namespaces.map((n) => param(n)).join(', ')})`);
+  }
+  if (query.touching !== undefined) {
+    const needle = JSON.stringify(query.touching);
+    conditions.push(`(${contains('a.ids_touched', param(needle))} OR ${contains('a.ids_returned', param(needle))})`);
+  }
+  if (query.since !== undefined) conditions.push(`a.at >= ${param(query.since)}`);
+  if (query.until !== undefined) conditions.push(`a.at < ${param(query.until)}`);
+  if (query.before !== undefined) conditions.push(`a.seq < ${param(query.before)}`);
+  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** The page size to read: at least 1, at most MAX_AUDIT_PAGE. */
+export const auditLimit = (query: AuditQuery): number => Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit)));
