@@ -8,11 +8,13 @@ import { goalsCommand, searchCommand, statsCommand } from './read-commands.js';
 import { reindexCommand } from './reindex.js';
 import { serveCommand } from './serve.js';
 import { setupCommand } from './setup.js';
+import { uiCommand } from './ui.js';
 
 /** Every command, in the order the global help lists them (a family's members together). */
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   setupCommand,
+  uiCommand,
   searchCommand,
   goalsCommand,
   statsCommand,

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { openKeyStore } from '../auth/key-store.js';
 import { ConfigError, httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
-import { createLogger } from '../logging.js';
+import { createLogger, type Logger } from '../logging.js';
 import { openRuntime, openTenantRuntime, type Runtime } from '../runtime.js';
 import { checkBindAddress } from '../transports/http/bind-policy.js';
 import type { HttpOptions } from '../transports/http/context.js';
-import { serveHttp } from '../transports/http/http-server.js';
+import { serveHttp, type HttpService } from '../transports/http/http-server.js';
 import { shutdownOnce, type Service } from '../transports/shutdown.js';
 import { serveStdio } from '../transports/stdio.js';
 import type { Command } from './command.js';
@@ -19,7 +19,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * exit code once shut down. Signals are handled from the start: one that
  * arrives while starting shuts down once started.
  */
-async function serve(config: Config): Promise<number> {
+export async function serve(config: Config, onHttpStarted?: (service: HttpService, logger: Logger) => Promise<void>): Promise<number> {
   // Redis only keeps the HTTP transport's per-key rate limits; stdio has none, so a Redis URL there is a mistake.
   if (config.transport !== 'http' && config.redisUrl !== undefined) {
     throw new ConfigError('--redis-url (PINAK_REDIS_URL) keeps the HTTP per-key rate limits, and stdio has none: leave it out, or serve with --transport http');
@@ -32,7 +32,11 @@ async function serve(config: Config): Promise<number> {
     await runtime.close();
     throw error;
   });
-  const shutdown = starting.then((service: Service) => shutdownOnce(runtime, service, SHUTDOWN_GRACE_MS));
+  const announced = starting.then(async (service) => {
+    if (config.transport === 'http') await (onHttpStarted ?? announceBrowser)(service as HttpService, logger);
+    return service;
+  });
+  const shutdown = announced.then((service: Service) => shutdownOnce(runtime, service, SHUTDOWN_GRACE_MS));
   shutdown.catch(() => {}); // a failed start is reported once, by the caller
   return new Promise<number>((resolve, reject) => {
     const stop = async (reason: string): Promise<void> => {
@@ -54,6 +58,17 @@ async function serve(config: Config): Promise<number> {
     process.once('SIGTERM', () => void stop('SIGTERM'));
     starting.then((service) => service.done).then(stop, reject);
   });
+}
+
+/**
+ * While no key is required, the memory browser signs the local user in by a
+ * one-time link: the server's log gives one (loopback HTTP is the local
+ * user's anyway then; with keys, the browser signs in with a key).
+ */
+async function announceBrowser(service: HttpService, logger: Logger): Promise<void> {
+  const link = await service.localSignInUrl();
+  if (link) logger.info({ url: link }, 'memory browser: open this one-time link to sign in (valid once, for an hour)');
+  else logger.info({ url: `${service.origin}/ui/` }, 'memory browser: sign in with an API key');
 }
 
 /** Whether any API key was ever created here (without creating the key store). */

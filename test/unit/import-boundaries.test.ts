@@ -17,7 +17,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
   auth: ['auth', 'domain', 'logging.ts'],
   metrics: ['metrics'],
-  transports: ['transports', 'auth', 'metrics', 'domain', 'server.ts', 'runtime.ts', 'tenants.ts', 'logging.ts'],
+  ui: ['ui', 'domain', 'store', 'server.ts', 'runtime.ts', 'logging.ts'],
+  transports: ['transports', 'auth', 'metrics', 'domain', 'ui', 'server.ts', 'runtime.ts', 'tenants.ts', 'logging.ts'],
 };
 
 function files(dir: string): string[] {

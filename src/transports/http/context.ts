@@ -7,6 +7,7 @@ import type { SessionRegistry } from './sessions.js';
 import type { KeyStoreLocation } from '../../auth/key-store.js';
 import type { SharedDatabaseSettings } from '../../auth/postgres-key-store.js';
 import type { SessionDirectory } from './session-directory.js';
+import type { UiSessions } from '../../ui/sessions.js';
 
 /** How the HTTP transport listens and what it allows. */
 export interface HttpOptions {
@@ -71,6 +72,8 @@ export interface HttpContext {
   /** The deployment's Streamable HTTP sessions, when they live in the database (see shared-streamable.ts). */
   readonly directory: SessionDirectory | null;
   readonly options: HttpOptions;
+  /** The memory browser's sessions (at /ui), in this process. */
+  readonly ui: UiSessions;
   /** True once shutdown has begun: no new sessions. */
   readonly closing: () => boolean;
   /** True while a shutdown waits (--shutdown-delay-ms) for load balancers to notice /readyz: everything is still served. */

@@ -24,11 +24,19 @@ import { SessionRegistry } from './sessions.js';
 import { SessionDirectory } from './session-directory.js';
 import { handleSharedStreamable } from './shared-streamable.js';
 import { handleStreamable } from './streamable.js';
+import { UiSessions } from '../../ui/sessions.js';
+import { localSignInPath, serveUi } from './ui-endpoint.js';
 
 export interface HttpService extends Service {
   /** Where the server listens, e.g. http://127.0.0.1:7878 (the real port when 0 was asked). */
   readonly origin: string;
   readonly port: number;
+  /**
+   * The address of a one-time link signing the local user in to the memory
+   * browser (at /ui), valid once, for an hour; null when the server requires
+   * API keys (then the browser signs in with one).
+   */
+  localSignInUrl(): Promise<string | null>;
 }
 
 /** How long shutdown waits for open responses to finish after the sessions closed. */
@@ -51,6 +59,10 @@ const UNAUTHENTICATED_PER_MINUTE = 120;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTIONS_CHECK_MS = 2_000;
+
+/** The memory browser: a signed-in browser idle this long signs in again; at most this many browser sessions at once. */
+const UI_IDLE_MS = 30 * 60_000;
+const UI_MAX_SESSIONS = 1000;
 
 /**
  * Serve MCP over HTTP: Streamable HTTP at /mcp, the legacy SSE transport at
@@ -104,6 +116,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
     directory,
     options,
+    ui: new UiSessions(UI_IDLE_MS, UI_MAX_SESSIONS),
     closing: () => closing,
     draining: () => draining,
   };
@@ -155,6 +168,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   return {
     origin,
     port,
+    async localSignInUrl() {
+      const path = await localSignInPath(ctx);
+      return path === null ? null : `${origin}${path}`;
+    },
     // The HTTP service never ends by itself: only a signal stops it.
     done: new Promise<string>(() => {}),
     async stopAccepting() {
@@ -270,7 +287,8 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
       }
       return;
     default:
-      sendJson(res, 404, { error: `Not Found: ${url.pathname.slice(0, 200)}; MCP is served at /mcp (Streamable HTTP) and /sse (legacy SSE)` });
+      if (url.pathname === '/ui' || url.pathname.startsWith('/ui/')) return serveUi(ctx, req, res, url);
+      sendJson(res, 404, { error: `Not Found: ${url.pathname.slice(0, 200)}; MCP is served at /mcp (Streamable HTTP) and /sse (legacy SSE), the memory browser at /ui/` });
   }
 }
 
