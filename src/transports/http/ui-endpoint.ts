@@ -50,8 +50,8 @@ function redirect(res: ServerResponse, location: string, headers: Record<string,
   send(res, 303, 'text/plain; charset=utf-8', '', { location, ...headers });
 }
 
-export function errorPage(res: ServerResponse, status: number, message: string): void {
-  sendPage(res, status, barePage('Error', html`<h1>${status === 403 ? 'Forbidden' : status === 404 ? 'Not found' : status === 429 ? 'Too many requests' : status >= 500 ? 'Something went wrong' : 'Bad request'}</h1>${notice(message, 'error')}<p><a href="/ui/">Back to the memory browser</a></p>`));
+export function errorPage(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendPage(res, status, barePage('Error', html`<h1>${status === 403 ? 'Forbidden' : status === 404 ? 'Not found' : status === 429 ? 'Too many requests' : status >= 500 ? 'Something went wrong' : 'Bad request'}</h1>${notice(message, 'error')}<p><a href="/ui/">Back to the memory browser</a></p>`), headers);
 }
 
 /** Whether the browser reached us over TLS, as far as it matters for the cookie: a client claiming https only makes its own cookie stricter. */
@@ -79,11 +79,12 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | { statu
   if (Number.isFinite(declared) && declared > MAX_FORM_BYTES) return { status: 413, message: `the form is over ${MAX_FORM_BYTES} bytes` };
   const chunks: Buffer[] = [];
   let size = 0;
+  // Past the limit the rest is read and dropped (leaving the loop would destroy the connection before the answer).
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) return { status: 413, message: `the form is over ${MAX_FORM_BYTES} bytes` };
-    chunks.push(chunk);
+    if (size <= MAX_FORM_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_FORM_BYTES) return { status: 413, message: `the form is over ${MAX_FORM_BYTES} bytes` };
   try {
     return new URLSearchParams(STRICT_UTF8.decode(Buffer.concat(chunks)));
   } catch {
@@ -141,7 +142,11 @@ export async function serveUi(ctx: HttpContext, req: IncomingMessage, res: Serve
   let form: URLSearchParams | null = null;
   if (method === 'POST') {
     const read = await readForm(req);
-    if (!(read instanceof URLSearchParams)) return errorPage(res, read.status, read.message);
+    if (!(read instanceof URLSearchParams)) {
+      // What is left of the body is read and dropped, so the client gets this answer instead of a reset connection.
+      req.resume();
+      return errorPage(res, read.status, read.message, { connection: 'close' });
+    }
     form = read;
     const refusal = forgeryRefusal(req, form, session);
     if (refusal) {
