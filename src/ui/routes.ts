@@ -38,7 +38,7 @@ const ok = (page: Html, status = 200): PageAnswer => ({ kind: 'page', status, pa
 
 /** Fixed notices a redirect may ask for by name: no text of the request is ever shown back. */
 const FLASH: Record<string, string> = {
-  forgotten: 'The memory was forgotten (deleted for good); the audit trail records it with your key.',
+  forgotten: 'The memory was forgotten (deleted for good); the audit trail records it under your sign-in.',
   superseded: 'The correction was stored; the old memory is kept, hidden from search.',
 };
 
@@ -145,7 +145,8 @@ async function memoryAnswer(req: PageRequest, id: string): Promise<PageAnswer> {
 /**
  * A thread memory's neighbours, as search_memory gives them with context:
  * the memory found by its own words in its namespace (superseded ones
- * included), and the memories on either side of it in its thread.
+ * included), and the memories on either side of it in its thread. None
+ * when another memory outranks it for its own words (a duplicate text).
  */
 async function neighbours(req: PageRequest, memory: Memory): Promise<MemoryView['neighbours']> {
   if (!memory.thread_id) return [];
@@ -154,7 +155,8 @@ async function neighbours(req: PageRequest, memory: Memory): Promise<MemoryView[
     mode: 'keyword',
     namespace: memory.namespace,
     include_superseded: true,
-    limit: 20,
+    // One hit: the memory itself (its own words rank it first), so every neighbour comes as its context, none as a hit of its own.
+    limit: 1,
     context: 2,
     snippet_chars: 200,
   });

@@ -69,6 +69,9 @@ describe('memory browser over HTTP', () => {
       await mine.post(forget, { csrf: otherToken }),
       await mine.post(forget, { csrf: token }, { origin: server.origin.replace('127.0.0.1', 'localhost') }),
       await mine.post(forget, { csrf: token }, { origin: 'null' }),
+      await mine.post(forget, { csrf: token }, { 'sec-fetch-site': 'cross-site' }),
+      await mine.post(forget, { csrf: token }, { 'sec-fetch-site': 'same-site' }),
+      await mine.post(forget, { csrf: otherToken }, { origin: 'null', 'sec-fetch-site': 'same-origin' }),
     ];
     const noOrigin = await fetch(new URL(forget, server.origin), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `pinak_ui=${mine.cookie}` }, body: `csrf=${token}` });
     expect(noOrigin.status).toBe(403);
@@ -130,7 +133,8 @@ describe('memory browser over HTTP', () => {
     expect(newPage.text).toContain('The correction was stored');
     expect(newPage.text).toContain(`href="/ui/memory/${alphaId}"`);
     const newId = /Memory <code>([^<]+)<\/code>/.exec(newPage.text)![1]!;
-    const forgot = await ui.post(`/ui/memory/${newId}/forget`, { csrf: token, reason: 'wrong' });
+    // As Chromium sends a form under Referrer-Policy: no-referrer: an opaque Origin, and Sec-Fetch-Site.
+    const forgot = await ui.post(`/ui/memory/${newId}/forget`, { csrf: token, reason: 'wrong' }, { origin: 'null', 'sec-fetch-site': 'same-origin' });
     expect([forgot.status, forgot.headers.get('location')]).toEqual([303, '/ui/?done=forgotten']);
     expect((await ui.get(`/ui/memory/${newId}`)).status).toBe(404);
     const old = await ui.get(`/ui/memory/${alphaId}`);

@@ -6,8 +6,13 @@ import { STRICT_UTF8 } from '../strict-utf8.js';
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 export interface HeaderPolicy {
-  /** Why the request is refused (for a 403), or null when its Host and Origin are acceptable. */
-  refusal(req: IncomingMessage): string | null;
+  /**
+   * Why the request is refused (for a 403), or null when its Host and Origin
+   * are acceptable. `opaqueOrigin`: an Origin of "null" passes here (the
+   * memory browser's forms, sent under Referrer-Policy: no-referrer, carry
+   * it; the browser's own routes check Sec-Fetch-Site instead).
+   */
+  refusal(req: IncomingMessage, options?: { opaqueOrigin?: boolean }): string | null;
 }
 
 /**
@@ -32,10 +37,11 @@ export function headerPolicy(boundHost: string, port: () => number, extraHosts: 
     return names.some((name) => value === `http://${name}:${port()}`) || extraOrigins.some((entry) => entry.toLowerCase() === value);
   };
   return {
-    refusal(req) {
+    refusal(req, options = {}) {
       const host = req.headers.host;
       if (host === undefined || !hostAllowed(host)) return hostRefusal(host);
       const origin = req.headers.origin;
+      if (origin === 'null' && options.opaqueOrigin) return null;
       if (origin !== undefined && !originAllowed(origin)) return originRefusal(origin);
       return null;
     },

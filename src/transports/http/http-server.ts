@@ -237,7 +237,8 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
   // word, and the replica name every legacy SSE client is told anyway), so a
   // rebinding page learns nothing from them, while load balancers and
   // orchestrators probe by an address no allowlist names.
-  const refusal = PROBES.has((req.url ?? '').split('?')[0]!) ? null : policy.refusal(req);
+  const target = (req.url ?? '').split('?')[0]!;
+  const refusal = PROBES.has(target) ? null : policy.refusal(req, { opaqueOrigin: target === '/ui' || target.startsWith('/ui/') });
   if (refusal) {
     ctx.runtime.metrics.refused('host_not_allowed');
     return sendRpcError(res, 403, RPC.serverError, refusal);

@@ -93,14 +93,25 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | { statu
 }
 
 /**
- * Why a POST is refused as a possible cross-site request, or null: it must
- * carry an Origin naming this very server (as the browser reached it), and
- * the session's CSRF token.
+ * Whether a POST comes from this server's own pages, as the browser tells:
+ * an Origin naming this very server (as the browser reached it), or, since
+ * our pages send no referrer (and browsers then send "Origin: null" with
+ * their forms), an opaque Origin with Sec-Fetch-Site: same-origin, a header
+ * no page can set. A request with neither is refused: not from a browser
+ * page of ours.
  */
-function forgeryRefusal(req: IncomingMessage, form: URLSearchParams, session: UiSession | null): string | null {
+function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   const expected = `${overTls(req) ? 'https' : 'http'}://${req.headers.host ?? ''}`.toLowerCase();
-  if (typeof origin !== 'string' || origin.toLowerCase() !== expected) return 'the form was not sent from this server\'s own pages (its Origin is missing or another site\'s)';
+  const fetchSite = req.headers['sec-fetch-site'];
+  if (fetchSite !== undefined && fetchSite !== 'same-origin') return false;
+  if (typeof origin === 'string' && origin.toLowerCase() === expected) return true;
+  return origin === 'null' && fetchSite === 'same-origin';
+}
+
+/** Why a POST is refused as a possible cross-site request, or null: it must come from our own pages (above) and carry the session's CSRF token. */
+function forgeryRefusal(req: IncomingMessage, form: URLSearchParams, session: UiSession | null): string | null {
+  if (!sameOrigin(req)) return 'the form was not sent from this server\'s own pages (its Origin is missing or another site\'s)';
   const token = form.get('csrf');
   if (!session || token === null || !sameSecret(token, session.csrf)) return 'the form\'s security token does not match this browser session; reload the page and try again';
   return null;
