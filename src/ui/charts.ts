@@ -9,7 +9,7 @@ export function stackedBars(title: string, columns: ReadonlyArray<{ label: strin
   const plotH = height - bottom - 10;
   const max = Math.max(1, ...columns.map((c) => series.reduce((sum, s) => sum + (c.values[s] ?? 0), 0)));
   const step = columns.length ? (width - left - 10) / columns.length : 0;
-  const bar = Math.max(1, step * 0.8);
+  const bar = Math.max(1, Math.min(step * 0.8, 48));
   const labelEvery = Math.max(1, Math.ceil(columns.length / 12));
   const bars = columns.map((column, i) => {
     let y = 10 + plotH;
@@ -35,7 +35,7 @@ export function horizontalBars(title: string, rows: ReadonlyArray<{ label: strin
   const width = 760;
   const rowH = 22;
   const left = 170;
-  const right = 150;
+  const right = 175;
   const height = Math.max(40, rows.length * rowH + 16);
   const max = Math.max(1e-9, ...rows.map((r) => Math.max(r.value, r.second ?? 0)));
   const scale = (value: number): number => (value / max) * (width - left - right);

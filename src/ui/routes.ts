@@ -25,6 +25,8 @@ export interface PageRequest {
   readonly runtime: Runtime;
   readonly tools: ToolCaller;
   readonly frame: Frame;
+  /** The browser session's id in the audit trail. */
+  readonly auditSession: string;
   readonly method: string;
   readonly path: string;
   readonly params: URLSearchParams;
@@ -187,7 +189,7 @@ async function readAuditRows(req: PageRequest, query: Omit<AuditQuery, 'namespac
     namespace: null,
     client_name: UI_CLIENT_NAME,
     client_version: null,
-    session_id: null,
+    session_id: req.auditSession,
     args_sha256: args.sha256,
     args_bytes: args.bytes,
     status: 'ok',

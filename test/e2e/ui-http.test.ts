@@ -123,6 +123,24 @@ describe('memory browser over HTTP', () => {
     expect(rows.some((row) => row.principal_id === betaReader.id && row.tool === 'search_memory' && row.error_code === 'forbidden')).toBe(true);
   });
 
+  it('a key of another tenant browses that tenant only: its search, memory pages and audit trail never show the local tenant\'s records', async () => {
+    const { dir, server, admin, alphaId } = await keyedServer();
+    const acme = createKey(dir, ['--tenant', 'acme', '--role', 'admin']);
+    const { client } = await connect(keyedClient(server.origin, acme.key));
+    await callOk(client, 'remember', { content: 'acme keeps its wifi password in the vault' });
+    const ui = new UiClient(server.origin);
+    await ui.signIn(acme.key);
+    const found = await ui.get('/ui/?q=wifi+password&namespace=*');
+    expect(found.text).toContain('acme keeps its wifi password in the vault');
+    expect(found.text).not.toContain('on the fridge');
+    expect((await ui.get(`/ui/memory/${alphaId}`)).status).toBe(404);
+    const audit = await ui.get('/ui/audit');
+    expect(audit.text).toContain(acme.id);
+    // The local tenant's trail (its admin stored the memories) is not this tenant's.
+    expect(audit.text).not.toContain(admin.id);
+    expect(auditOf(dir, 'acme').some((row) => row.tool === 'ui read_audit' && row.principal_id === acme.id)).toBe(true);
+  });
+
   it('an admin corrects and forgets a memory from its page; both are audited with the admin\'s key; a revoked key is signed out on its next page', async () => {
     const { dir, server, admin, alphaId } = await keyedServer();
     const ui = new UiClient(server.origin);

@@ -197,6 +197,7 @@ export async function serveUi(ctx: HttpContext, req: IncomingMessage, res: Serve
       runtime: lease.runtime,
       tools,
       frame: { principal, csrf: session.csrf, local: session.credential.kind === 'local' },
+      auditSession: session.auditId,
       method,
       path,
       params: url.searchParams,
