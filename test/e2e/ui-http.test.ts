@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
+import { freshDatabase } from '../helpers/postgres.js';
 import { runCli } from '../helpers/spawn-server.js';
 import { UiClient } from '../helpers/ui-client.js';
 
-const { tempDataDir, start, connect } = useHttpHarness('pinak-ui-', { args: ['--embed-model', 'none'] });
+const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-ui-', { args: ['--embed-model', 'none'] });
 
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -170,6 +171,30 @@ describe('memory browser over HTTP', () => {
     const after = await ui.get('/ui/');
     expect(after.status).toBe(401);
     expect(after.text).toContain('Signed out: the API key was revoked');
+  });
+
+  it('on PostgreSQL too: the keys, the records and the audit trail the pages read are the database\'s', async () => {
+    const database = await freshDatabase();
+    defer(() => database.drop());
+    const dir = tempDataDir();
+    const onDatabase = ['--database-url', database.url];
+    const admin = createKey(dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase]);
+    const server = await start(dir, [...onDatabase, '--auth', 'keys']);
+    const { client } = await connect(keyedClient(server.origin, admin.key));
+    const stored = await callOk(client, 'remember', { content: 'postgres keeps the <b>browser</b> data', layer: 'procedural' });
+    const id = (stored.stored as Array<{ id: string }>)[0]!.id;
+    const ui = new UiClient(server.origin);
+    const token = await ui.signIn(admin.key);
+    expect((await ui.get('/ui/?q=browser')).text).toContain('postgres keeps the &lt;b&gt;browser&lt;/b&gt; data');
+    const page = await ui.get(`/ui/memory/${id}`);
+    expect(page.text).toContain('Access log');
+    expect(page.text).toMatch(/<td><bdi>remember<\/bdi><\/td><td><bdi>[0-9A-Z]{26}<\/bdi>/);
+    const charts = await ui.get('/ui/charts');
+    expect(charts.text).toMatch(/last 30 days: 1\)/);
+    expect(charts.text).toContain('class="procedural"');
+    expect((await ui.post(`/ui/memory/${id}/forget`, { csrf: token })).status).toBe(303);
+    const forgets = (await ui.get('/ui/audit?tool=forget')).text.match(/<tr><td>\d+/g);
+    expect(forgets).toHaveLength(1);
   });
 
   it('bad input gets a clear page, never a stack: malformed ids and paths, bad filters, oversized forms, other methods', async () => {
