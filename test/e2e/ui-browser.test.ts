@@ -36,7 +36,8 @@ let subGoalId: string;
 beforeAll(async () => {
   ({ dir: dataDir, cleanup } = makeTempDir('pinak-ui-browser-'));
   mkdirSync(ARTIFACTS, { recursive: true });
-  child = spawnRaw(['ui', '--data-dir', dataDir, '--embed-model', 'none']);
+  // The bundled embedding model: the charts then show embedding and index progress.
+  child = spawnRaw(['ui', '--data-dir', dataDir]);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   let err = '';
@@ -198,7 +199,8 @@ describe('memory browser in a real browser', () => {
     const tools = await page.locator('table tbody tr td:nth-child(3)').allInnerTexts();
     expect(tools).toEqual(['remember_goal', 'remember_goal', 'remember_goal', 'remember_goal']);
     await page.goto(`${origin}/ui/charts`);
-    expect(await page.locator('svg.chart').count()).toBe(4);
+    expect(await page.locator('svg.chart').count()).toBe(6);
+    expect(await page.locator('main').innerText()).toMatch(/Embedding and index progress \(pinak\/static-glove-50k\)[\s\S]*(\d+) of \1 \(100 %\)/);
     expect(await page.locator('svg.chart').first().locator('rect.semantic').count()).toBeGreaterThan(0);
     expect(await page.locator('main').innerText()).toMatch(/Calls per tool[\s\S]*search_memory/);
     await shot(page, 'charts');
