@@ -3,7 +3,7 @@ import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
 import { freshDatabase } from '../helpers/postgres.js';
-import { runCli } from '../helpers/spawn-server.js';
+import { runCli, spawnRaw } from '../helpers/spawn-server.js';
 import { UiClient } from '../helpers/ui-client.js';
 
 const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-ui-', { args: ['--embed-model', 'none'] });
@@ -252,5 +252,19 @@ describe('memory browser over HTTP', () => {
     expect(refused.stderr).toMatch(/^pinak-memory: pinak-memory ui listens on loopback only/);
     expect(refused.stdout).toBe('');
     expect(runCli(['--data-dir', tempDataDir(), 'ui', '--transport', 'stdio']).status).toBe(1);
+    // With keys, no link can sign in: the address printed is the sign-in page's.
+    const dir = tempDataDir();
+    createKey(dir, ['--tenant', 'local', '--role', 'reader']);
+    const child = spawnRaw(['ui', '--data-dir', dir, '--embed-model', 'none']);
+    defer(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 300 && !out.includes('\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ui\/\n$/);
+    const ui = new UiClient(new URL(out.trim()).origin);
+    expect((await ui.get('/ui/')).headers.get('location')).toBe('/ui/login');
+    expect((await ui.get('/ui/login')).text).toContain('name="key"');
   });
 });
