@@ -8,6 +8,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
 import { auditOf } from '../helpers/http-harness.js';
+import { createKey } from '../helpers/auth-clients.js';
+import { spawnHttp } from '../helpers/spawn-http.js';
 import { spawnRaw } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { chromiumBinary } from '../helpers/ui-client.js';
@@ -226,5 +228,49 @@ describe('memory browser in a real browser', () => {
     const again = await page.goto(link);
     expect(again?.status()).toBe(401);
     expect(dialogs).toEqual([]);
+  });
+});
+
+describe('memory browser in a real browser, with API keys', () => {
+  it('signs in with a key through the form; a reader gets no admin forms, and a crafted post with its own token is refused', async () => {
+    const { dir, cleanup: remove } = makeTempDir('pinak-ui-browser-keys-');
+    const admin = createKey(dir, ['--tenant', 'local', '--role', 'admin']);
+    const reader = createKey(dir, ['--tenant', 'local', '--role', 'reader']);
+    const server = await spawnHttp(dir, ['--embed-model', 'none']);
+    const context = await browser.newContext();
+    try {
+      const seeder = new Client({ name: 'seeder', version: '1' });
+      await seeder.connect(new StreamableHTTPClientTransport(new URL('/mcp', server.origin), { requestInit: { headers: { authorization: `Bearer ${admin.key}` } } }));
+      const stored = await callOk(seeder, 'remember', { content: 'readers may look but not touch' });
+      const id = (stored.stored as Array<{ id: string }>)[0]!.id;
+      await seeder.close();
+
+      const page = await context.newPage();
+      page.setDefaultTimeout(5000);
+      await page.goto(`${server.origin}/ui/`);
+      expect(new URL(page.url()).pathname).toBe('/ui/login');
+      await page.fill('input[name="key"]', 'pk_wrong');
+      await page.click('button:has-text("Sign in")');
+      expect(await page.locator('.notice.error').innerText()).toContain('the API key is not valid');
+      await page.fill('input[name="key"]', reader.key);
+      await page.click('button:has-text("Sign in")');
+      await page.waitForURL(/\/ui\/$/);
+      expect(await page.locator('header .who').innerText()).toContain(`key ${reader.id} · reader`);
+      await page.goto(`${server.origin}/ui/memory/${id}`);
+      expect(await page.locator('#content').innerText()).toBe('readers may look but not touch');
+      expect(await page.locator('form[action$="/forget"], form[action$="/supersede"], button.danger').count()).toBe(0);
+      expect(await page.locator('nav a[href="/ui/audit"]').count()).toBe(0);
+      await shot(page, 'memory-reader');
+      const csrf = await page.locator('input[name="csrf"]').first().getAttribute('value');
+      const crafted = await page.request.post(`${server.origin}/ui/memory/${id}/forget`, { form: { csrf: csrf! }, headers: { origin: server.origin }, maxRedirects: 0 });
+      expect(crafted.status()).toBe(403);
+      expect(await crafted.text()).toContain('needs the admin role');
+      await page.goto(`${server.origin}/ui/memory/${id}`);
+      expect(await page.locator('#content').innerText()).toBe('readers may look but not touch');
+    } finally {
+      await context.close();
+      await server.stop('SIGKILL');
+      remove();
+    }
   });
 });
