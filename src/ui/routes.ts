@@ -108,7 +108,8 @@ async function search(req: PageRequest): Promise<PageAnswer> {
   if (list(form.tags_all).length) args.tags_all = list(form.tags_all);
   if (form.goal_id) args.goal_id = form.goal_id;
   if (form.since) args.since = form.since;
-  if (form.until) args.until = form.until;
+  // A day given as the end is included whole, as on the audit page.
+  if (form.until) args.until = `${form.until}T23:59:59.999Z`;
   const answer = await req.tools.call<{ hits: RatedHit[]; mode: string; terms: string[]; note?: string }>('search_memory', args);
   const flash = FLASH[param(p, 'done', 20)] ?? null;
   return ok(searchPage(req.frame, form, answer.ok ? answer.value : null, answer.ok ? null : answer.message, flash), answer.ok ? 200 : 400);
