@@ -24,6 +24,7 @@ import { createDatabaseVectorSearch } from './memory/database-vector-search.js';
 import { LOCAL_TENANT } from './domain/principal.js';
 import type { VectorLog } from './domain/vector-log.js';
 import { CallGate } from './tools/call-gate.js';
+import { ClientNotices } from './surface/notices.js';
 import { VectorIndex } from './vector/vector-index.js';
 
 /** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
@@ -40,6 +41,8 @@ export interface Runtime {
   readonly metrics: ServerMetrics;
   /** Warnings a client can cause at will, sampled once per process (a tenant's runtime shares the server's). */
   readonly warnings: WarningSampler;
+  /** What this tenant's connected clients are told of the server's state (notifications/message). */
+  readonly notices: ClientNotices;
   close(): Promise<void>;
 }
 
@@ -124,9 +127,18 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
           return 0;
         })
       : Promise.resolve(0);
+  const notices = new ClientNotices();
+  if (parts.modelNote) notices.publish({ level: 'warning', kind: 'embedding-model', message: `embedding model: ${parts.modelNote}` }, { standing: true });
+  // A local index only (the database's own vector search has nothing to open); not when closing stopped the load.
+  if (vectors && opening && !parts.databaseVectors) {
+    void vectors.opened().then((index) => {
+      if (!abort.signal.aborted) noticeIndexStart(notices, index === null ? null : index.stats().start, index?.stats().vectors ?? 0);
+    });
+  }
   return {
     store,
     logger,
+    notices,
     audit: new AuditTrail(store, logger, parts.fingerprint ?? keyedFingerprinter(randomBytes(32))),
     gate: parts.gate ?? new CallGate(),
     metrics: parts.metrics ?? new ServerMetrics(),
@@ -158,6 +170,18 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       await store.close();
     },
   };
+}
+
+/** Tell clients how the vector index came up, when they should know: rebuilt, replayed, or not opened at all. */
+function noticeIndexStart(notices: ClientNotices, start: { mode: 'snapshot' | 'rebuild'; replayed: number; reason: string | null } | null, vectors: number): void {
+  if (start === null) {
+    notices.publish({ level: 'error', kind: 'vector-index', message: 'the vector index could not be opened: searches answer from the keyword index only (the server log says why)' }, { standing: true });
+  } else if (start.mode === 'rebuild' && vectors > 0) {
+    const why = start.reason === 'no snapshot yet' ? 'it had no snapshot' : 'its snapshot could not be used';
+    notices.publish({ level: 'warning', kind: 'vector-index', message: `the vector index was rebuilt from the database (${vectors} vectors; ${why}): until its graph catches up, vector searches scan exactly and may be slower` }, { standing: true });
+  } else if (start.mode === 'snapshot' && start.replayed > 0) {
+    notices.publish({ level: 'notice', kind: 'vector-index', message: `the vector index was loaded from its snapshot and replayed ${start.replayed} later changes from the database` }, { standing: true });
+  }
 }
 
 async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder: Embedder | null; choice: ModelChoice | null; note: string | null }> {

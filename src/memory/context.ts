@@ -44,6 +44,11 @@ export interface Caller {
   readonly idempotency?: IdempotencyClaim;
   /** A namespace-limited principal: searches draw every score from the namespace searched alone (see search.ts). */
   readonly confined?: boolean;
+  /**
+   * Told how far a long call has come, when the client asked to be told (an
+   * MCP progress token); `progress` grows with every report, up to `total`.
+   */
+  readonly progress?: (progress: number, total: number, message: string) => void;
 }
 
 /** Weighted reciprocal rank fusion: score = Σ weight / (k + rank). */

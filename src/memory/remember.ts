@@ -71,9 +71,32 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     }
     searchText.push(memorySearchText(input.content, goalTitle));
   }
-  const indexed = await ctx.indexer.index(searchText);
+  const indexed = await indexReporting(ctx, caller, searchText);
   // When it happened, in words, for memories that say when (events, conversation turns).
   const withDates = indexed.map((entry, i) => (inputs[i]!.occurred_at === undefined ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
   await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), caller.idempotency);
+  caller.progress?.(inputs.length + 1, inputs.length + 1, `stored ${inputs.length} memor${inputs.length === 1 ? 'y' : 'ies'}`);
   return memories;
+}
+
+/** Memories embedded between two progress reports. */
+export const PROGRESS_EVERY = 10;
+
+/**
+ * Index the texts; for a caller that asked to be told, in slices of
+ * PROGRESS_EVERY with a report after each (the same vectors: each text is
+ * embedded on its own). The last step of the total is storing them.
+ */
+async function indexReporting(ctx: MemoryContext, caller: Caller, texts: readonly string[]): ReturnType<MemoryContext['indexer']['index']> {
+  const report = caller.progress;
+  if (!report) return ctx.indexer.index(texts);
+  const total = texts.length + 1;
+  report(0, total, `embedding ${texts.length} memor${texts.length === 1 ? 'y' : 'ies'}`);
+  const out: Awaited<ReturnType<MemoryContext['indexer']['index']>> = [];
+  for (let start = 0; start < texts.length; start += PROGRESS_EVERY) {
+    out.push(...(await ctx.indexer.index(texts.slice(start, start + PROGRESS_EVERY))));
+    const done = Math.min(start + PROGRESS_EVERY, texts.length);
+    report(done, total, `embedded ${done} of ${texts.length}`);
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ResourceLink, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller, MemoryContext } from '../memory/context.js';
 
 /** What a tool handler may use. Tools reach storage only through the use cases in memory/. */
@@ -25,6 +25,10 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   handle(args: z.output<Input>, deps: ToolDeps, caller: Caller): Promise<z.input<Output>>;
   /** A compact text rendering of the result, for clients that show text only. */
   summarize(result: z.output<Output>): string;
+  /** Resource links to the records of the result (after its text), so a client can open them with resources/read. */
+  links?(result: z.output<Output>): ResourceLink[];
+  /** A warning the client should see about this answer (a degraded search), sent as notifications/message; never memory text. */
+  warning?(args: z.output<Input>, result: z.output<Output>): string | null;
   /** Ids and namespace for the audit row; never memory text. */
   audit(args: z.output<Input>, result: z.output<Output> | undefined, deps: ToolDeps): AuditFacts;
 }

@@ -4,6 +4,7 @@ import { Goal } from '../domain/goal.js';
 import { requireGoal } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
 import { stepLines } from './goal-text.js';
+import { recordLink } from './resource-uris.js';
 
 export const getGoalTool = defineTool({
   name: 'get_goal',
@@ -21,5 +22,8 @@ export const getGoalTool = defineTool({
       ...stepLines(g),
       ...g.outcomes.map((o) => `  outcome ${o.result}: ${o.summary}`),
     ].join('\n'),
+  // The memories its outcomes became (summaries and lessons), newest outcome first, at most 20.
+  links: ({ goal }) =>
+    [...goal.outcomes].reverse().flatMap((o) => [o.summary_memory_id, ...o.lesson_memory_ids]).slice(0, 20).map((id) => recordLink('memory', id)),
   audit: (_args, r) => ({ namespace: r?.goal.namespace ?? null, returned: r ? [r.goal.id] : [] }),
 });

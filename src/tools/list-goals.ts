@@ -3,6 +3,7 @@ import { described, Id, Namespace, stringList } from '../domain/fields.js';
 import { GoalStatus, GoalSummary } from '../domain/goal.js';
 import { listGoals } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
+import { recordLink } from './resource-uris.js';
 
 export const listGoalsTool = defineTool({
   name: 'list_goals',
@@ -21,5 +22,6 @@ export const listGoalsTool = defineTool({
     r.goals.length === 0
       ? 'no goals match'
       : r.goals.map((g) => `${g.id} [${g.status}, ${g.priority}] ${g.title} (${g.steps_done}/${g.steps_total} steps)`).join('\n'),
+  links: (r) => r.goals.map((g) => recordLink('goal', g.id, g.title)),
   audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.goals.map((g) => g.id) ?? [] }),
 });

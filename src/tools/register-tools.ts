@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type CallToolRequest, type CallToolResult, type ServerNotification, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AuditUnavailable, type AuditRow, type AuditTrail, type OpenAuditRow } from '../audit/audit-trail.js';
 import type { ArgumentsFingerprint } from '../audit/fingerprint.js';
@@ -44,6 +44,8 @@ export interface RegisterOptions {
    * shared-streamable.ts); the server's own record comes first.
    */
   clientInfo?: { name?: string | undefined; version?: string | undefined } | undefined;
+  /** The client's logging level: a tool's warning (a degraded search) is sent to it as notifications/message when it wants them. */
+  log?: { allows(level: 'warning'): boolean } | undefined;
 }
 
 /**
@@ -100,7 +102,7 @@ const errorResult = (failure: ToolFailure): CallToolResult => ({
 type Outcome = { output: unknown; error?: undefined } | { output?: undefined; error: unknown };
 
 /** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
-async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, from: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
+export async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, from: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
   const caller = { ...from, principalId: principal.id };
   if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, args, deps, caller) };
   let scoped;
@@ -127,13 +129,13 @@ const AUDIT_UNAVAILABLE: ToolFailure = {
 };
 
 /** Why a call's audit row could not be stored: a database gone away (retry), else one that is full. */
-const auditFailure = (error: unknown): ToolFailure =>
+export const auditFailure = (error: unknown): ToolFailure =>
   (error as Error | null)?.cause instanceof DatabaseUnavailable ? toToolFailure((error as Error).cause) : AUDIT_UNAVAILABLE;
 
 const CANCELLED: ToolFailure = { message: 'the call was cancelled before it ran; nothing was stored', code: 'cancelled', status: 'error' };
 
 /** What an MCP client says about itself, bounded once per connection (see clientLabel). */
-function clientOf(server: Server, told?: RegisterOptions['clientInfo']): () => { name: string | null; version: string | null } {
+export function clientOf(server: Server, told?: RegisterOptions['clientInfo']): () => { name: string | null; version: string | null } {
   let known: { name: string | null; version: string | null } | undefined;
   return () => {
     if (known) return known;
@@ -142,6 +144,22 @@ function clientOf(server: Server, told?: RegisterOptions['clientInfo']): () => {
     // Known only after initialize; before that, ask again next time.
     if (info) known = labels;
     return labels;
+  };
+}
+
+/**
+ * How to tell the client of a call's progress, when its request carries a
+ * progress token (`_meta.progressToken`); nothing otherwise. The reports are
+ * notifications related to the request, so over HTTP they travel on its
+ * response stream. A report that cannot be sent is dropped: the call goes on.
+ */
+export function progressOf(request: { params: { _meta?: { progressToken?: unknown } | undefined } }, extra: { sendNotification: (notification: ServerNotification) => Promise<void> }): Pick<Caller, 'progress'> {
+  const token = request.params._meta?.progressToken;
+  if (typeof token !== 'string' && typeof token !== 'number') return {};
+  return {
+    progress: (progress, total, message) => {
+      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } }).catch(() => {});
+    },
   };
 }
 
@@ -237,10 +255,15 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
               // Fail closed: a write that could not be audited is not made.
               opened = await audit.open(row());
             }
-            const { input, outcome } = await callFor(principal, tool, parsed.data, args, audit, deps, { clientName, signal });
+            const { input, outcome } = await callFor(principal, tool, parsed.data, args, audit, deps, { clientName, signal, ...progressOf(request, extra) });
             facts = tool.audit(input, outcome.output, deps);
             if (outcome.output !== undefined) {
-              result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }], structuredContent: outcome.output as Record<string, unknown> };
+              result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }, ...(tool.links?.(outcome.output) ?? [])], structuredContent: outcome.output as Record<string, unknown> };
+              const warning = tool.warning?.(input, outcome.output);
+              if (warning && options.log?.allows('warning')) {
+                // On the call's own stream; a message that cannot be sent is dropped, the answer stands.
+                await extra.sendNotification({ method: 'notifications/message', params: { level: 'warning', logger: 'pinak-memory', data: `${tool.name}: ${warning}` } }).catch(() => {});
+              }
             } else {
               failure = toToolFailure(outcome.error);
               if (failure.ref) logger.error({ err: outcome.error, tool: tool.name, ref: failure.ref }, 'tool call failed unexpectedly');

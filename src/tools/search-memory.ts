@@ -4,6 +4,7 @@ import { RatedHit, SearchRequest } from '../domain/search.js';
 import { hitsToShow, rateHits } from '../memory/relevance.js';
 import { searchMemory } from '../memory/search.js';
 import { defineTool } from './define-tool.js';
+import { recordLink } from './resource-uris.js';
 
 /** One hit as a line of text: its relevance (with the query words a weak hit holds), what it is, its id, date and snippet. */
 function hitLine(hit: RatedHit, i: number): string {
@@ -32,7 +33,11 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handle: async (args, deps, caller) => {
+    // Expanding hits with their thread neighbours is the slow kind of search: a client that asked is told when it starts and ends.
+    const report = args.context > 0 ? caller.progress : undefined;
+    report?.(0, 1, 'searching, with thread context');
     const result = await searchMemory(deps.memory, args, { confined: caller.confined === true, signal: caller.signal });
+    report?.(1, 1, `found ${result.hits.length} hit${result.hits.length === 1 ? '' : 's'}`);
     return { ...result, hits: rateHits(result.hits, result.terms, result.mode) };
   },
   summarize: (r) => {
@@ -43,6 +48,18 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
     if (r.note) lines.unshift(r.note);
     if (leftOut > 0) lines.push(`(${leftOut} more vector-only hit${leftOut === 1 ? '' : 's'}, far less similar than the best, left out)`);
     return lines.join('\n');
+  },
+  // Asked for meaning as well as words, answered from the keyword index alone: the vector leg is loading or failed.
+  warning: (args, r) => (args.mode !== 'keyword' && r.mode === 'keyword' && r.note ? `degraded search: ${r.note}` : null),
+  links: (r) => {
+    // A step opens as its goal; each record once.
+    const seen = new Set<string>();
+    return r.hits.flatMap((hit) => {
+      const [kind, id] = hit.type === 'memory' ? (['memory', hit.id] as const) : (['goal', hit.type === 'goal' ? hit.id : hit.goal_id] as const);
+      if (id === null || seen.has(id)) return [];
+      seen.add(id);
+      return [recordLink(kind, id)];
+    });
   },
   audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.hits.flatMap((h) => [h.id, ...h.context.map((c) => c.id)]) ?? [] }),
 });

@@ -8,9 +8,12 @@ import { StdioLineTransport } from './stdio-line-transport.js';
  * when the client goes away (stdin ended or the transport closed).
  */
 export async function serveStdio(runtime: Runtime): Promise<Service> {
-  const { server, sessionId } = createServer(runtime);
+  const { server, sessionId, dispose } = createServer(runtime);
   const done = new Promise<string>((resolve) => {
-    server.onclose = () => resolve('client closed the connection');
+    server.onclose = () => {
+      dispose();
+      resolve('client closed the connection');
+    };
   });
   await server.connect(new StdioLineTransport());
   runtime.logger.info({ sessionId }, 'serving MCP over stdio');

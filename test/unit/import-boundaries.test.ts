@@ -15,10 +15,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   memory: ['memory', 'store', 'vector', 'embeddings', 'domain', 'logging.ts'],
   migration: ['migration', 'memory', 'store', 'audit', 'auth', 'domain', 'logging.ts'],
   tools: ['tools', 'memory', 'domain', 'audit', 'logging.ts'],
+  surface: ['surface', 'tools', 'domain'],
   auth: ['auth', 'domain', 'logging.ts'],
   metrics: ['metrics'],
   ui: ['ui', 'domain', 'store', 'server.ts', 'runtime.ts', 'logging.ts'],
-  transports: ['transports', 'auth', 'metrics', 'domain', 'ui', 'server.ts', 'runtime.ts', 'tenants.ts', 'logging.ts'],
+  transports: ['transports', 'auth', 'metrics', 'domain', 'surface', 'ui', 'server.ts', 'runtime.ts', 'tenants.ts', 'logging.ts'],
 };
 
 function files(dir: string): string[] {

@@ -2,6 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Runtime } from '../../runtime.js';
 import { createServer } from '../../server.js';
+import type { ClientLogOptions } from '../../surface/client-log.js';
 import { CallLimitedTransport } from './call-limit.js';
 import type { HttpSession } from './sessions.js';
 
@@ -23,6 +24,8 @@ export async function connectSession(
     onClosed: (id: string | undefined) => void;
     /** A session resumed from the shared directory: its audit id and what its client said at initialize. */
     resumed?: { auditSession: string; clientInfo: { name?: string | undefined; version?: string | undefined } } | undefined;
+    /** The session's logging level, and where to keep a new one, when the session outlives this server. */
+    log?: ClientLogOptions | undefined;
   },
 ): Promise<HttpSession> {
   const limited = new CallLimitedTransport(transport, options.maxCalls);
@@ -30,11 +33,13 @@ export async function connectSession(
     signalFor: (id) => limited.signalFor(id),
     sessionId: options.resumed?.auditSession,
     clientInfo: options.resumed?.clientInfo,
+    log: options.log,
   });
   let closed = false;
   created.server.onclose = () => {
     if (closed) return;
     closed = true;
+    created.dispose();
     options.onClosed(options.id());
   };
   await created.server.connect(limited);
