@@ -9,6 +9,8 @@ export interface SharedSession {
   /** The session's id in the audit trail, the same whichever replica serves a call. */
   readonly auditSession: string;
   readonly clientInfo: { name?: string | undefined; version?: string | undefined };
+  /** The level the client set with logging/setLevel, null until it does. */
+  readonly logLevel?: string | null;
 }
 
 /** Why a session could not be opened: the deployment's, the key's or the tenant's session limit. */
@@ -39,7 +41,8 @@ const TABLE_SQL = `
     last_active   TIMESTAMPTZ NOT NULL DEFAULT now()
   );
   CREATE INDEX IF NOT EXISTS http_sessions_principal ON ${TABLE} (principal_id);
-  CREATE INDEX IF NOT EXISTS http_sessions_last_active ON ${TABLE} (last_active);`;
+  CREATE INDEX IF NOT EXISTS http_sessions_last_active ON ${TABLE} (last_active);
+  ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS log_level TEXT;`;
 
 /** One advisory lock for opening sessions anywhere in the deployment, so that concurrent opens cannot overshoot a limit. */
 const OPEN_LOCK = "hashtextextended('pinak-http-sessions', 0)";
@@ -56,6 +59,7 @@ interface SessionRow {
   audit_session: string;
   client_name: string | null;
   client_version: string | null;
+  log_level: string | null;
 }
 
 /** The same principal: a session id is not a credential, and a token of the same subject with other rights is another principal. */
@@ -148,7 +152,13 @@ export class SessionDirectory {
       principal,
       auditSession: row.audit_session,
       clientInfo: { name: row.client_name ?? undefined, version: row.client_version ?? undefined },
+      logLevel: row.log_level,
     };
+  }
+
+  /** Keep the logging level a session's client set, for the servers of its next requests, on any replica. */
+  async setLogLevel(id: string, level: string): Promise<void> {
+    await this.pool.query(`UPDATE ${TABLE} SET log_level = $2 WHERE id = $1 AND kind = 'streamable'`, [id, level]);
   }
 
   /** End this principal's Streamable HTTP session; false when there was none to end. */

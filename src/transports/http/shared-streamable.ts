@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type InitializeRequest, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { newId } from '../../domain/ids.js';
+import { LEVELS } from '../../surface/notices.js';
 import type { Principal } from '../../domain/principal.js';
 import { chargeBatch } from './auth-gate.js';
 import type { HttpContext } from './context.js';
@@ -17,8 +18,10 @@ import type { SessionDirectory, SharedSession } from './session-directory.js';
  * connection: each POST is served by a fresh MCP server over a stateless SDK
  * transport, told the session's audit id and what its client said at
  * initialize. What this gives up, and a client can rely on without: the
- * standalone GET stream (405, which the MCP specification allows: this
- * server sends no notifications of its own), and cancelling a request from
+ * standalone GET stream (405, which the MCP specification allows), so the
+ * notices a server sends of its own accord (notifications/message) reach
+ * a client only on the stream of a POST that asks for notifications (see
+ * wantsNotifications), and cancelling a request from
  * another POST (its answer simply comes). The in-flight limit per session
  * applies per POST. A database gone away is the server's 503 (see http-server.ts).
  *
@@ -34,7 +37,7 @@ import type { SessionDirectory, SharedSession } from './session-directory.js';
 export async function handleSharedStreamable(ctx: HttpContext, directory: SessionDirectory, principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? '';
   if (method === 'GET') {
-    return sendRpcError(res, 405, RPC.serverError, 'Method Not Allowed: this server sends no notifications of its own, so it keeps no GET stream; POST requests to /mcp', { allow: 'POST, DELETE' });
+    return sendRpcError(res, 405, RPC.serverError, 'Method Not Allowed: a session any replica may serve keeps no GET stream (notifications come on the stream of the POST that asks for them, with a progress token or logging/setLevel); POST requests to /mcp', { allow: 'POST, DELETE' });
   }
   if (method !== 'POST' && method !== 'DELETE') {
     return sendRpcError(res, 405, RPC.serverError, `Method Not Allowed: ${method} /mcp (use POST or DELETE)`, { allow: 'POST, DELETE' });
@@ -53,7 +56,7 @@ export async function handleSharedStreamable(ctx: HttpContext, directory: Sessio
   if (sessionId !== undefined) {
     const session = await directory.use(sessionId, principal);
     if (!session) return sessionNotFound(res);
-    return serveRequest(ctx, session, req, res, body);
+    return serveRequest(ctx, directory, session, req, res, body);
   }
   const initialize = initializeOf(body);
   if (!initialize) {
@@ -136,20 +139,37 @@ async function openSession(ctx: HttpContext, directory: SessionDirectory, princi
   // The stateless transport names no session: the header is ours, merged into the headers it writes.
   res.setHeader('mcp-session-id', session.id);
   try {
-    await serveRequest(ctx, session, req, res, initialize);
+    await serveRequest(ctx, directory, session, req, res, initialize);
   } finally {
     // Refused by the server (a bad protocol version header, say): no session came of it.
     if (res.statusCode >= 400) await directory.forget(session.id).catch(() => {});
   }
 }
 
+/**
+ * Whether a POST holds a request whose answer comes with notifications: one
+ * carrying a progress token (notifications/progress), or logging/setLevel
+ * (the standing notices at the new level).
+ */
+export function wantsNotifications(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.some((message) => {
+    const m = message as { method?: unknown; id?: unknown; params?: { _meta?: { progressToken?: unknown } } } | null;
+    if (!m || typeof m !== 'object' || m.id === undefined) return false;
+    return m.method === 'logging/setLevel' || (m.params?._meta?.progressToken ?? undefined) !== undefined;
+  });
+}
+
+const isLevel = (value: string | null | undefined): value is LoggingLevel => value != null && (LEVELS as readonly string[]).includes(value);
+
 /** Serve one POST of a session with a fresh MCP server over its principal's tenant; both end with the response. */
-async function serveRequest(ctx: HttpContext, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+async function serveRequest(ctx: HttpContext, directory: SessionDirectory, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const lease = await ctx.tenants.acquire(session.principal.tenant);
   // One JSON body, written once every answer is ready, not an SSE stream opened at once: a replica that dies
   // mid-call then leaves no response begun, and the proxy answers 502 at once, where a stream it had started
-  // would keep the client waiting for its own timeout. This server sends no notifications that a stream would carry.
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  // would keep the client waiting for its own timeout. Only a POST whose requests come with notifications
+  // (a progress token, logging/setLevel) is answered as a stream, which carries them before the answer.
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsNotifications(body) });
   let released = false;
   const release = (): void => {
     if (released) return;
@@ -163,6 +183,8 @@ async function serveRequest(ctx: HttpContext, session: SharedSession, req: Incom
       maxCalls: ctx.options.maxCallsPerSession,
       onClosed: release,
       resumed: { auditSession: session.auditSession, clientInfo: session.clientInfo },
+      // Each POST has a fresh server: the level a client set lives with its session in the directory.
+      log: { level: isLevel(session.logLevel) ? session.logLevel : null, onSetLevel: (level) => directory.setLogLevel(session.id, level) },
     });
     res.once('close', () => void served.close().catch(() => {}));
     const { refusal, release: releaseIds } = served.admitBatch(body);
