@@ -128,7 +128,9 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
         })
       : Promise.resolve(0);
   const notices = new ClientNotices();
-  if (parts.modelNote) notices.publish({ level: 'warning', kind: 'embedding-model', message: `embedding model: ${parts.modelNote}` }, { standing: true });
+  // The configured model could not be loaded (with no embedder at all, the note only says vector search is off, as configured).
+  // Without the loader's reason, which can name files of the server: the log has it.
+  if (parts.modelNote && embedder) notices.publish({ level: 'warning', kind: 'embedding-model', message: `embedding model: ${parts.modelNote.replace(/ \(.*\);/s, ';')}` }, { standing: true });
   // A local index only (the database's own vector search has nothing to open); not when closing stopped the load.
   if (vectors && opening && !parts.databaseVectors) {
     void vectors.opened().then((index) => {

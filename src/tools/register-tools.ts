@@ -153,13 +153,21 @@ export function clientOf(server: Server, told?: RegisterOptions['clientInfo']): 
  * notifications related to the request, so over HTTP they travel on its
  * response stream. A report that cannot be sent is dropped: the call goes on.
  */
-export function progressOf(request: { params: { _meta?: { progressToken?: unknown } | undefined } }, extra: { sendNotification: (notification: ServerNotification) => Promise<void> }): Pick<Caller, 'progress'> {
+export function progressOf(
+  request: { params: { _meta?: { progressToken?: unknown } | undefined } },
+  extra: { sendNotification: (notification: ServerNotification) => Promise<void> },
+): { caller: Pick<Caller, 'progress'>; sent(): Promise<void> } {
   const token = request.params._meta?.progressToken;
-  if (typeof token !== 'string' && typeof token !== 'number') return {};
+  if (typeof token !== 'string' && typeof token !== 'number') return { caller: {}, sent: () => Promise.resolve() };
+  // One after the other, and all out before the answer: a client forgets a token once the call is answered.
+  let chain = Promise.resolve();
   return {
-    progress: (progress, total, message) => {
-      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } }).catch(() => {});
+    caller: {
+      progress: (progress, total, message) => {
+        chain = chain.then(() => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })).catch(() => {});
+      },
     },
+    sent: () => chain,
   };
 }
 
@@ -255,7 +263,9 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
               // Fail closed: a write that could not be audited is not made.
               opened = await audit.open(row());
             }
-            const { input, outcome } = await callFor(principal, tool, parsed.data, args, audit, deps, { clientName, signal, ...progressOf(request, extra) });
+            const progress = progressOf(request, extra);
+            const { input, outcome } = await callFor(principal, tool, parsed.data, args, audit, deps, { clientName, signal, ...progress.caller });
+            await progress.sent();
             facts = tool.audit(input, outcome.output, deps);
             if (outcome.output !== undefined) {
               result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }, ...(tool.links?.(outcome.output) ?? [])], structuredContent: outcome.output as Record<string, unknown> };

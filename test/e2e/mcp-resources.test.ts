@@ -23,6 +23,9 @@ async function listAll(client: Client): Promise<{ uris: string[]; pages: number 
   return { uris, pages };
 }
 
+/** The text of a resource's one body. */
+const readText = async (client: Client, params: { uri: string }): Promise<string> => ((await client.readResource(params)).contents[0] as { text: string }).text;
+
 const rpcError = async (promise: Promise<unknown>): Promise<{ code: number; message: string }> => {
   try {
     await promise;
@@ -58,27 +61,27 @@ describe('MCP resources over stdio', () => {
       expect(memoryUris).not.toContain(`pinak://memory/${stored[0]!.id}`);
       const oldest = await client.readResource({ uri: `pinak://memory/${stored[0]!.id}` });
       expect(oldest.contents[0]).toMatchObject({ uri: `pinak://memory/${stored[0]!.id}`, mimeType: 'text/markdown' });
-      expect(oldest.contents[0]!.text).toContain('note 0 about the billing export');
-      expect(oldest.contents[0]!.text).toContain('tags: billing');
+      expect((oldest.contents[0] as { text: string }).text).toContain('note 0 about the billing export');
+      expect((oldest.contents[0] as { text: string }).text).toContain('tags: billing');
 
-      const longBody = String((await client.readResource({ uri: `pinak://memory/${long.stored[0].id}` })).contents[0]!.text);
+      const longBody = await readText(client, { uri: `pinak://memory/${long.stored[0].id}` });
       expect(longBody.length).toBeLessThan(9_000);
       expect(longBody).toContain('trimmed: 8,000 of 20,012 characters shown; call get_memory for the whole text');
       expect(longBody).not.toContain('tail-marker');
       expect(longBody).toContain('"ticket":"BILL-1"');
 
-      const goalBody = String((await client.readResource({ uri: `pinak://goal/${goalId}` })).contents[0]!.text);
+      const goalBody = await readText(client, { uri: `pinak://goal/${goalId}` });
       expect(goalBody).toContain('# goal');
       expect(goalBody).toMatch(/1\. \[pending\] Write the CSV writer/);
       expect(goalBody).toContain('partial');
       expect(goalBody).toContain('lesson: Stream large exports instead of buffering them.');
 
-      expect(String((await client.readResource({ uri: 'pinak://goals/active' })).contents[0]!.text)).toContain(`pinak://goal/${goalId}`);
-      const recent = String((await client.readResource({ uri: 'pinak://recent' })).contents[0]!.text);
+      expect(await readText(client, { uri: 'pinak://goals/active' })).toContain(`pinak://goal/${goalId}`);
+      const recent = await readText(client, { uri: 'pinak://recent' });
       expect(recent.split('\n').filter((line) => line.startsWith('- pinak://memory/'))).toHaveLength(20);
       const stats = (await client.readResource({ uri: 'pinak://stats' })).contents[0]!;
       expect(stats.mimeType).toBe('application/json');
-      expect(JSON.parse(String(stats.text))).toMatchObject({ memories_total: 123, goals_by_status: { active: 1 } });
+      expect(JSON.parse((stats as { text: string }).text)).toMatchObject({ memories_total: 123, goals_by_status: { active: 1 } });
 
       // Writes between pages: the cursor names a place, not an offset, so nothing comes twice.
       const first = await client.listResources();
@@ -149,7 +152,7 @@ describe('MCP resources over HTTP with keys', () => {
     const listed = (await listAll(read)).uris;
     // No store-wide stats for a confined key.
     expect(listed).toEqual(['pinak://goals/active', 'pinak://recent', `pinak://goal/${alphaGoal}`, `pinak://memory/${alpha}`]);
-    expect(String((await read.readResource({ uri: `pinak://memory/${alpha}` })).contents[0]!.text)).toContain('alpha knows');
+    expect(await readText(read, { uri: `pinak://memory/${alpha}` })).toContain('alpha knows');
     const foreign = await rpcError(read.readResource({ uri: `pinak://memory/${beta}` }));
     const missing = await rpcError(read.readResource({ uri: 'pinak://memory/01JD3Z6Q6H8W1V8N2X4C5B7E9F' }));
     expect(foreign).toEqual({ code: -32002, message: missing.message.replace('01JD3Z6Q6H8W1V8N2X4C5B7E9F', beta) });
@@ -157,7 +160,7 @@ describe('MCP resources over HTTP with keys', () => {
     expect(foreignGoal.code).toBe(-32002);
     expect(foreignGoal.message).toMatch(/not found/);
     expect(await rpcError(read.readResource({ uri: 'pinak://stats' }))).toMatchObject({ code: -32600, message: expect.stringMatching(/memory_stats reports on every namespace/) });
-    const recent = String((await read.readResource({ uri: 'pinak://recent' })).contents[0]!.text);
+    const recent = await readText(read, { uri: 'pinak://recent' });
     expect(recent).toContain(alpha);
     expect(recent).not.toContain(beta);
     const search = await read.callTool({ name: 'search_memory', arguments: { query: 'billing export' } });
