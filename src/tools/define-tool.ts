@@ -28,7 +28,7 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   /** Resource links to the records of the result (after its text), so a client can open them with resources/read. */
   links?(result: z.output<Output>): ResourceLink[];
   /** A warning the client should see about this answer (a degraded search), sent as notifications/message; never memory text. */
-  warning?(args: z.output<Input>, result: z.output<Output>): string | null;
+  warning?(args: z.output<Input>, result: z.output<Output>, deps: ToolDeps): string | null;
   /** Ids and namespace for the audit row; never memory text. */
   audit(args: z.output<Input>, result: z.output<Output> | undefined, deps: ToolDeps): AuditFacts;
 }

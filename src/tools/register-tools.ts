@@ -269,7 +269,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
             facts = tool.audit(input, outcome.output, deps);
             if (outcome.output !== undefined) {
               result = { content: [{ type: 'text', text: tool.summarize(outcome.output) }, ...(tool.links?.(outcome.output) ?? [])], structuredContent: outcome.output as Record<string, unknown> };
-              const warning = tool.warning?.(input, outcome.output);
+              const warning = tool.warning?.(input, outcome.output, deps);
               if (warning && options.log?.allows('warning')) {
                 // On the call's own stream; a message that cannot be sent is dropped, the answer stands.
                 await extra.sendNotification({ method: 'notifications/message', params: { level: 'warning', logger: 'pinak-memory', data: `${tool.name}: ${warning}` } }).catch(() => {});

@@ -49,8 +49,9 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
     if (leftOut > 0) lines.push(`(${leftOut} more vector-only hit${leftOut === 1 ? '' : 's'}, far less similar than the best, left out)`);
     return lines.join('\n');
   },
-  // Asked for meaning as well as words, answered from the keyword index alone: the vector leg is loading or failed.
-  warning: (args, r) => (args.mode !== 'keyword' && r.mode === 'keyword' && r.note ? `degraded search: ${r.note}` : null),
+  // Asked for meaning as well as words, answered from the keyword index alone: the vector leg is loading or failed
+  // (not when vector search is off by configuration: nothing is degraded then).
+  warning: (args, r, deps) => (deps.memory.vectors !== null && args.mode !== 'keyword' && r.mode === 'keyword' && r.note ? `degraded search: ${r.note}` : null),
   links: (r) => {
     // A step opens as its goal; each record once.
     const seen = new Set<string>();
