@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { assembleRuntime } from '../../src/runtime.js';
@@ -102,6 +103,29 @@ describe('a vector index that is still loading', () => {
     expect(result.note).toMatch(/could not be opened: snapshot directory is not readable/);
     expect(result.hits).toHaveLength(1);
     expect((await callOk(s.client, 'memory_stats')).embedding.index_start).toBe('failed');
+  });
+
+  it('tells the client: a search answered from keywords alone is a warning on its call, and how the index came up once it has', async () => {
+    const s = await serverWithSlowIndex();
+    const messages: Array<{ level: string; data: unknown }> = [];
+    s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push({ level: n.params.level, data: n.params.data }));
+    await callOk(s.client, 'remember', { content: 'The lighthouse keeper repaints the lamp room every spring' });
+    await callOk(s.client, 'search_memory', { query: 'lighthouse lamp' });
+    expect(messages).toEqual([{ level: 'warning', data: expect.stringMatching(/^search_memory: degraded search: the vector index is still loading \(\d+ s since start\); these are keyword results$/) }]);
+    // Keyword search was asked for: nothing is degraded.
+    await callOk(s.client, 'search_memory', { query: 'lighthouse lamp', mode: 'keyword' });
+    expect(messages).toHaveLength(1);
+    await s.client.setLoggingLevel('error');
+    await callOk(s.client, 'search_memory', { query: 'lighthouse lamp' });
+    expect(messages).toHaveLength(1);
+
+    // A client connected while the index loads hears how it came up (here: rebuilt, the store holding a vector), at its level.
+    await s.client.setLoggingLevel('warning');
+    s.release('open');
+    await s.runtime.memory.vectors!.opened();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(messages.at(-1)).toEqual({ level: 'warning', data: 'the vector index was rebuilt from the database (1 vector; it had no snapshot): until its graph catches up, vector searches scan exactly and may be slower' });
+    expect(s.runtime.notices.current().map((n) => n.kind)).toEqual(['vector-index']);
   });
 
   it('stops the load at shutdown instead of waiting for it', async () => {
