@@ -127,7 +127,8 @@ async function serveStateless(ctx: HttpContext, principal: Principal, req: Incom
   const refusal = versionRefusal(req, metas);
   if (refusal) return sendRpcError(res, 400, RPC.serverError, refusal);
   const request: SharedSession = { id: '', principal, auditSession: newId(), clientInfo: clientInfoOf(metas) };
-  await serveRequest(ctx, request, req, res, body);
+  // No session to keep a log level in: a logging/setLevel here holds for this request alone.
+  await serveRequest(ctx, null, request, req, res, body);
 }
 
 /** Record the session (within the limits), name it in the response, and answer the initialize request. */
@@ -162,8 +163,11 @@ export function wantsNotifications(body: unknown): boolean {
 
 const isLevel = (value: string | null | undefined): value is LoggingLevel => value != null && (LEVELS as readonly string[]).includes(value);
 
-/** Serve one POST of a session with a fresh MCP server over its principal's tenant; both end with the response. */
-async function serveRequest(ctx: HttpContext, directory: SessionDirectory, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+/**
+ * Serve one POST of a session (or of no session: `directory` null) with a
+ * fresh MCP server over its principal's tenant; both end with the response.
+ */
+async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const lease = await ctx.tenants.acquire(session.principal.tenant);
   // One JSON body, written once every answer is ready, not an SSE stream opened at once: a replica that dies
   // mid-call then leaves no response begun, and the proxy answers 502 at once, where a stream it had started
@@ -184,7 +188,7 @@ async function serveRequest(ctx: HttpContext, directory: SessionDirectory, sessi
       onClosed: release,
       resumed: { auditSession: session.auditSession, clientInfo: session.clientInfo },
       // Each POST has a fresh server: the level a client set lives with its session in the directory.
-      log: { level: isLevel(session.logLevel) ? session.logLevel : null, onSetLevel: (level) => directory.setLogLevel(session.id, level) },
+      log: { level: isLevel(session.logLevel) ? session.logLevel : null, onSetLevel: (level) => directory?.setLogLevel(session.id, level) ?? Promise.resolve() },
     });
     res.once('close', () => void served.close().catch(() => {}));
     const { refusal, release: releaseIds } = served.admitBatch(body);
