@@ -33,6 +33,20 @@ function isOrigin(text: string): boolean {
   }
 }
 
+/** Where embeddings may come from: this process (the bundled or a transformers.js model) or a service over HTTP. */
+export const EMBED_PROVIDERS = ['local', 'openai', 'ollama', 'tei'] as const;
+
+/** An embedding service's base URL: http or https, a host, no fragment. */
+function isServiceUrl(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}
+
 /** Where an identity provider's keys may be fetched: https, or http on this machine only. */
 function isJwksUrl(text: string): boolean {
   try {
@@ -93,6 +107,11 @@ export const Config = z.strictObject({
   embedDtype: z.enum(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).default('fp32'),
   embedWorkers: intFromText(1, 16).default(1),
   embedBatch: intFromText(1, 512).default(32),
+  embedProvider: z.enum(EMBED_PROVIDERS, { message: `expected one of ${EMBED_PROVIDERS.join(', ')}` }).default('local'),
+  embedUrl: z.string().max(2048).refine(isServiceUrl, 'expected an http:// or https:// URL with a host, such as http://127.0.0.1:11434').optional(),
+  embedApiKey: z.string().min(1).max(4096).refine((key) => !/[\u0000-\u001f\u007f]/.test(key), 'the key holds control characters (a line break?)').optional(),
+  embedTimeoutMs: intFromText(100, 600_000).default(10_000),
+  embedDimensions: intFromText(1, 65_536).optional(),
   hnswM: intFromText(4, 64).default(16),
   hnswEfConstruction: intFromText(10, 1000).default(100),
   hnswEfSearch: intFromText(10, 2000).default(200),
@@ -158,13 +177,18 @@ export const SETTINGS = [
   { key: 'jwtRoleClaim', flag: 'jwt-role-claim', env: 'PINAK_JWT_ROLE_CLAIM', help: 'HTTP: the claim naming its role, reader, writer or admin, or a list of roles (default: role)' },
   { key: 'jwtNamespacesClaim', flag: 'jwt-namespaces-claim', env: 'PINAK_JWT_NAMESPACES_CLAIM', help: 'HTTP: a claim every token must carry listing its namespaces, or "*" (default: none, every namespace)' },
   { key: 'jwtAllowLocalTenant', flag: 'jwt-allow-local-tenant', env: 'PINAK_JWT_ALLOW_LOCAL_TENANT', help: 'HTTP: let tokens name the tenant local, the data directory itself (with an admin role, /metrics too) (default: false)' },
-  { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory' },
+  { key: 'embedModel', flag: 'embed-model', env: 'PINAK_EMBED_MODEL', help: 'embedding model: "bundled" (default, offline), "none", a Hugging Face id such as Xenova/all-MiniLM-L6-v2, or a local model directory; with --embed-provider openai, ollama or tei, the service\'s model name (tei: optional, a label)' },
   { key: 'modelDir', flag: 'model-dir', env: 'PINAK_MODEL_DIR', help: 'directory holding local models, looked up by model id before any download' },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: 'PINAK_MODEL_CACHE_DIR', help: 'where downloaded models are cached' },
   { key: 'allowRemoteModels', flag: 'allow-remote-models', env: 'PINAK_ALLOW_REMOTE_MODELS', help: 'allow downloading models from the Hugging Face hub (default: false)' },
   { key: 'embedDtype', flag: 'embed-dtype', env: 'PINAK_EMBED_DTYPE', help: 'which ONNX weights to load: fp32 (default), fp16, q8, int8, uint8, q4, bnb4, q4f16' },
   { key: 'embedWorkers', flag: 'embed-workers', env: 'PINAK_EMBED_WORKERS', help: 'embedding worker threads (default: 1)' },
-  { key: 'embedBatch', flag: 'embed-batch', env: 'PINAK_EMBED_BATCH', help: 'most texts per model call (default: 32)' },
+  { key: 'embedBatch', flag: 'embed-batch', env: 'PINAK_EMBED_BATCH', help: 'most texts per model call, or per request to an embedding service (default: 32)' },
+  { key: 'embedProvider', flag: 'embed-provider', env: 'PINAK_EMBED_PROVIDER', help: 'where embeddings come from: local (default: --embed-model in this process), or an embedding service at --embed-url speaking the API of openai (also vLLM, LM Studio, llama.cpp), ollama or tei (Hugging Face text-embeddings-inference)' },
+  { key: 'embedUrl', flag: 'embed-url', env: 'PINAK_EMBED_URL', help: 'the embedding service\'s base URL (http:// or https://), such as http://127.0.0.1:11434 for Ollama; never logged with its password' },
+  { key: 'embedApiKey', flag: 'embed-api-key', env: 'PINAK_EMBED_API_KEY', help: 'the embedding service\'s API key, sent as a bearer token; PINAK_EMBED_API_KEY_FILE keeps it off the command line; never logged (default: none)' },
+  { key: 'embedTimeoutMs', flag: 'embed-timeout-ms', env: 'PINAK_EMBED_TIMEOUT_MS', help: 'give up on one request to the embedding service after this long (it is retried on timeouts, 408, 429 and 5xx) (default: 10000)' },
+  { key: 'embedDimensions', flag: 'embed-dimensions', env: 'PINAK_EMBED_DIMENSIONS', help: 'openai: ask the service for vectors of this many dimensions (the API\'s dimensions parameter; text-embedding-3 models) (default: the model\'s own)' },
   { key: 'hnswM', flag: 'hnsw-m', env: 'PINAK_HNSW_M', help: 'HNSW graph degree M (default: 16)' },
   { key: 'hnswEfConstruction', flag: 'hnsw-ef-construction', env: 'PINAK_HNSW_EF_CONSTRUCTION', help: 'HNSW build effort (default: 100)' },
   { key: 'hnswEfSearch', flag: 'hnsw-ef-search', env: 'PINAK_HNSW_EF_SEARCH', help: 'HNSW search effort (default: 200; grows with the logarithm of the index above 100,000 vectors, 500 at a million)' },
@@ -253,12 +277,13 @@ export function resolveConfig(
     const key = String(issue?.path[0] ?? '');
     const given = fromFiles.has(key) ? undefined : raw[key];
     // A database or Redis URL may hold a password: its error shows it without.
-    const value = given !== undefined && (key === 'databaseUrl' || key === 'redisUrl') ? redactDatabaseUrl(given) : given;
+    const value = given === undefined || SECRET_SETTINGS.has(key) ? undefined : REDACTED_URLS.has(key) ? redactDatabaseUrl(given) : given;
     throw new ConfigError(
       `invalid ${origin[key] ?? key}${value === undefined ? '' : ` (${JSON.stringify(value)})`}: ${issue?.message ?? 'invalid value'}`,
     );
   }
   checkJwtSettings(parsed.data);
+  checkEmbeddingSettings(parsed.data, origin);
   // First: with a database URL the size limit is refused outright, whatever its reserve.
   checkDatabaseSettings(parsed.data, origin);
   checkAuditReserve(parsed.data);
@@ -267,6 +292,42 @@ export function resolveConfig(
   }
   return parsed.data;
 }
+
+/** Settings whose value is never echoed in an error: they are secrets as a whole. */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['embedApiKey']);
+/** URLs that may hold a password: their errors show them without. */
+const REDACTED_URLS: ReadonlySet<string> = new Set(['databaseUrl', 'redisUrl', 'embedUrl']);
+
+/** The settings of a model run in this process, which mean nothing for an embedding service. */
+const LOCAL_MODEL_SETTINGS = ['modelDir', 'modelCacheDir', 'allowRemoteModels', 'embedDtype', 'embedWorkers'] as const;
+/** The settings of an embedding service, which mean nothing for a local model. */
+const SERVICE_SETTINGS = ['embedUrl', 'embedApiKey', 'embedTimeoutMs', 'embedDimensions'] as const;
+
+/** An embedding service needs a URL and (but for TEI, which serves one model) a model name; each side's settings are refused on the other. */
+function checkEmbeddingSettings(config: Config, origin: Readonly<Record<string, string>>): void {
+  const provider = config.embedProvider;
+  if (provider === 'local') {
+    const stray = SERVICE_SETTINGS.find((key) => Object.hasOwn(origin, key));
+    if (stray !== undefined) throw new ConfigError(`${origin[stray]} is for an embedding service: add --embed-provider openai, ollama or tei (or leave it out to embed in this process)`);
+    return;
+  }
+  const stray = LOCAL_MODEL_SETTINGS.find((key) => Object.hasOwn(origin, key));
+  if (stray !== undefined) throw new ConfigError(`${origin[stray]} is for a model run in this process, not for --embed-provider ${provider}: leave it out`);
+  if (config.embedUrl === undefined) throw new ConfigError(`--embed-provider ${provider} needs the service's address: set --embed-url (or PINAK_EMBED_URL), such as ${EXAMPLE_URL[provider]}`);
+  const named = Object.hasOwn(origin, 'embedModel');
+  if (named && (config.embedModel === 'none' || config.embedModel === 'bundled')) {
+    throw new ConfigError(`${origin.embedModel} names the service's model with --embed-provider ${provider}, not "${config.embedModel}": give the model's name, or use --embed-provider local`);
+  }
+  if (!named && provider !== 'tei') throw new ConfigError(`--embed-provider ${provider} needs the service's model name: set --embed-model (or PINAK_EMBED_MODEL), such as ${EXAMPLE_MODEL[provider]}`);
+  if (config.embedDimensions !== undefined && provider !== 'openai') throw new ConfigError(`${origin.embedDimensions} is the OpenAI API's dimensions parameter: only with --embed-provider openai`);
+}
+
+const EXAMPLE_URL = { openai: 'https://api.openai.com', ollama: 'http://127.0.0.1:11434', tei: 'http://127.0.0.1:8080' } as const;
+const EXAMPLE_MODEL = { openai: 'text-embedding-3-small', ollama: 'nomic-embed-text' } as const;
+
+/** The model name of an embedding service, or null for TEI given none (it serves one model). */
+export const serviceModelName = (config: Pick<Config, 'embedProvider' | 'embedModel'>): string | null =>
+  config.embedProvider === 'tei' && config.embedModel === 'bundled' ? null : config.embedModel;
 
 /** The largest file a setting is read from (they hold a word, a URL or a secret, nothing more). */
 const MAX_SETTING_FILE_BYTES = 64 * 1024;

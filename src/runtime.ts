@@ -9,7 +9,9 @@ import { StartupError } from './domain/errors.js';
 import { redactDatabaseUrl } from './domain/database-url.js';
 import type { Config } from './config.js';
 import type { Embedder } from './embeddings/embedder.js';
-import { resolveModel, type ModelChoice } from './embeddings/model-source.js';
+import { resolveModel } from './embeddings/model-source.js';
+import { describeService, identifyWhenAvailable, type RemoteEmbedderOptions } from './embeddings/remote-embedder.js';
+import { serviceModelName } from './config.js';
 import { TransformersEmbedder } from './embeddings/transformers-embedder.js';
 import { WarningSampler, type Logger } from './logging.js';
 import type { ContextScoring } from './memory/context-scoring.js';
@@ -43,7 +45,51 @@ export interface Runtime {
   readonly warnings: WarningSampler;
   /** What this tenant's connected clients are told of the server's state (notifications/message). */
   readonly notices: ClientNotices;
+  /** An embedding service not identified yet (the runtime has no embedder until it is), or null. */
+  readonly pendingEmbedder: PendingEmbedder | null;
   close(): Promise<void>;
+}
+
+/**
+ * An embedding service whose model is not known yet (it did not answer at
+ * start): identification goes on in the background, with backoff, until it
+ * answers. Meanwhile search is keyword only and records are stored without
+ * vectors; then every runtime waiting on it opens the model's vector index
+ * and re-embeds what was stored meanwhile.
+ */
+export class PendingEmbedder {
+  private readonly abort = new AbortController();
+  private readonly listeners = new Set<(note: string) => void>();
+  /** The embedder once the service answered; null if stopped first. */
+  readonly ready: Promise<Embedder | null>;
+  note: string;
+
+  constructor(options: RemoteEmbedderOptions, logger: Logger, first: Promise<Embedder | null> | null = null) {
+    const where = describeService(options);
+    const noteOf = (reason: string): string => `waiting for the embedding service (${where}) to answer: ${reason}; searches are keyword only until it does, and what is stored meanwhile gets vectors then`;
+    this.note = noteOf('not asked yet');
+    const update = (reason: string): void => {
+      this.note = noteOf(reason.replace(/^the embedding service \([^)]*\) /, ''));
+      for (const listener of this.listeners) listener(this.note);
+    };
+    this.ready = first ?? identifyWhenAvailable(options, logger, this.abort.signal, update);
+  }
+
+  /** Hear each new reason the service cannot be used yet. */
+  onNote(listener: (note: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stop trying, and close the embedder if it had just been identified. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await (await this.ready)?.close();
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
 }
 
 export interface RuntimeParts {
@@ -73,6 +119,19 @@ export interface RuntimeParts {
   warnings?: WarningSampler;
   /** Audit fingerprints, keyed with the root data directory's secret; default a key of this runtime alone (tests). */
   fingerprint?: Fingerprinter;
+  /**
+   * No embedder yet: an embedding service still to answer. Once it does,
+   * `prepare` registers its model and says where its vectors are searched,
+   * and the runtime switches to hybrid search. Owned (stopped at close)
+   * unless `sharedEmbedder`.
+   */
+  pending?: { embedder: PendingEmbedder; prepare: (embedder: Embedder) => Promise<VectorParts> } | null;
+}
+
+/** Where an embedder's vectors are searched: a local index (or how to open it), or the database. */
+export interface VectorParts {
+  vectorIndex: VectorIndex | ((signal: AbortSignal) => Promise<VectorIndex>) | null;
+  databaseVectors: NearestVectors | null;
 }
 
 /** Vector search on PostgreSQL needs pgvector; without it only keyword search can run, and that must be asked for. */
@@ -102,41 +161,122 @@ export const DEFAULT_SOFT_AND = 2;
 export const DEFAULT_SPEAKER_BOOST = 0.1;
 
 
+/** After a write stored records without vectors, wait this long before re-embedding them (their transaction commits meanwhile). */
+const REEMBED_AFTER_MISS_MS = 1000;
+/** …and look once more this long after a pass ends, in case one committed later than that. */
+const REEMBED_SETTLE_MS = 5000;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Wire the parts into a runtime. */
 export function assembleRuntime(parts: RuntimeParts): Runtime {
   const { store, logger, settings } = parts;
   const warnings = parts.warnings ?? new WarningSampler(logger);
-  const embedder = parts.embedder ?? null;
   const abort = new AbortController();
-  const opening = typeof parts.vectorIndex === 'function' ? parts.vectorIndex(abort.signal) : (parts.vectorIndex ?? null);
-  const vectors = !embedder
-    ? null
-    : parts.databaseVectors
-      ? createDatabaseVectorSearch(embedder, parts.databaseVectors)
-      : opening
-        ? createVectorSearch(embedder, opening, store, logger)
-        : null;
-  const reembedding =
-    embedder && parts.reembedBatch
-      ? reembedInBackground(store, embedder, logger, {
-          batch: parts.reembedBatch,
-          signal: abort.signal,
-          onProgress: () => vectors?.catchUp(),
-        }).catch((error: unknown) => {
-          logger.error({ err: error }, 're-embedding stopped');
-          return 0;
-        })
-      : Promise.resolve(0);
   const notices = new ClientNotices();
+  const openings: Array<Promise<VectorIndex | null>> = [];
+  let activeEmbedder: Embedder | null = null;
+
+  // Background re-embedding: one pass at start, and again whenever a write had to store records without vectors.
+  let pass: Promise<number> | null = null;
+  let missedAt = 0;
+  let scheduled: NodeJS.Timeout | null = null;
+  const runPass = (): Promise<number> => {
+    const embedder = activeEmbedder;
+    if (!embedder || !parts.reembedBatch || abort.signal.aborted) return Promise.resolve(0);
+    if (pass) return pass;
+    const vectors = memory.vectors;
+    const current = reembedInBackground(store, embedder, logger, {
+      batch: parts.reembedBatch,
+      signal: abort.signal,
+      onProgress: () => vectors?.catchUp(),
+    }).catch((error: unknown) => {
+      logger.error({ err: error }, 're-embedding stopped');
+      return 0;
+    });
+    pass = current.finally(() => {
+      pass = null;
+      // A write that stored records without vectors may have committed after this pass last looked.
+      if (Date.now() - missedAt < REEMBED_SETTLE_MS * 2) schedule(REEMBED_SETTLE_MS);
+    });
+    return pass;
+  };
+  const schedule = (delayMs: number): void => {
+    if (scheduled || abort.signal.aborted) return;
+    scheduled = setTimeout(() => {
+      scheduled = null;
+      void runPass();
+    }, delayMs);
+    scheduled.unref();
+  };
+  const missed = (): void => {
+    missedAt = Date.now();
+    schedule(REEMBED_AFTER_MISS_MS);
+  };
+
+  const memory: Mutable<MemoryContext> = {
+    store,
+    logger,
+    indexer: createTextIndexer(null, logger),
+    vectors: null,
+    embedder: null,
+    fusion: parts.fusion ?? DEFAULT_FUSION.other,
+    context: parts.context ?? DEFAULT_CONTEXT,
+    softAndWeight: parts.softAndWeight ?? DEFAULT_SOFT_AND,
+    speakerBoost: parts.speakerBoost ?? DEFAULT_SPEAKER_BOOST,
+    modelNote: parts.modelNote ?? null,
+    defaultNamespace: settings.namespace,
+    limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
+    now: () => new Date().toISOString(),
+  };
+
+  /** Give the runtime its embedder: the vector leg, vectors for new records, and re-embedding of the ones lacking them. */
+  const activate = (embedder: Embedder, where: VectorParts): Promise<number> => {
+    const opening = typeof where.vectorIndex === 'function' ? where.vectorIndex(abort.signal) : where.vectorIndex;
+    const vectors = where.databaseVectors ? createDatabaseVectorSearch(embedder, where.databaseVectors) : opening ? createVectorSearch(embedder, opening, store, logger) : null;
+    if (vectors) openings.push(vectors.opened());
+    // A local index only (the database's own vector search has nothing to open); not when closing stopped the load.
+    if (vectors && opening && !where.databaseVectors) {
+      void vectors.opened().then((index) => {
+        if (!abort.signal.aborted) noticeIndexStart(notices, index === null ? null : index.stats().start, index?.stats().vectors ?? 0);
+      });
+    }
+    else if (opening) openings.push(Promise.resolve(opening).catch(() => null));
+    activeEmbedder = embedder;
+    memory.embedder = embedder;
+    memory.vectors = vectors;
+    memory.indexer = createTextIndexer(embedder, logger, missed);
+    return runPass();
+  };
+
+  let reembedding: Promise<number> = Promise.resolve(0);
+  let unsubscribe: () => void = () => {};
   // The configured model could not be loaded (with no embedder at all, the note only says vector search is off, as configured).
   // Without the loader's reason, which can name files of the server: the log has it.
-  if (parts.modelNote && embedder) notices.publish({ level: 'warning', kind: 'embedding-model', message: `embedding model: ${parts.modelNote.replace(/ \(.*\);/s, ';')}` }, { standing: true });
-  // A local index only (the database's own vector search has nothing to open); not when closing stopped the load.
-  if (vectors && opening && !parts.databaseVectors) {
-    void vectors.opened().then((index) => {
-      if (!abort.signal.aborted) noticeIndexStart(notices, index === null ? null : index.stats().start, index?.stats().vectors ?? 0);
+  if (parts.modelNote && parts.embedder) notices.publish({ level: 'warning', kind: 'embedding-model', message: `embedding model: ${parts.modelNote.replace(/ \(.*\);/s, ';')}` }, { standing: true });
+  if (parts.embedder) {
+    reembedding = activate(parts.embedder, { vectorIndex: parts.vectorIndex ?? null, databaseVectors: parts.databaseVectors ?? null });
+  } else if (parts.pending) {
+    const { embedder: pending, prepare } = parts.pending;
+    memory.modelNote = pending.note;
+    notices.publish({ level: 'warning', kind: 'embedding-service', message: pending.note }, { standing: true });
+    unsubscribe = pending.onNote((note) => {
+      if (!activeEmbedder) memory.modelNote = note;
+    });
+    reembedding = pending.ready.then(async (embedder) => {
+      unsubscribe();
+      if (!embedder || abort.signal.aborted) return 0;
+      const where = await prepare(embedder);
+      if (abort.signal.aborted) return 0;
+      memory.modelNote = null;
+      notices.clear('embedding-service');
+      return activate(embedder, where);
+    }).catch((error: unknown) => {
+      logger.error({ err: error }, 'the embedding service answered, but its vector index could not be prepared; search stays keyword only');
+      return 0;
     });
   }
+
   return {
     store,
     logger,
@@ -145,29 +285,21 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     gate: parts.gate ?? new CallGate(),
     metrics: parts.metrics ?? new ServerMetrics(),
     warnings,
-    reembedding,
-    memory: {
-      store,
-      logger,
-      indexer: createTextIndexer(embedder, logger),
-      vectors,
-      embedder,
-      fusion: parts.fusion ?? DEFAULT_FUSION.other,
-      context: parts.context ?? DEFAULT_CONTEXT,
-      softAndWeight: parts.softAndWeight ?? DEFAULT_SOFT_AND,
-      speakerBoost: parts.speakerBoost ?? DEFAULT_SPEAKER_BOOST,
-      modelNote: parts.modelNote ?? null,
-      defaultNamespace: settings.namespace,
-      limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
-      now: () => new Date().toISOString(),
+    get reembedding() {
+      return reembedding;
     },
+    pendingEmbedder: parts.pending?.embedder ?? null,
+    memory,
     async close() {
       // Stops a load still in progress (the next start reads it again); an open index saves its snapshot.
       abort.abort();
+      unsubscribe();
+      if (scheduled) clearTimeout(scheduled);
+      if (parts.pending && !parts.sharedEmbedder) await parts.pending.embedder.stop();
       await reembedding;
-      const index = vectors ? await vectors.opened() : await Promise.resolve(opening).catch(() => null);
-      await index?.close();
-      if (!parts.sharedEmbedder) await embedder?.close();
+      await pass;
+      for (const index of await Promise.all(openings)) await index?.close();
+      if (!parts.sharedEmbedder) await activeEmbedder?.close();
       if (!parts.warnings) warnings.close();
       await store.close();
     },
@@ -186,8 +318,48 @@ function noticeIndexStart(notices: ClientNotices, start: { mode: 'snapshot' | 'r
   }
 }
 
-async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder: Embedder | null; choice: ModelChoice | null; note: string | null }> {
-  if (config.embedModel === 'none') return { embedder: null, choice: null, note: 'vector search disabled by configuration (embed model "none")' };
+interface StartedEmbedder {
+  embedder: Embedder | null;
+  /** The bundled model (its own fusion weights). */
+  bundled: boolean;
+  note: string | null;
+  /** An embedding service that did not answer in time at start. */
+  pending: PendingEmbedder | null;
+}
+
+/** How long a start waits for an embedding service to answer before serving keyword search while it goes on trying. */
+const SERVICE_WAIT_AT_START_MS = 3000;
+
+/** The embedding service's settings. */
+export const remoteEmbedderOptions = (config: Config): RemoteEmbedderOptions => ({
+  provider: config.embedProvider as RemoteEmbedderOptions['provider'],
+  url: config.embedUrl ?? '',
+  model: serviceModelName(config),
+  apiKey: config.embedApiKey ?? null,
+  timeoutMs: config.embedTimeoutMs,
+  dimensions: config.embedDimensions ?? null,
+  batch: config.embedBatch,
+});
+
+/**
+ * Identify the embedding service's model: at once when it answers within a
+ * few seconds; otherwise the server starts without it (keyword search) and
+ * the identification goes on in the background.
+ */
+async function startServiceEmbedder(config: Config, logger: Logger): Promise<StartedEmbedder> {
+  const options = remoteEmbedderOptions(config);
+  const pending = new PendingEmbedder(options, logger);
+  const answered = await Promise.race([pending.ready, sleep(SERVICE_WAIT_AT_START_MS, undefined, { ref: false })]);
+  if (answered) {
+    logger.info({ service: describeService(options), model: answered.model.id, dimension: answered.model.dimension, fingerprint: answered.model.fingerprint }, 'embedding service identified');
+    return { embedder: answered, bundled: false, note: null, pending: null };
+  }
+  return { embedder: null, bundled: false, note: pending.note, pending };
+}
+
+async function startEmbedder(config: Config, logger: Logger): Promise<StartedEmbedder> {
+  if (config.embedProvider !== 'local') return startServiceEmbedder(config, logger);
+  if (config.embedModel === 'none') return { embedder: null, bundled: false, note: 'vector search disabled by configuration (embed model "none")', pending: null };
   const settings = {
     modelDir: config.modelDir,
     cacheDir: config.modelCacheDir,
@@ -197,14 +369,23 @@ async function startEmbedder(config: Config, logger: Logger): Promise<{ embedder
   const pool = { workers: config.embedWorkers, maxBatch: config.embedBatch };
   const choice = resolveModel({ name: config.embedModel, ...settings });
   try {
-    return { embedder: await TransformersEmbedder.start({ ...choice.options, id: choice.id, ...pool }), choice, note: null };
+    return { embedder: await TransformersEmbedder.start({ ...choice.options, id: choice.id, ...pool }), bundled: choice.bundled, note: null, pending: null };
   } catch (error) {
     if (choice.bundled) throw error;
     const note = `model "${config.embedModel}" could not be loaded (${(error as Error).message.split('\n')[0]}); using the bundled model`;
     logger.warn({ model: config.embedModel, err: error }, 'embedding model could not be loaded; falling back to the bundled model');
     const bundled = resolveModel({ name: 'bundled', ...settings });
-    return { embedder: await TransformersEmbedder.start({ ...bundled.options, id: bundled.id, ...pool }), choice: bundled, note };
+    return { embedder: await TransformersEmbedder.start({ ...bundled.options, id: bundled.id, ...pool }), bundled: true, note, pending: null };
   }
+}
+
+/** Where the active model's vectors are searched in one data directory: its registered model's local index (opened in the background), or the database. */
+async function vectorParts(config: Config, dataDir: string, opened: OpenedStore, embedder: Embedder, logger: Logger): Promise<VectorParts> {
+  if (opened.nearest) {
+    await registerModel(opened.store, embedder, logger);
+    return { vectorIndex: null, databaseVectors: opened.nearest };
+  }
+  return { vectorIndex: await vectorIndexOpener(config, dataDir, opened, embedder, logger), databaseVectors: null };
 }
 
 /** Register the active model with the store (where the database searches vectors itself, its index is made then). */
@@ -281,22 +462,25 @@ export async function fingerprintSecret(config: Config, options: { create: boole
 export async function openRuntime(config: Config, logger: Logger, options: { reembed?: boolean; audits?: boolean } = {}): Promise<Runtime> {
   const opened = await openStore(config, { tenant: LOCAL_TENANT, dataDir: config.dataDir });
   const { store } = opened;
+  let stopOnFailure: PendingEmbedder | null = null;
   try {
     if (opened.backend === 'postgres' && !opened.nearest && config.embedModel !== 'none') throw new StartupError(NO_PGVECTOR);
     // Before anything else starts: a damaged secret stops the start in one line.
     const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : await fingerprintSecret(config, { create: true }));
     logger.info(opened.backend === 'sqlite' ? { dataDir: config.dataDir } : { backend: 'postgres' }, 'database open');
-    const { embedder, choice, note } = await startEmbedder(config, logger);
-    const vectorIndex = embedder && !opened.nearest ? await vectorIndexOpener(config, config.dataDir, opened, embedder, logger) : null;
-    if (embedder && opened.nearest) await registerModel(store, embedder, logger);
-    const tuned = DEFAULT_FUSION[choice?.bundled ? 'bundled' : 'other'];
+    const { embedder, bundled, note, pending } = await startEmbedder(config, logger);
+    stopOnFailure = pending;
+    const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, config.dataDir, opened, active, logger);
+    const where = embedder ? await prepare(embedder) : { vectorIndex: null, databaseVectors: null };
+    // Remote models, like any model but the bundled one, weigh both rankings alike.
+    const tuned = DEFAULT_FUSION[bundled ? 'bundled' : 'other'];
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
       settings: config,
       embedder,
-      vectorIndex,
-      databaseVectors: opened.nearest,
+      ...where,
+      pending: pending ? { embedder: pending, prepare } : null,
       modelNote: note,
       fusion: {
         keywordWeight: config.fusionKeywordWeight ?? tuned.keywordWeight,
@@ -310,6 +494,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       ...(options.reembed === false ? {} : { reembedBatch: config.embedBatch * 2 }),
     }));
   } catch (error) {
+    await stopOnFailure?.stop();
     await store.close();
     throw error;
   }
@@ -325,15 +510,17 @@ export async function openTenantRuntime(config: Config, root: Runtime, tenant: s
   const { store } = opened;
   try {
     const { embedder } = root.memory;
-    const vectorIndex = embedder && root.memory.vectors && !opened.nearest ? await vectorIndexOpener(config, dataDir, opened, embedder, logger) : null;
-    if (embedder && opened.nearest) await registerModel(store, embedder, logger);
+    const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, dataDir, opened, active, logger);
+    const where = embedder && (root.memory.vectors || opened.nearest) ? await prepare(embedder) : null;
+    // The root's embedding service has not answered yet: this tenant waits for it too.
+    const pending = !embedder && root.pendingEmbedder ? { embedder: root.pendingEmbedder, prepare } : null;
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
       settings: config,
-      embedder: vectorIndex || opened.nearest ? embedder : null,
-      vectorIndex,
-      databaseVectors: opened.nearest,
+      embedder: where ? embedder : null,
+      ...(where ?? {}),
+      pending,
       modelNote: root.memory.modelNote,
       fusion: root.memory.fusion,
       context: root.memory.context,

@@ -35,7 +35,10 @@ export const SETTING_GROUPS = {
   },
   embedding: {
     title: 'Embeddings and the vector index',
-    flags: ['embed-model', 'model-dir', 'model-cache-dir', 'allow-remote-models', 'embed-dtype', 'embed-workers', 'embed-batch'],
+    flags: [
+      'embed-provider', 'embed-model', 'embed-url', 'embed-api-key', 'embed-timeout-ms', 'embed-dimensions', 'model-dir', 'model-cache-dir', 'allow-remote-models',
+      'embed-dtype', 'embed-workers', 'embed-batch',
+    ],
   },
   vectors: {
     title: 'Embeddings and the vector index',

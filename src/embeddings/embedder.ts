@@ -14,6 +14,8 @@ export interface EmbeddingModel {
 export interface Embedder {
   readonly model: EmbeddingModel;
   embed(texts: readonly string[]): Promise<Array<Float32Array | null>>;
+  /** Why embedding fails now (an embedding service that does not answer), or null while it works. */
+  status?(): string | null;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@ import { modelKey, normalized, type Embedder, type EmbeddingModel } from './embe
 import { WorkerPool } from './worker-pool.js';
 
 /** Fixed sentences whose vectors identify a model's behaviour. */
-const PROBES = ['The quick brown fox jumps over the lazy dog.', 'Remember to water the plants on Monday.', 'Memory systems store and retrieve facts.'];
+export const PROBES = ['The quick brown fox jumps over the lazy dog.', 'Remember to water the plants on Monday.', 'Memory systems store and retrieve facts.'];
 
 export interface TransformersEmbedderOptions extends WorkerModelOptions {
   /** The id recorded with vectors (the configured model name, not a machine path). */

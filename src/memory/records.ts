@@ -58,7 +58,8 @@ export async function memoryStats(ctx: MemoryContext): Promise<StoreStats & { de
       model_id: model?.id ?? null,
       model_key: model?.key ?? null,
       dimension: model?.dimension ?? null,
-      note: ctx.modelNote,
+      // An embedding service that stopped answering says why here too.
+      note: ctx.modelNote ?? ctx.embedder?.status?.() ?? null,
       records: progress?.docs ?? 0,
       embedded: progress?.embedded ?? 0,
       // An index in the database (no local one) holds every stored vector.

@@ -51,11 +51,24 @@ export async function reembedMissing(store: MemoryStore, embedder: Embedder, log
 
 const REEMBED_LEASE_MS = 60_000;
 const RETRY_MS = 5_000;
+/** After a failed batch (an embedding service that does not answer), wait 1 s, 2 s, 4 s… up to a minute, with jitter: never a hot loop. */
+const FAILURE_BASE_MS = 1000;
+const FAILURE_MAX_MS = 60_000;
+
+/** The wait after `failures` failed batches in a row, or until the embedder said it may be asked again. */
+export function failureBackoffMs(failures: number, error: unknown, random: () => number = Math.random, now = Date.now()): number {
+  const ceiling = Math.min(FAILURE_MAX_MS, FAILURE_BASE_MS * 2 ** Math.max(0, failures - 1));
+  const backoff = ceiling / 2 + random() * (ceiling / 2);
+  const retryAt = (error as { retryAt?: unknown } | null)?.retryAt;
+  return Math.round(Math.max(backoff, typeof retryAt === 'number' ? retryAt - now : 0));
+}
 
 /**
  * Re-embed in the background until every record has a vector of the active
  * model. Several processes may share the database: one holds the lease and
- * works, the others check back later (and take over if it dies).
+ * works, the others check back later (and take over if it dies). A batch
+ * that cannot be embedded (the embedder fails) is tried again after a
+ * backoff, until it can or `signal` aborts.
  */
 export async function reembedInBackground(
   store: MemoryStore,
@@ -65,9 +78,11 @@ export async function reembedInBackground(
 ): Promise<number> {
   const lease = `reembed:${embedder.model.key}`;
   let total = 0;
+  let failures = 0;
   while (!options.signal.aborted) {
     const progress = await store.embeddingProgress(embedder.model.key);
     if (progress.embedded >= progress.docs) break;
+    let wait = RETRY_MS;
     if (await store.acquireLease(lease, REEMBED_LEASE_MS)) {
       try {
         total += await reembedMissing(store, embedder, logger, {
@@ -77,13 +92,20 @@ export async function reembedInBackground(
             void store.acquireLease(lease, REEMBED_LEASE_MS);
           },
         });
+        if (failures > 0) logger.info({ model: embedder.model.id, failures }, 're-embedding works again');
+        failures = 0;
+        continue;
+      } catch (error) {
+        failures += 1;
+        wait = failureBackoffMs(failures, error);
+        // One line when the failures start, then one in ten: an outage of hours writes a few lines, not thousands.
+        if (failures === 1 || failures % 10 === 0) logger.warn({ err: error, model: embedder.model.id, failures, retryInMs: wait }, 're-embedding failed; records keep their place in the queue and are tried again');
       } finally {
         await store.releaseLease(lease);
       }
-      continue;
     }
     try {
-      await sleep(RETRY_MS, undefined, { signal: options.signal });
+      await sleep(wait, undefined, { signal: options.signal });
     } catch {
       break;
     }

@@ -67,13 +67,13 @@ interface Ranked {
 }
 
 /** The vector leg, or nothing (and why) when it fails: a broken embedder must not break keyword search. */
-async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, depth: number): Promise<{ hits: VectorHit[]; failed: boolean }> {
-  if (!ctx.vectors) return { hits: [], failed: false };
+async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, depth: number): Promise<{ hits: VectorHit[]; failed: string | null }> {
+  if (!ctx.vectors) return { hits: [], failed: null };
   try {
-    return { hits: await ctx.vectors.search(request.query, filters, depth), failed: false };
+    return { hits: await ctx.vectors.search(request.query, filters, depth), failed: null };
   } catch (error) {
     ctx.logger.warn({ err: error }, 'vector search failed; answering from the keyword index');
-    return { hits: [], failed: true };
+    return { hits: [], failed: (error as Error).message.split('\n')[0] ?? 'unknown error' };
   }
 }
 
@@ -108,10 +108,10 @@ async function rank(
   // Start the vector leg first: the query is embedded in a worker thread while the keyword leg runs here.
   const vectorPending = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
   const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth, signal);
-  const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: false };
-  if (vectorResult.failed) {
+  const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: null };
+  if (vectorResult.failed !== null) {
     const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3), signal) : keyword;
-    return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: 'vector search failed just now; these are keyword results' };
+    return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: `vector search failed just now (${vectorResult.failed}); these are keyword results` };
   }
   const vector = vectorResult.hits;
   if (mode === 'keyword') return { mode, ranked: keywordRanking(keyword, request.limit) };
@@ -140,7 +140,8 @@ async function rank(
 
 /** Why the vector leg cannot run now, or null when it can. A confined search does not wait for the index while its namespace's stored vectors are few enough to scan. */
 async function whyNoVectors(ctx: MemoryContext, filters: StoreFilters): Promise<string | null> {
-  if (!ctx.vectors) return 'vector search is unavailable (no embedding model loaded)';
+  // An embedding service not answering yet says so in the model note.
+  if (!ctx.vectors) return ctx.modelNote !== null ? `vector search is unavailable (${ctx.modelNote})` : 'vector search is unavailable (no embedding model loaded)';
   const state = ctx.vectors.state();
   if (state.state === 'loading' && !(await ctx.vectors.scansWhileLoading(filters))) return `the vector index is still loading (${Math.round((Date.now() - state.since) / 1000)} s since start)`;
   if (state.state === 'failed') return `vector search is unavailable (the vector index could not be opened: ${state.reason})`;

@@ -12,10 +12,10 @@ export interface TextIndexer {
 /**
  * Embed before writing, so a record and its vector commit together. When the
  * embedder fails, the record is still stored (keyword search finds it at once)
- * and the background re-embedding gives it a vector later: records without a
- * vector of the active model are that durable queue.
+ * and the background re-embedding gives it a vector later (`onMissed` wakes
+ * it): records without a vector of the active model are that durable queue.
  */
-export function createTextIndexer(embedder: Embedder | null, logger: Logger): TextIndexer {
+export function createTextIndexer(embedder: Embedder | null, logger: Logger, onMissed: () => void = () => {}): TextIndexer {
   return {
     async index(texts) {
       if (!embedder || texts.length === 0) return texts.map((text) => ({ text, vector: null }));
@@ -25,6 +25,8 @@ export function createTextIndexer(embedder: Embedder | null, logger: Logger): Te
         return texts.map((text, i) => ({ text, vector: { modelKey: embedder.model.key, values: vectors[i] ?? EMPTY } }));
       } catch (error) {
         logger.warn({ err: error, count: texts.length }, 'embedding failed; storing without vectors for now');
+        // Tell the background re-embedding: these records are its to embed once the embedder works again.
+        queueMicrotask(onMissed);
         return texts.map((text) => ({ text, vector: null }));
       }
     },

@@ -289,3 +289,51 @@ describe('config', () => {
     for (const [url, shown] of cases) expect(redactDatabaseUrl(url), url).toBe(shown);
   });
 });
+
+describe('embedding service settings', () => {
+  const error = (flags: Record<string, string>, env: Record<string, string> = {}): string => {
+    try {
+      resolveConfig(flags, { XDG_DATA_HOME: '/x', ...env });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).not.toContain('\n');
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('takes a provider, a URL, a model, a key from a file, a timeout and dimensions', () => {
+    const key = files({ key: 'sk-from-a-file\n' }).key!;
+    const config = resolveConfig(
+      { 'embed-provider': 'openai', 'embed-url': 'https://api.openai.com/v1', 'embed-model': 'text-embedding-3-small', 'embed-dimensions': '256', 'embed-timeout-ms': '5000' },
+      { XDG_DATA_HOME: '/x', PINAK_EMBED_API_KEY_FILE: key },
+    );
+    expect(config).toMatchObject({ embedProvider: 'openai', embedUrl: 'https://api.openai.com/v1', embedModel: 'text-embedding-3-small', embedApiKey: 'sk-from-a-file', embedDimensions: 256, embedTimeoutMs: 5000 });
+    expect(resolveConfig({}, { XDG_DATA_HOME: '/x' })).toMatchObject({ embedProvider: 'local', embedTimeoutMs: 10_000 });
+    // TEI serves one model: its name is optional.
+    expect(resolveConfig({ 'embed-provider': 'tei', 'embed-url': 'http://127.0.0.1:8080' }, { XDG_DATA_HOME: '/x' }).embedModel).toBe('bundled');
+    expect(ENVIRONMENT_VARIABLES).toEqual(expect.arrayContaining(['PINAK_EMBED_PROVIDER', 'PINAK_EMBED_URL', 'PINAK_EMBED_API_KEY', 'PINAK_EMBED_API_KEY_FILE']));
+  });
+
+  it('refuses bad combinations in one line', () => {
+    expect(error({ 'embed-provider': 'openai', 'embed-model': 'm' })).toMatch(/--embed-provider openai needs the service's address: set --embed-url/);
+    expect(error({ 'embed-provider': 'ollama', 'embed-url': 'http://127.0.0.1:11434' })).toMatch(/needs the service's model name: set --embed-model/);
+    expect(error({ 'embed-provider': 'ollama', 'embed-url': 'http://h', 'embed-model': 'none' })).toMatch(/not "none"/);
+    expect(error({ 'embed-url': 'http://127.0.0.1:11434' })).toMatch(/flag --embed-url is for an embedding service: add --embed-provider/);
+    expect(error({}, { PINAK_EMBED_API_KEY: 'k' })).toMatch(/environment variable PINAK_EMBED_API_KEY is for an embedding service/);
+    expect(error({ 'embed-provider': 'ollama', 'embed-url': 'http://h', 'embed-model': 'm', 'embed-workers': '2' })).toMatch(/flag --embed-workers is for a model run in this process/);
+    expect(error({ 'embed-provider': 'tei', 'embed-url': 'http://h', 'embed-dimensions': '64' })).toMatch(/only with --embed-provider openai/);
+    expect(error({ 'embed-provider': 'cohere' })).toMatch(/invalid flag --embed-provider \("cohere"\): expected one of local, openai, ollama, tei/);
+    expect(error({ 'embed-provider': 'openai', 'embed-url': 'ftp://h', 'embed-model': 'm' })).toMatch(/expected an http:\/\/ or https:\/\/ URL/);
+    expect(error({ 'embed-provider': 'openai', 'embed-url': 'http://h', 'embed-model': 'm', 'embed-timeout-ms': '5' })).toMatch(/--embed-timeout-ms/);
+  });
+
+  it('never echoes the API key, nor the URL\'s password', () => {
+    const message = error({ 'embed-provider': 'openai', 'embed-url': 'http://h', 'embed-model': 'm', 'embed-api-key': 'sk-secret\nline' });
+    expect(message).toMatch(/invalid flag --embed-api-key: the key holds control characters/);
+    expect(message).not.toContain('sk-secret');
+    const url = error({ 'embed-provider': 'openai', 'embed-url': 'gopher://user:hunter2@h', 'embed-model': 'm' });
+    expect(url).toContain('user:***@h');
+    expect(url).not.toContain('hunter2');
+  });
+});
