@@ -166,6 +166,9 @@ const REEMBED_AFTER_MISS_MS = 1000;
 /** …and look once more this long after a pass ends, in case one committed later than that. */
 const REEMBED_SETTLE_MS = 5000;
 
+/** How long closing waits for a re-embedding batch before closing the embedder under it. */
+const CLOSE_GRACE_MS = 1000;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Wire the parts into a runtime. */
@@ -296,10 +299,14 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
       unsubscribe();
       if (scheduled) clearTimeout(scheduled);
       if (parts.pending && !parts.sharedEmbedder) await parts.pending.embedder.stop();
+      if (!parts.sharedEmbedder) {
+        // A batch in flight to an embedding service that hangs would hold the shutdown for its timeouts: give it a moment, then close the embedder under it.
+        await Promise.race([Promise.all([reembedding, pass]), sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
+        await activeEmbedder?.close();
+      }
       await reembedding;
       await pass;
       for (const index of await Promise.all(openings)) await index?.close();
-      if (!parts.sharedEmbedder) await activeEmbedder?.close();
       if (!parts.warnings) warnings.close();
       await store.close();
     },
@@ -349,7 +356,9 @@ export const remoteEmbedderOptions = (config: Config): RemoteEmbedderOptions => 
 async function startServiceEmbedder(config: Config, logger: Logger): Promise<StartedEmbedder> {
   const options = remoteEmbedderOptions(config);
   const pending = new PendingEmbedder(options, logger);
-  const answered = await Promise.race([pending.ready, sleep(SERVICE_WAIT_AT_START_MS, undefined, { ref: false })]);
+  // A timer that holds the process open: nothing else does yet while a start waits (stdin is not read before the server runs).
+  const waited = new AbortController();
+  const answered = await Promise.race([pending.ready, sleep(SERVICE_WAIT_AT_START_MS, null, { signal: waited.signal }).catch(() => null)]).finally(() => waited.abort());
   if (answered) {
     logger.info({ service: describeService(options), model: answered.model.id, dimension: answered.model.dimension, fingerprint: answered.model.fingerprint }, 'embedding service identified');
     return { embedder: answered, bundled: false, note: null, pending: null };

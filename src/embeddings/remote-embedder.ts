@@ -223,6 +223,8 @@ const IDENTIFY_BACKOFF = { baseDelayMs: 2000, maxDelayMs: 60_000 };
  */
 export async function identifyWhenAvailable(options: RemoteEmbedderOptions, logger: Logger, signal: AbortSignal, onFailure: (reason: string) => void = () => {}): Promise<RemoteEmbedder | null> {
   const client = new EmbeddingServiceClient(options);
+  // Stopping ends a request in flight too, not only the waits between them.
+  signal.addEventListener('abort', () => client.close(), { once: true });
   let lastLogged: string | null = null;
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {

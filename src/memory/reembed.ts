@@ -96,6 +96,8 @@ export async function reembedInBackground(
         failures = 0;
         continue;
       } catch (error) {
+        // Closing: the embedder was closed under the batch, which stays queued for the next start.
+        if (options.signal.aborted) break;
         failures += 1;
         wait = failureBackoffMs(failures, error);
         // One line when the failures start, then one in ten: an outage of hours writes a few lines, not thousands.
