@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
 import { startEmbeddingService, type FakeEmbeddingService, type Provider } from '../helpers/embedding-service.js';
-import { runCli, spawnServer, type Spawned } from '../helpers/spawn-server.js';
+import { runCli, spawnRaw, spawnServer, type Spawned } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -127,10 +127,17 @@ describe('an embedding service that goes away', () => {
     expect((await callOk(server.client, 'memory_stats')).embedding).toMatchObject({ model_id: null, note: expect.stringMatching(/^waiting for the embedding service/) });
     const remembered = await callOk(server.client, 'remember', { content: 'stored while the service hangs' });
     expect(remembered.stored).toHaveLength(1);
+
+    // Shutdown on stdin closing, by the server alone (the SDK client would kill it after 2 s).
+    const child = spawnRaw(['--data-dir', tempDataDir(), ...serviceArgs(svc, ['--embed-timeout-ms', '20000'])], { PINAK_LOG_LEVEL: 'info' });
+    cleanups.push(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    while (!stderr.includes('serving MCP over stdio')) await new Promise((resolve) => setTimeout(resolve, 50));
     const closing = Date.now();
-    const exited = new Promise((resolve) => server.transport.onclose = () => resolve(undefined));
-    await server.close();
-    await exited;
+    child.stdin.end();
+    expect(await exit).toBe(0);
     expect(Date.now() - closing).toBeLessThan(5000);
   }, 60_000);
 
