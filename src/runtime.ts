@@ -65,8 +65,7 @@ export class PendingEmbedder {
   note: string;
 
   constructor(options: RemoteEmbedderOptions, logger: Logger, first: Promise<Embedder | null> | null = null) {
-    const where = describeService(options);
-    const noteOf = (reason: string): string => `waiting for the embedding service (${where}) to answer: ${reason}; searches are keyword only until it does, and what is stored meanwhile gets vectors then`;
+    const noteOf = (reason: string): string => `waiting for the embedding service (${options.provider}) to answer: ${reason}; searches are keyword only until it does, and what is stored meanwhile gets vectors then`;
     this.note = noteOf('not asked yet');
     const update = (reason: string): void => {
       this.note = noteOf(reason.replace(/^the embedding service \([^)]*\) /, ''));

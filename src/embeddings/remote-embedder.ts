@@ -59,7 +59,10 @@ export class EmbeddingServiceClient {
   private failedCalls = 0;
   private openUntil = 0;
   private lastProblem: string | null = null;
+  /** Where the service is, for the log (never its password). */
   readonly where: string;
+  /** How messages that may reach clients name it: the provider, not the address (a shared server's clients need not learn its network). */
+  readonly label: string;
 
   /** From the URL's user and password (fetch refuses URLs holding them), when no API key is given. */
   private readonly basicAuth: string | null = null;
@@ -75,6 +78,7 @@ export class EmbeddingServiceClient {
     this.endpoint = this.format.url(url.href);
     this.policy = options.retry ?? DEFAULT_RETRY;
     this.where = describeService(options);
+    this.label = `the embedding service (${options.provider})`;
   }
 
   /** Why calls fail now, or null while the last call succeeded. */
@@ -93,7 +97,7 @@ export class EmbeddingServiceClient {
     if (this.closing.signal.aborted) throw new EmbeddingServiceError('the embedding client is closed', false);
     const now = Date.now();
     if (now < this.openUntil) {
-      throw new EmbeddingServiceError(`the embedding service (${this.where}) is unavailable (${this.lastProblem ?? 'failing'}); next attempt in ${Math.ceil((this.openUntil - now) / 1000)} s`, true, this.openUntil);
+      throw new EmbeddingServiceError(`${this.label} is unavailable (${this.lastProblem ?? 'failing'}); next attempt in ${Math.ceil((this.openUntil - now) / 1000)} s`, true, this.openUntil);
     }
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(texts);
@@ -116,7 +120,7 @@ export class EmbeddingServiceClient {
         retryAt = Date.now() + Math.max(pause, decision.waitMs ?? 0);
         this.openUntil = retryAt;
       }
-      throw new EmbeddingServiceError(`the embedding service (${this.where}) ${result.problem}`, !decision.retry && decision.transient, retryAt);
+      throw new EmbeddingServiceError(`${this.label} ${result.problem}`, !decision.retry && decision.transient, retryAt);
     }
   }
 
@@ -179,10 +183,10 @@ export class RemoteEmbedder implements Embedder {
     const probes = await client.embed(PROBES);
     const dimension = probes[0]!.length;
     if (options.dimensions !== null && dimension !== options.dimensions) {
-      throw new EmbeddingServiceError(`the embedding service (${client.where}) answered vectors of ${dimension} dimensions, not the ${options.dimensions} asked for with --embed-dimensions`, false);
+      throw new EmbeddingServiceError(`${client.label} answered vectors of ${dimension} dimensions, not the ${options.dimensions} asked for with --embed-dimensions`, false);
     }
     const unit = probes.map((values) => normalized(Float32Array.from(values)));
-    if (unit.some((vector) => vector === null)) throw new EmbeddingServiceError(`the embedding service (${client.where}) answered a zero vector for a probe sentence`, false);
+    if (unit.some((vector) => vector === null)) throw new EmbeddingServiceError(`${client.label} answered a zero vector for a probe sentence`, false);
     const fingerprint = fingerprintOf(unit as Float32Array[]);
     const id = `${options.provider}:${options.model ?? 'default'}`;
     return new RemoteEmbedder({ id, dimension, fingerprint, key: modelKey(id, dimension, fingerprint) }, client);
@@ -195,7 +199,7 @@ export class RemoteEmbedder implements Embedder {
     const vectors = await this.client.embed(sent.map((i) => texts[i]!));
     vectors.forEach((values, j) => {
       if (values.length !== this.model.dimension) {
-        throw new EmbeddingServiceError(`the embedding service (${this.client.where}) now answers vectors of ${values.length} dimensions, not ${this.model.dimension}: the model behind it changed; restart to use the new one`, false);
+        throw new EmbeddingServiceError(`${this.client.label} now answers vectors of ${values.length} dimensions, not ${this.model.dimension}: the model behind it changed; restart to use the new one`, false);
       }
       out[sent[j]!] = normalized(Float32Array.from(values));
     });
@@ -205,7 +209,7 @@ export class RemoteEmbedder implements Embedder {
   /** Why the service fails now, if it does. */
   status(): string | null {
     const problem = this.client.problem();
-    return problem === null ? null : `the embedding service (${this.client.where}) ${problem}`;
+    return problem === null ? null : `${this.client.label} ${problem}`;
   }
 
   async close(): Promise<void> {
