@@ -164,7 +164,9 @@ describe('an embedding service that fails', () => {
     clients.push(client);
     const error = await failure(RemoteEmbedder.identify(client, opts));
     expect(error.message).toMatch(/could not be reached \(ECONNREFUSED\)/);
-    expect(error.message).toContain('user:***@127.0.0.1');
+    // Messages may reach clients (search notes, memory_stats): they name the provider, never the address.
+    expect(error.message).toMatch(/^the embedding service \(ollama\) could not be reached/);
+    expect(error.message).not.toContain('127.0.0.1');
     expect(error.message).not.toContain('hunter2');
   });
 });
