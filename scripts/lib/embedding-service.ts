@@ -47,6 +47,8 @@ export class FakeEmbeddingService {
   readonly faults: Fault[] = [];
   /** Applied to every request while set (a fault queue applies once each). */
   always: Fault | null = null;
+  /** Texts refused with a 400, as OpenAI refuses an input longer than the model's context: a request holding one fails whole. */
+  readonly refused = new Set<string>();
   private server: Server | null = null;
   port = 0;
 
@@ -113,6 +115,9 @@ export class FakeEmbeddingService {
     const texts = this.provider === 'tei' ? body.inputs : body.input;
     if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) return this.send(res, 422, { error: 'expected a list of texts' });
     if (this.provider !== 'tei' && typeof body.model !== 'string') return this.send(res, 400, { error: 'model is required' });
+    if ((texts as string[]).some((text) => this.refused.has(text))) {
+      return this.send(res, 400, { error: { message: "This model's maximum context length is 8192 tokens, however you requested more. Please reduce your prompt.", type: 'invalid_request_error' } });
+    }
     let vectors = bundledVectors(texts as string[]);
     if (fault?.kind === 'dimension') vectors = vectors.map((v) => Array.from({ length: fault.dimension }, (_, i) => v[i % v.length]!));
     seen.ok = true;

@@ -31,6 +31,8 @@ export class EmbeddingServiceError extends Error {
     readonly transient: boolean,
     /** When the service may be asked again (epoch ms), if it said or is being left alone. */
     readonly retryAt: number | null = null,
+    /** The service refused the texts sent (400, 413, 422: too long for the model, too many), not every request. */
+    readonly rejectedInput = false,
   ) {
     super(message);
   }
@@ -39,6 +41,9 @@ export class EmbeddingServiceError extends Error {
 /** After a call fails for a transient reason, calls fail at once for this long, doubling per failed call up to the cap: a service that is down is not asked by every search. */
 const CIRCUIT_BASE_MS = 1000;
 const CIRCUIT_MAX_MS = 30_000;
+
+/** Statuses by which services refuse the texts themselves: OpenAI's 400 for an input over the model's context, TEI's 413 (batch too large) and 422 (tokenization). */
+const REJECTED_INPUT: ReadonlySet<number> = new Set([400, 413, 422]);
 
 /** The largest answer read (a batch of 512 vectors of 4,096 dimensions as JSON is about 40 MB). */
 const MAX_ANSWER_BYTES = 128 * 1024 * 1024;
@@ -120,7 +125,8 @@ export class EmbeddingServiceClient {
         retryAt = Date.now() + Math.max(pause, decision.waitMs ?? 0);
         this.openUntil = retryAt;
       }
-      throw new EmbeddingServiceError(`${this.label} ${result.problem}`, !decision.retry && decision.transient, retryAt);
+      const status = result.outcome.kind === 'status' ? result.outcome.status : 0;
+      throw new EmbeddingServiceError(`${this.label} ${result.problem}`, !decision.retry && decision.transient, retryAt, REJECTED_INPUT.has(status));
     }
   }
 

@@ -16,6 +16,43 @@ export interface ReembedOptions {
 
 const EMPTY = new Float32Array(0);
 
+/** An embedder's refusal of the texts themselves (an embedding service's 400, 413 or 422: too long, too many), not of every request. */
+const rejectsInput = (error: unknown): boolean => (error as { rejectedInput?: unknown } | null)?.rejectedInput === true;
+
+/**
+ * Embed a batch; when the embedder refuses its texts (a service's 400: one
+ * too long for the model), embed them one by one, and give a text refused
+ * alone an empty vector (embedded, never in the index, as a text the model
+ * knows nothing of), so that one record cannot stop re-embedding for good.
+ * If every text is refused alone, the texts are not the cause: the error
+ * stands, and the batch is tried again later.
+ */
+async function embedBatch(embedder: Embedder, texts: string[], logger: Logger, docIds: readonly number[]): Promise<Array<Float32Array | null>> {
+  try {
+    return await embedder.embed(texts);
+  } catch (error) {
+    if (!rejectsInput(error)) throw error;
+    if (texts.length === 1) {
+      logger.warn({ err: error, docIds }, 'the embedder refuses this record\'s text; it stays without a vector (keyword search finds it)');
+      return [null];
+    }
+    const out: Array<Float32Array | null> = [];
+    const refused: number[] = [];
+    for (const [i, text] of texts.entries()) {
+      try {
+        out.push((await embedder.embed([text]))[0] ?? null);
+      } catch (single) {
+        if (!rejectsInput(single)) throw single;
+        out.push(null);
+        refused.push(docIds[i]!);
+      }
+    }
+    if (refused.length === texts.length) throw error;
+    logger.warn({ err: error, docIds: refused }, 'the embedder refuses these records\' texts; they stay without a vector (keyword search finds them)');
+    return out;
+  }
+}
+
 /**
  * Give every record a vector of the active model: records written while the
  * embedder failed, and every record after a model change. Works in batches
@@ -35,7 +72,7 @@ export async function reembedMissing(store: MemoryStore, embedder: Embedder, log
     const docs = await store.docsWithoutVector(key, options.batch, cursor);
     if (docs.length === 0) break;
     cursor = docs.at(-1)!.doc_id;
-    const vectors = await embedder.embed(docs.map((doc) => doc.text ?? ''));
+    const vectors = await embedBatch(embedder, docs.map((doc) => doc.text ?? ''), logger, docs.map((doc) => doc.doc_id));
     await store.setVectors(docs.map((doc, i) => ({ doc_id: doc.doc_id, vector: { modelKey: key, values: vectors[i] ?? EMPTY } })));
     done += docs.length;
     const progress = await store.embeddingProgress(key);

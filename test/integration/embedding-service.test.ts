@@ -182,3 +182,37 @@ describe('credentials in the service URL', () => {
     expect(svc.requests.at(-1)!.path).toBe('/embed');
   });
 });
+
+describe('re-embedding through a service that refuses some texts', () => {
+  it('embeds the rest of the batch, leaves a refused record without a vector, and keeps retrying when every text is refused', async () => {
+    const { createLogger } = await import('../../src/logging.js');
+    const { reembedMissing } = await import('../../src/memory/reembed.js');
+    const { linkedServer } = await import('../helpers/in-memory-server.js');
+    const { callOk } = await import('../helpers/calls.js');
+    const svc = await service('openai');
+    const { embedder } = await identify(svc);
+    const linked = await linkedServer({ embedder });
+    try {
+      const poison = 'an input far longer than the model can take';
+      svc.refused.add(poison);
+      const stored = (await callOk(linked.client, 'remember', { memories: [{ content: 'The kitten was sleeping on the warm rug' }, { content: poison }, { content: 'Our flight to Tokyo was delayed' }] })).stored;
+      // The write's one request held the refused text: all three are stored, none with a vector.
+      expect((await callOk(linked.client, 'memory_stats')).embedding).toMatchObject({ records: 3, embedded: 0 });
+      const done = await reembedMissing(linked.runtime.store, embedder, createLogger('silent'), { batch: 10 });
+      expect(done).toBe(3);
+      expect((await callOk(linked.client, 'memory_stats')).embedding).toMatchObject({ records: 3, embedded: 3 });
+      const byMeaning = await callOk(linked.client, 'search_memory', { query: 'a cat napping on a carpet', mode: 'vector', limit: 1 });
+      expect(byMeaning.hits[0].id).toBe(stored[0].id);
+      const keyword = await callOk(linked.client, 'search_memory', { query: 'longer input', mode: 'keyword' });
+      expect(keyword.hits[0].id).toBe(stored[1].id);
+
+      // Every text refused: not the texts' fault (a model gone, a service misconfigured): nothing is marked, the error stands.
+      svc.refused.add('first of two').add('second of two');
+      await callOk(linked.client, 'remember', { memories: [{ content: 'first of two' }, { content: 'second of two' }] });
+      await expect(reembedMissing(linked.runtime.store, embedder, createLogger('silent'), { batch: 10 })).rejects.toThrow(/maximum context length/);
+      expect((await callOk(linked.client, 'memory_stats')).embedding).toMatchObject({ records: 5, embedded: 3 });
+    } finally {
+      await linked.close();
+    }
+  });
+});
