@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
 import { startEmbeddingService, type FakeEmbeddingService, type Provider } from '../helpers/embedding-service.js';
 import { runCli, spawnRaw, spawnServer, type Spawned } from '../helpers/spawn-server.js';
+import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { startPgliteServer } from '../helpers/pglite-server.js';
+import { spawnHttp } from '../helpers/spawn-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -156,6 +158,26 @@ describe('an embedding service that goes away', () => {
     // Only the identification's probes were sent.
     expect(svc.requests.slice(before).map((r) => (r.body.inputs as string[]).length)).toEqual([3]);
   });
+});
+
+describe('an embedding service and tenants over HTTP', () => {
+  it('a tenant opened while the service is down waits for it too, and gets hybrid search when it answers', async () => {
+    const svc = await service('ollama');
+    await svc.stop();
+    const dataDir = tempDataDir();
+    const { key } = createKey(dataDir, ['--tenant', 'acme', '--role', 'writer']);
+    const server = await spawnHttp(dataDir, serviceArgs(svc));
+    cleanups.push(() => void server.stop());
+    const { client } = await keyedClient(server.origin, key);
+    cleanups.push(() => client.close());
+    const ids = (await callOk(client, 'remember', { memories: SENTENCES.map((content) => ({ content })) })).stored.map((m: { id: string }) => m.id);
+    expect((await callOk(client, 'memory_stats')).embedding).toMatchObject({ model_id: null, note: expect.stringContaining('waiting for the embedding service (ollama)') });
+    await svc.start();
+    await until(client, (e) => e.model_id === 'ollama:mini-embed' && e.embedded === 5, 40_000);
+    const byMeaning = await callOk(client, 'search_memory', { query: 'a cat napping on a carpet', mode: 'vector', limit: 1 });
+    expect(byMeaning.hits[0].id).toBe(ids[0]);
+    expect(server.stderr()).not.toContain('"level":50');
+  }, 90_000);
 });
 
 describe('an embedding service beside PostgreSQL with pgvector (PGlite)', () => {
