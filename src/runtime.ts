@@ -64,14 +64,14 @@ export class PendingEmbedder {
   readonly ready: Promise<Embedder | null>;
   note: string;
 
-  constructor(options: RemoteEmbedderOptions, logger: Logger, first: Promise<Embedder | null> | null = null) {
+  constructor(options: RemoteEmbedderOptions, logger: Logger) {
     const noteOf = (reason: string): string => `waiting for the embedding service (${options.provider}) to answer: ${reason}; searches are keyword only until it does, and what is stored meanwhile gets vectors then`;
     this.note = noteOf('not asked yet');
     const update = (reason: string): void => {
       this.note = noteOf(reason.replace(/^the embedding service \([^)]*\) /, ''));
       for (const listener of this.listeners) listener(this.note);
     };
-    this.ready = first ?? identifyWhenAvailable(options, logger, this.abort.signal, update);
+    this.ready = identifyWhenAvailable(options, logger, this.abort.signal, update);
   }
 
   /** Hear each new reason the service cannot be used yet. */
@@ -84,10 +84,6 @@ export class PendingEmbedder {
   async stop(): Promise<void> {
     this.abort.abort();
     await (await this.ready)?.close();
-  }
-
-  get signal(): AbortSignal {
-    return this.abort.signal;
   }
 }
 
