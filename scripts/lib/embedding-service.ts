@@ -47,6 +47,8 @@ export class FakeEmbeddingService {
   readonly faults: Fault[] = [];
   /** Applied to every request while set (a fault queue applies once each). */
   always: Fault | null = null;
+  /** Added to every component at random, up to this much either way: a service whose answers vary a little (GPU batching, hosted APIs). */
+  noise = 0;
   /** Texts refused with a 400, as OpenAI refuses an input longer than the model's context: a request holding one fails whole. */
   readonly refused = new Set<string>();
   private server: Server | null = null;
@@ -119,6 +121,7 @@ export class FakeEmbeddingService {
       return this.send(res, 400, { error: { message: "This model's maximum context length is 8192 tokens, however you requested more. Please reduce your prompt.", type: 'invalid_request_error' } });
     }
     let vectors = bundledVectors(texts as string[]);
+    if (this.noise > 0) vectors = vectors.map((v) => v.map((x) => x + (Math.random() * 2 - 1) * this.noise));
     if (fault?.kind === 'dimension') vectors = vectors.map((v) => Array.from({ length: fault.dimension }, (_, i) => v[i % v.length]!));
     seen.ok = true;
     if (this.provider === 'openai') {

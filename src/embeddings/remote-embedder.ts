@@ -182,11 +182,18 @@ export class RemoteEmbedder implements Embedder {
   private constructor(
     readonly model: EmbeddingModel,
     private readonly client: EmbeddingServiceClient,
+    /**
+     * The service answered the probes twice with vectors that differ in the
+     * fourth decimal (GPU batching, a hosted API): the fingerprint, and so
+     * the key, may differ at the next start, and every record be embedded again.
+     */
+    readonly unstable: boolean,
   ) {}
 
-  /** Ask the service for the probes' vectors: the model's dimension and fingerprint. Rejects with an EmbeddingServiceError. */
+  /** Ask the service for the probes' vectors (twice: are they stable?): the model's dimension and fingerprint. Rejects with an EmbeddingServiceError. */
   static async identify(client: EmbeddingServiceClient, options: RemoteEmbedderOptions): Promise<RemoteEmbedder> {
     const probes = await client.embed(PROBES);
+    const again = await client.embed(PROBES);
     const dimension = probes[0]!.length;
     if (options.dimensions !== null && dimension !== options.dimensions) {
       throw new EmbeddingServiceError(`${client.label} answered vectors of ${dimension} dimensions, not the ${options.dimensions} asked for with --embed-dimensions`, false);
@@ -194,8 +201,9 @@ export class RemoteEmbedder implements Embedder {
     const unit = probes.map((values) => normalized(Float32Array.from(values)));
     if (unit.some((vector) => vector === null)) throw new EmbeddingServiceError(`${client.label} answered a zero vector for a probe sentence`, false);
     const fingerprint = fingerprintOf(unit as Float32Array[]);
+    const unstable = again.some((values) => values.length !== dimension) || fingerprintOf(again.map((values) => normalized(Float32Array.from(values)) ?? new Float32Array(dimension))) !== fingerprint;
     const id = `${options.provider}:${options.model ?? 'default'}`;
-    return new RemoteEmbedder({ id, dimension, fingerprint, key: modelKey(id, dimension, fingerprint) }, client);
+    return new RemoteEmbedder({ id, dimension, fingerprint, key: modelKey(id, dimension, fingerprint) }, client, unstable);
   }
 
   async embed(texts: readonly string[]): Promise<Array<Float32Array | null>> {
@@ -223,6 +231,8 @@ export class RemoteEmbedder implements Embedder {
   }
 }
 
+const UNSTABLE_WARNING = 'the embedding service answers the same sentences with slightly different vectors (beyond the fourth decimal): the model\'s fingerprint may differ at the next start, and every record then be embedded again under a new key';
+
 /** How long the identification waits between failed attempts: doubling from 1 s to 60 s, with jitter. */
 const IDENTIFY_BACKOFF = { baseDelayMs: 2000, maxDelayMs: 60_000 };
 
@@ -240,6 +250,7 @@ export async function identifyWhenAvailable(options: RemoteEmbedderOptions, logg
     try {
       const embedder = await RemoteEmbedder.identify(client, options);
       if (attempt > 1) logger.info({ service: client.where, model: embedder.model.id, dimension: embedder.model.dimension }, 'the embedding service answers: hybrid search from now on');
+      if (embedder.unstable) logger.warn({ service: client.where, model: embedder.model.id }, UNSTABLE_WARNING);
       return embedder;
     } catch (error) {
       const reason = (error as Error).message;

@@ -171,6 +171,15 @@ describe('an embedding service that fails', () => {
   });
 });
 
+describe('a service whose answers vary a little', () => {
+  it('is told apart from a stable one at identification', async () => {
+    const svc = await service('tei');
+    expect((await identify(svc)).embedder.unstable).toBe(false);
+    svc.noise = 1e-3;
+    expect((await identify(svc)).embedder.unstable).toBe(true);
+  });
+});
+
 describe('credentials in the service URL', () => {
   it('go as basic authentication, not in the URL', async () => {
     const svc = await service('tei');
