@@ -1,3 +1,4 @@
+import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
 import { startEmbeddingService, type FakeEmbeddingService, type Provider } from '../helpers/embedding-service.js';
@@ -106,6 +107,12 @@ describe('an embedding service that goes away', () => {
     expect(Date.now() - startedAt).toBeLessThan(15_000);
     const waiting = await callOk(client, 'memory_stats');
     expect(waiting.embedding).toMatchObject({ model_id: null, note: expect.stringMatching(/^waiting for the embedding service \(openai\) to answer: could not be reached/) });
+    // The client is told too (notifications/message), as long as the service is away: logging/setLevel resends the standing notices.
+    const messages: LoggingMessageNotification['params'][] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void messages.push(notification.params));
+    await client.setLoggingLevel('info');
+    expect(messages).toContainEqual(expect.objectContaining({ level: 'warning', data: expect.stringMatching(/^waiting for the embedding service \(openai\)/) }));
+    expect(JSON.stringify(messages)).not.toContain(svc.url);
     const ids = (await callOk(client, 'remember', { memories: SENTENCES.map((content) => ({ content })) })).stored.map((m: { id: string }) => m.id);
     const keywordOnly = await callOk(client, 'search_memory', { query: 'flight delayed' });
     expect(keywordOnly).toMatchObject({ mode: 'keyword', note: expect.stringMatching(/^vector search is unavailable \(waiting for the embedding service .*\); these are keyword results$/) });
@@ -114,6 +121,9 @@ describe('an embedding service that goes away', () => {
     await svc.start();
     const ready = await until(client, (e) => e.model_id === 'openai:mini-embed' && e.embedded === 5, 40_000);
     expect(ready).toMatchObject({ records: 5, dimension: 100, note: null });
+    messages.length = 0;
+    await client.setLoggingLevel('info');
+    expect(JSON.stringify(messages)).not.toContain('waiting for the embedding service');
     const hybrid = await callOk(client, 'search_memory', { query: 'airplane departure postponed' });
     expect(hybrid.mode).toBe('hybrid');
     expect(hybrid.hits[0].id).toBe(ids[4]);
