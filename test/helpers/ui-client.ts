@@ -26,14 +26,25 @@ export class UiClient {
 
   constructor(readonly origin: string) {}
 
+  /** Cookies other than the session's, kept and sent back as a browser does (a proxy's, say). */
+  readonly otherCookies = new Map<string, string>();
+
   private remember(response: Response): void {
-    const set = response.headers.get('set-cookie');
-    const value = set ? /pinak_ui=([^;]*)/.exec(set)?.[1] : undefined;
-    if (value !== undefined) this.cookie = value === '' ? null : value;
+    for (const set of response.headers.getSetCookie()) {
+      const [name = '', value = ''] = (set.split(';')[0] ?? '').split('=', 2);
+      if (name === 'pinak_ui') this.cookie = value === '' ? null : value;
+      else if (name) this.otherCookies.set(name, value);
+    }
+  }
+
+  /** The Cookie header a browser would send, if any. */
+  private cookieHeader(): Record<string, string> {
+    const pairs = [...(this.cookie ? [`pinak_ui=${this.cookie}`] : []), ...[...this.otherCookies].map(([name, value]) => `${name}=${value}`)];
+    return pairs.length > 0 ? { cookie: pairs.join('; ') } : {};
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<UiResponse> {
-    const response = await fetch(new URL(path, this.origin), { redirect: 'manual', headers: { ...(this.cookie ? { cookie: `pinak_ui=${this.cookie}` } : {}), ...headers } });
+    const response = await fetch(new URL(path, this.origin), { redirect: 'manual', headers: { ...this.cookieHeader(), ...headers } });
     this.remember(response);
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
@@ -42,7 +53,7 @@ export class UiClient {
     const response = await fetch(new URL(path, this.origin), {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...(this.cookie ? { cookie: `pinak_ui=${this.cookie}` } : {}), ...headers },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...this.cookieHeader(), ...headers },
       body: new URLSearchParams(fields).toString(),
     });
     this.remember(response);

@@ -8,11 +8,14 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 export interface HeaderPolicy {
   /**
    * Why the request is refused (for a 403), or null when its Host and Origin
-   * are acceptable. `opaqueOrigin`: an Origin of "null" passes here (the
-   * memory browser's forms, sent under Referrer-Policy: no-referrer, carry
-   * it; the browser's own routes check Sec-Fetch-Site instead).
+   * are acceptable. `ownPages` (the memory browser's paths): an Origin of
+   * "null" passes here (its forms, sent under Referrer-Policy: no-referrer,
+   * carry it), and so does the origin of the Host itself, once that Host is
+   * allowed: the page that sent the form was served by this server under
+   * that name, as behind a proxy. The browser's own routes then check
+   * Sec-Fetch-Site or the exact origin, and a CSRF token.
    */
-  refusal(req: IncomingMessage, options?: { opaqueOrigin?: boolean }): string | null;
+  refusal(req: IncomingMessage, options?: { ownPages?: boolean }): string | null;
 }
 
 /**
@@ -41,11 +44,20 @@ export function headerPolicy(boundHost: string, port: () => number, extraHosts: 
       const host = req.headers.host;
       if (host === undefined || !hostAllowed(host)) return hostRefusal(host);
       const origin = req.headers.origin;
-      if (origin === 'null' && options.opaqueOrigin) return null;
+      if (options.ownPages && (origin === 'null' || (origin !== undefined && originHost(origin) === host.toLowerCase()))) return null;
       if (origin !== undefined && !originAllowed(origin)) return originRefusal(origin);
       return null;
     },
   };
+}
+
+/** The host (and port, if any) an origin names, lower case; '' for one that is not a URL. */
+function originHost(origin: string): string {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return '';
+  }
 }
 
 /** A Host value worth suggesting as an --allowed-hosts entry: a name or address, with an optional port. */

@@ -238,7 +238,7 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
   // rebinding page learns nothing from them, while load balancers and
   // orchestrators probe by an address no allowlist names.
   const target = (req.url ?? '').split('?')[0]!;
-  const refusal = PROBES.has(target) ? null : policy.refusal(req, { opaqueOrigin: target === '/ui' || target.startsWith('/ui/') });
+  const refusal = PROBES.has(target) ? null : policy.refusal(req, { ownPages: target === '/ui' || target.startsWith('/ui/') });
   if (refusal) {
     ctx.runtime.metrics.refused('host_not_allowed');
     return sendRpcError(res, 403, RPC.serverError, refusal);
