@@ -53,3 +53,16 @@ export class ClientNotices {
     return this.listeners.size;
   }
 }
+
+/** Tell clients how the vector index came up, when they should know: rebuilt, replayed, or not opened at all. */
+export function noticeIndexStart(notices: ClientNotices, start: { mode: 'snapshot' | 'rebuild'; replayed: number; reason: string | null } | null, vectors: number): void {
+  if (start === null) {
+    notices.publish({ level: 'error', kind: 'vector-index', message: 'the vector index could not be opened: searches answer from the keyword index only (the server log says why)' }, { standing: true });
+  } else if (start.mode === 'rebuild' && vectors > 0) {
+    const why = start.reason === 'no snapshot yet' ? 'it had no snapshot' : 'its snapshot could not be used';
+    notices.publish({ level: 'warning', kind: 'vector-index', message: `the vector index was rebuilt from the database (${vectors} vector${vectors === 1 ? '' : 's'}; ${why}): until its graph catches up, vector searches scan exactly and may be slower` }, { standing: true });
+  } else if (start.mode === 'snapshot' && start.replayed > 0) {
+    notices.publish({ level: 'notice', kind: 'vector-index', message: `the vector index was loaded from its snapshot and replayed ${start.replayed} later changes from the database` }, { standing: true });
+  }
+}
+
