@@ -1,8 +1,8 @@
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditRow } from '../audit/audit-trail.js';
 import { MemoryError } from '../domain/errors.js';
 import { refusalFor } from './access.js';
 import type { AnyTool } from './define-tool.js';
+import { auditRowFor } from './audit-row.js';
 import { auditFailure, callFor, type RegisterOptions } from './register-tools.js';
 import { describeInvalidArguments, toToolFailure, type ToolFailure } from './tool-errors.js';
 
@@ -112,24 +112,16 @@ export function auditedRequests(tools: readonly AnyTool[], options: RegisterOpti
           if (failure.ref) logger.error({ err: error, method, ref: failure.ref }, 'request failed unexpectedly');
         }
       }
-      const row: AuditRow = {
-        at: new Date().toISOString(),
+      const row = auditRowFor({
         tool: method,
-        namespace: facts.namespace,
-        client_name: clientName,
-        client_version: clientVersion,
-        session_id: sessionId,
-        args_sha256: args.sha256,
-        args_bytes: args.bytes,
-        status: failure ? failure.status : 'ok',
-        error_code: failure?.code ?? null,
-        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ids_touched: [],
-        ids_returned: [...new Set(facts.returned)],
-        principal_id: principal.id,
-        tenant: principal.tenant,
-        remote_address: principal.remoteAddress,
-      };
+        principal,
+        sessionId,
+        client: { name: clientName, version: clientVersion },
+        args,
+        started,
+        failure,
+        facts: { namespace: facts.namespace, returned: [...new Set(facts.returned)] },
+      });
       try {
         // A read changes nothing: its row need not wait for the disk (see AuditRows).
         await audit.record(row, false);

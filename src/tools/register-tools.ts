@@ -14,6 +14,7 @@ import type { CallGate } from './call-gate.js';
 import type { AnyTool, AuditFacts, ToolDeps } from './define-tool.js';
 import { compactInputSchema } from './compact-schema.js';
 import { toolJsonSchemas } from './json-schema.js';
+import { auditRowFor } from './audit-row.js';
 import { runTool } from './run-tool.js';
 import { describeInvalidArguments, toToolFailure, UnknownToolError, type ToolFailure } from './tool-errors.js';
 import { MAX_ARGUMENT_DEPTH, nestedDeeperThan, unpairedSurrogateAt } from './argument-checks.js';
@@ -208,24 +209,7 @@ export function registerTools(server: Server, tools: readonly AnyTool[], options
     const args = tooDeep ? TOO_DEEP_FINGERPRINT : audit.fingerprint(rawArgs);
     // On the raw arguments: validation silently drops a `__proto__` key, so the stored record would differ from the call.
     const reservedKey = tooDeep ? null : reservedKeyProblem(rawArgs);
-    const row = (): AuditRow => ({
-      at: new Date().toISOString(),
-      tool: name,
-      namespace: facts.namespace ?? null,
-      client_name: clientName,
-      client_version: clientVersion,
-      session_id: sessionId,
-      args_sha256: args.sha256,
-      args_bytes: args.bytes,
-      status: failure ? failure.status : 'ok',
-      error_code: failure?.code ?? null,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      ids_touched: facts.touched ?? [],
-      ids_returned: facts.returned ?? [],
-      principal_id: principal.id,
-      tenant: principal.tenant,
-      remote_address: principal.remoteAddress,
-    });
+    const row = (): AuditRow => auditRowFor({ tool: name, principal, sessionId, client: { name: clientName, version: clientVersion }, args, started, failure, facts });
     if (!gate.enter()) {
       observe?.({ tool: tool?.name ?? null, status: 'error', code: 'shutting_down', durationMs: performance.now() - started });
       return errorResult({ message: 'the server is shutting down; retry the call when it is back', code: 'shutting_down', status: 'error' });
