@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
-import { callOk } from '../helpers/calls.js';
+import { callOk, rpcError } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -9,15 +9,6 @@ const textOf = (result: { messages: Array<{ content: { type: string; text?: stri
   expect(result.messages).toHaveLength(1);
   expect(result.messages[0]!.content.type).toBe('text');
   return result.messages[0]!.content.text!;
-};
-
-const rpcError = async (promise: Promise<unknown>): Promise<{ code: number; message: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: number }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a JSON-RPC error');
 };
 
 describe('MCP prompts over stdio', () => {

@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
-import { callOk } from '../helpers/calls.js';
+import { callOk, rpcError } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -25,15 +25,6 @@ async function listAll(client: Client): Promise<{ uris: string[]; pages: number 
 
 /** The text of a resource's one body. */
 const readText = async (client: Client, params: { uri: string }): Promise<string> => ((await client.readResource(params)).contents[0] as { text: string }).text;
-
-const rpcError = async (promise: Promise<unknown>): Promise<{ code: number; message: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: number }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a JSON-RPC error');
-};
 
 describe('MCP resources over stdio', () => {
   it('lists every goal and memory exactly once across pages, reads each kind, trims long text, links search hits, and audits every read', async () => {

@@ -44,3 +44,13 @@ export async function callError(client: Client, name: string, args: unknown): Pr
   expect(text).not.toMatch(/SQLITE|sqlite3|\bat .*\(.*:\d+:\d+\)|node_modules|\/tmp\//i);
   return text;
 }
+
+/** The JSON-RPC error a request ends with (resources, prompts, completions); fails when it succeeds. */
+export async function rpcError(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { code: (error as { code: number }).code, message: (error as Error).message };
+  }
+  throw new Error('expected a JSON-RPC error');
+}
