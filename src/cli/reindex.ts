@@ -13,7 +13,8 @@ async function reindex(config: Config): Promise<number> {
   const runtime = await openRuntime(config, logger, { reembed: false, audits: false });
   const embedder = runtime.memory.vectors ? runtime.memory.embedder : null;
   try {
-    if (!embedder) throw new UsageError('no embedding model is active (embed model "none"); nothing to reindex');
+    // No model: vectors turned off, or an embedding service that has not answered (its note says which).
+    if (!embedder) throw new UsageError(`no embedding model is active (${runtime.memory.modelNote ?? 'embed model "none"'}); nothing to reindex`);
     const bar = progressBar('embedding');
     const start = await runtime.store.embeddingProgress(embedder.model.key);
     bar.update(start.embedded, start.docs);

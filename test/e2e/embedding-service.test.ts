@@ -221,3 +221,17 @@ describe('bad embedding settings', () => {
     expect(run.stderr).toMatch(message);
   });
 });
+
+describe('pinak-memory reindex with an embedding service that does not answer', () => {
+  it('says that the service has not answered, not that vectors are turned off', async () => {
+    const svc = await service('ollama');
+    await svc.stop();
+    const run = runCli(['--data-dir', tempDataDir(), 'reindex', ...serviceArgs(svc)]);
+    expect(run.status).toBe(1);
+    // The log (stderr, JSON) names the service's address; the message the user reads names the provider.
+    const message = run.stderr.trim().split('\n').at(-1) ?? '';
+    expect(message).toMatch(/no embedding model is active \(waiting for the embedding service \(ollama\) to answer: .*\); nothing to reindex/);
+    expect(message).not.toContain('embed model "none"');
+    expect(message).not.toContain(svc.url);
+  });
+});
