@@ -4,9 +4,21 @@
  * ask every question with evidence through `search_memory`, and measure
  * Recall@k and hit@10 of the evidence turns, overall and per category.
  *
- *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend sqlite|postgres|pglite] FILE...
+ *   npm run eval:locomo -- [--mode keyword|vector|hybrid|all] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend sqlite|postgres|pglite] [--datasets DIR | FILE...]
  *
- * Prints one JSON report on stdout (and to --out); progress goes to stderr.
+ * Without FILE arguments it evaluates both splits the retrieval work is held
+ * to: the dev split (`locomo-dev/*.json`, tuned on) and the validation split
+ * (`locomo-validation/*.json`, checked on) of the datasets directory, by
+ * default `../shared/datasets` next to the project root, else --datasets DIR;
+ * each split on a server and store of its own. The JSON report is then keyed
+ * by split (`{ datasets, splits: { dev, validation } }`, each a report as for
+ * FILE arguments), and a side-by-side table (for each mode: R@k and hit@10 of
+ * each category and overall, dev next to validation, in Markdown) goes to
+ * stderr once both are done, so that stdout stays one JSON document for
+ * scripts (`2>table.md` keeps it).
+ * With FILE arguments it evaluates those files together: one report, no table.
+ *
+ * Prints the JSON report on stdout (and to --out); progress goes to stderr.
  * --misses writes one JSON line per question whose evidence is not all in the
  * top 10: its text, the rank of each evidence turn (0: not returned) and the
  * turns that came first, to see what to work on. --without-context searches
@@ -17,7 +29,7 @@
  * PGlite with pgvector in this process (see backends.ts).
  * Exit code 1 with a one-line message on bad arguments, unreadable files or a failed run.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,16 +37,22 @@ import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
-import { buildIfStale, CLI } from '../lib/build.js';
+import { buildIfStale, CLI, ROOT } from '../lib/build.js';
 import { BACKENDS, openEvalStore, type Backend } from './backends.js';
 import { chunks, readConversation, type Conversation, type Question } from './locomo-data.js';
 import { HIT_K, percentile, round3, scoreQuestion, summarise, summariseByCategory, type ScoredQuestion } from './locomo-metrics.js';
+import { splitTable } from './locomo-table.js';
 
 const BATCH = 100;
 const MAX_LIMIT = 100;
 const INDEX_WAIT_MS = 120_000;
 const REQUESTABLE_MODES = ['keyword', 'vector', 'hybrid', 'all'] as const;
-const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend ${BACKENDS.join('|')}] FILE...`;
+const USAGE = `usage: npm run eval:locomo -- [--mode ${REQUESTABLE_MODES.join('|')}] [--k 5,10,20] [--out FILE] [--misses FILE] [--without-context] [--backend ${BACKENDS.join('|')}] [--datasets DIR | FILE...]`;
+/** Where the splits are looked for without --datasets: a sibling of the project. */
+const DEFAULT_DATASETS = join(ROOT, '..', 'shared', 'datasets');
+/** The splits evaluated without FILE arguments, in report order: name → directory under the datasets directory. */
+const SPLITS = { dev: 'locomo-dev', validation: 'locomo-validation' } as const;
+type Split = keyof typeof SPLITS;
 
 /** A mistake in the command line or the input files: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -50,7 +68,10 @@ interface Options {
   misses: string | undefined;
   withoutContext: boolean;
   backend: Backend;
+  /** The conversations to evaluate together; empty: evaluate the splits of `datasets`. */
   files: string[];
+  /** The datasets directory holding the splits (only without FILE arguments). */
+  datasets: string;
 }
 
 function parseKs(text: string): number[] {
@@ -68,20 +89,20 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' }, 'without-context': { type: 'boolean', default: false }, backend: { type: 'string', default: 'sqlite' } },
+      options: { mode: { type: 'string', default: 'all' }, k: { type: 'string', default: '5,10,20' }, out: { type: 'string' }, misses: { type: 'string' }, 'without-context': { type: 'boolean', default: false }, backend: { type: 'string', default: 'sqlite' }, datasets: { type: 'string' } },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
   const { mode, k, out, misses } = parsed.values;
   if (!REQUESTABLE_MODES.some((m) => m === mode)) throw new UsageError(`--mode must be one of ${REQUESTABLE_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  if (parsed.positionals.length === 0) throw new UsageError(`no LoCoMo files given; ${USAGE}`);
+  if (parsed.positionals.length > 0 && parsed.values.datasets !== undefined) throw new UsageError(`give either --datasets DIR (both splits) or LoCoMo FILE arguments, not both; ${USAGE}`);
   const backend = BACKENDS.find((b) => b === parsed.values.backend);
   if (!backend) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(parsed.values.backend)}`);
   for (const [flag, file] of [['--out', out], ['--misses', misses]]) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`${flag} ${file}: the directory does not exist`);
   }
-  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, withoutContext: parsed.values['without-context'], backend, files: parsed.positionals };
+  return { mode: mode as Options['mode'], ks: parseKs(k), out, misses, withoutContext: parsed.values['without-context'], backend, files: parsed.positionals, datasets: resolve(parsed.values.datasets ?? DEFAULT_DATASETS) };
 }
 
 // ---------------------------------------------------------------- input files
@@ -104,6 +125,21 @@ function loadConversation(file: string): LoadedConversation {
   } catch (error) {
     throw new UsageError(`${file} is not a LoCoMo conversation: ${(error as Error).message}`);
   }
+}
+
+/** Each split's conversation files (`*.json`, sorted by name), or a one-line reason why the datasets directory cannot be used. */
+function splitFiles(datasets: string): Record<Split, string[]> {
+  if (!existsSync(datasets) || !statSync(datasets).isDirectory()) {
+    throw new UsageError(`no datasets directory at ${datasets}: give --datasets DIR (holding ${Object.values(SPLITS).join('/ and ')}/) or LoCoMo FILE arguments`);
+  }
+  const entries = Object.entries(SPLITS).map(([split, name]) => {
+    const dir = join(datasets, name);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${datasets} has no ${name}/ directory (the ${split} split)`);
+    const files = readdirSync(dir).filter((file) => file.endsWith('.json')).sort().map((file) => join(dir, file));
+    if (files.length === 0) throw new UsageError(`${dir} holds no .json conversation files (the ${split} split)`);
+    return [split, files] as const;
+  });
+  return Object.fromEntries(entries) as Record<Split, string[]>;
 }
 
 function loadConversations(files: readonly string[]): LoadedConversation[] {
@@ -318,9 +354,9 @@ function describeConversation(c: LoadedConversation) {
   };
 }
 
-async function run(options: Options): Promise<string> {
-  const conversations = loadConversations(options.files);
-  buildIfStale();
+/** Evaluate these files together on one server and store: their report. */
+async function run(options: Options, files: readonly string[]): Promise<Record<string, unknown> & { modes: Record<string, ModeReport> }> {
+  const conversations = loadConversations(files);
   const dataDir = mkdtempSync(join(tmpdir(), 'pinak-locomo-'));
   const store = await openEvalStore(options.backend, process.env.PINAK_DATABASE_URL);
   let client: Client | undefined;
@@ -341,7 +377,6 @@ async function run(options: Options): Promise<string> {
     const embeddingModel = server.hasStats ? await waitForVectors(client) : null;
     const indexWaitSeconds = (performance.now() - waitStarted) / 1000;
 
-    if (options.misses) writeFileSync(options.misses, '');
     const modes: Record<string, ModeReport> = {};
     for (const mode of plan.modes) {
       log(`searching, mode ${mode ?? 'default'}`);
@@ -369,7 +404,7 @@ async function run(options: Options): Promise<string> {
       timing: { ingest_seconds: round3(ingestSeconds), index_wait_seconds: round3(indexWaitSeconds) },
       modes,
     };
-    return JSON.stringify(report, null, 2);
+    return report;
   } finally {
     await client?.close();
     await store.close();
@@ -377,9 +412,28 @@ async function run(options: Options): Promise<string> {
   }
 }
 
+/** Both splits, one after the other (each on a server and store of its own): the report keyed by split, and the table on stderr. */
+async function runSplits(options: Options): Promise<Record<string, unknown>> {
+  const files = splitFiles(options.datasets);
+  // Read every file before the first run, so that a bad one fails at once.
+  for (const split of Object.keys(SPLITS) as Split[]) loadConversations(files[split]);
+  const splits: Partial<Record<Split, Awaited<ReturnType<typeof run>>>> = {};
+  for (const split of Object.keys(SPLITS) as Split[]) {
+    log(`split ${split}: ${files[split].map((file) => basename(file)).join(', ')}`);
+    splits[split] = await run(options, files[split]);
+  }
+  const complete = splits as Record<Split, Awaited<ReturnType<typeof run>>>;
+  process.stderr.write(`\n${splitTable(complete, [...options.ks.map((k) => `R@${k}`), `hit@${HIT_K}`])}\n`);
+  return { datasets: options.datasets, splits: complete };
+}
+
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
-  const json = await run(options);
+  if (options.files.length > 0) loadConversations(options.files);
+  buildIfStale();
+  if (options.misses) writeFileSync(options.misses, '');
+  const report = options.files.length > 0 ? await run(options, options.files) : await runSplits(options);
+  const json = JSON.stringify(report, null, 2);
   process.stdout.write(`${json}\n`);
   if (options.out) {
     writeFileSync(options.out, `${json}\n`);
