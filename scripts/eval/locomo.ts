@@ -14,8 +14,9 @@
  * by split (`{ datasets, splits: { dev, validation } }`, each a report as for
  * FILE arguments), and a side-by-side table (for each mode: R@k and hit@10 of
  * each category and overall, dev next to validation, in Markdown) goes to
- * stderr once both are done, so that stdout stays one JSON document for
- * scripts (`2>table.md` keeps it).
+ * stderr once both are done, after the progress lines, so that stdout stays
+ * one JSON document for scripts. --misses then lists the misses of both
+ * splits (each line names its conversation).
  * With FILE arguments it evaluates those files together: one report, no table.
  *
  * Prints the JSON report on stdout (and to --out); progress goes to stderr.
