@@ -52,7 +52,7 @@ export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRIN
   // A session served by several servers in turn (one per request, on any replica) keeps one id in the audit trail.
   const { sessionId = newId(), log: logOptions, ...rest } = options;
   const log = registerClientLog(server, runtime.notices, logOptions);
-  const registered: RegisterOptions = { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, log, ...rest };
+  const registered: RegisterOptions = { deps: { memory: runtime.memory }, audit: runtime.audit, logger: runtime.logger, sessionId, gate: runtime.gate, principal, observe: runtime.metrics.toolCall, observeRequest: runtime.metrics.request, log, ...rest };
   registerTools(server, TOOLS, registered);
   const requests = auditedRequests(TOOLS, registered, clientOf(server, options.clientInfo));
   const signalFor = (extra: { requestId: string | number; signal: AbortSignal }): AbortSignal => options.signalFor?.(extra.requestId) ?? extra.signal;

@@ -11,6 +11,14 @@ export interface ToolCallEvent {
   readonly durationMs: number;
 }
 
+/** One finished MCP request other than a tool call (resources/list, resources/read, prompts/get, completion/complete). */
+export interface RequestEvent {
+  /** The method: one of the server's own handlers, never a name a client chose. */
+  readonly method: string;
+  readonly status: 'ok' | 'invalid' | 'error';
+  readonly durationMs: number;
+}
+
 /** What is read at scrape time rather than counted. */
 export interface MetricsSnapshot {
   readonly version: string;
@@ -33,6 +41,8 @@ export class ServerMetrics {
   private readonly calls = new Counter('pinak_tool_calls_total', 'Tool calls answered, by tool and status (ok, invalid: bad arguments or unknown tool, error: refused or failed).');
   private readonly errors = new Counter('pinak_tool_errors_total', 'Tool calls that did not succeed, by tool and error code.');
   private readonly seconds = new Histogram('pinak_tool_call_duration_seconds', 'Time to answer a tool call, by tool.', TOOL_SECONDS_BUCKETS);
+  private readonly requests = new Counter('pinak_requests_total', 'MCP requests other than tool calls answered (resources/list, resources/read, prompts/get, completion/complete), by method and status (ok, invalid, error).');
+  private readonly requestSeconds = new Histogram('pinak_request_duration_seconds', 'Time to answer an MCP request other than a tool call, by method.', TOOL_SECONDS_BUCKETS);
   private readonly refusals = new Counter(
     'pinak_http_requests_refused_total',
     'HTTP requests refused before reaching MCP, by reason (the audit row\'s error code: no_key, unknown_key, revoked_key, expired_key, bad_header, a token\'s expired_token, wrong_issuer, wrong_audience, bad_signature, bad_claims, invalid_token, jwks_unavailable; rate_limited; forbidden; host_not_allowed).',
@@ -44,6 +54,12 @@ export class ServerMetrics {
     this.calls.inc({ tool, status: event.status });
     if (event.status !== 'ok') this.errors.inc({ tool, code: event.code ?? 'unknown' });
     this.seconds.observe({ tool }, Math.max(0, event.durationMs) / 1000);
+  };
+
+  /** Count one answered request that is not a tool call. */
+  readonly request = (event: RequestEvent): void => {
+    this.requests.inc({ method: event.method, status: event.status });
+    this.requestSeconds.observe({ method: event.method }, Math.max(0, event.durationMs) / 1000);
   };
 
   /** Count one refused HTTP request. */
@@ -62,6 +78,8 @@ export class ServerMetrics {
       this.calls.family(),
       this.errors.family(),
       this.seconds.family(),
+      this.requests.family(),
+      this.requestSeconds.family(),
       gauge('pinak_tool_calls_in_flight', 'Tool calls running now, every tenant together.', [[{}, snapshot.toolCallsInFlight]]),
       this.refusals.family(),
       gauge('pinak_http_sessions', 'Open MCP sessions over HTTP, by transport.', [

@@ -130,6 +130,7 @@ export function auditedRequests(tools: readonly AnyTool[], options: RegisterOpti
         throw rpcErrorFor(auditFailure(error));
       } finally {
         gate.leave();
+        options.observeRequest?.({ method, status: failure?.status ?? 'ok', durationMs: performance.now() - started });
       }
       logger.debug({ method, status: failure?.status ?? 'ok', ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
       if (failure) {

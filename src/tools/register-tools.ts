@@ -33,6 +33,8 @@ export interface RegisterOptions {
   principal: Principal;
   /** Told of every finished call (metrics); `tool` is null for a name that is not one of ours. */
   observe?: (call: { tool: string | null; status: 'ok' | 'invalid' | 'error'; code: string | null; durationMs: number }) => void;
+  /** Told of every answered request that is not a tool call (resources, prompts, completions), for metrics. */
+  observeRequest?: (request: { method: string; status: 'ok' | 'invalid' | 'error'; durationMs: number }) => void;
   /**
    * The signal that tells a call its client cancelled it, by JSON-RPC request
    * id, when the transport tracks cancellation itself (HTTP); otherwise the

@@ -58,6 +58,10 @@ describe('GET /metrics', () => {
     expect(await callError(client, 'forget', { ids: ['01J00000000000000000000000'] })).toMatch(/^forbidden/);
     // A made-up tool name is a JSON-RPC error, counted under one label whatever the name.
     await expect(client.callTool({ name: 'drop_everything', arguments: {} })).rejects.toThrow(/-32602: Unknown tool: drop_everything$/);
+    // Resources and prompts are counted apart from tools, by method.
+    await client.listResources();
+    await client.readResource({ uri: 'pinak://recent' });
+    await expect(client.readResource({ uri: 'pinak://memory/01J00000000000000000000000' })).rejects.toThrow();
 
     const after = await scrape(server, operator.key);
     expect(after.value('pinak_tool_calls_total', { tool: 'remember', status: 'ok' })).toBe(2);
@@ -69,6 +73,11 @@ describe('GET /metrics', () => {
     expect(after.value('pinak_tool_calls_total', { tool: 'unknown', status: 'invalid' })).toBe(1);
     expect(after.value('pinak_tool_errors_total', { tool: 'unknown', code: 'unknown_tool' })).toBe(1);
     expect(after.samples.some((sample) => Object.values(sample.labels).includes('drop_everything'))).toBe(false);
+    expect(after.value('pinak_requests_total', { method: 'resources/list', status: 'ok' })).toBe(1);
+    expect(after.value('pinak_requests_total', { method: 'resources/read', status: 'ok' })).toBe(1);
+    expect(after.value('pinak_requests_total', { method: 'resources/read', status: 'error' })).toBe(1);
+    expect(after.value('pinak_request_duration_seconds_count', { method: 'resources/read' })).toBe(2);
+    expect(after.value('pinak_tool_calls_total', { tool: 'resources/read', status: 'ok' })).toBeUndefined();
     expect(after.value('pinak_tool_call_duration_seconds_count', { tool: 'remember' })).toBe(3);
     expect(after.value('pinak_tool_call_duration_seconds_bucket', { tool: 'remember', le: '+Inf' })).toBe(3);
     expect(after.value('pinak_tool_call_duration_seconds_sum', { tool: 'remember' })).toBeGreaterThan(0);
