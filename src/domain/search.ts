@@ -7,6 +7,9 @@ export const RecordType = z.enum(RECORD_TYPES);
 export type RecordType = z.infer<typeof RecordType>;
 
 export const SEARCH_LIMIT_MAX = 100;
+/** The range of search_memory's max_tokens: below 200 not even one hit with its label fits; 32,000 is more than any client passes on from one tool call. */
+export const MAX_TOKENS_MIN = 200;
+export const MAX_TOKENS_MAX = 32_000;
 
 /** Filters shared by every search mode. */
 export const SearchFilters = z.strictObject({
@@ -49,6 +52,11 @@ export const SearchRequest = SearchFilters.extend({
     z.number().int().min(0).max(5).default(0),
     'Also return this many thread neighbours on each side of a hit: answers often sit next to matches.',
     1,
+  ),
+  max_tokens: described(
+    z.number().int().min(MAX_TOKENS_MIN).max(MAX_TOKENS_MAX).optional(),
+    'Fit the text answer in about this many tokens: snippets trimmed first, then hits left out (counted); adds linked goals and lessons.',
+    800,
   ),
 });
 export type SearchRequest = z.infer<typeof SearchRequest>;
@@ -102,3 +110,25 @@ export const RatedHit = SearchHit.extend({
   ),
 });
 export type RatedHit = z.infer<typeof RatedHit>;
+
+/** A goal some hits are linked to (a hit that is the goal, one of its steps, or a memory serving it), with the lessons its outcomes taught. */
+export const LinkedGoal = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.string(),
+  lessons: described(z.array(z.string()), 'Lessons of its newest outcomes, newest first (at most 10).', ['Stream large CSV exports instead of building them in memory.']),
+});
+export type LinkedGoal = z.infer<typeof LinkedGoal>;
+
+/** What the text answer of a search with max_tokens holds and left out. */
+export const AnswerBudget = z.object({
+  max_tokens: z.number().int(),
+  used_tokens: described(z.number().int(), 'The text answer\'s size by the same estimate (about 4 characters a token).', 742),
+  trimmed: described(z.number().int(), 'Snippets shortened to fit.', 3),
+  omitted: described(
+    z.object({ hits: z.number().int(), context: z.number().int(), goals: z.number().int(), lessons: z.number().int() }),
+    'What the text left out to fit (all of it is still in hits and goals).',
+    { hits: 4, context: 6, goals: 0, lessons: 2 },
+  ),
+});
+export type AnswerBudget = z.infer<typeof AnswerBudget>;

@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
-import { RatedHit, SearchRequest } from '../domain/search.js';
-import { hitsToShow, rateHits } from '../memory/relevance.js';
+import { AnswerBudget, LinkedGoal, RatedHit, SearchRequest } from '../domain/search.js';
+import { linkedGoals } from '../memory/linked-goals.js';
+import { rateHits } from '../memory/relevance.js';
 import { searchMemory } from '../memory/search.js';
 import { defineTool } from './define-tool.js';
 import { recordLink } from './resource-uris.js';
-
-/** One hit as a line of text: its relevance (with the query words a weak hit holds), what it is, its id, date and snippet. */
-function hitLine(hit: RatedHit, i: number): string {
-  const relevance = hit.relevance === null ? '' : `${hit.relevance}${hit.relevance === 'weak' ? ` (${hit.why.matched_terms.join(', ')})` : ''} `;
-  return (
-    `${i + 1}. ${relevance}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}): ${hit.snippet}` +
-    hit.context.map((c) => `\n   ${c.offset > 0 ? '+' : ''}${c.offset} ${c.id}: ${c.snippet}`).join('')
-  );
-}
+import { packSearchAnswer, searchText } from './search-answer.js';
 
 export const searchMemoryTool = defineTool({
   name: 'search_memory',
@@ -30,6 +23,13 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
     ),
     terms: described(z.array(z.string()), 'The words searched for, after dropping common words.', ['dark', 'mode']),
     note: z.string().optional(),
+    goals: described(z.array(LinkedGoal).optional(), 'With max_tokens: the goals the hits are linked to, with their lessons.', []),
+    budget: described(AnswerBudget.optional(), 'With max_tokens: the text answer\'s estimated size and what it left out.', {
+      max_tokens: 800,
+      used_tokens: 742,
+      trimmed: 3,
+      omitted: { hits: 4, context: 6, goals: 0, lessons: 2 },
+    }),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handle: async (args, deps, caller) => {
@@ -38,17 +38,14 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
     report?.(0, 1, 'searching, with thread context');
     const result = await searchMemory(deps.memory, args, { confined: caller.confined === true, signal: caller.signal });
     report?.(1, 1, `found ${result.hits.length} hit${result.hits.length === 1 ? '' : 's'}`);
-    return { ...result, hits: rateHits(result.hits, result.terms, result.mode) };
+    const answer = { ...result, hits: rateHits(result.hits, result.terms, result.mode) };
+    if (args.max_tokens === undefined) return answer;
+    // A budgeted answer brings the goals its hits serve, with their lessons, and says what its text holds.
+    const packed = { ...answer, goals: await linkedGoals(deps.memory, answer.hits) };
+    return { ...packed, budget: packSearchAnswer(packed, args.max_tokens).budget };
   },
-  summarize: (r) => {
-    if (r.hits.length === 0) return r.note ?? 'no matches';
-    const { shown, leftOut } = hitsToShow(r.hits);
-    const lines = shown.map(hitLine);
-    if (r.mode !== 'recent' && !r.hits.some((hit) => hit.relevance === 'strong')) lines.unshift(`no strong match (no hit holds most of: ${r.terms.join(', ')})`);
-    if (r.note) lines.unshift(r.note);
-    if (leftOut > 0) lines.push(`(${leftOut} more vector-only hit${leftOut === 1 ? '' : 's'}, far less similar than the best, left out)`);
-    return lines.join('\n');
-  },
+  // The budget's text is packed again from the result: the same hits and goals give the same text.
+  summarize: (r) => (r.budget ? packSearchAnswer(r, r.budget.max_tokens).text : searchText(r)),
   // Asked for meaning as well as words, answered from the keyword index alone: the vector leg is loading or failed
   // (not when vector search is off by configuration: nothing is degraded then).
   warning: (args, r, deps) => (deps.memory.vectors !== null && args.mode !== 'keyword' && r.mode === 'keyword' && r.note ? `degraded search: ${r.note}` : null),
@@ -62,5 +59,5 @@ Returns ranked hits with snippets, each marked strong, weak (some of the words),
       return [recordLink(kind, id)];
     });
   },
-  audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r?.hits.flatMap((h) => [h.id, ...h.context.map((c) => c.id)]) ?? [] }),
+  audit: (args, r, deps) => ({ namespace: args.namespace ?? deps.memory.defaultNamespace, returned: r ? [...r.hits.flatMap((h) => [h.id, ...h.context.map((c) => c.id)]), ...(r.goals ?? []).map((g) => g.id)] : [] }),
 });
