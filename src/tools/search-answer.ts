@@ -120,7 +120,9 @@ export function packSearchAnswer(r: SearchAnswer, maxTokens: number): { text: st
     return { text, budget: { max_tokens: maxTokens, used_tokens: estimateTokens(text), trimmed: 0, omitted: noHits } };
   }
   const { shown, leftOut } = hitsToShow(r.hits);
-  const fixed = [...headerLines(r), ...(leftOut > 0 ? [vectorOnlyLine(leftOut)] : [])];
+  // The search's own notes, each cut to a quarter of the budget at most (an error's message can be long).
+  const header = headerLines(r).map((line) => trimText(line, maxTokens));
+  const fixed = [...header, ...(leftOut > 0 ? [vectorOnlyLine(leftOut)] : [])];
   const contexts = shown.reduce((n, hit) => n + hit.context.length, 0);
   const lessons = goals.reduce((n, g) => n + g.lessons.length, 0);
   // Room for the last line at its longest (every count at its largest).
@@ -217,7 +219,7 @@ export function packSearchAnswer(r: SearchAnswer, maxTokens: number): { text: st
     }
   }
 
-  const lines = [...headerLines(r)];
+  const lines = [...header];
   for (const [i, hit] of packedHits.entries()) lines.push(hit.head + hit.text, ...packedContext[i]!.map((c) => c.head + c.text));
   if (leftOut > 0) lines.push(vectorOnlyLine(leftOut));
   if (goalLines.length > 0) lines.push(title, ...goalLines.map((g) => g.head + g.text));
