@@ -58,3 +58,26 @@ export const Memory = z.object({
   thread_position: described(z.number().nullable(), 'Position in its thread; null when it has no thread.', 12),
 });
 export type Memory = z.infer<typeof Memory>;
+
+/** What a new memory must be given; the rest has a first-write default. */
+export type NewMemoryFields = Pick<Memory, 'id' | 'layer' | 'kind' | 'content' | 'tags' | 'metadata' | 'importance' | 'namespace' | 'source'> &
+  Partial<Pick<Memory, 'goal_id' | 'occurred_at' | 'supersedes' | 'thread_id' | 'thread_position'>>;
+
+/**
+ * A memory stored for the first time at `now`: it happened then unless told
+ * otherwise, is linked to no goal, corrects nothing, is corrected by nothing
+ * yet, and stands outside any thread unless given one.
+ */
+export function freshMemory(fields: NewMemoryFields, now: string): Memory {
+  return {
+    goal_id: null,
+    occurred_at: now,
+    supersedes: null,
+    thread_id: null,
+    thread_position: null,
+    ...fields,
+    created_at: now,
+    updated_at: now,
+    superseded_by: null,
+  };
+}

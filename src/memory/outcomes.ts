@@ -3,7 +3,7 @@ import { MemoryError, notFound } from '../domain/errors.js';
 import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
 import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import { newId } from '../domain/ids.js';
-import type { Memory } from '../domain/memory.js';
+import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { requireGoal } from './goals.js';
@@ -42,8 +42,8 @@ const GOAL_STATUS_AFTER: Record<OutcomeResult, GoalStatus> = { success: 'achieve
 const STEP_STATUS_AFTER: Record<OutcomeResult, StepStatus> = { success: 'done', failure: 'failed', partial: 'in_progress' };
 
 
-function outcomeMemory(base: Omit<Memory, 'id' | 'layer' | 'kind' | 'content' | 'importance'>, fields: Pick<Memory, 'layer' | 'kind' | 'content' | 'importance'>): Memory {
-  return { ...base, ...fields, id: newId() };
+function outcomeMemory(base: Omit<NewMemoryFields, 'id' | 'layer' | 'kind' | 'content' | 'importance'>, fields: Pick<Memory, 'layer' | 'kind' | 'content' | 'importance'>, now: string): Memory {
+  return freshMemory({ ...base, ...fields, id: newId() }, now);
 }
 
 /**
@@ -71,17 +71,10 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     namespace: goal.namespace,
     source: caller.clientName,
     goal_id: goal.id,
-    occurred_at: now,
-    created_at: now,
-    updated_at: now,
-    supersedes: null,
-    superseded_by: null,
-    thread_id: null,
-    thread_position: null,
   };
-  const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 });
+  const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 }, now);
   const lessons = input.lessons.map((lesson) =>
-    outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }),
+    outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }, now),
   );
   const context = step ? `${goal.title}\n${step.title}` : goal.title;
   const memories = [summary, ...lessons];

@@ -1,7 +1,7 @@
 import { MemoryError, notFound } from '../domain/errors.js';
 import { toIsoTimestamp } from '../domain/fields.js';
 import { newId } from '../domain/ids.js';
-import type { Memory, MemoryInput } from '../domain/memory.js';
+import { freshMemory, type Memory, type MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { dateWords, memorySearchText } from './search-text.js';
@@ -46,26 +46,28 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
       superseded.add(old.id);
     }
 
-    memories.push({
-      id: newId(),
-      layer: input.layer,
-      kind: input.kind,
-      content: input.content,
-      tags: [...new Set(input.tags)],
-      metadata: input.metadata,
-      importance: input.importance,
-      namespace,
-      source: input.source ?? caller.clientName,
-      goal_id: input.goal_id ?? null,
-      occurred_at: input.occurred_at === undefined ? now : toIsoTimestamp(input.occurred_at),
-      created_at: now,
-      updated_at: now,
-      supersedes: input.supersedes ?? null,
-      superseded_by: null,
-      thread_id: input.thread_id ?? null,
-      // Null with a thread: the store places it after the thread's last memory.
-      thread_position: input.thread_id === undefined ? null : (input.position ?? null),
-    });
+    memories.push(
+      freshMemory(
+        {
+          id: newId(),
+          layer: input.layer,
+          kind: input.kind,
+          content: input.content,
+          tags: [...new Set(input.tags)],
+          metadata: input.metadata,
+          importance: input.importance,
+          namespace,
+          source: input.source ?? caller.clientName,
+          goal_id: input.goal_id ?? null,
+          occurred_at: input.occurred_at === undefined ? now : toIsoTimestamp(input.occurred_at),
+          supersedes: input.supersedes ?? null,
+          thread_id: input.thread_id ?? null,
+          // Null with a thread: the store places it after the thread's last memory.
+          thread_position: input.thread_id === undefined ? null : (input.position ?? null),
+        },
+        now,
+      ),
+    );
     if (input.position !== undefined && input.thread_id === undefined) {
       throw new MemoryError('invalid_input', `${where}position needs thread_id: it orders memories within a thread`);
     }

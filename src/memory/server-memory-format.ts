@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
-import type { Memory } from '../domain/memory.js';
+import { freshMemory, type Memory } from '../domain/memory.js';
 
 /**
  * The knowledge graph of the reference memory server
@@ -70,25 +70,8 @@ const describe = (error: z.ZodError): string =>
  * format is refused with a MemoryError saying what is wrong with it.
  */
 export function graphLineMemories(value: Record<string, unknown>, namespace: string, now: string): Memory[] {
-  const memory = (id: string, kind: string, content: string, tags: string[], graph: Record<string, unknown>): Memory => ({
-    id,
-    layer: 'semantic',
-    kind,
-    content,
-    tags: unique(tags),
-    metadata: { server_memory: graph },
-    importance: 0.5,
-    namespace,
-    source: SERVER_MEMORY_SOURCE,
-    goal_id: null,
-    occurred_at: now,
-    created_at: now,
-    updated_at: now,
-    supersedes: null,
-    superseded_by: null,
-    thread_id: null,
-    thread_position: null,
-  });
+  const memory = (id: string, kind: string, content: string, tags: string[], graph: Record<string, unknown>): Memory =>
+    freshMemory({ id, layer: 'semantic', kind, content, tags: unique(tags), metadata: { server_memory: graph }, importance: 0.5, namespace, source: SERVER_MEMORY_SOURCE }, now);
   if (value.type === 'entity') {
     const parsed = Entity.safeParse(value);
     if (!parsed.success) throw new MemoryError('invalid_input', `not a server-memory entity: ${describe(parsed.error)}`);
