@@ -30,6 +30,20 @@ const EXPORT_PAGE = 1000;
  * and any later synchronous commit carries it to disk first. The wait was
  * about 0.9 ms of a keyword search's 5.
  */
+/** Audit rows with the client named by their session when the row itself does not (it is stored once per session). */
+const SELECT_ROWS = `SELECT a.seq, a.at, a.tool, a.namespace,
+    COALESCE(a.client_name, s.client_name) AS client_name, COALESCE(a.client_version, s.client_version) AS client_version,
+    a.session_id, a.args_sha256, a.args_bytes, a.status, a.error_code, a.duration_ms, a.ids_touched, a.ids_returned,
+    a.principal_id, a.tenant, a.remote_address
+  FROM audit_log a LEFT JOIN audit_sessions s ON s.session_id = a.session_id`;
+
+/** A stored row with its id lists read back from JSON. */
+const withIdLists = <T extends StoredAuditRow>(row: T): Omit<T, 'ids_touched' | 'ids_returned'> & Pick<AuditRow, 'ids_touched' | 'ids_returned'> => ({
+  ...row,
+  ids_touched: parseJson<string[]>(row.ids_touched, []),
+  ids_returned: parseJson<string[]>(row.ids_returned, []),
+});
+
 export class AuditLog {
   constructor(private readonly db: pg.Pool) {}
 
@@ -71,15 +85,10 @@ export class AuditLog {
     const where = auditWhere(auditQuery, (value) => (params.push(value), `$${params.length}`), (column, needle) => `strpos(${column}, ${needle}) > 0`);
     const rows = await query<StoredAuditRow & { seq: string | number }>(
       this.db,
-      `SELECT a.seq, a.at, a.tool, a.namespace,
-         COALESCE(a.client_name, s.client_name) AS client_name, COALESCE(a.client_version, s.client_version) AS client_version,
-         a.session_id, a.args_sha256, a.args_bytes, a.status, a.error_code, a.duration_ms, a.ids_touched, a.ids_returned,
-         a.principal_id, a.tenant, a.remote_address
-       FROM audit_log a LEFT JOIN audit_sessions s ON s.session_id = a.session_id
-       ${where} ORDER BY a.seq DESC LIMIT ${auditLimit(auditQuery)}`,
+      `${SELECT_ROWS} ${where} ORDER BY a.seq DESC LIMIT ${auditLimit(auditQuery)}`,
       params,
     );
-    return rows.map((row) => ({ ...row, seq: Number(row.seq), ids_touched: parseJson<string[]>(row.ids_touched, []), ids_returned: parseJson<string[]>(row.ids_returned, []) }));
+    return rows.map((row) => ({ ...withIdLists(row), seq: Number(row.seq) }));
   }
 
   /** Rows in order, a page at a time, so an export never holds the whole trail in memory. */
@@ -87,16 +96,11 @@ export class AuditLog {
     for (let after = 0; ; ) {
       const page = await query<StoredAuditRow & { seq: number }>(
         this.db,
-        `SELECT a.seq, a.at, a.tool, a.namespace,
-           COALESCE(a.client_name, s.client_name) AS client_name, COALESCE(a.client_version, s.client_version) AS client_version,
-           a.session_id, a.args_sha256, a.args_bytes, a.status, a.error_code, a.duration_ms, a.ids_touched, a.ids_returned,
-           a.principal_id, a.tenant, a.remote_address
-         FROM audit_log a LEFT JOIN audit_sessions s ON s.session_id = a.session_id
-         WHERE a.at >= $1 AND a.seq > $2 ORDER BY a.seq LIMIT ${EXPORT_PAGE}`,
+        `${SELECT_ROWS} WHERE a.at >= $1 AND a.seq > $2 ORDER BY a.seq LIMIT ${EXPORT_PAGE}`,
         [since, after],
       );
       for (const { seq, ...row } of page) {
-        yield { ...row, ids_touched: parseJson<string[]>(row.ids_touched, []), ids_returned: parseJson<string[]>(row.ids_returned, []) };
+        yield withIdLists(row);
         after = seq;
       }
       if (page.length < EXPORT_PAGE) return;
