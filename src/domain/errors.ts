@@ -49,6 +49,19 @@ export interface IdempotencyClaim {
   readonly key: string;
   readonly tool: string;
   readonly argsSha256: string;
+  /**
+   * What the write makes (its ids), as its caller describes it; without one,
+   * the store's own answer (the ids a delete removed). Kept with the claim in
+   * the write's transaction, so a retry whose first answer was lost (the
+   * database went away as it committed) can rebuild that answer.
+   */
+  readonly made?: unknown;
+}
+
+/** What an idempotency record holds once its write committed and before its answer was kept; null when the write noted nothing. */
+export function madeRecord(claim: IdempotencyClaim, returned: unknown): { made: unknown } | null {
+  const made = claim.made === undefined ? returned : claim.made;
+  return made === undefined ? null : { made };
 }
 
 /** A write whose idempotency key was already claimed: the first call's records stand, nothing new was written. */

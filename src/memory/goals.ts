@@ -5,6 +5,7 @@ import { described, expectedList, Id, IdempotencyKey } from '../domain/fields.js
 import { newId } from '../domain/ids.js';
 import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
+import { claimMaking } from './idempotency.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
 import { checkJsonObject } from './limits.js';
 import { goalSearchText, stepSearchText } from './search-text.js';
@@ -95,8 +96,21 @@ async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoa
     return { goal: await requireGoal(ctx, closest.id), created: false, existing: true, possible_duplicates: duplicates };
   }
   const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
-  await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, caller.idempotency);
-  return { goal: await requireGoal(ctx, record.id), created: true, existing: false, possible_duplicates: duplicates };
+  const made: GoalWrite = { goal_id: record.id, created: true, possible_duplicates: duplicates };
+  await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, claimMaking(caller, made));
+  return goalWriteAnswer(ctx, made);
+}
+
+/** What a goal write made: enough to answer it again (with the goal as it is now). */
+export interface GoalWrite {
+  goal_id: string;
+  created: boolean;
+  possible_duplicates: DuplicateGoal[];
+}
+
+/** What remember_goal answers after a write: the goal read back, and what the write noted. */
+export async function goalWriteAnswer(ctx: MemoryContext, made: GoalWrite): Promise<RememberGoalResult> {
+  return { goal: await requireGoal(ctx, made.goal_id), created: made.created, existing: false, possible_duplicates: made.possible_duplicates };
 }
 
 async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
@@ -137,8 +151,9 @@ async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, in
   if (input.step_updates) {
     update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
   }
-  await ctx.store.updateGoal(update, caller.idempotency);
-  return { goal: await requireGoal(ctx, goal.id), created: false, existing: false, possible_duplicates: [] };
+  const made: GoalWrite = { goal_id: goal.id, created: false, possible_duplicates: [] };
+  await ctx.store.updateGoal(update, claimMaking(caller, made));
+  return goalWriteAnswer(ctx, made);
 }
 
 /** Create a goal (reporting look-alike active goals) or update one. */

@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryError } from '../domain/errors.js';
-import type { MemoryContext } from './context.js';
+import { MemoryError, type IdempotencyClaim } from '../domain/errors.js';
+import type { Caller, MemoryContext } from './context.js';
 
 /** What a retried call gets back: the first call's output, or the first call's error. */
-export type EarlierCall = { kind: 'none' } | { kind: 'output'; output: unknown } | { kind: 'error'; error: MemoryError };
+export type EarlierCall =
+  | { kind: 'none' }
+  | { kind: 'output'; output: unknown }
+  | { kind: 'error'; error: MemoryError }
+  /** The write committed but its answer was not kept (the database went away as it committed): what it made, to rebuild the answer from. */
+  | { kind: 'made'; made: unknown };
 
 /** A call's arguments as an idempotency record compares them (see audit/fingerprint.ts). */
 export interface CallArguments {
@@ -44,9 +49,11 @@ export async function earlierCall(ctx: MemoryContext, key: string, scope: string
     if (record.tool !== tool || !sameArguments(record.args_sha256, args)) {
       return { kind: 'error', error: new MemoryError('conflict', `idempotency_key "${key}" was already used for a different call; use a new key for a new write`) };
     }
-    const result = record.result as { output?: unknown; error?: { code: MemoryError['code']; message: string } } | null;
+    const result = record.result as { output?: unknown; made?: unknown; error?: { code: MemoryError['code']; message: string } } | null;
     if (result?.error) return { kind: 'error', error: new MemoryError(result.error.code, result.error.message) };
+    if (result && 'made' in result) return { kind: 'made', made: result.made };
     if (result) return { kind: 'output', output: result.output };
+    // A claim with nothing noted: a write from before writes noted what they made, whose first call is still running or stopped.
     if (waited >= WAIT_MAX_MS) {
       return {
         kind: 'error',
@@ -56,6 +63,9 @@ export async function earlierCall(ctx: MemoryContext, key: string, scope: string
     await sleep(WAIT_STEP_MS);
   }
 }
+
+/** The claim of a write that makes these records, so that a retry whose answer was lost can rebuild it (see IdempotencyClaim.made). */
+export const claimMaking = (caller: Caller, made: unknown): IdempotencyClaim | undefined => caller.idempotency && { ...caller.idempotency, made };
 
 /** Record how the first call with a key (in the caller's scope) ended, so retries get the same answer. */
 export async function rememberOutcomeOfCall(ctx: MemoryContext, key: string, scope: string | null, outcome: { output: unknown } | { error: MemoryError }): Promise<void> {

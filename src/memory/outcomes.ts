@@ -6,6 +6,7 @@ import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
+import { claimMaking } from './idempotency.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { memorySearchText } from './search-text.js';
@@ -98,15 +99,19 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
-  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, caller.idempotency);
+  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids };
+  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made));
+  return outcomeAnswer(ctx, made);
+}
 
-  const updated = await requireGoal(ctx, goal.id);
-  return {
-    goal: updated,
-    outcome_id: outcome.id,
-    summary_memory_id: summary.id,
-    lesson_memory_ids: outcome.lesson_memory_ids,
-    // A goal no longer active has no next step, whatever its plan still lists.
-    next_step: updated.status === 'active' ? (updated.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null) : null,
-  };
+/** What recording an outcome made: its ids, enough to answer it again. */
+export type OutcomeWrite = Omit<RecordOutcomeResult, 'goal' | 'next_step'> & { goal_id: string };
+
+/** What record_outcome answers after the write: the ids, and the goal as it is now with its next step. */
+export async function outcomeAnswer(ctx: MemoryContext, made: OutcomeWrite): Promise<RecordOutcomeResult> {
+  const { goal_id: goalId, ...ids } = made;
+  const goal = await requireGoal(ctx, goalId);
+  // A goal no longer active has no next step, whatever its plan still lists.
+  const next_step = goal.status === 'active' ? (goal.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null) : null;
+  return { goal, ...ids, next_step };
 }

@@ -25,9 +25,13 @@ export async function getMemories(ctx: MemoryContext, ids: readonly string[]): P
  */
 export async function forget(ctx: MemoryContext, caller: Caller, ids: readonly string[]): Promise<{ forgotten: string[]; missing: string[] }> {
   const unique = [...new Set(ids)];
-  const forgotten = await ctx.store.deleteMemories(unique, caller.idempotency);
+  return forgetAnswer(unique, await ctx.store.deleteMemories(unique, caller.idempotency));
+}
+
+/** What forget answers, from the ids asked for and those it removed (also the ids its idempotency claim notes). */
+export function forgetAnswer(asked: readonly string[], forgotten: readonly string[]): { forgotten: string[]; missing: string[] } {
   const gone = new Set(forgotten);
-  return { forgotten, missing: unique.filter((id) => !gone.has(id)) };
+  return { forgotten: [...forgotten], missing: [...new Set(asked)].filter((id) => !gone.has(id)) };
 }
 
 export interface EmbeddingStatus {

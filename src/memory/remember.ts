@@ -3,10 +3,15 @@ import { toIsoTimestamp } from '../domain/fields.js';
 import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
+import { claimMaking } from './idempotency.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { dateWords, memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
+
+/** What remember answers for each stored memory. */
+export const storedSummary = (m: Memory) => ({ id: m.id, layer: m.layer, kind: m.kind, namespace: m.namespace, occurred_at: m.occurred_at, supersedes: m.supersedes });
+export type StoredSummary = ReturnType<typeof storedSummary>;
 
 /**
  * Store one or more memories atomically. Every item is checked first (sizes,
@@ -76,7 +81,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
   const indexed = await indexReporting(ctx, caller, searchText);
   // When it happened, in words, for memories that say when (events, conversation turns).
   const withDates = indexed.map((entry, i) => (inputs[i]!.occurred_at === undefined ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
-  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), caller.idempotency);
+  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, memories.map(storedSummary)));
   caller.progress?.(inputs.length + 1, inputs.length + 1, `stored ${inputs.length} memor${inputs.length === 1 ? 'y' : 'ies'}`);
   return memories;
 }

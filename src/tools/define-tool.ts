@@ -23,6 +23,11 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   readonly output: Output;
   readonly annotations: Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;
   handle(args: z.output<Input>, deps: ToolDeps, caller: Caller): Promise<z.input<Output>>;
+  /**
+   * A write's answer rebuilt from what it made (IdempotencyClaim.made), for a
+   * retry with its idempotency key after the first answer was lost.
+   */
+  recover?(made: unknown, args: z.output<Input>, deps: ToolDeps): Promise<z.input<Output>>;
   /** A compact text rendering of the result, for clients that show text only. */
   summarize(result: z.output<Output>): string;
   /** Resource links to the records of the result (after its text), so a client can open them with resources/read. */

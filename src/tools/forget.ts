@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { described, Id, IdempotencyKey, stringList } from '../domain/fields.js';
-import { forget } from '../memory/records.js';
+import { forget, forgetAnswer } from '../memory/records.js';
 import { defineTool } from './define-tool.js';
 
 export const forgetTool = defineTool({
@@ -19,6 +19,7 @@ Returns the ids deleted and those not there (forgetting twice is no error).`,
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handle: (args, deps, caller) => forget(deps.memory, caller, args.ids),
+  recover: async (made, args) => forgetAnswer(args.ids, made as string[]),
   summarize: (r) =>
     `forgot ${r.forgotten.length} memor${r.forgotten.length === 1 ? 'y' : 'ies'}${r.missing.length ? `; not there (never stored, or already forgotten): ${r.missing.join(', ')}` : ''}`,
   audit: (_args, r) => ({ touched: r?.forgotten ?? [] }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
 import { Goal, Step } from '../domain/goal.js';
-import { RecordOutcomeInput, recordOutcome } from '../memory/outcomes.js';
+import { outcomeAnswer, RecordOutcomeInput, recordOutcome, type OutcomeWrite } from '../memory/outcomes.js';
 import { defineTool } from './define-tool.js';
 
 export const recordOutcomeTool = defineTool({
@@ -19,6 +19,7 @@ Returns the goal, the new ids and, while the goal is active, its next step.`,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => recordOutcome(deps.memory, caller, args),
+  recover: (made, _args, deps) => outcomeAnswer(deps.memory, made as OutcomeWrite),
   summarize: (r) =>
     `recorded outcome ${r.outcome_id} for goal ${r.goal.id} [now ${r.goal.status}]; summary memory ${r.summary_memory_id}` +
     `${r.lesson_memory_ids.length ? `; ${r.lesson_memory_ids.length} lesson(s): ${r.lesson_memory_ids.join(', ')}` : ''}` +

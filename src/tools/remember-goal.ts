@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
 import { Goal } from '../domain/goal.js';
-import { RememberGoalInput, rememberGoal } from '../memory/goals.js';
+import { goalWriteAnswer, RememberGoalInput, rememberGoal, type GoalWrite } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
 import { stepLines } from './goal-text.js';
 
@@ -23,6 +23,7 @@ Creating lists active look-alikes in possible_duplicates (if_duplicate "return_e
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => rememberGoal(deps.memory, caller, args),
+  recover: (made, _args, deps) => goalWriteAnswer(deps.memory, made as GoalWrite),
   summarize: (r) => {
     const g = r.goal;
     const head = r.existing

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
 import { described, expectedList, IdempotencyKey } from '../domain/fields.js';
 import { Layer, MemoryInput } from '../domain/memory.js';
-import { MAX_BATCH, remember } from '../memory/remember.js';
+import { MAX_BATCH, remember, storedSummary, type StoredSummary } from '../memory/remember.js';
 import { defineTool } from './define-tool.js';
 
 const Input = z.strictObject({
@@ -46,11 +46,9 @@ For goals and results of work, call remember_goal and record_outcome. Returns th
     }
     const inputs = memories ?? [{ ...single, content: single.content ?? '' }];
     const stored = await remember(deps.memory, caller, inputs);
-    return {
-      stored: stored.map((m) => ({ id: m.id, layer: m.layer, kind: m.kind, namespace: m.namespace, occurred_at: m.occurred_at, supersedes: m.supersedes })),
-      count: stored.length,
-    };
+    return { stored: stored.map(storedSummary), count: stored.length };
   },
+  recover: async (made) => ({ stored: made as StoredSummary[], count: (made as StoredSummary[]).length }),
   summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}`,
   audit: (args, r, deps) => ({
     namespace: r?.stored[0]?.namespace ?? args.memories?.[0]?.namespace ?? args.namespace ?? deps.memory.defaultNamespace,

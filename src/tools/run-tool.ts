@@ -39,6 +39,7 @@ export async function runTool(
     const earlier = await earlierCall(deps.memory, key, scope, tool.name, args);
     if (earlier.kind === 'output') return { output: earlier.output };
     if (earlier.kind === 'error') return { error: earlier.error };
+    if (earlier.kind === 'made') return recovered(tool, earlier.made, input, deps, key, scope);
     return undefined;
   };
   const before = await replay();
@@ -59,6 +60,22 @@ export async function runTool(
     // A lost database is no answer to keep: the write was not made (or its COMMIT went unanswered),
     // and a retry must make it or find it, not be told "retry" again for ever.
     if (error instanceof MemoryError && !(error instanceof DatabaseUnavailable)) await rememberOutcomeOfCall(deps.memory, key, scope, { error });
+    return { error };
+  }
+}
+
+/**
+ * The answer of a write that committed but whose answer was not kept (the
+ * database went away as it committed, or the server stopped): rebuilt from
+ * what the write noted it made, and kept for the next retry.
+ */
+async function recovered(tool: AnyTool, made: unknown, input: unknown, deps: ToolDeps, key: string, scope: string | null): Promise<{ output: unknown } | { error: unknown }> {
+  if (!tool.recover) return { error: new MemoryError('conflict', `a call with idempotency_key "${key}" was stored but its answer cannot be rebuilt; find its records with search_memory`) };
+  try {
+    const output = tool.output.parse(await tool.recover(made, input, deps));
+    await rememberOutcomeOfCall(deps.memory, key, scope, { output }).catch(() => {});
+    return { output };
+  } catch (error) {
     return { error };
   }
 }

@@ -413,14 +413,31 @@ export function recordsContract(h: Harness): void {
     it('every write claims its key with its records: a second write with the key throws DuplicateRequest and changes nothing', async () => {
       for (const [name, write] of await writes(h.store)) {
         const key = `key-${name}`;
-        await write(claim(key, name, 'c'.repeat(64)));
-        expect(await h.store.findIdempotent(key), name).toEqual({ tool: name, args_sha256: 'c'.repeat(64), result: null });
+        const returned = await write(claim(key, name, 'c'.repeat(64)));
+        // Nothing described by the caller: a delete notes the ids it removed, the others nothing.
+        expect(await h.store.findIdempotent(key), name).toEqual({ tool: name, args_sha256: 'c'.repeat(64), result: name === 'deleteMemories' ? { made: returned } : null });
         const before = await storeState(h.store);
         const second = write(claim(key, name, 'c'.repeat(64)));
         await expect(second, name).rejects.toBeInstanceOf(DuplicateRequest);
         await expect(second, name).rejects.toMatchObject({ code: 'conflict', key });
         expect(await storeState(h.store), name).toEqual(before);
       }
+    });
+
+    it('every write notes what its caller says it made with its claim, in its transaction; an answer replaces the note, never another answer', async () => {
+      for (const [name, write] of await writes(h.store)) {
+        const made = { ids: [`made-by-${name}`], note: 'ü ✓' };
+        await write({ ...claim(`made-${name}`, name), made });
+        expect((await h.store.findIdempotent(`made-${name}`))!.result, name).toEqual({ made });
+        await h.store.recordIdempotentResult(`made-${name}`, { output: name });
+        expect((await h.store.findIdempotent(`made-${name}`))!.result, name).toEqual({ output: name });
+        await h.store.recordIdempotentResult(`made-${name}`, { output: 'later' });
+        expect((await h.store.findIdempotent(`made-${name}`))!.result, name).toEqual({ output: name });
+      }
+      // A write that fails notes nothing: its claim is rolled back with it.
+      const [existing] = await remember(h.store, newMemory({ content: 'noted once' }));
+      await expect(h.store.insertMemories([newMemory({ content: 'dup', id: existing!.id })], { ...claim('made-failed'), made: ['x'] })).rejects.toThrow();
+      expect(await h.store.findIdempotent('made-failed')).toBeUndefined();
     });
 
     it('a key claimed by one kind of write refuses every other kind', async () => {

@@ -81,6 +81,33 @@ describe('idempotency keys', () => {
     expect(await total()).toBe(1);
   });
 
+  // A trigger in SQLite's own file stands for the database going away between a write's commit and the keeping of its answer.
+  it.skipIf(TEST_BACKEND === 'postgres')('a retry of a write whose answer was never kept gets that answer, rebuilt from what the write noted it made, and nothing is stored twice', async () => {
+    const db = new Database(join(linked.dir, 'pinak.db'));
+    db.exec(`CREATE TRIGGER lose_answers BEFORE UPDATE OF result ON idempotency_keys WHEN NEW.result LIKE '{"output"%' BEGIN SELECT RAISE(ABORT, 'answer lost'); END`);
+    try {
+      const again = async (tool: string, args: Record<string, unknown>) => {
+        const first = await callOk(linked.client, tool, args);
+        expect(await callOk(linked.client, tool, args), tool).toEqual(first);
+        return first;
+      };
+      const stored = await again('remember', { memories: [{ content: 'lost answer one' }, { content: 'lost answer two', layer: 'procedural' }], idempotency_key: 'lost-r' });
+      expect(stored.count).toBe(2);
+      const created = await again('remember_goal', { title: 'Ship the lost-answer fix', plan: [{ title: 'write it' }, { title: 'test it' }], idempotency_key: 'lost-g' });
+      const goalId = created.goal.id;
+      await again('remember_goal', { goal_id: goalId, priority: 'high', idempotency_key: 'lost-u' });
+      const outcome = await again('record_outcome', { goal_id: goalId, step_id: created.goal.steps[0].id, result: 'success', summary: 'written', lessons: ['note what a write made'], idempotency_key: 'lost-o' });
+      expect(outcome.next_step.id).toBe(created.goal.steps[1].id);
+      const forgotten = await again('forget', { ids: [stored.stored[0].id, '01JD3Z6Q6H8W1V8N2X4C5B7E9F'], idempotency_key: 'lost-f' });
+      expect(forgotten).toEqual({ forgotten: [stored.stored[0].id], missing: ['01JD3Z6Q6H8W1V8N2X4C5B7E9F'] });
+      // Two memories, one forgotten, plus the outcome's summary and lesson; one goal.
+      expect(await total()).toBe(3);
+      expect((await callOk(linked.client, 'list_goals', {})).goals).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a refused write does not burn its key', async () => {
     expect(await callError(linked.client, 'remember', { content: 'x', goal_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', idempotency_key: 'bad' })).toMatch(/not found/);
     expect(await total()).toBe(0);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
-import { DuplicateRequest, StartupError, type IdempotencyClaim } from '../../domain/errors.js';
+import { DuplicateRequest, madeRecord, StartupError, type IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -110,12 +110,14 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     }
   }
 
-  /** One write transaction with the counters it changed applied at its end. */
+  /** One write transaction: its idempotency key claimed first, what it made noted last, the counters it changed applied at its end. */
   private write<T>(work: (tx: WriteTx) => Promise<T>, claim?: IdempotencyClaim): Promise<T> {
     return transaction(this.pool, async (client) => {
       const tx = new WriteTx(client, this.tokenizer);
       if (claim) await claimKey(tx, claim);
       const result = await work(tx);
+      const note = claim && madeRecord(claim, result);
+      if (note) await tx.query('UPDATE idempotency_keys SET result = $1 WHERE key = $2', [JSON.stringify(note), claim!.key]);
       await tx.flush();
       return result;
     });
@@ -172,7 +174,7 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   }
 
   async recordIdempotentResult(key: string, result: unknown): Promise<void> {
-    await query(this.pool, 'UPDATE idempotency_keys SET result = $1 WHERE key = $2 AND result IS NULL', [JSON.stringify(result), key]);
+    await query(this.pool, `UPDATE idempotency_keys SET result = $1 WHERE key = $2 AND (result IS NULL OR result LIKE '{"made":%')`, [JSON.stringify(result), key]);
   }
 
   searchKeyword(q: KeywordQuery): Promise<KeywordHit[]> {

@@ -99,11 +99,22 @@ export class SqliteStore implements MemoryStore {
     return new SqliteStore(db, options.file, quota, options.keywordRowBudget);
   }
 
+  /** One write transaction, claiming its idempotency key first and noting what it made last. */
+  private write<T>(claim: IdempotencyClaim | undefined, work: () => T): T {
+    return this.db
+      .transaction(() => {
+        this.idempotency.claim(claim);
+        const returned = work();
+        this.idempotency.recordMade(claim, returned);
+        return returned;
+      })
+      .immediate();
+  }
+
   async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {
-    this.db.transaction(() => {
-      this.idempotency.claim(claim);
+    this.write(claim, () => {
       for (const item of items) this.memories.add(item.memory, item.indexed);
-    }).immediate();
+    });
   }
 
   async getMemories(ids: readonly string[]): Promise<Memory[]> {
@@ -115,30 +126,15 @@ export class SqliteStore implements MemoryStore {
 
   async deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]> {
     const now = new Date().toISOString();
-    return this.db
-      .transaction(() => {
-        this.idempotency.claim(claim);
-        return ids.filter((id) => this.memories.remove(id, now));
-      })
-      .immediate();
+    return this.write(claim, () => ids.filter((id) => this.memories.remove(id, now)));
   }
 
   async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.idempotency.claim(claim);
-        this.goals.create(goal, indexed, plan);
-      })
-      .immediate();
+    this.write(claim, () => this.goals.create(goal, indexed, plan));
   }
 
   async updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.idempotency.claim(claim);
-        this.goals.update(update);
-      })
-      .immediate();
+    this.write(claim, () => this.goals.update(update));
   }
 
   async getGoal(id: string): Promise<Goal | undefined> {
@@ -154,12 +150,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
-    this.db.transaction(() => {
-      this.idempotency.claim(claim);
+    this.write(claim, () => {
       for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
       this.goals.update(change);
-    }).immediate();
+    });
   }
 
   /**
