@@ -29,18 +29,24 @@ describe('shared limits', () => {
     const post = (key: string) =>
       rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${key}` }, body: initializeBody() });
     const statuses: number[] = [];
+    const started = performance.now();
     for (let i = 0; i < 150; i++) statuses.push((await post(`pk_${'y'.repeat(43)}`)).status);
+    const seconds = (performance.now() - started) / 1000;
     const throttled = statuses.indexOf(429);
     expect(statuses.slice(0, throttled).every((status) => status === 401)).toBe(true);
     expect(throttled).toBeGreaterThan(20);
-    expect(statuses.slice(throttled).every((status) => status === 429)).toBe(true);
-    const refusal = await post('not-a-key');
+    // Once the burst is spent, only the bucket's refill (120 a minute: 2 a second) gets through to a 401; on a busy machine the loop takes long enough for some.
+    const after = statuses.slice(throttled);
+    expect(after.every((status) => status === 429 || status === 401)).toBe(true);
+    expect(after.filter((status) => status === 401).length).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 1);
+    let refusal = await post('not-a-key');
+    for (let i = 0; refusal.status !== 429 && i < 5; i++) refusal = await post('not-a-key');
     expect(refusal.status).toBe(429);
     expect(refusal.headers['retry-after']).toMatch(/^\d+$/);
     expect(refusal.json().error.message).toMatch(/too many requests without a valid API key or token from this address/);
     // A valid key from the same address is not held back by the others' failures.
     expect((await post(reader.key)).status).toBe(200);
     // Refusals answered 401 are audited; the throttled ones only counted.
-    expect(auditOf(dir).filter((row) => row.error_code === 'unknown_key')).toHaveLength(throttled);
+    expect(auditOf(dir).filter((row) => row.error_code === 'unknown_key')).toHaveLength(statuses.filter((status) => status === 401).length);
   });
 });

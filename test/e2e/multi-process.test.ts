@@ -46,7 +46,8 @@ describe('several server processes on one data directory', () => {
       const runs = await Promise.all(Array.from({ length: 5 }, () => runAsync(['export', '--data-dir', dir])));
       expect(runs.filter((run) => run.code !== 0).map((run) => run.stderr)).toEqual([]);
     }
-  });
+    // Fifty process starts: a few seconds on a quiet machine, far more on a busy one.
+  }, 120_000);
 
   it(`${PROCESSES} processes each write ${PER_PROCESS} memories while the others search; every process then finds all of them`, async () => {
     const args = ['--snapshot-every-changes', '150', '--snapshot-interval-ms', '500'];
