@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isPostgresUrl, isRedisUrl, redactDatabaseUrl } from './domain/database-url.js';
 import { Namespace } from './domain/fields.js';
 import { checkEmbeddingSettings } from './embedding-settings.js';
+import { SECRET_ACTIONS } from './firewall/secret-guard.js';
 import { ConfigError, fileVariableOf, LOG_LEVELS, SETTINGS } from './settings.js';
 
 export { redactDatabaseUrl } from './domain/database-url.js';
@@ -25,6 +26,13 @@ const HOST_HEADER = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5
 /** A comma-separated list whose entries each pass `entry`. */
 const listFromText = (entry: z.ZodType<string, string>) =>
   z.string().transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== '')).pipe(z.array(entry));
+/** Namespaces and what each does with secrets: `vault=allow,shared=refuse`. */
+const SECRET_ACTION_MESSAGE = `expected ${SECRET_ACTIONS.join(', ')}`;
+const secretsByNamespace = listFromText(z.string().regex(/^[^=]+=[a-z]+$/, 'expected namespace=action entries, comma separated')).pipe(
+  z.array(z.string()).transform((entries) => entries.map((entry) => entry.split('=') as [string, string])).pipe(
+    z.array(z.tuple([Namespace, z.enum(SECRET_ACTIONS, { message: SECRET_ACTION_MESSAGE })])),
+  ),
+);
 /** An origin as browsers send it: scheme, host and optional port, nothing else. */
 function isOrigin(text: string): boolean {
   try {
@@ -70,6 +78,8 @@ export const Config = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
   maxContentBytes: intFromText(1, 1024 * 1024).default(32 * 1024),
   maxMetadataBytes: intFromText(2, 256 * 1024).default(16 * 1024),
+  secrets: z.enum(SECRET_ACTIONS, { message: SECRET_ACTION_MESSAGE }).default('redact'),
+  secretsByNamespace: secretsByNamespace.default([]),
   busyTimeoutMs: intFromText(0, 600_000).default(5000),
   maxDatabaseBytes: intFromText(1024 * 1024, Number.MAX_SAFE_INTEGER).optional(),
   auditReserveBytes: intFromText(0, Number.MAX_SAFE_INTEGER).optional(),

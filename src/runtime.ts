@@ -24,6 +24,7 @@ import { ClientNotices, noticeIndexStart } from './surface/notices.js';
 import { PendingEmbedder, startEmbedder } from './embedder-choice.js';
 import { vectorParts, type VectorParts } from './vector-parts.js';
 import { VectorIndex } from './vector/vector-index.js';
+import { DEFAULT_SECRET_POLICY } from './firewall/secret-guard.js';
 
 /** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
 export interface Runtime {
@@ -49,7 +50,7 @@ export interface Runtime {
 export interface RuntimeParts {
   store: MemoryStore;
   logger: Logger;
-  settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'>;
+  settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'> & Partial<Pick<Config, 'secrets' | 'secretsByNamespace'>>;
   embedder?: Embedder | null;
   /** The vector index, or how to open it: then it loads in the background and keyword search answers meanwhile. */
   vectorIndex?: VectorIndex | ((signal: AbortSignal) => Promise<VectorIndex>) | null;
@@ -139,6 +140,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     modelNote: parts.modelNote ?? null,
     defaultNamespace: settings.namespace,
     limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
+    secrets: { action: settings.secrets ?? DEFAULT_SECRET_POLICY.action, byNamespace: new Map(settings.secretsByNamespace ?? []) },
     now: () => new Date().toISOString(),
   };
 

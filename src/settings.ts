@@ -10,6 +10,8 @@ export const SETTINGS = [
   { key: 'logLevel', flag: 'log-level', env: 'PINAK_LOG_LEVEL', help: `log level on stderr: ${LOG_LEVELS.join(', ')} (default: info)` },
   { key: 'maxContentBytes', flag: 'max-content-bytes', env: 'PINAK_MAX_CONTENT_BYTES', help: 'largest memory content in UTF-8 bytes (default: 32768)' },
   { key: 'maxMetadataBytes', flag: 'max-metadata-bytes', env: 'PINAK_MAX_METADATA_BYTES', help: 'largest metadata object as JSON bytes (default: 16384)' },
+  { key: 'secrets', flag: 'secrets', env: 'PINAK_SECRETS', help: 'what a write does with a secret (API key, token, private key, password, card number) in its text: redact (store [redacted: kind] instead, the default), refuse (a tool error), or allow (store it as sent)' },
+  { key: 'secretsByNamespace', flag: 'secrets-by-namespace', env: 'PINAK_SECRETS_BY_NAMESPACE', help: 'namespaces that handle secrets otherwise than --secrets, comma separated: vault=allow,shared=refuse (default: none)' },
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'PINAK_BUSY_TIMEOUT_MS', help: 'how long to wait for another process holding the database lock (default: 5000)' },
   { key: 'cacheMb', flag: 'cache-mb', env: 'PINAK_CACHE_MB', help: 'SQLite page cache per open database, in MB (default: 256; pages are cached only as read)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', env: 'PINAK_MAX_DATABASE_BYTES', help: 'refuse writes once the database file reaches this size (default: no limit but the disk)' },

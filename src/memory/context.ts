@@ -1,4 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
+import type { SecretPolicy } from '../firewall/secret-guard.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { ContextScoring } from './context-scoring.js';
 import type { Logger } from '../logging.js';
@@ -30,6 +31,8 @@ export interface MemoryContext {
     readonly maxContentBytes: number;
     readonly maxMetadataBytes: number;
   };
+  /** What writes do with secrets in their text, by namespace. */
+  readonly secrets: SecretPolicy;
   /** The current time as an ISO string; replaceable in tests. */
   now(): string;
 }

@@ -6,6 +6,7 @@ import { newId } from '../domain/ids.js';
 import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
+import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
 import { checkJsonObject } from './limits.js';
 import { goalSearchText, stepSearchText } from './search-text.js';
@@ -43,6 +44,8 @@ export interface RememberGoalResult {
   /** True when the call created nothing and returned an active look-alike (if_duplicate: return_existing). */
   existing: boolean;
   possible_duplicates: DuplicateGoal[];
+  /** Fields whose secrets were stored as marks; absent when none. */
+  redacted?: RedactedField[];
 }
 
 async function planRecord(ctx: MemoryContext, steps: readonly StepInput[], version: number, reason: string | null, now: string): Promise<PlanRecord> {
@@ -62,7 +65,25 @@ export async function requireGoal(ctx: MemoryContext, id: string): Promise<Goal>
   return goal;
 }
 
-async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoalInput): Promise<RememberGoalResult> {
+/** The goal fields as they may be stored: secrets replaced by marks (or the write refused), by the namespace's policy. */
+async function withoutSecrets(guard: SecretGuard, input: RememberGoalInput): Promise<RememberGoalInput> {
+  const optional = async (field: string, text: string | undefined) => (text === undefined ? undefined : guard.text(field, text));
+  const list = <T>(items: readonly T[] | undefined, each: (item: T, i: number) => Promise<T>) => (items === undefined ? undefined : Promise.all(items.map(each)));
+  return {
+    ...input,
+    title: await optional('title', input.title),
+    description: await optional('description', input.description),
+    success_criteria: await list(input.success_criteria, (text, i) => guard.text(`success_criteria[${i}]`, text)),
+    plan: await list(input.plan, async (step, i) => ({ ...step, title: await guard.text(`plan[${i}].title`, step.title), detail: await optional(`plan[${i}].detail`, step.detail) })),
+    plan_reason: await optional('plan_reason', input.plan_reason),
+    step_updates: await list(input.step_updates, async (update, i) => ({ ...update, result_note: await optional(`step_updates[${i}].result_note`, update.result_note) })),
+    metadata: input.metadata === undefined ? undefined : await guard.json('metadata', input.metadata),
+  };
+}
+
+async function createGoal(ctx: MemoryContext, caller: Caller, sent: RememberGoalInput): Promise<RememberGoalResult> {
+  const guard = new SecretGuard(ctx.secrets, sent.namespace ?? ctx.defaultNamespace);
+  const input = await withoutSecrets(guard, sent);
   if (input.title === undefined) throw new MemoryError('invalid_input', 'title is required to create a goal (or pass goal_id to update one)');
   if (input.status !== undefined) throw new MemoryError('invalid_input', 'a new goal starts active; set status when updating it with goal_id');
   if (input.step_updates !== undefined) throw new MemoryError('invalid_input', 'step_updates need goal_id: a new goal has no steps yet');
@@ -96,7 +117,7 @@ async function createGoal(ctx: MemoryContext, caller: Caller, input: RememberGoa
     return { goal: await requireGoal(ctx, closest.id), created: false, existing: true, possible_duplicates: duplicates };
   }
   const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
-  const made: GoalWrite = { goal_id: record.id, created: true, possible_duplicates: duplicates };
+  const made: GoalWrite = { goal_id: record.id, created: true, possible_duplicates: duplicates, redacted: guard.redacted };
   await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, claimMaking(caller, made));
   return goalWriteAnswer(ctx, made);
 }
@@ -106,15 +127,19 @@ export interface GoalWrite {
   goal_id: string;
   created: boolean;
   possible_duplicates: DuplicateGoal[];
+  redacted: RedactedField[];
 }
 
 /** What remember_goal answers after a write: the goal read back, and what the write noted. */
 export async function goalWriteAnswer(ctx: MemoryContext, made: GoalWrite): Promise<RememberGoalResult> {
-  return { goal: await requireGoal(ctx, made.goal_id), created: made.created, existing: false, possible_duplicates: made.possible_duplicates };
+  const redacted = made.redacted?.length ? { redacted: made.redacted } : {};
+  return { goal: await requireGoal(ctx, made.goal_id), created: made.created, existing: false, possible_duplicates: made.possible_duplicates, ...redacted };
 }
 
-async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, input: RememberGoalInput): Promise<RememberGoalResult> {
+async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, sent: RememberGoalInput): Promise<RememberGoalResult> {
   const goal = await requireGoal(ctx, goalId);
+  const guard = new SecretGuard(ctx.secrets, goal.namespace);
+  const input = await withoutSecrets(guard, sent);
   if (input.namespace !== undefined && input.namespace !== goal.namespace) {
     throw new MemoryError('invalid_input', `goal ${goal.id} lives in namespace "${goal.namespace}"; a goal cannot move between namespaces`);
   }
@@ -151,7 +176,7 @@ async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, in
   if (input.step_updates) {
     update.steps = input.step_updates.map((s) => ({ id: s.step_id, status: s.status, result_note: s.result_note ?? null }));
   }
-  const made: GoalWrite = { goal_id: goal.id, created: false, possible_duplicates: [] };
+  const made: GoalWrite = { goal_id: goal.id, created: false, possible_duplicates: [], redacted: guard.redacted };
   await ctx.store.updateGoal(update, claimMaking(caller, made));
   return goalWriteAnswer(ctx, made);
 }

@@ -162,12 +162,12 @@ export async function importRecords(
     fresh = [];
     if (batch.length === 0) return;
     try {
-      stored('memories', (await remember(ctx, caller, batch.map((b) => b.input))).length);
+      stored('memories', (await remember(ctx, caller, batch.map((b) => b.input))).stored.length);
     } catch {
       // One bad item refuses a batch: store the rest one by one, to report exactly which line failed.
       for (const item of batch) {
         try {
-          stored('memories', (await remember(ctx, caller, [item.input])).length);
+          stored('memories', (await remember(ctx, caller, [item.input])).stored.length);
         } catch (error) {
           fail(item.line, (error as Error).message);
         }

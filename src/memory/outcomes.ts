@@ -7,6 +7,7 @@ import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory
 import type { GoalUpdate } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
+import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { memorySearchText } from './search-text.js';
@@ -37,6 +38,8 @@ export interface RecordOutcomeResult {
   summary_memory_id: string;
   lesson_memory_ids: string[];
   next_step: Step | null;
+  /** Fields whose secrets were stored as marks; absent when none. */
+  redacted?: RedactedField[];
 }
 
 const GOAL_STATUS_AFTER: Record<OutcomeResult, GoalStatus> = { success: 'achieved', failure: 'failed', partial: 'active' };
@@ -59,6 +62,13 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   if (input.step_id !== undefined && !step) {
     throw notFound('step', input.step_id, `it is not in the current plan of goal ${goal.id}; call get_goal to see the step ids`);
   }
+  const guard = new SecretGuard(ctx.secrets, goal.namespace);
+  input = {
+    ...input,
+    summary: await guard.text('summary', input.summary),
+    lessons: await Promise.all(input.lessons.map((lesson, i) => guard.text(`lessons[${i}]`, lesson))),
+    metrics: await guard.json('metrics', input.metrics),
+  };
   checkTextSize('summary', input.summary, ctx.limits.maxContentBytes);
   input.lessons.forEach((lesson, i) => checkTextSize(`lessons[${i}]`, lesson, ctx.limits.maxContentBytes));
   checkJsonObject('metrics', input.metrics, ctx.limits.maxMetadataBytes);
@@ -99,19 +109,19 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
-  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids };
+  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted };
   await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made));
   return outcomeAnswer(ctx, made);
 }
 
 /** What recording an outcome made: its ids, enough to answer it again. */
-export type OutcomeWrite = Omit<RecordOutcomeResult, 'goal' | 'next_step'> & { goal_id: string };
+export type OutcomeWrite = Omit<RecordOutcomeResult, 'goal' | 'next_step' | 'redacted'> & { goal_id: string; redacted?: RedactedField[] };
 
 /** What record_outcome answers after the write: the ids, and the goal as it is now with its next step. */
 export async function outcomeAnswer(ctx: MemoryContext, made: OutcomeWrite): Promise<RecordOutcomeResult> {
-  const { goal_id: goalId, ...ids } = made;
+  const { goal_id: goalId, redacted, ...ids } = made;
   const goal = await requireGoal(ctx, goalId);
   // A goal no longer active has no next step, whatever its plan still lists.
   const next_step = goal.status === 'active' ? (goal.steps.find((s) => s.status === 'pending' || s.status === 'in_progress') ?? null) : null;
-  return { goal, ...ids, next_step };
+  return { goal, ...ids, next_step, ...(redacted?.length ? { redacted } : {}) };
 }

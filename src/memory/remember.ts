@@ -4,6 +4,7 @@ import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type MemoryInput } from '../domain/memory.js';
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
+import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { dateWords, memorySearchText } from './search-text.js';
 
@@ -13,12 +14,18 @@ export const MAX_BATCH = 100;
 export const storedSummary = (m: Memory) => ({ id: m.id, layer: m.layer, kind: m.kind, namespace: m.namespace, occurred_at: m.occurred_at, supersedes: m.supersedes });
 export type StoredSummary = ReturnType<typeof storedSummary>;
 
+/** What remember stored, and the fields whose secrets it replaced by marks. */
+export interface Remembered {
+  stored: StoredSummary[];
+  redacted: RedactedField[];
+}
+
 /**
  * Store one or more memories atomically. Every item is checked first (sizes,
  * linked goal, superseded memory), so a bad item refuses the whole batch and
  * nothing is half-written.
  */
-export async function remember(ctx: MemoryContext, caller: Caller, inputs: readonly MemoryInput[]): Promise<Memory[]> {
+export async function remember(ctx: MemoryContext, caller: Caller, inputs: readonly MemoryInput[]): Promise<Remembered> {
   if (inputs.length === 0) throw new MemoryError('invalid_input', 'nothing to remember: pass content, or memories with 1 to 100 items');
   if (inputs.length > MAX_BATCH) throw new MemoryError('too_large', `a batch holds at most ${MAX_BATCH} memories; got ${inputs.length}`);
 
@@ -26,6 +33,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
   const superseded = new Set<string>();
   const memories: Memory[] = [];
   const searchText: string[] = [];
+  const redacted: RedactedField[] = [];
   for (const [i, input] of inputs.entries()) {
     const where = inputs.length > 1 ? `memories[${i}].` : '';
     checkTextSize(`${where}content`, input.content, ctx.limits.maxContentBytes);
@@ -51,15 +59,21 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
       superseded.add(old.id);
     }
 
+    // Secrets leave the text before anything is indexed or stored.
+    const guard = new SecretGuard(ctx.secrets, namespace);
+    const content = await guard.text(`${where}content`, input.content);
+    const metadata = await guard.json(`${where}metadata`, input.metadata);
+    redacted.push(...guard.redacted);
+
     memories.push(
       freshMemory(
         {
           id: newId(),
           layer: input.layer,
           kind: input.kind,
-          content: input.content,
+          content,
           tags: [...new Set(input.tags)],
-          metadata: input.metadata,
+          metadata,
           importance: input.importance,
           namespace,
           source: input.source ?? caller.clientName,
@@ -76,14 +90,15 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     if (input.position !== undefined && input.thread_id === undefined) {
       throw new MemoryError('invalid_input', `${where}position needs thread_id: it orders memories within a thread`);
     }
-    searchText.push(memorySearchText(input.content, goalTitle));
+    searchText.push(memorySearchText(content, goalTitle));
   }
   const indexed = await indexReporting(ctx, caller, searchText);
   // When it happened, in words, for memories that say when (events, conversation turns).
   const withDates = indexed.map((entry, i) => (inputs[i]!.occurred_at === undefined ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
-  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, memories.map(storedSummary)));
+  const made: Remembered = { stored: memories.map(storedSummary), redacted };
+  await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, made));
   caller.progress?.(inputs.length + 1, inputs.length + 1, `stored ${inputs.length} memor${inputs.length === 1 ? 'y' : 'ies'}`);
-  return memories;
+  return made;
 }
 
 /** Memories embedded between two progress reports. */

@@ -4,6 +4,7 @@ import { Goal } from '../domain/goal.js';
 import { goalWriteAnswer, RememberGoalInput, rememberGoal, type GoalWrite } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
 import { stepLines } from './goal-text.js';
+import { Redacted, redactionNote } from './redacted-fields.js';
 
 export const rememberGoalTool = defineTool({
   name: 'remember_goal',
@@ -20,6 +21,7 @@ Creating lists active look-alikes in possible_duplicates (if_duplicate "return_e
       'Active goals of the same namespace that look like the new one (word overlap 0–1).',
       [],
     ),
+    redacted: Redacted,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => rememberGoal(deps.memory, caller, args),
@@ -31,7 +33,7 @@ Creating lists active look-alikes in possible_duplicates (if_duplicate "return_e
       : `${r.created ? 'created' : 'updated'} goal ${g.id} "${g.title}" [${g.status}]`;
     const others = r.possible_duplicates.filter((d) => d.id !== g.id);
     const dupes = others.length ? [`possible duplicates: ${others.map((d) => `${d.id} "${d.title}"`).join(', ')}`] : [];
-    return [`${head}, ${g.steps_done}/${g.steps_total} steps done`, ...stepLines(g), ...dupes].join('\n');
+    return [`${head}, ${g.steps_done}/${g.steps_total} steps done`, ...stepLines(g), ...dupes].join('\n') + redactionNote(r.redacted);
   },
   audit: (_args, r) => {
     const ids = r ? [r.goal.id, ...r.goal.steps.map((s) => s.id)] : [];

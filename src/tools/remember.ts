@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
 import { described, expectedList, IdempotencyKey } from '../domain/fields.js';
 import { Layer, MemoryInput } from '../domain/memory.js';
-import { MAX_BATCH, remember, storedSummary, type StoredSummary } from '../memory/remember.js';
+import { MAX_BATCH, remember, type Remembered } from '../memory/remember.js';
+import { Redacted, redactedField, redactionNote } from './redacted-fields.js';
 import { defineTool } from './define-tool.js';
 
 const Input = z.strictObject({
@@ -25,15 +26,18 @@ const Stored = z.object({
   supersedes: z.string().nullable(),
 });
 
+const answer = ({ stored, redacted }: Remembered) => ({ stored, count: stored.length, ...redactedField(redacted) });
+
 export const rememberTool = defineTool({
   name: 'remember',
   title: 'Remember',
   description: `Store what is worth recalling later: facts, preferences, events, conversation turns, lessons. Send one memory's fields, or up to 100 in memories. To correct a memory, pass its id in supersedes.
-For goals and results of work, call remember_goal and record_outcome. Returns the new ids.`,
+For goals and results of work, call remember_goal and record_outcome. Secrets (API keys, tokens, passwords, card numbers) are stored as [redacted: kind] marks. Returns the new ids.`,
   input: Input,
   output: z.object({
     stored: described(z.array(Stored), 'The stored memories, in the order sent.', []),
     count: z.number().int(),
+    redacted: Redacted,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handle(args, deps, caller) {
@@ -45,11 +49,10 @@ For goals and results of work, call remember_goal and record_outcome. Returns th
       throw new MemoryError('invalid_input', 'content is required (or send memories with a batch of 1 to 100)');
     }
     const inputs = memories ?? [{ ...single, content: single.content ?? '' }];
-    const stored = await remember(deps.memory, caller, inputs);
-    return { stored: stored.map(storedSummary), count: stored.length };
+    return answer(await remember(deps.memory, caller, inputs));
   },
-  recover: async (made) => ({ stored: made as StoredSummary[], count: (made as StoredSummary[]).length }),
-  summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}`,
+  recover: async (made) => answer(made as Remembered),
+  summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}${redactionNote(r.redacted)}`,
   audit: (args, r, deps) => ({
     namespace: r?.stored[0]?.namespace ?? args.memories?.[0]?.namespace ?? args.namespace ?? deps.memory.defaultNamespace,
     touched: r?.stored.map((m) => m.id) ?? [],

@@ -1,0 +1,181 @@
+/**
+ * A labelled corpus for the write firewall's secret detection: real-looking
+ * secrets of each kind, each in a sentence an agent might store, and hard
+ * benign look-alikes (hashes, ids, code and prose about keys, placeholders).
+ * Generated from a fixed seed, so it is the same on every run and no literal
+ * secret is written in the repository.
+ */
+
+export interface Sample {
+  readonly text: string;
+  /** The kind a detector should report, or null for text without a secret. */
+  readonly kind: string | null;
+  /** What the sample stands for, for the report's per-class lines. */
+  readonly label: string;
+  /** The secret itself (absent for benign samples): what must not survive redaction. */
+  readonly secret?: string;
+}
+
+/** A small deterministic generator (mulberry32). */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const ALNUM = UPPER + LOWER + DIGITS;
+const BASE64 = ALNUM + '+/';
+const HEX = '0123456789abcdef';
+
+export class Fake {
+  constructor(private readonly random: () => number) {}
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)]!;
+  }
+
+  chars(alphabet: string, n: number): string {
+    let out = '';
+    for (let i = 0; i < n; i++) out += alphabet[Math.floor(this.random() * alphabet.length)];
+    return out;
+  }
+
+  /** Mixed letters and digits, with at least one of each (as real tokens have). */
+  token(n: number, alphabet = ALNUM): string {
+    for (;;) {
+      const t = this.chars(alphabet, n);
+      if (/\d/.test(t) && /[A-Za-z]/.test(t)) return t;
+    }
+  }
+
+  awsAccessKey = () => `${this.pick(['AKIA', 'ASIA'])}${this.token(16, UPPER + DIGITS)}`;
+  awsSecretKey = () => this.token(40, BASE64);
+  github = () => `${this.pick(['ghp_', 'gho_', 'ghu_', 'ghs_'])}${this.token(36)}`;
+  githubFineGrained = () => `github_pat_${this.token(22)}_${this.token(59)}`;
+  gitlab = () => `glpat-${this.token(20, ALNUM + '-_')}`;
+  slack = () => `xox${this.pick(['b', 'p'])}-${this.chars(DIGITS, 12)}-${this.chars(DIGITS, 13)}-${this.token(24)}`;
+  openaiLegacy = () => `sk-${this.token(20)}T3BlbkFJ${this.token(20)}`;
+  openaiProject = () => `sk-proj-${this.token(100, ALNUM + '-_')}`;
+  anthropic = () => `sk-ant-api03-${this.token(93, ALNUM + '-_')}AA`;
+  npm = () => `npm_${this.token(36)}`;
+  sendgrid = () => `SG.${this.token(22, ALNUM + '-_')}.${this.token(43, ALNUM + '-_')}`;
+  huggingface = () => `hf_${this.chars(UPPER + LOWER, 34)}`;
+  password = () => `${this.pick(['Sunset', 'Blue', 'Tiger', 'Maple', 'Rocket'])}${this.chars(DIGITS, 2 + Math.floor(this.random() * 3))}${this.pick(['!', '#', '$', '?', ''])}${this.chars(LOWER, 3)}`;
+  privateKey = () => {
+    // Each kind's body starts as real ones do (DER's SEQUENCE, the OpenSSH magic).
+    const [kind, magic] = this.pick([['RSA PRIVATE KEY', 'MIIEpAIBAAKCAQEA'], ['PRIVATE KEY', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'], ['OPENSSH PRIVATE KEY', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ'], ['EC PRIVATE KEY', 'MHcCAQEEI']] as const);
+    const body = magic + this.chars(BASE64, 6 * 64 - magic.length);
+    const lines = body.match(/.{1,64}/g)!;
+    return `-----BEGIN ${kind}-----\n${lines.join('\n')}\n-----END ${kind}-----`;
+  };
+  /** A card number of a network's range that passes the Luhn check, grouped as people write them. */
+  card = () => {
+    const [prefix, length] = this.pick([['4', 16], ['51', 16], ['55', 16], ['2221', 16], ['34', 15], ['37', 15], ['6011', 16]] as const);
+    let digits = prefix + this.chars(DIGITS, length - prefix.length - 1);
+    for (let check = 0; check <= 9; check++) {
+      if (luhn(digits + check)) {
+        digits += check;
+        break;
+      }
+    }
+    const grouped = this.random() < 0.5 ? digits : length === 15 ? `${digits.slice(0, 4)} ${digits.slice(4, 10)} ${digits.slice(10)}` : digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+    return grouped;
+  };
+  word = () => this.pick(['deploy', 'billing', 'staging', 'backup', 'analytics', 'invoices', 'search', 'mailer']);
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** Sentences around a secret: how agents store what users paste. */
+const FRAMES = [
+  (s: string, w: string) => `The ${w} service uses ${s} for now.`,
+  (s: string, w: string) => `User pasted their ${w} credential: ${s}`,
+  (s: string) => `${s}`,
+  (s: string, w: string) => `Remember for the ${w} job -> token ${s} (rotate next month).`,
+  (s: string, w: string) => `export ${w.toUpperCase()}_TOKEN="${s}"`,
+  (s: string, w: string) => `In the ${w} config I set key = ${s} and it worked.`,
+];
+
+const SECRET_KINDS: Array<{ kind: string; label: string; make: (f: Fake) => string; frame?: (s: string, f: Fake) => string }> = [
+  { kind: 'aws-access-key', label: 'AWS access key id', make: (f) => f.awsAccessKey() },
+  { kind: 'aws-secret-key', label: 'AWS secret access key', make: (f) => f.awsSecretKey(), frame: (s, f) => f.pick([`aws_secret_access_key = ${s}`, `AWS_SECRET_ACCESS_KEY="${s}"`, `aws_secret_access_key: ${s}`]) },
+  { kind: 'github-token', label: 'GitHub token', make: (f) => f.pick([f.github(), f.githubFineGrained()]) },
+  { kind: 'gitlab-token', label: 'GitLab token', make: (f) => f.gitlab() },
+  { kind: 'slack-token', label: 'Slack token', make: (f) => f.slack() },
+  { kind: 'openai-key', label: 'OpenAI key', make: (f) => f.pick([f.openaiLegacy(), f.openaiProject()]) },
+  { kind: 'anthropic-key', label: 'Anthropic key', make: (f) => f.anthropic() },
+  { kind: 'npm-token', label: 'npm token', make: (f) => f.npm() },
+  { kind: 'sendgrid-token', label: 'SendGrid key', make: (f) => f.sendgrid() },
+  { kind: 'huggingface-token', label: 'Hugging Face token', make: (f) => f.huggingface() },
+  { kind: 'private-key', label: 'private key', make: (f) => f.privateKey(), frame: (s, f) => f.pick([`Here is the deploy key:\n${s}`, s, `ssh key for the box\n${s}\nuse it carefully`]) },
+  {
+    kind: 'url-password',
+    label: 'password in a URL',
+    make: (f) => f.password(),
+    frame: (s, f) => f.pick([`clone from https://deploy:${s}@git.example.com/team/app.git`, `the proxy is http://admin:${s}@10.0.0.7:3128`, `ftp://backup:${s}@files.example.org/nightly`]),
+  },
+  {
+    kind: 'database-password',
+    label: 'password in a database URL',
+    make: (f) => f.password(),
+    frame: (s, f) => f.pick([`DATABASE_URL=postgres://app:${s}@db.internal:5432/app`, `connect with mysql://root:${s}@localhost:3306/shop`, `mongodb://svc:${s}@mongo-1.example.com:27017/events`]),
+  },
+  {
+    kind: 'password',
+    label: 'password named as one',
+    make: (f) => f.password(),
+    frame: (s, f) => f.pick([`my password is ${s}`, `password: ${s}`, `wifi passphrase = ${s}`, `the admin pwd=${s} for the router`, `client_secret: ${s}`]),
+  },
+  { kind: 'card-number', label: 'card number', make: (f) => f.card(), frame: (s, f) => f.pick([`Pay with card ${s} exp 09/28`, `card number ${s}`, `use ${s} for the hotel booking`]) },
+];
+
+/** Text without secrets that looks like it might hold some. */
+const BENIGN: Array<{ label: string; make: (f: Fake) => string }> = [
+  { label: 'SHA-256 hash', make: (f) => `The release tarball's sha256 is ${f.chars(HEX, 64)}.` },
+  { label: 'git commit id', make: (f) => `Fixed in commit ${f.chars(HEX, 40)} on main.` },
+  { label: 'UUID', make: (f) => `Ticket ${f.chars(HEX, 8)}-${f.chars(HEX, 4)}-4${f.chars(HEX, 3)}-a${f.chars(HEX, 3)}-${f.chars(HEX, 12)} was closed.` },
+  { label: 'ULID', make: (f) => `Memory 01J${f.chars('0123456789ABCDEFGHJKMNPQRSTVWXYZ', 23)} superseded the old one.` },
+  { label: 'base64 image', make: (f) => `avatar: data:image/png;base64,${f.chars(BASE64, 120)}==` },
+  { label: 'code reading a key from the environment', make: (f) => f.pick(['const apiKey = process.env.OPENAI_API_KEY;', 'key = os.environ["AWS_SECRET_ACCESS_KEY"]', 'token := os.Getenv("GITHUB_TOKEN")', 'password = getpass.getpass()']) },
+  { label: 'prose about keys', make: (f) => f.pick(['Rotate the AWS access keys every 90 days and never commit them.', 'GitHub tokens start with ghp_ and should live in a secret manager.', 'The password policy needs 12 characters and a symbol.', 'We moved the Stripe and Slack tokens into Vault last sprint.', 'Card numbers must never be logged; PCI says so.']) },
+  { label: 'placeholder', make: (f) => f.pick(['api_key=<YOUR_API_KEY>', 'password: ********', 'export OPENAI_API_KEY=${OPENAI_API_KEY}', 'token: xxxxxxxxxxxxxxxx', 'client_secret: changeme', 'password = "{{ vault_password }}"']) },
+  { label: 'URL without credentials', make: (f) => `See https://docs.example.com/${f.word()}/v${f.chars(DIGITS, 1)}/setup?ref=${f.token(12)} for the steps.` },
+  { label: 'email address', make: (f) => `Write to ${f.word()}.team@example.com about it.` },
+  { label: 'phone or order number', make: (f) => f.pick([`Call +1 415 555 ${f.chars(DIGITS, 4)} after 5pm.`, `Order #${f.chars(DIGITS, 12)} shipped.`, `Tracking 1Z${f.chars(UPPER + DIGITS, 16)}`]) },
+  { label: 'timestamp', make: (f) => `Event at 17${f.chars(DIGITS, 11)} ms since the epoch.` },
+  { label: 'version and build ids', make: (f) => `Build ${f.chars(DIGITS, 4)}.${f.chars(DIGITS, 2)} (node-v20.${f.chars(DIGITS, 2)}.0-linux-x64) passed.` },
+  { label: 'ssh public key', make: (f) => `Add this to authorized_keys: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${f.chars(BASE64, 43)} ${f.word()}@laptop` },
+  { label: 'long words and names', make: (f) => f.pick(['Internationalization and localization for the checkout.', 'The Kubernetes HorizontalPodAutoscaler scaled to 12 replicas.', 'Antidisestablishmentarianism was the longest word in the quiz.']) },
+  { label: 'numbers that fail the Luhn check', make: (f) => { let n: string; do { n = `4${f.chars(DIGITS, 15)}`; } while (luhn(n)); return `reference ${n}`; } },
+];
+
+/** The corpus: `perKind` samples of each secret kind, `perBenign` of each benign kind. */
+export function firewallCorpus(perKind = 12, perBenign = 8, seed = 20261207): Sample[] {
+  const fake = new Fake(seeded(seed));
+  const samples: Sample[] = [];
+  for (const spec of SECRET_KINDS) {
+    for (let i = 0; i < perKind; i++) {
+      const secret = spec.make(fake);
+      const text = spec.frame ? spec.frame(secret, fake) : fake.pick(FRAMES)(secret, fake.word());
+      samples.push({ text, kind: spec.kind, label: spec.label, secret });
+    }
+  }
+  for (const spec of BENIGN) for (let i = 0; i < perBenign; i++) samples.push({ text: spec.make(fake), kind: null, label: spec.label });
+  return samples;
+}

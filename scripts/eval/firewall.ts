@@ -1,0 +1,79 @@
+/**
+ * npm run eval:firewall: how well the write firewall finds secrets, on a
+ * fixed labelled corpus (scripts/eval/firewall-corpus.ts). JSON on stdout,
+ * a table on stderr. A secret sample counts as caught when redaction leaves
+ * none of its secret; a benign sample is a false alarm when anything in it
+ * is redacted.
+ */
+import { pathToFileURL } from 'node:url';
+import { redact, scanSecrets } from '../../src/firewall/secret-scan.js';
+import { firewallCorpus } from './firewall-corpus.js';
+
+export interface FirewallReport {
+  samples: { secrets: number; benign: number };
+  secrets: { recall: number; precision: number; kind_accuracy: number };
+  by_kind: Record<string, { samples: number; caught: number; recall: number }>;
+  false_alarms: Record<string, { samples: number; flagged: number; examples: string[] }>;
+  missed: Array<{ label: string; text: string }>;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function evaluateFirewall(): Promise<FirewallReport> {
+  const corpus = firewallCorpus();
+  const byKind: FirewallReport['by_kind'] = {};
+  const falseAlarms: FirewallReport['false_alarms'] = {};
+  const missed: FirewallReport['missed'] = [];
+  let caught = 0;
+  let rightKind = 0;
+  let flaggedBenign = 0;
+  let secrets = 0;
+  for (const sample of corpus) {
+    const findings = await scanSecrets(sample.text);
+    if (sample.kind === null) {
+      const entry = (falseAlarms[sample.label] ??= { samples: 0, flagged: 0, examples: [] });
+      entry.samples += 1;
+      if (findings.length > 0) {
+        entry.flagged += 1;
+        flaggedBenign += 1;
+        if (entry.examples.length < 3) entry.examples.push(`${sample.text.slice(0, 80)} → ${findings.map((f) => f.kind).join(', ')}`);
+      }
+      continue;
+    }
+    secrets += 1;
+    const entry = (byKind[sample.kind] ??= { samples: 0, caught: 0, recall: 0 });
+    entry.samples += 1;
+    if (!redact(sample.text, findings).includes(sample.secret!)) {
+      caught += 1;
+      entry.caught += 1;
+      if (findings.some((f) => f.kind === sample.kind)) rightKind += 1;
+    } else {
+      missed.push({ label: sample.label, text: sample.text.slice(0, 120) });
+    }
+  }
+  for (const entry of Object.values(byKind)) entry.recall = round(entry.caught / entry.samples);
+  return {
+    samples: { secrets, benign: corpus.length - secrets },
+    secrets: { recall: round(caught / secrets), precision: round(caught / (caught + flaggedBenign)), kind_accuracy: round(rightKind / Math.max(1, caught)) },
+    by_kind: byKind,
+    false_alarms: falseAlarms,
+    missed,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const report = await evaluateFirewall();
+  const lines = [
+    `secrets: recall ${report.secrets.recall}, precision ${report.secrets.precision}, kind named right ${report.secrets.kind_accuracy} (${report.samples.secrets} secret and ${report.samples.benign} benign samples; cost: npm run bench:secrets)`,
+    '',
+    '| kind | samples | caught | recall |',
+    '|---|---|---|---|',
+    ...Object.entries(report.by_kind).map(([kind, e]) => `| ${kind} | ${e.samples} | ${e.caught} | ${e.recall} |`),
+    '',
+    '| benign look-alike | samples | flagged |',
+    '|---|---|---|',
+    ...Object.entries(report.false_alarms).map(([label, e]) => `| ${label} | ${e.samples} | ${e.flagged} |`),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
