@@ -136,7 +136,7 @@ function patterned(text: string): SecretFinding[] {
   return found;
 }
 
-/** Overlapping findings merged, the earliest kind kept, in text order. */
+/** Overlapping findings merged, in text order; of two starting together, the longer, then the one found first, names the kind. */
 function merged(findings: SecretFinding[]): SecretFinding[] {
   const sorted = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
   const out: SecretFinding[] = [];
@@ -151,9 +151,9 @@ function merged(findings: SecretFinding[]): SecretFinding[] {
   return out;
 }
 
-/** The secrets in a text: secretlint's rules, then scoped OpenAI keys, values named as secrets, and card numbers. */
+/** The secrets in a text: card numbers, our patterns and secretlint's rules, then values named as secrets. */
 export async function scanSecrets(text: string): Promise<SecretFinding[]> {
-  const findings: SecretFinding[] = [...cardNumbers(text), ...namedSecrets(text)];
+  const findings: SecretFinding[] = cardNumbers(text);
   if (mayHoldToken(text)) {
     findings.push(...patterned(text));
     const result = await lintSource({
@@ -165,6 +165,8 @@ export async function scanSecrets(text: string): Promise<SecretFinding[]> {
       if (kind !== null) findings.push({ kind, start: message.range[0], end: message.range[1] });
     }
   }
+  // Last: where a named value is also a known kind of key, the kind is what the mark says (merged keeps the first of equals).
+  findings.push(...namedSecrets(text));
   return merged(findings);
 }
 

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Fake, seeded } from '../../scripts/eval/firewall-corpus.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { runCli, spawnServer, type Spawned } from '../helpers/spawn-server.js';
+import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { spawnHttp } from '../helpers/spawn-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -102,6 +104,25 @@ describe('secrets in what agents write', () => {
     expect((await callOk(server.client, 'get_memory', { ids: [kept.stored[0].id] })).memories[0].content).toBe(`publish with ${token}`);
     // Other namespaces keep the default: redact.
     expect((await callOk(server.client, 'remember', { content: `publish with ${token}` })).redacted).toEqual([{ field: 'content', kinds: ['npm-token'] }]);
+  }, 60_000);
+
+  it('over HTTP with a key, as over stdio: the mark is stored, the answer says where, and the secret is in no file, log or audit row', async () => {
+    const temp = makeTempDir('pinak-secrets-http-');
+    cleanups.push(temp.cleanup);
+    const { key } = createKey(temp.dir, ['--tenant', 'acme', '--role', 'writer']);
+    const server = await spawnHttp(temp.dir, ['--embed-model', 'none', '--auth', 'keys']);
+    cleanups.push(() => server.stop());
+    const { client } = await keyedClient(server.origin, key);
+    const token = new Fake(seeded(43)).slack();
+    const stored = await callOk(client, 'remember', { content: `the bot posts with ${token}` });
+    expect(stored.redacted).toEqual([{ field: 'content', kinds: ['slack-token'] }]);
+    expect((await callOk(client, 'get_memory', { ids: [stored.stored[0].id] })).memories[0].content).toBe('the bot posts with [redacted: slack-token]');
+    const log = server.stderr();
+    await server.stop();
+    for (const form of formsOf(token)) {
+      expect(filesUnder(temp.dir).filter((f) => f.bytes.includes(form)).map((f) => f.path), form).toEqual([]);
+      expect(log.includes(form), form).toBe(false);
+    }
   }, 60_000);
 
   it('a bad --secrets or --secrets-by-namespace is one clear line and exit code 1', () => {

@@ -38,6 +38,8 @@ export interface LinkOptions {
   /** Conversation-aware scoring; default the server's own (DEFAULT_CONTEXT). */
   context?: ContextScoring;
   index?: Partial<Pick<VectorIndexOptions, 'snapshotEveryChanges' | 'snapshotIntervalMs' | 'exactScanLimit'>>;
+  /** Namespaces that handle secrets otherwise than by redacting them (--secrets-by-namespace). */
+  secretsByNamespace?: Array<[string, 'redact' | 'refuse' | 'allow']>;
   /** Who the client is; default the local principal (admin, every namespace). */
   principal?: Principal;
 }
@@ -112,6 +114,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
       namespace: options.namespace ?? 'default',
       maxContentBytes: options.maxContentBytes ?? 32 * 1024,
       maxMetadataBytes: options.maxMetadataBytes ?? 16 * 1024,
+      ...(options.secretsByNamespace ? { secretsByNamespace: options.secretsByNamespace } : {}),
     },
     fusion: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
     ...(options.context ? { context: options.context } : {}),
