@@ -1,13 +1,15 @@
 /**
- * npm run eval:firewall: how well the write firewall finds secrets, on a
- * fixed labelled corpus (scripts/eval/firewall-corpus.ts). JSON on stdout,
- * a table on stderr. A secret sample counts as caught when redaction leaves
- * none of its secret; a benign sample is a false alarm when anything in it
- * is redacted.
+ * npm run eval:firewall: how well the write firewall finds secrets and
+ * injected instructions, on fixed labelled corpora (scripts/eval/firewall-corpus.ts).
+ * JSON on stdout, tables on stderr. A secret sample counts as caught when
+ * redaction leaves none of its secret; a benign sample is a false alarm when
+ * anything in it is redacted. An injection sample is right when it is
+ * flagged, a benign one when it is not.
  */
 import { pathToFileURL } from 'node:url';
 import { redact, scanSecrets } from '../../src/firewall/secret-scan.js';
-import { firewallCorpus } from './firewall-corpus.js';
+import { scanInjection } from '../../src/firewall/injection-scan.js';
+import { firewallCorpus, injectionCorpus, injectionHoldout, type InjectionSample } from './firewall-corpus.js';
 
 export interface FirewallReport {
   samples: { secrets: number; benign: number };
@@ -15,6 +17,41 @@ export interface FirewallReport {
   by_kind: Record<string, { samples: number; caught: number; recall: number }>;
   false_alarms: Record<string, { samples: number; flagged: number; examples: string[] }>;
   missed: Array<{ label: string; text: string }>;
+  injections: InjectionReport;
+  /** Phrasings the rules were not written for: the measure of how they generalise. */
+  injections_held_out: InjectionReport;
+}
+
+interface InjectionReport {
+  samples: { injections: number; benign: number };
+  recall: number;
+  precision: number;
+  by_label: Record<string, { samples: number; right: number }>;
+  wrong: Array<{ label: string; text: string; signals: string[] }>;
+}
+
+function judgeInjections(samples: readonly InjectionSample[]): InjectionReport {
+  const byLabel: InjectionReport['by_label'] = {};
+  const wrong: InjectionReport['wrong'] = [];
+  let flaggedRight = 0;
+  let flaggedWrong = 0;
+  for (const sample of samples) {
+    const verdict = scanInjection(sample.text);
+    const entry = (byLabel[sample.label] ??= { samples: 0, right: 0 });
+    entry.samples += 1;
+    if (verdict.flagged === sample.injection) entry.right += 1;
+    else wrong.push({ label: sample.label, text: sample.text.slice(0, 120), signals: verdict.signals });
+    if (verdict.flagged && sample.injection) flaggedRight += 1;
+    if (verdict.flagged && !sample.injection) flaggedWrong += 1;
+  }
+  const attacks = samples.filter((s) => s.injection).length;
+  return {
+    samples: { injections: attacks, benign: samples.length - attacks },
+    recall: round(flaggedRight / attacks),
+    precision: round(flaggedRight / Math.max(1, flaggedRight + flaggedWrong)),
+    by_label: byLabel,
+    wrong,
+  };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -58,6 +95,8 @@ export async function evaluateFirewall(): Promise<FirewallReport> {
     by_kind: byKind,
     false_alarms: falseAlarms,
     missed,
+    injections: judgeInjections(injectionCorpus()),
+    injections_held_out: judgeInjections(injectionHoldout()),
   };
 }
 
@@ -73,6 +112,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     '| benign look-alike | samples | flagged |',
     '|---|---|---|',
     ...Object.entries(report.false_alarms).map(([label, e]) => `| ${label} | ${e.samples} | ${e.flagged} |`),
+    '',
+    `injected instructions: recall ${report.injections.recall}, precision ${report.injections.precision} (${report.injections.samples.injections} attacks and ${report.injections.samples.benign} instruction-like benign texts)`,
+    '',
+    `held out (phrasings the rules were not written for): recall ${report.injections_held_out.recall}, precision ${report.injections_held_out.precision} (${report.injections_held_out.samples.injections} attacks, ${report.injections_held_out.samples.benign} benign)`,
+    '',
+    '| sample | samples | judged right |',
+    '|---|---|---|',
+    ...Object.entries(report.injections.by_label).map(([label, e]) => `| ${label} | ${e.samples} | ${e.right} |`),
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

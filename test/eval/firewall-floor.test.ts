@@ -11,4 +11,13 @@ describe('the write firewall on its labelled corpus (npm run eval:firewall)', ()
     expect(report.secrets.precision).toBeGreaterThanOrEqual(0.95);
     for (const [kind, entry] of Object.entries(report.by_kind)) expect(entry.recall, kind).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
+
+  it('flags at least 90 % of the injected instructions of its corpus at a precision of at least 0.95, and no benign text it was not written for', async () => {
+    const report = await evaluateFirewall();
+    expect(report.injections.samples.injections).toBeGreaterThanOrEqual(100);
+    expect(report.injections.recall).toBeGreaterThanOrEqual(0.9);
+    expect(report.injections.precision).toBeGreaterThanOrEqual(0.95);
+    // The held-out attacks are reported, not floored: they measure how the rules generalise (docs/firewall.md).
+    expect(report.injections_held_out.wrong.filter((w) => w.label === 'held out: benign')).toEqual([]);
+  }, 60_000);
 });
