@@ -8,7 +8,7 @@ import type { Caller, MemoryContext } from './context.js';
 import { EXPORT_VERSION, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHeader } from './export-format.js';
 import { checkJsonObject, checkTextSize, reservedKeyProblem } from './limits.js';
 import { MAX_BATCH, remember } from './remember.js';
-import { dateWords, goalSearchText, memorySearchText, stepSearchText } from './search-text.js';
+import { goalSearchText, memoryKeywords, memorySearchText, stepSearchText } from './search-text.js';
 import { graphLineMemories } from './server-memory-format.js';
 
 export interface ImportProgress {
@@ -80,7 +80,8 @@ export function noteOutcomeStep(stepOfMemory: Map<string, string>, outcome: Pick
  * built it: the content with the title of the goal it serves (stored
  * already) and, for an outcome's memories, the step's title; and, for a
  * memory told when it happened (occurred_at set apart from its storing),
- * that date in words as extra keywords.
+ * that date in words as extra keywords; and the dates its relative time
+ * expressions mean, resolved against occurred_at.
  */
 export async function restoredMemoryTexts(ctx: Restoring, memories: readonly Memory[], stepOfMemory: ReadonlyMap<string, string>): Promise<IndexedText[]> {
   const goals = new Map<string, Goal | undefined>();
@@ -91,7 +92,11 @@ export async function restoredMemoryTexts(ctx: Restoring, memories: readonly Mem
     return memorySearchText(memory.content, goal ? (step ? `${goal.title}\n${step}` : goal.title) : null);
   });
   const indexed = await ctx.indexer.index(texts);
-  return indexed.map((entry, i) => (memories[i]!.occurred_at === memories[i]!.created_at ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
+  return indexed.map((entry, i) => {
+    const memory = memories[i]!;
+    const keywords = memoryKeywords(memory.content, memory.occurred_at, memory.occurred_at !== memory.created_at);
+    return keywords === undefined ? entry : { ...entry, keywords };
+  });
 }
 
 /**

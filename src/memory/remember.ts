@@ -6,7 +6,7 @@ import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
-import { dateWords, memorySearchText } from './search-text.js';
+import { memoryKeywords, memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
 
@@ -93,8 +93,11 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     searchText.push(memorySearchText(content, goalTitle));
   }
   const indexed = await indexReporting(ctx, caller, searchText);
-  // When it happened, in words, for memories that say when (events, conversation turns).
-  const withDates = indexed.map((entry, i) => (inputs[i]!.occurred_at === undefined ? entry : { ...entry, keywords: dateWords(memories[i]!.occurred_at) }));
+  // When it happened, in words, for memories that say when (events, conversation turns), and the dates their "yesterday"s and "last week"s mean.
+  const withDates = indexed.map((entry, i) => {
+    const keywords = memoryKeywords(memories[i]!.content, memories[i]!.occurred_at, inputs[i]!.occurred_at !== undefined);
+    return keywords === undefined ? entry : { ...entry, keywords };
+  });
   const made: Remembered = { stored: memories.map(storedSummary), redacted };
   await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, made));
   caller.progress?.(inputs.length + 1, inputs.length + 1, `stored ${inputs.length} memor${inputs.length === 1 ? 'y' : 'ies'}`);

@@ -1,3 +1,7 @@
+import { dateWords, dayTerm, resolvedTimeWords, saysWhen, WHEN_TERM } from './time-expressions.js';
+
+export { dateWords };
+
 /** The text a memory is found by: its content, plus the title of the goal it serves. */
 export function memorySearchText(content: string, goalContext: string | null): string {
   return goalContext ? `${content}\n${goalContext}` : content;
@@ -12,10 +16,13 @@ export function goalSearchText(goal: { title: string; description: string | null
 export const stepSearchText = (step: { title: string; detail: string | null }): string =>
   step.detail ? `${step.title}\n${step.detail}` : step.title;
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/** A date in words ("8 May 2023"), so "when…" and "in May" queries match the keyword index. */
-export function dateWords(iso: string): string {
-  const date = new Date(iso);
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+/**
+ * The extra keywords of a memory: when it happened in words (only when the
+ * writer said when, `dated`), and the dates its relative time expressions
+ * ("yesterday", "last week", "next month") resolve to from then, in the same
+ * words; undefined when there are none.
+ */
+export function memoryKeywords(content: string, occurredAt: string, dated: boolean): string | undefined {
+  const words = [dated ? `${dateWords(occurredAt)} ${dayTerm(occurredAt)}` : '', resolvedTimeWords(content, occurredAt), saysWhen(content, occurredAt) ? WHEN_TERM : ''].filter(Boolean).join('\n');
+  return words || undefined;
 }

@@ -10,6 +10,7 @@ import { addWindowScores } from './window-scoring.js';
 import { creditReplies } from './reply-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
+import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
 import type { VectorHit } from './vector-search.js';
 
@@ -173,7 +174,9 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
       mode = 'keyword';
       note = `${unavailable}; these are keyword results`;
     }
-    const result = await rank(ctx, request, filters, terms, mode, signal);
+    // A day the question names in full is also looked for as its one-word index term (see dayTerm).
+    const searchTerms = [...terms, ...namedDays(request.query).map(dayTerm), ...(asksWhen(request.query) ? [WHEN_TERM] : [])];
+    const result = await rank(ctx, request, filters, searchTerms, mode, signal);
     ranked = result.ranked;
     mode = result.mode;
     note ??= result.note;
