@@ -271,5 +271,7 @@ export function saysWhen(text: string, reference: string): boolean {
 
 const ASKS_WHEN = /^\W*(?:when|since\s+when|(?:in\s+)?(?:what|which)\s+(?:year|month|day|date|week|weekend|season)|how\s+long|what\s+time)\b/i;
 
-/** Whether a question asks when ("When did…", "What year…", "How long ago…"). */
-export const asksWhen = (question: string): boolean => ASKS_WHEN.test(question);
+const NAMES_MONTH_OR_YEAR = new RegExp(String.raw`\b${MONTH_NAME}\.?,?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{2}\b|\b(?:in|during|since|before|after)\s+(?:19|20)\d{2}\b`, 'i');
+
+/** Whether a question asks when ("When did…", "What year…", "How long ago…") or about a time it names ("…in April 2022?", "…on 1 May, 2022?", "…in 2019?"). */
+export const asksWhen = (question: string): boolean => ASKS_WHEN.test(question) || NAMES_MONTH_OR_YEAR.test(question) || namedDays(question).length > 0;

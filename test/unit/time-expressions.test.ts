@@ -130,7 +130,11 @@ describe('the terms a question and a memory share', () => {
     for (const q of ['When did Maria donate her car?', 'What year did John start?', 'In which month did they move?', 'How long ago was the trip?', 'How long has Nate had his turtles?']) {
       expect(asksWhen(q), q).toBe(true);
     }
-    for (const q of ['What did Maria donate?', 'Who went camping when it rained?', 'Where is the key?']) expect(asksWhen(q), q).toBe(false);
+    // A question about a time it names is about when too.
+    for (const q of ['What physical transformation did Nate undergo in April 2022?', 'What movie did Joanna watch on 1 May, 2022?', 'Where did they live in 2019?', 'What happened on May 3rd, 2023?']) {
+      expect(asksWhen(q), q).toBe(true);
+    }
+    for (const q of ['What did Maria donate?', 'Who went camping when it rained?', 'Where is the key?', 'What is in room 2019?', 'May I ask what 2022 means?']) expect(asksWhen(q), q).toBe(false);
   });
 
   it('tells memories that say when from others', () => {
