@@ -174,7 +174,8 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
       mode = 'keyword';
       note = `${unavailable}; these are keyword results`;
     }
-    // A day the question names in full is also looked for as its one-word index term (see dayTerm).
+    // A day the question names in full is also looked for as its one-word index term (see dayTerm), and
+    // a question about when also looks for memories that tell a time (WHEN_TERM). Neither is shown in `terms`.
     const searchTerms = [...terms, ...namedDays(request.query).map(dayTerm), ...(asksWhen(request.query) ? [WHEN_TERM] : [])];
     const result = await rank(ctx, request, filters, searchTerms, mode, signal);
     ranked = result.ranked;

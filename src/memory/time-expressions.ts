@@ -18,7 +18,7 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
  * than by "8", "may" and "2023", each common across a store of dated memories.
  */
 export function dayTerm(iso: string): string {
-  return `ymd${iso.slice(0, 10).replaceAll('-', '')}`;
+  return `ymd${new Date(iso).toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
 /** A date in words ("8 May 2023"), so "when…" and "in May" queries match the keyword index. */

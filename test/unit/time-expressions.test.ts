@@ -116,6 +116,9 @@ describe('resolveTimeExpressions', () => {
 describe('the terms a question and a memory share', () => {
   it('writes a day as one index term', () => {
     expect(dayTerm('2023-05-08T13:56:00.000Z')).toBe('ymd20230508');
+    // The UTC day, whatever offset the time was written with.
+    expect(dayTerm('2023-05-08T23:30:00-02:00')).toBe('ymd20230509');
+    expect(dayTerm('2023-05-08')).toBe('ymd20230508');
     expect(resolvedTimeWords('yesterday and last weekend', MONDAY)).toBe('7 May 2023 ymd20230507\n6 7 May 2023 ymd20230506 ymd20230507');
   });
 
