@@ -116,3 +116,23 @@ export const GoalFields = {
   parent_goal_id: described(Id.optional(), 'A larger goal this one serves.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   namespace: described(Namespace.optional(), 'Project or workspace; default: the server\'s.', 'project-x'),
 };
+
+/** A lesson an outcome taught, as experience and reflection show it: the procedural memory's id, its text (trimmed) and the result it came from. */
+export const LessonRef = z.object({
+  id: described(z.string(), 'The lesson\'s memory id (get_memory for the whole text).', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  text: described(z.string(), 'The lesson, trimmed.', 'Stream large CSV exports instead of building them in memory.'),
+  result: described(OutcomeResult, 'The result of the outcome it was recorded with.', 'success'),
+});
+export type LessonRef = z.infer<typeof LessonRef>;
+
+/** A past goal as remember_goal's experience shows it: how it ended, what went wrong, what it taught. */
+export const PastGoal = z.object({
+  goal_id: z.string(),
+  title: z.string(),
+  status: GoalStatus,
+  result: described(OutcomeResult.nullable(), 'Its newest outcome\'s result (a goal-level one first); null when none was recorded.', 'failure'),
+  outcome_id: z.string().nullable(),
+  summary: described(z.string().nullable(), 'That outcome\'s summary, trimmed: for a failure or partial, what went wrong.', 'The export timed out for accounts with over 10k invoices.'),
+  lessons: described(z.array(LessonRef), 'Lessons of its outcomes, newest first (at most 3).', []),
+});
+export type PastGoal = z.infer<typeof PastGoal>;

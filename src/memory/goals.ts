@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
-import { GoalFields, GoalStatus, StepInput, StepUpdate, type Goal, type GoalSummary } from '../domain/goal.js';
+import { GoalFields, GoalStatus, StepInput, StepUpdate, type Goal, type GoalSummary, type PastGoal } from '../domain/goal.js';
 import { described, expectedList, Id, IdempotencyKey } from '../domain/fields.js';
 import { newId } from '../domain/ids.js';
 import type { GoalRecord, GoalUpdate, PlanRecord } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
+import { experienceFor } from './experience.js';
 import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
@@ -46,6 +47,8 @@ export interface RememberGoalResult {
   possible_duplicates: DuplicateGoal[];
   /** Fields whose secrets were stored as marks; absent when none. */
   redacted?: RedactedField[];
+  /** On create: what past goals of the namespace say (see experience.ts); absent when it could not be read. */
+  experience?: PastGoal[];
 }
 
 async function planRecord(ctx: MemoryContext, steps: readonly StepInput[], version: number, reason: string | null, now: string): Promise<PlanRecord> {
@@ -114,12 +117,28 @@ async function createGoal(ctx: MemoryContext, caller: Caller, sent: RememberGoal
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
   const closest = duplicates[0];
   if (closest && input.if_duplicate === 'return_existing') {
-    return { goal: await requireGoal(ctx, closest.id), created: false, existing: true, possible_duplicates: duplicates };
+    const goal = await requireGoal(ctx, closest.id);
+    return { goal, created: false, existing: true, possible_duplicates: duplicates, ...(await withExperience(ctx, caller, goal)) };
   }
+  // The experience search runs while the new goal is embedded and written (it leaves the new goal out by id).
+  const experience = withExperience(ctx, caller, record);
   const [indexed] = await ctx.indexer.index([goalSearchText(record)]);
   const made: GoalWrite = { goal_id: record.id, created: true, possible_duplicates: duplicates, redacted: guard.redacted };
   await ctx.store.createGoal(record, indexed!, input.plan ? await planRecord(ctx, input.plan, 1, null, now) : null, claimMaking(caller, made));
-  return goalWriteAnswer(ctx, made);
+  return { ...(await goalWriteAnswer(ctx, made)), ...(await experience) };
+}
+
+/**
+ * The experience of past goals for a goal being created, or nothing when it
+ * cannot be read (a failed search must not fail the write; it is logged).
+ */
+async function withExperience(ctx: MemoryContext, caller: Caller, goal: Parameters<typeof experienceFor>[1]): Promise<{ experience?: PastGoal[] }> {
+  try {
+    return { experience: await experienceFor(ctx, goal, { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) }) };
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'the experience of past goals could not be read; the goal is answered without it');
+    return {};
+  }
 }
 
 /** What a goal write made: enough to answer it again (with the goal as it is now). */
@@ -134,6 +153,16 @@ export interface GoalWrite {
 export async function goalWriteAnswer(ctx: MemoryContext, made: GoalWrite): Promise<RememberGoalResult> {
   const redacted = made.redacted?.length ? { redacted: made.redacted } : {};
   return { goal: await requireGoal(ctx, made.goal_id), created: made.created, existing: false, possible_duplicates: made.possible_duplicates, ...redacted };
+}
+
+/**
+ * remember_goal's answer rebuilt for a retry whose first answer was lost: a
+ * created goal gets its experience again (read now, with the namespace's own
+ * statistics, as for a key confined to it: the caller is not known here).
+ */
+export async function recoveredGoalWrite(ctx: MemoryContext, made: GoalWrite): Promise<RememberGoalResult> {
+  const answer = await goalWriteAnswer(ctx, made);
+  return made.created ? { ...answer, ...(await withExperience(ctx, { clientName: null, confined: true }, answer.goal)) } : answer;
 }
 
 async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, sent: RememberGoalInput): Promise<RememberGoalResult> {

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
-import { Goal } from '../domain/goal.js';
-import { goalWriteAnswer, RememberGoalInput, rememberGoal, type GoalWrite } from '../memory/goals.js';
+import { Goal, PastGoal } from '../domain/goal.js';
+import { recoveredGoalWrite, RememberGoalInput, rememberGoal, type GoalWrite } from '../memory/goals.js';
 import { defineTool } from './define-tool.js';
-import { stepLines } from './goal-text.js';
+import { experienceLines, stepLines } from './goal-text.js';
 import { Redacted, redactionNote } from './redacted-fields.js';
 
 export const rememberGoalTool = defineTool({
   name: 'remember_goal',
   title: 'Remember a goal',
   description: `Create a goal, optionally with a plan of steps; or, with goal_id, update its status, fields, plan (the old one is kept) or step statuses.
-Creating lists active look-alikes in possible_duplicates (if_duplicate "return_existing" returns the closest instead). Results of work go to record_outcome. Returns the goal with its steps and their ids.`,
+Creating lists active look-alikes in possible_duplicates (if_duplicate "return_existing" returns the closest instead), and past goals like it, with outcomes and lessons, in experience. Results of work go to record_outcome. Returns the goal with its steps and their ids.`,
   input: RememberGoalInput,
   output: z.object({
     goal: Goal,
@@ -22,10 +22,15 @@ Creating lists active look-alikes in possible_duplicates (if_duplicate "return_e
       [],
     ),
     redacted: Redacted,
+    experience: described(
+      z.array(PastGoal).optional(),
+      'On create: the most similar past goals of the namespace (any status), successes first, each with how it ended, what went wrong and up to 3 lessons.',
+      [],
+    ),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => rememberGoal(deps.memory, caller, args),
-  recover: (made, _args, deps) => goalWriteAnswer(deps.memory, made as GoalWrite),
+  recover: (made, _args, deps) => recoveredGoalWrite(deps.memory, made as GoalWrite),
   summarize: (r) => {
     const g = r.goal;
     const head = r.existing
@@ -33,10 +38,12 @@ Creating lists active look-alikes in possible_duplicates (if_duplicate "return_e
       : `${r.created ? 'created' : 'updated'} goal ${g.id} "${g.title}" [${g.status}]`;
     const others = r.possible_duplicates.filter((d) => d.id !== g.id);
     const dupes = others.length ? [`possible duplicates: ${others.map((d) => `${d.id} "${d.title}"`).join(', ')}`] : [];
-    return [`${head}, ${g.steps_done}/${g.steps_total} steps done`, ...stepLines(g), ...dupes].join('\n') + redactionNote(r.redacted);
+    return [`${head}, ${g.steps_done}/${g.steps_total} steps done`, ...stepLines(g), ...dupes, ...experienceLines(r.experience ?? [])].join('\n') + redactionNote(r.redacted);
   },
   audit: (_args, r) => {
     const ids = r ? [r.goal.id, ...r.goal.steps.map((s) => s.id)] : [];
-    return { namespace: r?.goal.namespace ?? null, ...(r?.existing ? { returned: ids } : { touched: ids }) };
+    // What the experience showed counts as recalled (record_outcome's reflection reads it from the trail).
+    const shown = (r?.experience ?? []).flatMap((p) => [p.goal_id, ...p.lessons.map((l) => l.id)]);
+    return { namespace: r?.goal.namespace ?? null, ...(r?.existing ? { returned: [...ids, ...shown] } : { touched: ids, returned: shown }) };
   },
 });

@@ -1,0 +1,154 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/domain/principal.js';
+import { createServer } from '../../src/server.js';
+import { callOk } from '../helpers/calls.js';
+import { collect } from '../helpers/collect.js';
+import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
+
+let linked: Linked;
+const closers: Array<() => Promise<void>> = [];
+beforeEach(async () => {
+  linked = await linkedServer();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await linked.close();
+});
+
+/** A second client over the same runtime, as another principal. */
+async function clientAs(principal: Principal): Promise<Client> {
+  const { server } = createServer(linked.runtime, principal);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: `as-${principal.id}`, version: '1' });
+  await client.connect(clientSide);
+  closers.push(async () => {
+    await client.close();
+    await server.close();
+  });
+  return client;
+}
+
+const writerOf = (namespaces: string[]): Principal => ({ id: `key-writer-${namespaces.join('+')}`, tenant: 'acme', role: 'writer', namespaces, remoteAddress: '127.0.0.1' });
+
+type Structured = Record<string, any>;
+
+/** A goal that was worked on and ended: created, then its outcome recorded. */
+async function pastGoal(
+  title: string,
+  result: 'success' | 'failure' | 'partial',
+  summary: string,
+  lessons: string[],
+  extra: Record<string, unknown> = {},
+  client: Client = linked.client,
+): Promise<{ goal: Structured; outcome: Structured }> {
+  const { goal } = await callOk(client, 'remember_goal', { title, ...extra });
+  const outcome = await callOk(client, 'record_outcome', { goal_id: goal.id, result, summary, lessons });
+  return { goal, outcome };
+}
+
+async function toolText(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
+  const result = await client.callTool({ name, arguments: args });
+  expect(result.isError).toBeFalsy();
+  return (result.content as Array<{ type: string; text?: string }>)[0]!.text!;
+}
+
+describe('remember_goal: experience of past goals', () => {
+  it('brings the similar past goals, successes first, failures with what went wrong, lessons with their ids; not the new goal, not unrelated goals', async () => {
+    const failed = await pastGoal('Migrate the billing database to PostgreSQL', 'failure', 'The copy locked the invoices table for an hour and was rolled back.', [
+      'Never copy the invoices table while writes are on.',
+    ]);
+    const succeeded = await pastGoal('Migrate the billing database to PostgreSQL again', 'success', 'Logical replication moved everything with one minute of downtime.', [
+      'Use logical replication for the billing database.',
+      'Freeze invoice writes for the final switch only.',
+    ]);
+    await pastGoal('Paint the office kitchen', 'success', 'Two coats, done by Friday.', ['Buy paint a day early.']);
+
+    const created = await callOk(linked.client, 'remember_goal', { title: 'Migrate the billing database', description: 'Move billing to PostgreSQL.' });
+    const experience = created.experience as Structured[];
+    expect(experience.map((p) => p.goal_id)).toEqual([succeeded.goal.id, failed.goal.id]);
+    expect(experience[0]).toMatchObject({ title: 'Migrate the billing database to PostgreSQL again', status: 'achieved', result: 'success', outcome_id: succeeded.outcome.outcome_id });
+    expect(experience[0]!.lessons).toEqual([
+      { id: succeeded.outcome.lesson_memory_ids[0], text: 'Use logical replication for the billing database.', result: 'success' },
+      { id: succeeded.outcome.lesson_memory_ids[1], text: 'Freeze invoice writes for the final switch only.', result: 'success' },
+    ]);
+    expect(experience[1]).toMatchObject({
+      status: 'failed',
+      result: 'failure',
+      outcome_id: failed.outcome.outcome_id,
+      summary: 'The copy locked the invoices table for an hour and was rolled back.',
+      lessons: [{ id: failed.outcome.lesson_memory_ids[0], text: 'Never copy the invoices table while writes are on.', result: 'failure' }],
+    });
+
+    const text = await toolText(linked.client, 'remember_goal', { title: 'Migrate the billing database once more' });
+    expect(text).toContain('experience from 3 similar past goals (successes first):');
+    expect(text).toContain(`- ${failed.goal.id} "Migrate the billing database to PostgreSQL" [failed]: FAILED: The copy locked the invoices table`);
+    expect(text).toContain(`    lesson ${succeeded.outcome.lesson_memory_ids[0]}: Use logical replication for the billing database.`);
+    expect(text).toContain(`    lesson ${failed.outcome.lesson_memory_ids[0]} (from a failure): Never copy`);
+    expect(text).not.toContain('kitchen');
+  });
+
+  it('keeps to a handful: at most 5 past goals, 3 lessons each, long texts trimmed', async () => {
+    const long = `The export ran out of memory ${'while building the whole file in one string '.repeat(20)}`;
+    for (let i = 0; i < 7; i++) {
+      await pastGoal(`Speed up the customer export, attempt ${i}`, i % 2 ? 'failure' : 'success', long, [1, 2, 3, 4].map((n) => `Export lesson ${n} of attempt ${i}: stream rows.`));
+    }
+    const { experience } = await callOk(linked.client, 'remember_goal', { title: 'Speed up the customer export' });
+    expect(experience).toHaveLength(5);
+    for (const past of experience as Structured[]) {
+      expect(past.lessons).toHaveLength(3);
+      expect(past.summary.length).toBeLessThanOrEqual(240);
+      expect(past.summary.endsWith('…')).toBe(true);
+    }
+    const results = (experience as Structured[]).map((p) => p.result);
+    expect(results).toEqual([...results].sort((a, b) => Number(b === 'success') - Number(a === 'success')));
+  });
+
+  it('is empty for a first goal, and for a goal like none before', async () => {
+    expect((await callOk(linked.client, 'remember_goal', { title: 'Write the first goal ever' })).experience).toEqual([]);
+    await pastGoal('Tune the search ranking', 'success', 'Recall went up.', ['Measure on the validation split.']);
+    expect((await callOk(linked.client, 'remember_goal', { title: 'Plant tomatoes in spring' })).experience).toEqual([]);
+  });
+
+  it('with vectors too: similar goals come, unrelated ones stay out', async () => {
+    await linked.close();
+    linked = await linkedServer({ embedder: true });
+    const ok = await pastGoal('Speed up the search index rebuild', 'success', 'Batching made it 4x faster.', ['Rebuild the index in batches of 5000.']);
+    await pastGoal('Plan the team offsite', 'failure', 'The venue was booked twice.', ['Confirm the venue in writing.']);
+    const { experience } = await callOk(linked.client, 'remember_goal', { title: 'Speed up the search index rebuild on staging' });
+    expect(experience.map((p: Structured) => p.goal_id)).toEqual([ok.goal.id]);
+    expect((await callOk(linked.client, 'remember_goal', { title: 'Water the garden plants' })).experience).toEqual([]);
+  });
+
+  it('a goal returned as an existing look-alike brings the experience of the others, not its own', async () => {
+    const old = await pastGoal('Harden the auth service', 'failure', 'The rate limiter blocked every login.', ['Test the limiter with real traffic first.']);
+    const active = await callOk(linked.client, 'remember_goal', { title: 'Harden the auth service now' });
+    const again = await callOk(linked.client, 'remember_goal', { title: 'Harden the auth service now', if_duplicate: 'return_existing' });
+    expect(again.existing).toBe(true);
+    expect(again.goal.id).toBe(active.goal.id);
+    expect(again.experience.map((p: Structured) => p.goal_id)).toEqual([old.goal.id]);
+  });
+
+  it('shows only goals of the goal\'s namespace, to a key confined to namespaces too', async () => {
+    await pastGoal('Rotate the signing keys', 'failure', 'Secret of team b.', ['Team b lesson about keys.'], { namespace: 'team-b' });
+    const mine = await pastGoal('Rotate the signing keys', 'success', 'Done in team a.', ['Team a lesson about keys.'], { namespace: 'team-a' });
+    const confined = await clientAs(writerOf(['team-a']));
+    const first = await callOk(linked.client, 'remember_goal', { title: 'Rotate the signing keys', namespace: 'team-a' });
+    expect(first.experience.map((p: Structured) => p.goal_id)).toEqual([mine.goal.id]);
+    // The confined key's goal sees team a's two: the past one (a success, first) and the one just created.
+    const second = await callOk(confined, 'remember_goal', { title: 'Rotate the signing keys' });
+    expect(second.goal.namespace).toBe('team-a');
+    expect(second.experience.map((p: Structured) => p.goal_id)).toEqual([mine.goal.id, first.goal.id]);
+    expect(JSON.stringify([first.experience, second.experience])).not.toContain('Team b');
+  });
+
+  it('the audit row of the call names the goals and lessons it showed as returned', async () => {
+    const { goal, outcome } = await pastGoal('Upgrade the release pipeline', 'success', 'Builds take half the time.', ['Cache the dependencies between builds.']);
+    const created = await callOk(linked.client, 'remember_goal', { title: 'Upgrade the release pipeline for arm64' });
+    const row = (await collect(linked.runtime.store.exportAudit())).filter((r) => r.tool === 'remember_goal').at(-1)!;
+    expect(row.ids_touched).toEqual([created.goal.id]);
+    expect(row.ids_returned).toEqual([goal.id, outcome.lesson_memory_ids[0]]);
+  });
+});
