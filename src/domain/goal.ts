@@ -136,3 +136,11 @@ export const PastGoal = z.object({
   lessons: described(z.array(LessonRef), 'Lessons of its outcomes, newest first (at most 3).', []),
 });
 export type PastGoal = z.infer<typeof PastGoal>;
+
+/** A lesson of the namespace that was there for a goal and not recalled while it was worked on (record_outcome's reflection). */
+export const MissedLesson = z.object({
+  id: described(z.string(), 'The lesson\'s memory id.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
+  text: described(z.string(), 'The lesson, trimmed.', 'Freeze invoice writes before copying the billing tables.'),
+  goal_id: described(z.string().nullable(), 'The goal it was learned on, if any.', '01JD3Z6Q6H8W1V8N2X4C5B7E9G'),
+});
+export type MissedLesson = z.infer<typeof MissedLesson>;

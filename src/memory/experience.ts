@@ -1,5 +1,5 @@
 import type { Goal, LessonRef, Outcome, PastGoal } from '../domain/goal.js';
-import { SearchRequest } from '../domain/search.js';
+import { SearchRequest, type RatedHit } from '../domain/search.js';
 import type { MemoryContext } from './context.js';
 import { hitsToShow, rateHits } from './relevance.js';
 import { searchMemory } from './search.js';
@@ -55,6 +55,25 @@ function pastGoal(goal: Goal): PastGoal {
   };
 }
 
+/**
+ * The records of a goal's namespace that a search with the goal's title and
+ * description finds, best first, within `filters`; vector-only hits far less
+ * similar than the best (as in a search's text answer), or less than
+ * VECTOR_ONLY_FLOOR, left out.
+ */
+export async function relatedHits(
+  ctx: MemoryContext,
+  goal: { namespace: string; title: string; description: string | null },
+  filters: Pick<SearchRequest, 'kinds' | 'layers' | 'types' | 'limit'>,
+  scope: { confined?: boolean; signal?: AbortSignal },
+): Promise<RatedHit[]> {
+  const query = trimmed(`${goal.title} ${goal.description ?? ''}`, QUERY_CHARS);
+  const request = SearchRequest.parse({ ...filters, query, namespace: goal.namespace, snippet_chars: 40 });
+  const result = await searchMemory(ctx, request, scope);
+  const { shown } = hitsToShow(rateHits(result.hits, result.terms, result.mode));
+  return shown.filter((hit) => hit.namespace === goal.namespace && (hit.relevance !== 'vector-only' || (hit.why.vector_similarity ?? 0) >= VECTOR_ONLY_FLOOR));
+}
+
 const succeeded = (g: PastGoal): boolean => g.result === 'success' || (g.result === null && g.status === 'achieved');
 
 /**
@@ -64,8 +83,7 @@ const succeeded = (g: PastGoal): boolean => g.result === 'success' || (g.result 
  * hits belong to in the order of their best hit, the new goal left out, then
  * read whole for their outcomes and lessons. Successes come first, the rest
  * keep their order; each says how it ended and, for a failure, what went
- * wrong. Vector-only hits far less similar than the best (as in a search's
- * text answer), or less than VECTOR_ONLY_FLOOR, are not counted, so
+ * wrong. Hits found by meaning alone count only when close (relatedHits), so
  * unrelated goals stay out.
  */
 export async function experienceFor(
@@ -73,15 +91,11 @@ export async function experienceFor(
   goal: { id: string; namespace: string; title: string; description: string | null },
   scope: { confined?: boolean; signal?: AbortSignal } = {},
 ): Promise<PastGoal[]> {
-  const query = trimmed(`${goal.title} ${goal.description ?? ''}`, QUERY_CHARS);
-  const request = SearchRequest.parse({ query, namespace: goal.namespace, kinds: ['goal', 'step', 'lesson', 'outcome'], limit: EXPERIENCE_HITS, snippet_chars: 40 });
-  const result = await searchMemory(ctx, request, scope);
-  const { shown } = hitsToShow(rateHits(result.hits, result.terms, result.mode));
-  const related = shown.filter((hit) => hit.relevance !== 'vector-only' || (hit.why.vector_similarity ?? 0) >= VECTOR_ONLY_FLOOR);
+  const related = await relatedHits(ctx, goal, { kinds: ['goal', 'step', 'lesson', 'outcome'], limit: EXPERIENCE_HITS }, scope);
   const ids: string[] = [];
   for (const hit of related) {
     const id = hit.type === 'goal' ? hit.id : hit.goal_id;
-    if (id !== null && id !== goal.id && hit.namespace === goal.namespace && !ids.includes(id)) ids.push(id);
+    if (id !== null && id !== goal.id && !ids.includes(id)) ids.push(id);
     if (ids.length === EXPERIENCE_GOALS) break;
   }
   const goals = await Promise.all(ids.map((id) => ctx.store.getGoal(id)));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
 import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
-import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
+import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type MissedLesson, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
@@ -10,6 +10,7 @@ import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
+import { reflectOn, type Reflection } from './reflection.js';
 import { memorySearchText } from './search-text.js';
 
 export const RecordOutcomeInput = z.strictObject({
@@ -40,6 +41,9 @@ export interface RecordOutcomeResult {
   next_step: Step | null;
   /** Fields whose secrets were stored as marks; absent when none. */
   redacted?: RedactedField[];
+  /** After a failure or partial result (see reflection.ts). */
+  missed_lessons?: MissedLesson[];
+  reflection_note?: string;
 }
 
 const GOAL_STATUS_AFTER: Record<OutcomeResult, GoalStatus> = { success: 'achieved', failure: 'failed', partial: 'active' };
@@ -108,14 +112,37 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   } else if (input.update_status) {
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
+  // The reflection's search runs while the outcome is embedded and written (it leaves the goal's own lessons out).
+  const reflection = withReflection(ctx, goal, input.result, input.lessons.length, { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) });
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
   const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted };
   await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made));
-  return outcomeAnswer(ctx, made);
+  return { ...(await outcomeAnswer(ctx, made)), ...(await reflection) };
+}
+
+/** The reflection on a failure or partial result, or nothing (a failed search must not fail the write; it is logged). */
+async function withReflection(ctx: MemoryContext, goal: Goal, result: OutcomeResult, lessonsGiven: number, scope: { confined?: boolean; signal?: AbortSignal }): Promise<Partial<Reflection>> {
+  try {
+    return (await reflectOn(ctx, goal, result, lessonsGiven, scope)) ?? {};
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'the reflection on the outcome could not be read; the outcome is answered without it');
+    return {};
+  }
+}
+
+/**
+ * record_outcome's answer rebuilt for a retry whose first answer was lost,
+ * with its reflection read again (with the namespace's own statistics, as for
+ * a key confined to it: the caller is not known here).
+ */
+export async function recoveredOutcome(ctx: MemoryContext, made: OutcomeWrite): Promise<RecordOutcomeResult> {
+  const answer = await outcomeAnswer(ctx, made);
+  const outcome = answer.goal.outcomes.find((o) => o.id === made.outcome_id);
+  return outcome ? { ...answer, ...(await withReflection(ctx, answer.goal, outcome.result, made.lesson_memory_ids.length, { confined: true })) } : answer;
 }
 
 /** What recording an outcome made: its ids, enough to answer it again. */
-export type OutcomeWrite = Omit<RecordOutcomeResult, 'goal' | 'next_step' | 'redacted'> & { goal_id: string; redacted?: RedactedField[] };
+export type OutcomeWrite = Omit<RecordOutcomeResult, 'goal' | 'next_step' | 'redacted' | 'missed_lessons' | 'reflection_note'> & { goal_id: string; redacted?: RedactedField[] };
 
 /** What record_outcome answers after the write: the ids, and the goal as it is now with its next step. */
 export async function outcomeAnswer(ctx: MemoryContext, made: OutcomeWrite): Promise<RecordOutcomeResult> {

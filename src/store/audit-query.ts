@@ -27,6 +27,14 @@ export function auditWhere(
     const needle = JSON.stringify(query.touching);
     conditions.push(`(${contains('a.ids_touched', param(needle))} OR ${contains('a.ids_returned', param(needle))})`);
   }
+  if (query.touching_any !== undefined) {
+    // A parameter each time: SQLite's are positional.
+    const found = query.touching_any.flatMap((id) => {
+      const needle = JSON.stringify(id);
+      return [contains('a.ids_touched', param(needle)), contains('a.ids_returned', param(needle))];
+    });
+    conditions.push(found.length ? `(${found.join(' OR ')})` : '1 = 0');
+  }
   if (query.since !== undefined) conditions.push(`a.at >= ${param(query.since)}`);
   if (query.until !== undefined) conditions.push(`a.at < ${param(query.until)}`);
   if (query.before !== undefined) conditions.push(`a.seq < ${param(query.before)}`);

@@ -307,6 +307,8 @@ export interface AuditQuery {
   namespaces?: readonly string[] | null;
   /** Only rows that touched or returned this record id. */
   touching?: string;
+  /** Only rows that touched or returned any of these record ids (none: no row). */
+  touching_any?: readonly string[];
   /** Rows at or after this time, and before that one (ISO 8601, compared as text). */
   since?: string;
   until?: string;

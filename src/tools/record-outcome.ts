@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { described } from '../domain/fields.js';
-import { Goal, Step } from '../domain/goal.js';
-import { outcomeAnswer, RecordOutcomeInput, recordOutcome, type OutcomeWrite } from '../memory/outcomes.js';
+import { Goal, MissedLesson, Step } from '../domain/goal.js';
+import { recoveredOutcome, RecordOutcomeInput, recordOutcome, type OutcomeWrite } from '../memory/outcomes.js';
 import { defineTool } from './define-tool.js';
 import { Redacted, redactionNote } from './redacted-fields.js';
 
@@ -9,7 +9,7 @@ export const recordOutcomeTool = defineTool({
   name: 'record_outcome',
   title: 'Record an outcome',
   description: `Record how a goal or one of its steps turned out, with a summary and lessons: they become memories that later searches for similar tasks find. The status moves with it unless update_status is false.
-Returns the goal, the new ids and, while the goal is active, its next step.`,
+Returns the goal, the new ids, the next step while active and, after a failure, lessons it missed.`,
   input: RecordOutcomeInput,
   output: z.object({
     goal: Goal,
@@ -18,17 +18,28 @@ Returns the goal, the new ids and, while the goal is active, its next step.`,
     lesson_memory_ids: described(z.array(z.string()), 'Ids of the procedural memories holding the lessons, in order.', []),
     next_step: described(Step.nullable(), 'While the goal is active: the first step of the current plan still pending or in progress, if any.', null),
     redacted: Redacted,
+    missed_lessons: described(
+      z.array(MissedLesson).optional(),
+      'After a failure or partial: lessons of the namespace like this goal (not its own) that no call returned while it was worked on (from an hour before it was created); up to 5.',
+      [],
+    ),
+    reflection_note: described(z.string().optional(), 'After a failure or partial without lessons: asks for them.', 'no lessons were recorded for this failure: …'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handle: (args, deps, caller) => recordOutcome(deps.memory, caller, args),
-  recover: (made, _args, deps) => outcomeAnswer(deps.memory, made as OutcomeWrite),
+  recover: (made, _args, deps) => recoveredOutcome(deps.memory, made as OutcomeWrite),
   summarize: (r) =>
-    `recorded outcome ${r.outcome_id} for goal ${r.goal.id} [now ${r.goal.status}]; summary memory ${r.summary_memory_id}` +
-    `${r.lesson_memory_ids.length ? `; ${r.lesson_memory_ids.length} lesson(s): ${r.lesson_memory_ids.join(', ')}` : ''}` +
-    `${r.next_step ? `; next step: ${r.next_step.id} "${r.next_step.title}"` : ''}` +
-    redactionNote(r.redacted),
+    [
+      `recorded outcome ${r.outcome_id} for goal ${r.goal.id} [now ${r.goal.status}]; summary memory ${r.summary_memory_id}` +
+        `${r.lesson_memory_ids.length ? `; ${r.lesson_memory_ids.length} lesson(s): ${r.lesson_memory_ids.join(', ')}` : ''}` +
+        `${r.next_step ? `; next step: ${r.next_step.id} "${r.next_step.title}"` : ''}`,
+      ...(r.missed_lessons?.length ? ['lessons this goal had and did not recall (did they apply?):', ...r.missed_lessons.map((l) => `- ${l.id}: ${l.text}`)] : []),
+      ...(r.reflection_note ? [r.reflection_note] : []),
+    ].join('\n') + redactionNote(r.redacted),
   audit: (_args, r) => ({
     namespace: r?.goal.namespace ?? null,
     touched: r ? [r.goal.id, r.outcome_id, r.summary_memory_id, ...r.lesson_memory_ids] : [],
+    // The lessons shown count as recalled from now on.
+    returned: r?.missed_lessons?.map((l) => l.id) ?? [],
   }),
 });

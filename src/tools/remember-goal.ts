@@ -10,7 +10,7 @@ export const rememberGoalTool = defineTool({
   name: 'remember_goal',
   title: 'Remember a goal',
   description: `Create a goal, optionally with a plan of steps; or, with goal_id, update its status, fields, plan (the old one is kept) or step statuses.
-Creating lists active look-alikes in possible_duplicates (if_duplicate "return_existing" returns the closest instead), and past goals like it, with outcomes and lessons, in experience. Results of work go to record_outcome. Returns the goal with its steps and their ids.`,
+Creating lists active look-alikes in possible_duplicates (if_duplicate "return_existing" returns the closest instead), and similar past goals with outcomes and lessons in experience. Results of work go to record_outcome. Returns the goal with its steps and their ids.`,
   input: RememberGoalInput,
   output: z.object({
     goal: Goal,

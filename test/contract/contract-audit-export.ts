@@ -127,6 +127,10 @@ export function auditAndExportContract(h: Harness): void {
       expect(await tools({ limit: 100, touching: '01AAA' })).toEqual(['get_memory', 'remember']);
       expect(await tools({ limit: 100, touching: 'x"y%_' })).toEqual(['search_memory']);
       expect(await tools({ limit: 100, touching: '%' })).toEqual([]);
+      expect(await tools({ limit: 100, touching_any: ['01BBB', 'x"y%_', '01AAAB'] })).toEqual(['search_memory', 'forget', 'get_memory']);
+      expect(await tools({ limit: 100, touching_any: ['01aaa', '01ZZZ'], since: day(2) })).toEqual(['search_memory']);
+      expect(await tools({ limit: 100, touching_any: ['01AAA'], status: 'ok' })).toEqual(['get_memory', 'remember']);
+      expect(await tools({ limit: 100, touching_any: [] })).toEqual([]);
       expect(await tools({ limit: 100, since: day(2), until: day(4) })).toEqual(['search_memory', 'get_memory']);
       expect(await tools({ limit: 0 })).toHaveLength(1);
     });

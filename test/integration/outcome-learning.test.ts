@@ -152,3 +152,61 @@ describe('remember_goal: experience of past goals', () => {
     expect(row.ids_returned).toEqual([goal.id, outcome.lesson_memory_ids[0]]);
   });
 });
+
+describe('record_outcome: reflection on a failure', () => {
+  /** Lessons of the namespace learned before, by other goals and by remember. */
+  async function someLessons(namespace?: string) {
+    const where = namespace === undefined ? {} : { namespace };
+    const fromGoal = await pastGoal('Copy the invoices archive', 'success', 'Copied overnight.', ['Freeze invoice writes before copying the billing database.'], where);
+    const stored = await callOk(linked.client, 'remember', { content: 'Check the billing database backups restore before any migration.', layer: 'procedural', kind: 'lesson', ...where });
+    const writers = await callOk(linked.client, 'remember', { content: 'Stop the billing writers first: a live billing database never copies cleanly.', layer: 'procedural', ...where });
+    await callOk(linked.client, 'remember', { content: 'Water the office plants on Mondays.', layer: 'procedural', kind: 'lesson', ...where });
+    await callOk(linked.client, 'remember', { content: 'The billing database runs PostgreSQL 15.', layer: 'semantic', ...where });
+    return { frozen: fromGoal.outcome.lesson_memory_ids[0] as string, backups: stored.stored[0].id as string, writers: writers.stored[0].id as string };
+  }
+
+  it('names the lessons the goal had and no call returned, and asks for lessons when none were given', async () => {
+    const { frozen, backups, writers } = await someLessons();
+    // Recalled while planning, just before the goal was created: counts.
+    const seen = await callOk(linked.client, 'search_memory', { query: 'backups restore', layers: ['procedural'] });
+    expect(seen.hits.map((h: Structured) => h.id)).toContain(backups);
+    const { goal, experience } = await callOk(linked.client, 'remember_goal', { title: 'Move the billing database to new disks', description: 'Before the migration.' });
+    // Shown as experience (a lesson of a past goal like this one): counts too.
+    expect(experience[0].lessons.map((l: Structured) => l.id)).toEqual([frozen]);
+    const failed = await callOk(linked.client, 'record_outcome', { goal_id: goal.id, result: 'failure', summary: 'Writes kept coming and the copy diverged.' });
+    expect(failed.missed_lessons).toEqual([{ id: writers, text: 'Stop the billing writers first: a live billing database never copies cleanly.', goal_id: null }]);
+    expect(failed.reflection_note).toMatch(/^no lessons were recorded for this failure: .*remember \(layer "procedural", kind "lesson", goal_id "/);
+    const text = await toolText(linked.client, 'record_outcome', { goal_id: goal.id, result: 'partial', summary: 'Half the disks moved.', lessons: ['Move one disk at a time.'], update_status: false });
+    // The lesson shown by the failure's answer counts as recalled now: nothing is left to point at.
+    expect(text).not.toContain('did not recall');
+    expect(text).not.toContain('no lessons were recorded');
+  });
+
+  it('a success reflects on nothing; a partial with lessons lists what was missed without a note; lessons shown as experience count as recalled', async () => {
+    const { frozen, backups, writers } = await someLessons();
+    const done = await callOk(linked.client, 'remember_goal', { title: 'Archive the old billing database' });
+    expect(done.experience.map((p: Structured) => p.lessons.map((l: Structured) => l.id)).flat()).toContain(frozen);
+    const success = await callOk(linked.client, 'record_outcome', { goal_id: done.goal.id, result: 'success', summary: 'Archived.' });
+    expect(success).not.toHaveProperty('missed_lessons');
+    expect(success).not.toHaveProperty('reflection_note');
+    const other = await callOk(linked.client, 'remember_goal', { title: 'Archive the old billing database again' });
+    const partial = await callOk(linked.client, 'record_outcome', { goal_id: other.goal.id, result: 'partial', summary: 'Half archived.', lessons: ['Archive by year.'] });
+    expect(partial.missed_lessons.map((l: Structured) => l.id).sort()).toEqual([backups, writers].sort());
+    expect(partial).not.toHaveProperty('reflection_note');
+    const row = (await collect(linked.runtime.store.exportAudit())).filter((r) => r.tool === 'record_outcome').at(-1)!;
+    expect(row.ids_returned).toEqual(partial.missed_lessons.map((l: Structured) => l.id));
+  });
+
+  it('only lessons of the goal\'s namespace, to a key confined to it too', async () => {
+    await someLessons('team-b');
+    const { frozen } = await someLessons('team-a');
+    const confined = await clientAs(writerOf(['team-a']));
+    const { goal } = await callOk(confined, 'remember_goal', { title: 'Split the billing database', namespace: 'team-a' });
+    // The experience showed team a's frozen-writes lesson: it counts as recalled.
+    const failed = await callOk(confined, 'record_outcome', { goal_id: goal.id, result: 'failure', summary: 'Too slow.', lessons: ['Split by tenant.'] });
+    const missed = failed.missed_lessons as Structured[];
+    expect(missed.map((l) => l.id)).not.toContain(frozen);
+    expect(missed).toHaveLength(2);
+    for (const { id } of missed) expect((await callOk(linked.client, 'get_memory', { id })).memories[0].namespace).toBe('team-a');
+  });
+});
