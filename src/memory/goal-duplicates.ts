@@ -17,9 +17,9 @@ function stem(word: string): string {
   return word;
 }
 
-const termSet = (text: string): Set<string> => new Set(queryTerms(text).map(stem));
+export const termSet = (text: string): Set<string> => new Set(queryTerms(text).map(stem));
 
-function jaccard(a: Set<string>, b: Set<string>): number {
+export function jaccard(a: Set<string>, b: Set<string>): number {
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const t of a) if (b.has(t)) shared += 1;

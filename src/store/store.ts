@@ -1,4 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
+import type { Reinforcement } from '../domain/evidence.js';
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
@@ -23,8 +24,13 @@ export interface MemoryStore {
   /** Active goals of a namespace, for duplicate detection. */
   activeGoalTitles(namespace: string): Promise<Array<{ id: string; title: string; description: string | null }>>;
 
-  /** Store an outcome, its memories and the status changes it implies, atomically. */
-  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void>;
+  /**
+   * Store an outcome, its memories and the status changes it implies, and
+   * strengthen the memories it said again (`reinforced`: one more outcome in
+   * each one's metadata.evidence, see domain/evidence.ts; updated_at moves),
+   * atomically. A memory to strengthen that is gone refuses the whole write.
+   */
+  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced?: readonly Reinforcement[]): Promise<void>;
 
   /** The first call made with an idempotency key, if any (see IdempotencyRows). */
   findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined>;

@@ -389,6 +389,44 @@ export function recordsContract(h: Harness): void {
       expect(await h.store.getMemories([fresh.memory.id])).toEqual([]);
       expect((await h.store.getGoal(goal.id))!.status).toBe('active');
     });
+    it('recordOutcome strengthens the memories it said again: one more outcome in each one\'s evidence, updated_at moved, nothing else changed; a gone one refuses the whole write', async () => {
+      const { goal } = await createGoal(h.store, { title: 'Copy the invoices' });
+      const lesson = newMemory({ content: 'freeze writes first', layer: 'procedural', kind: 'lesson', goal_id: goal.id, metadata: { outcome_id: 'o-first', result: 'failure', keep: 'me' } });
+      const plain = newMemory({ content: 'check the backups', layer: 'procedural' });
+      await remember(h.store, lesson, plain);
+      const summary = newMemory({ content: 'copied', goal_id: goal.id });
+      const outcome = outcomeOf(goal.id, summary.memory.id, { result: 'success', lessons: ['freeze writes first'], lesson_memory_ids: [lesson.memory.id] });
+      const at = nextTime();
+      await h.store.recordOutcome(outcome, [summary], { id: goal.id, updated_at: outcome.created_at }, undefined, [
+        { memory_id: lesson.memory.id, outcome_id: outcome.id, result: 'success', at },
+        { memory_id: plain.memory.id, outcome_id: outcome.id, result: 'success', at },
+      ]);
+      const [strengthened, counted] = await h.store.getMemories([lesson.memory.id, plain.memory.id]);
+      expect(strengthened).toEqual({
+        ...lesson.memory,
+        updated_at: at,
+        metadata: { outcome_id: 'o-first', result: 'failure', keep: 'me', evidence: { count: 2, success: 1, failure: 1, partial: 0, outcome_ids: ['o-first', outcome.id] } },
+      });
+      expect(counted!.metadata).toEqual({ evidence: { count: 2, success: 1, failure: 0, partial: 0, outcome_ids: [outcome.id] } });
+      expect((await h.store.getGoal(goal.id))!.outcomes).toEqual([outcome]);
+      // Again, on top of the evidence held.
+      const next = outcomeOf(goal.id, newMemory({ content: 'x' }).memory.id, { result: 'partial' });
+      const again = newMemory({ content: 'copied half', goal_id: goal.id, id: next.summary_memory_id });
+      await h.store.recordOutcome(next, [again], { id: goal.id, updated_at: next.created_at }, undefined, [{ memory_id: lesson.memory.id, outcome_id: next.id, result: 'partial', at: nextTime() }]);
+      expect((await h.store.getMemories([lesson.memory.id]))[0]!.metadata.evidence).toEqual({ count: 3, success: 1, failure: 1, partial: 1, outcome_ids: ['o-first', outcome.id, next.id] });
+
+      const before = await storeState(h.store);
+      const doomed = outcomeOf(goal.id, newMemory({ content: 'y' }).memory.id);
+      const doomedSummary = newMemory({ content: 'never stored', goal_id: goal.id, id: doomed.summary_memory_id });
+      await expect(
+        h.store.recordOutcome(doomed, [doomedSummary], { id: goal.id, updated_at: doomed.created_at, fields: { status: 'achieved' } }, undefined, [
+          { memory_id: lesson.memory.id, outcome_id: doomed.id, result: 'success', at: nextTime() },
+          { memory_id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', outcome_id: doomed.id, result: 'success', at: nextTime() },
+        ]),
+      ).rejects.toThrow(/forgotten/);
+      expect(await storeState(h.store)).toEqual(before);
+      expect((await h.store.getMemories([lesson.memory.id]))[0]!.metadata.evidence).toMatchObject({ count: 3 });
+    });
   });
 
   describe('idempotency', () => {

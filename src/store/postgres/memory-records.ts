@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { Memory } from '../../domain/memory.js';
+import { reinforcedMemoryGone, withEvidence, type Reinforcement } from '../../domain/evidence.js';
+import { parseJson } from '../json.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { NewMemory } from '../store.js';
 import type { TermCounts } from '../fts-tokenizer.js';
@@ -18,6 +20,13 @@ const standsAlone = ({ memory }: NewMemory): boolean => memory.thread_id === nul
 /** Memory rows and the search docs that mirror them; callers open the transaction. */
 export class MemoryRecords {
   constructor(private readonly docs: DocIndex) {}
+
+  /** One more outcome in a memory's evidence: the row locked, read, rewritten (inside the caller's write transaction). */
+  async reinforce(tx: WriteTx, r: Reinforcement): Promise<void> {
+    const [row] = await tx.query<{ metadata: string }>('SELECT metadata FROM memories WHERE id = $1 FOR UPDATE', [r.memory_id]);
+    if (!row) throw reinforcedMemoryGone(r.memory_id);
+    await tx.query('UPDATE memories SET metadata = $1, updated_at = $2 WHERE id = $3', [JSON.stringify(withEvidence(parseJson<Record<string, unknown>>(row.metadata, {}), r)), r.at, r.memory_id]);
+  }
 
   async addAll(tx: WriteTx, items: readonly NewMemory[]): Promise<void> {
     const counts = tx.count(items.map((item) => ftsBody(item.indexed)));

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
 import { DuplicateRequest, madeRecord, StartupError, type IdempotencyClaim } from '../../domain/errors.js';
+import type { Reinforcement } from '../../domain/evidence.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -160,8 +161,9 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.goals.activeGoalTitles(this.pool, namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = []): Promise<void> {
     await this.write(async (tx) => {
+      for (const r of reinforced) await this.memories.reinforce(tx, r);
       await this.memories.addAll(tx, memories);
       await this.goals.insertOutcome(tx, outcome);
       await this.goals.update(tx, change);

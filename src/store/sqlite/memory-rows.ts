@@ -2,6 +2,8 @@ import { memoryDoc } from '../search-doc.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type { IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
+import { reinforcedMemoryGone, withEvidence, type Reinforcement } from '../../domain/evidence.js';
+import { parseJson } from '../json.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { SearchDocs } from './search-docs.js';
 import type { ThreadWindows } from './thread-windows.js';
@@ -14,6 +16,7 @@ export class MemoryRows {
   private readonly clearSuperseded: Statement;
   private readonly deleteRow: Statement;
   private readonly nextPosition: Statement;
+  private readonly setMetadata: Statement;
 
   constructor(
     private readonly db: Database,
@@ -32,6 +35,14 @@ export class MemoryRows {
     this.markSuperseded = db.prepare('UPDATE memories SET superseded_by = ?, updated_at = ? WHERE id = ?');
     this.clearSuperseded = db.prepare('UPDATE memories SET superseded_by = NULL, updated_at = ? WHERE id = ? AND superseded_by = ?');
     this.deleteRow = db.prepare('DELETE FROM memories WHERE id = ?');
+    this.setMetadata = db.prepare('UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?');
+  }
+
+  /** One more outcome in a memory's evidence (inside the caller's write transaction). */
+  reinforce(r: Reinforcement): void {
+    const row = this.row(r.memory_id);
+    if (!row) throw reinforcedMemoryGone(r.memory_id);
+    this.setMetadata.run(JSON.stringify(withEvidence(parseJson<Record<string, unknown>>(row.metadata, {}), r)), r.at, r.memory_id);
   }
 
   /** Every memory, oldest first (ids sort by creation), streamed; optionally one namespace. */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { Reinforcement } from '../../domain/evidence.js';
 import type { IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
@@ -149,8 +150,9 @@ export class SqliteStore implements MemoryStore {
     return this.goals.activeGoalTitles(namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = []): Promise<void> {
     this.write(claim, () => {
+      for (const r of reinforced) this.memories.reinforce(r);
       for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
       this.goals.update(change);
