@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MemoryError, notFound } from '../domain/errors.js';
 import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
 import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type MissedLesson, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
+import type { Reinforcement } from '../domain/evidence.js';
 import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
@@ -10,6 +11,7 @@ import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
+import { findSameLesson } from './lesson-merge.js';
 import { reflectOn, type Reflection } from './reflection.js';
 import { memorySearchText } from './search-text.js';
 
@@ -41,6 +43,8 @@ export interface RecordOutcomeResult {
   next_step: Step | null;
   /** Fields whose secrets were stored as marks; absent when none. */
   redacted?: RedactedField[];
+  /** Lessons that said what an existing lesson of the namespace says: that one was strengthened instead of stored again (its id is in lesson_memory_ids). */
+  merged_lesson_ids?: string[];
   /** After a failure or partial result (see reflection.ts). */
   missed_lessons?: MissedLesson[];
   reflection_note?: string;
@@ -87,10 +91,26 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     source: caller.clientName,
     goal_id: goal.id,
   };
+  const scope = { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) };
+  // The reflection's search runs while the lessons are compared and the outcome is embedded and written (it leaves the goal's own lessons out).
+  const reflection = withReflection(ctx, goal, input.result, input.lessons.length, scope);
   const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 }, now);
-  const lessons = input.lessons.map((lesson) =>
-    outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }, now),
-  );
+  // A lesson the namespace holds already (said in other words) strengthens that one instead of being stored again.
+  const same = await Promise.all(input.lessons.map((lesson) => findSameLesson(ctx, goal.namespace, lesson, scope)));
+  const lessonIds: string[] = [];
+  const lessons: Memory[] = [];
+  const reinforced: Reinforcement[] = [];
+  input.lessons.forEach((lesson, i) => {
+    const existing = same[i];
+    if (existing && !lessonIds.includes(existing)) {
+      lessonIds.push(existing);
+      reinforced.push({ memory_id: existing, outcome_id: outcomeId, result: input.result, at: now });
+      return;
+    }
+    const memory = outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }, now);
+    lessonIds.push(memory.id);
+    lessons.push(memory);
+  });
   const context = step ? `${goal.title}\n${step.title}` : goal.title;
   const memories = [summary, ...lessons];
 
@@ -103,7 +123,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     lessons: input.lessons,
     metrics: input.metrics,
     summary_memory_id: summary.id,
-    lesson_memory_ids: lessons.map((m) => m.id),
+    lesson_memory_ids: lessonIds,
     created_at: now,
   };
   const change: GoalUpdate = { id: goal.id, updated_at: now };
@@ -112,12 +132,16 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   } else if (input.update_status) {
     change.fields = { status: GOAL_STATUS_AFTER[input.result] };
   }
-  // The reflection's search runs while the outcome is embedded and written (it leaves the goal's own lessons out).
-  const reflection = withReflection(ctx, goal, input.result, input.lessons.length, { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) });
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
-  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted };
-  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made));
-  return { ...(await outcomeAnswer(ctx, made)), ...(await reflection) };
+  const merged = reinforced.map((r) => r.memory_id);
+  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted, ...(merged.length ? { merged_lesson_ids: merged } : {}) };
+  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made), reinforced);
+  return { ...(await outcomeAnswer(ctx, made)), ...notRecordedNow(await reflection, merged) };
+}
+
+/** A lesson just said again is no missed lesson. */
+function notRecordedNow(reflection: Partial<Reflection>, merged: readonly string[]): Partial<Reflection> {
+  return reflection.missed_lessons ? { ...reflection, missed_lessons: reflection.missed_lessons.filter((l) => !merged.includes(l.id)) } : reflection;
 }
 
 /** The reflection on a failure or partial result, or nothing (a failed search must not fail the write; it is logged). */
@@ -138,7 +162,8 @@ async function withReflection(ctx: MemoryContext, goal: Goal, result: OutcomeRes
 export async function recoveredOutcome(ctx: MemoryContext, made: OutcomeWrite): Promise<RecordOutcomeResult> {
   const answer = await outcomeAnswer(ctx, made);
   const outcome = answer.goal.outcomes.find((o) => o.id === made.outcome_id);
-  return outcome ? { ...answer, ...(await withReflection(ctx, answer.goal, outcome.result, made.lesson_memory_ids.length, { confined: true })) } : answer;
+  const reflection = outcome ? await withReflection(ctx, answer.goal, outcome.result, made.lesson_memory_ids.length, { confined: true }) : {};
+  return { ...answer, ...notRecordedNow(reflection, made.merged_lesson_ids ?? []) };
 }
 
 /** What recording an outcome made: its ids, enough to answer it again. */

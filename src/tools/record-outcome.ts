@@ -18,6 +18,11 @@ Returns the goal, the new ids, the next step while active and, after a failure, 
     lesson_memory_ids: described(z.array(z.string()), 'Ids of the procedural memories holding the lessons, in order.', []),
     next_step: described(Step.nullable(), 'While the goal is active: the first step of the current plan still pending or in progress, if any.', null),
     redacted: Redacted,
+    merged_lesson_ids: described(
+      z.array(z.string()).optional(),
+      'Lessons that said what a lesson of the namespace already says: that one was strengthened (its evidence counts this outcome) instead of stored again; their ids are in lesson_memory_ids.',
+      [],
+    ),
     missed_lessons: described(
       z.array(MissedLesson).optional(),
       'After a failure or partial: lessons of the namespace like this goal (not its own) that no call returned while it was worked on (from an hour before it was created); up to 5.',
@@ -32,6 +37,7 @@ Returns the goal, the new ids, the next step while active and, after a failure, 
     [
       `recorded outcome ${r.outcome_id} for goal ${r.goal.id} [now ${r.goal.status}]; summary memory ${r.summary_memory_id}` +
         `${r.lesson_memory_ids.length ? `; ${r.lesson_memory_ids.length} lesson(s): ${r.lesson_memory_ids.join(', ')}` : ''}` +
+        `${r.merged_lesson_ids?.length ? ` (already known, strengthened: ${r.merged_lesson_ids.join(', ')})` : ''}` +
         `${r.next_step ? `; next step: ${r.next_step.id} "${r.next_step.title}"` : ''}`,
       ...(r.missed_lessons?.length ? ['lessons this goal had and did not recall (did they apply?):', ...r.missed_lessons.map((l) => `- ${l.id}: ${l.text}`)] : []),
       ...(r.reflection_note ? [r.reflection_note] : []),

@@ -210,3 +210,43 @@ describe('record_outcome: reflection on a failure', () => {
     for (const { id } of missed) expect((await callOk(linked.client, 'get_memory', { id })).memories[0].namespace).toBe('team-a');
   });
 });
+
+describe('record_outcome: a lesson said again strengthens the one stored', () => {
+  const procedural = async (namespace = 'default') =>
+    (await callOk(linked.client, 'search_memory', { query: '', namespace, layers: ['procedural'], limit: 100 })).hits.map((h: Structured) => h.id).sort();
+
+  it('merges a reworded lesson into the existing one (evidence counted, updated time moved), links the outcome to it, and stores different or opposite lessons apart', async () => {
+    const first = await pastGoal('Copy the billing database', 'failure', 'Writes diverged.', ['Freeze invoice writes before copying the billing database.', 'Deploy on Fridays.']);
+    const [frozen, fridays] = first.outcome.lesson_memory_ids as string[];
+    const before = (await callOk(linked.client, 'get_memory', { id: frozen })).memories[0];
+    const lessons = ['Before copying the billing database, freeze invoice writes.', 'Never deploy on Fridays.', 'Check the billing database backups before copying.'];
+    const second = await pastGoal('Copy the billing database to the new region', 'success', 'Copied.', lessons);
+    expect(second.outcome.lesson_memory_ids[0]).toBe(frozen);
+    expect(second.outcome.lesson_memory_ids.slice(1)).not.toContain(fridays);
+    expect(second.outcome.merged_lesson_ids).toEqual([frozen]);
+    const after = (await callOk(linked.client, 'get_memory', { id: frozen })).memories[0];
+    expect(after.content).toBe(before.content);
+    expect(after.metadata.evidence).toEqual({ count: 2, success: 1, failure: 1, partial: 0, outcome_ids: [first.outcome.outcome_id, second.outcome.outcome_id] });
+    expect(after.updated_at > before.updated_at).toBe(true);
+    // Two outcomes, five lessons said, four stored.
+    expect(await procedural()).toHaveLength(4);
+    const { goal } = await callOk(linked.client, 'get_goal', { goal_id: second.goal.id });
+    expect(goal.outcomes[0]).toMatchObject({ lessons, lesson_memory_ids: second.outcome.lesson_memory_ids });
+    // Said a third time, in the text answer too.
+    const text = await toolText(linked.client, 'record_outcome', { goal_id: first.goal.id, result: 'partial', summary: 'Retried.', lessons: ['Freeze the invoice writes before copying the billing database!'], update_status: false });
+    expect(text).toContain(`(already known, strengthened: ${frozen})`);
+    expect((await callOk(linked.client, 'get_memory', { id: frozen })).memories[0].metadata.evidence).toMatchObject({ count: 3, partial: 1 });
+  });
+
+  it('never merges across namespaces', async () => {
+    const theirs = await pastGoal('Copy the billing database', 'success', 'Done.', ['Freeze invoice writes before copying the billing database.'], { namespace: 'team-b' });
+    const mine = await pastGoal('Copy the billing database', 'success', 'Done.', ['Before copying the billing database, freeze invoice writes.'], { namespace: 'team-a' });
+    expect(mine.outcome).not.toHaveProperty('merged_lesson_ids');
+    expect(mine.outcome.lesson_memory_ids[0]).not.toBe(theirs.outcome.lesson_memory_ids[0]);
+    const confined = await clientAs(writerOf(['team-a']));
+    const { goal } = await callOk(confined, 'remember_goal', { title: 'Copy the billing database again' });
+    const again = await callOk(confined, 'record_outcome', { goal_id: goal.id, result: 'success', summary: 'Done.', lessons: ['Freeze invoice writes before copying the billing database.'] });
+    expect(again.merged_lesson_ids).toEqual([mine.outcome.lesson_memory_ids[0]]);
+    expect((await callOk(linked.client, 'get_memory', { id: theirs.outcome.lesson_memory_ids[0] })).memories[0].metadata).not.toHaveProperty('evidence');
+  });
+});
