@@ -1,3 +1,4 @@
+import type { Layer } from '../domain/memory.js';
 import { SearchRequest } from '../domain/search.js';
 import type { MemoryContext } from './context.js';
 import { trimmed } from './experience.js';
@@ -37,20 +38,28 @@ export function sameLesson(a: string, b: string, cosine: number | null): boolean
 }
 
 /**
- * A visible procedural memory of the namespace that says what `text` says,
- * or null: the best hits of one search with the text (hybrid when vectors
- * exist, so the cosine is known for those the vector leg found), checked
- * best first with sameLesson.
+ * The visible memories of a namespace and layer that say what `text` says,
+ * most alike first: the best hits of one search with the text (hybrid when
+ * vectors exist, so the cosine is known for those the vector leg found),
+ * each checked with sameLesson.
  */
-export async function findSameLesson(ctx: MemoryContext, namespace: string, text: string, scope: { confined?: boolean; signal?: AbortSignal }): Promise<string | null> {
-  const request = SearchRequest.parse({ query: trimmed(text, 1000), namespace, layers: ['procedural'], types: ['memory'], limit: CANDIDATES, snippet_chars: 40 });
+export async function findSameMemories(
+  ctx: MemoryContext,
+  memory: { namespace: string; layer: Layer; content: string },
+  scope: { confined?: boolean; signal?: AbortSignal },
+): Promise<string[]> {
+  const request = SearchRequest.parse({ query: trimmed(memory.content, 1000), namespace: memory.namespace, layers: [memory.layer], types: ['memory'], limit: CANDIDATES, snippet_chars: 40 });
   const { hits } = await searchMemory(ctx, request, scope);
-  const candidates = hits.filter((hit) => hit.namespace === namespace && !hit.superseded);
-  if (candidates.length === 0) return null;
+  const candidates = hits.filter((hit) => hit.namespace === memory.namespace && !hit.superseded);
+  if (candidates.length === 0) return [];
   const contents = new Map((await ctx.store.getMemories(candidates.map((hit) => hit.id))).map((m) => [m.id, m.content]));
-  const same = candidates.find((hit) => {
+  return candidates.filter((hit) => {
     const content = contents.get(hit.id);
-    return content !== undefined && sameLesson(text, content, hit.why.vector_similarity);
-  });
-  return same?.id ?? null;
+    return content !== undefined && sameLesson(memory.content, content, hit.why.vector_similarity);
+  }).map((hit) => hit.id);
+}
+
+/** A visible procedural memory of the namespace that says what `text` says, or null. */
+export async function findSameLesson(ctx: MemoryContext, namespace: string, text: string, scope: { confined?: boolean; signal?: AbortSignal }): Promise<string | null> {
+  return (await findSameMemories(ctx, { namespace, layer: 'procedural', content: text }, scope))[0] ?? null;
 }

@@ -5,37 +5,80 @@ import { freshMemory, type Memory, type MemoryInput } from '../domain/memory.js'
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
+import { findSameMemories } from './lesson-merge.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { memoryKeywords, memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
 
-/** What remember answers for each stored memory. */
-export const storedSummary = (m: Memory) => ({ id: m.id, layer: m.layer, kind: m.kind, namespace: m.namespace, occurred_at: m.occurred_at, supersedes: m.supersedes });
-export type StoredSummary = ReturnType<typeof storedSummary>;
+/** What remember does with a memory that says what a stored one says (see lesson-merge.ts): store it anyway, leave it out, or store it as the stored one's correction. */
+export type OnDuplicate = 'keep' | 'skip' | 'supersede';
 
-/** What remember stored, and the fields whose secrets it replaced by marks. */
+/** What remember answers for each stored memory; `similar` when the call asked for the duplicate check. */
+export interface StoredSummary {
+  id: string;
+  layer: Memory['layer'];
+  kind: string;
+  namespace: string;
+  occurred_at: string;
+  supersedes: string | null;
+  similar?: string[];
+}
+export const storedSummary = (m: Memory, similar?: string[]): StoredSummary => ({
+  id: m.id,
+  layer: m.layer,
+  kind: m.kind,
+  namespace: m.namespace,
+  occurred_at: m.occurred_at,
+  supersedes: m.supersedes,
+  ...(similar === undefined ? {} : { similar }),
+});
+
+/**
+ * What a remember call did: the memories stored (each with the stored ones
+ * like it, when checked), those left out as duplicates, and the fields whose
+ * secrets were replaced by marks. The note its idempotency claim keeps is
+ * all of it but the memories themselves.
+ */
 export interface Remembered {
   stored: StoredSummary[];
+  memories: Memory[];
+  skipped: Array<{ index: number; similar: string[] }>;
   redacted: RedactedField[];
 }
+export type RememberedNote = Omit<Remembered, 'memories'>;
 
 /**
  * Store one or more memories atomically. Every item is checked first (sizes,
  * linked goal, superseded memory), so a bad item refuses the whole batch and
  * nothing is half-written.
  */
-export async function remember(ctx: MemoryContext, caller: Caller, inputs: readonly MemoryInput[]): Promise<Remembered> {
+export async function remember(ctx: MemoryContext, caller: Caller, inputs: readonly MemoryInput[], onDuplicate?: OnDuplicate): Promise<Remembered> {
   if (inputs.length === 0) throw new MemoryError('invalid_input', 'nothing to remember: pass content, or memories with 1 to 100 items');
   if (inputs.length > MAX_BATCH) throw new MemoryError('too_large', `a batch holds at most ${MAX_BATCH} memories; got ${inputs.length}`);
+  // Asked for: one search per memory for stored ones that say the same (the same namespace and layer).
+  const scope = { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) };
+  const similar =
+    onDuplicate === undefined
+      ? null
+      : await Promise.all(inputs.map((input) => findSameMemories(ctx, { namespace: input.namespace ?? ctx.defaultNamespace, layer: input.layer, content: input.content }, scope)));
+  const skipped = onDuplicate === 'skip' && similar ? inputs.flatMap((_, index) => (similar[index]!.length ? [{ index, similar: similar[index]! }] : [])) : [];
+  const kept = inputs.flatMap((input, index) => (skipped.some((s) => s.index === index) ? [] : [{ input, index }]));
+  if (kept.length === 0) return { stored: [], memories: [], skipped, redacted: [] };
 
   const now = ctx.now();
   const superseded = new Set<string>();
   const memories: Memory[] = [];
   const searchText: string[] = [];
   const redacted: RedactedField[] = [];
-  for (const [i, input] of inputs.entries()) {
+  const similarOf: Array<string[] | undefined> = [];
+  for (const { input: given, index: i } of kept) {
     const where = inputs.length > 1 ? `memories[${i}].` : '';
+    const like = similar?.[i];
+    similarOf.push(like);
+    // supersede: the most alike stored memory not corrected by another of this call, unless the memory names its own.
+    const replaces = onDuplicate === 'supersede' && given.supersedes === undefined ? like?.find((id) => !superseded.has(id)) : undefined;
+    const input = replaces === undefined ? given : { ...given, supersedes: replaces };
     checkTextSize(`${where}content`, input.content, ctx.limits.maxContentBytes);
     checkJsonObject(`${where}metadata`, input.metadata, ctx.limits.maxMetadataBytes);
     const namespace = input.namespace ?? ctx.defaultNamespace;
@@ -95,13 +138,13 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
   const indexed = await indexReporting(ctx, caller, searchText);
   // When it happened, in words, for memories that say when (events, conversation turns), and the dates their "yesterday"s and "last week"s mean.
   const withDates = indexed.map((entry, i) => {
-    const keywords = memoryKeywords(memories[i]!.content, memories[i]!.occurred_at, inputs[i]!.occurred_at !== undefined);
+    const keywords = memoryKeywords(memories[i]!.content, memories[i]!.occurred_at, kept[i]!.input.occurred_at !== undefined);
     return keywords === undefined ? entry : { ...entry, keywords };
   });
-  const made: Remembered = { stored: memories.map(storedSummary), redacted };
+  const made: RememberedNote = { stored: memories.map((memory, i) => storedSummary(memory, similarOf[i])), skipped, redacted };
   await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, made));
-  caller.progress?.(inputs.length + 1, inputs.length + 1, `stored ${inputs.length} memor${inputs.length === 1 ? 'y' : 'ies'}`);
-  return made;
+  caller.progress?.(kept.length + 1, kept.length + 1, `stored ${kept.length} memor${kept.length === 1 ? 'y' : 'ies'}`);
+  return { ...made, memories };
 }
 
 /** Memories embedded between two progress reports. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
 import { described, expectedList, IdempotencyKey } from '../domain/fields.js';
 import { Layer, MemoryInput } from '../domain/memory.js';
-import { MAX_BATCH, remember, type Remembered } from '../memory/remember.js';
+import { MAX_BATCH, remember, type RememberedNote } from '../memory/remember.js';
 import { Redacted, redactedField, redactionNote } from './redacted-fields.js';
 import { defineTool } from './define-tool.js';
 
@@ -14,6 +14,11 @@ const Input = z.strictObject({
     'Instead of the fields above: up to 100 memories with the same fields, stored all or none.',
     [{ content: 'Alice: I adopted a puppy named Max.', layer: 'episodic', kind: 'turn', occurred_at: '2025-05-08T13:56:00Z' }],
   ),
+  on_duplicate: described(
+    z.enum(['keep', 'skip', 'supersede']).optional(),
+    'Find stored memories that say the same (ids in similar): store anyway, skip, or supersede them.',
+    'skip',
+  ),
   idempotency_key: IdempotencyKey,
 });
 
@@ -24,9 +29,16 @@ const Stored = z.object({
   namespace: z.string(),
   occurred_at: z.string(),
   supersedes: z.string().nullable(),
+  similar: described(z.array(z.string()).optional(), 'With on_duplicate: stored memories that say the same, most alike first.', []),
 });
 
-const answer = ({ stored, redacted }: Remembered) => ({ stored, count: stored.length, ...redactedField(redacted) });
+/** The answer from what remember did (or what its idempotency claim noted): skipped only when asked to skip, redacted only when something was. */
+const answer = ({ stored, skipped, redacted }: RememberedNote, onDuplicate: string | undefined) => ({
+  stored,
+  count: stored.length,
+  ...(onDuplicate === 'skip' ? { skipped } : {}),
+  ...redactedField(redacted ?? []),
+});
 
 export const rememberTool = defineTool({
   name: 'remember',
@@ -37,11 +49,16 @@ For goals and results of work, call remember_goal and record_outcome. Secrets (A
   output: z.object({
     stored: described(z.array(Stored), 'The stored memories, in the order sent.', []),
     count: z.number().int(),
+    skipped: described(
+      z.array(z.object({ index: z.number().int(), similar: z.array(z.string()) })).optional(),
+      'With on_duplicate "skip": the memories not stored (their place in the call, from 0), with the stored ones that say the same.',
+      [],
+    ),
     redacted: Redacted,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handle(args, deps, caller) {
-    const { memories, idempotency_key: _key, ...single } = args;
+    const { memories, idempotency_key: _key, on_duplicate: onDuplicate, ...single } = args;
     if (memories && single.content !== undefined) {
       throw new MemoryError('invalid_input', 'send either content (one memory) or memories (a batch), not both');
     }
@@ -49,12 +66,16 @@ For goals and results of work, call remember_goal and record_outcome. Secrets (A
       throw new MemoryError('invalid_input', 'content is required (or send memories with a batch of 1 to 100)');
     }
     const inputs = memories ?? [{ ...single, content: single.content ?? '' }];
-    return answer(await remember(deps.memory, caller, inputs));
+    return answer(await remember(deps.memory, caller, inputs, onDuplicate), onDuplicate);
   },
-  recover: async (made) => answer(made as Remembered),
-  summarize: (r) => `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}: ${r.stored.map((m) => m.id).join(', ')}${redactionNote(r.redacted)}`,
+  recover: async (made, args) => answer(made as RememberedNote, args.on_duplicate),
+  summarize: (r) =>
+    `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}${r.count ? ': ' : ''}${r.stored.map((m) => `${m.id}${m.similar?.length ? ` (${m.supersedes && m.similar.includes(m.supersedes) ? 'supersedes' : 'similar to'} ${m.similar.join(', ')})` : ''}`).join(', ')}` +
+    `${r.skipped?.length ? `; skipped ${r.skipped.length} already stored: ${r.skipped.map((s) => `memories[${s.index}] as ${s.similar.join(', ')}`).join('; ')}` : ''}` +
+    redactionNote(r.redacted),
   audit: (args, r, deps) => ({
     namespace: r?.stored[0]?.namespace ?? args.memories?.[0]?.namespace ?? args.namespace ?? deps.memory.defaultNamespace,
     touched: r?.stored.map((m) => m.id) ?? [],
+    returned: r ? [...new Set([...r.stored.flatMap((m) => m.similar ?? []), ...(r.skipped ?? []).flatMap((s) => s.similar)])] : [],
   }),
 });

@@ -8,10 +8,11 @@ import { toolJsonSchemas } from '../../src/tools/json-schema.js';
 import { spawnRaw } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-// Every conversation pays for tools/list before its first call: the whole listing stays within 12 KB
-// (it was 47,906 bytes), flat (several clients resolve no $ref), and still accepts every documented example.
+// Every conversation pays for tools/list before its first call: the whole listing stays within 12.2 KB
+// (it was 47,906 bytes; 12 KB until remember took on_duplicate and goals brought experience and reflection),
+// flat (several clients resolve no $ref), and still accepts every documented example.
 
-const MAX_LISTING_BYTES = 12_000;
+const MAX_LISTING_BYTES = 12_200;
 
 interface Listed {
   name: string;

@@ -250,3 +250,50 @@ describe('record_outcome: a lesson said again strengthens the one stored', () =>
     expect((await callOk(linked.client, 'get_memory', { id: theirs.outcome.lesson_memory_ids[0] })).memories[0].metadata).not.toHaveProperty('evidence');
   });
 });
+
+describe('remember: on_duplicate', () => {
+  it('keep stores and reports the stored memories that say the same; skip stores nothing of those; supersede corrects the most alike; without it nothing is checked', async () => {
+    const [old] = (await callOk(linked.client, 'remember', { content: 'Alice prefers dark mode in every editor.' })).stored;
+    await callOk(linked.client, 'remember', { content: 'Alice prefers dark mode in every editor.', layer: 'procedural' });
+    const [other] = (await callOk(linked.client, 'remember', { content: 'Alice lives in Paris.' })).stored;
+
+    const plain = await callOk(linked.client, 'remember', { content: 'In every editor Alice prefers dark mode.' });
+    expect(plain.stored[0]).not.toHaveProperty('similar');
+    expect(plain).not.toHaveProperty('skipped');
+
+    const kept = await callOk(linked.client, 'remember', { content: 'Alice prefers the dark mode in every editor!', on_duplicate: 'keep' });
+    expect(kept.stored[0].similar.sort()).toEqual([old.id, plain.stored[0].id].sort());
+    expect(kept.stored[0].supersedes).toBeNull();
+
+    const skipped = await callOk(linked.client, 'remember', {
+      memories: [{ content: 'Alice prefers dark mode in every editor.' }, { content: 'Alice lives in Berlin now.' }, { content: 'Bob takes tea without sugar.' }],
+      on_duplicate: 'skip',
+    });
+    expect(skipped.count).toBe(2);
+    expect(skipped.skipped).toHaveLength(1);
+    expect(skipped.skipped[0].index).toBe(0);
+    expect(skipped.skipped[0].similar).toContain(old.id);
+    expect(skipped.stored.map((s: Structured) => s.similar)).toEqual([[], []]);
+
+    const text = await toolText(linked.client, 'remember', { content: 'Alice lives in Paris.', on_duplicate: 'skip' });
+    expect(text).toBe(`stored 0 memories; skipped 1 already stored: memories[0] as ${other.id}`);
+
+    const corrected = await callOk(linked.client, 'remember', { content: 'Alice lives in Paris, France.', on_duplicate: 'supersede' });
+    expect(corrected.stored[0]).toMatchObject({ supersedes: other.id, similar: [other.id] });
+    const hits = (await callOk(linked.client, 'search_memory', { query: 'Alice lives', limit: 10 })).hits.map((h: Structured) => h.id);
+    expect(hits).not.toContain(other.id);
+    expect(hits).toContain(corrected.stored[0].id);
+
+    const row = (await collect(linked.runtime.store.exportAudit())).filter((r) => r.tool === 'remember').at(-1)!;
+    expect(row).toMatchObject({ ids_touched: [corrected.stored[0].id], ids_returned: [other.id] });
+  });
+
+  it('compares within the namespace and layer only, for a confined key too', async () => {
+    await callOk(linked.client, 'remember', { content: 'Deploys freeze on Fridays.', namespace: 'team-b' });
+    await callOk(linked.client, 'remember', { content: 'Deploys freeze on Fridays.', namespace: 'team-a', layer: 'procedural' });
+    const confined = await clientAs(writerOf(['team-a']));
+    const r = await callOk(confined, 'remember', { content: 'Deploys freeze on Fridays.', on_duplicate: 'skip' });
+    expect(r.count).toBe(1);
+    expect(r.stored[0]).toMatchObject({ namespace: 'team-a', similar: [] });
+  });
+});
