@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
  * internals or the local vector index.
  */
 const ON_POSTGRES = [
-  'access', 'audit', 'bad-input', 'goals', 'idempotency', 'label-fields', 'list-arguments', 'memories', 'outcome-learning', 'reserved-keys', 'search', 'search-budget', 'secrets',
+  'access', 'audit', 'bad-input', 'goals', 'idempotency', 'label-fields', 'list-arguments', 'memories', 'outcome-learning', 'outcome-scenario', 'reserved-keys', 'search',
+  'search-budget', 'secrets',
   'surface-access', 'threads', 'thread-windows', 'tool-contracts', 'unusual-text', 'vector-search',
 ].map((name) => `test/integration/${name}.test.ts`);
 

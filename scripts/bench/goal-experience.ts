@@ -50,6 +50,10 @@ try {
       const r = await call(client, 'search_memory', { query: title(GOALS + i) });
       return { goals: 0, lessons: (r.hits as unknown[]).length };
     },
+    'search_memory (as the experience searches: goals, steps, outcomes, lessons, 20 hits)': async (i) => {
+      const r = await call(client, 'search_memory', { query: `${title(GOALS + i)} Goal number ${GOALS + i}.`, kinds: ['goal', 'step', 'lesson', 'outcome'], limit: 20, snippet_chars: 40 });
+      return { goals: 0, lessons: (r.hits as unknown[]).length };
+    },
     'remember_goal (create)': async (i) => {
       const r = await call(client, 'remember_goal', { title: title(GOALS + i), description: `Goal number ${GOALS + i}.` });
       const experience = (r.experience ?? []) as Array<{ lessons: unknown[] }>;
