@@ -143,7 +143,8 @@ describe('keyed audit fingerprints', () => {
       // Not replaced either: no new secret, no temp file.
       expect(readdirSync(dir).filter((file) => file.includes(SECRET_FILE)), name).toEqual([SECRET_FILE]);
     }
-  });
+    // A server start for each damaged file: seconds on a quiet machine, far more on a busy one.
+  }, 90_000);
 
   it('audit fingerprint explains bad input and a data directory without a secret in one line', async () => {
     const dir = tempDataDir();
