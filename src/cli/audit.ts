@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { keyedFingerprinter } from '../audit/fingerprint.js';
-import { fingerprintSecret } from '../runtime.js';
+import { fingerprintSecret } from '../open-runtime.js';
 import { mergeByTime, noRows, ofTenant } from '../audit/merge.js';
 import { parseTenant } from '../auth/key-input.js';
 import type { Config } from '../config.js';

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { importRecords, type ImportFormat, type ImportProgress } from '../memory/import-export.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../open-runtime.js';
 import type { Command } from './command.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf, STORE_GROUPS } from './setting-groups.js';

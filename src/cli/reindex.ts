@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { reembedMissing } from '../memory/reembed.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../open-runtime.js';
 import type { Command } from './command.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf, STORE_GROUPS } from './setting-groups.js';
