@@ -5,6 +5,8 @@
  * Generated from a fixed seed, so it is the same on every run and no literal
  * secret is written in the repository.
  */
+import { seeded } from '../bench/data.js';
+
 
 export interface Sample {
   readonly text: string;
@@ -14,18 +16,6 @@ export interface Sample {
   readonly label: string;
   /** The secret itself (absent for benign samples): what must not survive redaction. */
   readonly secret?: string;
-}
-
-/** A small deterministic generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fake, seeded } from '../../scripts/eval/firewall-corpus.js';
+import { seeded } from '../../scripts/bench/data.js';
+import { Fake } from '../../scripts/eval/firewall-corpus.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { runCli, spawnServer, type Spawned } from '../helpers/spawn-server.js';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';

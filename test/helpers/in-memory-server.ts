@@ -22,6 +22,8 @@ export interface Linked {
   runtime: Runtime;
   dir: string;
   index: VectorIndex | null;
+  /** A second client over the same runtime, as another principal; closed with the server. */
+  clientAs(principal: Principal): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -124,12 +126,26 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
   await server.connect(serverSide);
   const client = new Client({ name: options.clientName ?? 'test-client', version: '1.2.3' });
   await client.connect(clientSide);
+  const others: Array<{ client: Client; server: typeof server }> = [];
   return {
     client,
     runtime,
     dir,
     index,
+    async clientAs(principal: Principal) {
+      const other = createServer(runtime, principal).server;
+      const [otherClientSide, otherServerSide] = InMemoryTransport.createLinkedPair();
+      await other.connect(otherServerSide);
+      const otherClient = new Client({ name: `as-${principal.id}`, version: '1' });
+      await otherClient.connect(otherClientSide);
+      others.push({ client: otherClient, server: other });
+      return otherClient;
+    },
     async close() {
+      for (const other of others.splice(0)) {
+        await other.client.close();
+        await other.server.close();
+      }
       await client.close();
       await server.close();
       await runtime.close();

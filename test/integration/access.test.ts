@@ -1,36 +1,19 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL, ROLES, type Principal, type Role } from '../../src/domain/principal.js';
-import { createServer } from '../../src/server.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 import { collect } from '../helpers/collect.js';
 
 let linked: Linked;
-const closers: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   linked = await linkedServer();
 });
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
   await linked.close();
 });
 
-/** A second client over the same runtime, as another principal. */
-async function clientAs(principal: Principal): Promise<Client> {
-  const { server } = createServer(linked.runtime, principal);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: `as-${principal.id}`, version: '1' });
-  await client.connect(clientSide);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
-  return client;
-}
 
 const key = (role: Role, namespaces: string[] | null = null): Principal => ({ id: `key-${role}-${namespaces?.join('+') ?? 'all'}`, tenant: 'acme', role, namespaces, remoteAddress: '127.0.0.1' });
 const audit = () => collect(linked.runtime.store.exportAudit());
@@ -60,7 +43,7 @@ describe('roles', () => {
         memory_stats: {},
       };
       const principal = key(role);
-      const client = await clientAs(principal);
+      const client = await linked.clientAs(principal);
       expect((await client.listTools()).tools.map((t) => t.name).sort(), role).toEqual(ALLOWED[role]);
       for (const [tool, args] of Object.entries(calls)) {
         const before = (await audit()).length;
@@ -83,7 +66,7 @@ describe('roles', () => {
   });
 
   it('an unknown tool is a JSON-RPC -32602 error listing only the tools the caller may use', async () => {
-    const reader = await clientAs(key('reader'));
+    const reader = await linked.clientAs(key('reader'));
     const error = await reader.callTool({ name: 'drop_everything', arguments: {} }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(McpError);
     expect(error).toMatchObject({ code: ErrorCode.InvalidParams, message: 'MCP error -32602: Unknown tool: drop_everything', data: { tools: ['search_memory', 'get_memory', 'get_goal', 'list_goals', 'memory_stats'] } });
@@ -95,7 +78,7 @@ describe('namespace-limited keys', () => {
   let limited: Client;
   let foreign: { memory: string; goal: string };
   beforeEach(async () => {
-    limited = await clientAs(key('admin', ['alpha', 'beta']));
+    limited = await linked.clientAs(key('admin', ['alpha', 'beta']));
     foreign = {
       memory: (await callOk(linked.client, 'remember', { content: 'secret plan of the other team', namespace: OTHER, thread_id: 't1' })).stored[0].id,
       goal: (await callOk(linked.client, 'remember_goal', { title: 'Other team goal', namespace: OTHER })).goal.id,

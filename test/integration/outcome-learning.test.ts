@@ -1,35 +1,18 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/domain/principal.js';
-import { createServer } from '../../src/server.js';
 import { callOk } from '../helpers/calls.js';
 import { collect } from '../helpers/collect.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 
 let linked: Linked;
-const closers: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   linked = await linkedServer();
 });
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
   await linked.close();
 });
 
-/** A second client over the same runtime, as another principal. */
-async function clientAs(principal: Principal): Promise<Client> {
-  const { server } = createServer(linked.runtime, principal);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: `as-${principal.id}`, version: '1' });
-  await client.connect(clientSide);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
-  return client;
-}
 
 const writerOf = (namespaces: string[]): Principal => ({ id: `key-writer-${namespaces.join('+')}`, tenant: 'acme', role: 'writer', namespaces, remoteAddress: '127.0.0.1' });
 
@@ -134,7 +117,7 @@ describe('remember_goal: experience of past goals', () => {
   it('shows only goals of the goal\'s namespace, to a key confined to namespaces too', async () => {
     await pastGoal('Rotate the signing keys', 'failure', 'Secret of team b.', ['Team b lesson about keys.'], { namespace: 'team-b' });
     const mine = await pastGoal('Rotate the signing keys', 'success', 'Done in team a.', ['Team a lesson about keys.'], { namespace: 'team-a' });
-    const confined = await clientAs(writerOf(['team-a']));
+    const confined = await linked.clientAs(writerOf(['team-a']));
     const first = await callOk(linked.client, 'remember_goal', { title: 'Rotate the signing keys', namespace: 'team-a' });
     expect(first.experience.map((p: Structured) => p.goal_id)).toEqual([mine.goal.id]);
     // The confined key's goal sees team a's two: the past one (a success, first) and the one just created.
@@ -200,7 +183,7 @@ describe('record_outcome: reflection on a failure', () => {
   it('only lessons of the goal\'s namespace, to a key confined to it too', async () => {
     await someLessons('team-b');
     const { frozen } = await someLessons('team-a');
-    const confined = await clientAs(writerOf(['team-a']));
+    const confined = await linked.clientAs(writerOf(['team-a']));
     const { goal } = await callOk(confined, 'remember_goal', { title: 'Split the billing database', namespace: 'team-a' });
     // The experience showed team a's frozen-writes lesson: it counts as recalled.
     const failed = await callOk(confined, 'record_outcome', { goal_id: goal.id, result: 'failure', summary: 'Too slow.', lessons: ['Split by tenant.'] });
@@ -243,7 +226,7 @@ describe('record_outcome: a lesson said again strengthens the one stored', () =>
     const mine = await pastGoal('Copy the billing database', 'success', 'Done.', ['Before copying the billing database, freeze invoice writes.'], { namespace: 'team-a' });
     expect(mine.outcome).not.toHaveProperty('merged_lesson_ids');
     expect(mine.outcome.lesson_memory_ids[0]).not.toBe(theirs.outcome.lesson_memory_ids[0]);
-    const confined = await clientAs(writerOf(['team-a']));
+    const confined = await linked.clientAs(writerOf(['team-a']));
     const { goal } = await callOk(confined, 'remember_goal', { title: 'Copy the billing database again' });
     const again = await callOk(confined, 'record_outcome', { goal_id: goal.id, result: 'success', summary: 'Done.', lessons: ['Freeze invoice writes before copying the billing database.'] });
     expect(again.merged_lesson_ids).toEqual([mine.outcome.lesson_memory_ids[0]]);
@@ -291,7 +274,7 @@ describe('remember: on_duplicate', () => {
   it('compares within the namespace and layer only, for a confined key too', async () => {
     await callOk(linked.client, 'remember', { content: 'Deploys freeze on Fridays.', namespace: 'team-b' });
     await callOk(linked.client, 'remember', { content: 'Deploys freeze on Fridays.', namespace: 'team-a', layer: 'procedural' });
-    const confined = await clientAs(writerOf(['team-a']));
+    const confined = await linked.clientAs(writerOf(['team-a']));
     const r = await callOk(confined, 'remember', { content: 'Deploys freeze on Fridays.', on_duplicate: 'skip' });
     expect(r.count).toBe(1);
     expect(r.stored[0]).toMatchObject({ namespace: 'team-a', similar: [] });

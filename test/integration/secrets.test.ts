@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Fake, seeded } from '../../scripts/eval/firewall-corpus.js';
+import { seeded } from '../../scripts/bench/data.js';
+import { Fake } from '../../scripts/eval/firewall-corpus.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
 

@@ -1,8 +1,5 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal, Role } from '../../src/domain/principal.js';
-import { createServer } from '../../src/server.js';
 import { callOk } from '../helpers/calls.js';
 import { collect } from '../helpers/collect.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
@@ -13,27 +10,13 @@ import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
  * others answer as missing ones, and every read leaves an audit row.
  */
 let linked: Linked;
-const closers: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   linked = await linkedServer();
 });
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
   await linked.close();
 });
 
-async function clientAs(principal: Principal): Promise<Client> {
-  const created = createServer(linked.runtime, principal);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await created.server.connect(serverSide);
-  const client = new Client({ name: `as-${principal.id}`, version: '1' });
-  await client.connect(clientSide);
-  closers.push(async () => {
-    await client.close();
-    await created.close();
-  });
-  return client;
-}
 
 const key = (role: Role, namespaces: string[] | null = null): Principal => ({ id: `key-${role}-${namespaces?.join('+') ?? 'all'}`, tenant: 'acme', role, namespaces, remoteAddress: '127.0.0.1' });
 
@@ -53,12 +36,12 @@ describe('resources, prompts and completions under roles and namespaces', () => 
     const goalA = (await callOk(admin, 'remember_goal', { title: 'Fix the deploy script', namespace: 'a' })).goal.id as string;
     const goalB = (await callOk(admin, 'remember_goal', { title: 'Fix the deploy script for team b', namespace: 'b' })).goal.id as string;
 
-    const prompts = async (role: Role) => (await (await clientAs(key(role))).listPrompts()).prompts.map((p) => p.name);
+    const prompts = async (role: Role) => (await (await linked.clientAs(key(role))).listPrompts()).prompts.map((p) => p.name);
     expect(await prompts('reader')).toEqual(['recall']);
     expect(await prompts('writer')).toEqual(['recall', 'record_outcome', 'plan_goal']);
     expect(await prompts('admin')).toEqual(['recall', 'record_outcome', 'plan_goal']);
 
-    const confined = await clientAs(key('writer', ['a']));
+    const confined = await linked.clientAs(key('writer', ['a']));
     const read = async (uri: string) => ((await confined.readResource({ uri })).contents[0] as { text: string }).text;
     expect(await read(`pinak://memory/${a}`)).toContain('staging flag');
     expect(await read(`pinak://goal/${goalA}`)).toContain('Fix the deploy script');

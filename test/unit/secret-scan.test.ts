@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Fake, seeded } from '../../scripts/eval/firewall-corpus.js';
+import { seeded } from '../../scripts/bench/data.js';
+import { Fake } from '../../scripts/eval/firewall-corpus.js';
 import { luhnValid, mayHoldToken, redact, scanSecrets } from '../../src/firewall/secret-scan.js';
 import { SecretGuard } from '../../src/firewall/secret-guard.js';
 
