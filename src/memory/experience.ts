@@ -27,9 +27,11 @@ function decisiveOutcome(goal: Goal): Outcome | null {
   return newestFirst.find((o) => o.step_id === null) ?? newestFirst[0] ?? null;
 }
 
-/** A goal's lessons, newest outcome first, each memory once, with the result each came from. */
-export function lessonsOf(goal: Goal, max: number): LessonRef[] {
-  const seen = new Set<string>();
+/**
+ * A goal's lessons, newest outcome first, each memory once (and none in
+ * `seen`, the lessons shown already under another goal), with the result each came from.
+ */
+export function lessonsOf(goal: Goal, max: number, seen = new Set<string>()): LessonRef[] {
   const lessons: LessonRef[] = [];
   for (const outcome of [...goal.outcomes].reverse()) {
     outcome.lessons.forEach((text, i) => {
@@ -42,7 +44,7 @@ export function lessonsOf(goal: Goal, max: number): LessonRef[] {
   return lessons;
 }
 
-function pastGoal(goal: Goal): PastGoal {
+function pastGoal(goal: Goal, seen: Set<string>): PastGoal {
   const outcome = decisiveOutcome(goal);
   return {
     goal_id: goal.id,
@@ -51,7 +53,7 @@ function pastGoal(goal: Goal): PastGoal {
     result: outcome?.result ?? null,
     outcome_id: outcome?.id ?? null,
     summary: outcome ? trimmed(outcome.summary, SUMMARY_CHARS) : null,
-    lessons: lessonsOf(goal, EXPERIENCE_LESSONS),
+    lessons: lessonsOf(goal, EXPERIENCE_LESSONS, seen),
   };
 }
 
@@ -74,7 +76,11 @@ export async function relatedHits(
   return shown.filter((hit) => hit.namespace === goal.namespace && (hit.relevance !== 'vector-only' || (hit.why.vector_similarity ?? 0) >= VECTOR_ONLY_FLOOR));
 }
 
-const succeeded = (g: PastGoal): boolean => g.result === 'success' || (g.result === null && g.status === 'achieved');
+/** Whether a goal ended well: its deciding outcome a success, or, without outcomes, its status achieved. */
+function endedWell(goal: Goal): boolean {
+  const outcome = decisiveOutcome(goal);
+  return outcome ? outcome.result === 'success' : goal.status === 'achieved';
+}
 
 /**
  * What the namespace's past goals say about a new one: one search with the
@@ -99,6 +105,9 @@ export async function experienceFor(
     if (ids.length === EXPERIENCE_GOALS) break;
   }
   const goals = await Promise.all(ids.map((id) => ctx.store.getGoal(id)));
-  const past = goals.filter((g): g is Goal => g !== undefined && g.namespace === goal.namespace).map(pastGoal);
-  return [...past.filter(succeeded), ...past.filter((g) => !succeeded(g))];
+  const found = goals.filter((g): g is Goal => g !== undefined && g.namespace === goal.namespace);
+  // Successes first; a lesson merged from several goals' outcomes is shown once, under the first goal that shows it.
+  const ordered = [...found.filter(endedWell), ...found.filter((g) => !endedWell(g))];
+  const seen = new Set<string>();
+  return ordered.map((g) => pastGoal(g, seen));
 }

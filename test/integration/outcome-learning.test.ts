@@ -73,6 +73,19 @@ describe('remember_goal: experience of past goals', () => {
     expect(text).not.toContain('kitchen');
   });
 
+  it('shows a lesson merged from two goals\' outcomes once, under the first goal that has it', async () => {
+    const first = await pastGoal('Rotate the payment gateway keys', 'success', 'Rotated without downtime.', ['Rotate the gateway keys with an overlap window of one day.']);
+    const second = await pastGoal('Rotate the payment gateway keys again', 'success', 'Rotated again.', ['Rotate the gateway keys with an overlap window of a day.', 'Announce the rotation to the on-call team.']);
+    // The second outcome's first lesson said the first goal's lesson again: one memory, linked from both outcomes.
+    expect(second.outcome.merged_lesson_ids).toEqual([first.outcome.lesson_memory_ids[0]]);
+
+    const { experience } = await callOk(linked.client, 'remember_goal', { title: 'Rotate the payment gateway keys' });
+    const shown = (experience as Structured[]).flatMap((p) => (p.lessons as Structured[]).map((l) => l.id));
+    expect(shown).toHaveLength(new Set(shown).size);
+    expect(shown.filter((id) => id === first.outcome.lesson_memory_ids[0])).toHaveLength(1);
+    expect(shown).toContain(second.outcome.lesson_memory_ids[1]);
+  });
+
   it('keeps to a handful: at most 5 past goals, 3 lessons each, long texts trimmed', async () => {
     const long = `The export ran out of memory ${'while building the whole file in one string '.repeat(20)}`;
     for (let i = 0; i < 7; i++) {
@@ -80,8 +93,10 @@ describe('remember_goal: experience of past goals', () => {
     }
     const { experience } = await callOk(linked.client, 'remember_goal', { title: 'Speed up the customer export' });
     expect(experience).toHaveLength(5);
+    // The attempts' lessons are alike enough to be merged, and a lesson is shown once: under the first goal, 3; the others fewer.
+    expect((experience as Structured[])[0]!.lessons).toHaveLength(3);
     for (const past of experience as Structured[]) {
-      expect(past.lessons).toHaveLength(3);
+      expect(past.lessons.length).toBeLessThanOrEqual(3);
       expect(past.summary.length).toBeLessThanOrEqual(240);
       expect(past.summary.endsWith('…')).toBe(true);
     }
