@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
-import { DuplicateRequest, madeRecord, StartupError, type IdempotencyClaim } from '../../domain/errors.js';
+import { StartupError, type IdempotencyClaim } from '../../domain/errors.js';
 import type { Reinforcement } from '../../domain/evidence.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import { FtsTokenizer } from '../fts-tokenizer.js';
-import { holderIsDead, LEASE_HOLDER } from '../lease-holder.js';
 import type {
   AuditQuery,
   AuditRow,
@@ -32,11 +31,14 @@ import type {
 import { AuditLog } from './audit-log.js';
 import { DocIndex, WriteTx } from './doc-index.js';
 import { GoalRecords } from './goal-records.js';
+import { acquireLease, releaseLease } from './leases.js';
+import { idempotencyKeys } from './idempotency-keys.js';
 import { MemoryRecords } from './memory-records.js';
-import { ensureVectorColumn, migratePostgres, schemaVersionOf, type VectorSupport } from './migrations.js';
+import { ensureVectorColumn, migratePostgres, type VectorSupport } from './migrations.js';
 import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
 import { exportRecords } from './record-export.js';
 import { SearchReads } from './search-reads.js';
+import { memoryTimeline, storeStats } from './store-stats.js';
 import { VectorRecords, type HnswSettings } from './vector-records.js';
 
 export interface PostgresStoreOptions extends PoolSettings {
@@ -115,10 +117,9 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   private write<T>(work: (tx: WriteTx) => Promise<T>, claim?: IdempotencyClaim): Promise<T> {
     return transaction(this.pool, async (client) => {
       const tx = new WriteTx(client, this.tokenizer);
-      if (claim) await claimKey(tx, claim);
+      if (claim) await idempotencyKeys.claim(tx, claim);
       const result = await work(tx);
-      const note = claim && madeRecord(claim, result);
-      if (note) await tx.query('UPDATE idempotency_keys SET result = $1 WHERE key = $2', [JSON.stringify(note), claim!.key]);
+      if (claim) await idempotencyKeys.recordMade(tx, claim, result);
       await tx.flush();
       return result;
     });
@@ -170,13 +171,12 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     }, claim);
   }
 
-  async findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined> {
-    const [row] = await query<{ tool: string; args_sha256: string; result: string | null }>(this.pool, 'SELECT tool, args_sha256, result FROM idempotency_keys WHERE key = $1', [key]);
-    return row ? { tool: row.tool, args_sha256: row.args_sha256, result: row.result === null ? null : JSON.parse(row.result) } : undefined;
+  findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined> {
+    return idempotencyKeys.find(this.pool, key);
   }
 
-  async recordIdempotentResult(key: string, result: unknown): Promise<void> {
-    await query(this.pool, `UPDATE idempotency_keys SET result = $1 WHERE key = $2 AND (result IS NULL OR result LIKE '{"made":%')`, [JSON.stringify(result), key]);
+  recordIdempotentResult(key: string, result: unknown): Promise<void> {
+    return idempotencyKeys.recordResult(this.pool, key, result);
   }
 
   searchKeyword(q: KeywordQuery): Promise<KeywordHit[]> {
@@ -223,24 +223,8 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.search.filterDocIds(filters);
   }
 
-  async stats(): Promise<StoreStats> {
-    const group = async (sql: string): Promise<Record<string, number>> =>
-      Object.fromEntries((await query<{ k: string; n: number }>(this.pool, sql)).map((r) => [r.k, r.n]));
-    const count = async (sql: string, params: unknown[] = []): Promise<number> => (await query<{ n: number }>(this.pool, sql, params))[0]!.n;
-    const [memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version] = await Promise.all([
-      count('SELECT COUNT(*) AS n FROM memories'),
-      group('SELECT layer AS k, COUNT(*) AS n FROM memories GROUP BY layer'),
-      group('SELECT kind AS k, COUNT(*) AS n FROM memories GROUP BY kind ORDER BY n DESC LIMIT 50'),
-      group('SELECT namespace AS k, COUNT(*) AS n FROM memories GROUP BY namespace ORDER BY n DESC LIMIT 50'),
-      count('SELECT COUNT(*) AS n FROM memories WHERE superseded_by IS NOT NULL'),
-      group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
-      count('SELECT COUNT(*) AS n FROM outcomes'),
-      count('SELECT COUNT(*) AS n FROM audit_log'),
-      count(`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-        WHERE s.nspname = $1 AND c.relkind IN ('r', 'm')`, [this.schema]),
-      schemaVersionOf(this.pool, this.schema),
-    ]);
-    return { memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
+  stats(): Promise<StoreStats> {
+    return storeStats(this.pool, this.schema);
   }
 
   vectorsOf(docIds: readonly number[], modelKey: string): Promise<Array<{ doc_id: number; vector: Uint8Array }>> {
@@ -269,26 +253,12 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     });
   }
 
-  async acquireLease(name: string, ttlMs: number): Promise<boolean> {
-    return transaction(this.pool, async (client) => {
-      const now = Date.now();
-      const claimed = await client.query(
-        `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE leases.holder = excluded.holder OR leases.expires_at < $4`,
-        [name, LEASE_HOLDER, now + ttlMs, now],
-      );
-      if ((claimed.rowCount ?? 0) > 0) return true;
-      const { rows } = await client.query<{ holder: string }>('SELECT holder FROM leases WHERE name = $1 FOR UPDATE', [name]);
-      const holder = rows[0]?.holder;
-      if (holder === undefined || !holderIsDead(holder)) return false;
-      const stolen = await client.query('UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND holder = $4', [LEASE_HOLDER, now + ttlMs, name, holder]);
-      return (stolen.rowCount ?? 0) > 0;
-    });
+  acquireLease(name: string, ttlMs: number): Promise<boolean> {
+    return acquireLease(this.pool, name, ttlMs);
   }
 
-  async releaseLease(name: string): Promise<void> {
-    await query(this.pool, 'DELETE FROM leases WHERE name = $1 AND holder = $2', [name, LEASE_HOLDER]);
+  releaseLease(name: string): Promise<void> {
+    return releaseLease(this.pool, name);
   }
 
   async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
@@ -318,15 +288,8 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.audit.read(auditQuery);
   }
 
-  async memoryTimeline(since: string, namespaces: readonly string[] | null): Promise<Array<{ day: string; layer: Memory['layer']; count: number }>> {
-    if (namespaces?.length === 0) return [];
-    const rows = await query<{ day: string; layer: Memory['layer']; count: string }>(
-      this.pool,
-      `SELECT substr(created_at, 1, 10) AS day, layer, COUNT(*) AS count FROM memories
-       WHERE created_at >= $1${namespaces ? ' AND namespace = ANY($2::text[])' : ''} GROUP BY day, layer ORDER BY day, layer`,
-      namespaces ? [since, namespaces] : [since],
-    );
-    return rows.map((row) => ({ day: row.day, layer: row.layer, count: Number(row.count) }));
+  memoryTimeline(since: string, namespaces: readonly string[] | null): Promise<Array<{ day: string; layer: Memory['layer']; count: number }>> {
+    return memoryTimeline(this.pool, since, namespaces);
   }
 
   exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
@@ -347,15 +310,6 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     await this.pool.end();
     this.tokenizer.close();
   }
-}
-
-/** Inside a write transaction: claim the idempotency key, or throw DuplicateRequest (rolling the write back). */
-async function claimKey(tx: WriteTx, claim: IdempotencyClaim): Promise<void> {
-  const inserted = await tx.query(
-    'INSERT INTO idempotency_keys (key, tool, args_sha256, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING key',
-    [claim.key, claim.tool, claim.argsSha256, new Date().toISOString()],
-  );
-  if (inserted.length === 0) throw new DuplicateRequest(claim.key);
 }
 
 async function connectOrWait(pool: pg.Pool, options: PostgresStoreOptions): Promise<pg.PoolClient> {
