@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { redact, scanSecrets } from '../../src/firewall/secret-scan.js';
 import { scanInjection } from '../../src/firewall/injection-scan.js';
-import { firewallCorpus, injectionCorpus, injectionHoldout, type InjectionSample } from './firewall-corpus.js';
+import { firewallCorpus, injectionCorpus, injectionFirstHoldout, injectionHeldOut, type InjectionSample } from './firewall-corpus.js';
 
 export interface FirewallReport {
   samples: { secrets: number; benign: number };
@@ -19,6 +19,8 @@ export interface FirewallReport {
   missed: Array<{ label: string; text: string }>;
   injections: InjectionReport;
   /** Phrasings the rules were not written for: the measure of how they generalise. */
+  /** The texts the rules were widened on after they were first written: reported, not a measure of generalisation. */
+  injections_tuned_on: InjectionReport;
   injections_held_out: InjectionReport;
 }
 
@@ -58,6 +60,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function evaluateFirewall(): Promise<FirewallReport> {
   const corpus = firewallCorpus();
+  const heldOut = injectionHeldOut();
   const byKind: FirewallReport['by_kind'] = {};
   const falseAlarms: FirewallReport['false_alarms'] = {};
   const missed: FirewallReport['missed'] = [];
@@ -96,7 +99,8 @@ export async function evaluateFirewall(): Promise<FirewallReport> {
     false_alarms: falseAlarms,
     missed,
     injections: judgeInjections(injectionCorpus()),
-    injections_held_out: judgeInjections(injectionHoldout()),
+    injections_tuned_on: judgeInjections([...injectionFirstHoldout(), ...heldOut.tuning]),
+    injections_held_out: judgeInjections(heldOut.untouched),
   };
 }
 
@@ -115,7 +119,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     '',
     `injected instructions: recall ${report.injections.recall}, precision ${report.injections.precision} (${report.injections.samples.injections} attacks and ${report.injections.samples.benign} instruction-like benign texts)`,
     '',
-    `held out (phrasings the rules were not written for): recall ${report.injections_held_out.recall}, precision ${report.injections_held_out.precision} (${report.injections_held_out.samples.injections} attacks, ${report.injections_held_out.samples.benign} benign)`,
+    `tuned on (held-out texts the rules were later widened for): recall ${report.injections_tuned_on.recall}, precision ${report.injections_tuned_on.precision}`,
+    `held out (half of a set written apart from the rules, never tuned on): recall ${report.injections_held_out.recall}, precision ${report.injections_held_out.precision} (${report.injections_held_out.samples.injections} attacks, ${report.injections_held_out.samples.benign} benign)`,
     '',
     '| sample | samples | judged right |',
     '|---|---|---|',

@@ -12,12 +12,15 @@ describe('the write firewall on its labelled corpus (npm run eval:firewall)', ()
     for (const [kind, entry] of Object.entries(report.by_kind)) expect(entry.recall, kind).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 
-  it('flags at least 90 % of the injected instructions of its corpus at a precision of at least 0.95, and no benign text it was not written for', async () => {
+  it('flags at least 90 % of the injected instructions of its corpus at a precision of at least 0.95, and holds its measure on texts written apart from the rules', async () => {
     const report = await evaluateFirewall();
     expect(report.injections.samples.injections).toBeGreaterThanOrEqual(100);
     expect(report.injections.recall).toBeGreaterThanOrEqual(0.9);
     expect(report.injections.precision).toBeGreaterThanOrEqual(0.95);
-    // The held-out attacks are reported, not floored: they measure how the rules generalise (docs/firewall.md).
-    expect(report.injections_held_out.wrong.filter((w) => w.label === 'held out: benign')).toEqual([]);
+    // The untouched half of the set written apart from the rules measures how they generalise (docs/firewall.md):
+    // far below the corpus, so it is floored where it stands, against a rule that catches less or flags more benign text.
+    expect(report.injections_held_out.samples).toEqual({ injections: 68, benign: 80 });
+    expect(report.injections_held_out.recall).toBeGreaterThanOrEqual(0.33);
+    expect(report.injections_held_out.precision).toBeGreaterThanOrEqual(0.95);
   }, 60_000);
 });
