@@ -76,6 +76,7 @@ export const Config = z.strictObject({
   snapshotEveryChanges: intFromText(1, 10_000_000).default(2000),
   snapshotIntervalMs: intFromText(100, 86_400_000).default(30_000),
   exactScanLimit: intFromText(0, 10_000_000).default(20_000),
+  graphBuildAbove: intFromText(0, 100_000_000).default(20_000),
   fusionKeywordWeight: numberFromText(0, 100).optional(),
   fusionVectorWeight: numberFromText(0, 100).optional(),
   fusionRrfK: numberFromText(1, 10_000).optional(),

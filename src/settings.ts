@@ -61,6 +61,7 @@ export const SETTINGS = [
   { key: 'hnswEfSearch', flag: 'hnsw-ef-search', env: 'PINAK_HNSW_EF_SEARCH', help: 'HNSW search effort (default: 200; grows with the logarithm of the index above 100,000 vectors, 500 at a million)' },
   { key: 'snapshotEveryChanges', flag: 'snapshot-every-changes', env: 'PINAK_SNAPSHOT_EVERY_CHANGES', help: 'write the vector snapshot after this many changes (default: 2000; times size/100,000 above 100,000 vectors)' },
   { key: 'snapshotIntervalMs', flag: 'snapshot-interval-ms', env: 'PINAK_SNAPSHOT_INTERVAL_MS', help: '…or this long after the first unsaved change (default: 30000; scaled the same way)' },
+  { key: 'graphBuildAbove', flag: 'graph-build-above', env: 'PINAK_GRAPH_BUILD_ABOVE', help: 'a vector backlog of at least this many changes, and at least half the index (a bulk load, a rebuild, a new model), is built into a new HNSW graph in a worker thread instead of on the serving thread; 0: never (default: 20000)' },
   { key: 'exactScanLimit', flag: 'exact-scan-limit', env: 'PINAK_EXACT_SCAN_LIMIT', help: 'filters admitting at most this many records use an exact vector scan (default: 20000)' },
   { key: 'fusionKeywordWeight', flag: 'fusion-keyword-weight', env: 'PINAK_FUSION_KEYWORD_WEIGHT', help: 'hybrid search: weight of the keyword ranking (default: tuned per model)' },
   { key: 'fusionVectorWeight', flag: 'fusion-vector-weight', env: 'PINAK_FUSION_VECTOR_WEIGHT', help: 'hybrid search: weight of the vector ranking (default: tuned per model)' },

@@ -60,6 +60,7 @@ async function openVectorIndex(config: Config, dataDir: string, log: VectorLog, 
     snapshotEveryChanges: config.snapshotEveryChanges,
     snapshotIntervalMs: config.snapshotIntervalMs,
     exactScanLimit: config.exactScanLimit,
+    offThreadBuildAbove: config.graphBuildAbove,
   }, signal);
   logger.info({ model: model.id, dimension: model.dimension, vectors: index.stats().vectors, ms: Math.round(performance.now() - started) }, 'vector search ready');
   return index;

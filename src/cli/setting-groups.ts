@@ -42,7 +42,7 @@ export const SETTING_GROUPS = {
   },
   vectors: {
     title: 'Embeddings and the vector index',
-    flags: ['hnsw-m', 'hnsw-ef-construction', 'hnsw-ef-search', 'snapshot-every-changes', 'snapshot-interval-ms', 'exact-scan-limit'],
+    flags: ['hnsw-m', 'hnsw-ef-construction', 'hnsw-ef-search', 'snapshot-every-changes', 'snapshot-interval-ms', 'exact-scan-limit', 'graph-build-above'],
   },
   search: {
     title: 'Search',

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../module-worker.js';
 import type { FromWorker, ToWorker, WorkerModelOptions } from './embed-protocol.js';
 
 interface Job {
@@ -12,17 +13,7 @@ interface Slot {
   busy: { id: number; jobs: Job[] } | null;
 }
 
-/**
- * Start the worker from the build, or, when this module runs from source (tests,
- * tsx), from the .ts entry through tsx's loader, which a worker does not inherit.
- */
-function startWorker(options: WorkerModelOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./embed-worker.js', import.meta.url), { workerData: options });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./embed-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: options });
-}
+const startWorker = (options: WorkerModelOptions): Worker => startModuleWorker(import.meta.url, 'embed-worker', options);
 
 /**
  * A fixed pool of embedding workers. Requests queue up; an idle worker takes

@@ -22,6 +22,12 @@ export interface VectorIndexOptions {
    * proportionally less often keeps the disk time it takes flat.
    */
   snapshotScaleVectors?: number;
+  /**
+   * A backlog of at least this many changes that is at least half the index
+   * is built into a new graph in a worker thread instead of being inserted on
+   * the serving thread (default 20,000; 0: never).
+   */
+  offThreadBuildAbove?: number;
 }
 
 export interface VectorIndexStats {
@@ -30,6 +36,8 @@ export interface VectorIndexStats {
   vectors: number;
   /** Changes read from the log but not yet in the HNSW graph (answered by exact scan meanwhile). */
   backlog: number;
+  /** A new graph being built off the serving thread: vectors inserted so far, of how many. */
+  building?: { built: number; vectors: number };
   applied_seq: number;
   snapshot_seq: number;
   /** How the index came up at start: loaded a snapshot and replayed its tail, or rebuilt from SQLite. */

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
+import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
 import { removeOldSnapshots, snapshotProblem, writeSnapshot } from './snapshot-files.js';
 import { readSlab } from './slab-loader.js';
 import { VectorSlab, type Neighbour } from './vector-slab.js';
@@ -14,6 +15,12 @@ const SNAPSHOT_LEASE_MS = 120_000;
 const READ_CHUNK = 5000;
 /** At shutdown, a backlog up to this size is applied so a snapshot can be written (a few seconds at most). */
 const CLOSE_DRAIN_LIMIT = 5000;
+/** Backlogs from this size up are built into a new graph off the serving thread (default of `offThreadBuildAbove`). */
+const OFF_THREAD_BUILD_ABOVE = 20_000;
+/** After a failed off-thread build, the backlog is applied here for this long before another is tried. */
+const BUILD_RETRY_MS = 60_000;
+/** The snapshot lease is renewed this often while a build holds it. */
+const LEASE_RENEW_MS = 30_000;
 
 /**
  * The one owner of a model's vector index. SQLite is the truth: the index
@@ -31,6 +38,9 @@ export class VectorIndex {
   private firstUnsavedAt: number | null = null;
   private saving: Promise<void> | null = null;
   private draining: Promise<void> | null = null;
+  /** A graph being built off the serving thread, and the promise that ends once it is taken over or given up. */
+  private build: { job: OffThreadBuild; ended: Promise<void> } | null = null;
+  private buildFailedAt = 0;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -94,6 +104,7 @@ export class VectorIndex {
       const changes = this.options.log.changesSince(this.appliedSeq, this.options.modelKey, READ_CHUNK);
       for (const change of changes) {
         if (to !== undefined && change.seq > to) break;
+        this.build?.job.noteChange(change.doc_id);
         const vector = change.op === 'upsert' ? change.vector : null;
         if (vector && vector.length === this.slab.dimension) {
           this.slab.set(change.doc_id, vector);
@@ -153,18 +164,79 @@ export class VectorIndex {
   }
 
   private scheduleDrain(): void {
-    if (this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
+    if (this.build || this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
+    if (this.buildsOffThread() && this.startBuild()) return;
     this.draining = this.drain().finally(() => {
       this.draining = null;
       if (this.backlog.size > 0 && !this.saving) this.scheduleDrain();
     });
   }
 
+  /**
+   * A backlog that is most of the index (a bulk load, a rebuild, a new model)
+   * is cheaper to build into a new graph than to insert here, and inserting
+   * it here would hold the serving thread for minutes at a million.
+   */
+  private buildsOffThread(): boolean {
+    const above = this.options.offThreadBuildAbove ?? OFF_THREAD_BUILD_ABOVE;
+    return above > 0 && this.backlog.size >= above && this.backlog.size * 2 >= this.slab.size && Date.now() - this.buildFailedAt >= BUILD_RETRY_MS;
+  }
+
+  /**
+   * Start building the whole slab into a new graph in a worker, holding the
+   * snapshot lease (another process holding it is writing or building: this
+   * one then applies its backlog here). Searches meanwhile scan the backlog
+   * exactly, as always. False when the lease is taken.
+   */
+  private startBuild(): boolean {
+    if (!this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS)) return false;
+    const renew = setInterval(() => this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS), LEASE_RENEW_MS);
+    renew.unref();
+    const started = Date.now();
+    const job = new OffThreadBuild(this.slab, this.options.graph, this.options.dir, this.options.modelKey, this.appliedSeq);
+    this.options.logger.info({ vectors: job.total, backlog: this.backlog.size, seq: job.seq }, 'building the vector graph off the serving thread');
+    const ended = job.done
+      .then(
+        (built) => this.takeOver(built, job, started),
+        (error: unknown) => {
+          if (this.closed) return;
+          this.buildFailedAt = Date.now();
+          this.options.logger.warn({ err: error, vectors: job.total }, 'the off-thread graph build failed; applying the backlog here instead');
+        },
+      )
+      .finally(() => {
+        clearInterval(renew);
+        this.options.log.releaseLease(this.leaseName);
+        this.build = null;
+        this.scheduleDrain();
+      });
+    this.build = { job, ended };
+    return true;
+  }
+
+  /**
+   * Serve from the built graph: it holds every vector as of the build's log
+   * position; docs that changed since go back in the backlog, and its
+   * snapshot becomes the one a restart loads.
+   */
+  private async takeOver({ graph, manifest }: BuiltGraph, job: OffThreadBuild, started: number): Promise<void> {
+    if (this.closed) return;
+    graph.keepOnly((docId) => this.slab.has(docId));
+    this.graph = graph;
+    this.backlog.clear();
+    for (const docId of job.changed) this.backlog.set(docId, this.slab.has(docId) ? 'upsert' : 'delete');
+    this.options.log.writeManifest(manifest);
+    this.snapshotSeq = manifest.seq;
+    this.firstUnsavedAt = this.appliedSeq > manifest.seq ? Date.now() : null;
+    await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
+    this.options.logger.info({ vectors: graph.size, seq: manifest.seq, replayed: this.backlog.size, ms: Date.now() - started }, 'vector graph built off the serving thread');
+  }
+
   /** Apply the backlog to the graph in small chunks, yielding so searches and writes keep flowing. */
   private async drain(): Promise<void> {
     let done = 0;
     for (const [docId, op] of this.backlog) {
-      if (this.saving || this.closed) return;
+      if (this.saving || this.closed || this.build) return;
       const vector = op === 'upsert' ? this.slab.get(docId) : undefined;
       try {
         if (vector) this.graph.upsert(docId, vector);
@@ -237,9 +309,9 @@ export class VectorIndex {
 
   /** Wait for the graph to hold every change read so far (for tests and tools that need it settled). */
   async settle(): Promise<void> {
-    while (this.draining || this.saving || (this.backlog.size > 0 && !this.closed)) {
+    while (this.draining || this.saving || this.build || (this.backlog.size > 0 && !this.closed)) {
       this.scheduleDrain();
-      await (this.draining ?? this.saving ?? yieldToEventLoop());
+      await (this.build?.ended ?? this.draining ?? this.saving ?? yieldToEventLoop());
     }
   }
 
@@ -254,6 +326,7 @@ export class VectorIndex {
       dimension: this.options.graph.dimension,
       vectors: this.slab.size,
       backlog: this.backlog.size,
+      ...(this.build ? { building: { built: this.build.job.built, vectors: this.build.job.total } } : {}),
       applied_seq: this.appliedSeq,
       snapshot_seq: this.snapshotSeq,
       start: { ...this.start },
@@ -270,6 +343,13 @@ export class VectorIndex {
     if (this.closed) return;
     clearInterval(this.timer);
     this.catchUp();
+    // A graph still being built is left to the next start, which builds it again from SQLite and its last snapshot.
+    if (this.build) {
+      this.closed = true;
+      await this.build.job.cancel();
+      await this.build.ended;
+      return;
+    }
     if (this.backlog.size <= CLOSE_DRAIN_LIMIT) await this.settle();
     this.closed = true;
     if (this.draining) await this.draining;

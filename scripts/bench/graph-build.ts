@@ -1,0 +1,95 @@
+/**
+ * How soon after a bulk load the vector graph holds every vector, and what
+ * `remember` and a hybrid search cost meanwhile: once with the graph built on
+ * the serving thread (`--graph-build-above 0`, as before) and once off it (a
+ * worker thread builds large backlogs, the default).
+ *
+ *   npm run bench:graph-build -- [--sizes 100000] [--modes serving-thread,off-thread] [--sample-ms 50] [--out bench/results]
+ *
+ * Per size and mode: bulk load with `remember` batches of 100 (rate until the
+ * last acknowledged write), then, until memory_stats reports no backlog, a
+ * single `remember` and a hybrid search every `--sample-ms`; the graph is
+ * complete when the backlog is empty. Prints JSON, and writes it to --out.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildIfStale, ROOT } from '../lib/build.js';
+import { memories, queries, type BenchMemory } from './data.js';
+import { call, log, startServer, type Result } from './servers.js';
+import { describeMachine, summarize, timed } from './stats.js';
+
+const MODES = { 'serving-thread': ['--graph-build-above', '0'], 'off-thread': [] } as const satisfies Record<string, readonly string[]>;
+type Mode = keyof typeof MODES;
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100000' },
+    modes: { type: 'string', default: Object.keys(MODES).join(',') },
+    'sample-ms': { type: 'string', default: '50' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const modes = values.modes.split(',') as Mode[];
+for (const mode of modes) if (!(mode in MODES)) throw new Error(`unknown mode ${mode}: use ${Object.keys(MODES).join(', ')}`);
+const sampleMs = Number(values['sample-ms']);
+
+const peakRssMb = (pid: number): number => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function measure(size: number, mode: Mode): Promise<Result> {
+  const dataDir = mkdtempSync(join(tmpdir(), `pinak-graph-build-${size}-`));
+  const server = await startServer(dataDir, MODES[mode]);
+  try {
+    log(`${mode} ${size}: loading`);
+    const started = performance.now();
+    let batch: BenchMemory[] = [];
+    for (const memory of memories(size)) {
+      batch.push(memory);
+      if (batch.length === 100) {
+        await call(server.client, 'remember', { memories: batch });
+        batch = [];
+      }
+    }
+    if (batch.length) await call(server.client, 'remember', { memories: batch });
+    const lastAck = performance.now();
+
+    log(`${mode} ${size}: sampling until the graph is complete`);
+    const extra = memories(1_000_000, 77)[Symbol.iterator]();
+    const qs = queries(200, 11);
+    const remember: number[] = [];
+    const search: number[] = [];
+    const backlogSeen: number[] = [];
+    for (let i = 0; ; i++) {
+      const { embedding } = await call(server.client, 'memory_stats', {});
+      backlogSeen.push(embedding.index_backlog);
+      if (embedding.index_backlog === 0 && embedding.embedded >= embedding.records) break;
+      remember.push((await timed(() => call(server.client, 'remember', { ...extra.next().value }))).ms);
+      search.push((await timed(() => call(server.client, 'search_memory', { query: qs[i % qs.length], mode: 'hybrid', limit: 10 }))).ms);
+      await sleep(sampleMs);
+    }
+    const complete = performance.now();
+    return {
+      size,
+      mode,
+      bulk_load_per_s: Math.round(size / ((lastAck - started) / 1000)),
+      graph_complete_after_last_write_s: Math.round((complete - lastAck) / 100) / 10,
+      during_build: { remember_ms: summarize(remember), hybrid_search_ms: summarize(search), largest_backlog: Math.max(...backlogSeen) },
+      peak_rss_mb: peakRssMb(server.pid),
+      load_average_1m: Math.round(loadavg()[0]! * 100) / 100,
+    };
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+buildIfStale();
+const results: Result[] = [];
+for (const size of sizes) for (const mode of modes) results.push(await measure(size, mode));
+const report = { benchmark: 'graph-build', at: new Date().toISOString(), machine: describeMachine(), sample_ms: sampleMs, results };
+mkdirSync(values.out, { recursive: true });
+writeFileSync(join(values.out, `${report.at.replace(/[:.]/g, '-')}-graph-build.json`), `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

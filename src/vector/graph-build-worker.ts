@@ -1,0 +1,38 @@
+/**
+ * A worker thread that builds an HNSW graph from vectors the serving thread
+ * sends in chunks, and writes it as a verified snapshot file (the same safe
+ * write as any snapshot). The serving thread keeps answering meanwhile and
+ * takes the file over when it is done: inserting a million vectors takes
+ * minutes of CPU that would otherwise stall every call in between.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromGraphBuilder, GraphBuildJob, ToGraphBuilder } from './graph-build-protocol.js';
+import { HnswGraph } from './hnsw-graph.js';
+import { writeSnapshot } from './snapshot-files.js';
+
+const PROGRESS_EVERY = 10_000;
+
+const job = workerData as GraphBuildJob;
+const port = parentPort!;
+const send = (message: FromGraphBuilder): void => port.postMessage(message);
+const graph = HnswGraph.create(job.settings, job.capacity + 1024);
+let built = 0;
+
+port.on('message', (message: ToGraphBuilder) => {
+  try {
+    if (message.type === 'vectors') {
+      const { dimension } = job.settings;
+      for (let i = 0; i < message.docIds.length; i++) {
+        graph.upsert(message.docIds[i]!, message.vectors.subarray(i * dimension, (i + 1) * dimension));
+        if (++built % PROGRESS_EVERY === 0) send({ type: 'progress', built });
+      }
+      return;
+    }
+    writeSnapshot(graph, job.dir, job.modelKey, job.seq).then(
+      (manifest) => send({ type: 'done', manifest }),
+      (error: unknown) => send({ type: 'failed', message: (error as Error).message }),
+    );
+  } catch (error) {
+    send({ type: 'failed', message: (error as Error).message });
+  }
+});

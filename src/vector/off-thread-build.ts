@@ -1,0 +1,95 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
+import type { SnapshotManifest } from '../domain/vector-log.js';
+import { startModuleWorker } from '../module-worker.js';
+import type { FromGraphBuilder, GraphBuildJob, ToGraphBuilder } from './graph-build-protocol.js';
+import { HnswGraph, type GraphSettings } from './hnsw-graph.js';
+import { snapshotProblem } from './snapshot-files.js';
+import type { VectorSlab } from './vector-slab.js';
+
+/** Vectors sent to the builder per message: about 4 MB at 100 dimensions, copied between two yields. */
+const CHUNK = 10_000;
+
+export interface BuiltGraph {
+  graph: HnswGraph;
+  manifest: SnapshotManifest;
+}
+
+/**
+ * One graph built off the serving thread: every vector the slab holds when it
+ * starts (the change log read up to `seq`) goes to a worker in chunks, the
+ * worker inserts them and writes a snapshot, and `done` resolves with that
+ * snapshot verified (size, header, checksum) and loaded. Docs that change
+ * after `seq` are noted (`noteChange`) for the caller to apply on top.
+ */
+export class OffThreadBuild {
+  /** Docs changed after the vectors were taken: the new graph may hold an older state of them. */
+  readonly changed = new Set<number>();
+  readonly total: number;
+  built = 0;
+  readonly done: Promise<BuiltGraph>;
+  private readonly worker: Worker;
+  private cancelled = false;
+
+  constructor(
+    slab: VectorSlab,
+    private readonly settings: GraphSettings,
+    private readonly dir: string,
+    modelKey: string,
+    readonly seq: number,
+  ) {
+    const docIds = [...slab.docIds()];
+    this.total = docIds.length;
+    const job: GraphBuildJob = { settings, capacity: docIds.length, dir, modelKey, seq };
+    this.worker = startModuleWorker(import.meta.url, 'graph-build-worker', job);
+    this.done = this.run(slab, docIds);
+    // Whoever ends the build reads `done`; an unread failure must not end the process.
+    this.done.catch(() => {});
+  }
+
+  noteChange(docId: number): void {
+    this.changed.add(docId);
+  }
+
+  /** Stop the worker; `done` rejects. */
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    await this.worker.terminate();
+  }
+
+  private async run(slab: VectorSlab, docIds: number[]): Promise<BuiltGraph> {
+    const finished = this.finished();
+    const { dimension } = this.settings;
+    for (let start = 0; start < docIds.length && !this.cancelled; start += CHUNK) {
+      // A doc deleted since the ids were listed is left out; one changed is sent as it is now (and re-applied later).
+      const ids = docIds.slice(start, start + CHUNK).filter((id) => slab.has(id));
+      const vectors = new Float32Array(ids.length * dimension);
+      ids.forEach((id, i) => vectors.set(slab.get(id)!, i * dimension));
+      this.post({ type: 'vectors', docIds: Float64Array.from(ids), vectors }, [vectors.buffer]);
+      await yieldToEventLoop();
+    }
+    this.post({ type: 'end' });
+    const manifest = await finished;
+    await this.worker.terminate();
+    const problem = await snapshotProblem(this.dir, manifest);
+    if (problem !== null) throw new Error(`the built snapshot failed verification: ${problem}`);
+    return { graph: await HnswGraph.load(`${this.dir}/${manifest.file}`, this.settings, manifest.count), manifest };
+  }
+
+  private post(message: ToGraphBuilder, transfer: ArrayBuffer[] = []): void {
+    if (!this.cancelled) this.worker.postMessage(message, transfer);
+  }
+
+  /** The worker's manifest, or why it has none: it failed, died or was stopped. */
+  private finished(): Promise<SnapshotManifest> {
+    return new Promise((resolve, reject) => {
+      this.worker.on('message', (message: FromGraphBuilder) => {
+        if (message.type === 'progress') this.built = message.built;
+        else if (message.type === 'done') resolve(message.manifest);
+        else reject(new Error(message.message));
+      });
+      this.worker.on('error', reject);
+      this.worker.on('exit', (code) => reject(new Error(this.cancelled ? 'the graph build was stopped' : `the graph builder exited (code ${code})`)));
+    });
+  }
+}
