@@ -1,6 +1,6 @@
 /**
- * A worker thread that builds an HNSW graph from vectors the serving thread
- * sends in chunks, and writes it as a verified snapshot file (the same safe
+ * A worker thread that builds an HNSW graph (from nothing, or from the last
+ * snapshot) with vectors the serving thread sends in chunks, and writes it as a verified snapshot file (the same safe
  * write as any snapshot). The serving thread keeps answering meanwhile and
  * takes the file over when it is done: inserting a million vectors takes
  * minutes of CPU that would otherwise stall every call in between.
@@ -15,7 +15,9 @@ const PROGRESS_EVERY = 10_000;
 const job = workerData as GraphBuildJob;
 const port = parentPort!;
 const send = (message: FromGraphBuilder): void => port.postMessage(message);
-const graph = HnswGraph.create(job.settings, job.capacity + 1024);
+const graph = job.base
+  ? await HnswGraph.load(`${job.dir}/${job.base.file}`, job.settings, job.base.count)
+  : HnswGraph.create(job.settings, job.capacity + 1024);
 let built = 0;
 
 port.on('message', (message: ToGraphBuilder) => {
@@ -26,6 +28,10 @@ port.on('message', (message: ToGraphBuilder) => {
         graph.upsert(message.docIds[i]!, message.vectors.subarray(i * dimension, (i + 1) * dimension));
         if (++built % PROGRESS_EVERY === 0) send({ type: 'progress', built });
       }
+      return;
+    }
+    if (message.type === 'deletes') {
+      for (const docId of message.docIds) graph.remove(docId);
       return;
     }
     writeSnapshot(graph, job.dir, job.modelKey, job.seq).then(

@@ -115,7 +115,11 @@ export class HnswGraph {
 
   remove(docId: number): void {
     if (!this.live.has(docId)) return;
-    this.native.markDelete(checkLabel(docId));
+    try {
+      this.native.markDelete(checkLabel(docId));
+    } catch {
+      // Already deleted in the snapshot this graph was loaded from (its labels look live until deleted again).
+    }
     this.live.delete(docId);
   }
 

@@ -10,15 +10,29 @@ import type { VectorSlab } from './vector-slab.js';
 /** Vectors sent to the builder per message: about 4 MB at 100 dimensions, copied between two yields. */
 const CHUNK = 10_000;
 
+/** What one build starts from and takes in. */
+export interface BuildPlan {
+  settings: GraphSettings;
+  dir: string;
+  modelKey: string;
+  /** The change-log position the slab holds every change up to. */
+  seq: number;
+  /** The snapshot to start from (every change after it is in `upserts` or `deletes`), or null for a graph of `upserts` alone. */
+  base: { file: string; count: number } | null;
+  upserts: number[];
+  deletes: number[];
+}
+
 export interface BuiltGraph {
   graph: HnswGraph;
   manifest: SnapshotManifest;
 }
 
 /**
- * One graph built off the serving thread: every vector the slab holds when it
- * starts (the change log read up to `seq`) goes to a worker in chunks, the
- * worker inserts them and writes a snapshot, and `done` resolves with that
+ * One graph built off the serving thread: the worker starts from the last
+ * snapshot (or from nothing), the slab's vectors of the docs changed since
+ * (as of the change log read up to `seq`) go to it in chunks, it inserts them,
+ * deletes what was deleted, and writes a snapshot, and `done` resolves with that
  * snapshot verified (size, header, checksum) and loaded. Docs that change
  * after `seq` are noted (`noteChange`) for the caller to apply on top.
  */
@@ -31,18 +45,16 @@ export class OffThreadBuild {
   private readonly worker: Worker;
   private cancelled = false;
 
-  constructor(
-    slab: VectorSlab,
-    private readonly settings: GraphSettings,
-    private readonly dir: string,
-    modelKey: string,
-    readonly seq: number,
-  ) {
-    const docIds = [...slab.docIds()];
-    this.total = docIds.length;
-    const job: GraphBuildJob = { settings, capacity: docIds.length, dir, modelKey, seq };
+  readonly seq: number;
+  private readonly settings: GraphSettings;
+  private readonly dir: string;
+
+  constructor(slab: VectorSlab, plan: BuildPlan) {
+    ({ seq: this.seq, settings: this.settings, dir: this.dir } = plan);
+    this.total = plan.upserts.length;
+    const job: GraphBuildJob = { settings: plan.settings, capacity: (plan.base?.count ?? 0) + plan.upserts.length, dir: plan.dir, modelKey: plan.modelKey, seq: plan.seq, base: plan.base };
     this.worker = startModuleWorker(import.meta.url, 'graph-build-worker', job);
-    this.done = this.run(slab, docIds);
+    this.done = this.run(slab, plan.upserts, plan.deletes);
     // Whoever ends the build reads `done`; an unread failure must not end the process.
     this.done.catch(() => {});
   }
@@ -57,9 +69,10 @@ export class OffThreadBuild {
     await this.worker.terminate();
   }
 
-  private async run(slab: VectorSlab, docIds: number[]): Promise<BuiltGraph> {
+  private async run(slab: VectorSlab, docIds: number[], deletes: number[]): Promise<BuiltGraph> {
     const finished = this.finished();
     const { dimension } = this.settings;
+    if (deletes.length > 0) this.post({ type: 'deletes', docIds: Float64Array.from(deletes) });
     for (let start = 0; start < docIds.length && !this.cancelled; start += CHUNK) {
       // A doc deleted since the ids were listed is left out; one changed is sent as it is now (and re-applied later).
       const ids = docIds.slice(start, start + CHUNK).filter((id) => slab.has(id));

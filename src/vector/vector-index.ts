@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
+import type { SnapshotManifest } from '../domain/vector-log.js';
 import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
 import { removeOldSnapshots, snapshotProblem, writeSnapshot } from './snapshot-files.js';
 import { readSlab } from './slab-loader.js';
@@ -41,6 +42,12 @@ export class VectorIndex {
   /** A graph being built off the serving thread, and the promise that ends once it is taken over or given up. */
   private build: { job: OffThreadBuild; ended: Promise<void> } | null = null;
   private buildFailedAt = 0;
+  /** The snapshot on record, a build's starting point; null until one is written or loaded. */
+  private base: { file: string; count: number } | null = null;
+  /** Docs changed after the snapshot on record, with the log position of their last change. */
+  private readonly changedSinceSnapshot = new Map<number, number>();
+  /** The graph was emptied to drop deleted slots: the next build starts from nothing, not from the snapshot that holds them. */
+  private compacting = false;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -80,6 +87,7 @@ export class VectorIndex {
         const graph = await HnswGraph.load(`${options.dir}/${manifest.file}`, options.graph, manifest.count);
         graph.keepOnly((docId) => slab.has(docId));
         const index = new VectorIndex(options, slab, graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
+        index.base = { file: manifest.file, count: manifest.count };
         index.start.replayed = index.queueChangesUpTo(seq);
         logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
         index.scheduleDrain();
@@ -105,6 +113,7 @@ export class VectorIndex {
       for (const change of changes) {
         if (to !== undefined && change.seq > to) break;
         this.build?.job.noteChange(change.doc_id);
+        this.changedSinceSnapshot.set(change.doc_id, change.seq);
         const vector = change.op === 'upsert' ? change.vector : null;
         if (vector && vector.length === this.slab.dimension) {
           this.slab.set(change.doc_id, vector);
@@ -193,8 +202,20 @@ export class VectorIndex {
     const renew = setInterval(() => this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS), LEASE_RENEW_MS);
     renew.unref();
     const started = Date.now();
-    const job = new OffThreadBuild(this.slab, this.options.graph, this.options.dir, this.options.modelKey, this.appliedSeq);
-    this.options.logger.info({ vectors: job.total, backlog: this.backlog.size, seq: job.seq }, 'building the vector graph off the serving thread');
+    // From the snapshot on record (loading it costs far less than inserting what it holds): only what changed since is inserted.
+    const base = this.compacting ? null : this.base;
+    const changed = base ? [...this.changedSinceSnapshot.keys()] : [];
+    const job = new OffThreadBuild(this.slab, {
+      settings: this.options.graph,
+      dir: this.options.dir,
+      modelKey: this.options.modelKey,
+      seq: this.appliedSeq,
+      base,
+      upserts: base ? changed.filter((docId) => this.slab.has(docId)) : [...this.slab.docIds()],
+      deletes: base ? changed.filter((docId) => !this.slab.has(docId)) : [],
+    });
+    this.compacting = false;
+    this.options.logger.info({ vectors: job.total, from: base ? base.count : 0, backlog: this.backlog.size, seq: job.seq }, 'building the vector graph off the serving thread');
     const ended = job.done
       .then(
         (built) => this.takeOver(built, job, started),
@@ -226,8 +247,7 @@ export class VectorIndex {
     this.backlog.clear();
     for (const docId of job.changed) this.backlog.set(docId, this.slab.has(docId) ? 'upsert' : 'delete');
     this.options.log.writeManifest(manifest);
-    this.snapshotSeq = manifest.seq;
-    this.firstUnsavedAt = this.appliedSeq > manifest.seq ? Date.now() : null;
+    this.recordSnapshot(manifest);
     await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
     this.options.logger.info({ vectors: graph.size, seq: manifest.seq, replayed: this.backlog.size, ms: Date.now() - started }, 'vector graph built off the serving thread');
   }
@@ -259,6 +279,15 @@ export class VectorIndex {
     this.graph = HnswGraph.create(this.options.graph, this.slab.size + 1024);
     for (const docId of this.slab.docIds()) this.backlog.set(docId, 'upsert');
     this.firstUnsavedAt ??= Date.now();
+    this.compacting = true;
+  }
+
+  /** A snapshot at `manifest.seq` is on record: the next build may start from it, with the changes after it. */
+  private recordSnapshot(manifest: SnapshotManifest): void {
+    this.snapshotSeq = manifest.seq;
+    this.firstUnsavedAt = this.appliedSeq > manifest.seq ? Date.now() : null;
+    this.base = { file: manifest.file, count: manifest.count };
+    for (const [docId, seq] of this.changedSinceSnapshot) if (seq <= manifest.seq) this.changedSinceSnapshot.delete(docId);
   }
 
   /** Write a snapshot when enough changes or time have passed and the graph is caught up. */
@@ -291,8 +320,7 @@ export class VectorIndex {
       const manifest = await writeSnapshot(this.graph, this.options.dir, this.options.modelKey, seq);
       this.options.log.writeManifest(manifest);
       await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
-      this.snapshotSeq = seq;
-      this.firstUnsavedAt = this.appliedSeq > seq ? Date.now() : null;
+      this.recordSnapshot(manifest);
       this.options.logger.info({ seq, vectors: this.graph.size, bytes: manifest.bytes, ms: Date.now() - started }, 'vector snapshot written');
     } catch (error) {
       // The changes are safe in SQLite; the next snapshot tries again.

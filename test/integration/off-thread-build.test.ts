@@ -113,6 +113,23 @@ describe('building the vector graph off the serving thread', () => {
     expect(hits).toEqual(t.range(101, 3300));
   }, 120_000);
 
+  it('starts the next build from the snapshot on record, inserting only what changed since', async () => {
+    const t = setup();
+    const ids = await t.write(2000);
+    const index = await t.open();
+    await index.settle();
+    // As a bulk load goes on: more than the index again arrives, and some of the first memories are deleted.
+    await t.write(2500);
+    await t.store.deleteMemories(ids.slice(0, 50));
+    index.catchUp();
+    expect(index.stats().building).toEqual({ built: expect.any(Number), vectors: 2500 });
+    await index.settle();
+    const builds = t.lines.filter((l) => l.msg === 'building the vector graph off the serving thread') as Array<{ msg: string; from: number }>;
+    expect(builds.map((b) => b.from)).toEqual([0, 2000]);
+    expect(index.stats()).toMatchObject({ vectors: 4450, backlog: 0 });
+    expect(await t.found(index, 1, 4500)).toEqual(t.range(51, 4500));
+  }, 120_000);
+
   it('loses nothing when the build is stopped: the next start builds again', async () => {
     const t = setup();
     await t.write(3000);
