@@ -9,7 +9,10 @@
  * Per size and mode: bulk load with `remember` batches of 100 (rate until the
  * last acknowledged write), then, until memory_stats reports no backlog, a
  * single `remember` and a hybrid search every `--sample-ms`; the graph is
- * complete when the backlog is empty. Prints JSON, and writes it to --out.
+ * complete when the backlog is empty. Then a cold start: the server is stopped
+ * and started again, and timed to its first hybrid search served with the
+ * vector index loaded (memory_stats no longer says it is loading). Prints
+ * JSON, and writes it to --out.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildIfStale, ROOT } from '../lib/build.js';
 import { memories, queries, type BenchMemory } from './data.js';
-import { call, log, startServer, type Result } from './servers.js';
+import { call, log, startServer, waitForVectorSearch, type Result } from './servers.js';
 import { describeMachine, summarize, timed } from './stats.js';
 
 const MODES = { 'serving-thread': ['--graph-build-above', '0'], 'off-thread': [] } as const satisfies Record<string, readonly string[]>;
@@ -41,7 +44,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(size: number, mode: Mode): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), `pinak-graph-build-${size}-`));
-  const server = await startServer(dataDir, MODES[mode]);
+  let server = await startServer(dataDir, MODES[mode]);
   try {
     log(`${mode} ${size}: loading`);
     const started = performance.now();
@@ -71,13 +74,30 @@ async function measure(size: number, mode: Mode): Promise<Result> {
       await sleep(sampleMs);
     }
     const complete = performance.now();
+    const rssBuild = peakRssMb(server.pid);
+    await server.close();
+
+    log(`${mode} ${size}: cold start`);
+    const coldStarted = performance.now();
+    server = await startServer(dataDir, MODES[mode]);
+    const firstAnswer = await call(server.client, 'search_memory', { query: qs[0], mode: 'hybrid', limit: 10 });
+    const firstMs = performance.now() - coldStarted;
+    await waitForVectorSearch(server.client);
+    await call(server.client, 'search_memory', { query: qs[1], mode: 'hybrid', limit: 10 });
+    const hybridMs = performance.now() - coldStarted;
     return {
       size,
       mode,
       bulk_load_per_s: Math.round(size / ((lastAck - started) / 1000)),
       graph_complete_after_last_write_s: Math.round((complete - lastAck) / 100) / 10,
       during_build: { remember_ms: summarize(remember), hybrid_search_ms: summarize(search), largest_backlog: Math.max(...backlogSeen) },
-      peak_rss_mb: peakRssMb(server.pid),
+      peak_rss_mb: rssBuild,
+      cold_start: {
+        first_search_ms: Math.round(firstMs),
+        first_search_mode: firstAnswer.mode,
+        first_hybrid_search_with_vectors_ms: Math.round(hybridMs),
+        peak_rss_mb: peakRssMb(server.pid),
+      },
       load_average_1m: Math.round(loadavg()[0]! * 100) / 100,
     };
   } finally {

@@ -71,18 +71,37 @@ export async function writeSnapshot(graph: HnswGraph, dir: string, modelKey: str
   }
 }
 
-/** Why a snapshot cannot be trusted, or null when size, header and checksum all match its manifest. */
-export async function snapshotProblem(dir: string, manifest: SnapshotManifest): Promise<string | null> {
+const problemOf = (error: unknown): string => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file is missing' : (error as Error).message);
+
+/**
+ * Why a snapshot's file cannot even be read, or null when its size and header
+ * agree with its manifest: a file that passes is safe to hand to hnswlib (it
+ * allocates what the header says), though only its checksum says it is right.
+ */
+export async function snapshotShapeProblem(dir: string, manifest: SnapshotManifest): Promise<string | null> {
   const file = join(dir, manifest.file);
   try {
     const { size } = await stat(file);
     if (size !== manifest.bytes) return `size ${size} differs from the manifest's ${manifest.bytes}`;
     await checkHeader(file, manifest.count);
-    const sha256 = await sha256File(file);
-    return sha256 === manifest.sha256 ? null : 'checksum differs from the manifest';
+    return null;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file is missing' : (error as Error).message;
+    return problemOf(error);
   }
+}
+
+/** Why a snapshot's content differs from its manifest, or null when the checksum matches. */
+export async function snapshotChecksumProblem(dir: string, manifest: SnapshotManifest): Promise<string | null> {
+  try {
+    return (await sha256File(join(dir, manifest.file))) === manifest.sha256 ? null : 'checksum differs from the manifest';
+  } catch (error) {
+    return problemOf(error);
+  }
+}
+
+/** Why a snapshot cannot be trusted, or null when size, header and checksum all match its manifest. */
+export async function snapshotProblem(dir: string, manifest: SnapshotManifest): Promise<string | null> {
+  return (await snapshotShapeProblem(dir, manifest)) ?? (await snapshotChecksumProblem(dir, manifest));
 }
 
 /** Remove this model's other snapshot files and stale temporaries; never another model's current file. */

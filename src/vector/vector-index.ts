@@ -3,7 +3,7 @@ import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
 import type { SnapshotManifest } from '../domain/vector-log.js';
 import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
-import { removeOldSnapshots, snapshotProblem, writeSnapshot } from './snapshot-files.js';
+import { removeOldSnapshots, snapshotChecksumProblem, snapshotShapeProblem, writeSnapshot } from './snapshot-files.js';
 import { readSlab } from './slab-loader.js';
 import { VectorSlab, type Neighbour } from './vector-slab.js';
 
@@ -76,17 +76,23 @@ export class VectorIndex {
     const manifest = log.readManifest(modelKey);
     // Writes may land while the pages are read; every change after `seq` is replayed below, so the slab ends current.
     const seq = log.lastSeq();
-    const slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
-
-    let reason: string | null = manifest ? null : 'no snapshot yet';
-    if (manifest && manifest.dimension !== options.graph.dimension) reason = `snapshot has ${manifest.dimension} dimensions`;
-    if (manifest && reason === null && manifest.seq > seq) reason = `snapshot is ahead of the database (seq ${manifest.seq} > ${seq})`;
-    if (manifest && reason === null) reason = await snapshotProblem(options.dir, manifest);
-    if (manifest && reason === null) {
+    // The snapshot is read and checksummed (on libuv's threads) while the vectors are read from SQLite here:
+    // each takes about a second at a million.
+    const loading = manifest ? loadSnapshotGraph(options, manifest, seq) : Promise.resolve({ graph: null, reason: 'no snapshot yet' });
+    let slab: VectorSlab;
+    try {
+      slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
+    } catch (error) {
+      await loading;
+      throw error;
+    }
+    const result = await loading;
+    const loaded = result.graph;
+    let reason = result.reason;
+    if (manifest && loaded) {
       try {
-        const graph = await HnswGraph.load(`${options.dir}/${manifest.file}`, options.graph, manifest.count);
-        graph.keepOnly((docId) => slab.has(docId));
-        const index = new VectorIndex(options, slab, graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
+        loaded.keepOnly((docId) => slab.has(docId));
+        const index = new VectorIndex(options, slab, loaded, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
         index.base = { file: manifest.file, count: manifest.count };
         index.start.replayed = index.queueChangesUpTo(seq);
         logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
@@ -384,4 +390,25 @@ export class VectorIndex {
     if (this.saving) await this.saving;
     if (this.backlog.size === 0) await this.maybeSnapshot(true);
   }
+}
+
+/**
+ * The snapshot's graph, read while its checksum is computed, or why it cannot
+ * be used. The file's size and header are checked first (hnswlib allocates
+ * what the header says); a graph whose checksum then fails is dropped unused.
+ */
+async function loadSnapshotGraph(options: VectorIndexOptions, manifest: SnapshotManifest, seq: number): Promise<{ graph: HnswGraph | null; reason: string | null }> {
+  if (manifest.dimension !== options.graph.dimension) return { graph: null, reason: `snapshot has ${manifest.dimension} dimensions` };
+  if (manifest.seq > seq) return { graph: null, reason: `snapshot is ahead of the database (seq ${manifest.seq} > ${seq})` };
+  const shape = await snapshotShapeProblem(options.dir, manifest);
+  if (shape !== null) return { graph: null, reason: shape };
+  const [checksum, graph] = await Promise.all([
+    snapshotChecksumProblem(options.dir, manifest),
+    HnswGraph.load(`${options.dir}/${manifest.file}`, options.graph, manifest.count).then(
+      (loaded) => ({ loaded, error: null }),
+      (error: unknown) => ({ loaded: null, error: (error as Error).message }),
+    ),
+  ]);
+  if (checksum !== null) return { graph: null, reason: checksum };
+  return graph.loaded ? { graph: graph.loaded, reason: null } : { graph: null, reason: graph.error };
 }
