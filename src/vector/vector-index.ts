@@ -3,7 +3,8 @@ import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
 import type { SnapshotManifest } from '../domain/vector-log.js';
 import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
-import { removeOldSnapshots, snapshotChecksumProblem, snapshotShapeProblem, writeSnapshot } from './snapshot-files.js';
+import { removeOldSnapshots, snapshotShapeProblem, writeSnapshot } from './snapshot-files.js';
+import { readSnapshotVectors } from './snapshot-vectors.js';
 import { readSlab } from './slab-loader.js';
 import { VectorSlab, type Neighbour } from './vector-slab.js';
 
@@ -74,25 +75,17 @@ export class VectorIndex {
   static async open(options: VectorIndexOptions, signal?: AbortSignal): Promise<VectorIndex> {
     const { log, modelKey, logger } = options;
     const manifest = log.readManifest(modelKey);
-    // Writes may land while the pages are read; every change after `seq` is replayed below, so the slab ends current.
+    // Every change after `seq` is replayed from the log, so the index ends current however long loading takes.
     const seq = log.lastSeq();
-    // The snapshot is read and checksummed (on libuv's threads) while the vectors are read from SQLite here:
-    // each takes about a second at a million.
-    const loading = manifest ? loadSnapshotGraph(options, manifest, seq) : Promise.resolve({ graph: null, reason: 'no snapshot yet' });
-    let slab: VectorSlab;
-    try {
-      slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
-    } catch (error) {
-      await loading;
-      throw error;
-    }
-    const result = await loading;
-    const loaded = result.graph;
-    let reason = result.reason;
-    if (manifest && loaded) {
+    // A good snapshot gives the graph (read on libuv's threads) and, in the same pass as its checksum, the vectors:
+    // a start then reads no vector from SQLite but those changed after the snapshot.
+    const loaded = manifest ? await loadSnapshot(options, manifest, seq) : { graph: null, slab: null, reason: 'no snapshot yet' };
+    let reason = loaded.reason;
+    if (manifest && loaded.graph) {
+      const slab = loaded.slab;
       try {
-        loaded.keepOnly((docId) => slab.has(docId));
-        const index = new VectorIndex(options, slab, loaded, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
+        loaded.graph.keepOnly((docId) => slab.has(docId));
+        const index = new VectorIndex(options, slab, loaded.graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
         index.base = { file: manifest.file, count: manifest.count };
         index.start.replayed = index.queueChangesUpTo(seq);
         logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
@@ -102,6 +95,8 @@ export class VectorIndex {
         reason = (error as Error).message;
       }
     }
+    // Rebuilding: every visible vector from SQLite, as of `seq` (pages read one by one; changes meanwhile are replayed later).
+    const slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
     if (manifest || slab.size > 0) logger.warn({ reason, vectors: slab.size }, 'vector snapshot unusable; rebuilding the index from SQLite');
     const graph = HnswGraph.create(options.graph, slab.size + 1024);
     const index = new VectorIndex(options, slab, graph, seq, 0, { mode: 'rebuild', replayed: 0, reason });
@@ -393,22 +388,27 @@ export class VectorIndex {
 }
 
 /**
- * The snapshot's graph, read while its checksum is computed, or why it cannot
- * be used. The file's size and header are checked first (hnswlib allocates
- * what the header says); a graph whose checksum then fails is dropped unused.
+ * The snapshot's graph and vectors, or why it cannot be used. Its size and
+ * header are checked first (hnswlib allocates what the header says); the
+ * graph is then read while the file is read again for its checksum and
+ * vectors. Nothing of a file whose checksum fails is used.
  */
-async function loadSnapshotGraph(options: VectorIndexOptions, manifest: SnapshotManifest, seq: number): Promise<{ graph: HnswGraph | null; reason: string | null }> {
-  if (manifest.dimension !== options.graph.dimension) return { graph: null, reason: `snapshot has ${manifest.dimension} dimensions` };
-  if (manifest.seq > seq) return { graph: null, reason: `snapshot is ahead of the database (seq ${manifest.seq} > ${seq})` };
+async function loadSnapshot(
+  options: VectorIndexOptions,
+  manifest: SnapshotManifest,
+  seq: number,
+): Promise<{ graph: HnswGraph; slab: VectorSlab; reason: null } | { graph: null; slab: null; reason: string }> {
+  const unusable = (reason: string) => ({ graph: null, slab: null, reason });
+  if (manifest.dimension !== options.graph.dimension) return unusable(`snapshot has ${manifest.dimension} dimensions`);
+  if (manifest.seq > seq) return unusable(`snapshot is ahead of the database (seq ${manifest.seq} > ${seq})`);
   const shape = await snapshotShapeProblem(options.dir, manifest);
-  if (shape !== null) return { graph: null, reason: shape };
-  const [checksum, graph] = await Promise.all([
-    snapshotChecksumProblem(options.dir, manifest),
-    HnswGraph.load(`${options.dir}/${manifest.file}`, options.graph, manifest.count).then(
-      (loaded) => ({ loaded, error: null }),
-      (error: unknown) => ({ loaded: null, error: (error as Error).message }),
-    ),
+  if (shape !== null) return unusable(shape);
+  const file = `${options.dir}/${manifest.file}`;
+  const [read, graph] = await Promise.all([
+    readSnapshotVectors(file, manifest.dimension, manifest.count).catch((error: unknown) => (error as Error).message),
+    HnswGraph.load(file, options.graph, manifest.count).catch((error: unknown) => (error as Error).message),
   ]);
-  if (checksum !== null) return { graph: null, reason: checksum };
-  return graph.loaded ? { graph: graph.loaded, reason: null } : { graph: null, reason: graph.error };
+  if (typeof read === 'string') return unusable(read);
+  if (read.sha256 !== manifest.sha256) return unusable('checksum differs from the manifest');
+  return typeof graph === 'string' ? unusable(graph) : { graph, slab: read.slab, reason: null };
 }
