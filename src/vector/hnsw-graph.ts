@@ -13,6 +13,16 @@ export interface GraphSettings {
 
 const MAX_LABEL = 2 ** 32 - 1;
 
+/**
+ * Inner product (distance 1 − a·b): every vector stored is already unit
+ * length (the embedders normalise them), so this is cosine distance, and
+ * hnswlib keeps each vector as given. Its cosine space would normalise each
+ * once more, changing the last bits of some: the vectors a start reads back
+ * from a snapshot file would then differ from those in SQLite, and so would
+ * exact scores. Snapshots written by the cosine space load the same way.
+ */
+const SPACE = 'ip';
+
 /** hnswlib labels are uint32 and wrap silently (2^32+5 becomes 5, -1 becomes 2^32-1): refuse anything else. */
 export function checkLabel(docId: number): number {
   if (!Number.isInteger(docId) || docId < 0 || docId > MAX_LABEL) throw new RangeError(`doc id ${docId} cannot be an HNSW label`);
@@ -20,7 +30,7 @@ export function checkLabel(docId: number): number {
 }
 
 /**
- * The HNSW graph (hnswlib-node, cosine space) behind a small safe surface:
+ * The HNSW graph (hnswlib-node, inner product over unit vectors) behind a small safe surface:
  * labels are checked, capacity grows ahead of need, vectors go in as plain
  * arrays, deletes tolerate unknown labels, and filter callbacks can never
  * throw into native code (which aborts the process). Not safe to mutate while
@@ -50,7 +60,7 @@ export class HnswGraph {
   }
 
   static create(settings: GraphSettings, capacity = 1024): HnswGraph {
-    const native = new HierarchicalNSW('cosine', settings.dimension);
+    const native = new HierarchicalNSW(SPACE, settings.dimension);
     native.initIndex({ maxElements: Math.max(16, capacity), m: settings.m, efConstruction: settings.efConstruction, randomSeed: 100 });
     return new HnswGraph(native, settings, new Set());
   }
@@ -61,7 +71,7 @@ export class HnswGraph {
    * already verified the file's size and checksum.
    */
   static async load(file: string, settings: GraphSettings, expectedSlots: number): Promise<HnswGraph> {
-    const native = new HierarchicalNSW('cosine', settings.dimension);
+    const native = new HierarchicalNSW(SPACE, settings.dimension);
     await native.readIndex(file);
     if (native.getCurrentCount() !== expectedSlots) {
       throw new Error(`snapshot holds ${native.getCurrentCount()} slots, its manifest says ${expectedSlots}`);

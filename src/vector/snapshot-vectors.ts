@@ -35,8 +35,8 @@ function layoutOf(header: Buffer, dimension: number, expectedCount: number): Lay
  * records, read from hnswlib's level-0 records (links, then the vector, then
  * the label). At a start this replaces reading every vector back from SQLite
  * (about 2.5 µs a row: 2.5 s at a million) with a sequential read of a file
- * that is read for its checksum anyway. hnswlib stores cosine vectors
- * normalised: the values may differ from the stored ones in the last bit.
+ * that is read for its checksum anyway. The graph keeps vectors as given
+ * (see SPACE in hnsw-graph.ts), so they are the bits SQLite holds.
  * The caller trusts the vectors only if the checksum matches the manifest.
  */
 export async function readSnapshotVectors(file: string, dimension: number, expectedCount: number): Promise<SnapshotVectors> {
