@@ -9,8 +9,8 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const ALLOWED: Record<string, readonly string[]> = {
   domain: ['domain'],
   store: ['store', 'domain', 'logging.ts'],
-  vector: ['vector', 'domain', 'logging.ts'],
-  embeddings: ['embeddings', 'domain', 'logging.ts'],
+  vector: ['vector', 'domain', 'logging.ts', 'module-worker.ts'],
+  embeddings: ['embeddings', 'domain', 'logging.ts', 'module-worker.ts'],
   audit: ['audit', 'store', 'domain', 'logging.ts'],
   firewall: ['firewall', 'domain'],
   memory: ['memory', 'store', 'vector', 'embeddings', 'firewall', 'domain', 'logging.ts'],
