@@ -1,4 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
+import { LOCAL_PRINCIPAL } from '../domain/principal.js';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
@@ -36,7 +37,7 @@ async function importFile(config: Config, file: string, from: string | undefined
   input.on('data', (chunk) => (bytes += chunk.length));
   try {
     const lines = createInterface({ input, crlfDelay: Infinity });
-    const { progress, problems } = await importRecords(runtime.memory, { clientName: 'pinak-memory import' }, lines, () => bar.update(bytes, size), format);
+    const { progress, problems } = await importRecords(runtime.memory, { clientName: 'pinak-memory import', principalId: LOCAL_PRINCIPAL.id, defaultOrigin: 'import' }, lines, () => bar.update(bytes, size), format);
     bar.end();
     for (const problem of problems) process.stderr.write(`pinak-memory: ${file}:${problem.line}: ${problem.message}\n`);
     process.stderr.write(`pinak-memory: imported ${recordsSummary(progress)} from ${file}; ${progress.skipped} already present, ${progress.failed} failed\n`);

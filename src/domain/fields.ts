@@ -8,6 +8,19 @@ export function described<T extends z.ZodType>(schema: T, description: string, e
   return schema.meta(example === undefined ? { description } : { description, examples: [example] });
 }
 
+/**
+ * The JSON Schema keyword that tells tools/list to leave a field's
+ * description out (tools/compact-schema.ts): for a field whose name and values
+ * say enough where every conversation pays for each byte, or whose meaning
+ * another tool's listing gives. schemas/ keeps the description.
+ */
+export const BARE = 'x-listed-bare';
+
+/** `described`, with the description left out of tools/list (see BARE). */
+export function bare<T extends z.ZodType>(schema: T, description: string, example: unknown): T {
+  return schema.meta({ description, examples: [example], [BARE]: true });
+}
+
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** True for an ISO 8601 date that exists on the calendar: no 2025-02-30 rolling over to March. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { described, Id, Metadata, Namespace, singleLine, stringList, Tags } from './fields.js';
+import { BareProvenanceInput, ProvenanceFields } from './provenance.js';
 
 export const GOAL_STATUSES = ['active', 'achieved', 'failed', 'abandoned'] as const;
 export const GoalStatus = z.enum(GOAL_STATUSES);
@@ -72,6 +73,7 @@ export const Outcome = z.object({
   summary_memory_id: z.string(),
   lesson_memory_ids: z.array(z.string()),
   created_at: z.string(),
+  ...ProvenanceFields,
 });
 export type Outcome = z.infer<typeof Outcome>;
 
@@ -102,6 +104,7 @@ export const Goal = GoalSummary.extend({
   plan_history: described(z.array(PlanRevision), 'Earlier plan revisions, oldest first.', []),
   outcomes: described(z.array(Outcome), 'The newest 20 recorded outcomes, oldest of them first.', []),
   outcomes_total: described(z.number().int(), 'How many outcomes the goal has in all.', 1),
+  ...ProvenanceFields,
 });
 export type Goal = z.infer<typeof Goal>;
 
@@ -115,6 +118,7 @@ export const GoalFields = {
   metadata: described(Metadata.optional(), 'Extra JSON data (up to 16 KiB).', { ticket: 'BILL-12' }),
   parent_goal_id: described(Id.optional(), 'A larger goal this one serves.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
   namespace: described(Namespace.optional(), 'Project or workspace; default: the server\'s.', 'project-x'),
+  ...BareProvenanceInput,
 };
 
 /** A lesson an outcome taught, as experience and reflection show it: the procedural memory's id, its text (trimmed) and the result it came from. */

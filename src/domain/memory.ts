@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { described, Id, Metadata, Namespace, singleLine, Tags, Timestamp } from './fields.js';
+import { ProvenanceFields, ProvenanceInput } from './provenance.js';
 
 export const LAYERS = ['semantic', 'episodic', 'procedural'] as const;
 export const Layer = z.enum(LAYERS);
@@ -34,6 +35,7 @@ export const MemoryInput = z.strictObject({
     'Order in the thread; default: last.',
     12,
   ),
+  ...ProvenanceInput,
 });
 export type MemoryInput = z.infer<typeof MemoryInput>;
 
@@ -56,11 +58,12 @@ export const Memory = z.object({
   superseded_by: described(z.string().nullable(), 'Id of the memory that corrected this one, if any.', null),
   thread_id: z.string().nullable(),
   thread_position: described(z.number().nullable(), 'Position in its thread; null when it has no thread.', 12),
+  ...ProvenanceFields,
 });
 export type Memory = z.infer<typeof Memory>;
 
 /** What a new memory must be given; the rest has a first-write default. */
-export type NewMemoryFields = Pick<Memory, 'id' | 'layer' | 'kind' | 'content' | 'tags' | 'metadata' | 'importance' | 'namespace' | 'source'> &
+export type NewMemoryFields = Pick<Memory, 'id' | 'layer' | 'kind' | 'content' | 'tags' | 'metadata' | 'importance' | 'namespace' | 'source' | 'origin' | 'origin_ref' | 'written_by'> &
   Partial<Pick<Memory, 'goal_id' | 'occurred_at' | 'supersedes' | 'thread_id' | 'thread_position'>>;
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { described, Id, Namespace, singleLine, stringList, Tag, Timestamp } from './fields.js';
+import { bare, described, Id, Namespace, singleLine, stringList, Tag, Timestamp } from './fields.js';
 import { Layer } from './memory.js';
+import { Origin } from './provenance.js';
 
 export const RECORD_TYPES = ['memory', 'goal', 'step'] as const;
 export const RecordType = z.enum(RECORD_TYPES);
@@ -21,6 +22,8 @@ export const SearchFilters = z.strictObject({
   layers: described(stringList(Layer, { max: 3 }).optional(), 'Only these layers (leaves out goals and steps).', ['procedural']),
   kinds: described(stringList(singleLine(z.string().min(1).max(48)), { max: 20 }).optional(), 'Only these kinds; goals are "goal", plan steps "step".', ['lesson']),
   types: described(stringList(RecordType, { max: 3 }).optional(), 'Only these record types.', ['memory']),
+  // Bare in tools/list: the filters beside it say what "only these" means.
+  origins: bare(stringList(Origin, { max: 6 }).optional(), 'Only records from these origins (user, agent, tool, web, import, system).', ['user', 'agent']),
   tags_any: described(stringList(Tag, { max: 32 }).optional(), 'Only records with any of these tags.', ['billing']),
   tags_all: described(stringList(Tag, { max: 32 }).optional(), 'Only records with all of these tags.', ['billing', 'csv']),
   goal_id: described(Id.optional(), 'Only records linked to this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
@@ -73,6 +76,7 @@ export const SearchHit = z.object({
   tags: z.array(z.string()),
   goal_id: z.string().nullable(),
   superseded: z.boolean(),
+  origin: described(Origin.nullable(), 'Where its text came from: user, agent, tool, web, import or system; null: not recorded.', 'agent'),
   thread: described(
     z.object({ id: z.string(), position: z.number() }).nullable(),
     'The thread the memory belongs to and its position there, if any.',

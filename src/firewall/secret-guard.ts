@@ -42,6 +42,18 @@ export class SecretGuard {
     return this.decide(field, text, await scanSecrets(text));
   }
 
+  /**
+   * A record's source reference (a URL or a tool name): checked as any text
+   * (a password in the URL), and a URL's parameters whose name says they hold
+   * a credential (token, key, secret, signature, …) are secrets whatever
+   * their value looks like.
+   */
+  async reference(field: string, text: string): Promise<string> {
+    if (this.action === 'allow') return text;
+    const checked = await this.text(field, text);
+    return this.decide(field, checked, credentialParameters(checked));
+  }
+
   /** A JSON value (metadata, metrics) with every string in it checked, keys included. */
   async json<T>(field: string, value: T): Promise<T> {
     if (this.action === 'allow') return value;
@@ -81,4 +93,21 @@ export class SecretGuard {
     }
     return out;
   }
+}
+
+/** Words that, as a part of a URL parameter's name (split at _ - .), say its value is a credential: `access_token`, `api-key`, `X-Amz-Signature`, `sig`. */
+const CREDENTIAL_WORDS = new Set(['token', 'accesstoken', 'key', 'apikey', 'secret', 'password', 'passwd', 'pwd', 'pass', 'sig', 'signature', 'auth', 'credential', 'credentials', 'code', 'session', 'sessionid', 'sid', 'jwt', 'bearer']);
+const URL_PARAMETER = /[?&#;]([^=&#;?\s]+)=([^&#;\s]+)/gu;
+
+/** The values of a URL's parameters named for a credential (not those already redacted). */
+function credentialParameters(text: string): SecretFinding[] {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) return [];
+  const found: SecretFinding[] = [];
+  for (const match of text.matchAll(URL_PARAMETER)) {
+    const [whole, name, value] = match as unknown as [string, string, string];
+    if (value.startsWith('[redacted') || !name.toLowerCase().split(/[_.-]/u).some((part) => CREDENTIAL_WORDS.has(part))) continue;
+    const start = match.index + whole.length - value.length;
+    found.push({ kind: 'url-credential', start, end: start + value.length });
+  }
+  return found;
 }

@@ -1,4 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
+import type { Origin } from '../domain/provenance.js';
 import type { SecretPolicy } from '../firewall/secret-guard.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { ContextScoring } from './context-scoring.js';
@@ -37,10 +38,14 @@ export interface MemoryContext {
   now(): string;
 }
 
-/** Who is calling: used as the default `source` of what they store. */
+/** Who is calling: used as the default `source` and the provenance of what they store. */
 export interface Caller {
   /** The client's name, bounded (domain/client-label.ts). */
   readonly clientName: string | null;
+  /** The principal making the call (an API key's id, "local", jwt:…): who wrote what it stores. Absent: not recorded. */
+  readonly principalId?: string;
+  /** The origin of what it stores when a write names none (memory/provenance.ts); absent: `agent`. */
+  readonly defaultOrigin?: Origin;
   /** Aborted when the client cancels the call: long reads (searches) stop early; a write that has begun completes. */
   readonly signal?: AbortSignal;
   /** Set when the call carries an idempotency key: the write claims it in its own transaction. */

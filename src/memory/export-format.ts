@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { Id, isCalendarTimestamp, Namespace, Tag } from '../domain/fields.js';
+import { Id, isCalendarTimestamp, Namespace, singleLine, Tag } from '../domain/fields.js';
 import { Criterion, GoalDescription, GoalStatus, GoalTitle, Lesson, MAX_CRITERIA, MAX_LESSONS, OutcomeResult, Priority, StepStatus, StepText, StepTitle } from '../domain/goal.js';
 import { ID_PATTERN } from '../domain/ids.js';
 import { Importance, Kind, Layer, Source, ThreadId } from '../domain/memory.js';
+import { Origin } from '../domain/provenance.js';
 import { MAX_STEPS } from './goals.js';
 import type { ExportRecord } from '../store/store.js';
 
@@ -16,16 +17,24 @@ import type { ExportRecord } from '../store/store.js';
  *
  * Goals come first (a parent before its children), then outcomes, then
  * memories, each kind in id order. Version 1 files hold memory lines alone,
- * without `type`; they still import.
+ * without `type`; they still import. Version 3 added each record's
+ * provenance (origin, origin_ref, written_by); a record of an older file
+ * imports as "not recorded" (null).
  */
 export const EXPORT_FORMAT = 'pinak-memory-export';
-export const EXPORT_VERSION = 2;
+export const EXPORT_VERSION = 3;
 
 const Ulid = z.string().regex(ID_PATTERN, 'must be a ULID');
 const Time = z.string().refine(isCalendarTimestamp, 'must be an ISO 8601 time');
 const JsonObject = z.record(z.string(), z.unknown());
 // A backup obeys the limits and label rules of the tools that stored its records: a file from elsewhere may not.
 const StoredTags = z.array(Tag).max(32);
+/** Provenance as stored: absent in files before version 3 (not recorded). A reference may hold a [redacted: …] mark, so it is any single line, not only a URL or a name. */
+const StoredProvenance = {
+  origin: Origin.nullable().default(null),
+  origin_ref: singleLine(z.string().min(1).max(1024)).nullable().default(null),
+  written_by: singleLine(z.string().min(1).max(256)).nullable().default(null),
+};
 
 export const ExportHeader = z.strictObject({
   type: z.literal('header'),
@@ -71,6 +80,7 @@ export const ExportedGoal = z
     updated_at: Time,
     plan_version: z.number().int().min(0),
     plans: z.array(ExportedPlan),
+    ...StoredProvenance,
   })
   .superRefine((goal, ctx) => {
     const versions = goal.plans.map((plan) => plan.version);
@@ -98,6 +108,7 @@ export const ExportedOutcome = z.strictObject({
   summary_memory_id: Ulid,
   lesson_memory_ids: z.array(Ulid),
   created_at: Time,
+  ...StoredProvenance,
 });
 export type ExportedOutcome = z.infer<typeof ExportedOutcome>;
 
@@ -121,6 +132,7 @@ export const ExportedMemory = z.strictObject({
   superseded_by: Id.nullable(),
   thread_id: ThreadId.nullable(),
   thread_position: z.number().finite().nullable(),
+  ...StoredProvenance,
 });
 export type ExportedMemory = z.infer<typeof ExportedMemory>;
 

@@ -10,6 +10,7 @@ import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
 import { checkJsonObject } from './limits.js';
+import { provenanceFor } from './provenance.js';
 import { goalSearchText, stepSearchText } from './search-text.js';
 
 export const MAX_STEPS = 50;
@@ -113,6 +114,7 @@ async function createGoal(ctx: MemoryContext, caller: Caller, sent: RememberGoal
     source: caller.clientName,
     created_at: now,
     updated_at: now,
+    ...(await provenanceFor(guard, caller, input)),
   };
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
   const closest = duplicates[0];
@@ -173,6 +175,9 @@ async function updateGoal(ctx: MemoryContext, caller: Caller, goalId: string, se
     throw new MemoryError('invalid_input', `goal ${goal.id} lives in namespace "${goal.namespace}"; a goal cannot move between namespaces`);
   }
   if (input.parent_goal_id !== undefined) throw new MemoryError('invalid_input', 'parent_goal_id can only be set when creating a goal');
+  if (input.origin !== undefined || input.origin_ref !== undefined) {
+    throw new MemoryError('invalid_input', 'origin and origin_ref are set when a goal is created and never change; leave them out of an update');
+  }
   if (input.if_duplicate !== undefined) throw new MemoryError('invalid_input', 'if_duplicate applies only when creating a goal (without goal_id)');
   if (input.plan && input.step_updates) {
     throw new MemoryError('invalid_input', 'send either a revised plan or step_updates in one call, not both');

@@ -3,6 +3,7 @@ import { MemoryError } from '../domain/errors.js';
 import type { Goal, Outcome } from '../domain/goal.js';
 import type { IndexedText } from '../domain/indexed-text.js';
 import { MemoryInput, type Memory } from '../domain/memory.js';
+import type { Provenance } from '../domain/provenance.js';
 import type { GoalSnapshot } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { EXPORT_VERSION, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHeader } from './export-format.js';
@@ -129,6 +130,8 @@ export async function importRecords(
     progress[kind] += count;
     progress.imported += count;
   };
+  // What another server's file becomes is new records: imported, by whoever runs the import.
+  const importedProvenance: Provenance = { origin: caller.defaultOrigin ?? 'import', origin_ref: null, written_by: caller.principalId ?? null };
   let whole: Array<{ memory: Memory; line: number }> = [];
   let fresh: Array<{ input: MemoryInput; line: number }> = [];
   // The step each outcome's memories report on: record_outcome indexed them with the step's title.
@@ -251,7 +254,7 @@ export async function importRecords(
   const readGraphLine = async (value: Record<string, unknown>, line: number): Promise<void> => {
     let memories: Memory[];
     try {
-      memories = graphLineMemories(value, ctx.defaultNamespace, ctx.now());
+      memories = graphLineMemories(value, ctx.defaultNamespace, ctx.now(), importedProvenance);
       for (const memory of memories) {
         checkTextSize('content', memory.content, ctx.limits.maxContentBytes);
         checkJsonObject('metadata', memory.metadata, ctx.limits.maxMetadataBytes);
@@ -296,7 +299,9 @@ export async function importRecords(
         fail(line, error.message);
       }
     } else {
-      const input = MemoryInput.safeParse(record);
+      // "import" is what these lines get anyway; a caller cannot claim it, so it is dropped rather than refused.
+      const { origin, ...rest } = record;
+      const input = MemoryInput.safeParse(origin === 'import' ? rest : record);
       if (!input.success) fail(line, describeIssue(input.error));
       else fresh.push({ input: input.data, line });
       if (fresh.length >= BATCH) await flushFresh();

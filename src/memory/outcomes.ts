@@ -3,6 +3,7 @@ import { MemoryError, notFound } from '../domain/errors.js';
 import { described, Id, IdempotencyKey, Metadata, stringList } from '../domain/fields.js';
 import { Lesson, MAX_LESSONS, OutcomeResult, type Goal, type GoalStatus, type MissedLesson, type Outcome, type Step, type StepStatus } from '../domain/goal.js';
 import type { Reinforcement } from '../domain/evidence.js';
+import { BareProvenanceInput } from '../domain/provenance.js';
 import { newId } from '../domain/ids.js';
 import { freshMemory, type Memory, type NewMemoryFields } from '../domain/memory.js';
 import type { GoalUpdate } from '../store/store.js';
@@ -11,6 +12,7 @@ import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
+import { provenanceFor } from './provenance.js';
 import { findSameLesson } from './lesson-merge.js';
 import { reflectOn, type Reflection } from './reflection.js';
 import { memorySearchText } from './search-text.js';
@@ -26,6 +28,7 @@ export const RecordOutcomeInput = z.strictObject({
     ['Stream large CSV exports instead of building them in memory.'],
   ),
   metrics: described(Metadata.default({}), 'Numbers or facts worth keeping (JSON, up to 16 KiB).', { duration_s: 42, rows: 12000 }),
+  ...BareProvenanceInput,
   update_status: described(
     z.boolean().default(true),
     'Move the goal or step status with the result (partial: stays active, or in progress).',
@@ -77,6 +80,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     lessons: await Promise.all(input.lessons.map((lesson, i) => guard.text(`lessons[${i}]`, lesson))),
     metrics: await guard.json('metrics', input.metrics),
   };
+  // The outcome's, and its summary's and new lessons' (a lesson merged into an existing one leaves that one's as it was).
+  const provenance = await provenanceFor(guard, caller, input);
   checkTextSize('summary', input.summary, ctx.limits.maxContentBytes);
   input.lessons.forEach((lesson, i) => checkTextSize(`lessons[${i}]`, lesson, ctx.limits.maxContentBytes));
   checkJsonObject('metrics', input.metrics, ctx.limits.maxMetadataBytes);
@@ -90,6 +95,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     namespace: goal.namespace,
     source: caller.clientName,
     goal_id: goal.id,
+    ...provenance,
   };
   const scope = { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) };
   // The reflection's search runs while the lessons are compared and the outcome is embedded and written (it leaves the goal's own lessons out).
@@ -125,6 +131,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     summary_memory_id: summary.id,
     lesson_memory_ids: lessonIds,
     created_at: now,
+    ...provenance,
   };
   const change: GoalUpdate = { id: goal.id, updated_at: now };
   if (input.update_status && step) {

@@ -7,6 +7,7 @@ import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { findSameMemories } from './lesson-merge.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
+import { provenanceFor } from './provenance.js';
 import { memoryKeywords, memorySearchText } from './search-text.js';
 
 export const MAX_BATCH = 100;
@@ -106,6 +107,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     const guard = new SecretGuard(ctx.secrets, namespace);
     const content = await guard.text(`${where}content`, input.content);
     const metadata = await guard.json(`${where}metadata`, input.metadata);
+    const provenance = await provenanceFor(guard, caller, input, where);
     redacted.push(...guard.redacted);
 
     memories.push(
@@ -126,6 +128,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
           thread_id: input.thread_id ?? null,
           // Null with a thread: the store places it after the thread's last memory.
           thread_position: input.thread_id === undefined ? null : (input.position ?? null),
+          ...provenance,
         },
         now,
       ),

@@ -51,6 +51,7 @@ export function storeFilters(ctx: MemoryContext, request: SearchRequest, scope: 
   if (request.layers) filters.layers = request.layers;
   if (request.kinds) filters.kinds = request.kinds;
   if (request.types) filters.types = request.types;
+  if (request.origins) filters.origins = request.origins;
   if (request.tags_any) filters.tags_any = request.tags_any;
   if (request.tags_all) filters.tags_all = request.tags_all;
   if (request.goal_id !== undefined) filters.goal_id = request.goal_id;
@@ -200,6 +201,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
       tags: view.tags,
       goal_id: view.goal_id,
       superseded: view.hidden,
+      origin: view.origin,
       thread: view.thread_id !== null && view.thread_position !== null ? { id: view.thread_id, position: view.thread_position } : null,
       context: [],
       why: {

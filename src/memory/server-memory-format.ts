@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MemoryError } from '../domain/errors.js';
 import { freshMemory, type Memory } from '../domain/memory.js';
+import type { Provenance } from '../domain/provenance.js';
 
 /**
  * The knowledge graph of the reference memory server
@@ -66,12 +67,12 @@ const describe = (error: z.ZodError): string =>
 
 /**
  * The memories one line of a server-memory file becomes, in `namespace`,
- * stored at `now`. A line that is not an entity or a relation of that
+ * stored at `now` with `provenance` (the importer's). A line that is not an entity or a relation of that
  * format is refused with a MemoryError saying what is wrong with it.
  */
-export function graphLineMemories(value: Record<string, unknown>, namespace: string, now: string): Memory[] {
+export function graphLineMemories(value: Record<string, unknown>, namespace: string, now: string, provenance: Provenance): Memory[] {
   const memory = (id: string, kind: string, content: string, tags: string[], graph: Record<string, unknown>): Memory =>
-    freshMemory({ id, layer: 'semantic', kind, content, tags: unique(tags), metadata: { server_memory: graph }, importance: 0.5, namespace, source: SERVER_MEMORY_SOURCE }, now);
+    freshMemory({ id, layer: 'semantic', kind, content, tags: unique(tags), metadata: { server_memory: graph }, importance: 0.5, namespace, source: SERVER_MEMORY_SOURCE, ...provenance }, now);
   if (value.type === 'entity') {
     const parsed = Entity.safeParse(value);
     if (!parsed.success) throw new MemoryError('invalid_input', `not a server-memory entity: ${describe(parsed.error)}`);

@@ -1,5 +1,6 @@
 import type { Goal, Outcome, Step } from '../domain/goal.js';
 import type { GoalRecord } from './store.js';
+import { provenanceOf } from '../domain/provenance.js';
 import { parseJson } from './json.js';
 
 /** The tables' rows, and how each becomes what the store returns. */
@@ -19,6 +20,10 @@ export interface GoalRow {
   source: string | null;
   created_at: string;
   updated_at: string;
+  /** Null in rows stored before provenance. */
+  origin?: string | null;
+  origin_ref?: string | null;
+  written_by?: string | null;
 }
 
 export interface StepRow extends Step {
@@ -37,6 +42,9 @@ export interface OutcomeRow {
   summary_memory_id: string;
   lesson_memory_ids: string;
   created_at: string;
+  origin?: string | null;
+  origin_ref?: string | null;
+  written_by?: string | null;
 }
 
 export function toRecord(row: GoalRow): GoalRecord {
@@ -54,6 +62,7 @@ export function toRecord(row: GoalRow): GoalRecord {
     source: row.source,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    ...provenanceOf(row),
   };
 }
 
@@ -81,5 +90,6 @@ export function toOutcome(row: OutcomeRow): Outcome {
     summary_memory_id: row.summary_memory_id,
     lesson_memory_ids: parseJson<string[]>(row.lesson_memory_ids, []),
     created_at: row.created_at,
+    ...provenanceOf(row),
   };
 }

@@ -1,4 +1,5 @@
 import type { Memory } from '../domain/memory.js';
+import { provenanceOf } from '../domain/provenance.js';
 import { parseJson } from './json.js';
 
 /** A memory as both backends store it (JSON columns as text). */
@@ -21,6 +22,10 @@ export interface MemoryRow {
   superseded_by: string | null;
   thread_id: string | null;
   thread_position: number | null;
+  /** Null in rows stored before provenance (see domain/provenance.ts). */
+  origin?: string | null;
+  origin_ref?: string | null;
+  written_by?: string | null;
 }
 
 export function toMemory(row: MemoryRow): Memory {
@@ -42,6 +47,7 @@ export function toMemory(row: MemoryRow): Memory {
     superseded_by: row.superseded_by,
     thread_id: row.thread_id,
     thread_position: row.thread_position,
+    ...provenanceOf(row),
   };
 }
 

@@ -22,6 +22,8 @@ export interface NewDoc {
   tags: readonly string[];
   thread_id?: string | null;
   thread_position?: number | null;
+  /** Where its text came from (a step's: its goal's); null: not recorded. */
+  origin: string | null;
 }
 
 /** A memory's doc: hidden once superseded. */
@@ -38,10 +40,11 @@ export const memoryDoc = (memory: Memory): NewDoc => ({
   tags: memory.tags,
   thread_id: memory.thread_id,
   thread_position: memory.thread_position,
+  origin: memory.origin,
 });
 
 /** A goal's doc: dated when it was made. */
-export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at' | 'tags'>): NewDoc => ({
+export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at' | 'tags' | 'origin'>): NewDoc => ({
   type: 'goal',
   entity_id: goal.id,
   namespace: goal.namespace,
@@ -52,10 +55,19 @@ export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at'
   created_at: goal.created_at,
   hidden: false,
   tags: goal.tags,
+  origin: goal.origin,
 });
 
+/** What a step's doc takes from its goal. */
+export interface StepGoal {
+  id: string;
+  namespace: string;
+  tags: readonly string[];
+  origin: string | null;
+}
+
 /** A plan step's doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
-export const stepDoc = (goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean): NewDoc => ({
+export const stepDoc = (goal: StepGoal, stepId: string, planCreatedAt: string, hidden: boolean): NewDoc => ({
   type: 'step',
   entity_id: stepId,
   namespace: goal.namespace,
@@ -66,6 +78,7 @@ export const stepDoc = (goal: { id: string; namespace: string; tags: readonly st
   created_at: planCreatedAt,
   hidden,
   tags: goal.tags,
+  origin: goal.origin,
 });
 
 /** The keyword text of a record: its text and its extra keywords. */

@@ -3,6 +3,7 @@ import type { Reinforcement } from '../domain/evidence.js';
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
+import type { Origin, Provenance } from '../domain/provenance.js';
 import type { RecordType, SearchFilters } from '../domain/search.js';
 
 /**
@@ -130,7 +131,7 @@ export interface MemoryStore {
   close(): Promise<void>;
 }
 
-export interface GoalRecord {
+export interface GoalRecord extends Provenance {
   id: string;
   namespace: string;
   title: string;
@@ -200,6 +201,8 @@ export interface StoreFilters {
   layers?: SearchFilters['layers'];
   kinds?: readonly string[];
   types?: readonly RecordType[];
+  /** Only records stored with one of these origins (records without provenance match none). */
+  origins?: readonly Origin[];
   tags_any?: readonly string[];
   tags_all?: readonly string[];
   goal_id?: string;
@@ -237,6 +240,7 @@ export function admitsAllVisible(filters: StoreFilters): boolean {
     !filters.layers?.length &&
     !filters.kinds?.length &&
     !filters.types?.length &&
+    !filters.origins?.length &&
     !filters.tags_any?.length &&
     !filters.tags_all?.length &&
     filters.goal_id === undefined &&
@@ -289,6 +293,8 @@ export interface DocView {
   hidden: boolean;
   thread_id: string | null;
   thread_position: number | null;
+  /** Where the record's text came from; null: not recorded. */
+  origin: Origin | null;
 }
 
 export interface StoreStats {

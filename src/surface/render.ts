@@ -1,3 +1,4 @@
+import { provenanceLine } from '../domain/provenance.js';
 import type { Goal, GoalSummary } from '../domain/goal.js';
 import type { Memory } from '../domain/memory.js';
 import type { RatedHit } from '../domain/search.js';
@@ -31,6 +32,7 @@ export function oneLine(text: string, max: number): string {
 
 const date = (iso: string): string => iso.slice(0, 10);
 
+
 export function memoryBody(m: Memory): string {
   const lines = [
     `# memory ${m.id}`,
@@ -38,6 +40,7 @@ export function memoryBody(m: Memory): string {
   ];
   if (m.tags.length) lines.push(`tags: ${m.tags.join(', ')}`);
   const links = [
+    provenanceLine(m),
     m.source === null ? null : `source: ${m.source}`,
     m.goal_id === null ? null : `goal: ${goalUri(m.goal_id)}`,
     m.thread_id === null ? null : `thread: ${m.thread_id}${m.thread_position === null ? '' : ` #${m.thread_position}`}`,
@@ -55,6 +58,7 @@ export function goalBody(g: Goal): string {
     `${g.status} · ${g.priority} priority · namespace ${g.namespace} · plan v${g.plan_version} · ${g.steps_done}/${g.steps_total} steps done · created ${date(g.created_at)}, updated ${date(g.updated_at)}`,
   ];
   if (g.tags.length) lines.push(`tags: ${g.tags.join(', ')}`);
+  lines.push(provenanceLine(g));
   if (g.parent_goal_id !== null) lines.push(`part of: ${goalUri(g.parent_goal_id)}`);
   if (g.description) lines.push('', '## Description', clip(g.description, MAX_FIELD_CHARS, 'call get_goal for all of it'));
   if (g.success_criteria.length) lines.push('', '## Success criteria', ...g.success_criteria.map((c) => `- ${oneLine(c, MAX_NOTE_CHARS)}`));

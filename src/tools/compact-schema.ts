@@ -1,4 +1,4 @@
-import { NO_CONTROL_CHARACTERS } from '../domain/fields.js';
+import { BARE, NO_CONTROL_CHARACTERS } from '../domain/fields.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,7 +42,8 @@ function definitionsOf(schema: Json): { definitions: Json; recursive: Set<string
  * and fill in the arguments, in as few bytes as that takes, since every
  * conversation pays for it. Flat: definitions are inlined (a recursive one,
  * a free JSON value, becomes `{}`), as several clients resolve no `$ref`.
- * Left out, as nothing a model would choose differently for: examples, a
+ * Left out, as nothing a model would choose differently for: examples, the
+ * description of a field marked bare (fields.ts BARE), a
  * field's description already given higher up (a batch item repeats the
  * single-memory fields), safe-integer bounds, `minLength: 1`, a list's
  * limit that its enum sets anyway, empty defaults, the
@@ -80,8 +81,10 @@ export function compactInputSchema(schema: Json): Json {
   while (queue.length > 0) {
     const { from, into, name } = queue.shift()!;
     const label = from.pattern === LABEL_PATTERN;
+    const bareField = from[BARE] === true;
     for (const [key, value] of Object.entries(from)) {
-      if (key === 'examples' || key === 'definitions' || key === '$defs' || key === '$schema') continue;
+      if (key === 'examples' || key === 'definitions' || key === '$defs' || key === '$schema' || key === BARE) continue;
+      if (key === 'description' && bareField) continue;
       if ((key === 'minimum' && value === -SAFE_INTEGER) || (key === 'maximum' && value === SAFE_INTEGER)) continue;
       if (key === 'minLength' && value === 1) continue;
       if (label && (key === 'pattern' || key === 'maxLength')) continue;

@@ -25,7 +25,8 @@ export async function runTool(
   deps: ToolDeps,
   caller: RunCaller,
 ): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
-  const { principalId: _principal, ...handlerCaller } = caller;
+  // The principal goes with the call: it is who wrote what the call stores.
+  const handlerCaller: Omit<Caller, 'idempotency'> = caller;
   const key = (input as { idempotency_key?: unknown }).idempotency_key;
   if (typeof key !== 'string') {
     try {

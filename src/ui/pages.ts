@@ -1,6 +1,7 @@
 import type { Goal, GoalSummary, Outcome } from '../domain/goal.js';
 import { GOAL_STATUSES } from '../domain/goal.js';
 import { LAYERS, type Memory } from '../domain/memory.js';
+import { provenanceLine } from '../domain/provenance.js';
 import type { RatedHit } from '../domain/search.js';
 import type { NumberedAuditRow } from '../store/store.js';
 import { goalHref, html, memoryHref, query, visible, type Html } from './html.js';
@@ -91,7 +92,7 @@ export function memoryPage(frame: Frame, view: MemoryView, flash: string | null,
   const m = view.memory;
   const admin = isAdmin(frame);
   const body = html`<h1>Memory <code>${m.id}</code></h1>${flash ? notice(flash) : ''}${error ? notice(error, 'error') : ''}
-<section class="card"><div class="meta"><span class="badge">${m.layer}/${visible(m.kind)}</span> namespace ${visible(m.namespace)} · occurred ${when(m.occurred_at)} · stored ${when(m.created_at)} · importance ${m.importance}${m.source ? html` · source ${visible(m.source)}` : ''}</div>
+<section class="card"><div class="meta"><span class="badge">${m.layer}/${visible(m.kind)}</span> namespace ${visible(m.namespace)} · occurred ${when(m.occurred_at)} · stored ${when(m.created_at)} · importance ${m.importance}${m.source ? html` · source ${visible(m.source)}` : ''} · ${visible(provenanceLine(m))}</div>
 <div class="content" id="content">${visible(m.content)}</div>
 ${m.tags.length ? html`<div>${tags(m.tags)}</div>` : ''}
 ${m.goal_id ? html`<div class="meta">goal <a href="${goalHref(m.goal_id)}">${m.goal_id}</a></div>` : ''}

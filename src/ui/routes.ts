@@ -223,7 +223,7 @@ async function supersedeMemory(req: PageRequest, id: string): Promise<PageAnswer
   const content = req.form?.get('content') ?? '';
   if (content.trim() === '') throw new UiError(400, 'the corrected text is empty');
   const old = await getMemory(req, id);
-  const args: Record<string, unknown> = { content, layer: old.layer, kind: old.kind, tags: old.tags, metadata: old.metadata, importance: old.importance, namespace: old.namespace, supersedes: old.id };
+  const args: Record<string, unknown> = { content, layer: old.layer, kind: old.kind, tags: old.tags, metadata: old.metadata, importance: old.importance, namespace: old.namespace, supersedes: old.id, origin: 'user' };
   if (old.goal_id) args.goal_id = old.goal_id;
   if (old.thread_id) args.thread_id = old.thread_id;
   const answer = await req.tools.call<{ stored: Array<{ id: string }> }>('remember', args);

@@ -135,6 +135,9 @@ export function recordsContract(h: Harness): void {
         tags: ['billing'],
         metadata: { ticket: 'BILL-12' },
         source: 'client-a',
+        origin: 'web',
+        origin_ref: 'https://example.com/spec',
+        written_by: 'key_abc',
       });
       await h.store.createGoal(goal, indexed(goalText(goal)), null);
       const expected: Goal = {
@@ -154,6 +157,9 @@ export function recordsContract(h: Harness): void {
         success_criteria: goal.success_criteria,
         metadata: goal.metadata,
         source: 'client-a',
+        origin: 'web',
+        origin_ref: 'https://example.com/spec',
+        written_by: 'key_abc',
         steps: [],
         plan_history: [],
         outcomes: [],
@@ -285,7 +291,7 @@ export function recordsContract(h: Harness): void {
 
       const [summary] = await h.store.listGoals({ namespace: 'alpha', statuses: null, parent_goal_id: critical.id, limit: 1 });
       const full = await h.store.getGoal(child.id);
-      const { description: _d, success_criteria: _c, metadata: _m, source: _s, steps: _st, plan_history: _p, outcomes: _o, outcomes_total: _t, ...expected } = full!;
+      const { description: _d, success_criteria: _c, metadata: _m, source: _s, steps: _st, plan_history: _p, outcomes: _o, outcomes_total: _t, origin: _or, origin_ref: _ref, written_by: _w, ...expected } = full!;
       expect(summary).toEqual(expected);
       expect(summary).toMatchObject({ parent_goal_id: critical.id, plan_version: 1, steps_total: 2, steps_done: 0 });
     });
@@ -315,7 +321,7 @@ export function recordsContract(h: Harness): void {
       await remember(h.store, newMemory({ content: 'unrelated', namespace: 'beta' }));
       const [goalDoc, step1, step2, memoryDoc] = await docIdsOf(h.store, goal.id, plan.steps[0]!.id, plan.steps[1]!.id, linked!.id);
       const views = await h.store.describeDocs([goalDoc!, step1!, step2!]);
-      const common = { namespace: 'beta', layer: null, goal_id: goal.id, hidden: false, thread_id: null, thread_position: null };
+      const common = { namespace: 'beta', layer: null, goal_id: goal.id, hidden: false, thread_id: null, thread_position: null, origin: 'agent' };
       expect(views.map((v) => ({ ...v, tags: sorted(v.tags) }))).toEqual([
         { ...common, doc_id: goalDoc, type: 'goal', entity_id: goal.id, kind: 'goal', text: 'Tune the piano\nbefore the concert', tags: ['home', 'music'], occurred_at: goal.created_at },
         { ...common, doc_id: step1, type: 'step', entity_id: plan.steps[0]!.id, kind: 'step', text: 'Call the tuner\nask for Tuesday', tags: ['home', 'music'], occurred_at: plan.created_at },
@@ -325,6 +331,33 @@ export function recordsContract(h: Harness): void {
       expect(sorted(byGoal.map((hit) => hit.doc_id))).toEqual(sorted([goalDoc!, step1!, step2!, memoryDoc!]));
       expect((await h.store.recent({ filters: filters({ goal_id: goal.id, types: ['goal'] }), limit: 10 })).map((hit) => hit.doc_id)).toEqual([goalDoc]);
       expect(await entitiesOf(h.store, await h.store.searchKeyword({ terms: ['tuesday'], filters: filters({ namespace: 'beta' }), limit: 10 }))).toEqual([plan.steps[0]!.id]);
+    });
+  });
+
+  describe('provenance', () => {
+    it('each memory, goal and outcome keeps its origin, reference and writer as stored; null in all three reads as not recorded', async () => {
+      const fromWeb = memory({ content: 'zinnias like sun', origin: 'web', origin_ref: 'https://example.com/zinnias?page=2', written_by: 'key_7f3c' });
+      const unrecorded = memory({ content: 'stored before provenance', origin: null, origin_ref: null, written_by: null });
+      await h.store.insertMemories([fromWeb, unrecorded].map((m) => ({ memory: structuredClone(m), indexed: indexed(m.content) })));
+      expect(await h.store.getMemories([fromWeb.id, unrecorded.id])).toEqual([fromWeb, unrecorded]);
+
+      const { goal } = await createGoal(h.store, { title: 'Plant a garden', origin: 'user', origin_ref: null, written_by: 'jwt:alice' }, ['Dig']);
+      expect(await h.store.getGoal(goal.id)).toMatchObject({ origin: 'user', origin_ref: null, written_by: 'jwt:alice' });
+      const summary = newMemory({ content: 'the garden grew', goal_id: goal.id, origin: 'tool', origin_ref: 'garden.sensor', written_by: 'key_7f3c' });
+      const outcome = outcomeOf(goal.id, summary.memory.id, { origin: 'tool', origin_ref: 'garden.sensor', written_by: 'key_7f3c' });
+      await h.store.recordOutcome(outcome, [summary], { id: goal.id, updated_at: outcome.created_at });
+      // An update moves the goal's fields, never its provenance.
+      await h.store.updateGoal({ id: goal.id, updated_at: nextTime(), fields: { title: 'Plant a bigger garden' } });
+      const stored = await h.store.getGoal(goal.id);
+      expect(stored).toMatchObject({ title: 'Plant a bigger garden', origin: 'user', origin_ref: null, written_by: 'jwt:alice' });
+      expect(stored!.outcomes).toEqual([outcome]);
+
+      const exported = await collect(h.store.exportRecords());
+      expect(exported.find((r) => r.type === 'goal')).toMatchObject({ goal: { origin: 'user', written_by: 'jwt:alice' } });
+      expect(exported.find((r) => r.type === 'outcome')).toMatchObject({ outcome: { origin: 'tool', origin_ref: 'garden.sensor' } });
+      expect(exported.filter((r) => r.type === 'memory').map((r) => r.type === 'memory' && r.memory)).toEqual(
+        expect.arrayContaining([fromWeb, unrecorded, summary.memory]),
+      );
     });
   });
 

@@ -231,18 +231,19 @@ export function searchContract(h: Harness): void {
     /**
      * Every record holds "zinnia": which come back shows what each filter admits.
      * Returns the records by name; the goal "G" and its step "S" were made before the memories.
+     * Origins: G and S tool, a1 and b1 user, a2 web, a3 not recorded (null), a4 and a5 agent.
      */
     async function filterCorpus(): Promise<{ ids: Record<string, string>; created: Record<string, string>; goalId: string }> {
-      const goal = goalRecord({ title: 'zinnia garden', tags: ['green'] });
+      const goal = goalRecord({ title: 'zinnia garden', tags: ['green'], origin: 'tool', origin_ref: 'garden.planner' });
       const plan = planRecord(1, [stepRecord(1, 'plant zinnia seeds')]);
       await h.store.createGoal(goal, indexed(goal.title), plan);
       const m = (content: string, fields: Partial<Memory>): NewMemory => newMemory({ content: `zinnia ${content}`, ...fields });
       const [a1, a2, a3, b1, a4] = await remember(
         h.store,
-        m('one', { tags: ['red', 'blue'], occurred_at: day(1) }),
-        m('two', { layer: 'episodic', kind: 'event', tags: ['red'], occurred_at: day(5), goal_id: goal.id }),
-        m('three', { layer: 'procedural', kind: 'lesson', occurred_at: day(10) }),
-        m('beta', { namespace: 'beta', tags: ['red', 'blue'], occurred_at: day(3) }),
+        m('one', { tags: ['red', 'blue'], occurred_at: day(1), origin: 'user' }),
+        m('two', { layer: 'episodic', kind: 'event', tags: ['red'], occurred_at: day(5), goal_id: goal.id, origin: 'web', origin_ref: 'https://example.com/zinnias' }),
+        m('three', { layer: 'procedural', kind: 'lesson', occurred_at: day(10), origin: null, origin_ref: null, written_by: null }),
+        m('beta', { namespace: 'beta', tags: ['red', 'blue'], occurred_at: day(3), origin: 'user' }),
         m('four', { tags: ['blue'], occurred_at: day(2) }),
       );
       const [a5] = await remember(h.store, m('five', { tags: ['blue'], occurred_at: day(7), supersedes: a4!.id }));
@@ -256,7 +257,7 @@ export function searchContract(h: Harness): void {
       return { ids, created, goalId: goal.id };
     }
 
-    it('filters: namespace, layers, kinds, types, tags, goal, time and superseded records, the same in search, recent, filterDocIds and admit', async () => {
+    it('filters: namespace, layers, kinds, types, origins, tags, goal, time and superseded records, the same in search, recent, filterDocIds and admit', async () => {
       const { ids, created, goalId } = await filterCorpus();
       const cases: Array<[string, Partial<StoreFilters>, string[]]> = [
         ['every namespace', {}, ['G', 'S', 'a1', 'a2', 'a3', 'b1', 'a5']],
@@ -279,6 +280,11 @@ export function searchContract(h: Harness): void {
         ['created_at', { time_field: 'created_at', since: created.a2!, until: created.b1! }, ['a2', 'a3']],
         ['include_superseded', { include_superseded: true, namespace: 'alpha', layers: ['semantic'] }, ['a1', 'a4', 'a5']],
         ['several', { namespace: 'alpha', layers: ['semantic'], tags_any: ['blue'] }, ['a1', 'a5']],
+        ['origins', { origins: ['user'] }, ['a1', 'b1']],
+        ['origins (steps carry their goal\'s)', { origins: ['tool', 'web'] }, ['G', 'S', 'a2']],
+        ['origins: a record stored without provenance matches none', { origins: ['agent', 'user'], namespace: 'alpha' }, ['a1', 'a5']],
+        ['origins and include_superseded', { origins: ['agent'], include_superseded: true }, ['a4', 'a5']],
+        ['origins and another filter', { origins: ['user', 'web'], tags_any: ['red'], namespace: 'alpha' }, ['a1', 'a2']],
       ];
       const all = [...(await docIds(h.store)).values()];
       const name = new Map(Object.entries(ids).map(([key, id]) => [id, key]));
@@ -572,15 +578,15 @@ export function searchContract(h: Harness): void {
     it('describeDocs: display data in the order given, unknown ids left out', async () => {
       const [m] = await remember(
         h.store,
-        newMemory({ content: 'a turn', layer: 'episodic', kind: 'turn', tags: ['b', 'a'], occurred_at: day(4), thread_id: 'chat', thread_position: 7, namespace: 'beta' }),
+        newMemory({ content: 'a turn', layer: 'episodic', kind: 'turn', tags: ['b', 'a'], occurred_at: day(4), thread_id: 'chat', thread_position: 7, namespace: 'beta', origin: 'web' }),
       );
       const [old] = await remember(h.store, newMemory({ content: 'old fact' }));
       await remember(h.store, newMemory({ content: 'new fact', supersedes: old!.id }));
       const [mDoc, oldDoc] = await docIdsOf(h.store, m!.id, old!.id);
       const views = await h.store.describeDocs([oldDoc!, 555_555, mDoc!]);
       expect(views.map((v) => ({ ...v, tags: sorted(v.tags) }))).toEqual([
-        { doc_id: oldDoc, type: 'memory', entity_id: old!.id, namespace: 'alpha', layer: 'semantic', kind: 'note', text: 'old fact', tags: [], goal_id: null, occurred_at: old!.occurred_at, hidden: true, thread_id: null, thread_position: null },
-        { doc_id: mDoc, type: 'memory', entity_id: m!.id, namespace: 'beta', layer: 'episodic', kind: 'turn', text: 'a turn', tags: ['a', 'b'], goal_id: null, occurred_at: day(4), hidden: false, thread_id: 'chat', thread_position: 7 },
+        { doc_id: oldDoc, type: 'memory', entity_id: old!.id, namespace: 'alpha', layer: 'semantic', kind: 'note', text: 'old fact', tags: [], goal_id: null, occurred_at: old!.occurred_at, hidden: true, thread_id: null, thread_position: null, origin: 'agent' },
+        { doc_id: mDoc, type: 'memory', entity_id: m!.id, namespace: 'beta', layer: 'episodic', kind: 'turn', text: 'a turn', tags: ['a', 'b'], goal_id: null, occurred_at: day(4), hidden: false, thread_id: 'chat', thread_position: 7, origin: 'web' },
       ]);
       expect(await h.store.describeDocs([])).toEqual([]);
     });

@@ -52,6 +52,9 @@ export function memory(fields: Partial<Memory> & { content: string }): Memory {
     superseded_by: null,
     thread_id: null,
     thread_position: null,
+    origin: 'agent',
+    origin_ref: null,
+    written_by: 'local',
     ...fields,
   };
 }
@@ -84,6 +87,9 @@ export function goalRecord(fields: Partial<GoalRecord> & { title: string }): Goa
     source: 'contract',
     created_at: now,
     updated_at: now,
+    origin: 'agent',
+    origin_ref: null,
+    written_by: 'local',
     ...fields,
   };
 }
@@ -123,6 +129,9 @@ export function outcomeOf(goalId: string, summaryMemoryId: string, fields: Parti
     metrics: {},
     summary_memory_id: summaryMemoryId,
     lesson_memory_ids: [],
+    origin: 'agent',
+    origin_ref: null,
+    written_by: 'local',
     created_at: nextTime(),
     ...fields,
   };

@@ -5,6 +5,7 @@ import { openDatabase } from '../../src/store/sqlite/database.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { migrate, schemaVersion } from '../../src/store/sqlite/migrator.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ORIGINS } from '../../src/domain/provenance.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const temps: Array<() => void> = [];
@@ -35,15 +36,41 @@ describe('migrations', () => {
     const file = tempFile();
     const old = new Database(file);
     migrate(old, MIGRATIONS.slice(0, -1));
-    expect(schemaVersion(old)).toBe(newest - 1);
+    expect(schemaVersion(old)).toBe(MIGRATIONS.at(-2)!.version);
     old.prepare(`INSERT INTO search_docs (type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES ('memory', 'M1', 'default', 'semantic', 'fact', 't', 't')`).run();
     old.close();
 
     const { db, migration } = openDatabase(file, 1000);
-    expect(migration.from).toBe(newest - 1);
+    expect(migration.from).toBe(MIGRATIONS.at(-2)!.version);
     expect(migration.applied).toEqual([`${MIGRATIONS.at(-1)!.version}-${MIGRATIONS.at(-1)!.name}`]);
     expect(db.prepare('SELECT entity_id FROM search_docs').all()).toEqual([{ entity_id: 'M1' }]);
     db.close();
+  });
+
+  it('records stored before provenance read as not recorded (origin, origin_ref and written_by null), and no origins filter admits them', async () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.name !== 'provenance'));
+    old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES (1, 'memory', 'M1', 'default', 'semantic', 'fact', 't', 't')`).run();
+    old.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at)
+      VALUES ('M1', 1, 'default', 'semantic', 'fact', 'an old fact', '[]', '{}', 0.5, 't', 't', 't')`).run();
+    old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at) VALUES (2, 'goal', 'G1', 'default', NULL, 'goal', 'G1', 't', 't')`).run();
+    old.prepare(`INSERT INTO goals (id, doc_id, namespace, title, success_criteria, priority, status, tags, metadata, plan_version, created_at, updated_at)
+      VALUES ('G1', 2, 'default', 'an old goal', '[]', 'normal', 'active', '[]', '{}', 0, 't', 't')`).run();
+    old.close();
+
+    const store = SqliteStore.open({ file, busyTimeoutMs: 1000 });
+    try {
+      const [memory] = await store.getMemories(['M1']);
+      expect(memory).toMatchObject({ content: 'an old fact', origin: null, origin_ref: null, written_by: null });
+      expect(await store.getGoal('G1')).toMatchObject({ title: 'an old goal', origin: null, origin_ref: null, written_by: null });
+      expect((await store.describeDocs([1, 2])).map((view) => view.origin)).toEqual([null, null]);
+      const filters = { namespace: null, time_field: 'occurred_at' as const, include_superseded: false };
+      expect((await store.recent({ filters, limit: 10 })).length).toBe(2);
+      expect(await store.recent({ filters: { ...filters, origins: [...ORIGINS] }, limit: 10 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('index the windows of threads stored before windows existed', () => {

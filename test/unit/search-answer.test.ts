@@ -14,6 +14,7 @@ const hit = (i: number, snippet: string, extra: Partial<RatedHit> = {}): RatedHi
   tags: [],
   goal_id: null,
   superseded: false,
+  origin: 'agent',
   thread: null,
   context: [],
   why: { keyword_rank: i + 1, vector_rank: null, vector_similarity: null, matched_terms: ['ledger'] },

@@ -1,4 +1,4 @@
-import { goalDoc, stepDoc } from '../search-doc.js';
+import { goalDoc, stepDoc, type StepGoal } from '../search-doc.js';
 import type pg from 'pg';
 import type { Goal, GoalSummary, Outcome, PlanRevision } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
@@ -31,15 +31,16 @@ export class GoalRecords {
     const docId = await this.docs.add(tx, goalDoc(goal), indexed);
     await tx.query(
       `INSERT INTO goals (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
-         parent_goal_id, plan_version, source, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14)`,
+         parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16, $17)`,
       [goal.id, docId, goal.namespace, toDb(goal.title), toDb(goal.description), JSON.stringify(goal.success_criteria), goal.priority, goal.status,
-        JSON.stringify(goal.tags), JSON.stringify(goal.metadata), goal.parent_goal_id, toDb(goal.source), goal.created_at, goal.updated_at],
+        JSON.stringify(goal.tags), JSON.stringify(goal.metadata), goal.parent_goal_id, toDb(goal.source), goal.created_at, goal.updated_at,
+        goal.origin, goal.origin_ref, goal.written_by],
     );
-    if (plan) await this.addPlan(tx, { id: goal.id, namespace: goal.namespace, plan_version: 0, tags: goal.tags }, plan);
+    if (plan) await this.addPlan(tx, { id: goal.id, namespace: goal.namespace, plan_version: 0, tags: goal.tags, origin: goal.origin }, plan);
   }
 
-  private async addPlan(tx: WriteTx, goal: { id: string; namespace: string; plan_version: number; tags: readonly string[] }, plan: PlanRecord): Promise<void> {
+  private async addPlan(tx: WriteTx, goal: StepGoal & { plan_version: number }, plan: PlanRecord): Promise<void> {
     // Steps of the plan being replaced stay in the history but leave search.
     const old = await tx.query<{ doc_id: number }>('SELECT doc_id FROM plan_steps WHERE goal_id = $1 AND plan_version = $2', [goal.id, goal.plan_version]);
     for (const step of old) await this.docs.setHidden(tx, step.doc_id, true);
@@ -56,7 +57,7 @@ export class GoalRecords {
   }
 
   /** Index a step (see stepDoc). */
-  private addStepDoc(tx: WriteTx, goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): Promise<number> {
+  private addStepDoc(tx: WriteTx, goal: StepGoal, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): Promise<number> {
     return this.docs.add(tx, stepDoc(goal, stepId, planCreatedAt, hidden), indexed);
   }
 
@@ -80,15 +81,15 @@ export class GoalRecords {
         step.id,
       ]);
     }
-    if (change.plan) await this.addPlan(tx, { id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags }, change.plan);
+    if (change.plan) await this.addPlan(tx, { id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin }, change.plan);
   }
 
   async insertOutcome(tx: WriteTx, outcome: Outcome): Promise<void> {
     await tx.query(
-      `INSERT INTO outcomes (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO outcomes (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [outcome.id, outcome.goal_id, outcome.step_id, outcome.result, toDb(outcome.summary), JSON.stringify(outcome.lessons), JSON.stringify(outcome.metrics),
-        outcome.summary_memory_id, JSON.stringify(outcome.lesson_memory_ids), outcome.created_at],
+        outcome.summary_memory_id, JSON.stringify(outcome.lesson_memory_ids), outcome.created_at, outcome.origin, outcome.origin_ref, outcome.written_by],
     );
   }
 
@@ -146,6 +147,9 @@ export class GoalRecords {
       success_criteria: record.success_criteria,
       metadata: record.metadata,
       source: record.source,
+      origin: record.origin,
+      origin_ref: record.origin_ref,
+      written_by: record.written_by,
       steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => toStep(s)),
       plan_history: history,
       outcomes: outcomes.map(toOutcome),

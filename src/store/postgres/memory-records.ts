@@ -56,19 +56,20 @@ export class MemoryRecords {
     await tx.query(
       `WITH speakers AS (INSERT INTO speaker_names (name) SELECT unnest($19::text[]) ON CONFLICT (name) DO NOTHING)
        INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
        SELECT id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by
        FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[],
-         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[])
+         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $20::text[], $21::text[], $22::text[])
          WITH ORDINALITY AS x(id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-           occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, ord)
+           occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, ord)
        ORDER BY ord`,
       [
         column((m) => m.id), docIds, column((m) => m.namespace), column((m) => m.layer), column((m) => m.kind), column((m) => toDb(m.content)),
         column((m) => JSON.stringify(m.tags)), column((m) => JSON.stringify(m.metadata)), column((m) => m.importance), column((m) => toDb(m.source)),
         column((m) => m.goal_id), column((m) => m.occurred_at), column((m) => m.created_at), column((m) => m.updated_at), column((m) => m.supersedes),
         column((m) => m.superseded_by), column((m) => m.thread_id), column((m) => m.thread_position), names,
+        column((m) => m.origin), column((m) => m.origin_ref), column((m) => m.written_by),
       ],
     );
   }
@@ -86,11 +87,11 @@ export class MemoryRecords {
     const docId = await this.docs.add(tx, memoryDoc(memory), indexed, counts);
     await tx.query(
       `INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
       [memory.id, docId, memory.namespace, memory.layer, memory.kind, toDb(memory.content), JSON.stringify(memory.tags), JSON.stringify(memory.metadata),
         memory.importance, toDb(memory.source), memory.goal_id, memory.occurred_at, memory.created_at, memory.updated_at, memory.supersedes,
-        memory.superseded_by, memory.thread_id, memory.thread_position],
+        memory.superseded_by, memory.thread_id, memory.thread_position, memory.origin, memory.origin_ref, memory.written_by],
     );
     const names = namesIn(memory.metadata);
     if (names.length > 0) await tx.query('INSERT INTO speaker_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [names]);

@@ -256,6 +256,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX doc_terms_doc ON doc_terms (doc_id);
     `,
   },
+  {
+    version: 4,
+    name: 'provenance',
+    sql: `
+      -- Where each record's text came from, its URL or tool name, and the principal that wrote it; set once,
+      -- never changed; NULL in rows stored before ("not recorded"). search_docs.origin copies the record's
+      -- (a step's: its goal's) for search's filter. Adding nullable columns rewrites no row.
+      ALTER TABLE memories ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
+      ALTER TABLE goals ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
+      ALTER TABLE outcomes ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
+      ALTER TABLE search_docs ADD COLUMN origin TEXT COLLATE "C";
+    `,
+  },
 ];
 
 /** Serialises migrations of one schema across every process starting at once (any 64-bit key of our own). */

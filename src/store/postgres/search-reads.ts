@@ -1,3 +1,4 @@
+import { toOrigin } from '../../domain/provenance.js';
 import type pg from 'pg';
 import { parseJson } from '../json.js';
 import type { FtsTokenizer } from '../fts-tokenizer.js';
@@ -318,7 +319,7 @@ export class SearchReads {
   async describeDocs(docIds: readonly number[]): Promise<DocView[]> {
     if (docIds.length === 0) return [];
     const rows = await this.rows<Omit<DocView, 'text'> & { text: string | null }>(
-      `SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id, d.occurred_at, d.hidden, d.thread_id, d.thread_position,
+      `SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id, d.occurred_at, d.hidden, d.thread_id, d.thread_position, d.origin,
          ${DOC_TEXT} AS text,
          COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM doc_tags t WHERE t.doc_id = d.doc_id), '{}') AS tags
        FROM search_docs d WHERE d.doc_id = ANY($1::bigint[])`,
@@ -327,7 +328,7 @@ export class SearchReads {
     const byId = new Map(rows.map((row) => [row.doc_id, row]));
     return docIds.flatMap((id) => {
       const row = byId.get(id);
-      return row ? [{ ...row, text: fromDb(row.text) ?? '' }] : [];
+      return row ? [{ ...row, origin: toOrigin(row.origin), text: fromDb(row.text) ?? '' }] : [];
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DocView } from '../store.js';
+import { toOrigin } from '../../domain/provenance.js';
 import { parseJson } from '../json.js';
 
 interface DocRow {
@@ -16,6 +17,7 @@ interface DocRow {
   tags: string;
   thread_id: string | null;
   thread_position: number | null;
+  origin: string | null;
 }
 
 /**
@@ -35,7 +37,7 @@ export class DocViews {
         END`;
     this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
-        d.occurred_at, d.hidden, d.thread_id, d.thread_position,
+        d.occurred_at, d.hidden, d.thread_id, d.thread_position, d.origin,
         ${text} AS text,
         (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
       FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
@@ -67,6 +69,7 @@ export class DocViews {
         hidden: row.hidden !== 0,
         thread_id: row.thread_id,
         thread_position: row.thread_position,
+        origin: toOrigin(row.origin),
       });
     }
     return views;

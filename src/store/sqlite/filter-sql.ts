@@ -18,7 +18,7 @@ export const docsJoin = (filters: StoreFilters): string =>
 
 /** The filters test nothing but namespace and visibility. */
 export const scopeOnly = (filters: StoreFilters): boolean =>
-  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && filters.goal_id === undefined &&
+  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && !filters.origins?.length && filters.goal_id === undefined &&
   !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -36,6 +36,7 @@ export function filterSql(filters: StoreFilters): SqlPart {
   if (filters.layers?.length) add(`d.layer IN (${placeholders(filters.layers.length)})`, ...filters.layers);
   if (filters.kinds?.length) add(`d.kind IN (${placeholders(filters.kinds.length)})`, ...filters.kinds);
   if (filters.types?.length) add(`d.type IN (${placeholders(filters.types.length)})`, ...filters.types);
+  if (filters.origins?.length) add(`d.origin IN (${placeholders(filters.origins.length)})`, ...filters.origins);
   if (filters.goal_id !== undefined) add('d.goal_id = ?', filters.goal_id);
   if (filters.tags_any?.length) {
     add(

@@ -1,4 +1,4 @@
-import { goalDoc, stepDoc } from '../search-doc.js';
+import { goalDoc, stepDoc, type StepGoal } from '../search-doc.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
@@ -31,9 +31,9 @@ export class GoalRows {
   constructor(private readonly db: Database, private readonly docs: SearchDocs) {
     this.insertGoal = db.prepare(`INSERT INTO goals
       (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
-       parent_goal_id, plan_version, source, created_at, updated_at)
+       parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by)
       VALUES (@id, @doc_id, @namespace, @title, @description, @success_criteria, @priority, @status, @tags, @metadata,
-       @parent_goal_id, 0, @source, @created_at, @updated_at)`);
+       @parent_goal_id, 0, @source, @created_at, @updated_at, @origin, @origin_ref, @written_by)`);
     this.byId = db.prepare('SELECT * FROM goals WHERE id = ?');
     this.insertRevision = db.prepare('INSERT INTO plan_revisions (goal_id, version, reason, created_at) VALUES (?, ?, ?, ?)');
     this.insertStep = db.prepare(`INSERT INTO plan_steps
@@ -48,8 +48,8 @@ export class GoalRows {
     );
     this.outcomeCount = db.prepare('SELECT COUNT(*) AS n FROM outcomes WHERE goal_id = ?');
     this.insertOutcomeStmt = db.prepare(`INSERT INTO outcomes
-      (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
-      VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at)`);
+      (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by)
+      VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at, @origin, @origin_ref, @written_by)`);
     this.stepById = db.prepare('SELECT * FROM plan_steps WHERE id = ?');
     this.updateStep = db.prepare('UPDATE plan_steps SET status = ?, result_note = COALESCE(?, result_note), updated_at = ? WHERE id = ?');
     this.activeTitles = db.prepare(
@@ -76,7 +76,7 @@ export class GoalRows {
     if (plan) this.addPlan({ ...goal, plan_version: 0 }, plan);
   }
 
-  private addPlan(goal: Pick<GoalRow, 'id' | 'namespace' | 'plan_version'> & { tags: readonly string[] }, plan: PlanRecord): void {
+  private addPlan(goal: StepGoal & { plan_version: number }, plan: PlanRecord): void {
     // Steps of the plan being replaced stay in the history but leave search.
     for (const old of this.stepsOf.all(goal.id) as StepRow[]) {
       if (old.plan_version === goal.plan_version) this.docs.setHidden(old.doc_id, true);
@@ -90,7 +90,7 @@ export class GoalRows {
   }
 
   /** Index a step (see stepDoc). */
-  private addStepDoc(goal: { id: string; namespace: string; tags: readonly string[] }, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): number {
+  private addStepDoc(goal: StepGoal, stepId: string, planCreatedAt: string, hidden: boolean, indexed: IndexedText): number {
     return this.docs.add(stepDoc(goal, stepId, planCreatedAt, hidden), indexed);
   }
 
@@ -110,7 +110,7 @@ export class GoalRows {
       });
     if (change.indexed) this.docs.reindex(row.doc_id, change.indexed, next.tags, false, 'goal');
     for (const step of change.steps ?? []) this.updateStep.run(step.status, step.result_note, change.updated_at, step.id);
-    if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags }, change.plan);
+    if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin }, change.plan);
   }
 
   /** Goals after `afterId`, by id, each with every plan revision and step as stored: a page of a backup. */
@@ -200,6 +200,9 @@ export class GoalRows {
       success_criteria: record.success_criteria,
       metadata: record.metadata,
       source: record.source,
+      origin: record.origin,
+      origin_ref: record.origin_ref,
+      written_by: record.written_by,
       steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => toStep(s)),
       plan_history: history,
       outcomes: (this.outcomesOf.all(id) as OutcomeRow[]).map(toOutcome),

@@ -25,9 +25,9 @@ export class MemoryRows {
   ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-       occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position)
+       occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
       VALUES (@id, @doc_id, @namespace, @layer, @kind, @content, @tags, @metadata, @importance, @source, @goal_id,
-       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by, @thread_id, @thread_position)`);
+       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by, @thread_id, @thread_position, @origin, @origin_ref, @written_by)`);
     this.nextPosition = db.prepare(
       'SELECT COALESCE(MAX(thread_position), 0) + 1 AS next FROM search_docs WHERE namespace = ? AND thread_id = ?',
     );

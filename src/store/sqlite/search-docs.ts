@@ -26,8 +26,8 @@ export class SearchDocs {
     private readonly ftsChanges: FtsRowChanges = IGNORE_ROW_CHANGES,
   ) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
-      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position)
-      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position)`);
+      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, origin)
+      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position, @origin)`);
     this.insertTag = db.prepare('INSERT OR IGNORE INTO doc_tags (tag, doc_id) VALUES (?, ?)');
     this.insertFts = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
@@ -54,6 +54,7 @@ export class SearchDocs {
       hidden: doc.hidden ? 1 : 0,
       thread_id: doc.thread_id ?? null,
       thread_position: doc.thread_position ?? null,
+      origin: doc.origin,
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
