@@ -98,7 +98,7 @@ describe('export and import', () => {
     const exported = runCli(['export', '--data-dir', source, '--output', file]);
     expect([exported.status, exported.stderr]).toEqual([0, `pinak-memory: exported 13 memories, 3 goals and 3 outcomes to ${file}\n`]);
     const records = lines(readFileSync(file, 'utf8'));
-    expect(records[0]).toEqual({ type: 'header', format: 'pinak-memory-export', version: 2, exported_at: expect.any(String), namespace: null });
+    expect(records[0]).toEqual({ type: 'header', format: 'pinak-memory-export', version: 3, exported_at: expect.any(String), namespace: null });
     expect(records.map((r) => r.type)).toEqual(['header', 'goal', 'goal', 'goal', 'outcome', 'outcome', 'outcome', ...Array(13).fill('memory')]);
     const billing = records[1]!;
     expect(billing.plan_version).toBe(2);
@@ -164,7 +164,8 @@ describe('export and import', () => {
     const dir = join(temp.dir, 'format-1');
     const run = runCli(['import', file, '--data-dir', dir, '--embed-model', 'none']);
     expect([run.status, run.stderr]).toEqual([0, `pinak-memory: imported 2 memories, 0 goals and 0 outcomes from ${file}; 0 already present, 0 failed\n`]);
-    expect(lines(runCli(['export', '--data-dir', dir]).stdout).slice(1)).toEqual(old.map((m) => ({ type: 'memory', ...m })));
+    // Stored before provenance: not recorded.
+    expect(lines(runCli(['export', '--data-dir', dir]).stdout).slice(1)).toEqual(old.map((m) => ({ type: 'memory', ...m, origin: null, origin_ref: null, written_by: null })));
   });
 
   it('reports bad backup lines by number, refuses a newer format whole, and keeps the rest', () => {
@@ -207,9 +208,9 @@ describe('export and import', () => {
     ]);
 
     const newer = join(temp.dir, 'newer.jsonl');
-    writeFileSync(newer, [{ ...header, version: 3 }, memory].map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(newer, [{ ...header, version: 4 }, memory].map((r) => JSON.stringify(r)).join('\n'));
     const refused = runCli(['import', newer, '--data-dir', join(temp.dir, 'newer'), '--embed-model', 'none']);
-    expect([refused.status, refused.stderr]).toEqual([1, 'pinak-memory: the file is in export format 3, newer than this pinak-memory reads (2); import it with a newer pinak-memory\n']);
+    expect([refused.status, refused.stderr]).toEqual([1, 'pinak-memory: the file is in export format 4, newer than this pinak-memory reads (3); import it with a newer pinak-memory\n']);
     expect(lines(runCli(['export', '--data-dir', join(temp.dir, 'newer')]).stdout)).toHaveLength(1);
   });
 

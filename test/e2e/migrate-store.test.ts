@@ -52,8 +52,8 @@ async function runAsync(args: string[]): Promise<{ status: number | null; stdout
 async function fillTenant(client: Client, label: string): Promise<void> {
   const [tea] = (await callOk(client, 'remember', {
     memories: [
-      { content: `${label} prefers tea`, kind: 'preference', tags: ['kira'], metadata: { confidence: 0.7, nested: { a: [1, null] }, speaker: 'Kira' }, importance: 0.9, source: 'setup' },
-      { content: `${label} moved to Oslo`, layer: 'episodic', kind: 'event', occurred_at: '2024-03-01T10:00:00Z', namespace: 'people' },
+      { content: `${label} prefers tea`, kind: 'preference', tags: ['kira'], metadata: { confidence: 0.7, nested: { a: [1, null] }, speaker: 'Kira' }, importance: 0.9, source: 'setup', origin: 'user' },
+      { content: `${label} moved to Oslo`, layer: 'episodic', kind: 'event', occurred_at: '2024-03-01T10:00:00Z', namespace: 'people', origin: 'web', origin_ref: 'https://example.com/oslo' },
     ],
   })).stored;
   await callOk(client, 'remember', { content: `${label} prefers coffee now`, supersedes: tea.id, idempotency_key: `${label}-coffee` });
@@ -81,6 +81,8 @@ async function fillTenant(client: Client, label: string): Promise<void> {
     metadata: { ticket: 'BILL-12' },
     plan: [{ title: 'Write the CSV writer', detail: 'Stream rows' }, { title: 'Add the download endpoint' }],
     idempotency_key: `${label}-goal`,
+    origin: 'tool',
+    origin_ref: 'jira.create_issue',
   })).goal;
   await callOk(client, 'remember_goal', { goal_id: billing.id, step_updates: [{ step_id: billing.steps[0].id, status: 'done', result_note: 'Merged.' }] });
   const revised = (await callOk(client, 'remember_goal', {
@@ -109,7 +111,7 @@ function keysDbRows(dataDir: string): Array<Record<string, unknown>> {
 
 describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
   const source = join(temp.dir, 'source');
-  let keys: { local: string; acme: string; acmeId: string };
+  let keys: { local: string; localId: string; acme: string; acmeId: string };
 
   beforeAll(async () => {
     // Keys make tenants: the local tenant's admin, acme's writer, and a key revoked since.
@@ -117,7 +119,7 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
     const acme = createKey(source, ['--tenant', 'acme', '--role', 'admin', '--namespaces', 'default,people']);
     const old = createKey(source, ['--tenant', 'acme', '--role', 'reader', '--expires', '30d']);
     expect(runCli(['--data-dir', source, 'keys', 'revoke', old.id]).status).toBe(0);
-    keys = { local: local.key, acme: acme.key, acmeId: acme.id };
+    keys = { local: local.key, localId: local.id, acme: acme.key, acmeId: acme.id };
     // The bundled model: every record gets a vector.
     const server = await spawnHttp(source);
     try {
@@ -153,6 +155,10 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
       expect([before.status, after.status]).toEqual([0, 0]);
       expect(lineCount(before.stdout)).toBe(1 + 2 + 3 + 16);
       expect(withoutHeader(after.stdout)).toBe(withoutHeader(before.stdout));
+      // Provenance among what agrees: the caller's, the default, the writing key's id.
+      expect(after.stdout).toContain('"origin":"web","origin_ref":"https://example.com/oslo","written_by":"');
+      expect(after.stdout).toContain('"origin":"tool","origin_ref":"jira.create_issue","written_by":"');
+      expect(after.stdout).toContain(`"origin":"agent","origin_ref":null,"written_by":"${tenant.length ? keys.acmeId : keys.localId}"`);
       // The audit trail, every row (client names and versions, principals, refusals merged in for acme).
       const trail = runCli(['audit', 'export', '--data-dir', source, ...tenant]);
       const copied = runCli(['audit', 'export', '--database-url', target.url, ...tenant]);

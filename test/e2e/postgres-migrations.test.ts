@@ -63,7 +63,7 @@ function version1DocTerms(): string {
 }
 
 describe('a database of the previous schema version', () => {
-  it('is upgraded in place at start (version 1 to 2): the same searches find the same memories in the same order, and writing goes on', async () => {
+  it('is upgraded in place at start (version 1 to the newest): the same searches find the same memories in the same order, and writing goes on', async () => {
     const database = await freshDatabase();
     cleanups.push(() => database.drop());
     const temp = makeTempDir('pinak-pg-upgrade-');
@@ -79,12 +79,16 @@ describe('a database of the previous schema version', () => {
     for (const query of queries) before.push((await callOk(first.client, 'search_memory', { query, mode: 'keyword', limit: 20 })).hits.map((h: { id: string }) => h.id));
     await first.close();
 
-    // Back to version 1: its doc_terms (no length per posting), and no record of migration 2.
+    // Back to version 1: its doc_terms (no length per posting), no provenance columns, and no record of the migrations after it.
     await adminQuery(`BEGIN; SET LOCAL search_path TO pinak;
       CREATE TEMP TABLE postings AS SELECT term, doc_id, tf FROM doc_terms;
       DROP TABLE doc_terms;
       ${version1DocTerms()}
       INSERT INTO doc_terms (term, doc_id, tf) SELECT term, doc_id, tf FROM postings;
+      ALTER TABLE memories DROP COLUMN origin, DROP COLUMN origin_ref, DROP COLUMN written_by;
+      ALTER TABLE goals DROP COLUMN origin, DROP COLUMN origin_ref, DROP COLUMN written_by;
+      ALTER TABLE outcomes DROP COLUMN origin, DROP COLUMN origin_ref, DROP COLUMN written_by;
+      ALTER TABLE search_docs DROP COLUMN origin;
       DELETE FROM schema_migrations WHERE version >= 2;
       COMMIT;`, [], database.url);
     expect((await adminQuery(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pinak' AND table_name = 'doc_terms' AND column_name = 'tokens'`, [], database.url)).rows[0]!.n).toBe(0);
@@ -100,6 +104,10 @@ describe('a database of the previous schema version', () => {
     }
     const { stored } = await callOk(second.client, 'remember', { content: 'a gull after the upgrade zz9q' });
     expect((await callOk(second.client, 'search_memory', { query: 'zz9q', mode: 'keyword' })).hits.map((h: { id: string }) => h.id)).toEqual([stored[0].id]);
+    // Memories stored before provenance read as not recorded; the new one is the agent's, written by the local principal.
+    const { memories } = await callOk(second.client, 'get_memory', { ids: [before[0]![0], stored[0].id] });
+    expect(memories.map((m: { origin: unknown; written_by: unknown }) => [m.origin, m.written_by])).toEqual([[null, null], ['agent', 'local']]);
+    expect((await callOk(second.client, 'search_memory', { query: 'zz9q gull', mode: 'keyword', origins: ['agent'] })).hits.map((h: { id: string }) => h.id)).toEqual([stored[0].id]);
     expect(errorLines(second.stderr())).toEqual([]);
   }, 60_000);
 });

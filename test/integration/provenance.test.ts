@@ -89,6 +89,11 @@ describe('provenance, through the tools, on either store', () => {
     const newLesson = outcome.lesson_memory_ids.find((id: string) => id !== lesson.stored[0].id);
     const { memories } = await callOk(linked.client, 'get_memory', { ids: [outcome.summary_memory_id, newLesson, lesson.stored[0].id] });
     expect(memories.map(provenanceOf)).toEqual([fromOutcome, fromOutcome, { origin: 'user', origin_ref: null, written_by: 'local' }]);
+    // The resources say it in a line.
+    const body = await linked.client.readResource({ uri: `pinak://goal/${goal.goal.id}` });
+    expect((body.contents[0] as { text: string }).text).toContain('from: tool (jira.create_issue), written by local');
+    const lessonBody = await linked.client.readResource({ uri: `pinak://memory/${newLesson}` });
+    expect((lessonBody.contents[0] as { text: string }).text).toContain('from: tool (https://ci.example.com/runs/4411), written by key_writer1');
     // The goal's steps are searched with its origin.
     const steps = await callOk(linked.client, 'search_memory', { query: 'migration', types: ['step'], origins: ['tool'] });
     expect(steps.hits.map((h: { id: string }) => h.id)).toEqual([goal.goal.steps[0].id]);

@@ -263,10 +263,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       -- Where each record's text came from, its URL or tool name, and the principal that wrote it; set once,
       -- never changed; NULL in rows stored before ("not recorded"). search_docs.origin copies the record's
       -- (a step's: its goal's) for search's filter. Adding nullable columns rewrites no row.
-      ALTER TABLE memories ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
-      ALTER TABLE goals ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
-      ALTER TABLE outcomes ADD COLUMN origin TEXT COLLATE "C", ADD COLUMN origin_ref TEXT, ADD COLUMN written_by TEXT COLLATE "C";
-      ALTER TABLE search_docs ADD COLUMN origin TEXT COLLATE "C";
+      ALTER TABLE memories ADD COLUMN IF NOT EXISTS origin TEXT COLLATE "C", ADD COLUMN IF NOT EXISTS origin_ref TEXT, ADD COLUMN IF NOT EXISTS written_by TEXT COLLATE "C";
+      ALTER TABLE goals ADD COLUMN IF NOT EXISTS origin TEXT COLLATE "C", ADD COLUMN IF NOT EXISTS origin_ref TEXT, ADD COLUMN IF NOT EXISTS written_by TEXT COLLATE "C";
+      ALTER TABLE outcomes ADD COLUMN IF NOT EXISTS origin TEXT COLLATE "C", ADD COLUMN IF NOT EXISTS origin_ref TEXT, ADD COLUMN IF NOT EXISTS written_by TEXT COLLATE "C";
+      ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS origin TEXT COLLATE "C";
     `,
   },
 ];
