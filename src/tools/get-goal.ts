@@ -18,7 +18,7 @@ export const getGoalTool = defineTool({
   handle: async (args, deps) => ({ goal: await requireGoal(deps.memory, args.goal_id) }),
   summarize: ({ goal: g }) =>
     [
-      `goal ${g.id} "${g.title}" [${g.status}, ${g.priority}] ${g.steps_done}/${g.steps_total} steps done`,
+      `goal ${g.id} "${g.title}" [${g.status}, ${g.priority}] ${g.steps_done}/${g.steps_total} steps done${g.origin === null ? '' : ` (from ${g.origin})`}`,
       ...stepLines(g),
       ...g.outcomes.map((o) => `  outcome ${o.result}: ${o.summary}`),
     ].join('\n'),

@@ -27,7 +27,7 @@ export const getMemoryTool = defineTool({
     return getMemories(deps.memory, ids);
   },
   summarize: (r) =>
-    r.memories.map((m) => `${m.id} [${m.layer}/${m.kind}] ${m.occurred_at.slice(0, 10)}: ${m.content}`).join('\n') +
+    r.memories.map((m) => `${m.id} [${m.layer}/${m.kind}] ${m.occurred_at.slice(0, 10)}${m.origin === null ? '' : ` (from ${m.origin})`}: ${m.content}`).join('\n') +
     (r.missing.length ? `\nmissing: ${r.missing.join(', ')}` : ''),
   audit: (_args, r) => ({ returned: r?.memories.map((m) => m.id) ?? [] }),
 });
