@@ -36,7 +36,8 @@ export function isOriginRef(text: string): boolean {
       return false;
     }
   }
-  return TOOL_NAME.test(text);
+  // Something with "://" that is no URL is not a tool's name either.
+  return TOOL_NAME.test(text) && !text.includes('://');
 }
 
 export const OriginRef = z.string().refine(isOriginRef, {
