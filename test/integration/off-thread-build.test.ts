@@ -51,7 +51,7 @@ function setup() {
       memory: {
         id: `M${String(n - count + i + 1).padStart(25, '0')}`,
         layer: 'semantic' as const, kind: 'note', content, tags: [], metadata: {}, importance: 0.5, namespace: 'default',
-        source: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null, thread_id: null, thread_position: null,
+        source: null, origin: null, origin_ref: null, written_by: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null, thread_id: null, thread_position: null,
       },
       indexed: { text: content, vector: { modelKey: embedder.model.key, values: vectors[i]! } },
     }));

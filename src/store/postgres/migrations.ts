@@ -257,7 +257,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
-    version: 4,
+    version: 3,
     name: 'provenance',
     sql: `
       -- Where each record's text came from, its URL or tool name, and the principal that wrote it; set once,

@@ -8,8 +8,8 @@ import type { Migration } from './migration.js';
  * in all three: "not recorded". `search_docs.origin` copies the record's
  * (a step's: its goal's), so search filters by it as by layer or kind.
  */
-export const migration0016: Migration = {
-  version: 16,
+export const migration0015: Migration = {
+  version: 15,
   name: 'provenance',
   up(db) {
     db.exec(`
