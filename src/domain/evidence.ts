@@ -53,3 +53,28 @@ export function withEvidence(metadata: Record<string, unknown>, r: Reinforcement
 /** A memory to strengthen that is gone (forgotten while the outcome was written): the write is refused, to be retried. */
 export const reinforcedMemoryGone = (id: string): MemoryError =>
   new MemoryError('conflict', `lesson ${id} was forgotten while this outcome was recorded; call record_outcome again`);
+
+/** How an outcome bears on a memory: the memory came from it (a lesson it recorded or said again), or was recalled for its goal before it. */
+export type EvidenceHow = 'from' | 'recalled';
+
+/**
+ * A memory's track record, from its evidence rows: how many outcomes it
+ * came from and how many goals' deciding outcomes it was recalled before
+ * (each outcome counted once), and how those outcomes went.
+ */
+export interface TrackRecord {
+  from: number;
+  recalled: number;
+  success: number;
+  failure: number;
+  partial: number;
+}
+
+/** An empty track record, to add evidence rows' counts to. */
+export const noTrackRecord = (): TrackRecord => ({ from: 0, recalled: 0, success: 0, failure: 0, partial: 0 });
+
+/** Add one group of evidence rows (same how and result, `n` of them) to a track record. */
+export function countEvidence(record: TrackRecord, how: string, result: string, n: number): void {
+  if (how === 'from' || how === 'recalled') record[how] += n;
+  if (result === 'success' || result === 'failure' || result === 'partial') record[result] += n;
+}

@@ -1,5 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
-import type { Reinforcement } from '../domain/evidence.js';
+import type { Reinforcement, TrackRecord } from '../domain/evidence.js';
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
@@ -30,8 +30,19 @@ export interface MemoryStore {
    * strengthen the memories it said again (`reinforced`: one more outcome in
    * each one's metadata.evidence, see domain/evidence.ts; updated_at moves),
    * atomically. A memory to strengthen that is gone refuses the whole write.
+   * In the same transaction, the outcome's evidence: each memory in its
+   * lesson_memory_ids came from it, each one in `recalled` (procedural
+   * memories recalled for the goal it decides) was recalled before it, one
+   * row per (memory, outcome); a recalled memory no longer stored, or
+   * already recalled for the same goal, gets none.
    */
-  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced?: readonly Reinforcement[]): Promise<void>;
+  recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced?: readonly Reinforcement[], recalled?: readonly string[]): Promise<void>;
+  /**
+   * The track record (see domain/evidence.ts) of each of these memories that
+   * has evidence; the others are not in the map. One indexed read. A memory
+   * forgotten loses its evidence; a restored outcome gives its lessons theirs.
+   */
+  trackRecords(memoryIds: readonly string[]): Promise<Map<string, TrackRecord>>;
 
   /** The first call made with an idempotency key, if any (see IdempotencyRows). */
   findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined>;

@@ -460,6 +460,58 @@ export function recordsContract(h: Harness): void {
       expect(await storeState(h.store)).toEqual(before);
       expect((await h.store.getMemories([lesson.memory.id]))[0]!.metadata.evidence).toMatchObject({ count: 3 });
     });
+
+    it('recordOutcome keeps each outcome\'s evidence: its lessons came from it, the memories recalled for its goal preceded it, each outcome counted once per memory and a goal once per recalled memory', async () => {
+      const { goal: first } = await createGoal(h.store, { title: 'Move the mail server' });
+      const { goal: second } = await createGoal(h.store, { title: 'Move the web server' });
+      const lesson = newMemory({ content: 'lower the DNS TTL a day before', layer: 'procedural', kind: 'lesson', goal_id: first.id });
+      const summary = newMemory({ content: 'moved', goal_id: first.id });
+      const failed = outcomeOf(first.id, summary.memory.id, { result: 'failure', lessons: ['lower the DNS TTL a day before'], lesson_memory_ids: [lesson.memory.id] });
+      const [howTo] = await remember(h.store, newMemory({ content: 'copy the TLS keys too', layer: 'procedural', kind: 'how-to' }));
+      await h.store.recordOutcome(failed, [summary, lesson], { id: first.id, updated_at: failed.created_at }, undefined, [], [howTo!.id]);
+      expect(await h.store.trackRecords([lesson.memory.id, howTo!.id, 'unknown'])).toEqual(
+        new Map([
+          [lesson.memory.id, { from: 1, recalled: 0, success: 0, failure: 1, partial: 0 }],
+          [howTo!.id, { from: 0, recalled: 1, success: 0, failure: 1, partial: 0 }],
+        ]),
+      );
+
+      // Recalled again for the same goal: not counted twice; recalled for another goal, and said again (merged) by its outcome: counted once, as from it.
+      const retry = outcomeOf(first.id, newMemory({ content: 'a' }).memory.id, { result: 'success' });
+      await h.store.recordOutcome(retry, [newMemory({ content: 'moved at last', goal_id: first.id, id: retry.summary_memory_id })], { id: first.id, updated_at: retry.created_at }, undefined, [], [howTo!.id, lesson.memory.id]);
+      const other = outcomeOf(second.id, newMemory({ content: 'b' }).memory.id, { result: 'success', lessons: ['lower the DNS TTL early'], lesson_memory_ids: [lesson.memory.id] });
+      await h.store.recordOutcome(
+        other,
+        [newMemory({ content: 'moved too', goal_id: second.id, id: other.summary_memory_id })],
+        { id: second.id, updated_at: other.created_at },
+        undefined,
+        [{ memory_id: lesson.memory.id, outcome_id: other.id, result: 'success', at: other.created_at }],
+        [howTo!.id, lesson.memory.id, lesson.memory.id, '01JD3Z6Q6H8W1V8N2X4C5B7E9F'],
+      );
+      expect(await h.store.trackRecords([lesson.memory.id, howTo!.id])).toEqual(
+        new Map([
+          // from: the failure and the merged success; recalled: the first goal's success.
+          [lesson.memory.id, { from: 2, recalled: 1, success: 2, failure: 1, partial: 0 }],
+          // recalled: the failure and the second goal's success; the first goal's later success was the same goal.
+          [howTo!.id, { from: 0, recalled: 2, success: 1, failure: 1, partial: 0 }],
+        ]),
+      );
+      expect(await h.store.trackRecords(['01JD3Z6Q6H8W1V8N2X4C5B7E9F'])).toEqual(new Map());
+
+      // A forgotten memory loses its evidence; a restored outcome gives its lessons theirs.
+      await h.store.deleteMemories([howTo!.id]);
+      expect((await h.store.trackRecords([howTo!.id])).size).toBe(0);
+      const { goal: third } = await createGoal(h.store, { title: 'Move the build server' });
+      const restored = outcomeOf(third.id, 'restored-summary', { result: 'partial', lessons: ['one', 'two'], lesson_memory_ids: ['restored-1', 'restored-2'] });
+      expect(await h.store.restoreOutcome(restored)).toBe(true);
+      expect(await h.store.restoreOutcome(restored)).toBe(false);
+      expect(await h.store.trackRecords(['restored-1', 'restored-2'])).toEqual(
+        new Map([
+          ['restored-1', { from: 1, recalled: 0, success: 0, failure: 0, partial: 1 }],
+          ['restored-2', { from: 1, recalled: 0, success: 0, failure: 0, partial: 1 }],
+        ]),
+      );
+    });
   });
 
   describe('idempotency', () => {

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { migrate, schemaVersion } from '../../src/store/sqlite/migrator.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ORIGINS } from '../../src/domain/provenance.js';
+import { migratePostgres, PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { freshDatabase } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const temps: Array<() => void> = [];
@@ -132,6 +136,57 @@ describe('migrations', () => {
     expect(after.names).toEqual(['Cleo']);
     expect(after.through).toBeGreaterThan(all.through);
     await reopened.close();
+  });
+
+  it('give the lessons of outcomes stored before evidence was kept the evidence of the outcomes they came from', async () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version < 15));
+    old.pragma('foreign_keys = OFF');
+    const addOutcome = (id: string, result: string, lessons: string): void => {
+      old.prepare(`INSERT INTO outcomes (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
+        VALUES (?, 'G1', NULL, ?, 's', '[]', '{}', 'S', ?, '2025-01-01T00:00:00.000Z')`).run(id, result, lessons);
+    };
+    addOutcome('O1', 'success', '["L1","L2"]');
+    addOutcome('O2', 'failure', '["L1"]');
+    addOutcome('O3', 'partial', '[]');
+    old.close();
+
+    const store = SqliteStore.open({ file, busyTimeoutMs: 1000 });
+    expect(await store.trackRecords(['L1', 'L2', 'S'])).toEqual(
+      new Map([
+        ['L1', { from: 2, recalled: 0, success: 1, failure: 1, partial: 0 }],
+        ['L2', { from: 1, recalled: 0, success: 1, failure: 0, partial: 0 }],
+      ]),
+    );
+    await store.close();
+  });
+
+  it('give the lessons of outcomes stored before evidence was kept their evidence on PostgreSQL too', async () => {
+    const database = await freshDatabase();
+    try {
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      const client = await pool.connect();
+      await migratePostgres(client, 'pinak', PG_MIGRATIONS.filter((m) => m.version < 3));
+      await client.query(`INSERT INTO pinak.search_docs (type, entity_id, namespace, kind, occurred_at, created_at) VALUES ('goal', 'G1', 'default', 'goal', 't', 't')`);
+      await client.query(`INSERT INTO pinak.goals (id, doc_id, namespace, title, success_criteria, priority, status, tags, metadata, created_at, updated_at)
+        SELECT 'G1', doc_id, 'default', 'g', '[]', 'normal', 'active', '[]', '{}', 't', 't' FROM pinak.search_docs`);
+      await client.query(`INSERT INTO pinak.outcomes (id, goal_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at)
+        VALUES ('O1', 'G1', 'success', 's', '[]', '{}', 'S', '["L1","L2"]', 't'), ('O2', 'G1', 'failure', 's', '[]', '{}', 'S', '["L1"]', 't')`);
+      client.release();
+      await pool.end();
+
+      const store = await PostgresStore.open({ url: database.url, schema: 'pinak', size: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 60_000 });
+      expect(await store.trackRecords(['L1', 'L2'])).toEqual(
+        new Map([
+          ['L1', { from: 2, recalled: 0, success: 1, failure: 1, partial: 0 }],
+          ['L2', { from: 1, recalled: 0, success: 1, failure: 0, partial: 0 }],
+        ]),
+      );
+      await store.close();
+    } finally {
+      await database.drop();
+    }
   });
 
   it('let a newest-first listing across every namespace walk an index instead of sorting every doc', () => {

@@ -7,6 +7,7 @@ import type { NewMemory } from '../store.js';
 import type { TermCounts } from '../fts-tokenizer.js';
 import { ftsBody, memoryDoc } from '../search-doc.js';
 import { lockThread, type DocIndex, type WriteTx } from './doc-index.js';
+import { evidenceRecords } from './evidence-records.js';
 import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 
@@ -122,6 +123,7 @@ export class MemoryRecords {
     if (placed.thread_id !== null) await lockThread(tx, placed.namespace, placed.thread_id);
     const [row] = await tx.query<{ doc_id: number; supersedes: string | null }>('DELETE FROM memories WHERE id = $1 RETURNING doc_id, supersedes', [id]);
     if (!row) return false;
+    await evidenceRecords.remove(tx, id);
     const place = await this.docs.locate(tx, row.doc_id);
     await this.docs.remove(tx, row.doc_id);
     if (place) await this.docs.refreshWindows(tx, place);

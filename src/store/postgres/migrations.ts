@@ -269,6 +269,27 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS origin TEXT COLLATE "C";
     `,
   },
+  {
+    version: 4,
+    name: 'lesson evidence',
+    sql: `
+      -- Each procedural memory's evidence, one row per (memory, outcome): the outcomes it came from and
+      -- the deciding outcomes of goals it was recalled for (memory/recall.ts); the stored outcomes give the first kind.
+      CREATE TABLE lesson_evidence (
+        memory_id  TEXT COLLATE "C" NOT NULL,
+        outcome_id TEXT COLLATE "C" NOT NULL,
+        goal_id    TEXT COLLATE "C" NOT NULL,
+        result     TEXT COLLATE "C" NOT NULL CHECK (result IN ('success', 'failure', 'partial')),
+        how        TEXT COLLATE "C" NOT NULL CHECK (how IN ('from', 'recalled')),
+        at         TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (memory_id, outcome_id)
+      );
+      INSERT INTO lesson_evidence (memory_id, outcome_id, goal_id, result, how, at)
+        SELECT j.id, o.id, o.goal_id, o.result, 'from', o.created_at
+        FROM outcomes o CROSS JOIN LATERAL jsonb_array_elements_text(o.lesson_memory_ids::jsonb) AS j(id)
+        ON CONFLICT DO NOTHING;
+    `,
+  },
 ];
 
 /** Serialises migrations of one schema across every process starting at once (any 64-bit key of our own). */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
 import { StartupError, type IdempotencyClaim } from '../../domain/errors.js';
-import type { Reinforcement } from '../../domain/evidence.js';
+import type { Reinforcement, TrackRecord } from '../../domain/evidence.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -30,6 +30,7 @@ import type {
 } from '../store.js';
 import { AuditLog } from './audit-log.js';
 import { DocIndex, WriteTx } from './doc-index.js';
+import { evidenceRecords } from './evidence-records.js';
 import { GoalRecords } from './goal-records.js';
 import { acquireLease, releaseLease } from './leases.js';
 import { idempotencyKeys } from './idempotency-keys.js';
@@ -162,13 +163,18 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.goals.activeGoalTitles(this.pool, namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = []): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = [], recalled: readonly string[] = []): Promise<void> {
     await this.write(async (tx) => {
       for (const r of reinforced) await this.memories.reinforce(tx, r);
       await this.memories.addAll(tx, memories);
       await this.goals.insertOutcome(tx, outcome);
       await this.goals.update(tx, change);
+      await evidenceRecords.add(tx, outcome, recalled);
     }, claim);
+  }
+
+  trackRecords(memoryIds: readonly string[]): Promise<Map<string, TrackRecord>> {
+    return evidenceRecords.trackRecords(this.pool, memoryIds);
   }
 
   findIdempotent(key: string): Promise<{ tool: string; args_sha256: string; result: unknown } | undefined> {
@@ -301,7 +307,11 @@ export class PostgresStore implements MemoryStore, NearestVectors {
   }
 
   async restoreOutcome(outcome: Outcome): Promise<boolean> {
-    return this.write((tx) => this.goals.restoreOutcome(tx, outcome));
+    return this.write(async (tx) => {
+      const stored = await this.goals.restoreOutcome(tx, outcome);
+      if (stored) await evidenceRecords.add(tx, outcome, []);
+      return stored;
+    });
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Memory } from '../../domain/memory.js';
 import { reinforcedMemoryGone, withEvidence, type Reinforcement } from '../../domain/evidence.js';
 import { parseJson } from '../json.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import type { EvidenceRows } from './evidence-rows.js';
 import type { SearchDocs } from './search-docs.js';
 import type { ThreadWindows } from './thread-windows.js';
 
@@ -22,6 +23,7 @@ export class MemoryRows {
     private readonly db: Database,
     private readonly docs: SearchDocs,
     private readonly windows: ThreadWindows,
+    private readonly evidence: EvidenceRows,
   ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
@@ -94,6 +96,7 @@ export class MemoryRows {
     if (!row) return false;
     const place = this.windows.locate(row.doc_id);
     this.deleteRow.run(id);
+    this.evidence.remove(id);
     this.docs.remove(row.doc_id);
     if (place) this.windows.refresh(place);
     if (row.supersedes !== null) {

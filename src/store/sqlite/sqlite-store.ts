@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Reinforcement } from '../../domain/evidence.js';
+import type { Reinforcement, TrackRecord } from '../../domain/evidence.js';
 import type { IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
@@ -39,6 +39,7 @@ import { SearchDocs } from './search-docs.js';
 import { filterSql } from './filter-sql.js';
 import { SpeakerRows } from './speaker-rows.js';
 import { DocViews } from './doc-views.js';
+import { EvidenceRows } from './evidence-rows.js';
 import { SearchRows, type Bm25Scorers } from './search-rows.js';
 import { ThreadWindows } from './thread-windows.js';
 import { VectorRows } from './vector-rows.js';
@@ -69,6 +70,7 @@ export class SqliteStore implements MemoryStore {
   private readonly speakers: SpeakerRows;
   private readonly audit: AuditRows;
   private readonly idempotency: IdempotencyRows;
+  private readonly evidence: EvidenceRows;
   /** The change log and vectors, as the vector index reads them. */
   readonly vectorLog: VectorLog;
   private readonly vectors: VectorRows;
@@ -84,7 +86,8 @@ export class SqliteStore implements MemoryStore {
     const docChanges = new CountedRowChanges(this.scorers.search_fts?.lengths);
     const windowChanges = new CountedRowChanges(this.scorers.window_fts?.lengths);
     const docs = new SearchDocs(db, docChanges);
-    this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges));
+    this.evidence = new EvidenceRows(db);
+    this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges), this.evidence);
     this.goals = new GoalRows(db, docs);
     this.search = new SearchRows(db, this.scorers, keywordRowBudget, () => docChanges.count + windowChanges.count);
     this.views = new DocViews(db);
@@ -150,13 +153,18 @@ export class SqliteStore implements MemoryStore {
     return this.goals.activeGoalTitles(namespace);
   }
 
-  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = []): Promise<void> {
+  async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = [], recalled: readonly string[] = []): Promise<void> {
     this.write(claim, () => {
       for (const r of reinforced) this.memories.reinforce(r);
       for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
       this.goals.update(change);
+      this.evidence.add(outcome, recalled);
     });
+  }
+
+  async trackRecords(memoryIds: readonly string[]): Promise<Map<string, TrackRecord>> {
+    return this.evidence.trackRecords(memoryIds);
   }
 
   /**
@@ -282,7 +290,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async restoreOutcome(outcome: Outcome): Promise<boolean> {
-    return this.db.transaction(() => this.goals.restoreOutcome(outcome)).immediate();
+    return this.db.transaction(() => {
+      const stored = this.goals.restoreOutcome(outcome);
+      if (stored) this.evidence.add(outcome, []);
+      return stored;
+    }).immediate();
   }
 
   async *exportAudit(since?: string): AsyncIterable<AuditRow> {
