@@ -93,8 +93,9 @@ export const SearchHit = z.object({
       vector_rank: z.number().int().nullable(),
       vector_similarity: z.number().nullable(),
       matched_terms: z.array(z.string()),
+      track_record: z.string().optional(),
     }),
-    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, and the query words it contains.',
+    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, the query words it contains and, for a lesson, the outcomes it came from or was recalled before (successes rank it up, failures down).',
     { keyword_rank: 1, vector_rank: 3, vector_similarity: 0.62, matched_terms: ['dark', 'mode'] },
   ),
 });

@@ -42,7 +42,10 @@ export interface MemoryContext {
 export interface Caller {
   /** The client's name, bounded (domain/client-label.ts). */
   readonly clientName: string | null;
-  /** The principal making the call (an API key's id, "local", jwt:…): who wrote what it stores. Absent: not recorded. */
+  /**
+   * The principal making the call (an API key's id, "local", jwt:…), as the audit trail records it: who wrote
+   * what it stores (absent: not recorded), and whose returned records count as recalled for its goals (recall.ts).
+   */
   readonly principalId?: string;
   /** The origin of what it stores when a write names none (memory/provenance.ts); absent: `agent`. */
   readonly defaultOrigin?: Origin;

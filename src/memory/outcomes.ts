@@ -14,6 +14,7 @@ import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { provenanceFor } from './provenance.js';
 import { findSameLesson } from './lesson-merge.js';
+import { decidesGoal, recalledFor } from './recall.js';
 import { reflectOn, type Reflection } from './reflection.js';
 import { memorySearchText } from './search-text.js';
 
@@ -100,6 +101,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   const scope = { confined: caller.confined === true, ...(caller.signal ? { signal: caller.signal } : {}) };
   // The reflection's search runs while the lessons are compared and the outcome is embedded and written (it leaves the goal's own lessons out).
   const reflection = withReflection(ctx, goal, input.result, input.lessons.length, scope);
+  // So does the audit scan for what the caller recalled, when this outcome decides the goal (the lessons' evidence).
+  const recalled = decidesGoal({ step_id: step?.id ?? null, result: input.result }) && caller.principalId !== undefined ? withRecalled(ctx, goal, caller.principalId) : Promise.resolve([]);
   const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 }, now);
   // A lesson the namespace holds already (said in other words) strengthens that one instead of being stored again.
   const same = await Promise.all(input.lessons.map((lesson) => findSameLesson(ctx, goal.namespace, lesson, scope)));
@@ -142,7 +145,7 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
   const merged = reinforced.map((r) => r.memory_id);
   const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted, ...(merged.length ? { merged_lesson_ids: merged } : {}) };
-  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made), reinforced);
+  await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made), reinforced, await recalled);
   return { ...(await outcomeAnswer(ctx, made)), ...notRecordedNow(await reflection, merged) };
 }
 
@@ -158,6 +161,16 @@ async function withReflection(ctx: MemoryContext, goal: Goal, result: OutcomeRes
   } catch (error) {
     ctx.logger.warn({ err: error }, 'the reflection on the outcome could not be read; the outcome is answered without it');
     return {};
+  }
+}
+
+/** The procedural memories the caller recalled for the goal, or none (a failed audit read must not fail the write; it is logged). */
+async function withRecalled(ctx: MemoryContext, goal: Goal, principalId: string): Promise<string[]> {
+  try {
+    return await recalledFor(ctx, goal, principalId);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'the lessons recalled for the goal could not be read; the outcome is recorded without their evidence');
+    return [];
   }
 }
 

@@ -12,6 +12,7 @@ import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
+import { describeTrackRecord, trackRecordsOf, withTrackRecord } from './track-record.js';
 import type { VectorHit } from './vector-search.js';
 
 export interface SearchResult {
@@ -185,10 +186,15 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
   }
 
   stopIfCancelled(signal);
-  const views = await ctx.store.describeDocs(ranked.map((hit) => hit.doc_id));
+  const described = await ctx.store.describeDocs(ranked.map((hit) => hit.doc_id));
   const rankOf = new Map(ranked.map((hit) => [hit.doc_id, hit]));
+  // Lessons that preceded successes move up, those that preceded failures down, within a near tie (track-record.ts).
+  const records = await trackRecordsOf(ctx, described);
+  const scoreOf = new Map(described.map((view) => [view.doc_id, mode === 'recent' ? 0 : withTrackRecord(rankOf.get(view.doc_id)!.score, records.get(view.entity_id))]));
+  const views = records.size > 0 && mode !== 'recent' ? [...described].sort((a, b) => scoreOf.get(b.doc_id)! - scoreOf.get(a.doc_id)!) : described;
   const hits = views.map((view): SearchHit => {
     const r = rankOf.get(view.doc_id)!;
+    const record = records.get(view.entity_id);
     return {
       id: view.entity_id,
       type: view.type,
@@ -196,7 +202,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
       kind: view.kind,
       namespace: view.namespace,
       snippet: makeSnippet(view.text, terms, request.snippet_chars),
-      score: Math.round(r.score * 1e6) / 1e6,
+      score: Math.round(scoreOf.get(view.doc_id)! * 1e6) / 1e6,
       occurred_at: view.occurred_at,
       tags: view.tags,
       goal_id: view.goal_id,
@@ -209,6 +215,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
         vector_rank: r.vector_rank,
         vector_similarity: r.vector_similarity === null ? null : Math.round(r.vector_similarity * 1e4) / 1e4,
         matched_terms: mode === 'recent' ? [] : matchedTerms(terms, view.text),
+        ...(record ? { track_record: describeTrackRecord(record) } : {}),
       },
     };
   });

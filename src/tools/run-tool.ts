@@ -6,7 +6,7 @@ import type { AnyTool, ToolDeps } from './define-tool.js';
 
 /** Who makes a call, as running it needs to know. */
 export interface RunCaller extends Omit<Caller, 'idempotency'> {
-  /** The principal's id: its idempotency keys are its own. */
+  /** The principal's id: its idempotency keys are its own, and the handler is told it (see Caller). */
   readonly principalId: string;
 }
 
@@ -25,7 +25,7 @@ export async function runTool(
   deps: ToolDeps,
   caller: RunCaller,
 ): Promise<{ output: unknown; error?: undefined } | { output?: undefined; error: unknown }> {
-  // The principal goes with the call: it is who wrote what the call stores.
+  // The principal goes with the call: it is who wrote what the call stores, and whose recalls count for its goals.
   const handlerCaller: Omit<Caller, 'idempotency'> = caller;
   const key = (input as { idempotency_key?: unknown }).idempotency_key;
   if (typeof key !== 'string') {
