@@ -23,8 +23,6 @@
  * separately), and the server's open file descriptors before the attacks
  * and after the attacker has given up on its open responses.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +30,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { buildIfStale, CLI } from '../lib/build.js';
+import { buildIfStale } from '../lib/build.js';
 import { memories, queries } from './data.js';
-import { call, log, waitForIndex, type Result } from './servers.js';
+import { call, connectWithKey as connect, createKey, log, startHttpServer as startServer, waitForIndex, type Result } from './servers.js';
 import { describeMachine, summarize } from './stats.js';
 
 export interface AbuseOptions {
@@ -59,55 +56,6 @@ const PATTERNS: readonly Pattern[] = [
   // 10 requests a second admitted, 8 per POST.
   { name: 'within_limits', searches: 8, postsPerSecond: 10 / 8 },
 ];
-
-/** `keys create` on the data directory; returns the key. */
-function createKey(dataDir: string, tenant: string, role: string): string {
-  return execFileSync(process.execPath, [CLI, '--data-dir', dataDir, 'keys', 'create', '--tenant', tenant, '--role', role], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-}
-
-async function startServer(dataDir: string): Promise<{ origin: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = once(child, 'exit');
-  const guard = (): void => void child.kill('SIGKILL');
-  process.on('exit', guard);
-  let stderr = '';
-  const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${stderr.slice(-2000)}`)), 30_000);
-    let listening = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      // Keep draining: a full pipe would stall the server's logging. Only the tail is kept.
-      stderr = (stderr + chunk.toString()).slice(-20_000);
-      if (listening) return;
-      const line = stderr.split('\n').slice(0, -1).find((l) => l.includes('serving MCP over HTTP'));
-      if (line) {
-        listening = true;
-        clearTimeout(timer);
-        resolve(new URL((JSON.parse(line) as { url: string }).url).origin);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`the server exited (${code}): ${stderr.slice(-2000)}`)));
-  });
-  return {
-    origin,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-      process.off('exit', guard);
-    },
-  };
-}
-
-async function connect(origin: string, key: string, name: string): Promise<Client> {
-  const client = new Client({ name, version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-  return client;
-}
 
 /** Store generated memories in batches of 100, waiting out the key's rate limit when it is reached. */
 async function seed(client: Client, count: number, seedNumber: number): Promise<void> {

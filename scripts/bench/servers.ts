@@ -1,10 +1,14 @@
 /**
- * MCP servers as the benchmarks drive them: spawned over stdio and called with
- * the SDK client, the way an agent uses them. Shared by run.ts (Pinak alone)
- * and server-memory.ts (Pinak next to the official memory server).
+ * MCP servers as the benchmarks drive them: spawned over stdio (or over HTTP
+ * with API keys) and called with the SDK client, the way an agent uses them.
+ * Shared by run.ts (Pinak alone), server-memory.ts (Pinak next to the
+ * official memory server), abuse.ts and the evals.
  */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLI } from '../lib/build.js';
 import type { BenchMemory } from './data.js';
 
@@ -44,6 +48,57 @@ export function shellSettings(): Record<string, string> {
 export async function startServer(dataDir: string, args: readonly string[] = []): Promise<Server> {
   // PINAK_* settings of the shell reach the server, so a run can try other settings.
   return startStdioServer(CLI, ['--data-dir', dataDir, '--log-level', 'warn', ...args], shellSettings());
+}
+
+/** `keys create` on the data directory; returns the key. */
+export function createKey(dataDir: string, tenant: string, role: string): string {
+  return execFileSync(process.execPath, [CLI, '--data-dir', dataDir, 'keys', 'create', '--tenant', tenant, '--role', role], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+}
+
+/** The built server over HTTP on a free port, on a data directory whose keys it checks; resolves once it listens. */
+export async function startHttpServer(dataDir: string): Promise<{ origin: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  const guard = (): void => void child.kill('SIGKILL');
+  process.on('exit', guard);
+  let stderr = '';
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${stderr.slice(-2000)}`)), 30_000);
+    let listening = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      // Keep draining: a full pipe would stall the server's logging. Only the tail is kept.
+      stderr = (stderr + chunk.toString()).slice(-20_000);
+      if (listening) return;
+      const line = stderr.split('\n').slice(0, -1).find((l) => l.includes('serving MCP over HTTP'));
+      if (line) {
+        listening = true;
+        clearTimeout(timer);
+        resolve(new URL((JSON.parse(line) as { url: string }).url).origin);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}): ${stderr.slice(-2000)}`)));
+  });
+  return {
+    origin,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+      process.off('exit', guard);
+    },
+  };
+}
+
+/** An SDK client of a server started by startHttpServer, with an API key. */
+export async function connectWithKey(origin: string, key: string, name: string): Promise<Client> {
+  const client = new Client({ name, version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+  return client;
 }
 
 /** Call a tool; a tool error throws. Returns the structured result. */

@@ -100,8 +100,72 @@ export interface ScenarioFigures {
   reflection_notes: number;
   /** Failures whose reflection named a lesson of the family's successes not recalled (none: the experience showed them). */
   per_family: Array<{ subject: string; experience: Array<{ title: string; result: string | null; lessons: number }>; top3_lessons: string[] }>;
-  /** The issue's third figure (a lesson recalled before two successes ranks above one recalled before two failures) needs lessons ranked by their track record: not built yet. */
-  track_record_ranking: null;
+  /** Filled by runTrackRecordScenario (it needs agents of their own), else null. */
+  track_record_ranking: TrackRecordFigures | null;
+}
+
+/**
+ * Two lessons of one subject, equally relevant to one query (the avoided
+ * one a little shorter, so it ranks first with no evidence): one agent
+ * recalls the followed lesson for two goals that then succeed, another the
+ * avoided one for two goals that then fail.
+ */
+export const TRACK_RECORD = {
+  query: 'restart the payment workers after a deploy',
+  followed: 'Restart the payment workers one node at a time after a deploy.',
+  avoided: 'Restart all the payment workers at once after a deploy.',
+  goals: ['Deploy the payments release 4.1', 'Deploy the payments release 4.2', 'Deploy the payments hotfix', 'Deploy the payments release 4.3'],
+};
+
+export interface TrackRecordFigures {
+  query: string;
+  /** The two lessons' ranks (1 is first) among the query's hits before any goal recalled them, and after. */
+  before: { followed: number; avoided: number };
+  after: { followed: number; avoided: number };
+  /** What each hit's why says after. */
+  followed_track_record: string | null;
+  avoided_track_record: string | null;
+}
+
+/**
+ * The track-record figure: `reader` stores the two lessons and searches
+ * with the query; `succeeding` runs two goals, each recalling the followed
+ * lesson (get_memory) and ending in success; `failing` two, recalling the
+ * avoided one and ending in failure; then `reader` searches again. Recall is
+ * attributed to the principal that made the calls, so the agents must be
+ * principals of their own (each sees what it recalled, not what the other did).
+ */
+export async function runTrackRecordScenario(clients: { reader: Client; succeeding: Client; failing: Client }, namespace = 'track-record-eval'): Promise<TrackRecordFigures> {
+  const { stored } = await call(clients.reader, 'remember', {
+    memories: [TRACK_RECORD.followed, TRACK_RECORD.avoided].map((content) => ({ content, namespace, layer: 'procedural', kind: 'lesson' })),
+  });
+  const [followed, avoided] = (stored as Structured[]).map((m) => m.id as string);
+  const ranks = async (): Promise<{ followed: number; avoided: number; hits: Structured[] }> => {
+    const { hits } = await call(clients.reader, 'search_memory', { query: TRACK_RECORD.query, namespace, kinds: ['lesson'], limit: 10 });
+    const rankOf = (id: string): number => (hits as Structured[]).findIndex((hit) => hit.id === id) + 1;
+    return { followed: rankOf(followed!), avoided: rankOf(avoided!), hits };
+  };
+  const before = await ranks();
+  const runs: Array<[Client, string, 'success' | 'failure']> = [
+    [clients.failing, avoided!, 'failure'],
+    [clients.succeeding, followed!, 'success'],
+    [clients.failing, avoided!, 'failure'],
+    [clients.succeeding, followed!, 'success'],
+  ];
+  for (const [i, [agent, lesson, result]] of runs.entries()) {
+    const { goal } = await call(agent, 'remember_goal', { title: TRACK_RECORD.goals[i]!, namespace });
+    await call(agent, 'get_memory', { ids: [lesson] });
+    await call(agent, 'record_outcome', { goal_id: goal.id, result, summary: result === 'success' ? 'Deployed; no payment was lost.' : 'Payments failed for ten minutes during the restart.' });
+  }
+  const after = await ranks();
+  const why = (id: string): string | null => (after.hits.find((hit) => hit.id === id)?.why.track_record as string | undefined) ?? null;
+  return {
+    query: TRACK_RECORD.query,
+    before: { followed: before.followed, avoided: before.avoided },
+    after: { followed: after.followed, avoided: after.avoided },
+    followed_track_record: why(followed!),
+    avoided_track_record: why(avoided!),
+  };
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Structured> {

@@ -295,3 +295,51 @@ describe('remember: on_duplicate', () => {
     expect(r.stored[0]).toMatchObject({ namespace: 'team-a', similar: [] });
   });
 });
+
+describe('search_memory: lessons ranked by their track record', () => {
+  const search = async (query: string, client: Client = linked.client): Promise<Structured[]> => (await callOk(client, 'search_memory', { query, kinds: ['lesson'] })).hits;
+  const whyOf = (hits: Structured[], id: string): string | undefined => hits.find((hit) => hit.id === id)?.why.track_record;
+
+  it('a lesson says which outcomes it came from (merged ones too), in its why and in the text; other hits say nothing', async () => {
+    const { outcome } = await pastGoal('Renew the TLS certificates', 'failure', 'They expired on a Sunday.', ['Renew certificates a month before they expire.']);
+    const lesson = outcome.lesson_memory_ids[0];
+    await pastGoal('Renew the wildcard certificate', 'success', 'Renewed in time.', ['Renew the certificates a month before they expire.']);
+    const [plain] = (await callOk(linked.client, 'remember', { content: 'Certificates renew through the ACME client.', layer: 'procedural', kind: 'lesson' })).stored;
+    const hits = await search('renew certificates');
+    expect(whyOf(hits, lesson)).toBe('from 2 outcomes: 1 success, 1 failure');
+    expect(hits.find((hit) => hit.id === plain.id)).toBeDefined();
+    expect(whyOf(hits, plain.id)).toBeUndefined();
+    expect(await toolText(linked.client, 'search_memory', { query: 'renew certificates', kinds: ['lesson'] })).toContain(`${lesson} (`);
+    expect(await toolText(linked.client, 'search_memory', { query: 'renew certificates', kinds: ['lesson'] })).toContain('; track record from 2 outcomes: 1 success, 1 failure)');
+  });
+
+  it('counts a lesson as recalled for a goal when the principal that ends the goal was returned it, from an hour before the goal until its deciding outcome; not a step\'s or a partial outcome, not another principal\'s recall, not the same goal twice', async () => {
+    const [lesson] = (await callOk(linked.client, 'remember', { content: 'Drain the queue before resizing the cluster.', layer: 'procedural', kind: 'lesson' })).stored;
+    const other = await linked.clientAs({ id: 'key-other', tenant: 'local', role: 'writer', namespaces: null, remoteAddress: null });
+    // Recalled by another principal only: the goal's success is no evidence for it.
+    await callOk(other, 'get_memory', { id: lesson.id });
+    await pastGoal('Resize the worker cluster', 'success', 'Resized.', []);
+    expect(whyOf(await search('drain queue resizing'), lesson.id)).toBeUndefined();
+
+    // Recalled by the principal ending the goal: a step's outcome and a partial one decide nothing, the success does, once.
+    const agent = await linked.clientAs({ id: 'key-agent', tenant: 'local', role: 'writer', namespaces: null, remoteAddress: null });
+    const { goal } = await callOk(agent, 'remember_goal', { title: 'Resize the batch cluster', plan: [{ title: 'Drain the queue' }] });
+    await callOk(agent, 'get_memory', { id: lesson.id });
+    await callOk(agent, 'record_outcome', { goal_id: goal.id, step_id: goal.steps[0].id, result: 'success', summary: 'Drained.' });
+    await callOk(agent, 'record_outcome', { goal_id: goal.id, result: 'partial', summary: 'Half resized.' });
+    expect(whyOf(await search('drain queue resizing'), lesson.id)).toBeUndefined();
+    await callOk(agent, 'record_outcome', { goal_id: goal.id, result: 'success', summary: 'Resized.', update_status: false });
+    await callOk(agent, 'record_outcome', { goal_id: goal.id, result: 'failure', summary: 'Shrunk again by mistake.' });
+    expect(whyOf(await search('drain queue resizing', agent), lesson.id)).toBe('recalled before 1 outcome: 1 success');
+  });
+
+  it('moves a lesson past a near tie only: a clearly better match stays above a lesson with a perfect record', async () => {
+    const { outcome } = await pastGoal('Rotate the database password', 'success', 'Rotated.', ['Rotate passwords during the quiet hour.']);
+    await pastGoal('Rotate the cache password', 'success', 'Rotated.', ['Rotate the passwords during the quiet hour.']);
+    await pastGoal('Rotate the queue password', 'success', 'Rotated.', ['Rotate passwords during a quiet hour.']);
+    const [better] = (await callOk(linked.client, 'remember', { content: 'Rotate the database replica password through the vault rotation job.', layer: 'procedural', kind: 'lesson' })).stored;
+    const hits = await search('rotate database replica password vault rotation job');
+    expect(whyOf(hits, outcome.lesson_memory_ids[0])).toBe('from 3 outcomes: 3 successes');
+    expect(hits[0]?.id).toBe(better.id);
+  });
+});

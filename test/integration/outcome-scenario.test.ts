@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAMILIES, RESULTS, runOutcomeScenario } from '../../scripts/eval/outcomes-scenario.js';
+import { FAMILIES, RESULTS, runOutcomeScenario, runTrackRecordScenario } from '../../scripts/eval/outcomes-scenario.js';
 import { resolveModel } from '../../src/embeddings/model-source.js';
 import { TransformersEmbedder } from '../../src/embeddings/transformers-embedder.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
@@ -30,5 +30,15 @@ describe('an agent learning from outcomes (the eval:outcomes scenario)', () => {
     // The first failure of each family recorded no lesson.
     expect(figures.reflection_notes).toBe(FAMILIES.length);
     expect(RESULTS).toHaveLength(6);
+  });
+
+  it('a lesson recalled before two successes comes to rank above one recalled before two failures for the same query, and says why', { timeout: 120_000 }, async () => {
+    const agent = (id: string) => linked.clientAs({ id, tenant: 'local', role: 'writer', namespaces: null, remoteAddress: null });
+    const figures = await runTrackRecordScenario({ reader: linked.client, succeeding: await agent('agent-succeeding'), failing: await agent('agent-failing') });
+    // With no evidence the avoided lesson (shorter) ranks first: the track record turns the near tie.
+    expect(figures.before).toEqual({ followed: 2, avoided: 1 });
+    expect(figures.after).toEqual({ followed: 1, avoided: 2 });
+    expect(figures.followed_track_record).toBe('recalled before 2 outcomes: 2 successes');
+    expect(figures.avoided_track_record).toBe('recalled before 2 outcomes: 2 failures');
   });
 });
