@@ -79,8 +79,9 @@ describe('a database of the previous schema version', () => {
     for (const query of queries) before.push((await callOk(first.client, 'search_memory', { query, mode: 'keyword', limit: 20 })).hits.map((h: { id: string }) => h.id));
     await first.close();
 
-    // Back to version 1: its doc_terms (no length per posting), no provenance columns, and no record of the migrations after it.
+    // Back to version 1: its doc_terms (no length per posting), no provenance columns, no table of the migrations after it, and no record of them.
     await adminQuery(`BEGIN; SET LOCAL search_path TO pinak;
+      DROP TABLE lesson_evidence;
       CREATE TEMP TABLE postings AS SELECT term, doc_id, tf FROM doc_terms;
       DROP TABLE doc_terms;
       ${version1DocTerms()}

@@ -10,6 +10,7 @@ export class EvidenceRows {
   private readonly addFrom: Statement;
   private readonly addRecalled: Statement;
   private readonly removeOf: Statement;
+  private readonly reads = new Map<number, Statement>();
 
   constructor(private readonly db: Database) {
     this.addFrom = db.prepare(`INSERT OR IGNORE INTO lesson_evidence (memory_id, outcome_id, goal_id, result, how, at) VALUES (?, ?, ?, ?, 'from', ?)`);
@@ -26,6 +27,16 @@ export class EvidenceRows {
     for (const id of recalled) this.addRecalled.run(outcome.id, outcome.goal_id, outcome.result, outcome.created_at, id, outcome.goal_id);
   }
 
+  /** The read of `count` memories' evidence, prepared once per count (a search asks for up to 100). */
+  private readFor(count: number): Statement {
+    let statement = this.reads.get(count);
+    if (!statement) {
+      statement = this.db.prepare(`SELECT memory_id, how, result, COUNT(*) AS n FROM lesson_evidence WHERE memory_id IN (${Array(count).fill('?').join(', ')}) GROUP BY memory_id, how, result`);
+      this.reads.set(count, statement);
+    }
+    return statement;
+  }
+
   /** A forgotten memory's evidence goes with it. */
   remove(memoryId: string): void {
     this.removeOf.run(memoryId);
@@ -37,9 +48,7 @@ export class EvidenceRows {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += IDS_PER_READ) {
       const slice = unique.slice(i, i + IDS_PER_READ);
-      const rows = this.db
-        .prepare(`SELECT memory_id, how, result, COUNT(*) AS n FROM lesson_evidence WHERE memory_id IN (${slice.map(() => '?').join(', ')}) GROUP BY memory_id, how, result`)
-        .all(...slice) as Array<{ memory_id: string; how: string; result: string; n: number }>;
+      const rows = this.readFor(slice.length).all(...slice) as Array<{ memory_id: string; how: string; result: string; n: number }>;
       for (const row of rows) {
         const record = records.get(row.memory_id) ?? noTrackRecord();
         countEvidence(record, row.how, row.result, row.n);
