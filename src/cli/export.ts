@@ -32,6 +32,8 @@ async function exportFile(config: Config, namespace: string | undefined, output:
     for await (const record of store.exportRecords(namespace)) {
       // The reader has gone (export | head): stop quietly, it has what it asked for.
       if (!(await out.write(`${exportLine(record)}\n`))) return 0;
+      // Evidence rows (a lesson recalled for a goal) come last and are not counted as records.
+      if (record.type === 'evidence') continue;
       const done = ++counts[plural[record.type]];
       if (out.toFile && done % 1000 === 0) bar.update(counts.memories + counts.goals + counts.outcomes, total);
     }

@@ -54,6 +54,16 @@ export function withEvidence(metadata: Record<string, unknown>, r: Reinforcement
 export const reinforcedMemoryGone = (id: string): MemoryError =>
   new MemoryError('conflict', `lesson ${id} was forgotten while this outcome was recorded; call record_outcome again`);
 
+/** One row of a memory's evidence, as a backup keeps it. */
+export interface EvidenceRecord {
+  memory_id: string;
+  outcome_id: string;
+  goal_id: string;
+  result: OutcomeResult;
+  how: EvidenceHow;
+  at: string;
+}
+
 /** How an outcome bears on a memory: the memory came from it (a lesson it recorded or said again), or was recalled for its goal before it. */
 export type EvidenceHow = 'from' | 'recalled';
 

@@ -14,12 +14,14 @@ import type { ExportRecord } from '../store/store.js';
  *   {"type":"goal",…}      a goal with `plan_version` and `plans`: every revision, each with its steps
  *   {"type":"outcome",…}   an outcome, naming the memories it created (summary_memory_id, lesson_memory_ids)
  *   {"type":"memory",…}    a memory, every field
+ *   {"type":"evidence",…}  a procedural memory recalled for a goal before its deciding outcome (version 3)
  *
  * Goals come first (a parent before its children), then outcomes, then
- * memories, each kind in id order. Version 1 files hold memory lines alone,
- * without `type`; they still import. Version 3 added each record's
- * provenance (origin, origin_ref, written_by); a record of an older file
- * imports as "not recorded" (null).
+ * memories, each kind in id order, then evidence by memory and outcome id.
+ * Version 1 files hold memory lines alone, without `type`; they still import.
+ * Version 3 added each record's provenance (origin, origin_ref, written_by)
+ * and the evidence lines; a record of an older file imports with its
+ * provenance "not recorded" (null).
  */
 export const EXPORT_FORMAT = 'pinak-memory-export';
 export const EXPORT_VERSION = 3;
@@ -112,6 +114,18 @@ export const ExportedOutcome = z.strictObject({
 });
 export type ExportedOutcome = z.infer<typeof ExportedOutcome>;
 
+/** An evidence line: a memory recalled for a goal before its outcome (the evidence from outcomes comes with them). */
+export const ExportedEvidence = z.strictObject({
+  type: z.literal('evidence'),
+  memory_id: Ulid,
+  outcome_id: Ulid,
+  goal_id: Ulid,
+  result: OutcomeResult,
+  how: z.literal('recalled'),
+  at: Time,
+});
+export type ExportedEvidence = z.infer<typeof ExportedEvidence>;
+
 /** A memory line: `type` is absent in version 1 files. */
 export const ExportedMemory = z.strictObject({
   type: z.literal('memory').optional(),
@@ -154,5 +168,7 @@ export function exportLine(record: ExportRecord): string {
       return JSON.stringify({ type: 'outcome', ...record.outcome });
     case 'memory':
       return JSON.stringify({ type: 'memory', ...record.memory });
+    case 'evidence':
+      return JSON.stringify({ type: 'evidence', ...record.evidence });
   }
 }

@@ -6,7 +6,7 @@ import { MemoryInput, type Memory } from '../domain/memory.js';
 import type { Provenance } from '../domain/provenance.js';
 import type { GoalSnapshot } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
-import { EXPORT_VERSION, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHeader } from './export-format.js';
+import { EXPORT_VERSION, ExportedEvidence, ExportedGoal, ExportedMemory, ExportedOutcome, ExportHeader } from './export-format.js';
 import { checkJsonObject, checkTextSize, reservedKeyProblem } from './limits.js';
 import { MAX_BATCH, remember } from './remember.js';
 import { goalSearchText, memoryKeywords, memorySearchText, stepSearchText } from './search-text.js';
@@ -217,6 +217,16 @@ export async function importRecords(
     }
   };
 
+  /** A lesson recalled for a goal (its track record): stored unless it is already; not counted as a record. */
+  const restoreEvidence = async (evidence: ExportedEvidence, line: number): Promise<void> => {
+    const { type: _type, ...row } = evidence;
+    try {
+      await ctx.store.restoreEvidence([row]);
+    } catch (error) {
+      fail(line, writeProblem(error, `the evidence of memory ${row.memory_id}`));
+    }
+  };
+
   /** A backup's first line: a newer format than this code reads refuses the whole file, before anything is stored. */
   const readHeader = (value: Record<string, unknown>, line: number): void => {
     const header = ExportHeader.safeParse(value);
@@ -237,6 +247,10 @@ export async function importRecords(
       case 'outcome': {
         const outcome = ExportedOutcome.safeParse(value);
         return outcome.success ? restoreOutcome(outcome.data, line) : fail(line, describeIssue(outcome.error));
+      }
+      case 'evidence': {
+        const evidence = ExportedEvidence.safeParse(value);
+        return evidence.success ? restoreEvidence(evidence.data, line) : fail(line, describeIssue(evidence.error));
       }
       default: {
         const exported = ExportedMemory.safeParse(value);

@@ -1,3 +1,4 @@
+import type { EvidenceRecord } from '../domain/evidence.js';
 import type { Logger } from '../logging.js';
 import { noteOutcomeStep, restoredMemoryTexts, restoreGoalRecord, type Restoring } from '../memory/import-export.js';
 import { createTextIndexer } from '../memory/text-indexer.js';
@@ -120,6 +121,21 @@ export async function copyTenant(ends: TenantEnds, logger: Logger, onProgress: (
     else counts.present += 1;
     advance(1);
   }
+
+  // The lessons recalled for goals (the evidence from outcomes came with them), after every record.
+  let evidence: EvidenceRecord[] = [];
+  const copyEvidence = async (): Promise<void> => {
+    // Not counted as records: a lesson's track record goes with it.
+    await target.restoreEvidence(evidence);
+    advance(evidence.length);
+    evidence = [];
+  };
+  for await (const record of source.exportRecords()) {
+    if (record.type !== 'evidence') continue;
+    evidence.push(record.evidence);
+    if (evidence.length >= ROW_BATCH) await copyEvidence();
+  }
+  await copyEvidence();
 
   if (ends.vectors) {
     for (const model of models) {

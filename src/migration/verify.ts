@@ -47,7 +47,7 @@ export async function digestStore(store: MemoryStore, tables: StoreTables, optio
     records.update(`${canonicalJson(record)}\n`);
     if (record.type === 'memory') counts.memories += 1;
     else if (record.type === 'outcome') counts.outcomes += 1;
-    else {
+    else if (record.type === 'goal') {
       counts.goals += 1;
       counts.steps += record.goal.plans.reduce((sum, plan) => sum + plan.steps.length, 0);
     }

@@ -1,5 +1,5 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
-import type { Reinforcement, TrackRecord } from '../domain/evidence.js';
+import type { EvidenceRecord, Reinforcement, TrackRecord } from '../domain/evidence.js';
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
@@ -126,7 +126,9 @@ export interface MemoryStore {
   /**
    * Everything a backup holds, streamed from one read snapshot: goals with
    * every plan revision and step, then outcomes, then memories, each kind
-   * oldest first; optionally one namespace. The snapshot is held until the
+   * oldest first, then the evidence of memories recalled for goals (by
+   * memory and outcome id; the evidence from outcomes is theirs, given
+   * again by restoreOutcome); optionally one namespace (its memories'). The snapshot is held until the
    * iteration ends, so the connection must do nothing else meanwhile.
    */
   exportRecords(namespace?: string): AsyncIterable<ExportRecord>;
@@ -138,6 +140,8 @@ export interface MemoryStore {
   restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean>;
   /** Store an exported outcome as it was, moving no status (those come with the goal); false when its id is stored already. */
   restoreOutcome(outcome: Outcome): Promise<boolean>;
+  /** Store exported evidence rows as they were, those not stored already (by memory and outcome); returns how many were stored. Atomic. */
+  restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -166,7 +170,7 @@ export interface GoalSnapshot extends GoalRecord {
 }
 
 /** One record of a backup (see MemoryStore.exportRecords). */
-export type ExportRecord = { type: 'goal'; goal: GoalSnapshot } | { type: 'outcome'; outcome: Outcome } | { type: 'memory'; memory: Memory };
+export type ExportRecord = { type: 'goal'; goal: GoalSnapshot } | { type: 'outcome'; outcome: Outcome } | { type: 'memory'; memory: Memory } | { type: 'evidence'; evidence: EvidenceRecord };
 
 export interface StepRecord {
   id: string;

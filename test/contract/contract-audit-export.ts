@@ -206,8 +206,10 @@ export function auditAndExportContract(h: Harness): void {
           expect(await target.restoreGoal(record.goal, texts.goal, texts.steps)).toBe(true);
         } else if (record.type === 'outcome') {
           expect(await target.restoreOutcome(record.outcome)).toBe(true);
-        } else {
+        } else if (record.type === 'memory') {
           await target.insertMemories([{ memory: record.memory, indexed: indexed(record.memory.content) }]);
+        } else {
+          expect(await target.restoreEvidence([record.evidence])).toBe(1);
         }
       }
       expect(await collect(target.exportRecords())).toEqual(backup);

@@ -501,6 +501,18 @@ export function recordsContract(h: Harness): void {
       // A forgotten memory loses its evidence; a restored outcome gives its lessons theirs.
       await h.store.deleteMemories([howTo!.id]);
       expect((await h.store.trackRecords([howTo!.id])).size).toBe(0);
+
+      // A backup holds the evidence of recall after every record (that of outcomes comes with them), for the memories' namespace; restored once.
+      const recalled = { type: 'evidence', evidence: { memory_id: lesson.memory.id, outcome_id: retry.id, goal_id: first.id, result: 'success', how: 'recalled', at: retry.created_at } };
+      const backup = await collect(h.store.exportRecords());
+      expect(backup.filter((r) => r.type === 'evidence')).toEqual([recalled]);
+      expect(backup.at(-1)).toEqual(recalled);
+      expect((await collect(h.store.exportRecords(lesson.memory.namespace))).filter((r) => r.type === 'evidence')).toEqual([recalled]);
+      expect((await collect(h.store.exportRecords('elsewhere'))).filter((r) => r.type === 'evidence')).toEqual([]);
+      expect(await h.store.restoreEvidence([recalled.evidence as never])).toBe(0);
+      const fresh = (await h.openFresh()).store;
+      expect(await fresh.restoreEvidence([recalled.evidence as never, recalled.evidence as never])).toBe(1);
+      expect(await fresh.trackRecords([lesson.memory.id])).toEqual(new Map([[lesson.memory.id, { from: 0, recalled: 1, success: 1, failure: 0, partial: 0 }]]));
       const { goal: third } = await createGoal(h.store, { title: 'Move the build server' });
       const restored = outcomeOf(third.id, 'restored-summary', { result: 'partial', lessons: ['one', 'two'], lesson_memory_ids: ['restored-1', 'restored-2'] });
       expect(await h.store.restoreOutcome(restored)).toBe(true);

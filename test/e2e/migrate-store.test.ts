@@ -153,7 +153,8 @@ describe('migrate-store: a SQLite data directory into PostgreSQL', () => {
       const before = runCli(['export', '--data-dir', source, ...tenant]);
       const after = runCli(['export', '--database-url', target.url, ...tenant]);
       expect([before.status, after.status]).toEqual([0, 0]);
-      expect(lineCount(before.stdout)).toBe(1 + 2 + 3 + 16);
+      // The header, goals, outcomes, memories, and the two lessons recalled for goals.
+      expect(lineCount(before.stdout)).toBe(1 + 2 + 3 + 16 + 2);
       expect(withoutHeader(after.stdout)).toBe(withoutHeader(before.stdout));
       // Provenance among what agrees: the caller's, the default, the writing key's id.
       expect(after.stdout).toContain('"origin":"web","origin_ref":"https://example.com/oslo","written_by":"');

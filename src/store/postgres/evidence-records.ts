@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { countEvidence, noTrackRecord, type TrackRecord } from '../../domain/evidence.js';
+import { countEvidence, noTrackRecord, type EvidenceRecord, type TrackRecord } from '../../domain/evidence.js';
 import type { Outcome } from '../../domain/goal.js';
 import type { WriteTx } from './doc-index.js';
 import { query } from './pool.js';
@@ -25,6 +25,18 @@ export const evidenceRecords = {
         [[...recalled], ...values],
       );
     }
+  },
+
+  /** Rows of a backup, those not stored already; returns how many were stored. */
+  async restore(tx: WriteTx, rows: readonly EvidenceRecord[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const column = <K extends keyof EvidenceRecord>(key: K): Array<EvidenceRecord[K]> => rows.map((r) => r[key]);
+    const stored = await tx.query(
+      `INSERT INTO lesson_evidence (memory_id, outcome_id, goal_id, result, how, at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING RETURNING 1`,
+      [column('memory_id'), column('outcome_id'), column('goal_id'), column('result'), column('how'), column('at')],
+    );
+    return stored.length;
   },
 
   /** A forgotten memory's evidence goes with it. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../../domain/database-url.js';
 import { StartupError, type IdempotencyClaim } from '../../domain/errors.js';
-import type { Reinforcement, TrackRecord } from '../../domain/evidence.js';
+import type { EvidenceRecord, Reinforcement, TrackRecord } from '../../domain/evidence.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
@@ -312,6 +312,10 @@ export class PostgresStore implements MemoryStore, NearestVectors {
       if (stored) await evidenceRecords.add(tx, outcome, []);
       return stored;
     });
+  }
+
+  async restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number> {
+    return this.write((tx) => evidenceRecords.restore(tx, rows));
   }
 
   async close(): Promise<void> {

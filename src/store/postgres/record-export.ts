@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { toOutcome, type OutcomeRow } from '../goal-mapping.js';
 import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import type { EvidenceRecord } from '../../domain/evidence.js';
 import type { ExportRecord } from '../store.js';
 import type { GoalRecords } from './goal-records.js';
 import { isUnavailable } from './pool.js';
@@ -44,6 +45,16 @@ export async function* exportRecords(pool: pg.Pool, goals: GoalRecords, namespac
       for (const row of rows) yield { type: 'memory', memory: toMemory(decoded(row, 'content', 'source')) };
       if (rows.length < EXPORT_PAGE) break;
       after = rows.at(-1)!.id;
+    }
+    const evidenceIn = namespace === undefined ? '' : 'AND e.memory_id IN (SELECT id FROM memories WHERE namespace = $3)';
+    for (let after = ['', '']; ; ) {
+      const { rows } = await client.query<EvidenceRecord>(
+        `SELECT e.* FROM lesson_evidence e WHERE e.how = 'recalled' AND (e.memory_id, e.outcome_id) > ($1, $2) ${evidenceIn} ORDER BY e.memory_id, e.outcome_id LIMIT ${EXPORT_PAGE}`,
+        namespace === undefined ? after : [...after, namespace],
+      );
+      for (const row of rows) yield { type: 'evidence', evidence: row };
+      if (rows.length < EXPORT_PAGE) break;
+      after = [rows.at(-1)!.memory_id, rows.at(-1)!.outcome_id];
     }
     await client.query('COMMIT');
   } catch (error) {

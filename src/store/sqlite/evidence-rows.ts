@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { countEvidence, noTrackRecord, type TrackRecord } from '../../domain/evidence.js';
+import { countEvidence, noTrackRecord, type EvidenceRecord, type TrackRecord } from '../../domain/evidence.js';
 import type { Outcome } from '../../domain/goal.js';
 
 /** Ids read per statement: SQLite binds at most 32,766 parameters, and a search asks for 100 at most. */
@@ -35,6 +35,22 @@ export class EvidenceRows {
       this.reads.set(count, statement);
     }
     return statement;
+  }
+
+  /** Rows of a backup, those not stored already; returns how many were stored. */
+  restore(rows: readonly EvidenceRecord[]): number {
+    let stored = 0;
+    const insert = this.db.prepare('INSERT OR IGNORE INTO lesson_evidence (memory_id, outcome_id, goal_id, result, how, at) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const r of rows) stored += insert.run(r.memory_id, r.outcome_id, r.goal_id, r.result, r.how, r.at).changes;
+    return stored;
+  }
+
+  /** The evidence of memories recalled for goals, by memory and outcome id, streamed; optionally of one namespace's memories. */
+  *allRecalled(namespace?: string): Iterable<EvidenceRecord> {
+    const rows = (namespace === undefined
+      ? this.db.prepare(`SELECT * FROM lesson_evidence WHERE how = 'recalled' ORDER BY memory_id, outcome_id`).iterate()
+      : this.db.prepare(`SELECT e.* FROM lesson_evidence e JOIN memories m ON m.id = e.memory_id WHERE e.how = 'recalled' AND m.namespace = ? ORDER BY e.memory_id, e.outcome_id`).iterate(namespace)) as Iterable<EvidenceRecord>;
+    yield* rows;
   }
 
   /** A forgotten memory's evidence goes with it. */

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Reinforcement, TrackRecord } from '../../domain/evidence.js';
+import type { EvidenceRecord, Reinforcement, TrackRecord } from '../../domain/evidence.js';
 import type { IdempotencyClaim } from '../../domain/errors.js';
 import type { Goal, GoalSummary, Outcome } from '../../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../../domain/indexed-text.js';
@@ -280,6 +280,7 @@ export class SqliteStore implements MemoryStore {
       }
       for (const outcome of this.goals.allOutcomes(namespace)) yield { type: 'outcome', outcome };
       for (const memory of this.memories.all(namespace)) yield { type: 'memory', memory };
+      for (const evidence of this.evidence.allRecalled(namespace)) yield { type: 'evidence', evidence };
     } finally {
       this.db.exec('COMMIT');
     }
@@ -295,6 +296,10 @@ export class SqliteStore implements MemoryStore {
       if (stored) this.evidence.add(outcome, []);
       return stored;
     }).immediate();
+  }
+
+  async restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number> {
+    return this.db.transaction(() => this.evidence.restore(rows)).immediate();
   }
 
   async *exportAudit(since?: string): AsyncIterable<AuditRow> {
