@@ -7,7 +7,7 @@ let linked: Linked;
 let goalId: string;
 const LESSONS = ['Stream large ledger exports row by row instead of building the whole file in memory', 'Run the ledger export job outside business hours'];
 
-type Hit = { id: string; type: string; layer: string | null; kind: string; occurred_at: string; snippet: string; relevance: string | null; why: { matched_terms: string[] }; context: Array<{ id: string; offset: number; snippet: string }> };
+type Hit = { id: string; type: string; layer: string | null; kind: string; occurred_at: string; snippet: string; relevance: string | null; why: { matched_terms: string[]; track_record?: string }; context: Array<{ id: string; offset: number; snippet: string }> };
 
 async function search(args: Record<string, unknown>): Promise<{ text: string; structured: Record<string, any> }> {
   const structured = await callOk(linked.client, 'search_memory', args);
@@ -15,13 +15,13 @@ async function search(args: Record<string, unknown>): Promise<{ text: string; st
   return { text: (result.content as Array<{ text: string }>)[0]!.text, structured };
 }
 
-/** The text block as search_memory wrote it before max_tokens existed. */
+/** The text block as search_memory wrote it before max_tokens existed (with a lesson's track record, which came later). */
 function textBefore(r: { hits: Hit[]; mode: string; terms: string[]; note?: string }): string {
   if (r.hits.length === 0) return r.note ?? 'no matches';
   const lines = r.hits.map((hit, i) => {
     const relevance = hit.relevance === null ? '' : `${hit.relevance}${hit.relevance === 'weak' ? ` (${hit.why.matched_terms.join(', ')})` : ''} `;
     return (
-      `${i + 1}. ${relevance}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}): ${hit.snippet}` +
+      `${i + 1}. ${relevance}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}${hit.why.track_record ? `; track record ${hit.why.track_record}` : ''}): ${hit.snippet}` +
       hit.context.map((c) => `\n   ${c.offset > 0 ? '+' : ''}${c.offset} ${c.id}: ${c.snippet}`).join('')
     );
   });
