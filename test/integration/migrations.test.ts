@@ -54,7 +54,8 @@ describe('migrations', () => {
   it('records stored before provenance read as not recorded (origin, origin_ref and written_by null), and no origins filter admits them', async () => {
     const file = tempFile();
     const old = new Database(file);
-    migrate(old, MIGRATIONS.filter((m) => m.name !== 'provenance'));
+    const provenance = MIGRATIONS.find((m) => m.name === 'provenance')!;
+    migrate(old, MIGRATIONS.filter((m) => m.version < provenance.version));
     old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, occurred_at, created_at) VALUES (1, 'memory', 'M1', 'default', 'semantic', 'fact', 't', 't')`).run();
     old.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at)
       VALUES ('M1', 1, 'default', 'semantic', 'fact', 'an old fact', '[]', '{}', 0.5, 't', 't', 't')`).run();
