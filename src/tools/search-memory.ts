@@ -11,8 +11,8 @@ import { packSearchAnswer, searchText } from './search-answer.js';
 export const searchMemoryTool = defineTool({
   name: 'search_memory',
   title: 'Search memory',
-  description: `Find memories, goals and plan steps by what they say. Call it before a task and whenever the user refers to something from before. An empty query lists the newest records that pass the filters.
-Returns ranked hits with snippets, each marked strong, weak (some of the words), context or vector-only (meaning only); call get_memory or get_goal for a whole record.`,
+  description: `Find memories, goals and plan steps by what they say. Call it before a task and whenever the user refers to something from before. An empty query lists the newest filtered records.
+Returns ranked hits with snippets, marked strong, weak (some of the words), context or vector-only (meaning only); lessons that led to successes rank higher. get_memory or get_goal give a whole record.`,
   input: SearchRequest,
   output: z.object({
     hits: described(z.array(RatedHit), 'Best first.', []),
