@@ -44,28 +44,39 @@ export async function readSnapshotVectors(file: string, dimension: number, expec
   const slab = new VectorSlab(dimension);
   slab.reserve(expectedCount);
   let layout: Layout | null = null;
-  let carry: Buffer = Buffer.alloc(0);
+  // The bytes of a record (or the header) split between two chunks: copied here, never the whole chunk.
+  let pending: Buffer = Buffer.alloc(0);
   let record = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     if (layout !== null && record >= layout.count) continue;
-    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let at = 0;
     if (layout === null) {
-      if (bytes.length < HEADER_BYTES) {
-        carry = bytes;
-        continue;
+      const needed = HEADER_BYTES - pending.length;
+      pending = Buffer.concat([pending, chunk.subarray(0, needed)]);
+      at = Math.min(needed, chunk.length);
+      if (pending.length < HEADER_BYTES) continue;
+      layout = layoutOf(pending, dimension, expectedCount);
+      pending = Buffer.alloc(0);
+    }
+    const { count, bytesPerRecord } = layout;
+    const take = (bytes: Buffer, offset: number): void => {
+      if ((bytes[offset + DELETED_BYTE]! & DELETE_MARK) === 0) {
+        const label = Number(bytes.readBigUInt64LE(offset + layout!.labelOffset));
+        slab.setBytes(label, bytes.subarray(offset + layout!.dataOffset, offset + layout!.dataOffset + dimension * 4));
       }
-      layout = layoutOf(bytes.subarray(0, HEADER_BYTES), dimension, expectedCount);
-      at = HEADER_BYTES;
+      record += 1;
+    };
+    if (pending.length > 0 && record < count) {
+      const needed = bytesPerRecord - pending.length;
+      pending = Buffer.concat([pending, chunk.subarray(at, at + needed)]);
+      at += Math.min(needed, chunk.length - at);
+      if (pending.length < bytesPerRecord) continue;
+      take(pending, 0);
+      pending = Buffer.alloc(0);
     }
-    const { count, bytesPerRecord, labelOffset, dataOffset } = layout;
-    for (; record < count && bytes.length - at >= bytesPerRecord; record++, at += bytesPerRecord) {
-      if ((bytes[at + DELETED_BYTE]! & DELETE_MARK) !== 0) continue;
-      const label = Number(bytes.readBigUInt64LE(at + labelOffset));
-      slab.setBytes(label, bytes.subarray(at + dataOffset, at + dataOffset + dimension * 4));
-    }
-    carry = record < count ? bytes.subarray(at) : Buffer.alloc(0);
+    for (; record < count && chunk.length - at >= bytesPerRecord; at += bytesPerRecord) take(chunk, at);
+    if (record < count && at < chunk.length) pending = Buffer.from(chunk.subarray(at));
   }
   if (layout === null || record < layout.count) throw new Error(`snapshot ends after ${record} of ${layout?.count ?? expectedCount} records`);
   return { sha256: hash.digest('hex'), slab };
