@@ -1,10 +1,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { SnapshotManifest } from '../domain/vector-log.js';
 import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
-import type { SnapshotManifest } from '../domain/vector-log.js';
-import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
-import { removeOldSnapshots, snapshotShapeProblem, writeSnapshot } from './snapshot-files.js';
-import { readSnapshotVectors } from './snapshot-vectors.js';
+import { GraphBuilds } from './graph-builds.js';
+import type { BuiltGraph } from './off-thread-build.js';
+import { removeOldSnapshots, writeSnapshot } from './snapshot-files.js';
+import { loadSnapshot } from './snapshot-loading.js';
 import { readSlab } from './slab-loader.js';
 import { VectorSlab, type Neighbour } from './vector-slab.js';
 
@@ -17,12 +18,7 @@ const SNAPSHOT_LEASE_MS = 120_000;
 const READ_CHUNK = 5000;
 /** At shutdown, a backlog up to this size is applied so a snapshot can be written (a few seconds at most). */
 const CLOSE_DRAIN_LIMIT = 5000;
-/** Backlogs from this size up are built into a new graph off the serving thread (default of `offThreadBuildAbove`). */
-const OFF_THREAD_BUILD_ABOVE = 20_000;
-/** After a failed off-thread build, the backlog is applied here for this long before another is tried. */
-const BUILD_RETRY_MS = 60_000;
-/** The snapshot lease is renewed this often while a build holds it. */
-const LEASE_RENEW_MS = 30_000;
+
 
 /**
  * The one owner of a model's vector index. SQLite is the truth: the index
@@ -40,15 +36,8 @@ export class VectorIndex {
   private firstUnsavedAt: number | null = null;
   private saving: Promise<void> | null = null;
   private draining: Promise<void> | null = null;
-  /** A graph being built off the serving thread, and the promise that ends once it is taken over or given up. */
-  private build: { job: OffThreadBuild; ended: Promise<void> } | null = null;
-  private buildFailedAt = 0;
-  /** The snapshot on record, a build's starting point; null until one is written or loaded. */
-  private base: { file: string; count: number } | null = null;
-  /** Docs changed after the snapshot on record, with the log position of their last change. */
-  private readonly changedSinceSnapshot = new Map<number, number>();
-  /** The graph was emptied to drop deleted slots: the next build starts from nothing, not from the snapshot that holds them. */
-  private compacting = false;
+  /** Large backlogs built off the serving thread: when, from what, and the build in flight. */
+  private readonly builds: GraphBuilds;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -61,6 +50,7 @@ export class VectorIndex {
     private readonly start: VectorIndexStats['start'],
   ) {
     this.graph = graph;
+    this.builds = new GraphBuilds(options, { name: this.leaseName, ttlMs: SNAPSHOT_LEASE_MS });
     this.appliedSeq = seq;
     this.snapshotSeq = snapshotSeq;
     this.timer = setInterval(() => void this.maybeSnapshot(), Math.max(250, Math.min(options.snapshotIntervalMs, 5000)));
@@ -86,7 +76,7 @@ export class VectorIndex {
       try {
         loaded.graph.keepOnly((docId) => slab.has(docId));
         const index = new VectorIndex(options, slab, loaded.graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
-        index.base = { file: manifest.file, count: manifest.count };
+        index.builds.recordSnapshot(manifest);
         index.start.replayed = index.queueChangesUpTo(seq);
         logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
         index.scheduleDrain();
@@ -113,8 +103,7 @@ export class VectorIndex {
       const changes = this.options.log.changesSince(this.appliedSeq, this.options.modelKey, READ_CHUNK);
       for (const change of changes) {
         if (to !== undefined && change.seq > to) break;
-        this.build?.job.noteChange(change.doc_id);
-        this.changedSinceSnapshot.set(change.doc_id, change.seq);
+        this.builds.noteChange(change.doc_id, change.seq);
         const vector = change.op === 'upsert' ? change.vector : null;
         if (vector && vector.length === this.slab.dimension) {
           this.slab.set(change.doc_id, vector);
@@ -174,66 +163,21 @@ export class VectorIndex {
   }
 
   private scheduleDrain(): void {
-    if (this.build || this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
-    if (this.buildsOffThread() && this.startBuild()) return;
+    if (this.builds.running || this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
+    if (this.builds.wanted(this.backlog.size, this.slab.size) && this.startBuild()) return;
     this.draining = this.drain().finally(() => {
       this.draining = null;
       if (this.backlog.size > 0 && !this.saving) this.scheduleDrain();
     });
   }
 
-  /**
-   * A backlog that is most of the index (a bulk load, a rebuild, a new model)
-   * is cheaper to build into a new graph than to insert here, and inserting
-   * it here would hold the serving thread for minutes at a million.
-   */
-  private buildsOffThread(): boolean {
-    const above = this.options.offThreadBuildAbove ?? OFF_THREAD_BUILD_ABOVE;
-    return above > 0 && this.backlog.size >= above && this.backlog.size * 2 >= this.slab.size && Date.now() - this.buildFailedAt >= BUILD_RETRY_MS;
-  }
-
-  /**
-   * Start building the whole slab into a new graph in a worker, holding the
-   * snapshot lease (another process holding it is writing or building: this
-   * one then applies its backlog here). Searches meanwhile scan the backlog
-   * exactly, as always. False when the lease is taken.
-   */
+  /** Build the graph in a worker; searches meanwhile scan the backlog exactly, as always. False when another process holds the lease. */
   private startBuild(): boolean {
-    if (!this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS)) return false;
-    const renew = setInterval(() => this.options.log.acquireLease(this.leaseName, SNAPSHOT_LEASE_MS), LEASE_RENEW_MS);
-    renew.unref();
-    const started = Date.now();
-    // From the snapshot on record (loading it costs far less than inserting what it holds): only what changed since is inserted.
-    const base = this.compacting ? null : this.base;
-    const changed = base ? [...this.changedSinceSnapshot.keys()] : [];
-    const job = new OffThreadBuild(this.slab, {
-      settings: this.options.graph,
-      dir: this.options.dir,
-      modelKey: this.options.modelKey,
-      seq: this.appliedSeq,
-      base,
-      upserts: base ? changed.filter((docId) => this.slab.has(docId)) : [...this.slab.docIds()],
-      deletes: base ? changed.filter((docId) => !this.slab.has(docId)) : [],
+    return this.builds.start(this.slab, this.appliedSeq, this.backlog.size, {
+      takeOver: (built, changed, started) => this.takeOver(built, changed, started),
+      ended: () => this.scheduleDrain(),
+      closed: () => this.closed,
     });
-    this.compacting = false;
-    this.options.logger.info({ vectors: job.total, from: base ? base.count : 0, backlog: this.backlog.size, seq: job.seq }, 'building the vector graph off the serving thread');
-    const ended = job.done
-      .then(
-        (built) => this.takeOver(built, job, started),
-        (error: unknown) => {
-          if (this.closed) return;
-          this.buildFailedAt = Date.now();
-          this.options.logger.warn({ err: error, vectors: job.total }, 'the off-thread graph build failed; applying the backlog here instead');
-        },
-      )
-      .finally(() => {
-        clearInterval(renew);
-        this.options.log.releaseLease(this.leaseName);
-        this.build = null;
-        this.scheduleDrain();
-      });
-    this.build = { job, ended };
-    return true;
   }
 
   /**
@@ -241,12 +185,12 @@ export class VectorIndex {
    * position; docs that changed since go back in the backlog, and its
    * snapshot becomes the one a restart loads.
    */
-  private async takeOver({ graph, manifest }: BuiltGraph, job: OffThreadBuild, started: number): Promise<void> {
+  private async takeOver({ graph, manifest }: BuiltGraph, changed: ReadonlySet<number>, started: number): Promise<void> {
     if (this.closed) return;
     graph.keepOnly((docId) => this.slab.has(docId));
     this.graph = graph;
     this.backlog.clear();
-    for (const docId of job.changed) this.backlog.set(docId, this.slab.has(docId) ? 'upsert' : 'delete');
+    for (const docId of changed) this.backlog.set(docId, this.slab.has(docId) ? 'upsert' : 'delete');
     this.options.log.writeManifest(manifest);
     this.recordSnapshot(manifest);
     await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
@@ -257,7 +201,7 @@ export class VectorIndex {
   private async drain(): Promise<void> {
     let done = 0;
     for (const [docId, op] of this.backlog) {
-      if (this.saving || this.closed || this.build) return;
+      if (this.saving || this.closed || this.builds.running) return;
       const vector = op === 'upsert' ? this.slab.get(docId) : undefined;
       try {
         if (vector) this.graph.upsert(docId, vector);
@@ -280,15 +224,14 @@ export class VectorIndex {
     this.graph = HnswGraph.create(this.options.graph, this.slab.size + 1024);
     for (const docId of this.slab.docIds()) this.backlog.set(docId, 'upsert');
     this.firstUnsavedAt ??= Date.now();
-    this.compacting = true;
+    this.builds.compactionStarted();
   }
 
   /** A snapshot at `manifest.seq` is on record: the next build may start from it, with the changes after it. */
   private recordSnapshot(manifest: SnapshotManifest): void {
     this.snapshotSeq = manifest.seq;
     this.firstUnsavedAt = this.appliedSeq > manifest.seq ? Date.now() : null;
-    this.base = { file: manifest.file, count: manifest.count };
-    for (const [docId, seq] of this.changedSinceSnapshot) if (seq <= manifest.seq) this.changedSinceSnapshot.delete(docId);
+    this.builds.recordSnapshot(manifest);
   }
 
   /** Write a snapshot when enough changes or time have passed and the graph is caught up. */
@@ -338,9 +281,9 @@ export class VectorIndex {
 
   /** Wait for the graph to hold every change read so far (for tests and tools that need it settled). */
   async settle(): Promise<void> {
-    while (this.draining || this.saving || this.build || (this.backlog.size > 0 && !this.closed)) {
+    while (this.draining || this.saving || this.builds.running || (this.backlog.size > 0 && !this.closed)) {
       this.scheduleDrain();
-      await (this.build?.ended ?? this.draining ?? this.saving ?? yieldToEventLoop());
+      await (this.builds.ended ?? this.draining ?? this.saving ?? yieldToEventLoop());
     }
   }
 
@@ -355,7 +298,7 @@ export class VectorIndex {
       dimension: this.options.graph.dimension,
       vectors: this.slab.size,
       backlog: this.backlog.size,
-      ...(this.build ? { building: { built: this.build.job.built, vectors: this.build.job.total } } : {}),
+      ...(this.builds.running ? { building: this.builds.progress() } : {}),
       applied_seq: this.appliedSeq,
       snapshot_seq: this.snapshotSeq,
       start: { ...this.start },
@@ -373,10 +316,9 @@ export class VectorIndex {
     clearInterval(this.timer);
     this.catchUp();
     // A graph still being built is left to the next start, which builds it again from SQLite and its last snapshot.
-    if (this.build) {
+    if (this.builds.running) {
       this.closed = true;
-      await this.build.job.cancel();
-      await this.build.ended;
+      await this.builds.cancel();
       return;
     }
     if (this.backlog.size <= CLOSE_DRAIN_LIMIT) await this.settle();
@@ -385,30 +327,4 @@ export class VectorIndex {
     if (this.saving) await this.saving;
     if (this.backlog.size === 0) await this.maybeSnapshot(true);
   }
-}
-
-/**
- * The snapshot's graph and vectors, or why it cannot be used. Its size and
- * header are checked first (hnswlib allocates what the header says); the
- * graph is then read while the file is read again for its checksum and
- * vectors. Nothing of a file whose checksum fails is used.
- */
-async function loadSnapshot(
-  options: VectorIndexOptions,
-  manifest: SnapshotManifest,
-  seq: number,
-): Promise<{ graph: HnswGraph; slab: VectorSlab; reason: null } | { graph: null; slab: null; reason: string }> {
-  const unusable = (reason: string) => ({ graph: null, slab: null, reason });
-  if (manifest.dimension !== options.graph.dimension) return unusable(`snapshot has ${manifest.dimension} dimensions`);
-  if (manifest.seq > seq) return unusable(`snapshot is ahead of the database (seq ${manifest.seq} > ${seq})`);
-  const shape = await snapshotShapeProblem(options.dir, manifest);
-  if (shape !== null) return unusable(shape);
-  const file = `${options.dir}/${manifest.file}`;
-  const [read, graph] = await Promise.all([
-    readSnapshotVectors(file, manifest.dimension, manifest.count).catch((error: unknown) => (error as Error).message),
-    HnswGraph.load(file, options.graph, manifest.count).catch((error: unknown) => (error as Error).message),
-  ]);
-  if (typeof read === 'string') return unusable(read);
-  if (read.sha256 !== manifest.sha256) return unusable('checksum differs from the manifest');
-  return typeof graph === 'string' ? unusable(graph) : { graph, slab: read.slab, reason: null };
 }
