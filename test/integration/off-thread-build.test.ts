@@ -6,6 +6,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { VectorIndexOptions } from '../../src/vector/index-settings.js';
 import { VectorIndex } from '../../src/vector/vector-index.js';
 import { HashEmbedder } from '../helpers/hash-embedder.js';
+import { numberedText, storeNumbered } from '../helpers/numbered-memories.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // A backlog that is most of the index is built into a new graph by a worker
@@ -41,22 +42,13 @@ function setup() {
     cleanups.push(() => index.close());
     return index;
   };
-  const text = (i: number) => `memory number ${i} about topic${i} and word${i % 7}`;
+  const text = numberedText;
   let n = 0;
+  /** Store the next `count` numbered memories the way the server does. */
   const write = async (count: number): Promise<string[]> => {
-    const texts = Array.from({ length: count }, () => text(++n));
-    const vectors = await embedder.embed(texts);
-    const now = new Date().toISOString();
-    const memories = texts.map((content, i) => ({
-      memory: {
-        id: `M${String(n - count + i + 1).padStart(25, '0')}`,
-        layer: 'semantic' as const, kind: 'note', content, tags: [], metadata: {}, importance: 0.5, namespace: 'default',
-        source: null, origin: null, origin_ref: null, written_by: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null, thread_id: null, thread_position: null,
-      },
-      indexed: { text: content, vector: { modelKey: embedder.model.key, values: vectors[i]! } },
-    }));
-    await store.insertMemories(memories);
-    return memories.map((m) => m.memory.id);
+    const ids = await storeNumbered(store, embedder, n + 1, count);
+    n += count;
+    return ids;
   };
   /** Which of memories `from`..`to` the index finds by their own text. */
   const found = async (index: VectorIndex, from: number, to: number): Promise<number[]> => {

@@ -7,6 +7,7 @@ import { checkLabel, efForSize, HnswGraph } from '../../src/vector/hnsw-graph.js
 import { writeSnapshot } from '../../src/vector/snapshot-files.js';
 import { VectorIndex } from '../../src/vector/vector-index.js';
 import { HashEmbedder } from '../helpers/hash-embedder.js';
+import { numberedText, storeNumbered } from '../helpers/numbered-memories.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const embedder = new HashEmbedder(64);
@@ -38,29 +39,18 @@ function setup() {
     return index;
   };
   let n = 0;
-  /** Store memories the way the server does: record, text and vector in one transaction. */
+  /** Store the next `count` numbered memories the way the server does. */
   const write = async (count: number): Promise<string[]> => {
-    const texts = Array.from({ length: count }, () => `memory number ${++n} about topic${n} and word${n % 7}`);
-    const vectors = await embedder.embed(texts);
-    const now = new Date().toISOString();
-    const memories = texts.map((text, i) => ({
-      memory: {
-        id: `M${String(n - count + i + 1).padStart(25, '0')}`,
-        layer: 'semantic' as const, kind: 'note', content: text, tags: [], metadata: {}, importance: 0.5, namespace: 'default',
-        source: null, goal_id: null, occurred_at: now, created_at: now, updated_at: now, supersedes: null, superseded_by: null, thread_id: null, thread_position: null,
-        origin: 'agent' as const, origin_ref: null, written_by: null,
-      },
-      indexed: { text, vector: { modelKey: embedder.model.key, values: vectors[i]! } },
-    }));
-    await store.insertMemories(memories);
-    return memories.map((m) => m.memory.id);
+    const ids = await storeNumbered(store, embedder, n + 1, count);
+    n += count;
+    return ids;
   };
   /** How many of the first `total` memories the index finds by their own text: all of them, when nothing was lost. */
   const findable = async (index: VectorIndex, total: number): Promise<number> => {
     index.catchUp();
     let found = 0;
     for (let i = 1; i <= total; i++) {
-      const text = `memory number ${i} about topic${i} and word${i % 7}`;
+      const text = numberedText(i);
       const [query] = await embedder.embed([text]);
       const docs = await store.describeDocs(index.search(query!, 3).map((hit) => hit.docId));
       if (docs.some((doc) => doc.text === text)) found += 1;
@@ -184,7 +174,7 @@ describe('the persisted vector index', () => {
     const total = 12_000 + 5 * rounds;
     // Of the first 20, memories 1, 8 and 15 were the first deleted (one per round).
     expect(await t.findable(index, 20)).toBe(20 - Math.min(rounds, 3));
-    const [query] = await embedder.embed([`memory number ${total} about topic${total} and word${total % 7}`]);
+    const [query] = await embedder.embed([numberedText(total)]);
     expect((await t.store.describeDocs(index.search(query!, 1).map((hit) => hit.docId)))[0]?.text).toContain(`number ${total} `);
   });
 
