@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bare, described, Id, Namespace, singleLine, stringList, Tag, Timestamp } from './fields.js';
 import { Layer } from './memory.js';
 import { Origin } from './provenance.js';
+import { TrustLevel } from './trust.js';
 
 export const RECORD_TYPES = ['memory', 'goal', 'step'] as const;
 export const RecordType = z.enum(RECORD_TYPES);
@@ -24,13 +25,16 @@ export const SearchFilters = z.strictObject({
   types: described(stringList(RecordType, { max: 3 }).optional(), 'Only these record types.', ['memory']),
   // Bare in tools/list: the filters beside it say what "only these" means.
   origins: bare(stringList(Origin, { max: 6 }).optional(), 'Only records from these origins (user, agent, tool, web, import, system).', ['user', 'agent']),
-  tags_any: described(stringList(Tag, { max: 32 }).optional(), 'Only records with any of these tags.', ['billing']),
-  tags_all: described(stringList(Tag, { max: 32 }).optional(), 'Only records with all of these tags.', ['billing', 'csv']),
+  // Bare in tools/list: the tool's description says what the levels mean.
+  min_trust: bare(TrustLevel.optional(), 'Only records trusted at least this much (see trust in the hits): high leaves out all but what a user or the server wrote.', 'medium'),
+  // Bare in tools/list, as are tags_all, time_field and include_superseded: their names say what they do.
+  tags_any: bare(stringList(Tag, { max: 32 }).optional(), 'Only records with any of these tags.', ['billing']),
+  tags_all: bare(stringList(Tag, { max: 32 }).optional(), 'Only records with all of these tags.', ['billing', 'csv']),
   goal_id: described(Id.optional(), 'Only records linked to this goal.', '01JD3Z6Q6H8W1V8N2X4C5B7E9F'),
-  time_field: described(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'The time since and until apply to.', 'occurred_at'),
+  time_field: bare(z.enum(['occurred_at', 'created_at']).default('occurred_at'), 'The time since and until apply to.', 'occurred_at'),
   since: described(Timestamp.optional(), 'From this time (ISO 8601).', '2025-05-01'),
   until: described(Timestamp.optional(), 'Before this time (ISO 8601).', '2025-06-01'),
-  include_superseded: described(z.boolean().default(false), 'Also return corrected (superseded) memories.', false),
+  include_superseded: bare(z.boolean().default(false), 'Also return corrected (superseded) memories.', false),
 });
 export type SearchFilters = z.infer<typeof SearchFilters>;
 
@@ -77,6 +81,7 @@ export const SearchHit = z.object({
   goal_id: z.string().nullable(),
   superseded: z.boolean(),
   origin: described(Origin.nullable(), 'Where its text came from: user, agent, tool, web, import or system; null: not recorded.', 'agent'),
+  trust: described(TrustLevel, 'How far its text may be relied on: high (a user or the server wrote it), medium (the agent, an import, or not recorded), low (a tool, a web page, or text that reads as instructions to a model); why.trust says which.', 'medium'),
   thread: described(
     z.object({ id: z.string(), position: z.number() }).nullable(),
     'The thread the memory belongs to and its position there, if any.',
@@ -94,9 +99,10 @@ export const SearchHit = z.object({
       vector_similarity: z.number().nullable(),
       matched_terms: z.array(z.string()),
       track_record: z.string().optional(),
+      trust: z.string(),
     }),
-    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, the query words it contains and, for a lesson, the outcomes it came from or was recalled before (successes rank it up, failures down).',
-    { keyword_rank: 1, vector_rank: 3, vector_similarity: 0.62, matched_terms: ['dark', 'mode'] },
+    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, the query words it contains, what its trust level comes from and, for a lesson, the outcomes it came from or was recalled before (successes rank it up, failures down).',
+    { keyword_rank: 1, vector_rank: 3, vector_similarity: 0.62, matched_terms: ['dark', 'mode'], trust: "the agent's words" },
   ),
 });
 export type SearchHit = z.infer<typeof SearchHit>;

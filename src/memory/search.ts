@@ -12,6 +12,7 @@ import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
+import { trustOf } from '../domain/trust.js';
 import { describeTrackRecord, trackRecordsOf, withTrackRecord } from './track-record.js';
 import type { VectorHit } from './vector-search.js';
 
@@ -53,6 +54,8 @@ export function storeFilters(ctx: MemoryContext, request: SearchRequest, scope: 
   if (request.kinds) filters.kinds = request.kinds;
   if (request.types) filters.types = request.types;
   if (request.origins) filters.origins = request.origins;
+  // Every record is trusted at least low: that minimum filters nothing.
+  if (request.min_trust !== undefined && request.min_trust !== 'low') filters.min_trust = request.min_trust;
   if (request.tags_any) filters.tags_any = request.tags_any;
   if (request.tags_all) filters.tags_all = request.tags_all;
   if (request.goal_id !== undefined) filters.goal_id = request.goal_id;
@@ -195,6 +198,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
   const hits = views.map((view): SearchHit => {
     const r = rankOf.get(view.doc_id)!;
     const record = records.get(view.entity_id);
+    const trust = trustOf({ origin: view.origin, flagged: false });
     return {
       id: view.entity_id,
       type: view.type,
@@ -208,6 +212,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
       goal_id: view.goal_id,
       superseded: view.hidden,
       origin: view.origin,
+      trust: trust.level,
       thread: view.thread_id !== null && view.thread_position !== null ? { id: view.thread_id, position: view.thread_position } : null,
       context: [],
       why: {
@@ -216,6 +221,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
         vector_similarity: r.vector_similarity === null ? null : Math.round(r.vector_similarity * 1e4) / 1e4,
         matched_terms: mode === 'recent' ? [] : matchedTerms(terms, view.text),
         ...(record ? { track_record: describeTrackRecord(record) } : {}),
+        trust: trust.reason,
       },
     };
   });

@@ -5,6 +5,7 @@ import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
 import type { Origin, Provenance } from '../domain/provenance.js';
 import type { RecordType, SearchFilters } from '../domain/search.js';
+import type { TrustLevel } from '../domain/trust.js';
 
 /**
  * The storage seam. SQLite implements it today; a PostgreSQL backend will
@@ -218,6 +219,8 @@ export interface StoreFilters {
   types?: readonly RecordType[];
   /** Only records stored with one of these origins (records without provenance match none). */
   origins?: readonly Origin[];
+  /** Only records trusted at least this much (domain/trust.ts); absent or `low`: all. */
+  min_trust?: Exclude<TrustLevel, 'low'>;
   tags_any?: readonly string[];
   tags_all?: readonly string[];
   goal_id?: string;
@@ -256,6 +259,7 @@ export function admitsAllVisible(filters: StoreFilters): boolean {
     !filters.kinds?.length &&
     !filters.types?.length &&
     !filters.origins?.length &&
+    filters.min_trust === undefined &&
     !filters.tags_any?.length &&
     !filters.tags_all?.length &&
     filters.goal_id === undefined &&

@@ -47,9 +47,9 @@ export function trimText(text: string, maxChars: number): string {
 const relevanceLabel = (hit: RatedHit): string =>
   hit.relevance === null ? '' : `${hit.relevance}${hit.relevance === 'weak' ? ` (${hit.why.matched_terms.join(', ')})` : ''} `;
 
-/** A hit's line up to its snippet: number, relevance (with the query words a weak hit holds), what it is, its id and date, and a lesson's track record. */
+/** A hit's line up to its snippet: number, relevance (with the query words a weak hit holds), what it is, its id and date, a lesson's track record, and low trust with its reason (the text a model reads must say it, not only the structured hit). */
 const hitHead = (hit: RatedHit, i: number): string =>
-  `${i + 1}. ${relevanceLabel(hit)}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}${hit.why.track_record ? `; track record ${hit.why.track_record}` : ''}): `;
+  `${i + 1}. ${relevanceLabel(hit)}[${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${hit.kind}] ${hit.id} (${hit.occurred_at.slice(0, 10)}${hit.why.track_record ? `; track record ${hit.why.track_record}` : ''}${hit.trust === 'low' ? `; low trust: ${hit.why.trust}` : ''}): `;
 
 type Neighbour = SearchHit['context'][number];
 const contextHead = (c: Neighbour): string => `   ${c.offset > 0 ? '+' : ''}${c.offset} ${c.id}: `;

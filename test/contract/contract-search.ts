@@ -257,7 +257,7 @@ export function searchContract(h: Harness): void {
       return { ids, created, goalId: goal.id };
     }
 
-    it('filters: namespace, layers, kinds, types, origins, tags, goal, time and superseded records, the same in search, recent, filterDocIds and admit', async () => {
+    it('filters: namespace, layers, kinds, types, origins, trust, tags, goal, time and superseded records, the same in search, recent, filterDocIds and admit', async () => {
       const { ids, created, goalId } = await filterCorpus();
       const cases: Array<[string, Partial<StoreFilters>, string[]]> = [
         ['every namespace', {}, ['G', 'S', 'a1', 'a2', 'a3', 'b1', 'a5']],
@@ -285,6 +285,10 @@ export function searchContract(h: Harness): void {
         ['origins: a record stored without provenance matches none', { origins: ['agent', 'user'], namespace: 'alpha' }, ['a1', 'a5']],
         ['origins and include_superseded', { origins: ['agent'], include_superseded: true }, ['a4', 'a5']],
         ['origins and another filter', { origins: ['user', 'web'], tags_any: ['red'], namespace: 'alpha' }, ['a1', 'a2']],
+        ['min_trust high: a user\'s words', { min_trust: 'high' }, ['a1', 'b1']],
+        ['min_trust medium: not from a tool or the web (not recorded is medium)', { min_trust: 'medium' }, ['a1', 'a3', 'b1', 'a5']],
+        ['min_trust and include_superseded', { min_trust: 'medium', include_superseded: true, namespace: 'alpha' }, ['a1', 'a3', 'a4', 'a5']],
+        ['min_trust and origins', { min_trust: 'medium', origins: ['user', 'web'] }, ['a1', 'b1']],
       ];
       const all = [...(await docIds(h.store)).values()];
       const name = new Map(Object.entries(ids).map(([key, id]) => [id, key]));

@@ -5,8 +5,8 @@ import { hitsToShow, rateHits, relevanceOf, wordsForStrong } from '../../src/mem
 function hit(id: string, why: Partial<SearchHit['why']>): SearchHit {
   return {
     id, type: 'memory', layer: 'semantic', kind: 'note', namespace: 'default', snippet: id, score: 1, occurred_at: '2025-01-01T00:00:00.000Z',
-    tags: [], goal_id: null, superseded: false, origin: 'agent', thread: null, context: [],
-    why: { keyword_rank: null, vector_rank: null, vector_similarity: null, matched_terms: [], ...why },
+    tags: [], goal_id: null, superseded: false, origin: 'agent', trust: 'medium', thread: null, context: [],
+    why: { keyword_rank: null, vector_rank: null, vector_similarity: null, matched_terms: [], trust: "the agent's words", ...why },
   };
 }
 

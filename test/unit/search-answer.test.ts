@@ -15,9 +15,10 @@ const hit = (i: number, snippet: string, extra: Partial<RatedHit> = {}): RatedHi
   goal_id: null,
   superseded: false,
   origin: 'agent',
+  trust: 'medium',
   thread: null,
   context: [],
-  why: { keyword_rank: i + 1, vector_rank: null, vector_similarity: null, matched_terms: ['ledger'] },
+  why: { keyword_rank: i + 1, vector_rank: null, vector_similarity: null, matched_terms: ['ledger'], trust: "the agent's words" },
   relevance: 'strong',
   ...extra,
 });

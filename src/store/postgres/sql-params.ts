@@ -1,3 +1,4 @@
+import { originsAtLeast } from '../../domain/trust.js';
 import type { StoreFilters } from '../store.js';
 
 /** Numbered parameters ($1, $2, …) collected while a statement is built. */
@@ -27,6 +28,10 @@ export function filterClause(filters: StoreFilters, p: Params): string {
   if (filters.kinds?.length) clauses.push(`d.kind = ANY(${p.add([...filters.kinds])}::text[])`);
   if (filters.types?.length) clauses.push(`d.type = ANY(${p.add([...filters.types])}::text[])`);
   if (filters.origins?.length) clauses.push(`d.origin = ANY(${p.add([...filters.origins])}::text[])`);
+  if (filters.min_trust !== undefined) {
+    const { origins, unrecorded } = originsAtLeast(filters.min_trust);
+    clauses.push(`(d.origin = ANY(${p.add(origins)}::text[])${unrecorded ? ' OR d.origin IS NULL' : ''})`);
+  }
   if (filters.goal_id !== undefined) clauses.push(`d.goal_id = ${p.add(filters.goal_id)}`);
   if (filters.tags_any?.length) {
     clauses.push(`EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag = ANY(${p.add([...filters.tags_any])}::text[]))`);

@@ -1,3 +1,4 @@
+import { originsAtLeast } from '../../domain/trust.js';
 import type { StoreFilters } from '../store.js';
 
 /** What the search filters become in SQL: a WHERE clause over `search_docs d`, and how full-text matches join it. */
@@ -18,7 +19,7 @@ export const docsJoin = (filters: StoreFilters): string =>
 
 /** The filters test nothing but namespace and visibility. */
 export const scopeOnly = (filters: StoreFilters): boolean =>
-  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && !filters.origins?.length && filters.goal_id === undefined &&
+  !filters.layers?.length && !filters.kinds?.length && !filters.types?.length && !filters.origins?.length && filters.min_trust === undefined && filters.goal_id === undefined &&
   !filters.tags_any?.length && !filters.tags_all?.length && filters.since === undefined && filters.until === undefined;
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -37,6 +38,10 @@ export function filterSql(filters: StoreFilters): SqlPart {
   if (filters.kinds?.length) add(`d.kind IN (${placeholders(filters.kinds.length)})`, ...filters.kinds);
   if (filters.types?.length) add(`d.type IN (${placeholders(filters.types.length)})`, ...filters.types);
   if (filters.origins?.length) add(`d.origin IN (${placeholders(filters.origins.length)})`, ...filters.origins);
+  if (filters.min_trust !== undefined) {
+    const { origins, unrecorded } = originsAtLeast(filters.min_trust);
+    add(`(d.origin IN (${placeholders(origins.length)})${unrecorded ? ' OR d.origin IS NULL' : ''})`, ...origins);
+  }
   if (filters.goal_id !== undefined) add('d.goal_id = ?', filters.goal_id);
   if (filters.tags_any?.length) {
     add(
