@@ -91,3 +91,23 @@ export function queries(count: number, seed = 7): string[] {
     return Array.from({ length: n }, () => vocab[zipfRank(random, vocab.length)]!).join(' ');
   });
 }
+
+/**
+ * Queries of frequent words only: 2–3 distinct words each found in 20–60 % of
+ * the first `size` memories (in these sentences, words like "of", "to", "and":
+ * kept in a query that has nothing else), the case where a keyword search
+ * touches a large share of the store.
+ */
+export function frequentWordQueries(count: number, size: number, seed = 11): string[] {
+  const holding = new Map<string, number>();
+  for (const memory of memories(size)) for (const word of new Set(memory.content.split(' '))) holding.set(word, (holding.get(word) ?? 0) + 1);
+  const frequent = [...holding].filter(([, n]) => n >= 0.2 * size && n <= 0.6 * size).map(([word]) => word).sort();
+  if (frequent.length < 3) throw new Error(`only ${frequent.length} words are in 20-60 % of ${size} memories`);
+  const random = seeded(seed);
+  return Array.from({ length: count }, () => {
+    const picked = new Set<string>();
+    const n = 2 + Math.floor(random() * 2);
+    while (picked.size < n) picked.add(frequent[Math.floor(random() * frequent.length)]!);
+    return [...picked].join(' ');
+  });
+}

@@ -174,6 +174,54 @@ describe('BM25 computed in memory', () => {
   });
 });
 
+describe('postings of frequent words kept between searches', () => {
+  it('serves them while the table is unchanged, and never after a row was added, rewritten or removed, here or by another connection', async () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const file = join(dir, 'pinak.db');
+    const { db } = openDatabase(file, 2000);
+    const { db: other } = openDatabase(file, 2000);
+    cleanups.push(() => db.close(), () => other.close());
+    const insert = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
+    const remove = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
+    // About 1,700 occurrences of each word: long enough lists to keep.
+    db.transaction(() => {
+      for (let i = 1; i <= 1_000; i++) insert.run(i, sentence(i));
+    })();
+    let now = 1_000_000;
+    const scorer = Bm25Scorer.for(db, 'search_fts', () => now)!;
+    scorer.lengths.loadNow();
+    const frequent = ['river', 'stone', 'garden'];
+    expectSameScores(scorer, db, frequent);
+    expect(scorer.keptPostings).toBeGreaterThan(3_000);
+    const before = scorer.top(frequent, 20);
+    expect(scorer.top(frequent, 20)).toEqual(before);
+
+    insert.run(1_001, 'river river stone garden');
+    expectSameScores(scorer, db, frequent);
+    expect(scorer.top(frequent, 1)![0]!.doc_id).toBe(1_001);
+
+    remove.run(1_001);
+    scorer.lengths.forget(1_001);
+    expectSameScores(scorer, db, frequent);
+    expect(scorer.top(frequent, 20)!.map((hit) => hit.doc_id)).not.toContain(1_001);
+
+    remove.run(5);
+    insert.run(5, 'garden garden garden');
+    scorer.lengths.forget(5);
+    expectSameScores(scorer, db, frequent);
+
+    // Another process's commit: FTS5 scores until the lengths are read again, then the kept lists are not trusted.
+    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(1_002, 'stone stone stone river');
+    expect(scorer.top(frequent, 10)).toBeNull();
+    now += 30_000;
+    expect(scorer.top(frequent, 10)).toBeNull();
+    for (let i = 0; i < 200 && !scorer.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
+    expectSameScores(scorer, db, frequent);
+    expect(scorer.top(['stone'], 100_000)!.map((hit) => hit.doc_id)).toContain(1_002);
+  });
+});
+
 describe('keyword search with in-memory BM25, through the server', () => {
   const FILTERS: StoreFilters = { namespace: 'default', time_field: 'occurred_at', include_superseded: false };
 

@@ -73,6 +73,8 @@ export class DocLengths implements FtsRowChanges {
   private version: number | undefined;
   private loadStartedAt = 0;
   private readonly stale = new Set<number>();
+  /** Moves whenever a row is read, forgotten or everything is reset: what was read from the table before may differ now. */
+  private changes = 0;
   private readonly after: Statement;
   private readonly some: Statement;
   private readonly dataVersion: Statement;
@@ -140,6 +142,7 @@ export class DocLengths implements FtsRowChanges {
 
   /** This process changed the row: read it again before its next use. */
   forget(rowid: number): void {
+    this.changes += 1;
     if (rowid <= this.readUpTo) this.stale.add(rowid);
   }
 
@@ -165,6 +168,16 @@ export class DocLengths implements FtsRowChanges {
     return new Map(rows.map(([id, tokens]) => [id, typeof tokens === 'string' ? (varintsFromHex(tokens)[0] ?? 0) : tokens]));
   }
 
+  /**
+   * A number that changes whenever the rows may have: this process added
+   * (and `catchUp` read), rewrote or removed one, or the lengths were reset to
+   * be read again after another connection's commit. While `current()` and
+   * after `catchUp()`, equal generations mean an unchanged table.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Tokens in the row (0 for a row never read). */
   of(rowid: number): number {
     return Math.max(0, (this.lengths[rowid] ?? 0) - 1);
@@ -179,6 +192,7 @@ export class DocLengths implements FtsRowChanges {
     if (this.state === 'closed') return;
     this.lengths = new Uint32Array(1024);
     this.readUpTo = 0;
+    this.changes += 1;
     this.stale.clear();
     this.state = 'idle';
     this.loading = undefined;
@@ -187,7 +201,10 @@ export class DocLengths implements FtsRowChanges {
   private readSlice(size: number): number {
     const rows = this.after.all(this.readUpTo, size) as Array<[number, number | string]>;
     for (const [id, tokens] of rows) this.set(id, tokens);
-    if (rows.length > 0) this.readUpTo = rows[rows.length - 1]![0];
+    if (rows.length > 0) {
+      this.readUpTo = rows[rows.length - 1]![0];
+      this.changes += 1;
+    }
     return rows.length;
   }
   private set(rowid: number, tokens: number | string): void {
