@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isPostgresUrl, isRedisUrl, redactDatabaseUrl } from './domain/database-url.js';
@@ -16,6 +16,9 @@ export { redactDatabaseUrl } from './domain/database-url.js';
 export { EMBED_PROVIDERS } from './setting-values.js';
 export { serviceModelName } from './embedding-settings.js';
 export { ConfigError, ENVIRONMENT_VARIABLES, fileVariableOf, SETTINGS } from './settings.js';
+
+/** The most serving processes --workers may ask for. */
+export const MAX_WORKERS = 64;
 
 /** Every setting, its default and its bounds: the one place configuration is defined. */
 export const Config = z.strictObject({
@@ -93,6 +96,7 @@ export const Config = z.strictObject({
   databaseStatementTimeoutMs: intFromText(0, 86_400_000).default(30_000),
   databaseIdleInTransactionTimeoutMs: intFromText(0, 86_400_000).default(60_000),
   waitForDatabaseMs: intFromText(0, 86_400_000).default(0),
+  workers: z.coerce.number({ message: 'expected a whole number of serving processes, 1 to 64' }).int('expected a whole number of serving processes, 1 to 64').min(1, 'expected at least 1 serving process').max(MAX_WORKERS, `expected at most ${MAX_WORKERS} serving processes`).optional(),
   replicaName: z.string().regex(REPLICA_NAME, 'expected a short name of lowercase letters, digits and hyphens, such as pinak1 (at most 32 characters, starting with a letter or digit)').optional(),
 });
 export type Config = z.infer<typeof Config>;
@@ -153,9 +157,7 @@ export function resolveConfig(
   // First: with a database URL the size limit is refused outright, whatever its reserve.
   checkDatabaseSettings(parsed.data, origin);
   checkAuditReserve(parsed.data);
-  if (parsed.data.httpSessions === 'database' && parsed.data.databaseUrl === undefined) {
-    throw new ConfigError(`${origin.httpSessions} keeps sessions in the PostgreSQL database: set --database-url (or PINAK_DATABASE_URL) too, or use --http-sessions memory`);
-  }
+  checkWorkers(parsed.data, origin);
   return parsed.data;
 }
 
@@ -246,9 +248,34 @@ export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs
   waitForDatabaseMs: config.waitForDatabaseMs,
 });
 
-/** Where HTTP sessions live: in the database when there is one (replicas), unless asked otherwise. */
-export const httpSessionsIn = (config: Pick<Config, 'httpSessions' | 'databaseUrl'>): 'memory' | 'database' =>
-  config.httpSessions ?? (config.databaseUrl !== undefined ? 'database' : 'memory');
+/**
+ * How many serving processes: one for stdio (where more mean nothing) and
+ * with --http-sessions memory (sessions held by one process); else as set,
+ * or one per core.
+ */
+export const workersOf = (config: Pick<Config, 'transport' | 'workers' | 'httpSessions'>, cores: number = availableParallelism()): number =>
+  config.transport !== 'http' ? 1 : (config.workers ?? (config.httpSessions === 'memory' ? 1 : Math.max(1, Math.min(MAX_WORKERS, cores))));
+
+/**
+ * Where HTTP sessions live: in the database when there is one (replicas) or
+ * when several processes serve (the data directory's SQLite file), unless
+ * asked otherwise.
+ */
+export const httpSessionsIn = (config: Pick<Config, 'httpSessions' | 'databaseUrl' | 'transport' | 'workers'>): 'memory' | 'database' =>
+  config.httpSessions ?? (config.databaseUrl !== undefined || workersOf(config) > 1 ? 'database' : 'memory');
+
+/** --workers means something over HTTP only, and several processes cannot serve sessions one of them holds in memory. */
+function checkWorkers(config: Config, origin: Readonly<Record<string, string>>): void {
+  if (config.workers === undefined) return;
+  if (config.transport !== 'http' && config.workers > 1) {
+    throw new ConfigError(`${origin.workers} runs several HTTP serving processes, and stdio has one client: leave it out, or serve with --transport http`);
+  }
+  if (config.workers > 1 && config.httpSessions === 'memory') {
+    throw new ConfigError(
+      `${origin.httpSessions} keeps each session in the process that opened it, but with ${origin.workers} (${config.workers}) any process may receive its next request: use --http-sessions database (shared in the data directory or the PostgreSQL database), or --workers 1`,
+    );
+  }
+}
 
 /** The burst of the per-key rate limit: as configured, else a tenth of the per-minute rate. */
 export const rateLimitBurst = (config: Pick<Config, 'rateLimitPerMinute' | 'rateLimitBurst'>): number =>

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { redactDatabaseUrl } from '../domain/database-url.js';
 import type { Logger } from '../logging.js';
@@ -14,6 +15,8 @@ export interface KeyRateLimitSettings {
   burst: number;
   /** The key store's pool on the shared PostgreSQL schema, when the keys are there. */
   pool?: pg.Pool | undefined;
+  /** The shared SQLite file of the processes serving one data directory, when there is no PostgreSQL. */
+  sqlite?: Database.Database | undefined;
   /** A Redis to keep the buckets in (redis:// or rediss://). */
   redisUrl?: string | undefined;
 }
@@ -22,7 +25,8 @@ export interface KeyRateLimitSettings {
  * The per-key rate limit as the deployment allows: in Redis when a Redis
  * URL is set (falling back to PostgreSQL, else this process, while it is
  * away), else in PostgreSQL when the keys are there (falling back to this
- * process), else in this process. With the limit off (0 a minute), nothing
+ * process), else in the data directory's shared file when several processes
+ * serve it, else in this process. With the limit off (0 a minute), nothing
  * is opened. Logs one line saying where requests are counted.
  */
 export async function openKeyRateLimiter(settings: KeyRateLimitSettings, logger: Logger): Promise<KeyRateLimiter> {
@@ -43,6 +47,10 @@ export async function openKeyRateLimiter(settings: KeyRateLimitSettings, logger:
       retryEveryMs: RETRY_SHARED_EVERY_MS,
     });
     counted = 'in PostgreSQL, shared by every server on the database';
+  } else if (settings.sqlite) {
+    const { SqliteKeyLimiter } = await import('./sqlite-rate-limiter.js');
+    limiter = new SqliteKeyLimiter(settings.sqlite, perMinute, burst);
+    counted = 'in the data directory, shared by every process serving it';
   }
   if (settings.redisUrl) {
     const { RedisKeyLimiter, REDIS_COMMAND_TIMEOUT_MS } = await import('./redis-rate-limiter.js');
@@ -50,7 +58,7 @@ export async function openKeyRateLimiter(settings: KeyRateLimitSettings, logger:
     const redis = await RedisKeyLimiter.open({ url: settings.redisUrl }, perMinute, burst);
     const fallback = new FallbackKeyLimiter(redis.limiter, limiter, logger, {
       name: where,
-      fallbackName: settings.pool ? 'PostgreSQL' : 'each server\'s memory',
+      fallbackName: settings.pool ? 'PostgreSQL' : settings.sqlite ? 'the data directory' : 'each server\'s memory',
       // The client's own timeout fires first; this one bounds the wait whatever the client does.
       timeoutMs: REDIS_COMMAND_TIMEOUT_MS * 2 + 100,
       retryEveryMs: RETRY_SHARED_EVERY_MS,

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { openKeyStore } from '../auth/key-store.js';
-import { ConfigError, httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, type Config } from '../config.js';
+import { ConfigError, httpSessionsIn, jwtOptions, keysFile, keyStoreLocation, rateLimitBurst, workersOf, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logging.js';
 import { openRuntime, openTenantRuntime } from '../open-runtime.js';
 import type { Runtime } from '../runtime.js';
@@ -8,12 +9,16 @@ import { checkBindAddress } from '../transports/http/bind-policy.js';
 import type { HttpOptions } from '../transports/http/context.js';
 import { serveHttp, type HttpService } from '../transports/http/http-server.js';
 import { shutdownOnce, type Service } from '../transports/shutdown.js';
+import { sharedFileOf } from '../transports/http/shared-file.js';
 import { serveStdio } from '../transports/stdio.js';
+import { isWorkerProcess, receiveWorkerInit, runPrimary, type WorkerInit } from './workers.js';
 import type { Command } from './command.js';
 import { SETTING_GROUPS, type SettingGroup, settingsOf } from './setting-groups.js';
 
 /** How long a shutdown waits for tool calls in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Beyond its shutdown delay and grace, how long the primary gives a worker to close its stores and exit before killing it. */
+const WORKER_STOP_MARGIN_MS = 10_000;
 
 /**
  * Serve MCP until stdin closes (stdio) or a signal arrives; resolves with the
@@ -26,15 +31,20 @@ export async function serve(config: Config, onHttpStarted?: (service: HttpServic
     throw new ConfigError('--redis-url (PINAK_REDIS_URL) keeps the HTTP per-key rate limits, and stdio has none: leave it out, or serve with --transport http');
   }
   const logger = createLogger(config.logLevel);
-  // Refuse a bad address before opening anything.
-  if (config.transport === 'http') checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || (await keysExist(config)));
-  const runtime = await openRuntime(config, logger);
-  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime)) : serveStdio(runtime)).catch(async (error: unknown) => {
+  const workers = workersOf(config);
+  const worker = workers > 1 && isWorkerProcess() ? await receiveWorkerInit() : null;
+  // Refuse a bad address before opening anything (in the primary, once, before any worker starts).
+  if (config.transport === 'http' && worker === null) checkBindAddress(config.host, config.auth === 'keys' || jwtOptions(config) !== null || (await keysExist(config)));
+  if (workers > 1 && worker === null) {
+    return runPrimary({ workers, logger, stopTimeoutMs: config.shutdownDelayMs + SHUTDOWN_GRACE_MS + WORKER_STOP_MARGIN_MS });
+  }
+  const runtime = await openRuntime(config, worker ? logger.child({ worker: worker.id }) : logger);
+  const starting = (config.transport === 'http' ? serveHttp(runtime, httpOptions(config, runtime, worker)) : serveStdio(runtime)).catch(async (error: unknown) => {
     await runtime.close();
     throw error;
   });
   const announced = starting.then(async (service) => {
-    if (config.transport === 'http') await (onHttpStarted ?? announceBrowser)(service as HttpService, logger);
+    if (config.transport === 'http' && (worker === null || worker.announce)) await (onHttpStarted ?? announceBrowser)(service as HttpService, logger);
     return service;
   });
   const shutdown = announced.then((service: Service) => shutdownOnce(runtime, service, SHUTDOWN_GRACE_MS));
@@ -57,6 +67,8 @@ export async function serve(config: Config, onHttpStarted?: (service: HttpServic
     };
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
+    // A worker whose primary is gone (killed) stops too, rather than serving on unsupervised.
+    if (worker) process.once('disconnect', () => void stop('the primary process is gone'));
     starting.then((service) => service.done).then(stop, reject);
   });
 }
@@ -84,7 +96,25 @@ async function keysExist(config: Config): Promise<boolean> {
   }
 }
 
-const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
+/**
+ * Sessions in the database: PostgreSQL's shared schema with a database URL,
+ * else the data directory's shared file. That file also holds what the
+ * workers of one server share (rate buckets without PostgreSQL or Redis, the
+ * memory browser's sign-ins), sealed with the primary's key; a lone process
+ * seals with a key of its own.
+ */
+function sharedState(config: Config, worker: WorkerInit | null): Pick<HttpOptions, 'sharedSessions' | 'sharedFile' | 'workerId'> {
+  const inDatabase = httpSessionsIn(config) === 'database';
+  const sharedSessions: HttpOptions['sharedSessions'] = !inDatabase
+    ? null
+    : config.databaseUrl !== undefined
+      ? { url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, waitForDatabaseMs: config.waitForDatabaseMs }
+      : 'file';
+  const sharedFile = worker !== null || sharedSessions === 'file' ? { file: sharedFileOf(config.dataDir), busyTimeoutMs: config.busyTimeoutMs, sealKey: worker?.sealKey ?? randomBytes(32) } : null;
+  return { sharedSessions, sharedFile, workerId: worker?.id ?? null };
+}
+
+const httpOptions = (config: Config, runtime: Runtime, worker: WorkerInit | null): HttpOptions => ({
   host: config.host,
   port: config.port,
   allowedHosts: config.allowedHosts,
@@ -97,10 +127,7 @@ const httpOptions = (config: Config, runtime: Runtime): HttpOptions => ({
   maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   maxCallsPerSession: config.maxCallsPerSession,
   sessionIdleMs: config.sessionIdleSeconds * 1000,
-  sharedSessions:
-    httpSessionsIn(config) === 'database' && config.databaseUrl !== undefined
-      ? { url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, waitForDatabaseMs: config.waitForDatabaseMs }
-      : null,
+  ...sharedState(config, worker),
   shutdownDelayMs: config.shutdownDelayMs,
   keys: { ...keyStoreLocation(config), mode: config.auth },
   jwt: jwtOptions(config),

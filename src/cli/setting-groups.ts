@@ -26,7 +26,7 @@ export const SETTING_GROUPS = {
     flags: [
       'transport', 'host', 'port', 'allowed-hosts', 'allowed-origins', 'max-body-bytes', 'max-sessions', 'max-sessions-per-key',
       'max-sessions-per-tenant', 'max-connections', 'max-connections-per-address', 'max-calls-per-session', 'session-idle-seconds', 'auth', 'rate-limit-per-minute',
-      'rate-limit-burst', 'redis-url', 'max-open-tenants', 'http-sessions', 'shutdown-delay-ms', 'replica-name',
+      'rate-limit-burst', 'redis-url', 'max-open-tenants', 'http-sessions', 'workers', 'shutdown-delay-ms', 'replica-name',
     ],
   },
   tokens: {

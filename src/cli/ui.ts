@@ -28,14 +28,15 @@ export const uiCommand: Command = {
   summary: 'browse the memories, goals and audit trail in a web browser (on loopback; prints the address to open)',
   usage: 'ui [options]',
   details:
-    'Serves MCP over HTTP too, on 127.0.0.1 and a free port unless --host (a loopback address) or --port say otherwise. Without API keys, the address printed is a one-time sign-in link (valid once, for an hour); with keys, the sign-in page.',
+    'Serves MCP over HTTP too, on 127.0.0.1 and a free port unless --host (a loopback address) or --port say otherwise, in one process unless --workers says otherwise. Without API keys, the address printed is a one-time sign-in link (valid once, for an hour); with keys, the sign-in page.',
   operands: { min: 0, max: 0 },
   options: {},
   settings: settingsOf(...(Object.keys(SETTING_GROUPS) as SettingGroup[])).filter((flag) => flag !== 'transport'),
   exitsProcess: true,
   settingsFrom(settings) {
     if (settings.host !== undefined && !isLoopbackHost(settings.host)) throw new UsageError(`pinak-memory ui listens on loopback only (127.0.0.1, ::1, localhost), not ${JSON.stringify(settings.host)}; to serve the browser to other machines, run pinak-memory serve --transport http with API keys`);
-    return { ...settings, transport: 'http', port: settings.port ?? '0', host: settings.host ?? '127.0.0.1' };
+    // One person's browser: one serving process unless --workers asks for more.
+    return { ...settings, transport: 'http', port: settings.port ?? '0', host: settings.host ?? '127.0.0.1', workers: settings.workers ?? '1' };
   },
   run: ({ config }) => serve(config, (service, logger) => announce(service, logger, (text) => process.stdout.write(text))),
 };

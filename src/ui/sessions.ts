@@ -26,6 +26,24 @@ export function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(x, y) && a.length === b.length;
 }
 
+/** Where the memory browser's sessions are kept: this process's memory, or the file every worker shares (sqlite-sessions.ts). */
+export interface UiSessionStore {
+  /** A new session; the id returned is what the cookie carries. */
+  create(credential?: UiSession['credential'], auditId?: string): UiSession;
+  /** The session this cookie value names, if it is still alive. */
+  get(id: string | undefined): UiSession | null;
+  /** Signed in: a new session (new id and CSRF token), the old one gone. */
+  signIn(previous: UiSession | null, credential: NonNullable<UiSession['credential']>): UiSession;
+  end(session: UiSession): void;
+  /** A one-time sign-in token for the local user, valid for `ttlMs`. */
+  issueLocalToken(ttlMs: number): string;
+  /** Spend a one-time token: true once, if it was issued and has not expired. */
+  spendLocalToken(value: string): boolean;
+}
+
+export const newUiToken = (): string => token();
+export const uiSessionKey = (id: string): string => createHash('sha256').update(id).digest('base64url');
+
 /**
  * The memory browser's sessions, in this process's memory (a restart signs
  * everyone out). Bounded: at most `max` sessions, the least recently seen
@@ -33,7 +51,7 @@ export function sameSecret(a: string, b: string): boolean {
  * The cookie holds a random id, the map key is its hash, so a heap dump or
  * log of the keys does not give a usable cookie.
  */
-export class UiSessions {
+export class UiSessions implements UiSessionStore {
   private readonly sessions = new Map<string, UiSession>();
   /** One-time local sign-in tokens (hashed) and when each expires. */
   private readonly localTokens = new Map<string, number>();

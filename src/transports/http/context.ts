@@ -7,7 +7,7 @@ import type { SessionRegistry } from './sessions.js';
 import type { KeyStoreLocation } from '../../auth/key-store.js';
 import type { SharedDatabaseSettings } from '../../auth/postgres-key-store.js';
 import type { SessionDirectory } from './session-directory.js';
-import type { UiSessions } from '../../ui/sessions.js';
+import type { UiSessionStore } from '../../ui/sessions.js';
 
 /** How the HTTP transport listens and what it allows. */
 export interface HttpOptions {
@@ -30,8 +30,19 @@ export interface HttpOptions {
   maxConnectionsPerAddress: number;
   maxCallsPerSession: number;
   sessionIdleMs: number;
-  /** Where Streamable HTTP sessions live when every replica must serve them: the shared schema of this database; null: in this process. */
-  sharedSessions: SharedDatabaseSettings | null;
+  /**
+   * Where Streamable HTTP sessions live when every replica or worker must serve them: the shared schema of this
+   * PostgreSQL database, or `file`, the data directory's shared file (sharedFile); null: in this process.
+   */
+  sharedSessions: SharedDatabaseSettings | 'file' | null;
+  /**
+   * What every process serving this data directory shares, in one SQLite file beside the store (see
+   * shared-file.ts): the sessions (with sharedSessions `file`), the per-key buckets when neither PostgreSQL
+   * nor Redis keeps them, and the memory browser's sign-ins, sealed with `sealKey`; null: each process alone.
+   */
+  sharedFile: { file: string; busyTimeoutMs: number; sealKey: Buffer } | null;
+  /** This process's number among the workers of `--workers N` (also sent as the x-pinak-worker header), or null when it serves alone. */
+  workerId: number | null;
   /** On shutdown, how long /readyz answers 503 while everything is still served, before the listener closes. */
   shutdownDelayMs: number;
   /** The API key store and when keys are required (auto: once any key exists). */
@@ -73,7 +84,7 @@ export interface HttpContext {
   readonly directory: SessionDirectory | null;
   readonly options: HttpOptions;
   /** The memory browser's sessions (at /ui), in this process. */
-  readonly ui: UiSessions;
+  readonly ui: UiSessionStore;
   /** True once shutdown has begun: no new sessions. */
   readonly closing: () => boolean;
   /** True while a shutdown waits (--shutdown-delay-ms) for load balancers to notice /readyz: everything is still served. */

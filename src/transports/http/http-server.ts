@@ -21,7 +21,10 @@ import { MESSAGES_PATH, openSse, postSseMessage } from './legacy-sse.js';
 import { serveMetrics } from './metrics-endpoint.js';
 import { RPC, sendJson, sendRpcError } from './responses.js';
 import { SessionRegistry } from './sessions.js';
-import { SessionDirectory } from './session-directory.js';
+import { PostgresSessionDirectory, type SessionDirectory } from './session-directory.js';
+import { openSharedFile } from './shared-file.js';
+import { SqliteSessionDirectory } from './sqlite-session-directory.js';
+import { SqliteUiSessions } from '../../ui/sqlite-sessions.js';
 import { handleSharedStreamable } from './shared-streamable.js';
 import { handleStreamable } from './streamable.js';
 import { UiSessions } from '../../ui/sessions.js';
@@ -83,20 +86,28 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await auth.close();
     throw error;
   }
-  // Shared by every server on the same PostgreSQL database or Redis; never fails to open (an absent Redis is waited for in the background).
-  const limiter = await openKeyRateLimiter({ ...options.rateLimit, pool: keys.sharedPool }, runtime.logger);
+  let shared: ReturnType<typeof openSharedFile> | null;
+  try {
+    shared = options.sharedFile ? openSharedFile(options.sharedFile.file, options.sharedFile.busyTimeoutMs) : null;
+  } catch (error) {
+    await auth.close();
+    throw new HttpStartError(`cannot open the shared state file ${options.sharedFile?.file ?? ''}: ${(error as Error).message}`);
+  }
+  // Shared by every server on the same PostgreSQL database or Redis, or every process serving this data directory;
+  // never fails to open (an absent Redis is waited for in the background).
+  const limiter = await openKeyRateLimiter({ ...options.rateLimit, pool: keys.sharedPool, sqlite: shared ?? undefined }, runtime.logger);
   let directory: SessionDirectory | null = null;
   try {
-    directory = options.sharedSessions
-      ? await SessionDirectory.open(options.sharedSessions, {
-          maxSessions: options.maxSessions,
-          maxPerKey: options.maxSessionsPerKey,
-          maxPerTenant: options.maxSessionsPerTenant,
-          idleMs: options.sessionIdleMs,
-        })
-      : null;
+    const limits = { maxSessions: options.maxSessions, maxPerKey: options.maxSessionsPerKey, maxPerTenant: options.maxSessionsPerTenant, idleMs: options.sessionIdleMs };
+    if (options.sharedSessions === 'file') {
+      if (!shared) throw new Error('sessions in the shared file need the shared file');
+      directory = new SqliteSessionDirectory(shared, limits);
+    } else if (options.sharedSessions) {
+      directory = await PostgresSessionDirectory.open(options.sharedSessions, limits);
+    }
   } catch (error) {
     await limiter.close();
+    shared?.close();
     await auth.close();
     throw error;
   }
@@ -116,13 +127,16 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
     directory,
     options,
-    ui: new UiSessions(UI_IDLE_MS, UI_MAX_SESSIONS),
+    ui: shared && options.sharedFile ? new SqliteUiSessions(shared, options.sharedFile.sealKey, UI_IDLE_MS, UI_MAX_SESSIONS) : new UiSessions(UI_IDLE_MS, UI_MAX_SESSIONS),
     closing: () => closing,
     draining: () => draining,
   };
   const policy = headerPolicy(options.host, () => port, options.allowedHosts, options.allowedOrigins);
   // Node checks the header and request timeouts on this interval (30 s by default): a slow client is cut within seconds of its limit.
+  const workerHeader = options.workerId === null ? null : String(options.workerId);
   const server = createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
+    // Which worker answered: for operators and tests (the ids are small numbers, nothing secret).
+    if (workerHeader !== null) res.setHeader('x-pinak-worker', workerHeader);
     route(ctx, policy, req, res).catch((error: unknown) => {
       if (isUnavailable(error)) {
         // The database is away (keys, sessions): the client retries; one sampled line, not a stack per request.
@@ -147,6 +161,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await ctx.registry.closeAll();
     await directory?.close();
     await limiter.close();
+    shared?.close();
     await auth.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
@@ -160,9 +175,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const origin = `http://${urlHost(options.host)}:${port}`;
   const hint = allowedHostsHint(options.host, port, options.allowedHosts);
   const replica = options.replicaName === null ? {} : { replica: options.replicaName };
+  // (A worker's logger already names it.)
   runtime.logger.info(
-    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), sessions: directory ? 'database' : 'memory', ...replica, ...(hint ? { hint } : {}) },
-    `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${options.replicaName === null ? '' : ` as replica ${options.replicaName}`}${hint ? `; ${hint}` : ''}`,
+    { url: `${origin}/mcp`, sse: `${origin}/sse`, host: options.host, port, keysRequired: await auth.required(), sessions: directory ? 'database' : 'memory', ...(directory ? { sessionsIn: directory.where } : {}), ...replica, ...(hint ? { hint } : {}) },
+    `serving MCP over HTTP at ${origin}/mcp (legacy SSE at ${origin}/sse)${options.replicaName === null ? '' : ` as replica ${options.replicaName}`}${options.workerId === null ? '' : ` (worker ${options.workerId})`}${hint ? `; ${hint}` : ''}`,
   );
 
   return {
@@ -197,6 +213,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       // The shared sessions stay in the database: other replicas serve them on.
       await directory?.close();
       await limiter.close();
+      shared?.close();
       await auth.close();
     },
   };
@@ -284,7 +301,8 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
       if (only('GET, HEAD')) {
         const ready = await isReady(ctx);
         const replica = ctx.options.replicaName === null ? {} : { replica: ctx.options.replicaName };
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...replica });
+        const worker = ctx.options.workerId === null ? {} : { worker: ctx.options.workerId };
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...replica, ...worker });
       }
       return;
     default:

@@ -62,29 +62,75 @@ interface SessionRow {
   log_level: string | null;
 }
 
-/** The same principal: a session id is not a credential, and a token of the same subject with other rights is another principal. */
-const samePrincipal = (row: SessionRow, principal: Principal): boolean =>
-  row.principal_id === principal.id && row.tenant === principal.tenant && row.role === principal.role && row.namespaces === namespacesOf(principal);
-
-const namespacesOf = (principal: Principal): string | null => (principal.namespaces === null ? null : JSON.stringify(principal.namespaces));
 
 /**
- * The open Streamable HTTP sessions of a whole deployment, in the shared
+ * The open Streamable HTTP sessions of a whole deployment (every replica, or
+ * every worker process on one data directory), wherever they are kept: a
+ * session opened through one server is served by any other, ended by a
+ * DELETE through any, and counted against the limits (the deployment's,
+ * each key's, each tenant's) wherever it was opened. Legacy SSE streams are
+ * recorded too while open (kind `sse`), only to be counted.
+ */
+export interface SessionDirectory {
+  readonly limits: SessionLimits;
+  /** Where the rows are, for logs: "postgres" or "sqlite". */
+  readonly where: 'postgres' | 'sqlite';
+  /** Record a new session, unless a limit is reached (idle sessions are forgotten first, so they do not count). */
+  create(session: SharedSession, kind?: 'streamable' | 'sse'): Promise<OpenRefusal | null>;
+  /** The session with this id opened by this principal (marking it active), or undefined: none, ended, idle too long, or another principal's. */
+  use(id: string, principal: Principal): Promise<SharedSession | undefined>;
+  /** Keep the logging level a session's client set, for the servers of its next requests. */
+  setLogLevel(id: string, level: string): Promise<void>;
+  /** End this principal's Streamable HTTP session; false when there was none to end. */
+  end(id: string, principal: Principal): Promise<boolean>;
+  /** Mark these sessions active (the legacy SSE streams this server holds open, which send no requests to mark them). */
+  keepAlive(ids: readonly string[]): Promise<void>;
+  /** Forget a session whatever its principal (its initialize was refused, its stream closed). */
+  forget(id: string): Promise<void>;
+  /** The key ids holding sessions (for the credential watch). */
+  principalIds(): Promise<string[]>;
+  /** End the sessions of these principals (their credentials stopped being valid); returns how many. */
+  endOf(principalIds: readonly string[]): Promise<number>;
+  /** Streamable HTTP sessions open in the deployment. */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The same principal: a session id is not a credential, and a token of the same subject with other rights is another principal. */
+export const samePrincipalAs = (row: { principal_id: string; tenant: string; role: string; namespaces: string | null }, principal: Principal): boolean =>
+  row.principal_id === principal.id && row.tenant === principal.tenant && row.role === principal.role && row.namespaces === namespacesOf(principal);
+
+/** A principal's namespaces as stored in a session's row. */
+export const namespacesOf = (principal: Principal): string | null => (principal.namespaces === null ? null : JSON.stringify(principal.namespaces));
+
+/** Which limit, if any, one more session of this principal would pass, given the deployment's counts. */
+export function refusalOf(limits: SessionLimits, principal: Principal, counts: { total: number; byKey: number; byTenant: number }): OpenRefusal | null {
+  const capped = principal.id !== LOCAL_PRINCIPAL.id;
+  if (capped && counts.byKey >= limits.maxPerKey) return 'key';
+  if (capped && counts.byTenant >= limits.maxPerTenant) return 'tenant';
+  if (counts.total >= limits.maxSessions) return 'server';
+  return null;
+}
+
+/**
+ * The deployment's sessions in the shared
  * schema of its PostgreSQL database: a session opened through one replica is
  * served by any other, ended by a DELETE through any, and counted against
  * the limits (the deployment's, each key's, each tenant's) wherever it was
  * opened. Rows are written without waiting for the WAL flush: a session lost
  * in a database crash answers 404, and MCP clients then start a new one.
  */
-export class SessionDirectory {
+export class PostgresSessionDirectory implements SessionDirectory {
+  readonly where = 'postgres';
+
   private constructor(
     private readonly pool: pg.Pool,
     readonly limits: SessionLimits,
   ) {}
 
-  static async open(settings: SharedDatabaseSettings, limits: SessionLimits): Promise<SessionDirectory> {
+  static async open(settings: SharedDatabaseSettings, limits: SessionLimits): Promise<PostgresSessionDirectory> {
     const pool = await openSharedPool(settings, { tables: TABLE_SQL, synchronousCommit: false });
-    return new SessionDirectory(pool, limits);
+    return new PostgresSessionDirectory(pool, limits);
   }
 
   /**
@@ -99,7 +145,6 @@ export class SessionDirectory {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(${OPEN_LOCK})`);
       await client.query(`DELETE FROM ${TABLE} WHERE last_active < now() - $1::float8 * interval '1 millisecond'`, [this.limits.idleMs]);
-      const capped = principal.id !== LOCAL_PRINCIPAL.id;
       const { rows } = await client.query<{ total: string; by_key: string; by_tenant: string }>(
         `SELECT count(*) AS total,
                 count(*) FILTER (WHERE principal_id = $1) AS by_key,
@@ -108,14 +153,7 @@ export class SessionDirectory {
         [principal.id, principal.tenant, LOCAL_PRINCIPAL.id],
       );
       const counts = rows[0]!;
-      const refusal: OpenRefusal | null =
-        capped && Number(counts.by_key) >= this.limits.maxPerKey
-          ? 'key'
-          : capped && Number(counts.by_tenant) >= this.limits.maxPerTenant
-            ? 'tenant'
-            : Number(counts.total) >= this.limits.maxSessions
-              ? 'server'
-              : null;
+      const refusal = refusalOf(this.limits, principal, { total: Number(counts.total), byKey: Number(counts.by_key), byTenant: Number(counts.by_tenant) });
       if (refusal === null) {
         await client.query(
           `INSERT INTO ${TABLE} (id, kind, principal_id, tenant, role, namespaces, audit_session, client_name, client_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -145,7 +183,7 @@ export class SessionDirectory {
       [id, TOUCH_EVERY_SECONDS, this.limits.idleMs],
     );
     const row = rows[0];
-    if (!row || !samePrincipal(row, principal)) return undefined;
+    if (!row || !samePrincipalAs(row, principal)) return undefined;
     if (row.stale) await this.pool.query(`UPDATE ${TABLE} SET last_active = now() WHERE id = $1`, [id]);
     return {
       id,

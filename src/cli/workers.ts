@@ -1,0 +1,160 @@
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logging.js';
+
+/** What the primary tells each worker before it starts serving. */
+export interface WorkerInit {
+  /** The worker's number (1, 2, …; a replacement gets the next unused one), in its logs and its x-pinak-worker header. */
+  readonly id: number;
+  /** The key sealing the memory browser's sessions in the shared file, the same for every worker of this start. */
+  readonly sealKey: Buffer;
+  /** Whether this worker logs the memory browser's one-time sign-in link (the first one only). */
+  readonly announce: boolean;
+}
+
+interface InitMessage {
+  pinak: 'init';
+  id: number;
+  sealKey: string;
+  announce: boolean;
+}
+
+const isInit = (message: unknown): message is InitMessage => (message as { pinak?: unknown } | null)?.pinak === 'init';
+
+/** True in a serving process started by the primary of `--workers N`. */
+export const isWorkerProcess = (): boolean => cluster.isWorker;
+
+/** In a worker: ask the primary for this worker's number and the shared sealing key. */
+export function receiveWorkerInit(): Promise<WorkerInit> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      if (!isInit(message)) return;
+      process.off('message', onMessage);
+      resolve({ id: message.id, sealKey: Buffer.from(message.sealKey, 'base64'), announce: message.announce });
+    };
+    process.on('message', onMessage);
+    process.send?.({ pinak: 'init?' });
+  });
+}
+
+/** A worker that dies this many times within RESTART_WINDOW_MS after starting stops the server: something is wrong beyond one crash. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+export interface PrimaryOptions {
+  workers: number;
+  /** How long a worker may take to stop after SIGTERM (its shutdown delay and grace) before it is killed. */
+  stopTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * The primary of `--workers N`: forks N serving processes running this same
+ * command (node's cluster module: the primary holds the listening socket and
+ * hands connections to the workers in turn), the first alone (it creates or
+ * upgrades the data directory's files), then the others together. It serves
+ * nothing itself and opens no store.
+ *
+ * - A worker that exits before it listens (a port taken, a store it cannot
+ *   open) stops the whole server with exit code 1: its own message is on
+ *   stderr; no restart loop.
+ * - A worker that dies while serving is replaced (logged); more than
+ *   MAX_RESTARTS deaths in a minute stop the server.
+ * - SIGTERM or SIGINT: every worker gets SIGTERM and drains as one server
+ *   would (--shutdown-delay-ms, calls in flight); resolves with 0 once all
+ *   have exited (1 if one failed or had to be killed).
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { logger } = options;
+  const sealKey = randomBytes(32).toString('base64');
+  const live = new Set<Worker>();
+  const listening = new Set<Worker>();
+  const deaths: number[] = [];
+  let nextId = 1;
+  let stopping = false;
+  let failed = false;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  return new Promise<number>((resolve) => {
+    const finishIfDone = (): void => {
+      if (!stopping || live.size > 0) return;
+      if (killTimer) clearTimeout(killTimer);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(failed ? 1 : 0);
+    };
+
+    const stopAll = (reason: string, asFailure: boolean): void => {
+      if (asFailure) failed = true;
+      if (stopping) return;
+      stopping = true;
+      logger.info({ reason, workers: live.size }, 'stopping every worker');
+      for (const worker of live) worker.process.kill('SIGTERM');
+      killTimer = setTimeout(() => {
+        for (const worker of live) {
+          logger.error({ worker: workerIdOf(worker) }, 'a worker did not stop in time: killed');
+          failed = true;
+          worker.process.kill('SIGKILL');
+        }
+      }, options.stopTimeoutMs);
+      killTimer.unref();
+      finishIfDone();
+    };
+
+    const onSignal = (signal: NodeJS.Signals): void => stopAll(signal, false);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    const ids = new Map<Worker, number>();
+    const workerIdOf = (worker: Worker): number => ids.get(worker) ?? 0;
+
+    const fork = (announce: boolean): Promise<boolean> => {
+      const id = nextId++;
+      const worker = cluster.fork();
+      ids.set(worker, id);
+      live.add(worker);
+      worker.on('message', (message: unknown) => {
+        if ((message as { pinak?: unknown } | null)?.pinak === 'init?') worker.send({ pinak: 'init', id, sealKey, announce } satisfies InitMessage);
+      });
+      return new Promise<boolean>((started) => {
+        worker.once('listening', () => {
+          listening.add(worker);
+          started(true);
+        });
+        worker.once('exit', (code, signal) => {
+          live.delete(worker);
+          const wasServing = listening.delete(worker);
+          if (!wasServing) started(false);
+          if (stopping) {
+            if (code !== 0 && signal !== 'SIGTERM') failed = true;
+            return finishIfDone();
+          }
+          if (!wasServing) {
+            logger.error({ worker: id, code, signal }, `worker ${id} could not start (its reason is above): stopping the server`);
+            return stopAll(`worker ${id} could not start`, true);
+          }
+          const now = Date.now();
+          deaths.push(now);
+          while (deaths.length > 0 && deaths[0]! < now - RESTART_WINDOW_MS) deaths.shift();
+          if (deaths.length > MAX_RESTARTS) {
+            logger.error({ worker: id, code, signal, deaths: deaths.length }, `workers died ${deaths.length} times within a minute: stopping the server`);
+            return stopAll('workers keep dying', true);
+          }
+          const replacement = nextId;
+          logger.warn({ worker: id, code, signal, replacement }, `worker ${id} exited (${signal ?? `code ${code}`}): starting worker ${replacement} in its place`);
+          void fork(false).then((ok) => {
+            if (ok) logger.info({ worker: replacement }, `worker ${replacement} serving in place of worker ${id}`);
+          });
+        });
+      });
+    };
+
+    void (async () => {
+      // The first worker alone: it creates or migrates the data directory's files before the others open them.
+      if (!(await fork(true)) || stopping) return;
+      const rest = await Promise.all(Array.from({ length: options.workers - 1 }, () => fork(false)));
+      if (stopping || rest.includes(false)) return;
+      logger.info({ workers: options.workers }, `serving with ${options.workers} worker processes on one port`);
+    })();
+  });
+}
