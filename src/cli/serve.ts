@@ -103,7 +103,7 @@ async function keysExist(config: Config): Promise<boolean> {
  * memory browser's sign-ins), sealed with the primary's key; a lone process
  * seals with a key of its own.
  */
-function sharedState(config: Config, worker: WorkerInit | null): Pick<HttpOptions, 'sharedSessions' | 'sharedFile' | 'workerId'> {
+function sharedState(config: Config, worker: WorkerInit | null): Pick<HttpOptions, 'sharedSessions' | 'sharedFile' | 'workerId' | 'workerPeers'> {
   const inDatabase = httpSessionsIn(config) === 'database';
   const sharedSessions: HttpOptions['sharedSessions'] = !inDatabase
     ? null
@@ -111,7 +111,7 @@ function sharedState(config: Config, worker: WorkerInit | null): Pick<HttpOption
       ? { url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, waitForDatabaseMs: config.waitForDatabaseMs }
       : 'file';
   const sharedFile = worker !== null || sharedSessions === 'file' ? { file: sharedFileOf(config.dataDir), busyTimeoutMs: config.busyTimeoutMs, sealKey: worker?.sealKey ?? randomBytes(32) } : null;
-  return { sharedSessions, sharedFile, workerId: worker?.id ?? null };
+  return { sharedSessions, sharedFile, workerId: worker?.id ?? null, workerPeers: worker?.peers ?? null };
 }
 
 const httpOptions = (config: Config, runtime: Runtime, worker: WorkerInit | null): HttpOptions => ({

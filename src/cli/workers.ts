@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging.js';
+import type { WorkerPeers } from '../transports/http/worker-forwarding.js';
 
 /** What the primary tells each worker before it starts serving. */
 export interface WorkerInit {
@@ -10,6 +11,8 @@ export interface WorkerInit {
   readonly sealKey: Buffer;
   /** Whether this worker logs the memory browser's one-time sign-in link (the first one only). */
   readonly announce: boolean;
+  /** The other workers' private ports, kept current by the primary. */
+  readonly peers: WorkerPeers;
 }
 
 interface InitMessage {
@@ -27,10 +30,20 @@ export const isWorkerProcess = (): boolean => cluster.isWorker;
 /** In a worker: ask the primary for this worker's number and the shared sealing key. */
 export function receiveWorkerInit(): Promise<WorkerInit> {
   return new Promise((resolve) => {
+    let ports = new Map<number, number>();
+    const peers: WorkerPeers = {
+      announce: (port) => void process.send?.({ pinak: 'port', port }),
+      portOf: (id) => ports.get(id),
+    };
+    // The primary sends the map of ports whenever a worker starts or stops.
+    process.on('message', (message: unknown) => {
+      const m = message as { pinak?: unknown; ports?: unknown } | null;
+      if (m?.pinak === 'ports' && Array.isArray(m.ports)) ports = new Map(m.ports as Array<[number, number]>);
+    });
     const onMessage = (message: unknown): void => {
       if (!isInit(message)) return;
       process.off('message', onMessage);
-      resolve({ id: message.id, sealKey: Buffer.from(message.sealKey, 'base64'), announce: message.announce });
+      resolve({ id: message.id, sealKey: Buffer.from(message.sealKey, 'base64'), announce: message.announce, peers });
     };
     process.on('message', onMessage);
     process.send?.({ pinak: 'init?' });
@@ -106,6 +119,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     process.on('SIGINT', onSignal);
 
     const ids = new Map<Worker, number>();
+    /** Each serving worker's private port, for passing legacy SSE messages on to the worker holding their stream. */
+    const ports = new Map<number, number>();
+    const sharePorts = (): void => {
+      const message = { pinak: 'ports', ports: [...ports] };
+      for (const worker of live) if (worker.isConnected()) worker.send(message);
+    };
     const workerIdOf = (worker: Worker): number => ids.get(worker) ?? 0;
 
     const fork = (announce: boolean): Promise<boolean> => {
@@ -114,7 +133,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       ids.set(worker, id);
       live.add(worker);
       worker.on('message', (message: unknown) => {
-        if ((message as { pinak?: unknown } | null)?.pinak === 'init?') worker.send({ pinak: 'init', id, sealKey, announce } satisfies InitMessage);
+        const m = message as { pinak?: unknown; port?: unknown } | null;
+        if (m?.pinak === 'init?') worker.send({ pinak: 'init', id, sealKey, announce } satisfies InitMessage);
+        if (m?.pinak === 'port' && typeof m.port === 'number') {
+          ports.set(id, m.port);
+          sharePorts();
+        }
       });
       return new Promise<boolean>((started) => {
         worker.once('listening', () => {
@@ -123,6 +147,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         });
         worker.once('exit', (code, signal) => {
           live.delete(worker);
+          if (ports.delete(id)) sharePorts();
           const wasServing = listening.delete(worker);
           if (!wasServing) started(false);
           if (stopping) {

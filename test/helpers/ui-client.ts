@@ -24,7 +24,10 @@ export interface UiResponse {
 export class UiClient {
   cookie: string | null = null;
 
-  constructor(readonly origin: string) {}
+  constructor(
+    readonly origin: string,
+    private readonly fetcher: typeof fetch = fetch,
+  ) {}
 
   /** Cookies other than the session's, kept and sent back as a browser does (a proxy's, say). */
   readonly otherCookies = new Map<string, string>();
@@ -44,13 +47,13 @@ export class UiClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<UiResponse> {
-    const response = await fetch(new URL(path, this.origin), { redirect: 'manual', headers: { ...this.cookieHeader(), ...headers } });
+    const response = await this.fetcher(new URL(path, this.origin), { redirect: 'manual', headers: { ...this.cookieHeader(), ...headers } });
     this.remember(response);
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
 
   async post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<UiResponse> {
-    const response = await fetch(new URL(path, this.origin), {
+    const response = await this.fetcher(new URL(path, this.origin), {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...this.cookieHeader(), ...headers },

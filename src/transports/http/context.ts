@@ -8,6 +8,7 @@ import type { KeyStoreLocation } from '../../auth/key-store.js';
 import type { SharedDatabaseSettings } from '../../auth/postgres-key-store.js';
 import type { SessionDirectory } from './session-directory.js';
 import type { UiSessionStore } from '../../ui/sessions.js';
+import type { WorkerForwarding, WorkerPeers } from './worker-forwarding.js';
 
 /** How the HTTP transport listens and what it allows. */
 export interface HttpOptions {
@@ -41,6 +42,8 @@ export interface HttpOptions {
    * nor Redis keeps them, and the memory browser's sign-ins, sealed with `sealKey`; null: each process alone.
    */
   sharedFile: { file: string; busyTimeoutMs: number; sealKey: Buffer } | null;
+  /** The other workers' private ports (with workerId): legacy SSE messages are passed on to the worker holding their stream. */
+  workerPeers: WorkerPeers | null;
   /** This process's number among the workers of `--workers N` (also sent as the x-pinak-worker header), or null when it serves alone. */
   workerId: number | null;
   /** On shutdown, how long /readyz answers 503 while everything is still served, before the listener closes. */
@@ -83,7 +86,9 @@ export interface HttpContext {
   /** The deployment's Streamable HTTP sessions, when they live in the database (see shared-streamable.ts). */
   readonly directory: SessionDirectory | null;
   readonly options: HttpOptions;
-  /** The memory browser's sessions (at /ui), in this process. */
+  /** Passing legacy SSE messages on to the worker holding their stream, when this process is one of several workers. */
+  readonly forwarding: WorkerForwarding | null;
+  /** The memory browser's sessions (at /ui): in this process, or shared by the workers in the data directory's shared file. */
   readonly ui: UiSessionStore;
   /** True once shutdown has begun: no new sessions. */
   readonly closing: () => boolean;

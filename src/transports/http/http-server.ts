@@ -29,6 +29,7 @@ import { handleSharedStreamable } from './shared-streamable.js';
 import { handleStreamable } from './streamable.js';
 import { UiSessions } from '../../ui/sessions.js';
 import { localSignInPath, serveUi } from './ui-endpoint.js';
+import { WORKER_PARAMETER, WorkerForwarding } from './worker-forwarding.js';
 
 export interface HttpService extends Service {
   /** Where the server listens, e.g. http://127.0.0.1:7878 (the real port when 0 was asked). */
@@ -127,6 +128,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
     directory,
     options,
+    forwarding: options.workerId !== null && options.workerPeers && options.sharedFile ? new WorkerForwarding(options.workerId, options.sharedFile.sealKey, options.workerPeers) : null,
     ui: shared && options.sharedFile ? new SqliteUiSessions(shared, options.sharedFile.sealKey, UI_IDLE_MS, UI_MAX_SESSIONS) : new UiSessions(UI_IDLE_MS, UI_MAX_SESSIONS),
     closing: () => closing,
     draining: () => draining,
@@ -134,7 +136,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const policy = headerPolicy(options.host, () => port, options.allowedHosts, options.allowedOrigins);
   // Node checks the header and request timeouts on this interval (30 s by default): a slow client is cut within seconds of its limit.
   const workerHeader = options.workerId === null ? null : String(options.workerId);
-  const server = createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // Which worker answered: for operators and tests (the ids are small numbers, nothing secret).
     if (workerHeader !== null) res.setHeader('x-pinak-worker', workerHeader);
     route(ctx, policy, req, res).catch((error: unknown) => {
@@ -146,7 +148,8 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       runtime.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'HTTP request failed');
       sendRpcError(res, 500, RPC.serverError, 'Internal error: the request could not be handled; see the server log');
     });
-  });
+  };
+  const server = createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, handle);
   // Bound how long a client may take to send a request, and how many connections it may hold open.
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -167,6 +170,16 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     throw new HttpStartError(`cannot listen on ${urlHost(options.host)}:${options.port}: ${LISTEN_ERRORS[code] ?? (error as Error).message}`);
   }
   server.on('error', (error) => runtime.logger.error({ err: error }, 'HTTP server error'));
+  // A worker's own loopback port, not shared with the others: legacy SSE messages for its streams come to it from them.
+  const privateServer = ctx.forwarding ? createNodeServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, handle) : null;
+  if (privateServer && ctx.forwarding) {
+    privateServer.headersTimeout = HEADERS_TIMEOUT_MS;
+    privateServer.requestTimeout = REQUEST_TIMEOUT_MS;
+    privateServer.listen({ port: 0, host: '127.0.0.1', exclusive: true });
+    await once(privateServer, 'listening');
+    privateServer.on('error', (error) => runtime.logger.error({ err: error }, 'worker forwarding server error'));
+    ctx.forwarding.announce((privateServer.address() as AddressInfo).port);
+  }
   const stopWatching = watchCredentials(ctx.registry, auth, runtime.logger);
   const stopWatchingShared = directory ? watchSharedCredentials(directory, auth, runtime.logger) : () => {};
   const stopKeepingAlive = directory ? keepStreamsAlive(directory, ctx.registry, options.sessionIdleMs, runtime.logger) : () => {};
@@ -199,6 +212,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       closing = true;
       drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
       server.closeIdleConnections();
+      // The private port stays open until the sessions close: other workers may still pass messages on to this one's streams.
     },
     async closeSessions() {
       stopWatching();
@@ -208,6 +222,8 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
       if (!(await Promise.race([drained, late]))) server.closeAllConnections();
+      privateServer?.close();
+      privateServer?.closeAllConnections();
       // The tenants' stores close here; the local one is the runtime's, closed by the shutdown sequence.
       await ctx.tenants.close();
       // The shared sessions stay in the database: other replicas serve them on.
@@ -287,8 +303,15 @@ async function route(ctx: HttpContext, policy: HeaderPolicy, req: IncomingMessag
     }
     case MESSAGES_PATH: {
       if (!only('POST')) return;
-      const principal = await admit(ctx, req, res, url.pathname);
-      if (principal) await postSseMessage(ctx, principal, req, res, url.searchParams.get('sessionId'));
+      // Passed on by the worker that received it, which admitted it (key, rate limit) already.
+      const forwarded = ctx.forwarding?.principalOf(req) ?? null;
+      const principal = forwarded ?? (await admit(ctx, req, res, url.pathname));
+      if (!principal) return;
+      const owner = Number(url.searchParams.get(WORKER_PARAMETER) ?? '');
+      if (!forwarded && ctx.forwarding && Number.isInteger(owner) && owner > 0 && owner !== ctx.forwarding.workerId) {
+        return ctx.forwarding.forward(owner, principal, req, res);
+      }
+      await postSseMessage(ctx, principal, req, res, url.searchParams.get('sessionId'));
       return;
     }
     case '/metrics':

@@ -6,6 +6,7 @@ import type { HttpContext } from './context.js';
 import { readJsonBody } from './guards.js';
 import { RPC, sendRpcError, sendSessionLimit, sendUnavailable } from './responses.js';
 import { admitSession, connectTenantSession } from './tenant-session.js';
+import { WORKER_PARAMETER } from './worker-forwarding.js';
 
 /** Where legacy SSE clients post their messages (the SDK tells them in the stream's first event). */
 export const MESSAGES_PATH = '/messages';
@@ -18,8 +19,14 @@ export const REPLICA_PARAMETER = 'replica';
  * replica name, `/messages?replica=NAME`, so that a proxy in front of several
  * servers can send each message to the one holding the session's stream.
  */
-export const messagesEndpoint = (replicaName: string | null): string =>
-  replicaName === null ? MESSAGES_PATH : `${MESSAGES_PATH}?${new URLSearchParams({ [REPLICA_PARAMETER]: replicaName }).toString()}`;
+export function messagesEndpoint(replicaName: string | null, workerId: number | null = null): string {
+  const query = new URLSearchParams();
+  if (replicaName !== null) query.set(REPLICA_PARAMETER, replicaName);
+  // Among workers, the one holding the stream: whichever receives a message passes it on (worker-forwarding.ts).
+  if (workerId !== null) query.set(WORKER_PARAMETER, String(workerId));
+  const text = query.toString();
+  return text === '' ? MESSAGES_PATH : `${MESSAGES_PATH}?${text}`;
+}
 
 /**
  * `GET /sse`: the legacy HTTP+SSE transport (protocol 2024-11-05) for older
@@ -29,7 +36,7 @@ export const messagesEndpoint = (replicaName: string | null): string =>
 export async function openSse(ctx: HttpContext, principal: Principal, res: ServerResponse): Promise<void> {
   const reservation = admitSession(ctx, principal, res);
   if (!reservation) return;
-  const transport = new SSEServerTransport(messagesEndpoint(ctx.options.replicaName), res);
+  const transport = new SSEServerTransport(messagesEndpoint(ctx.options.replicaName, ctx.forwarding ? ctx.options.workerId : null), res);
   try {
     // With sessions in the database, the stream counts against the deployment's limits too, while it is open.
     if (ctx.directory) {
