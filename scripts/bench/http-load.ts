@@ -11,6 +11,15 @@
  * Prints JSON: calls, errors, throughput, p50/p95/p99 per tool and overall,
  * the server's peak RSS, and whether every acknowledged write was stored.
  *
+ *   npm run bench:http -- --workers 1,2 [--seconds 30] [--sessions 50]
+ *
+ * The same load on one server run with each number of worker processes in
+ * turn (`serve --workers N`, one data directory and port), each on a fresh
+ * data directory; prints each run's report, the load average around it, and
+ * calls/s and p99 of each run against the first. The server's CPU and RSS
+ * are summed over the primary and its workers. Without --workers the server
+ * runs one process (--workers 1), as before workers existed.
+ *
  *   npm run bench:http -- --replicas 1,3 --database-url postgres://… [--kill] [--checks shipped|fast] [--call-timeout-ms N]
  *
  * The same load through a real haproxy with the shipped rules, over N
@@ -22,7 +31,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +47,8 @@ export interface LoadOptions {
   sessions: number;
   /** Memories stored before the load starts. */
   memories: number;
+  /** Serving processes (`--workers`); 1 when absent. */
+  workers?: number;
 }
 
 /** Cumulative shares of the mix, in the order they are drawn. */
@@ -61,6 +72,22 @@ export interface HttpServerProcess {
   stop(): Promise<void>;
   /** SIGKILL it at once, as a crash would, and wait for its exit. */
   kill(): Promise<void>;
+}
+
+/** A process and every process under it (a server's primary and its workers); just the process where /proc has no children lists. */
+export function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap(processTree)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** Summed over a process tree: CPU seconds, or peak RSS in MB (each process's own peak); null when none could be read. */
+export function treeSum(pids: readonly number[], read: (pid: number) => number | null): number | null {
+  const values = pids.map(read).filter((value): value is number => value !== null);
+  return values.length === 0 ? null : Math.round(values.reduce((a, b) => a + b, 0) * 10) / 10;
 }
 
 /** Peak resident set of a process (VmHWM) in MB; null where /proc is not available. */
@@ -91,7 +118,10 @@ export function cpuSeconds(pid: number): number | null {
 export async function startHttpServer(dataDir: string, { port = 0, args = [] }: { port?: number; args?: readonly string[] } = {}): Promise<HttpServerProcess> {
   // PINAK_* settings of the shell reach the server, so a run can try other settings.
   const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...args], {
+  // One serving process unless asked otherwise (the server's own default is one per core).
+  const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : settings.PINAK_WORKERS === undefined ? 1 : Number(settings.PINAK_WORKERS);
+  const workerArgs = args.includes('--workers') || settings.PINAK_WORKERS !== undefined ? [] : ['--workers', '1'];
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...workerArgs, ...args], {
     env: { PATH: process.env.PATH ?? '', ...settings },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -112,8 +142,10 @@ export async function startHttpServer(dataDir: string, { port = 0, args = [] }: 
         stderr = stderr.slice(-4000);
         return;
       }
-      const line = stderr.split('\n').slice(0, -1).find((l) => l.includes('serving MCP over HTTP'));
-      if (line) {
+      const lines = stderr.split('\n').slice(0, -1);
+      const line = lines.find((l) => l.includes('serving MCP over HTTP'));
+      // With workers, once every one of them serves.
+      if (line && (workers <= 1 || lines.some((l) => l.includes(`serving with ${workers} worker processes`)))) {
         listening = true;
         clearTimeout(timer);
         resolve(new URL((JSON.parse(line) as { url: string }).url));
@@ -243,7 +275,7 @@ export async function runSession(
 /** Run the whole benchmark on a fresh temp data directory and return the report. */
 export async function runLoad(options: LoadOptions): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pinak-http-load-'));
-  const server = await startHttpServer(dataDir);
+  const server = await startHttpServer(dataDir, { args: ['--workers', String(options.workers ?? 1)] });
   try {
     log(`seeding ${options.memories} memories`);
     const seeder = await connect(server.url, 'http-load-seed');
@@ -256,14 +288,17 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
 
     log(`${options.sessions} sessions calling for ${options.seconds} s`);
     const tally: Tally = { ms: new Map(MIX.map((m) => [m.op, []])), errors: new Map(), samples: [], remembered: 0 };
-    const serverCpuBefore = cpuSeconds(server.pid);
+    const pids = processTree(server.pid);
+    const serverCpuBefore = treeSum(pids, cpuSeconds);
     const clientCpuBefore = process.cpuUsage();
+    const loadBefore = loadavg()[0]!;
     const started = performance.now();
     await Promise.all(sessions.map(({ client }, i) => runSession(client, i, ids, started + options.seconds * 1000, tally)));
     const elapsedS = (performance.now() - started) / 1000;
     const clientCpu = process.cpuUsage(clientCpuBefore);
-    const serverCpuAfter = cpuSeconds(server.pid);
-    const rssMb = peakRssMb(server.pid);
+    const serverCpuAfter = treeSum(pids, cpuSeconds);
+    const rssMb = treeSum(pids, peakRssMb);
+    const loadAfter = loadavg()[0]!;
     await Promise.all(sessions.map(disconnect));
 
     const stats = await call(seeder.client, 'memory_stats', {});
@@ -276,7 +311,10 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
     return {
       when: new Date().toISOString(),
       machine: describeMachine(),
-      settings: { ...options, mix: MIX_SHARES },
+      settings: { ...options, workers: options.workers ?? 1, mix: MIX_SHARES },
+      // The machine's 1-minute load average as the load started and ended (other work running shows here).
+      load_average: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadAfter * 100) / 100 },
+      server_processes: pids.length,
       calls: all.length + errors,
       errors,
       error_samples: tally.samples,
@@ -284,6 +322,7 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
       throughput_per_s: Math.round((all.length + errors) / elapsedS),
       connect_all_sessions_ms: Math.round(connectMs),
       latency_ms: { overall: summarize(all), search_memory: summarize(searches), ...perOp },
+      // Summed over the server's processes (each one's own peak).
       server_peak_rss_mb: rssMb,
       // Where the time went during the load: the server process, and this process running every client.
       cpu_seconds: {
@@ -302,6 +341,15 @@ export function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got ${value}`);
   return n;
+}
+
+/** --workers 1,2: numbers of serving processes, each run in turn. */
+export function workerCounts(value: string): number[] {
+  const counts = value.split(',').map((part) => part.trim());
+  if (counts.some((part) => !/^\d+$/.test(part) || Number(part) < 1 || Number(part) > 64)) {
+    throw new Error(`--workers must be a comma-separated list of counts from 1 to 64 (e.g. 1,2), got ${JSON.stringify(value)}`);
+  }
+  return counts.map(Number);
 }
 
 /** --replicas 1,3: counts of replicas, each run in turn. */
@@ -325,13 +373,37 @@ async function main(): Promise<void> {
       kill: { type: 'boolean', default: false },
       checks: { type: 'string' },
       'call-timeout-ms': { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   const options = { seconds: positiveInt(values.seconds, '--seconds'), sessions: positiveInt(values.sessions, '--sessions'), memories: positiveInt(values.memories, '--memories') };
+  if (values.replicas !== undefined && values.workers !== undefined) throw new Error('--workers and --replicas are two runs of their own: give one of them');
   if (values.replicas === undefined) {
     for (const flag of ['database-url', 'checks', 'call-timeout-ms'] as const) if (values[flag] !== undefined) throw new Error(`--${flag} goes with --replicas`);
     if (values.kill) throw new Error('--kill goes with --replicas');
     buildIfStale();
+    if (values.workers !== undefined) {
+      const counts = workerCounts(values.workers);
+      const runs: Result[] = [];
+      for (const workers of counts) {
+        log(`--workers ${workers}`);
+        runs.push(await runLoad({ ...options, workers }));
+      }
+      const first = runs[0]!;
+      const comparison = runs.map((run) => ({
+        workers: run.settings.workers,
+        calls_per_s: run.throughput_per_s,
+        p50_ms: run.latency_ms.overall.p50,
+        p99_ms: run.latency_ms.overall.p99,
+        errors: run.errors,
+        load_average: run.load_average,
+        calls_per_s_vs_first: Math.round((run.throughput_per_s / first.throughput_per_s) * 100) / 100,
+        p99_vs_first: Math.round((run.latency_ms.overall.p99 / first.latency_ms.overall.p99) * 100) / 100,
+      }));
+      process.stdout.write(`${JSON.stringify({ comparison, runs }, null, 2)}\n`);
+      if (runs.some((run) => run.errors > 0)) process.exitCode = 1;
+      return;
+    }
     const report = await runLoad(options);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (report.errors > 0) process.exitCode = 1;
