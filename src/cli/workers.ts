@@ -69,8 +69,9 @@ export interface PrimaryOptions {
  * nothing itself and opens no store.
  *
  * - A worker that exits before it listens (a port taken, a store it cannot
- *   open) stops the whole server with exit code 1: its own message is on
- *   stderr; no restart loop.
+ *   open) stops the whole server with exit code 1: its own one-line message
+ *   is on stderr (the primary adds one only if it died otherwise); no
+ *   restart loop.
  * - A worker that dies while serving is replaced (logged); more than
  *   MAX_RESTARTS deaths in a minute stop the server.
  * - SIGTERM or SIGINT: every worker gets SIGTERM and drains as one server
@@ -101,7 +102,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (asFailure) failed = true;
       if (stopping) return;
       stopping = true;
-      logger.info({ reason, workers: live.size }, 'stopping every worker');
+      // A start that failed was said by the worker; a signal or repeated deaths are worth a line.
+      if (live.size > 0) logger.info({ reason, workers: live.size }, 'stopping every worker');
       for (const worker of live) worker.process.kill('SIGTERM');
       killTimer = setTimeout(() => {
         for (const worker of live) {
@@ -155,7 +157,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
             return finishIfDone();
           }
           if (!wasServing) {
-            logger.error({ worker: id, code, signal }, `worker ${id} could not start (its reason is above): stopping the server`);
+            // Exit code 1: the worker said why on stderr, in one line (a port taken, a bad JWKS file…); nothing to add to it.
+            if (code !== 1) logger.error({ worker: id, code, signal }, `worker ${id} could not start (${signal ?? `code ${code}`}): stopping the server`);
             return stopAll(`worker ${id} could not start`, true);
           }
           const now = Date.now();
