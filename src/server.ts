@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { Icon } from '@modelcontextprotocol/sdk/types.js';
 import { newId } from './domain/ids.js';
 import { LOCAL_PRINCIPAL, type Principal } from './domain/principal.js';
@@ -44,10 +45,18 @@ export type CreateServerOptions = Pick<RegisterOptions, 'signalFor' | 'clientInf
  * with completions, and logging: every read of records goes through the tool
  * wrapper's checks (role, namespaces) and leaves an audit row.
  */
+/**
+ * One JSON Schema validator for every server of the process: the SDK makes a
+ * new Ajv per Server otherwise (about 8 % of a request's CPU when each POST
+ * gets a fresh server, as with shared sessions), and its compiled schemas
+ * are cached per schema, not per server.
+ */
+const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 export function createServer(runtime: Runtime, principal: Principal = LOCAL_PRINCIPAL, options: CreateServerOptions = {}): CreatedServer {
   const server = new Server(
     { name: 'pinak-memory', title: 'Pinak Memory', version: VERSION, icons: ICONS },
-    { capabilities: { tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: JSON_SCHEMA_VALIDATOR },
   );
   // A session served by several servers in turn (one per request, on any replica) keeps one id in the audit trail.
   const { sessionId = newId(), log: logOptions, ...rest } = options;

@@ -32,9 +32,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
  */
 export class SqliteKeyStore implements KeyStore {
   private readonly byHash: Database.Statement;
+  private readonly anyKey: Database.Statement;
 
   private constructor(private readonly db: Database.Database) {
     this.byHash = db.prepare('SELECT * FROM api_keys WHERE hash = ?');
+    // Asked on every HTTP request (are keys required?): prepared once.
+    this.anyKey = db.prepare('SELECT EXISTS (SELECT 1 FROM api_keys) AS e').pluck();
   }
 
   static open(file: string, busyTimeoutMs: number): SqliteKeyStore {
@@ -91,7 +94,7 @@ export class SqliteKeyStore implements KeyStore {
 
   /** Whether any key was ever created (HTTP then requires one). */
   async any(): Promise<boolean> {
-    return this.db.prepare('SELECT EXISTS (SELECT 1 FROM api_keys) AS e').pluck().get() === 1;
+    return this.anyKey.get() === 1;
   }
 
   /** Check a presented key: one indexed read, so a revoked key stops working with its next request. */
