@@ -264,11 +264,19 @@ export const workersOf = (config: Pick<Config, 'transport' | 'workers' | 'httpSe
 export const httpSessionsIn = (config: Pick<Config, 'httpSessions' | 'databaseUrl' | 'transport' | 'workers'>): 'memory' | 'database' =>
   config.httpSessions ?? (config.databaseUrl !== undefined || workersOf(config) > 1 ? 'database' : 'memory');
 
-/** --workers means something over HTTP only, and several processes cannot serve sessions one of them holds in memory. */
+/**
+ * --workers means something over HTTP only (given as a flag to stdio, a
+ * mistake; in the environment, as other commands and stdio servers share it,
+ * ignored there), and several processes cannot serve sessions one of them
+ * holds in memory.
+ */
 function checkWorkers(config: Config, origin: Readonly<Record<string, string>>): void {
   if (config.workers === undefined) return;
-  if (config.transport !== 'http' && config.workers > 1) {
-    throw new ConfigError(`${origin.workers} runs several HTTP serving processes, and stdio has one client: leave it out, or serve with --transport http`);
+  if (config.transport !== 'http') {
+    if (config.workers > 1 && origin.workers?.startsWith('flag')) {
+      throw new ConfigError(`${origin.workers} runs several HTTP serving processes, and stdio has one client: leave it out, or serve with --transport http`);
+    }
+    return;
   }
   if (config.workers > 1 && config.httpSessions === 'memory') {
     throw new ConfigError(

@@ -192,6 +192,10 @@ describe('serve --workers', () => {
     }
     const env = runCli(['--data-dir', dir, '--transport', 'http'], { PINAK_WORKERS: '0' });
     expect(env.stderr.trim()).toBe('pinak-memory: invalid environment variable PINAK_WORKERS ("0"): expected at least 1 serving process');
+    // In the environment, other commands (and stdio servers) ignore it.
+    const keys = runCli(['--data-dir', dir, 'keys', 'list'], { PINAK_WORKERS: '2' });
+    expect(keys.status).toBe(0);
+    expect(keys.stderr).not.toContain('workers');
     const stdio = runCli(['--data-dir', dir, '--workers', '2']);
     expect(stdio.stderr).toContain('stdio has one client');
     const memory = runCli(['--data-dir', dir, '--transport', 'http', '--workers', '2', '--http-sessions', 'memory']);

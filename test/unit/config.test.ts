@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultDataDir, ENVIRONMENT_VARIABLES, jwtOptions, redactDatabaseUrl, resolveConfig, SETTINGS } from '../../src/config.js';
+import { ConfigError, defaultDataDir, ENVIRONMENT_VARIABLES, httpSessionsIn, jwtOptions, redactDatabaseUrl, resolveConfig, SETTINGS, workersOf } from '../../src/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => void> = [];
@@ -335,5 +335,28 @@ describe('embedding service settings', () => {
     const url = error({ 'embed-provider': 'openai', 'embed-url': 'gopher://user:hunter2@h', 'embed-model': 'm' });
     expect(url).toContain('user:***@h');
     expect(url).not.toContain('hunter2');
+  });
+});
+
+describe('workers', () => {
+  const config = (flags: Record<string, string>, env: Record<string, string> = {}) => resolveConfig(flags, { PINAK_DATA_DIR: '/d', ...env });
+
+  it('one per core over HTTP, one for stdio and with sessions in memory; sessions then in the database by default', () => {
+    expect(workersOf(config({ transport: 'http' }), 4)).toBe(4);
+    expect(workersOf(config({ transport: 'http' }), 1)).toBe(1);
+    expect(workersOf(config({ transport: 'http' }), 200)).toBe(64);
+    expect(workersOf(config({}), 4)).toBe(1);
+    expect(workersOf(config({ transport: 'http', 'http-sessions': 'memory' }), 4)).toBe(1);
+    expect(workersOf(config({ transport: 'http', workers: '3' }), 8)).toBe(3);
+    expect(httpSessionsIn(config({ transport: 'http', workers: '2' }))).toBe('database');
+    expect(httpSessionsIn(config({ transport: 'http', workers: '1' }))).toBe('memory');
+    // Sessions in the database without PostgreSQL: the data directory's shared file, no longer an error.
+    expect(httpSessionsIn(config({ transport: 'http', workers: '1', 'http-sessions': 'database' }))).toBe('database');
+  });
+
+  it('PINAK_WORKERS in the environment is ignored by stdio and other commands; as a flag to stdio it is refused', () => {
+    expect(workersOf(config({}, { PINAK_WORKERS: '4' }))).toBe(1);
+    expect(() => config({ workers: '2' })).toThrow(/stdio has one client/);
+    expect(() => config({ transport: 'http', workers: '2', 'http-sessions': 'memory' })).toThrow(/use --http-sessions database/);
   });
 });
