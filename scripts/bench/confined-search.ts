@@ -46,7 +46,7 @@ interface Running {
 
 /** The built CLI over HTTP on a free port, keys required, no rate limit. */
 async function startServer(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--rate-limit-per-minute', '0', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--workers', '1', '--rate-limit-per-minute', '0', '--log-level', 'info'], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

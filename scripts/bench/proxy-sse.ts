@@ -43,7 +43,7 @@ function guard(child: ChildProcess): () => Promise<void> {
 }
 
 async function startServer(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--embed-model', 'none', '--allowed-hosts', '127.0.0.1', '--replica-name', REPLICA], {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--workers', '1', '--embed-model', 'none', '--allowed-hosts', '127.0.0.1', '--replica-name', REPLICA], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

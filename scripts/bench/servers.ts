@@ -57,7 +57,7 @@ export function createKey(dataDir: string, tenant: string, role: string): string
 
 /** The built server over HTTP on a free port, on a data directory whose keys it checks; resolves once it listens. */
 export async function startHttpServer(dataDir: string): Promise<{ origin: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', '--workers', '1', '--log-level', 'info'], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
