@@ -155,6 +155,35 @@ describe('serve --workers', () => {
     expect(server.stdout()).toBe('');
   });
 
+  it('writes vector snapshots from one worker at a time, and a later start loads the last one', async () => {
+    const dir = tempDataDir();
+    // With the bundled model: every write has a vector, and snapshots come every 20 changes.
+    const server = await start(dir, ['--embed-model', 'bundled', '--snapshot-every-changes', '20', '--snapshot-interval-ms', '200'], { PINAK_WORKERS: '2' });
+    await until(30_000, () => server.stderr().includes('serving with 2 worker processes'), 'every worker to serve');
+    const { client, workers } = await streamableOverFreshConnections(server);
+    for (let batch = 0; batch < 20; batch++) {
+      await callOk(client, 'remember', { memories: Array.from({ length: 10 }, (_, i) => ({ content: `snapshot batch ${batch} item ${i}: the ${['red', 'blue', 'green'][i % 3]} lamp`, kind: 'semantic' })) });
+    }
+    expect(new Set(workers)).toEqual(new Set(['1', '2']));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const snapshots = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"vector snapshot written"'))
+      .map((line) => JSON.parse(line) as { time: number; ms: number; worker: number; seq: number });
+    expect(snapshots.length).toBeGreaterThan(0);
+    // The lease: no two snapshot writes at once, whichever workers wrote them.
+    const spans = snapshots.map((s) => [s.time - s.ms, s.time] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    const single = await start(dir, ['--embed-model', 'bundled', '--workers', '1']);
+    const { client: reader } = await streamableOverFreshConnections(single);
+    const found = await callOk(reader, 'search_memory', { query: 'snapshot batch 19 item 9 lamp', mode: 'vector' });
+    expect(JSON.stringify(found)).toContain('snapshot batch');
+    expect(single.stderr()).toContain('vector index loaded from snapshot');
+    expect(single.stderr()).not.toContain('vector snapshot unusable');
+  });
+
   it('stops its workers when the primary itself is killed', async () => {
     const server = await startWorkers(tempDataDir(), 2);
     const pids = [...workerPids(server).values()];
