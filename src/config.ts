@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isPostgresUrl, isRedisUrl, redactDatabaseUrl } from './domain/database-url.js';
@@ -249,12 +249,17 @@ export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs
 });
 
 /**
- * How many serving processes: one for stdio (where more mean nothing) and
- * with --http-sessions memory (sessions held by one process); else as set,
- * or one per core.
+ * Serving processes over HTTP when --workers is not given: one. Two workers on
+ * two cores served 0.88-1.13x the calls of one (each call costs more CPU
+ * through the shared session file), one process keeps its GET streams and
+ * cancellation (sessions in memory), and keyword search keeps its in-memory
+ * BM25, which another process's commits suspend: more are opt-in until they pay.
  */
-export const workersOf = (config: Pick<Config, 'transport' | 'workers' | 'httpSessions'>, cores: number = availableParallelism()): number =>
-  config.transport !== 'http' ? 1 : (config.workers ?? (config.httpSessions === 'memory' ? 1 : Math.max(1, Math.min(MAX_WORKERS, cores))));
+export const DEFAULT_WORKERS = 1;
+
+/** How many serving processes: one for stdio (where more mean nothing); else as set, or DEFAULT_WORKERS. */
+export const workersOf = (config: Pick<Config, 'transport' | 'workers'>): number =>
+  config.transport !== 'http' ? 1 : (config.workers ?? DEFAULT_WORKERS);
 
 /**
  * Where HTTP sessions live: in the database when there is one (replicas) or

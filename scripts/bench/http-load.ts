@@ -118,7 +118,7 @@ export function cpuSeconds(pid: number): number | null {
 export async function startHttpServer(dataDir: string, { port = 0, args = [] }: { port?: number; args?: readonly string[] } = {}): Promise<HttpServerProcess> {
   // PINAK_* settings of the shell reach the server, so a run can try other settings.
   const settings = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('PINAK_') && entry[1] !== undefined));
-  // One serving process unless asked otherwise (the server's own default is one per core).
+  // One serving process unless asked otherwise (the server's default too).
   const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : settings.PINAK_WORKERS === undefined ? 1 : Number(settings.PINAK_WORKERS);
   const workerArgs = args.includes('--workers') || settings.PINAK_WORKERS !== undefined ? [] : ['--workers', '1'];
   const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...workerArgs, ...args], {

@@ -22,7 +22,7 @@ export interface HttpServer {
 /** Start the built CLI with `--transport http --port 0` and wait for the line that says where it listens. */
 export async function spawnHttp(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<HttpServer> {
   const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', '0', ...args], {
-    // One serving process unless a test asks for workers (the default is one per core).
+    // One serving process unless a test asks for workers (the default, said again so a change of it shows here).
     env: { PATH: process.env.PATH ?? '', PINAK_LOG_LEVEL: 'info', PINAK_WORKERS: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

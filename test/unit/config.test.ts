@@ -341,13 +341,13 @@ describe('embedding service settings', () => {
 describe('workers', () => {
   const config = (flags: Record<string, string>, env: Record<string, string> = {}) => resolveConfig(flags, { PINAK_DATA_DIR: '/d', ...env });
 
-  it('one per core over HTTP, one for stdio and with sessions in memory; sessions then in the database by default', () => {
-    expect(workersOf(config({ transport: 'http' }), 4)).toBe(4);
-    expect(workersOf(config({ transport: 'http' }), 1)).toBe(1);
-    expect(workersOf(config({ transport: 'http' }), 200)).toBe(64);
-    expect(workersOf(config({}), 4)).toBe(1);
-    expect(workersOf(config({ transport: 'http', 'http-sessions': 'memory' }), 4)).toBe(1);
-    expect(workersOf(config({ transport: 'http', workers: '3' }), 8)).toBe(3);
+  it('one unless set, and one for stdio; with more, sessions in the database by default', () => {
+    expect(workersOf(config({ transport: 'http' }))).toBe(1);
+    expect(httpSessionsIn(config({ transport: 'http' }))).toBe('memory');
+    expect(workersOf(config({}))).toBe(1);
+    expect(workersOf(config({ transport: 'http', 'http-sessions': 'memory' }))).toBe(1);
+    expect(workersOf(config({ transport: 'http', workers: '3' }))).toBe(3);
+    expect(workersOf(config({ transport: 'http', workers: '64' }))).toBe(64);
     expect(httpSessionsIn(config({ transport: 'http', workers: '2' }))).toBe('database');
     expect(httpSessionsIn(config({ transport: 'http', workers: '1' }))).toBe('memory');
     // Sessions in the database without PostgreSQL: the data directory's shared file, no longer an error.
