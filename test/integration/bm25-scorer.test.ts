@@ -144,6 +144,32 @@ describe('BM25 computed in memory', () => {
     expectSameScores(scorer, db, ['river', 'stone']);
   });
 
+  it('keeps scoring in memory when another connection commits without touching the table (an audit row), and not when it does', () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const file = join(dir, 'pinak.db');
+    const { db } = openDatabase(file, 2000);
+    const { db: other } = openDatabase(file, 2000);
+    cleanups.push(() => db.close(), () => other.close());
+    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    scorer.lengths.loadNow();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    // Another process writes elsewhere, as a worker's audit rows do: the lengths still hold.
+    other.prepare('CREATE TABLE elsewhere (x)').run();
+    other.prepare('INSERT INTO elsewhere VALUES (1)').run();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    // This process adds a row, then the other writes elsewhere again: still in memory, still exact.
+    db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(101, 'river river');
+    expectSameScores(scorer, db, ['river', 'stone']);
+    other.prepare('INSERT INTO elsewhere VALUES (2)').run();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    // The other rewrites a row to the same length: the table changed, so FTS5 scores until the lengths are read again.
+    other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(7);
+    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(7, sentence(8).split(' ').slice(0, sentence(7).split(' ').length).join(' '));
+    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
+  });
+
   it('survives its database closing while the lengths load', async () => {
     const { db, add } = openFts();
     db.transaction(() => {

@@ -48,6 +48,8 @@ export class CountedRowChanges implements FtsRowChanges {
   }
 }
 
+const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a === undefined || b === undefined ? a === b : a.equals(b));
+
 /** After another connection commits, the lengths are read again at most this often (FTS5 scores meanwhile). */
 const RELOAD_EVERY_MS = 30_000;
 
@@ -78,6 +80,9 @@ export class DocLengths implements FtsRowChanges {
   private readonly after: Statement;
   private readonly some: Statement;
   private readonly dataVersion: Statement;
+  private readonly structure: Statement;
+  /** The table's FTS5 structure record when the lengths were last known current, and the generation then. */
+  private verified: { generation: number; structure: Buffer | undefined } | undefined;
 
   constructor(
     db: Database,
@@ -87,6 +92,9 @@ export class DocLengths implements FtsRowChanges {
     this.after = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id > ? ORDER BY id LIMIT ?)`).raw();
     this.some = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id IN (SELECT value FROM json_each(?)))`).raw();
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    // FTS5's structure record (id 10 of its data table): rewritten, with a new cookie, by every
+    // transaction that changes the table's index, and by nothing else.
+    this.structure = db.prepare(`SELECT block FROM "${table}_data" WHERE id = 10`).pluck();
   }
 
   /** Every row's length is known (once loaded, kept so by `catchUp`). */
@@ -99,10 +107,27 @@ export class DocLengths implements FtsRowChanges {
    * used. Otherwise starts (re)loading them, when allowed, and says no.
    */
   current(): boolean {
-    if (this.state === 'ready' && this.dataVersion.get() === this.version) return true;
+    if (this.state === 'ready') {
+      const version = this.dataVersion.get() as number;
+      if (version === this.version) {
+        this.noteVerified();
+        return true;
+      }
+      // Another connection committed; if the table's index is as it was when last known current (an
+      // audit row, a write to another table: most commits of another worker), the lengths still are.
+      if (this.verified?.generation === this.changes && sameBytes(this.structure.get() as Buffer | undefined, this.verified.structure)) {
+        this.version = version;
+        return true;
+      }
+    }
     if (this.state === 'ready' && this.now() - this.loadStartedAt >= RELOAD_EVERY_MS) this.reset();
     void this.load();
     return false;
+  }
+
+  /** Remember the structure record while the lengths are current: read again only after this process changed rows. */
+  private noteVerified(): void {
+    if (this.verified?.generation !== this.changes) this.verified = { generation: this.changes, structure: this.structure.get() as Buffer | undefined };
   }
 
   /** Start reading every row's length, a slice at a time between other work; resolves when all are read (or reading failed). */
@@ -149,13 +174,16 @@ export class DocLengths implements FtsRowChanges {
   /** Read rows this process added since, and those it changed. */
   catchUp(): void {
     while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
-    if (this.stale.size === 0) return;
-    const ids = [...this.stale];
-    const rows = this.some.all(JSON.stringify(ids)) as Array<[number, number | string]>;
-    // Only once the read succeeded: a failed one leaves them to be read again.
-    this.stale.clear();
-    for (const id of ids) this.drop(id);
-    for (const [id, tokens] of rows) this.set(id, tokens);
+    if (this.stale.size > 0) {
+      const ids = [...this.stale];
+      const rows = this.some.all(JSON.stringify(ids)) as Array<[number, number | string]>;
+      // Only once the read succeeded: a failed one leaves them to be read again.
+      this.stale.clear();
+      for (const id of ids) this.drop(id);
+      for (const [id, tokens] of rows) this.set(id, tokens);
+    }
+    // This process's own changes now read, and no other's since: what the table holds is what is known.
+    if (this.state === 'ready' && this.dataVersion.get() === this.version) this.noteVerified();
   }
 
   /**
