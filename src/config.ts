@@ -7,9 +7,10 @@ import { Namespace } from './domain/fields.js';
 import { checkEmbeddingSettings } from './embedding-settings.js';
 import { ConfigError, fileVariableOf, LOG_LEVELS, SETTINGS } from './settings.js';
 import { SECRET_ACTIONS } from './firewall/secret-guard.js';
+import { INJECTION_ACTIONS } from './firewall/injection-guard.js';
 import {
   boolFromText, ClaimName, EMBED_PROVIDERS, HOST, HOST_HEADER, intFromText, isJwksUrl, isOrigin, isServiceUrl, listFromText, numberFromText, REPLICA_NAME, SECRET_ACTION_MESSAGE,
-  secretsByNamespace,
+  secretsByNamespace, INJECTION_ACTION_MESSAGE, injectionsByNamespace,
 } from './setting-values.js';
 
 export { redactDatabaseUrl } from './domain/database-url.js';
@@ -29,6 +30,9 @@ export const Config = z.strictObject({
   maxMetadataBytes: intFromText(2, 256 * 1024).default(16 * 1024),
   secrets: z.enum(SECRET_ACTIONS, { message: SECRET_ACTION_MESSAGE }).default('redact'),
   secretsByNamespace: secretsByNamespace.default([]),
+  injections: z.enum(INJECTION_ACTIONS, { message: INJECTION_ACTION_MESSAGE }).default('hold'),
+  injectionsOwn: z.enum(INJECTION_ACTIONS, { message: INJECTION_ACTION_MESSAGE }).default('flag'),
+  injectionsByNamespace: injectionsByNamespace.default([]),
   busyTimeoutMs: intFromText(0, 600_000).default(5000),
   maxDatabaseBytes: intFromText(1024 * 1024, Number.MAX_SAFE_INTEGER).optional(),
   auditReserveBytes: intFromText(0, Number.MAX_SAFE_INTEGER).optional(),

@@ -117,6 +117,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, tenant: s
       store,
       logger,
       settings: config,
+      tenant,
       embedder: where ? embedder : null,
       ...(where ?? {}),
       pending,

@@ -19,6 +19,7 @@ import { PendingEmbedder } from './embedder-choice.js';
 import type { VectorParts } from './vector-parts.js';
 import { VectorIndex } from './vector/vector-index.js';
 import { DEFAULT_SECRET_POLICY } from './firewall/secret-guard.js';
+import { DEFAULT_INJECTION_POLICY } from './firewall/injection-guard.js';
 
 /** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
 export interface Runtime {
@@ -44,7 +45,9 @@ export interface Runtime {
 export interface RuntimeParts {
   store: MemoryStore;
   logger: Logger;
-  settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'> & Partial<Pick<Config, 'secrets' | 'secretsByNamespace'>>;
+  settings: Pick<Config, 'namespace' | 'maxContentBytes' | 'maxMetadataBytes'> & Partial<Pick<Config, 'secrets' | 'secretsByNamespace' | 'injections' | 'injectionsOwn' | 'injectionsByNamespace'>>;
+  /** The tenant this runtime serves (absent: the local one): `tenant/namespace` entries of --injections-by-namespace are its own. */
+  tenant?: string;
   embedder?: Embedder | null;
   /** The vector index, or how to open it: then it loads in the background and keyword search answers meanwhile. */
   vectorIndex?: VectorIndex | ((signal: AbortSignal) => Promise<VectorIndex>) | null;
@@ -129,6 +132,12 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     defaultNamespace: settings.namespace,
     limits: { maxContentBytes: settings.maxContentBytes, maxMetadataBytes: settings.maxMetadataBytes },
     secrets: { action: settings.secrets ?? DEFAULT_SECRET_POLICY.action, byNamespace: new Map(settings.secretsByNamespace ?? []) },
+    injections: {
+      untrusted: settings.injections ?? DEFAULT_INJECTION_POLICY.untrusted,
+      own: settings.injectionsOwn ?? DEFAULT_INJECTION_POLICY.own,
+      byNamespace: new Map(settings.injectionsByNamespace ?? []),
+      tenant: parts.tenant ?? null,
+    },
     now: () => new Date().toISOString(),
   };
 

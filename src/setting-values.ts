@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Namespace } from './domain/fields.js';
 import { SECRET_ACTIONS } from './firewall/secret-guard.js';
+import { INJECTION_ACTIONS } from './firewall/injection-guard.js';
 
 /** How a setting's text (a flag, an environment variable, a file) becomes its value: the parsers config.ts builds its schema from. */
 
@@ -25,6 +26,24 @@ export const secretsByNamespace = listFromText(z.string().regex(/^[^=]+=[a-z]+$/
     z.array(z.tuple([Namespace, z.enum(SECRET_ACTIONS, { message: SECRET_ACTION_MESSAGE })])),
   ),
 );
+export const INJECTION_ACTION_MESSAGE = `expected ${INJECTION_ACTIONS.join(', ')}`;
+const InjectionAction = z.enum(INJECTION_ACTIONS, { message: INJECTION_ACTION_MESSAGE });
+/**
+ * Namespaces and what each does with flagged text: `web=refuse` (text from
+ * web, tool and import; the user's and agent's keep --injections-own),
+ * `cautious=hold:hold` (both); a name `tenant/namespace` is that tenant's.
+ */
+export const injectionsByNamespace = listFromText(z.string().regex(/^[^=]+=[a-z]+(?::[a-z]+)?$/, 'expected namespace=action or namespace=action:action entries, comma separated')).pipe(
+    z.array(z.string()).transform((entries) => entries.map((entry) => entry.split('=') as [string, string])).pipe(
+      z.array(
+        z.tuple([
+          Namespace,
+          z.string().transform((value) => value.split(':')).pipe(z.array(InjectionAction).min(1).max(2)),
+        ]),
+      ),
+    ),
+  ).transform((entries) => entries.map(([namespace, [untrusted, own]]) => [namespace, own === undefined ? { untrusted: untrusted! } : { untrusted: untrusted!, own }] as const));
+
 /** An origin as browsers send it: scheme, host and optional port, nothing else. */
 export function isOrigin(text: string): boolean {
   try {

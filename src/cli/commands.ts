@@ -6,6 +6,7 @@ import { keysCreateCommand, keysFamily, keysListCommand, keysRevokeCommand } fro
 import { migrateStoreCommand } from './migrate-store.js';
 import { goalsCommand, searchCommand, statsCommand } from './read-commands.js';
 import { reindexCommand } from './reindex.js';
+import { reviewApproveCommand, reviewFamily, reviewListCommand, reviewRejectCommand, reviewShowCommand } from './review.js';
 import { serveCommand } from './serve.js';
 import { setupCommand } from './setup.js';
 import { uiCommand } from './ui.js';
@@ -27,6 +28,10 @@ export const COMMANDS: readonly Command[] = [
   keysRevokeCommand,
   auditExportCommand,
   auditFingerprintCommand,
+  reviewListCommand,
+  reviewShowCommand,
+  reviewApproveCommand,
+  reviewRejectCommand,
 ];
 
-export const FAMILIES: readonly Family[] = [keysFamily, auditFamily];
+export const FAMILIES: readonly Family[] = [keysFamily, auditFamily, reviewFamily];

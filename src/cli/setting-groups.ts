@@ -20,7 +20,7 @@ export const SETTING_GROUPS = {
       'wait-for-database-ms',
     ],
   },
-  records: { title: 'Data', flags: ['namespace', 'max-content-bytes', 'max-metadata-bytes', 'secrets', 'secrets-by-namespace'] },
+  records: { title: 'Data', flags: ['namespace', 'max-content-bytes', 'max-metadata-bytes', 'secrets', 'secrets-by-namespace', 'injections', 'injections-own', 'injections-by-namespace'] },
   http: {
     title: 'HTTP',
     flags: [

@@ -59,12 +59,18 @@ export const Memory = z.object({
   thread_id: z.string().nullable(),
   thread_position: described(z.number().nullable(), 'Position in its thread; null when it has no thread.', 12),
   ...ProvenanceFields,
+  injection: described(
+    z.array(z.string()).nullable(),
+    'Signals of instructions aimed at a model found in it when stored ([]: none); null: not scanned.',
+    [],
+  ),
+  held: described(z.boolean(), 'Held for review: invisible to search until an admin approves it.', false),
 });
 export type Memory = z.infer<typeof Memory>;
 
 /** What a new memory must be given; the rest has a first-write default. */
 export type NewMemoryFields = Pick<Memory, 'id' | 'layer' | 'kind' | 'content' | 'tags' | 'metadata' | 'importance' | 'namespace' | 'source' | 'origin' | 'origin_ref' | 'written_by'> &
-  Partial<Pick<Memory, 'goal_id' | 'occurred_at' | 'supersedes' | 'thread_id' | 'thread_position'>>;
+  Partial<Pick<Memory, 'goal_id' | 'occurred_at' | 'supersedes' | 'thread_id' | 'thread_position' | 'injection' | 'held'>>;
 
 /**
  * A memory stored for the first time at `now`: it happened then unless told
@@ -78,6 +84,8 @@ export function freshMemory(fields: NewMemoryFields, now: string): Memory {
     supersedes: null,
     thread_id: null,
     thread_position: null,
+    injection: null,
+    held: false,
     ...fields,
     created_at: now,
     updated_at: now,

@@ -1,6 +1,7 @@
 import type { IdempotencyClaim } from '../domain/errors.js';
 import type { Origin } from '../domain/provenance.js';
 import type { SecretPolicy } from '../firewall/secret-guard.js';
+import type { InjectionPolicy } from '../firewall/injection-guard.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { ContextScoring } from './context-scoring.js';
 import type { Logger } from '../logging.js';
@@ -34,6 +35,8 @@ export interface MemoryContext {
   };
   /** What writes do with secrets in their text, by namespace. */
   readonly secrets: SecretPolicy;
+  /** What writes do with text the injection detector flags, by origin, tenant and namespace. */
+  readonly injections: InjectionPolicy;
   /** The current time as an ISO string; replaceable in tests. */
   now(): string;
 }
@@ -55,6 +58,8 @@ export interface Caller {
   readonly idempotency?: IdempotencyClaim;
   /** A namespace-limited principal: searches draw every score from the namespace searched alone (see search.ts). */
   readonly confined?: boolean;
+  /** An admin: may read memories held for review by id (get_memory, the review queue); no one else sees them. */
+  readonly reviewer?: boolean;
   /**
    * Told how far a long call has come, when the client asked to be told (an
    * MCP progress token); `progress` grows with every report, up to `total`.

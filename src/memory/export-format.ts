@@ -22,9 +22,13 @@ import type { ExportRecord } from '../store/store.js';
  * Version 3 added each record's provenance (origin, origin_ref, written_by)
  * and the evidence lines; a record of an older file imports with its
  * provenance "not recorded" (null).
+ * Version 4 added each memory's injection verdict (`injection`: the
+ * detector's signals, [] none, null not scanned) and whether it is held for
+ * review (`held`); a memory of an older file imports as not scanned and not
+ * held.
  */
 export const EXPORT_FORMAT = 'pinak-memory-export';
-export const EXPORT_VERSION = 3;
+export const EXPORT_VERSION = 4;
 
 const Ulid = z.string().regex(ID_PATTERN, 'must be a ULID');
 const Time = z.string().refine(isCalendarTimestamp, 'must be an ISO 8601 time');
@@ -147,6 +151,8 @@ export const ExportedMemory = z.strictObject({
   thread_id: ThreadId.nullable(),
   thread_position: z.number().finite().nullable(),
   ...StoredProvenance,
+  injection: z.array(z.string().regex(/^[a-z-]{1,64}$/u, 'must be a signal name')).max(64).nullable().default(null),
+  held: z.boolean().default(false),
 });
 export type ExportedMemory = z.infer<typeof ExportedMemory>;
 

@@ -10,6 +10,7 @@ import type { GoalUpdate } from '../store/store.js';
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
+import { injectionAction, judgeInjection, stringsOf } from '../firewall/injection-guard.js';
 import { requireGoal } from './goals.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { provenanceFor } from './provenance.js';
@@ -49,16 +50,27 @@ export interface RecordOutcomeResult {
   redacted?: RedactedField[];
   /** Lessons that said what an existing lesson of the namespace says: that one was strengthened instead of stored again (its id is in lesson_memory_ids). */
   merged_lesson_ids?: string[];
+  /** Lessons held for review (instructions aimed at a model, from web, tool or import text): stored, not searchable until approved; absent when none. */
+  held?: OutcomeInjectionNote[];
+  /** The summary or lessons stored with a flag (the summary, the outcome's own record, is never held); absent when none. */
+  flagged?: OutcomeInjectionNote[];
   /** After a failure or partial result (see reflection.ts). */
   missed_lessons?: MissedLesson[];
   reflection_note?: string;
+}
+
+/** A field of the outcome (summary, lessons[i]) the injection detector flagged, the memory it became and the signals found. */
+export interface OutcomeInjectionNote {
+  field: string;
+  id: string;
+  signals: string[];
 }
 
 const GOAL_STATUS_AFTER: Record<OutcomeResult, GoalStatus> = { success: 'achieved', failure: 'failed', partial: 'active' };
 const STEP_STATUS_AFTER: Record<OutcomeResult, StepStatus> = { success: 'done', failure: 'failed', partial: 'in_progress' };
 
 
-function outcomeMemory(base: Omit<NewMemoryFields, 'id' | 'layer' | 'kind' | 'content' | 'importance'>, fields: Pick<Memory, 'layer' | 'kind' | 'content' | 'importance'>, now: string): Memory {
+function outcomeMemory(base: Omit<NewMemoryFields, 'id' | 'layer' | 'kind' | 'content' | 'importance'>, fields: Pick<Memory, 'layer' | 'kind' | 'content' | 'importance'> & Partial<Pick<Memory, 'injection' | 'held'>>, now: string): Memory {
   return freshMemory({ ...base, ...fields, id: newId() }, now);
 }
 
@@ -103,9 +115,15 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   const reflection = withReflection(ctx, goal, input.result, input.lessons.length, scope);
   // So does the audit scan for what the caller recalled, when this outcome decides the goal (the lessons' evidence).
   const recalled = decidesGoal({ step_id: step?.id ?? null, result: input.result }) && caller.principalId !== undefined ? withRecalled(ctx, goal, caller.principalId) : Promise.resolve([]);
-  const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6 }, now);
-  // A lesson the namespace holds already (said in other words) strengthens that one instead of being stored again.
-  const same = await Promise.all(input.lessons.map((lesson) => findSameLesson(ctx, goal.namespace, lesson, scope)));
+  // Instructions aimed at a model: the summary (with the metrics) is the outcome's own record, only ever flagged; a lesson may be held.
+  const action = injectionAction(ctx.injections, goal.namespace, provenance.origin);
+  const summaryVerdict = judgeInjection(action, 'summary', goal.namespace, [input.summary, ...stringsOf(input.metrics)], true);
+  const lessonVerdicts = input.lessons.map((lesson, i) => judgeInjection(action, `lessons[${i}]`, goal.namespace, [lesson]));
+  const summary = outcomeMemory(base, { layer: 'episodic', kind: 'outcome', content: input.summary, importance: 0.6, ...summaryVerdict }, now);
+  const held: OutcomeInjectionNote[] = [];
+  const flagged: OutcomeInjectionNote[] = summaryVerdict.injection?.length ? [{ field: 'summary', id: summary.id, signals: summaryVerdict.injection }] : [];
+  // A lesson the namespace holds already (said in other words) strengthens that one instead of being stored again; a held one never does.
+  const same = await Promise.all(input.lessons.map((lesson, i) => (lessonVerdicts[i]!.held ? undefined : findSameLesson(ctx, goal.namespace, lesson, scope))));
   const lessonIds: string[] = [];
   const lessons: Memory[] = [];
   const reinforced: Reinforcement[] = [];
@@ -116,7 +134,9 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
       reinforced.push({ memory_id: existing, outcome_id: outcomeId, result: input.result, at: now });
       return;
     }
-    const memory = outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7 }, now);
+    const verdict = lessonVerdicts[i]!;
+    const memory = outcomeMemory(base, { layer: 'procedural', kind: 'lesson', content: lesson, importance: input.result === 'success' ? 0.6 : 0.7, ...verdict }, now);
+    if (verdict.injection?.length) (verdict.held ? held : flagged).push({ field: `lessons[${i}]`, id: memory.id, signals: verdict.injection });
     lessonIds.push(memory.id);
     lessons.push(memory);
   });
@@ -129,7 +149,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     step_id: step?.id ?? null,
     result: input.result,
     summary: input.summary,
-    lessons: input.lessons,
+    // A held lesson's text is in its memory alone, which no one but an admin reads until it is approved.
+    lessons: input.lessons.filter((_, i) => !lessonVerdicts[i]!.held),
     metrics: input.metrics,
     summary_memory_id: summary.id,
     lesson_memory_ids: lessonIds,
@@ -144,7 +165,16 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
   }
   const indexed = await ctx.indexer.index(memories.map((m) => memorySearchText(m.content, context)));
   const merged = reinforced.map((r) => r.memory_id);
-  const made: OutcomeWrite = { goal_id: goal.id, outcome_id: outcome.id, summary_memory_id: summary.id, lesson_memory_ids: outcome.lesson_memory_ids, redacted: guard.redacted, ...(merged.length ? { merged_lesson_ids: merged } : {}) };
+  const made: OutcomeWrite = {
+    goal_id: goal.id,
+    outcome_id: outcome.id,
+    summary_memory_id: summary.id,
+    lesson_memory_ids: outcome.lesson_memory_ids,
+    redacted: guard.redacted,
+    ...(merged.length ? { merged_lesson_ids: merged } : {}),
+    ...(held.length ? { held } : {}),
+    ...(flagged.length ? { flagged } : {}),
+  };
   await ctx.store.recordOutcome(outcome, memories.map((memory, i) => ({ memory, indexed: indexed[i]! })), change, claimMaking(caller, made), reinforced, await recalled);
   return { ...(await outcomeAnswer(ctx, made)), ...notRecordedNow(await reflection, merged) };
 }

@@ -6,10 +6,11 @@ import type { Caller, MemoryContext } from './context.js';
 /** A few ids for a message, not hundreds: messages are read by a model. */
 const someIds = (ids: readonly string[]): string => (ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`);
 
-/** Fetch memories by id; unknown ids are reported, and an all-unknown request is an error. */
-export async function getMemories(ctx: MemoryContext, ids: readonly string[]): Promise<{ memories: Memory[]; missing: string[] }> {
+/** Fetch memories by id; unknown ids are reported, and an all-unknown request is an error. Held memories only for a reviewer (an admin). */
+export async function getMemories(ctx: MemoryContext, ids: readonly string[], caller?: Pick<Caller, 'reviewer'>): Promise<{ memories: Memory[]; missing: string[] }> {
   const unique = [...new Set(ids)];
-  const memories = await ctx.store.getMemories(unique);
+  // A memory held for review is missing to all but an admin reading it on purpose.
+  const memories = (await ctx.store.getMemories(unique)).filter((m) => !m.held || caller?.reviewer === true);
   const found = new Set(memories.map((m) => m.id));
   const missing = unique.filter((id) => !found.has(id));
   if (memories.length === 0) {

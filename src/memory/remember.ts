@@ -5,6 +5,7 @@ import { freshMemory, type Memory, type MemoryInput } from '../domain/memory.js'
 import type { Caller, MemoryContext } from './context.js';
 import { claimMaking } from './idempotency.js';
 import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
+import { injectionAction, judgeInjection, stringsOf } from '../firewall/injection-guard.js';
 import { findSameMemories } from './lesson-merge.js';
 import { checkJsonObject, checkTextSize } from './limits.js';
 import { provenanceFor } from './provenance.js';
@@ -46,6 +47,16 @@ export interface Remembered {
   memories: Memory[];
   skipped: Array<{ index: number; similar: string[] }>;
   redacted: RedactedField[];
+  /** Memories the injection detector flagged: held for review (invisible until approved), or stored with a flag. */
+  held?: InjectionNote[];
+  flagged?: InjectionNote[];
+}
+
+/** A memory of the call (its place, from 0) the injection detector flagged, and the signals it found. */
+export interface InjectionNote {
+  index: number;
+  id: string;
+  signals: string[];
 }
 export type RememberedNote = Omit<Remembered, 'memories'>;
 
@@ -66,6 +77,8 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
   const skipped = onDuplicate === 'skip' && similar ? inputs.flatMap((_, index) => (similar[index]!.length ? [{ index, similar: similar[index]! }] : [])) : [];
   const kept = inputs.flatMap((input, index) => (skipped.some((s) => s.index === index) ? [] : [{ input, index }]));
   if (kept.length === 0) return { stored: [], memories: [], skipped, redacted: [] };
+  const held: InjectionNote[] = [];
+  const flagged: InjectionNote[] = [];
 
   const now = ctx.now();
   const superseded = new Set<string>();
@@ -94,9 +107,10 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     }
     if (input.supersedes !== undefined) {
       const [old] = await ctx.store.getMemories([input.supersedes]);
-      if (!old || old.namespace !== namespace) {
+      if (!old || old.namespace !== namespace || (old.held && caller.reviewer !== true)) {
         throw notFound('memory', input.supersedes, `cannot supersede it; call search_memory to find the memory to correct`);
       }
+      if (old.held) throw new MemoryError('conflict', `${old.id} is held for review; approve or reject it before correcting it`);
       if (superseded.has(old.id)) {
         throw new MemoryError('conflict', `two memories in this batch supersede ${old.id}; keep one`);
       }
@@ -109,11 +123,16 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     const metadata = await guard.json(`${where}metadata`, input.metadata);
     const provenance = await provenanceFor(guard, caller, input, where);
     redacted.push(...guard.redacted);
+    // Instructions aimed at a model, judged on what will be stored (secrets already out).
+    const action = injectionAction(ctx.injections, namespace, provenance.origin);
+    const verdict = judgeInjection(action, where === '' ? 'the memory' : `memories[${i}]`, namespace, [content, ...stringsOf(metadata)]);
+    const id = newId();
+    if (verdict.injection?.length) (verdict.held ? held : flagged).push({ index: i, id, signals: verdict.injection });
 
     memories.push(
       freshMemory(
         {
-          id: newId(),
+          id,
           layer: input.layer,
           kind: input.kind,
           content,
@@ -129,6 +148,7 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
           // Null with a thread: the store places it after the thread's last memory.
           thread_position: input.thread_id === undefined ? null : (input.position ?? null),
           ...provenance,
+          ...verdict,
         },
         now,
       ),
@@ -144,7 +164,13 @@ export async function remember(ctx: MemoryContext, caller: Caller, inputs: reado
     const keywords = memoryKeywords(memories[i]!.content, memories[i]!.occurred_at, kept[i]!.input.occurred_at !== undefined);
     return keywords === undefined ? entry : { ...entry, keywords };
   });
-  const made: RememberedNote = { stored: memories.map((memory, i) => storedSummary(memory, similarOf[i])), skipped, redacted };
+  const made: RememberedNote = {
+    stored: memories.map((memory, i) => storedSummary(memory, similarOf[i])),
+    skipped,
+    redacted,
+    ...(held.length ? { held } : {}),
+    ...(flagged.length ? { flagged } : {}),
+  };
   await ctx.store.insertMemories(memories.map((memory, i) => ({ memory, indexed: withDates[i]! })), claimMaking(caller, made));
   caller.progress?.(kept.length + 1, kept.length + 1, `stored ${kept.length} memor${kept.length === 1 ? 'y' : 'ies'}`);
   return { ...made, memories };

@@ -26,7 +26,16 @@ export interface MemoryRow {
   origin?: string | null;
   origin_ref?: string | null;
   written_by?: string | null;
+  /** The injection detector's signals as JSON; null (or absent before the migration): not scanned. */
+  injection?: string | null;
+  /** Held for review: 1 / true (SQLite / PostgreSQL); absent before the migration. */
+  held?: number | boolean;
 }
+
+/** The stored verdict as a list of signals, or null when the text was not scanned. */
+export const injectionOf = (text: string | null | undefined): string[] | null => (text === null || text === undefined ? null : parseJson<string[]>(text, []));
+/** The verdict as a column holds it. */
+export const injectionColumn = (signals: readonly string[] | null): string | null => (signals === null ? null : JSON.stringify(signals));
 
 export function toMemory(row: MemoryRow): Memory {
   return {
@@ -48,6 +57,8 @@ export function toMemory(row: MemoryRow): Memory {
     thread_id: row.thread_id,
     thread_position: row.thread_position,
     ...provenanceOf(row),
+    injection: injectionOf(row.injection),
+    held: row.held === true || row.held === 1,
   };
 }
 

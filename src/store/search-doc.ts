@@ -24,9 +24,14 @@ export interface NewDoc {
   thread_position?: number | null;
   /** Where its text came from (a step's: its goal's); null: not recorded. */
   origin: string | null;
+  /**
+   * Held for review (a memory only): hidden, and hidden from include_superseded
+   * too; stored with no full-text entry and no vector until approved.
+   */
+  held?: boolean;
 }
 
-/** A memory's doc: hidden once superseded. */
+/** A memory's doc: hidden once superseded, or while held for review. */
 export const memoryDoc = (memory: Memory): NewDoc => ({
   type: 'memory',
   entity_id: memory.id,
@@ -36,11 +41,12 @@ export const memoryDoc = (memory: Memory): NewDoc => ({
   goal_id: memory.goal_id,
   occurred_at: memory.occurred_at,
   created_at: memory.created_at,
-  hidden: memory.superseded_by !== null,
+  hidden: memory.superseded_by !== null || memory.held,
   tags: memory.tags,
   thread_id: memory.thread_id,
   thread_position: memory.thread_position,
   origin: memory.origin,
+  held: memory.held,
 });
 
 /** A goal's doc: dated when it was made. */

@@ -18,6 +18,15 @@ export interface MemoryStore {
   getMemories(ids: readonly string[]): Promise<Memory[]>;
   /** Delete memories; returns the ids that existed and were removed. */
   deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]>;
+  /** Memories held for review (see domain/memory.ts `held`), oldest first; optionally of one namespace. */
+  heldMemories(namespace?: string): Promise<Memory[]>;
+  /**
+   * Approve a held memory: its full-text entry and vector (`indexed`) are
+   * written, its doc shown, and the memory it names in `supersedes` (if still
+   * there and not corrected by another) is corrected by it. Atomic. False,
+   * changing nothing, when the memory is not stored or not held.
+   */
+  approveMemory(id: string, indexed: IndexedText, now: string): Promise<boolean>;
 
   createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void>;
   updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void>;

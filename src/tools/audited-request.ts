@@ -86,7 +86,7 @@ export function auditedRequests(tools: readonly AnyTool[], options: RegisterOpti
         if (signal.aborted) throw rpcErrorFor({ message: 'the request was cancelled', code: 'cancelled', status: 'error' });
         const parsed = tool.input.safeParse(input);
         if (!parsed.success) throw rpcErrorFor(describeInvalidArguments(tool.name, parsed.error));
-        const { input: ran, outcome } = await callFor(principal, tool, parsed.data, audit.fingerprint(parsed.data), audit, deps, { clientName, signal });
+        const { input: ran, outcome } = await callFor(principal, tool, parsed.data, audit.fingerprint(parsed.data), audit, deps, { clientName, signal, reviewer: false });
         const found = tool.audit(ran, outcome.output, deps);
         facts.namespace ??= found.namespace ?? null;
         facts.returned.push(...(found.returned ?? []));

@@ -7,6 +7,9 @@ import { defineTool } from './define-tool.js';
 
 const MAX_IDS = 10;
 
+/** What a memory's text line says of its injection verdict: held for review, or flagged. */
+const injectionMark = (m: Memory): string => (m.held ? ` [held for review: ${m.injection?.join(', ') ?? ''}]` : m.injection?.length ? ` [flagged: ${m.injection.join(', ')}]` : '');
+
 export const getMemoryTool = defineTool({
   name: 'get_memory',
   title: 'Get memories by id',
@@ -20,14 +23,14 @@ export const getMemoryTool = defineTool({
     missing: described(z.array(z.string()), 'Requested ids that do not exist (or were forgotten).', []),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handle: async (args, deps) => {
+  handle: async (args, deps, caller) => {
     const ids = [...(args.id === undefined ? [] : [args.id]), ...(args.ids ?? [])];
     if (ids.length === 0) throw new MemoryError('invalid_input', 'send id (one memory) or ids (up to 10)');
     if (ids.length > MAX_IDS) throw new MemoryError('too_large', `at most ${MAX_IDS} ids per call`);
-    return getMemories(deps.memory, ids);
+    return getMemories(deps.memory, ids, caller);
   },
   summarize: (r) =>
-    r.memories.map((m) => `${m.id} [${m.layer}/${m.kind}] ${m.occurred_at.slice(0, 10)}${m.origin === null ? '' : ` (from ${m.origin})`}: ${m.content}`).join('\n') +
+    r.memories.map((m) => `${m.id} [${m.layer}/${m.kind}] ${m.occurred_at.slice(0, 10)}${m.origin === null ? '' : ` (from ${m.origin})`}${injectionMark(m)}: ${m.content}`).join('\n') +
     (r.missing.length ? `\nmissing: ${r.missing.join(', ')}` : ''),
   audit: (_args, r) => ({ returned: r?.memories.map((m) => m.id) ?? [] }),
 });

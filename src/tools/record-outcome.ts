@@ -5,6 +5,8 @@ import { recoveredOutcome, RecordOutcomeInput, recordOutcome, type OutcomeWrite 
 import { defineTool } from './define-tool.js';
 import { Redacted, redactionNote } from './redacted-fields.js';
 
+const Flagged = z.array(z.object({ field: z.string(), id: z.string(), signals: z.array(z.string()) })).optional();
+
 export const recordOutcomeTool = defineTool({
   name: 'record_outcome',
   title: 'Record an outcome',
@@ -23,6 +25,8 @@ Returns the goal, the new ids, the next step while active and, after a failure, 
       'Lessons that said what a lesson of the namespace already says: that one was strengthened (its evidence counts this outcome) instead of stored again; their ids are in lesson_memory_ids.',
       [],
     ),
+    held: described(Flagged, 'Lessons that read as instructions aimed at a model (web, tool or import text): held for review, not searchable until an admin approves; absent when none.', []),
+    flagged: described(Flagged, 'The summary or lessons stored but flagged as reading like instructions aimed at a model; absent when none.', []),
     missed_lessons: described(
       z.array(MissedLesson).optional(),
       'After a failure or partial: lessons of the namespace like this goal (not its own) that no call returned while it was worked on (from an hour before it was created); up to 5.',
@@ -41,7 +45,10 @@ Returns the goal, the new ids, the next step while active and, after a failure, 
         `${r.next_step ? `; next step: ${r.next_step.id} "${r.next_step.title}"` : ''}`,
       ...(r.missed_lessons?.length ? ['lessons this goal had and did not recall (did they apply?):', ...r.missed_lessons.map((l) => `- ${l.id}: ${l.text}`)] : []),
       ...(r.reflection_note ? [r.reflection_note] : []),
-    ].join('\n') + redactionNote(r.redacted),
+    ].join('\n') +
+    redactionNote(r.redacted) +
+    (r.held?.length ? `\nheld for review, not searchable until an admin approves: ${r.held.map((m) => `${m.field} ${m.id} (${m.signals.join(', ')})`).join(', ')}` : '') +
+    (r.flagged?.length ? `\nflagged as instructions aimed at a model: ${r.flagged.map((m) => `${m.field} ${m.id} (${m.signals.join(', ')})`).join(', ')}` : ''),
   audit: (_args, r) => ({
     namespace: r?.goal.namespace ?? null,
     touched: r ? [r.goal.id, r.outcome_id, r.summary_memory_id, ...r.lesson_memory_ids] : [],

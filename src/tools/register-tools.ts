@@ -7,7 +7,7 @@ import type { ArgumentsFingerprint } from '../audit/fingerprint.js';
 import { clientLabel } from '../domain/client-label.js';
 import { DatabaseUnavailable } from '../domain/errors.js';
 import type { Caller } from '../memory/context.js';
-import type { Principal } from '../domain/principal.js';
+import { roleIncludes, type Principal } from '../domain/principal.js';
 import type { Logger } from '../logging.js';
 import { mayCall, refusalFor } from './access.js';
 import type { CallGate } from './call-gate.js';
@@ -106,7 +106,8 @@ type Outcome = { output: unknown; error?: undefined } | { output?: undefined; er
 
 /** Run a tool for a principal, confined to its namespaces when it has a limit; returns the input it ran with. */
 export async function callFor(principal: Principal, tool: AnyTool, input: unknown, args: ArgumentsFingerprint, audit: AuditTrail, deps: ToolDeps, from: Omit<Caller, 'idempotency'>): Promise<{ input: unknown; outcome: Outcome }> {
-  const caller = { ...from, principalId: principal.id };
+  // An admin may read memories held for review by id; a request that reads otherwise (resources) says reviewer: false.
+  const caller = { reviewer: roleIncludes(principal.role, 'admin'), ...from, principalId: principal.id };
   if (principal.namespaces === null) return { input, outcome: await runTool(tool, input, args, deps, caller) };
   let scoped;
   try {

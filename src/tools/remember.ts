@@ -32,13 +32,26 @@ const Stored = z.object({
   similar: described(z.array(z.string()).optional(), 'With on_duplicate: stored memories that say the same, most alike first.', []),
 });
 
-/** The answer from what remember did (or what its idempotency claim noted): skipped only when asked to skip, redacted only when something was. */
-const answer = ({ stored, skipped, redacted }: RememberedNote, onDuplicate: string | undefined) => ({
+const Flagged = z.array(z.object({ index: z.number().int(), id: z.string(), signals: z.array(z.string()) })).optional();
+
+/** The answer from what remember did (or what its idempotency claim noted): skipped only when asked to skip, redacted, held and flagged only when something was. */
+const answer = ({ stored, skipped, redacted, held, flagged }: RememberedNote, onDuplicate: string | undefined) => ({
   stored,
   count: stored.length,
   ...(onDuplicate === 'skip' ? { skipped } : {}),
   ...redactedField(redacted ?? []),
+  ...(held?.length ? { held } : {}),
+  ...(flagged?.length ? { flagged } : {}),
 });
+
+/** Lines for the text answer about held and flagged memories, or nothing. */
+function injectionNote(held: ReadonlyArray<{ id: string; signals: string[] }> | undefined, flagged: ReadonlyArray<{ id: string; signals: string[] }> | undefined): string {
+  const line = (items: ReadonlyArray<{ id: string; signals: string[] }>) => items.map((m) => `${m.id} (${m.signals.join(', ')})`).join(', ');
+  return (
+    (held?.length ? `\nheld for review, not searchable until an admin approves: ${line(held)}` : '') +
+    (flagged?.length ? `\nflagged as instructions aimed at a model: ${line(flagged)}` : '')
+  );
+}
 
 export const rememberTool = defineTool({
   name: 'remember',
@@ -55,6 +68,10 @@ For goals and results of work, call remember_goal and record_outcome. Secrets ar
       [],
     ),
     redacted: Redacted,
+    held: described(Flagged, 'Memories that read as instructions aimed at a model, from web, tool or import text: stored but held for review, not searchable until an admin approves; absent when none.', [
+      { index: 0, id: '01JD3Z6Q6H8W1V8N2X4C5B7E9F', signals: ['override-instructions'] },
+    ]),
+    flagged: described(Flagged, 'Memories stored and searchable, but flagged as reading like instructions aimed at a model; absent when none.', []),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handle(args, deps, caller) {
@@ -72,7 +89,8 @@ For goals and results of work, call remember_goal and record_outcome. Secrets ar
   summarize: (r) =>
     `stored ${r.count} memor${r.count === 1 ? 'y' : 'ies'}${r.count ? ': ' : ''}${r.stored.map((m) => `${m.id}${m.similar?.length ? ` (${m.supersedes && m.similar.includes(m.supersedes) ? 'supersedes' : 'similar to'} ${m.similar.join(', ')})` : ''}`).join(', ')}` +
     `${r.skipped?.length ? `; skipped ${r.skipped.length} already stored: ${r.skipped.map((s) => `memories[${s.index}] as ${s.similar.join(', ')}`).join('; ')}` : ''}` +
-    redactionNote(r.redacted),
+    redactionNote(r.redacted) +
+    injectionNote(r.held, r.flagged),
   audit: (args, r, deps) => ({
     namespace: r?.stored[0]?.namespace ?? args.memories?.[0]?.namespace ?? args.namespace ?? deps.memory.defaultNamespace,
     touched: r?.stored.map((m) => m.id) ?? [],

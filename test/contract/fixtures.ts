@@ -55,6 +55,8 @@ export function memory(fields: Partial<Memory> & { content: string }): Memory {
     origin: 'agent',
     origin_ref: null,
     written_by: 'local',
+    injection: null,
+    held: false,
     ...fields,
   };
 }

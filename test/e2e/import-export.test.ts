@@ -98,7 +98,7 @@ describe('export and import', () => {
     const exported = runCli(['export', '--data-dir', source, '--output', file]);
     expect([exported.status, exported.stderr]).toEqual([0, `pinak-memory: exported 13 memories, 3 goals and 3 outcomes to ${file}\n`]);
     const records = lines(readFileSync(file, 'utf8'));
-    expect(records[0]).toEqual({ type: 'header', format: 'pinak-memory-export', version: 3, exported_at: expect.any(String), namespace: null });
+    expect(records[0]).toEqual({ type: 'header', format: 'pinak-memory-export', version: 4, exported_at: expect.any(String), namespace: null });
     expect(records.map((r) => r.type)).toEqual(['header', 'goal', 'goal', 'goal', 'outcome', 'outcome', 'outcome', ...Array(13).fill('memory'), 'evidence', 'evidence']);
     const billing = records[1]!;
     expect(billing.plan_version).toBe(2);

@@ -106,6 +106,6 @@ describe('provenance end to end', () => {
     expect((resource.contents[0] as { text: string }).text).toContain('from: not recorded');
     await server.close();
     const again = runCli(['export', '--data-dir', dir]);
-    expect(again.stdout.split('\n')[0]).toContain('"version":3');
+    expect(again.stdout.split('\n')[0]).toContain('"version":4');
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Principal } from '../../src/domain/principal.js';
+import type { Config } from '../../src/config.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { createLogger } from '../../src/logging.js';
 import type { ContextScoring } from '../../src/memory/context-scoring.js';
@@ -44,6 +45,10 @@ export interface LinkOptions {
   secretsByNamespace?: Array<[string, 'redact' | 'refuse' | 'allow']>;
   /** Who the client is; default the local principal (admin, every namespace). */
   principal?: Principal;
+  /** What writes do with text the injection detector flags (--injections, --injections-own, --injections-by-namespace). */
+  injections?: Pick<Config, 'injections' | 'injectionsOwn' | 'injectionsByNamespace'>;
+  /** The tenant the runtime serves (for tenant/namespace entries). */
+  tenant?: string;
 }
 
 /**
@@ -117,7 +122,9 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
       maxContentBytes: options.maxContentBytes ?? 32 * 1024,
       maxMetadataBytes: options.maxMetadataBytes ?? 16 * 1024,
       ...(options.secretsByNamespace ? { secretsByNamespace: options.secretsByNamespace } : {}),
+      ...options.injections,
     },
+    ...(options.tenant ? { tenant: options.tenant } : {}),
     fusion: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
     ...(options.context ? { context: options.context } : {}),
   });

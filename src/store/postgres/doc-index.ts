@@ -89,14 +89,17 @@ export class DocIndex {
   ) {}
 
   async add(tx: WriteTx, doc: NewDoc, indexed: IndexedText, counts?: TermCounts): Promise<number> {
+    const held = doc.held === true;
     const terms = counts ?? tx.count([ftsBody(indexed)])[0]!;
     const [row] = await tx.query<{ doc_id: number }>(
-      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING doc_id`,
-      [doc.type, doc.entity_id, doc.namespace, doc.layer, doc.kind, doc.goal_id, doc.occurred_at, doc.created_at, doc.hidden, doc.thread_id ?? null, doc.thread_position ?? null, terms.tokens, doc.origin],
+      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, held)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING doc_id`,
+      [doc.type, doc.entity_id, doc.namespace, doc.layer, doc.kind, doc.goal_id, doc.occurred_at, doc.created_at, doc.hidden, doc.thread_id ?? null, doc.thread_position ?? null, held ? 0 : terms.tokens, doc.origin, held],
     );
     const docId = row!.doc_id;
     await this.setTags(tx, docId, doc.tags);
+    // Held for review: nothing to find it by (no terms, no vector) until approved.
+    if (held) return docId;
     await this.setTerms(tx, docId, terms);
     if (indexed.vector) await this.setVector(tx, docId, indexed.vector);
     return docId;
@@ -153,6 +156,19 @@ export class DocIndex {
     });
     if (withVector.length > 0) await this.setVectors(tx, withVector);
     return docIds;
+  }
+
+  /**
+   * A held record approved: its terms and vector written now, and shown
+   * (unless `hidden`: superseded meanwhile). False when it was not held.
+   */
+  async release(tx: WriteTx, docId: number, indexed: IndexedText, hidden: boolean): Promise<boolean> {
+    const terms = tx.count([ftsBody(indexed)])[0]!;
+    const released = await tx.query('UPDATE search_docs SET held = FALSE, hidden = $1, tokens = $2 WHERE doc_id = $3 AND held RETURNING doc_id', [hidden, terms.tokens, docId]);
+    if (released.length === 0) return false;
+    await this.setTerms(tx, docId, terms);
+    if (indexed.vector) await this.setVector(tx, docId, indexed.vector);
+    return true;
   }
 
   /** Replace the indexed text, vector and tags of an existing record. */

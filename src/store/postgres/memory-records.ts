@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Memory } from '../../domain/memory.js';
 import { reinforcedMemoryGone, withEvidence, type Reinforcement } from '../../domain/evidence.js';
 import { parseJson } from '../json.js';
-import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import { injectionColumn, toMemory, type MemoryRow } from '../memory-mapping.js';
+import type { IndexedText } from '../../domain/indexed-text.js';
 import type { NewMemory } from '../store.js';
 import type { TermCounts } from '../fts-tokenizer.js';
 import { ftsBody, memoryDoc } from '../search-doc.js';
@@ -15,8 +16,8 @@ import { decoded, toDb } from './text-escape.js';
 const namesIn = (metadata: Record<string, unknown>): string[] =>
   ['speaker', 'author'].map((key) => metadata[key]).filter((value): value is string => typeof value === 'string');
 
-/** A memory whose writing reads and changes no other record's rows: in no thread (no windows), superseding nothing. */
-const standsAlone = ({ memory }: NewMemory): boolean => memory.thread_id === null && memory.supersedes === null;
+/** A memory whose writing reads and changes no other record's rows: in no thread (no windows), superseding nothing; and not held (a held doc is written otherwise). */
+const standsAlone = ({ memory }: NewMemory): boolean => memory.thread_id === null && memory.supersedes === null && !memory.held;
 
 /** Memory rows and the search docs that mirror them; callers open the transaction. */
 export class MemoryRecords {
@@ -57,20 +58,20 @@ export class MemoryRecords {
     await tx.query(
       `WITH speakers AS (INSERT INTO speaker_names (name) SELECT unnest($19::text[]) ON CONFLICT (name) DO NOTHING)
        INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, injection)
        SELECT id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, injection
        FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[],
-         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $20::text[], $21::text[], $22::text[])
+         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $20::text[], $21::text[], $22::text[], $23::text[])
          WITH ORDINALITY AS x(id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-           occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, ord)
+           occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, injection, ord)
        ORDER BY ord`,
       [
         column((m) => m.id), docIds, column((m) => m.namespace), column((m) => m.layer), column((m) => m.kind), column((m) => toDb(m.content)),
         column((m) => JSON.stringify(m.tags)), column((m) => JSON.stringify(m.metadata)), column((m) => m.importance), column((m) => toDb(m.source)),
         column((m) => m.goal_id), column((m) => m.occurred_at), column((m) => m.created_at), column((m) => m.updated_at), column((m) => m.supersedes),
         column((m) => m.superseded_by), column((m) => m.thread_id), column((m) => m.thread_position), names,
-        column((m) => m.origin), column((m) => m.origin_ref), column((m) => m.written_by),
+        column((m) => m.origin), column((m) => m.origin_ref), column((m) => m.written_by), column((m) => injectionColumn(m.injection)),
       ],
     );
   }
@@ -88,25 +89,52 @@ export class MemoryRecords {
     const docId = await this.docs.add(tx, memoryDoc(memory), indexed, counts);
     await tx.query(
       `INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+         occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, injection, held)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
       [memory.id, docId, memory.namespace, memory.layer, memory.kind, toDb(memory.content), JSON.stringify(memory.tags), JSON.stringify(memory.metadata),
         memory.importance, toDb(memory.source), memory.goal_id, memory.occurred_at, memory.created_at, memory.updated_at, memory.supersedes,
-        memory.superseded_by, memory.thread_id, memory.thread_position, memory.origin, memory.origin_ref, memory.written_by],
+        memory.superseded_by, memory.thread_id, memory.thread_position, memory.origin, memory.origin_ref, memory.written_by,
+        injectionColumn(memory.injection), memory.held],
     );
     const names = namesIn(memory.metadata);
     if (names.length > 0) await tx.query('INSERT INTO speaker_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [names]);
-    if (memory.supersedes !== null) {
-      const [old] = await tx.query<{ id: string; doc_id: number }>(
-        'UPDATE memories SET superseded_by = $1, updated_at = $2 WHERE id = $3 RETURNING id, doc_id',
-        [memory.id, memory.created_at, memory.supersedes],
-      );
-      if (old) {
-        await this.docs.setHidden(tx, old.doc_id, true);
-        await this.refreshWindows(tx, old.doc_id);
-      }
-    }
+    // A held memory corrects nothing until approved: held text must not hide a visible memory.
+    if (memory.supersedes !== null && !memory.held) await this.supersede(tx, memory.supersedes, memory.id, memory.created_at);
     await this.refreshWindows(tx, docId);
+  }
+
+  /** Mark a memory corrected by another (a held one never is: its doc stays held); `onlyCurrent`: unless corrected already. */
+  private async supersede(tx: WriteTx, oldId: string, byId: string, at: string, onlyCurrent = false): Promise<void> {
+    const [old] = await tx.query<{ id: string; doc_id: number }>(
+      `UPDATE memories SET superseded_by = $1, updated_at = $2 WHERE id = $3 AND NOT held${onlyCurrent ? ' AND superseded_by IS NULL' : ''} RETURNING id, doc_id`,
+      [byId, at, oldId],
+    );
+    if (old) {
+      await this.docs.setHidden(tx, old.doc_id, true);
+      await this.refreshWindows(tx, old.doc_id);
+    }
+  }
+
+  /** Held memories, oldest first, optionally of one namespace (the review queue). */
+  async held(db: pg.Pool | pg.PoolClient, namespace?: string): Promise<Memory[]> {
+    const rows = await query<MemoryRow>(db, `SELECT * FROM memories WHERE held${namespace === undefined ? '' : ' AND namespace = $1'} ORDER BY id`, namespace === undefined ? [] : [namespace]);
+    return rows.map((row) => toMemory(decoded(row, 'content', 'source')));
+  }
+
+  /** Approve a held memory (see MemoryStore.approveMemory); false when it is not stored or not held. */
+  async approve(tx: WriteTx, id: string, indexed: IndexedText, now: string): Promise<boolean> {
+    const [placed] = await tx.query<{ namespace: string; thread_id: string | null }>('SELECT namespace, thread_id FROM memories WHERE id = $1', [id]);
+    if (!placed) return false;
+    if (placed.thread_id !== null) await lockThread(tx, placed.namespace, placed.thread_id);
+    const [row] = await tx.query<{ doc_id: number; supersedes: string | null; superseded_by: string | null }>(
+      'UPDATE memories SET held = FALSE, updated_at = $1 WHERE id = $2 AND held RETURNING doc_id, supersedes, superseded_by',
+      [now, id],
+    );
+    if (!row) return false;
+    await this.docs.release(tx, row.doc_id, indexed, row.superseded_by !== null);
+    if (row.supersedes !== null) await this.supersede(tx, row.supersedes, id, now, true);
+    await this.refreshWindows(tx, row.doc_id);
+    return true;
   }
 
   private async refreshWindows(tx: WriteTx, docId: number): Promise<void> {

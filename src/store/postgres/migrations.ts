@@ -290,6 +290,20 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         ON CONFLICT DO NOTHING;
     `,
   },
+  {
+    version: 5,
+    name: 'injection review',
+    sql: `
+      -- The injection detector's signals when a record was written (a JSON array; [] nothing found; NULL not
+      -- scanned, as every row stored before), never changed; a memory held for review (held) has a hidden doc,
+      -- marked held so include_superseded cannot show it, with no terms and no vector until approved.
+      ALTER TABLE memories ADD COLUMN IF NOT EXISTS injection TEXT, ADD COLUMN IF NOT EXISTS held BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE goals ADD COLUMN IF NOT EXISTS injection TEXT;
+      ALTER TABLE outcomes ADD COLUMN IF NOT EXISTS injection TEXT;
+      ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS held BOOLEAN NOT NULL DEFAULT FALSE;
+      CREATE INDEX IF NOT EXISTS memories_held ON memories (id) WHERE held;
+    `,
+  },
 ];
 
 /** Serialises migrations of one schema across every process starting at once (any 64-bit key of our own). */

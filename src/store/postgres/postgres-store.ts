@@ -134,6 +134,14 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.memories.get(this.pool, ids);
   }
 
+  async heldMemories(namespace?: string): Promise<Memory[]> {
+    return this.memories.held(this.pool, namespace);
+  }
+
+  async approveMemory(id: string, indexed: IndexedText, now: string): Promise<boolean> {
+    return this.write((tx) => this.memories.approve(tx, id, indexed, now));
+  }
+
   async deleteMemories(ids: readonly string[], claim?: IdempotencyClaim): Promise<string[]> {
     const now = new Date().toISOString();
     return this.write(async (tx) => {

@@ -23,7 +23,8 @@ export class Params {
 export function filterClause(filters: StoreFilters, p: Params): string {
   const clauses: string[] = [];
   if (filters.namespace !== null) clauses.push(`d.namespace = ${p.add(filters.namespace)}`);
-  if (!filters.include_superseded) clauses.push('NOT d.hidden');
+  // Superseded records may be asked for; records held for review never are.
+  clauses.push(filters.include_superseded ? 'NOT d.held' : 'NOT d.hidden');
   if (filters.layers?.length) clauses.push(`d.layer = ANY(${p.add([...filters.layers])}::text[])`);
   if (filters.kinds?.length) clauses.push(`d.kind = ANY(${p.add([...filters.kinds])}::text[])`);
   if (filters.types?.length) clauses.push(`d.type = ANY(${p.add([...filters.types])}::text[])`);

@@ -83,7 +83,7 @@ export class VectorRecords {
            ELSE (SELECT title || COALESCE(chr(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
          END AS text
        FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
-       WHERE d.doc_id > $1 AND (v.doc_id IS NULL OR v.model_key <> $2)
+       WHERE d.doc_id > $1 AND (v.doc_id IS NULL OR v.model_key <> $2) AND NOT d.held
        ORDER BY d.doc_id LIMIT $3`,
       [afterDocId, modelKey, limit],
     );
@@ -93,7 +93,8 @@ export class VectorRecords {
   async embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
     const [row] = await query<{ docs: number; embedded: number }>(
       this.pool,
-      'SELECT (SELECT COUNT(*) FROM search_docs) AS docs, (SELECT COUNT(*) FROM doc_vectors WHERE model_key = $1) AS embedded',
+      // Memories held for review are embedded when approved, not before.
+      'SELECT (SELECT COUNT(*) FROM search_docs WHERE NOT held) AS docs, (SELECT COUNT(*) FROM doc_vectors WHERE model_key = $1) AS embedded',
       [modelKey],
     );
     return row!;

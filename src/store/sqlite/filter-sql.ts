@@ -33,7 +33,8 @@ export function filterSql(filters: StoreFilters): SqlPart {
     params.push(...values);
   };
   if (filters.namespace !== null) add('d.namespace = ?', filters.namespace);
-  if (!filters.include_superseded) add('d.hidden = 0');
+  // Superseded records may be asked for; records held for review never are.
+  add(filters.include_superseded ? 'd.held = 0' : 'd.hidden = 0');
   if (filters.layers?.length) add(`d.layer IN (${placeholders(filters.layers.length)})`, ...filters.layers);
   if (filters.kinds?.length) add(`d.kind IN (${placeholders(filters.kinds.length)})`, ...filters.kinds);
   if (filters.types?.length) add(`d.type IN (${placeholders(filters.types.length)})`, ...filters.types);

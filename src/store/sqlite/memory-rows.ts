@@ -4,7 +4,7 @@ import type { IndexedText } from '../../domain/indexed-text.js';
 import type { Memory } from '../../domain/memory.js';
 import { reinforcedMemoryGone, withEvidence, type Reinforcement } from '../../domain/evidence.js';
 import { parseJson } from '../json.js';
-import { toMemory, type MemoryRow } from '../memory-mapping.js';
+import { injectionColumn, toMemory, type MemoryRow } from '../memory-mapping.js';
 import type { EvidenceRows } from './evidence-rows.js';
 import type { SearchDocs } from './search-docs.js';
 import type { ThreadWindows } from './thread-windows.js';
@@ -18,6 +18,9 @@ export class MemoryRows {
   private readonly deleteRow: Statement;
   private readonly nextPosition: Statement;
   private readonly setMetadata: Statement;
+  private readonly heldRows: Statement;
+  private readonly heldInNamespace: Statement;
+  private readonly releaseHeld: Statement;
 
   constructor(
     private readonly db: Database,
@@ -27,9 +30,9 @@ export class MemoryRows {
   ) {
     this.insert = db.prepare(`INSERT INTO memories
       (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, source, goal_id,
-       occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by)
+       occurred_at, created_at, updated_at, supersedes, superseded_by, thread_id, thread_position, origin, origin_ref, written_by, injection, held)
       VALUES (@id, @doc_id, @namespace, @layer, @kind, @content, @tags, @metadata, @importance, @source, @goal_id,
-       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by, @thread_id, @thread_position, @origin, @origin_ref, @written_by)`);
+       @occurred_at, @created_at, @updated_at, @supersedes, @superseded_by, @thread_id, @thread_position, @origin, @origin_ref, @written_by, @injection, @held)`);
     this.nextPosition = db.prepare(
       'SELECT COALESCE(MAX(thread_position), 0) + 1 AS next FROM search_docs WHERE namespace = ? AND thread_id = ?',
     );
@@ -38,6 +41,9 @@ export class MemoryRows {
     this.clearSuperseded = db.prepare('UPDATE memories SET superseded_by = NULL, updated_at = ? WHERE id = ? AND superseded_by = ?');
     this.deleteRow = db.prepare('DELETE FROM memories WHERE id = ?');
     this.setMetadata = db.prepare('UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?');
+    this.heldRows = db.prepare('SELECT * FROM memories WHERE held = 1 ORDER BY id');
+    this.heldInNamespace = db.prepare('SELECT * FROM memories WHERE held = 1 AND namespace = ? ORDER BY id');
+    this.releaseHeld = db.prepare('UPDATE memories SET held = 0, updated_at = ? WHERE id = ? AND held = 1');
   }
 
   /** One more outcome in a memory's evidence (inside the caller's write transaction). */
@@ -73,16 +79,42 @@ export class MemoryRows {
       doc_id: docId,
       tags: JSON.stringify(memory.tags),
       metadata: JSON.stringify(memory.metadata),
+      injection: injectionColumn(memory.injection),
+      held: memory.held ? 1 : 0,
     });
-    if (memory.supersedes !== null) {
-      const old = this.row(memory.supersedes);
-      if (old) {
-        this.markSuperseded.run(memory.id, memory.created_at, old.id);
-        this.docs.setHidden(old.doc_id, true);
-        this.refreshWindows(old.doc_id);
-      }
-    }
+    // A held memory corrects nothing until approved: held text must not hide a visible memory.
+    if (memory.supersedes !== null && !memory.held) this.supersede(memory.supersedes, memory.id, memory.created_at);
     this.refreshWindows(docId);
+  }
+
+  /** Mark a memory corrected by another (a held one is never: its doc stays held); `onlyCurrent`: unless corrected already. */
+  private supersede(oldId: string, byId: string, at: string, onlyCurrent = false): void {
+    const old = this.row(oldId);
+    if (!old || old.held === 1 || (onlyCurrent && old.superseded_by !== null)) return;
+    this.markSuperseded.run(byId, at, old.id);
+    this.docs.setHidden(old.doc_id, true);
+    this.refreshWindows(old.doc_id);
+  }
+
+  /** Held memories, oldest first, optionally of one namespace (the review queue). */
+  held(namespace?: string): Memory[] {
+    const rows = (namespace === undefined ? this.heldRows.all() : this.heldInNamespace.all(namespace)) as MemoryRow[];
+    return rows.map(toMemory);
+  }
+
+  /**
+   * Approve a held memory: indexed by `indexed` (its full-text entry and
+   * vector written now), shown, and the memory it names in supersedes
+   * corrected. False when it is not stored or not held.
+   */
+  approve(id: string, indexed: IndexedText, now: string): boolean {
+    const row = this.row(id);
+    if (!row || row.held !== 1) return false;
+    this.releaseHeld.run(now, id);
+    this.docs.release(row.doc_id, indexed, row.superseded_by !== null);
+    if (row.supersedes !== null) this.supersede(row.supersedes, id, now, true);
+    this.refreshWindows(row.doc_id);
+    return true;
   }
 
   private refreshWindows(docId: number): void {

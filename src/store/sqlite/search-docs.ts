@@ -20,14 +20,15 @@ export class SearchDocs {
   private readonly updateDocStmt: Statement;
   private readonly upsertVector: Statement;
   private readonly logChange: Statement;
+  private readonly releaseStmt: Statement;
 
   constructor(
     db: Database,
     private readonly ftsChanges: FtsRowChanges = IGNORE_ROW_CHANGES,
   ) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
-      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, origin)
-      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position, @origin)`);
+      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, origin, held)
+      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position, @origin, @held)`);
     this.insertTag = db.prepare('INSERT OR IGNORE INTO doc_tags (tag, doc_id) VALUES (?, ?)');
     this.insertFts = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
@@ -38,6 +39,7 @@ export class SearchDocs {
     this.upsertVector = db.prepare(`INSERT INTO doc_vectors (doc_id, model_key, vector) VALUES (?, ?, ?)
       ON CONFLICT (doc_id) DO UPDATE SET model_key = excluded.model_key, vector = excluded.vector`);
     this.logChange = db.prepare('INSERT INTO index_changes (doc_id, op) VALUES (?, ?)');
+    this.releaseStmt = db.prepare('UPDATE search_docs SET held = 0, hidden = ? WHERE doc_id = ? AND held = 1');
   }
 
   /** Add a searchable record; returns its doc id. */
@@ -55,9 +57,12 @@ export class SearchDocs {
       thread_id: doc.thread_id ?? null,
       thread_position: doc.thread_position ?? null,
       origin: doc.origin,
+      held: doc.held === true ? 1 : 0,
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
+    // Held for review: nothing to find it by (no full-text entry, no vector) until approved.
+    if (doc.held === true) return docId;
     this.insertFts.run(docId, ftsBody(indexed));
     this.ftsChanges.forget(docId);
     if (indexed.vector) this.setVector(docId, indexed.vector, !doc.hidden);
@@ -73,6 +78,19 @@ export class SearchDocs {
     for (const tag of tags) this.insertTag.run(tag, docId);
     this.updateDocStmt.run(kind, hidden ? 1 : 0, docId);
     if (indexed.vector) this.setVector(docId, indexed.vector, !hidden);
+  }
+
+  /**
+   * A held record approved: its full-text entry and vector written now, and
+   * shown (unless `hidden`: superseded meanwhile). False when it was not held.
+   */
+  release(docId: number, indexed: IndexedText, hidden: boolean): boolean {
+    if (this.releaseStmt.run(hidden ? 1 : 0, docId).changes === 0) return false;
+    this.insertFts.run(docId, ftsBody(indexed));
+    this.ftsChanges.forget(docId);
+    if (indexed.vector) this.setVector(docId, indexed.vector, !hidden);
+    else if (!hidden) this.logChange.run(docId, 'upsert');
+    return true;
   }
 
   /** Store a record's vector; a visible record also enters the vector index. */

@@ -133,6 +133,14 @@ export class SqliteStore implements MemoryStore {
     return this.write(claim, () => ids.filter((id) => this.memories.remove(id, now)));
   }
 
+  async heldMemories(namespace?: string): Promise<Memory[]> {
+    return this.memories.held(namespace);
+  }
+
+  async approveMemory(id: string, indexed: IndexedText, now: string): Promise<boolean> {
+    return this.write(undefined, () => this.memories.approve(id, indexed, now));
+  }
+
   async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void> {
     this.write(claim, () => this.goals.create(goal, indexed, plan));
   }

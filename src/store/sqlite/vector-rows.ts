@@ -52,11 +52,12 @@ export class VectorRows implements VectorLog {
           ELSE (SELECT title || COALESCE(char(10) || detail, '') FROM plan_steps WHERE id = d.entity_id)
         END AS text
       FROM search_docs d LEFT JOIN doc_vectors v ON v.doc_id = d.doc_id
-      WHERE d.doc_id > ? AND (v.doc_id IS NULL OR v.model_key != ?)
+      WHERE d.doc_id > ? AND (v.doc_id IS NULL OR v.model_key != ?) AND d.held = 0
       ORDER BY d.doc_id LIMIT ?`);
     this.hiddenOf = db.prepare('SELECT hidden FROM search_docs WHERE doc_id = ?');
     // Counters kept by triggers (migration 0010): counting rows took tens of ms at a million.
-    this.docCount = db.prepare("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'search_docs'), 0) AS n");
+    // Memories held for review are embedded when approved, not before: not counted as records to embed.
+    this.docCount = db.prepare("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'search_docs'), 0) - (SELECT COUNT(*) FROM memories WHERE held = 1) AS n");
     this.embeddedCount = db.prepare('SELECT COALESCE((SELECT n FROM vector_counts WHERE model_key = ?), 0) AS n');
     this.insertModel = db.prepare(
       'INSERT OR IGNORE INTO embedding_models (model_key, model_id, dimension, fingerprint, first_used) VALUES (?, ?, ?, ?, ?)',
