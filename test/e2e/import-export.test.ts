@@ -164,8 +164,10 @@ describe('export and import', () => {
     const dir = join(temp.dir, 'format-1');
     const run = runCli(['import', file, '--data-dir', dir, '--embed-model', 'none']);
     expect([run.status, run.stderr]).toEqual([0, `pinak-memory: imported 2 memories, 0 goals and 0 outcomes from ${file}; 0 already present, 0 failed\n`]);
-    // Stored before provenance: not recorded.
-    expect(lines(runCli(['export', '--data-dir', dir]).stdout).slice(1)).toEqual(old.map((m) => ({ type: 'memory', ...m, origin: null, origin_ref: null, written_by: null })));
+    // Stored before provenance: not recorded; before the injection detector: not scanned, not held.
+    expect(lines(runCli(['export', '--data-dir', dir]).stdout).slice(1)).toEqual(
+      old.map((m) => ({ type: 'memory', ...m, origin: null, origin_ref: null, written_by: null, injection: null, held: false })),
+    );
   });
 
   it('reports bad backup lines by number, refuses a newer format whole, and keeps the rest', () => {
@@ -208,9 +210,9 @@ describe('export and import', () => {
     ]);
 
     const newer = join(temp.dir, 'newer.jsonl');
-    writeFileSync(newer, [{ ...header, version: 4 }, memory].map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(newer, [{ ...header, version: 5 }, memory].map((r) => JSON.stringify(r)).join('\n'));
     const refused = runCli(['import', newer, '--data-dir', join(temp.dir, 'newer'), '--embed-model', 'none']);
-    expect([refused.status, refused.stderr]).toEqual([1, 'pinak-memory: the file is in export format 4, newer than this pinak-memory reads (3); import it with a newer pinak-memory\n']);
+    expect([refused.status, refused.stderr]).toEqual([1, 'pinak-memory: the file is in export format 5, newer than this pinak-memory reads (4); import it with a newer pinak-memory\n']);
     expect(lines(runCli(['export', '--data-dir', join(temp.dir, 'newer')]).stdout)).toHaveLength(1);
   });
 
