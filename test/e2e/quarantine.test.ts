@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
@@ -70,6 +71,18 @@ describe('injected instructions held for review, end to end', () => {
     const id = await storeAttack(server.client);
     expect(await foundBy(server.client, id)).toEqual({ keyword: false, vector: false });
     checkQueue(dir, id);
+    // A backup keeps it held, with its verdict: imported elsewhere, it is in that queue, and found by no search there.
+    const backup = join(tempDataDir(), 'backup.jsonl');
+    expect(runCli(['export', '--data-dir', dir, '--output', backup]).status).toBe(0);
+    const copy = tempDataDir();
+    const imported = runCli(['import', backup, '--data-dir', copy]);
+    expect(imported.status, imported.stderr).toBe(0);
+    const copied = JSON.parse(review(copy, 'list', '--json').stdout) as { held: Array<{ id: string; signals: string[] }> };
+    expect(copied.held).toEqual([expect.objectContaining({ id, signals: expect.arrayContaining(['override-instructions']) })]);
+    const restored = await spawnServer(copy);
+    defer(() => restored.close());
+    expect(await foundBy(restored.client, id)).toEqual({ keyword: false, vector: false });
+
     approve(dir, id);
     // The running server finds it by both legs, its vector index having followed the change log.
     await expect.poll(() => foundBy(server.client, id), { timeout: 10_000 }).toEqual({ keyword: true, vector: true });
