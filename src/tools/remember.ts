@@ -57,7 +57,7 @@ export const rememberTool = defineTool({
   name: 'remember',
   title: 'Remember',
   description: `Store what is worth recalling later: facts, preferences, events, conversation turns, lessons. Send one memory's fields, or up to 100 in memories. To correct a memory, pass its id in supersedes.
-For goals and results of work, call remember_goal and record_outcome. Secrets are stored as [redacted: kind] marks. Returns the new ids.`,
+For goals and results of work, call remember_goal and record_outcome. Secrets are stored as [redacted: kind] marks; web or tool text giving a model orders is held for review. Returns the new ids.`,
   input: Input,
   output: z.object({
     stored: described(z.array(Stored), 'The stored memories, in the order sent.', []),

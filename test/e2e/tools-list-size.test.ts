@@ -8,15 +8,16 @@ import { toolJsonSchemas } from '../../src/tools/json-schema.js';
 import { spawnRaw } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-// Every conversation pays for tools/list before its first call: the whole listing stays within 12.7 KB
+// Every conversation pays for tools/list before its first call: the whole listing stays within 12.78 KB
 // (it was 47,906 bytes; 12 KB until remember took on_duplicate, goals brought experience and reflection,
 // and the write tools said where they redacted secrets; 12.3 KB until the three write tools took origin and
 // origin_ref, and search_memory an origins filter: about 480 bytes, bare outside remember; search_memory's
 // min_trust and the line on trust levels were paid for by listing tags_any, tags_all, time_field and
-// include_superseded bare),
+// include_superseded bare; 12.7 KB until remember said that web or tool text giving a model orders is held
+// for review, 68 bytes: a model must know such a memory will not come back in a search until an admin approves it),
 // flat (several clients resolve no $ref), and still accepts every documented example.
 
-const MAX_LISTING_BYTES = 12_700;
+const MAX_LISTING_BYTES = 12_780;
 
 interface Listed {
   name: string;
