@@ -1,9 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
+import { freshDatabase } from '../helpers/postgres.js';
 import { runCli, spawnServer } from '../helpers/spawn-server.js';
 
 // The bundled embedding model: approving a memory embeds it, and the vector leg must then find it.
@@ -112,5 +114,41 @@ describe('injected instructions held for review, end to end', () => {
       await expect.poll(() => foundBy(client, id), { timeout: 10_000 }).toEqual({ keyword: true, vector: true });
       expect((await callOk(client, 'get_memory', { id })).memories[0]).toMatchObject({ held: false });
     }
+
+    // A tenant's held memory is in its own queue: review … --tenant acme.
+    const acmeWriter = createKey(dir, ['--tenant', 'acme', '--role', 'writer']);
+    const { client: acme } = await connect(keyedClient(server.origin, acmeWriter.key));
+    const acmeId = await storeAttack(acme);
+    expect(JSON.parse(review(dir, 'list', '--json').stdout)).toEqual({ held: [] });
+    expect(JSON.parse(review(dir, 'list', '--json', '--tenant', 'acme').stdout).held.map((m: { id: string }) => m.id)).toEqual([acmeId]);
+    expect(review(dir, 'reject', acmeId).stderr).toContain(`memory ${acmeId} not found`);
+    const rejected = review(dir, 'reject', acmeId, '--tenant', 'acme');
+    expect([rejected.status, rejected.stdout]).toEqual([0, `rejected ${acmeId}: deleted\n`]);
+    expect(auditOf(dir, 'acme').filter((row) => row.tool === 'review reject')).toEqual([expect.objectContaining({ principal_id: 'local', tenant: 'acme', ids_touched: [acmeId] })]);
+    expect(await foundBy(acme, acmeId)).toEqual({ keyword: false, vector: false });
+  });
+
+  it('on PostgreSQL (--database-url): an imported page is held (import text), reviewed, approved, searchable; errors in one line', async () => {
+    const database = await freshDatabase();
+    defer(() => database.drop());
+    const file = join(tempDataDir(), 'lines.jsonl');
+    writeFileSync(file, [{ content: ATTACK }, { content: 'Quillwort grows in shallow lakes.' }].map((line) => JSON.stringify(line)).join('\n'));
+    const onPg = ['--database-url', database.url, '--embed-model', 'none'];
+    const imported = runCli(['import', file, ...onPg]);
+    expect(imported.status, imported.stderr).toBe(0);
+    const listed = runCli(['review', 'list', '--json', ...onPg]);
+    expect(listed.status, listed.stderr).toBe(0);
+    const held = (JSON.parse(listed.stdout) as { held: Array<{ id: string; origin: string }> }).held;
+    expect(held.map((m) => m.origin)).toEqual(['import']);
+    const search = () => JSON.parse(runCli(['search', 'quillwort', '--json', ...onPg]).stdout).hits.map((h: { id: string }) => h.id) as string[];
+    expect(search()).not.toContain(held[0]!.id);
+    const approved = runCli(['review', 'approve', held[0]!.id, '--json', ...onPg]);
+    expect(approved.status, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout)).toEqual({ id: held[0]!.id, decision: 'approved', namespace: 'default' });
+    expect(search()).toContain(held[0]!.id);
+    const trail = runCli(['audit', 'export', '--database-url', database.url]).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(trail.filter((row) => row.tool === 'review approve')).toEqual([expect.objectContaining({ principal_id: 'local', ids_touched: [held[0]!.id], tenant: 'local' })]);
+    const unknown = runCli(['review', 'reject', '01JD3Z6Q6H8W1V8N2X4C5B7E9F', ...onPg]);
+    expect([unknown.status, unknown.stderr]).toEqual([1, 'pinak-memory: memory 01JD3Z6Q6H8W1V8N2X4C5B7E9F not found; it may have been rejected or forgotten; review list shows the memories held now\n']);
   });
 });
