@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { described, Id, Metadata, Namespace, singleLine, stringList, Tags } from './fields.js';
-import { BareProvenanceInput, ProvenanceFields } from './provenance.js';
+import { BareProvenanceInput, InjectionFields, ProvenanceFields } from './provenance.js';
 
 export const GOAL_STATUSES = ['active', 'achieved', 'failed', 'abandoned'] as const;
 export const GoalStatus = z.enum(GOAL_STATUSES);
@@ -74,6 +74,7 @@ export const Outcome = z.object({
   lesson_memory_ids: z.array(z.string()),
   created_at: z.string(),
   ...ProvenanceFields,
+  ...InjectionFields,
 });
 export type Outcome = z.infer<typeof Outcome>;
 
@@ -105,6 +106,7 @@ export const Goal = GoalSummary.extend({
   outcomes: described(z.array(Outcome), 'The newest 20 recorded outcomes, oldest of them first.', []),
   outcomes_total: described(z.number().int(), 'How many outcomes the goal has in all.', 1),
   ...ProvenanceFields,
+  ...InjectionFields,
 });
 export type Goal = z.infer<typeof Goal>;
 

@@ -72,6 +72,11 @@ export interface Provenance {
 
 export const NOT_RECORDED: Provenance = { origin: null, origin_ref: null, written_by: null };
 
+/** The injection detector's verdict on a stored goal or outcome (flagged only, never held): its signals, [] none, null not scanned. */
+export const InjectionFields = {
+  injection: described(z.array(z.string()).nullable(), 'Signals of instructions aimed at a model found in its text when stored ([]: none); null: not scanned.', []),
+};
+
 /** The output fields of a stored record's provenance. */
 export const ProvenanceFields = {
   origin: described(Origin.nullable(), 'Where its text came from (user, agent, tool, web, import, system); null: not recorded (stored before provenance).', 'agent'),

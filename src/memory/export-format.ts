@@ -22,10 +22,10 @@ import type { ExportRecord } from '../store/store.js';
  * Version 3 added each record's provenance (origin, origin_ref, written_by)
  * and the evidence lines; a record of an older file imports with its
  * provenance "not recorded" (null).
- * Version 4 added each memory's injection verdict (`injection`: the
- * detector's signals, [] none, null not scanned) and whether it is held for
- * review (`held`); a memory of an older file imports as not scanned and not
- * held.
+ * Version 4 added each record's injection verdict (`injection`: the
+ * detector's signals, [] none, null not scanned) and whether a memory is
+ * held for review (`held`); a record of an older file imports as not
+ * scanned and not held.
  */
 export const EXPORT_FORMAT = 'pinak-memory-export';
 export const EXPORT_VERSION = 4;
@@ -40,6 +40,11 @@ const StoredProvenance = {
   origin: Origin.nullable().default(null),
   origin_ref: singleLine(z.string().min(1).max(1024)).nullable().default(null),
   written_by: singleLine(z.string().min(1).max(256)).nullable().default(null),
+};
+
+/** The injection verdict as stored: absent in files before version 4 (not scanned). */
+const StoredInjection = {
+  injection: z.array(z.string().regex(/^[a-z-]{1,64}$/u, 'must be a signal name')).max(64).nullable().default(null),
 };
 
 export const ExportHeader = z.strictObject({
@@ -87,6 +92,7 @@ export const ExportedGoal = z
     plan_version: z.number().int().min(0),
     plans: z.array(ExportedPlan),
     ...StoredProvenance,
+    ...StoredInjection,
   })
   .superRefine((goal, ctx) => {
     const versions = goal.plans.map((plan) => plan.version);
@@ -115,6 +121,7 @@ export const ExportedOutcome = z.strictObject({
   lesson_memory_ids: z.array(Ulid),
   created_at: Time,
   ...StoredProvenance,
+  ...StoredInjection,
 });
 export type ExportedOutcome = z.infer<typeof ExportedOutcome>;
 
@@ -151,7 +158,7 @@ export const ExportedMemory = z.strictObject({
   thread_id: ThreadId.nullable(),
   thread_position: z.number().finite().nullable(),
   ...StoredProvenance,
-  injection: z.array(z.string().regex(/^[a-z-]{1,64}$/u, 'must be a signal name')).max(64).nullable().default(null),
+  ...StoredInjection,
   held: z.boolean().default(false),
 });
 export type ExportedMemory = z.infer<typeof ExportedMemory>;

@@ -11,6 +11,7 @@ import { SecretGuard, type RedactedField } from '../firewall/secret-guard.js';
 import { findDuplicateGoals, type DuplicateGoal } from './goal-duplicates.js';
 import { checkJsonObject } from './limits.js';
 import { provenanceFor } from './provenance.js';
+import { injectionAction, judgeInjection, stringsOf } from '../firewall/injection-guard.js';
 import { goalSearchText, stepSearchText } from './search-text.js';
 
 export const MAX_STEPS = 50;
@@ -100,6 +101,10 @@ async function createGoal(ctx: MemoryContext, caller: Caller, sent: RememberGoal
     }
   }
   const now = ctx.now();
+  const provenance = await provenanceFor(guard, caller, input);
+  // The agent's own working record: instructions aimed at a model in it are flagged, never held.
+  const texts = [input.title, input.description ?? '', ...(input.success_criteria ?? []), ...(input.plan ?? []).flatMap((step) => [step.title, step.detail ?? '']), input.plan_reason ?? '', ...stringsOf(input.metadata ?? {})];
+  const verdict = judgeInjection(injectionAction(ctx.injections, namespace, provenance.origin), 'the goal', namespace, texts, true);
   const record: GoalRecord = {
     id: newId(),
     namespace,
@@ -114,7 +119,8 @@ async function createGoal(ctx: MemoryContext, caller: Caller, sent: RememberGoal
     source: caller.clientName,
     created_at: now,
     updated_at: now,
-    ...(await provenanceFor(guard, caller, input)),
+    ...provenance,
+    injection: verdict.injection,
   };
   const duplicates = findDuplicateGoals(record, await ctx.store.activeGoalTitles(namespace));
   const closest = duplicates[0];

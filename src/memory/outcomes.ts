@@ -151,6 +151,8 @@ export async function recordOutcome(ctx: MemoryContext, caller: Caller, input: R
     summary: input.summary,
     // A held lesson's text is in its memory alone, which no one but an admin reads until it is approved.
     lessons: input.lessons.filter((_, i) => !lessonVerdicts[i]!.held),
+    // Its own verdict: the signals found in its summary, metrics and lessons (flagged, never held).
+    injection: summaryVerdict.injection === null ? null : [...new Set([summaryVerdict.injection, ...lessonVerdicts.map((v) => v.injection ?? [])].flat())],
     metrics: input.metrics,
     summary_memory_id: summary.id,
     lesson_memory_ids: lessonIds,

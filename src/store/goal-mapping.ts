@@ -1,6 +1,7 @@
 import type { Goal, Outcome, Step } from '../domain/goal.js';
 import type { GoalRecord } from './store.js';
 import { provenanceOf } from '../domain/provenance.js';
+import { injectionOf } from './memory-mapping.js';
 import { parseJson } from './json.js';
 
 /** The tables' rows, and how each becomes what the store returns. */
@@ -24,6 +25,8 @@ export interface GoalRow {
   origin?: string | null;
   origin_ref?: string | null;
   written_by?: string | null;
+  /** The injection verdict as JSON; null (absent before the migration): not scanned. */
+  injection?: string | null;
 }
 
 export interface StepRow extends Step {
@@ -45,6 +48,7 @@ export interface OutcomeRow {
   origin?: string | null;
   origin_ref?: string | null;
   written_by?: string | null;
+  injection?: string | null;
 }
 
 export function toRecord(row: GoalRow): GoalRecord {
@@ -63,6 +67,7 @@ export function toRecord(row: GoalRow): GoalRecord {
     created_at: row.created_at,
     updated_at: row.updated_at,
     ...provenanceOf(row),
+    injection: injectionOf(row.injection),
   };
 }
 
@@ -91,5 +96,6 @@ export function toOutcome(row: OutcomeRow): Outcome {
     lesson_memory_ids: parseJson<string[]>(row.lesson_memory_ids, []),
     created_at: row.created_at,
     ...provenanceOf(row),
+    injection: injectionOf(row.injection),
   };
 }

@@ -157,6 +157,8 @@ export interface MemoryStore {
 }
 
 export interface GoalRecord extends Provenance {
+  /** The injection detector's signals on its text when created ([]: none; null: not scanned); flagged only, never held. */
+  injection: string[] | null;
   id: string;
   namespace: string;
   title: string;

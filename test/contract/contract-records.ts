@@ -138,6 +138,7 @@ export function recordsContract(h: Harness): void {
         origin: 'web',
         origin_ref: 'https://example.com/spec',
         written_by: 'key_abc',
+        injection: ['override-instructions'],
       });
       await h.store.createGoal(goal, indexed(goalText(goal)), null);
       const expected: Goal = {
@@ -160,6 +161,7 @@ export function recordsContract(h: Harness): void {
         origin: 'web',
         origin_ref: 'https://example.com/spec',
         written_by: 'key_abc',
+        injection: ['override-instructions'],
         steps: [],
         plan_history: [],
         outcomes: [],
@@ -291,7 +293,7 @@ export function recordsContract(h: Harness): void {
 
       const [summary] = await h.store.listGoals({ namespace: 'alpha', statuses: null, parent_goal_id: critical.id, limit: 1 });
       const full = await h.store.getGoal(child.id);
-      const { description: _d, success_criteria: _c, metadata: _m, source: _s, steps: _st, plan_history: _p, outcomes: _o, outcomes_total: _t, origin: _or, origin_ref: _ref, written_by: _w, ...expected } = full!;
+      const { description: _d, success_criteria: _c, metadata: _m, source: _s, steps: _st, plan_history: _p, outcomes: _o, outcomes_total: _t, origin: _or, origin_ref: _ref, written_by: _w, injection: _i, ...expected } = full!;
       expect(summary).toEqual(expected);
       expect(summary).toMatchObject({ parent_goal_id: critical.id, plan_version: 1, steps_total: 2, steps_done: 0 });
     });

@@ -77,6 +77,7 @@ export async function remember(store: MemoryStore, ...items: NewMemory[]): Promi
 export function goalRecord(fields: Partial<GoalRecord> & { title: string }): GoalRecord {
   const now = nextTime();
   return {
+    injection: null,
     id: newId(),
     namespace: 'alpha',
     description: null,
@@ -122,6 +123,7 @@ export async function createGoal(
 
 export function outcomeOf(goalId: string, summaryMemoryId: string, fields: Partial<Outcome> = {}): Outcome {
   return {
+    injection: null,
     id: newId(),
     goal_id: goalId,
     step_id: null,

@@ -191,5 +191,19 @@ describe('injected instructions held for review, on either store', () => {
     const last = shown.goal.outcomes.find((o: { id: string }) => o.id === outcome.outcome_id);
     expect(last.lessons).toEqual(['Water zephyrine seedlings twice a day.']);
     expect((await heldMemories(runtime.memory)).map((m) => m.id)).toEqual([heldId]);
+    // The outcome and the summary keep their own verdicts.
+    expect(last.injection).toEqual(expect.arrayContaining(['override-instructions']));
+    const [summaryMemory] = (await callOk(client, 'get_memory', { id: outcome.summary_memory_id })).memories;
+    expect(summaryMemory).toMatchObject({ held: false, injection: expect.arrayContaining(['override-instructions']) });
+  });
+
+  it('a goal is the agent\'s own working record: flagged with its verdict, never held nor refused, and found by search', async () => {
+    const { client } = await open({ injections: { injections: 'refuse', injectionsOwn: 'refuse', injectionsByNamespace: [] } });
+    const goal = await callOk(client, 'remember_goal', { title: 'Zephyrine research', description: ATTACK, origin: 'web' });
+    expect(goal.goal.injection).toEqual(expect.arrayContaining(['override-instructions']));
+    const clean = await callOk(client, 'remember_goal', { title: 'Zephyrine watering schedule' });
+    expect(clean.goal.injection).toEqual([]);
+    const hits = await callOk(client, 'search_memory', { query: 'zephyrine research', mode: 'keyword', types: ['goal'] });
+    expect(ids(hits.hits)).toContain(goal.goal.id);
   });
 });

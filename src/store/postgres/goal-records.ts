@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Goal, GoalSummary, Outcome, PlanRevision } from '../../domain/goal.js';
 import type { IndexedText } from '../../domain/indexed-text.js';
 import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRow } from '../goal-mapping.js';
+import { injectionColumn } from '../memory-mapping.js';
 import { parseJson } from '../json.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
 import type { DocIndex, WriteTx } from './doc-index.js';
@@ -31,11 +32,11 @@ export class GoalRecords {
     const docId = await this.docs.add(tx, goalDoc(goal), indexed);
     await tx.query(
       `INSERT INTO goals (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
-         parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16, $17)`,
+         parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by, injection)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16, $17, $18)`,
       [goal.id, docId, goal.namespace, toDb(goal.title), toDb(goal.description), JSON.stringify(goal.success_criteria), goal.priority, goal.status,
         JSON.stringify(goal.tags), JSON.stringify(goal.metadata), goal.parent_goal_id, toDb(goal.source), goal.created_at, goal.updated_at,
-        goal.origin, goal.origin_ref, goal.written_by],
+        goal.origin, goal.origin_ref, goal.written_by, injectionColumn(goal.injection)],
     );
     if (plan) await this.addPlan(tx, { id: goal.id, namespace: goal.namespace, plan_version: 0, tags: goal.tags, origin: goal.origin }, plan);
   }
@@ -86,10 +87,10 @@ export class GoalRecords {
 
   async insertOutcome(tx: WriteTx, outcome: Outcome): Promise<void> {
     await tx.query(
-      `INSERT INTO outcomes (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      `INSERT INTO outcomes (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by, injection)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [outcome.id, outcome.goal_id, outcome.step_id, outcome.result, toDb(outcome.summary), JSON.stringify(outcome.lessons), JSON.stringify(outcome.metrics),
-        outcome.summary_memory_id, JSON.stringify(outcome.lesson_memory_ids), outcome.created_at, outcome.origin, outcome.origin_ref, outcome.written_by],
+        outcome.summary_memory_id, JSON.stringify(outcome.lesson_memory_ids), outcome.created_at, outcome.origin, outcome.origin_ref, outcome.written_by, injectionColumn(outcome.injection)],
     );
   }
 
@@ -150,6 +151,7 @@ export class GoalRecords {
       origin: record.origin,
       origin_ref: record.origin_ref,
       written_by: record.written_by,
+      injection: record.injection,
       steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => toStep(s)),
       plan_history: history,
       outcomes: outcomes.map(toOutcome),

@@ -4,6 +4,7 @@ import type { Goal, GoalSummary, Outcome, PlanRevision, Step } from '../../domai
 import type { IndexedText } from '../../domain/indexed-text.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
 import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRow } from '../goal-mapping.js';
+import { injectionColumn } from '../memory-mapping.js';
 import { parseJson } from '../json.js';
 import type { SearchDocs } from './search-docs.js';
 
@@ -31,9 +32,9 @@ export class GoalRows {
   constructor(private readonly db: Database, private readonly docs: SearchDocs) {
     this.insertGoal = db.prepare(`INSERT INTO goals
       (id, doc_id, namespace, title, description, success_criteria, priority, status, tags, metadata,
-       parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by)
+       parent_goal_id, plan_version, source, created_at, updated_at, origin, origin_ref, written_by, injection)
       VALUES (@id, @doc_id, @namespace, @title, @description, @success_criteria, @priority, @status, @tags, @metadata,
-       @parent_goal_id, 0, @source, @created_at, @updated_at, @origin, @origin_ref, @written_by)`);
+       @parent_goal_id, 0, @source, @created_at, @updated_at, @origin, @origin_ref, @written_by, @injection)`);
     this.byId = db.prepare('SELECT * FROM goals WHERE id = ?');
     this.insertRevision = db.prepare('INSERT INTO plan_revisions (goal_id, version, reason, created_at) VALUES (?, ?, ?, ?)');
     this.insertStep = db.prepare(`INSERT INTO plan_steps
@@ -48,8 +49,8 @@ export class GoalRows {
     );
     this.outcomeCount = db.prepare('SELECT COUNT(*) AS n FROM outcomes WHERE goal_id = ?');
     this.insertOutcomeStmt = db.prepare(`INSERT INTO outcomes
-      (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by)
-      VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at, @origin, @origin_ref, @written_by)`);
+      (id, goal_id, step_id, result, summary, lessons, metrics, summary_memory_id, lesson_memory_ids, created_at, origin, origin_ref, written_by, injection)
+      VALUES (@id, @goal_id, @step_id, @result, @summary, @lessons, @metrics, @summary_memory_id, @lesson_memory_ids, @created_at, @origin, @origin_ref, @written_by, @injection)`);
     this.stepById = db.prepare('SELECT * FROM plan_steps WHERE id = ?');
     this.updateStep = db.prepare('UPDATE plan_steps SET status = ?, result_note = COALESCE(?, result_note), updated_at = ? WHERE id = ?');
     this.activeTitles = db.prepare(
@@ -72,6 +73,7 @@ export class GoalRows {
       success_criteria: JSON.stringify(goal.success_criteria),
       tags: JSON.stringify(goal.tags),
       metadata: JSON.stringify(goal.metadata),
+      injection: injectionColumn(goal.injection),
     });
     if (plan) this.addPlan({ ...goal, plan_version: 0 }, plan);
   }
@@ -172,6 +174,7 @@ export class GoalRows {
       lessons: JSON.stringify(outcome.lessons),
       metrics: JSON.stringify(outcome.metrics),
       lesson_memory_ids: JSON.stringify(outcome.lesson_memory_ids),
+      injection: injectionColumn(outcome.injection),
     });
   }
 
@@ -203,6 +206,7 @@ export class GoalRows {
       origin: record.origin,
       origin_ref: record.origin_ref,
       written_by: record.written_by,
+      injection: record.injection,
       steps: steps.filter((s) => s.plan_version === row.plan_version).map((s) => toStep(s)),
       plan_history: history,
       outcomes: (this.outcomesOf.all(id) as OutcomeRow[]).map(toOutcome),
