@@ -101,7 +101,7 @@ async function list({ config, options }: CommandInput): Promise<number> {
       return 0;
     }
     const rows = held.map((m) => [m.id, m.created_at.slice(0, 10), m.namespace, m.origin ?? 'not recorded', (m.injection ?? []).join(', '), oneLine(m.content)]);
-    process.stdout.write(table(['ID', 'STORED', 'NAMESPACE', 'ORIGIN', 'SIGNALS', 'TEXT'], rows, stdoutScreen(), [3, 1, 2]));
+    process.stdout.write(table(['ID', 'STORED', 'NAMESPACE', 'ORIGIN', 'SIGNALS', 'TEXT'], rows, stdoutScreen(), [1, 2]));
     return 0;
   });
 }

@@ -29,7 +29,7 @@ export function page(frame: Frame, title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
 <title>${title} · Pinak Memory</title><link rel="stylesheet" href="/ui/ui.css"></head>
-<body><header><span class="brand">Pinak Memory</span><nav><a href="/ui/">Search</a><a href="/ui/goals">Goals</a>${mayReadAudit(frame) ? html`<a href="/ui/audit">Audit</a>` : ''}<a href="/ui/charts">Charts</a></nav>${who(frame)}
+<body><header><span class="brand">Pinak Memory</span><nav><a href="/ui/">Search</a><a href="/ui/goals">Goals</a>${mayReadAudit(frame) ? html`<a href="/ui/audit">Audit</a><a href="/ui/review">Review</a>` : ''}<a href="/ui/charts">Charts</a></nav>${who(frame)}
 <form method="post" action="/ui/logout">${csrfField(frame)}<button class="link" type="submit">Sign out</button></form></header>
 <main>${body}</main></body></html>`;
 }

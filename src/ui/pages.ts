@@ -97,7 +97,8 @@ export function memoryPage(frame: Frame, view: MemoryView, flash: string | null,
 ${m.tags.length ? html`<div>${tags(m.tags)}</div>` : ''}
 ${m.goal_id ? html`<div class="meta">goal <a href="${goalHref(m.goal_id)}">${m.goal_id}</a></div>` : ''}
 ${m.thread_id ? html`<div class="meta">thread ${visible(m.thread_id)} at ${m.thread_position ?? '?'}</div>` : ''}
-${m.superseded_by ? html`<div class="notice">Corrected by <a href="${memoryHref(m.superseded_by)}">${m.superseded_by}</a>: hidden from search.</div>` : ''}</section>
+${m.superseded_by ? html`<div class="notice">Corrected by <a href="${memoryHref(m.superseded_by)}">${m.superseded_by}</a>: hidden from search.</div>` : ''}
+${m.held ? html`<div class="notice error">Held for review (${visible((m.injection ?? []).join(', '))}): found by no search until approved. <a href="/ui/review">The review queue</a>.</div>` : m.injection?.length ? html`<div class="notice">Flagged as instructions aimed at a model: ${visible(m.injection.join(', '))}.</div>` : ''}</section>
 <h2>Metadata</h2><pre>${visible(JSON.stringify(m.metadata, null, 2))}</pre>
 <h2>Supersede chain</h2>${view.older.length || view.newer.length
     ? html`${view.newer.length ? html`<p class="meta">Newer versions (correcting this one):</p><ol>${view.newer.map(chainItem)}</ol>` : ''}${view.older.length ? html`<p class="meta">Older versions (this one corrects):</p><ol>${view.older.map(chainItem)}</ol>` : ''}`
@@ -116,6 +117,22 @@ function adminForms(frame: Frame, m: Memory): Html {
 <details class="admin"><summary>Forget this memory</summary>
 <form method="post" action="${action}/forget">${csrfField(frame)}<label>Reason (for the log)<input name="reason" maxlength="500"></label>
 <p class="meta">Deletes it for good. Audited with your key.</p><button class="danger" type="submit">Forget for good</button></form></details>`;
+}
+
+/** The review queue: memories held because they read as instructions aimed at a model, each with approve and reject forms. */
+export function reviewPage(frame: Frame, held: readonly Memory[], flash: string | null): Html {
+  const item = (m: Memory): Html => {
+    const action = `/ui/review/${encodeURIComponent(m.id)}`;
+    return html`<li class="card held"><div class="meta"><a href="${memoryHref(m.id)}">${m.id}</a> · namespace ${visible(m.namespace)} · stored ${when(m.created_at)} · ${visible(provenanceLine(m))}</div>
+<div class="meta">signals: <span class="signals">${visible((m.injection ?? []).join(', '))}</span></div>
+<div class="content">${visible(m.content)}</div>
+<form class="inline" method="post" action="${action}/approve">${csrfField(frame)}<button type="submit">Approve</button></form>
+<form class="inline" method="post" action="${action}/reject">${csrfField(frame)}<button class="danger" type="submit">Reject (delete)</button></form></li>`;
+  };
+  const body = html`<h1>Review queue</h1>${flash ? notice(flash) : ''}
+<p class="meta">Memories from the web, tools or imports that read as instructions aimed at a model. They are stored but found by no search until approved. Approving makes one searchable; rejecting deletes it. Each decision is audited with your sign-in.</p>
+${held.length ? html`<ul class="review">${held.map(item)}</ul>` : html`<p class="meta">No memories are held for review.</p>`}`;
+  return page(frame, 'Review queue', body);
 }
 
 function goalLine(goal: GoalSummary): Html {

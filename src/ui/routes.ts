@@ -8,7 +8,9 @@ import type { AuditQuery, NumberedAuditRow } from '../store/store.js';
 import { chartsPage } from './charts-page.js';
 import type { Html } from './html.js';
 import { isAdmin, mayReadAudit, type Frame } from './layout.js';
-import { auditPage, goalPage, goalsPage, memoryPage, searchPage, type AuditForm, type MemoryView, type SearchForm } from './pages.js';
+import { auditPage, goalPage, goalsPage, memoryPage, reviewPage, searchPage, type AuditForm, type MemoryView, type SearchForm } from './pages.js';
+import { approveHeld, heldMemories, heldMemory, rejectHeld } from '../memory/review.js';
+import { MemoryError } from '../domain/errors.js';
 import { UI_CLIENT_NAME, type ToolCaller } from './tool-calls.js';
 
 /** A refusal or failure the browser is told about, with its HTTP status. */
@@ -42,6 +44,8 @@ const ok = (page: Html, status = 200): PageAnswer => ({ kind: 'page', status, pa
 const FLASH: Record<string, string> = {
   forgotten: 'The memory was forgotten (deleted for good); the audit trail records it under your sign-in.',
   superseded: 'The correction was stored; the old memory is kept, hidden from search.',
+  approved: 'The memory was approved: it is searchable from now on. The audit trail records it under your sign-in.',
+  rejected: 'The memory was rejected (deleted). The audit trail records it under your sign-in.',
 };
 
 /** A query parameter, trimmed and cut to `max` characters. */
@@ -70,6 +74,9 @@ export async function handlePage(req: PageRequest): Promise<PageAnswer> {
   if (path === '/ui/goals' && method === 'GET') return goals(req);
   if (path === '/ui/audit' && method === 'GET') return audit(req);
   if (path === '/ui/charts' && method === 'GET') return ok(await chartsPage(req));
+  if (path === '/ui/review' && method === 'GET') return review(req);
+  const held = idIn(path, '/ui/review/');
+  if (held && (held.rest === 'approve' || held.rest === 'reject') && method === 'POST') return decide(req, held.id, held.rest);
   const memory = idIn(path, '/ui/memory/');
   if (memory) {
     if (memory.rest === '' && method === 'GET') return memoryAnswer(req, memory.id);
@@ -203,6 +210,56 @@ async function readAuditRows(req: PageRequest, query: Omit<AuditQuery, 'namespac
     remote_address: principal.remoteAddress,
   }, false);
   return rows;
+}
+
+/** The review queue of the tenant, confined to the key's namespaces when it has a limit. */
+async function review(req: PageRequest): Promise<PageAnswer> {
+  requireAdmin(req, 'the review queue');
+  const allowed = req.frame.principal.namespaces;
+  const held = (await heldMemories(req.runtime.memory)).filter((m) => allowed === null || allowed.includes(m.namespace));
+  await recordReview(req, 'ui review list', null, [], held.map((m) => m.id), false);
+  return ok(reviewPage(req.frame, held, FLASH[param(req.params, 'done', 20)] ?? null));
+}
+
+/** Approve or reject a held memory (of the key's namespaces), audited with the signed-in principal. */
+async function decide(req: PageRequest, id: string, decision: 'approve' | 'reject'): Promise<PageAnswer> {
+  requireAdmin(req, 'a review decision');
+  const allowed = req.frame.principal.namespaces;
+  try {
+    const memory = await heldMemory(req.runtime.memory, id);
+    if (allowed !== null && !allowed.includes(memory.namespace)) throw new UiError(404, `no memory held for review with id ${id}`);
+    if (decision === 'approve') await approveHeld(req.runtime.memory, id);
+    else await rejectHeld(req.runtime.memory, id);
+    await recordReview(req, `review ${decision}`, memory.namespace, [id], [id], true);
+  } catch (error) {
+    if (error instanceof MemoryError) throw new UiError(error.code === 'invalid_input' ? 400 : error.code === 'not_found' ? 404 : 409, error.message);
+    throw error;
+  }
+  return { kind: 'redirect', location: `/ui/review?done=${decision === 'approve' ? 'approved' : 'rejected'}` };
+}
+
+/** One audit row of the review queue, by the signed-in principal (as the browser's reads of the trail are). */
+async function recordReview(req: PageRequest, tool: string, namespace: string | null, touched: string[], returned: string[], durable: boolean): Promise<void> {
+  const { principal } = req.frame;
+  const args = req.runtime.audit.fingerprint({ tool, ids: touched });
+  await req.runtime.audit.record({
+    at: new Date().toISOString(),
+    tool,
+    namespace,
+    client_name: UI_CLIENT_NAME,
+    client_version: null,
+    session_id: req.auditSession,
+    args_sha256: args.sha256,
+    args_bytes: args.bytes,
+    status: 'ok',
+    error_code: null,
+    duration_ms: 0,
+    ids_touched: touched,
+    ids_returned: returned,
+    principal_id: principal.id,
+    tenant: principal.tenant,
+    remote_address: principal.remoteAddress,
+  }, durable);
 }
 
 function requireAdmin(req: PageRequest, what: string): void {

@@ -49,6 +49,8 @@ svg.chart .track { fill: var(--line); }
 .legend i.semantic { background: #4c78a8; } .legend i.episodic { background: #f58518; } .legend i.procedural { background: #54a24b; }
 .legend i.ok { background: #54a24b; } .legend i.error { background: #e45756; } .legend i.invalid { background: #eeca3b; } .legend i.p95 { background: #9ecae9; } .legend i.bar { background: #4c78a8; }
 details.admin { margin-top: .8rem; }
+ul.review { list-style: none; padding: 0; }
+form.inline { display: inline-block; margin: .4rem .6rem 0 0; }
 .login { max-width: 26rem; margin: 3rem auto; }
 .login form { display: flex; flex-direction: column; gap: .6rem; }
 `;
