@@ -20,11 +20,14 @@ import type { VectorParts } from './vector-parts.js';
 import { VectorIndex } from './vector/vector-index.js';
 import { DEFAULT_SECRET_POLICY } from './firewall/secret-guard.js';
 import { DEFAULT_INJECTION_POLICY } from './firewall/injection-guard.js';
+import { reviewQueue, type ReviewQueue } from './memory/review.js';
 
 /** The long-lived parts shared by every connection: storage, embeddings, vector index, audit trail. */
 export interface Runtime {
   readonly store: MemoryStore;
   readonly memory: MemoryContext;
+  /** Memories held for review (injected instructions): listed, approved, rejected. */
+  readonly review: ReviewQueue;
   readonly audit: AuditTrail;
   readonly logger: Logger;
   /** Tool calls in flight: shutdown refuses new ones and waits for these. */
@@ -201,6 +204,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     },
     pendingEmbedder: parts.pending?.embedder ?? null,
     memory,
+    review: reviewQueue(memory),
     async close() {
       // Stops a load still in progress (the next start reads it again); an open index saves its snapshot.
       abort.abort();

@@ -4,7 +4,6 @@ import { databaseFile, type Config } from '../config.js';
 import { LOCAL_PRINCIPAL, LOCAL_TENANT } from '../domain/principal.js';
 import type { Memory } from '../domain/memory.js';
 import { createLogger } from '../logging.js';
-import { approveHeld, heldMemories, heldMemory, rejectHeld } from '../memory/review.js';
 import { openRuntime, openTenantRuntime } from '../open-runtime.js';
 import type { Runtime } from '../runtime.js';
 import { sqliteFile } from '../store/open-store.js';
@@ -94,7 +93,7 @@ const summary = (m: Memory) => ({
 
 async function list({ config, options }: CommandInput): Promise<number> {
   return withTenant(config, options.tenant, async (runtime) => {
-    const held = await heldMemories(runtime.memory, options.namespace);
+    const held = await runtime.review.held(options.namespace);
     if (options.json !== undefined) return writeJson({ held: held.map((m) => ({ ...summary(m), content: m.content })) }), 0;
     if (held.length === 0) {
       process.stderr.write('pinak-memory: no memories are held for review\n');
@@ -110,7 +109,7 @@ async function show({ config, options, operands }: CommandInput): Promise<number
   const id = operands[0]!;
   return withTenant(config, options.tenant, async (runtime, tenant) => {
     const started = performance.now();
-    const memory = await heldMemory(runtime.memory, id);
+    const memory = await runtime.review.get(id);
     await audit(runtime, tenant, 'review show', { id }, memory, false, started);
     if (options.json !== undefined) return writeJson({ memory }), 0;
     const s = summary(memory);
@@ -143,7 +142,7 @@ async function decide({ config, options, operands }: CommandInput, decision: 'ap
   const id = operands[0]!;
   return withTenant(config, options.tenant, async (runtime, tenant) => {
     const started = performance.now();
-    const memory = decision === 'approve' ? await approveHeld(runtime.memory, id) : await rejectHeld(runtime.memory, id);
+    const memory = decision === 'approve' ? await runtime.review.approve(id) : await runtime.review.reject(id);
     await audit(runtime, tenant, `review ${decision}`, { id }, memory, true, started);
     // The server's vector index follows the change log; so does this one's, before it closes.
     runtime.memory.vectors?.catchUp();

@@ -13,6 +13,21 @@ import { restoredMemoryTexts } from './import-export.js';
  * deletes. The callers (the CLI) write each decision to the audit trail.
  */
 
+/** The review queue of one runtime (what the CLI and the memory browser decide through). */
+export interface ReviewQueue {
+  held(namespace?: string): Promise<Memory[]>;
+  get(id: string): Promise<Memory>;
+  approve(id: string): Promise<Memory>;
+  reject(id: string): Promise<Memory>;
+}
+
+export const reviewQueue = (ctx: Pick<MemoryContext, 'store' | 'indexer' | 'now'>): ReviewQueue => ({
+  held: (namespace) => heldMemories(ctx, namespace),
+  get: (id) => heldMemory(ctx, id),
+  approve: (id) => approveHeld(ctx, id),
+  reject: (id) => rejectHeld(ctx, id),
+});
+
 /** Held memories, oldest first; optionally of one namespace. */
 export function heldMemories(ctx: Pick<MemoryContext, 'store'>, namespace?: string): Promise<Memory[]> {
   return ctx.store.heldMemories(namespace);

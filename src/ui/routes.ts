@@ -9,7 +9,6 @@ import { chartsPage } from './charts-page.js';
 import type { Html } from './html.js';
 import { isAdmin, mayReadAudit, type Frame } from './layout.js';
 import { auditPage, goalPage, goalsPage, memoryPage, reviewPage, searchPage, type AuditForm, type MemoryView, type SearchForm } from './pages.js';
-import { approveHeld, heldMemories, heldMemory, rejectHeld } from '../memory/review.js';
 import { MemoryError } from '../domain/errors.js';
 import { UI_CLIENT_NAME, type ToolCaller } from './tool-calls.js';
 
@@ -216,7 +215,7 @@ async function readAuditRows(req: PageRequest, query: Omit<AuditQuery, 'namespac
 async function review(req: PageRequest): Promise<PageAnswer> {
   requireAdmin(req, 'the review queue');
   const allowed = req.frame.principal.namespaces;
-  const held = (await heldMemories(req.runtime.memory)).filter((m) => allowed === null || allowed.includes(m.namespace));
+  const held = (await req.runtime.review.held()).filter((m) => allowed === null || allowed.includes(m.namespace));
   await recordReview(req, 'ui review list', null, [], held.map((m) => m.id), false);
   return ok(reviewPage(req.frame, held, FLASH[param(req.params, 'done', 20)] ?? null));
 }
@@ -226,10 +225,10 @@ async function decide(req: PageRequest, id: string, decision: 'approve' | 'rejec
   requireAdmin(req, 'a review decision');
   const allowed = req.frame.principal.namespaces;
   try {
-    const memory = await heldMemory(req.runtime.memory, id);
+    const memory = await req.runtime.review.get(id);
     if (allowed !== null && !allowed.includes(memory.namespace)) throw new UiError(404, `no memory held for review with id ${id}`);
-    if (decision === 'approve') await approveHeld(req.runtime.memory, id);
-    else await rejectHeld(req.runtime.memory, id);
+    if (decision === 'approve') await req.runtime.review.approve(id);
+    else await req.runtime.review.reject(id);
     await recordReview(req, `review ${decision}`, memory.namespace, [id], [id], true);
   } catch (error) {
     if (error instanceof MemoryError) throw new UiError(error.code === 'invalid_input' ? 400 : error.code === 'not_found' ? 404 : 409, error.message);
