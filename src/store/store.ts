@@ -325,6 +325,8 @@ export interface DocView {
   thread_position: number | null;
   /** Where the record's text came from; null: not recorded. */
   origin: Origin | null;
+  /** The injection detector's verdict on the record (a step: its goal's): its signals, [] none, null not scanned. */
+  injection: string[] | null;
 }
 
 export interface StoreStats {

@@ -589,8 +589,8 @@ export function searchContract(h: Harness): void {
       const [mDoc, oldDoc] = await docIdsOf(h.store, m!.id, old!.id);
       const views = await h.store.describeDocs([oldDoc!, 555_555, mDoc!]);
       expect(views.map((v) => ({ ...v, tags: sorted(v.tags) }))).toEqual([
-        { doc_id: oldDoc, type: 'memory', entity_id: old!.id, namespace: 'alpha', layer: 'semantic', kind: 'note', text: 'old fact', tags: [], goal_id: null, occurred_at: old!.occurred_at, hidden: true, thread_id: null, thread_position: null, origin: 'agent' },
-        { doc_id: mDoc, type: 'memory', entity_id: m!.id, namespace: 'beta', layer: 'episodic', kind: 'turn', text: 'a turn', tags: ['a', 'b'], goal_id: null, occurred_at: day(4), hidden: false, thread_id: 'chat', thread_position: 7, origin: 'web' },
+        { doc_id: oldDoc, type: 'memory', entity_id: old!.id, namespace: 'alpha', layer: 'semantic', kind: 'note', text: 'old fact', tags: [], goal_id: null, occurred_at: old!.occurred_at, hidden: true, thread_id: null, thread_position: null, origin: 'agent', injection: null },
+        { doc_id: mDoc, type: 'memory', entity_id: m!.id, namespace: 'beta', layer: 'episodic', kind: 'turn', text: 'a turn', tags: ['a', 'b'], goal_id: null, occurred_at: day(4), hidden: false, thread_id: 'chat', thread_position: 7, origin: 'web', injection: null },
       ]);
       expect(await h.store.describeDocs([])).toEqual([]);
     });

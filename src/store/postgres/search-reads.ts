@@ -5,6 +5,7 @@ import type { FtsTokenizer } from '../fts-tokenizer.js';
 import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from '../store.js';
 import { query } from './pool.js';
 import { admitsAllVisible, BROAD_SCOPE_SHARE } from '../store.js';
+import { injectionOf } from '../memory-mapping.js';
 import { filterClause, Params } from './sql-params.js';
 import { fromDb } from './text-escape.js';
 
@@ -318,9 +319,10 @@ export class SearchReads {
 
   async describeDocs(docIds: readonly number[]): Promise<DocView[]> {
     if (docIds.length === 0) return [];
-    const rows = await this.rows<Omit<DocView, 'text'> & { text: string | null }>(
+    const rows = await this.rows<Omit<DocView, 'text' | 'injection'> & { text: string | null; injection: string | null }>(
       `SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id, d.occurred_at, d.hidden, d.thread_id, d.thread_position, d.origin,
          ${DOC_TEXT} AS text,
+         CASE d.type WHEN 'memory' THEN (SELECT injection FROM memories WHERE id = d.entity_id) ELSE (SELECT injection FROM goals WHERE id = d.goal_id) END AS injection,
          COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM doc_tags t WHERE t.doc_id = d.doc_id), '{}') AS tags
        FROM search_docs d WHERE d.doc_id = ANY($1::bigint[])`,
       [[...docIds]],
@@ -328,7 +330,7 @@ export class SearchReads {
     const byId = new Map(rows.map((row) => [row.doc_id, row]));
     return docIds.flatMap((id) => {
       const row = byId.get(id);
-      return row ? [{ ...row, origin: toOrigin(row.origin), text: fromDb(row.text) ?? '' }] : [];
+      return row ? [{ ...row, origin: toOrigin(row.origin), injection: injectionOf(row.injection), text: fromDb(row.text) ?? '' }] : [];
     });
   }
 }

@@ -2,6 +2,13 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DocView } from '../store.js';
 import { toOrigin } from '../../domain/provenance.js';
 import { parseJson } from '../json.js';
+import { injectionOf } from '../memory-mapping.js';
+
+/** A doc's injection verdict, from its record (a step's from its goal). */
+const INJECTION = `CASE d.type
+          WHEN 'memory' THEN (SELECT injection FROM memories WHERE id = d.entity_id)
+          ELSE (SELECT injection FROM goals WHERE id = d.goal_id)
+        END`;
 
 interface DocRow {
   doc_id: number;
@@ -18,6 +25,7 @@ interface DocRow {
   thread_id: string | null;
   thread_position: number | null;
   origin: string | null;
+  injection: string | null;
 }
 
 /**
@@ -38,7 +46,7 @@ export class DocViews {
     this.texts = db.prepare(`SELECT d.doc_id, ${text} AS text FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
     this.describe = db.prepare(`SELECT d.doc_id, d.type, d.entity_id, d.namespace, d.layer, d.kind, d.goal_id,
         d.occurred_at, d.hidden, d.thread_id, d.thread_position, d.origin,
-        ${text} AS text,
+        ${text} AS text, ${INJECTION} AS injection,
         (SELECT json_group_array(tag) FROM doc_tags t WHERE t.doc_id = d.doc_id) AS tags
       FROM search_docs d WHERE d.doc_id IN (SELECT value FROM json_each(?))`);
   }
@@ -70,6 +78,7 @@ export class DocViews {
         thread_id: row.thread_id,
         thread_position: row.thread_position,
         origin: toOrigin(row.origin),
+        injection: injectionOf(row.injection),
       });
     }
     return views;
