@@ -11,7 +11,7 @@ import type { Origin } from './provenance.js';
  *   provenance (nothing says it came from outside).
  * - `low`: a tool's output or a web page (text nobody at the keyboard wrote,
  *   where injected instructions come from), or any text the injection
- *   detector flagged and no admin has approved.
+ *   detector flagged.
  */
 export const TRUST_LEVELS = ['low', 'medium', 'high'] as const;
 export const TrustLevel = z.enum(TRUST_LEVELS);
@@ -20,7 +20,7 @@ export type TrustLevel = z.infer<typeof TrustLevel>;
 /** What trust is judged from: the record's origin, and whether the detector's flag still stands. */
 export interface TrustInputs {
   origin: Origin | null;
-  /** Flagged as addressing a model, and not approved by an admin. */
+  /** Flagged by the injection detector as addressing a model (an admin's approval makes a held text searchable, not trusted). */
   flagged: boolean;
 }
 
@@ -39,6 +39,9 @@ const BY_ORIGIN: Record<Origin | 'none', Trust> = {
   tool: { level: 'low', reason: "a tool's output" },
   web: { level: 'low', reason: 'a web page' },
 };
+
+/** Text the injection detector flagged: signals found (null: not scanned; []: nothing found). */
+export const isFlagged = (injection: readonly string[] | null | undefined): boolean => (injection?.length ?? 0) > 0;
 
 /** A record's trust: low once flagged, whatever its origin; else its origin's. */
 export function trustOf({ origin, flagged }: TrustInputs): Trust {

@@ -12,7 +12,7 @@ import { reciprocalRankFusion } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
-import { trustOf } from '../domain/trust.js';
+import { isFlagged, trustOf } from '../domain/trust.js';
 import { describeTrackRecord, trackRecordsOf, withTrackRecord } from './track-record.js';
 import type { VectorHit } from './vector-search.js';
 
@@ -198,7 +198,7 @@ export async function searchMemory(ctx: MemoryContext, request: SearchRequest, s
   const hits = views.map((view): SearchHit => {
     const r = rankOf.get(view.doc_id)!;
     const record = records.get(view.entity_id);
-    const trust = trustOf({ origin: view.origin, flagged: false });
+    const trust = trustOf({ origin: view.origin, flagged: isFlagged(view.injection) });
     return {
       id: view.entity_id,
       type: view.type,

@@ -1,6 +1,7 @@
 import type { IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
 import type { RecordType } from '../domain/search.js';
+import { isFlagged } from '../domain/trust.js';
 import type { GoalRecord } from './store.js';
 
 /**
@@ -29,6 +30,8 @@ export interface NewDoc {
    * too; stored with no full-text entry and no vector until approved.
    */
   held?: boolean;
+  /** The injection detector flagged its text (a step: its goal's): low trust, left out by min_trust. */
+  flagged: boolean;
 }
 
 /** A memory's doc: hidden once superseded, or while held for review. */
@@ -47,10 +50,11 @@ export const memoryDoc = (memory: Memory): NewDoc => ({
   thread_position: memory.thread_position,
   origin: memory.origin,
   held: memory.held,
+  flagged: isFlagged(memory.injection),
 });
 
 /** A goal's doc: dated when it was made. */
-export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at' | 'tags' | 'origin'>): NewDoc => ({
+export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at' | 'tags' | 'origin' | 'injection'>): NewDoc => ({
   type: 'goal',
   entity_id: goal.id,
   namespace: goal.namespace,
@@ -62,6 +66,7 @@ export const goalDoc = (goal: Pick<GoalRecord, 'id' | 'namespace' | 'created_at'
   hidden: false,
   tags: goal.tags,
   origin: goal.origin,
+  flagged: isFlagged(goal.injection),
 });
 
 /** What a step's doc takes from its goal. */
@@ -70,6 +75,7 @@ export interface StepGoal {
   namespace: string;
   tags: readonly string[];
   origin: string | null;
+  injection: readonly string[] | null;
 }
 
 /** A plan step's doc: in its goal's namespace, with its goal's tags, dated when its plan was made. */
@@ -85,6 +91,7 @@ export const stepDoc = (goal: StepGoal, stepId: string, planCreatedAt: string, h
   hidden,
   tags: goal.tags,
   origin: goal.origin,
+  flagged: isFlagged(goal.injection),
 });
 
 /** The keyword text of a record: its text and its extra keywords. */

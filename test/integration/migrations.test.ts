@@ -183,6 +183,34 @@ describe('migrations', () => {
     }
   });
 
+  it('mark the docs of records already flagged by the injection detector (a flagged goal\'s steps too), so min_trust leaves them out', async () => {
+    const file = tempFile();
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version < 18));
+    const doc = old.prepare(`INSERT INTO search_docs (doc_id, type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, origin) VALUES (?, ?, ?, 'default', ?, ?, ?, 't', 't', 'user')`);
+    doc.run(1, 'memory', 'M1', 'semantic', 'fact', null);
+    doc.run(2, 'memory', 'M2', 'semantic', 'fact', null);
+    doc.run(3, 'goal', 'G1', null, 'goal', 'G1');
+    doc.run(4, 'step', 'S1', null, 'step', 'G1');
+    for (const [rowid, body] of [[1, 'fern flagged'], [2, 'fern clean'], [3, 'fern goal'], [4, 'fern step']] as const) old.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(rowid, body);
+    const memory = old.prepare(`INSERT INTO memories (id, doc_id, namespace, layer, kind, content, tags, metadata, importance, occurred_at, created_at, updated_at, origin, injection)
+      VALUES (?, ?, 'default', 'semantic', 'fact', 'fern', '[]', '{}', 0.5, 't', 't', 't', 'user', ?)`);
+    memory.run('M1', 1, '["override-instructions"]');
+    memory.run('M2', 2, '[]');
+    old.prepare(`INSERT INTO goals (id, doc_id, namespace, title, success_criteria, priority, status, tags, metadata, plan_version, created_at, updated_at, origin, injection)
+      VALUES ('G1', 3, 'default', 'fern goal', '[]', 'normal', 'active', '[]', '{}', 1, 't', 't', 'user', '["system-prompt"]')`).run();
+    old.close();
+
+    const store = SqliteStore.open({ file, busyTimeoutMs: 1000 });
+    try {
+      const filters = { namespace: null, time_field: 'occurred_at' as const, include_superseded: false };
+      expect((await store.searchKeyword({ terms: ['fern'], filters, limit: 10 })).map((hit) => hit.doc_id).sort()).toEqual([1, 2, 3, 4]);
+      expect((await store.searchKeyword({ terms: ['fern'], filters: { ...filters, min_trust: 'high' }, limit: 10 })).map((hit) => hit.doc_id)).toEqual([2]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('give the lessons of outcomes stored before evidence was kept the evidence of the outcomes they came from', async () => {
     const file = tempFile();
     const old = new Database(file);

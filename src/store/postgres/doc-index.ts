@@ -92,9 +92,9 @@ export class DocIndex {
     const held = doc.held === true;
     const terms = counts ?? tx.count([ftsBody(indexed)])[0]!;
     const [row] = await tx.query<{ doc_id: number }>(
-      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, held)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING doc_id`,
-      [doc.type, doc.entity_id, doc.namespace, doc.layer, doc.kind, doc.goal_id, doc.occurred_at, doc.created_at, doc.hidden, doc.thread_id ?? null, doc.thread_position ?? null, held ? 0 : terms.tokens, doc.origin, held],
+      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, held, flagged)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING doc_id`,
+      [doc.type, doc.entity_id, doc.namespace, doc.layer, doc.kind, doc.goal_id, doc.occurred_at, doc.created_at, doc.hidden, doc.thread_id ?? null, doc.thread_position ?? null, held ? 0 : terms.tokens, doc.origin, held, doc.flagged],
     );
     const docId = row!.doc_id;
     await this.setTags(tx, docId, doc.tags);
@@ -113,16 +113,16 @@ export class DocIndex {
   async addMany(tx: WriteTx, docs: readonly NewDoc[], indexed: readonly IndexedText[], counts: readonly TermCounts[]): Promise<number[]> {
     if (docs.length === 0) return [];
     const inserted = await tx.query<{ doc_id: number; entity_id: string }>(
-      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin)
-       SELECT type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::float8[], $12::int[], $13::text[])
-         WITH ORDINALITY AS x(type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, ord)
+      `INSERT INTO search_docs (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, flagged)
+       SELECT type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, flagged
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::float8[], $12::int[], $13::text[], $14::boolean[])
+         WITH ORDINALITY AS x(type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, tokens, origin, flagged, ord)
        ORDER BY ord
        RETURNING doc_id, entity_id`,
       [
         docs.map((d) => d.type), docs.map((d) => d.entity_id), docs.map((d) => d.namespace), docs.map((d) => d.layer), docs.map((d) => d.kind),
         docs.map((d) => d.goal_id), docs.map((d) => d.occurred_at), docs.map((d) => d.created_at), docs.map((d) => d.hidden),
-        docs.map((d) => d.thread_id ?? null), docs.map((d) => d.thread_position ?? null), counts.map((c) => c.tokens), docs.map((d) => d.origin),
+        docs.map((d) => d.thread_id ?? null), docs.map((d) => d.thread_position ?? null), counts.map((c) => c.tokens), docs.map((d) => d.origin), docs.map((d) => d.flagged),
       ],
     );
     const idOf = new Map(inserted.map((row) => [row.entity_id, row.doc_id]));

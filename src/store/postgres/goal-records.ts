@@ -38,7 +38,7 @@ export class GoalRecords {
         JSON.stringify(goal.tags), JSON.stringify(goal.metadata), goal.parent_goal_id, toDb(goal.source), goal.created_at, goal.updated_at,
         goal.origin, goal.origin_ref, goal.written_by, injectionColumn(goal.injection)],
     );
-    if (plan) await this.addPlan(tx, { id: goal.id, namespace: goal.namespace, plan_version: 0, tags: goal.tags, origin: goal.origin }, plan);
+    if (plan) await this.addPlan(tx, { id: goal.id, namespace: goal.namespace, plan_version: 0, tags: goal.tags, origin: goal.origin, injection: goal.injection }, plan);
   }
 
   private async addPlan(tx: WriteTx, goal: StepGoal & { plan_version: number }, plan: PlanRecord): Promise<void> {
@@ -82,7 +82,7 @@ export class GoalRecords {
         step.id,
       ]);
     }
-    if (change.plan) await this.addPlan(tx, { id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin }, change.plan);
+    if (change.plan) await this.addPlan(tx, { id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin, injection: next.injection }, change.plan);
   }
 
   async insertOutcome(tx: WriteTx, outcome: Outcome): Promise<void> {

@@ -304,6 +304,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX IF NOT EXISTS memories_held ON memories (id) WHERE held;
     `,
   },
+  {
+    version: 6,
+    name: 'flagged docs',
+    sql: `
+      -- A doc whose record's text the injection detector flagged (a step: its goal's): low trust, left out by
+      -- min_trust. Set from the verdicts already stored.
+      ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS flagged BOOLEAN NOT NULL DEFAULT FALSE;
+      UPDATE search_docs d SET flagged = TRUE FROM memories m
+        WHERE d.type = 'memory' AND d.entity_id = m.id AND m.injection IS NOT NULL AND m.injection <> '[]';
+      UPDATE search_docs d SET flagged = TRUE FROM goals g
+        WHERE d.type IN ('goal', 'step') AND d.goal_id = g.id AND g.injection IS NOT NULL AND g.injection <> '[]';
+    `,
+  },
 ];
 
 /** Serialises migrations of one schema across every process starting at once (any 64-bit key of our own). */

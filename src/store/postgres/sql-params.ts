@@ -31,7 +31,7 @@ export function filterClause(filters: StoreFilters, p: Params): string {
   if (filters.origins?.length) clauses.push(`d.origin = ANY(${p.add([...filters.origins])}::text[])`);
   if (filters.min_trust !== undefined) {
     const { origins, unrecorded } = originsAtLeast(filters.min_trust);
-    clauses.push(`(d.origin = ANY(${p.add(origins)}::text[])${unrecorded ? ' OR d.origin IS NULL' : ''})`);
+    clauses.push(`(d.origin = ANY(${p.add(origins)}::text[])${unrecorded ? ' OR d.origin IS NULL' : ''}) AND NOT d.flagged`);
   }
   if (filters.goal_id !== undefined) clauses.push(`d.goal_id = ${p.add(filters.goal_id)}`);
   if (filters.tags_any?.length) {

@@ -41,7 +41,7 @@ export function filterSql(filters: StoreFilters): SqlPart {
   if (filters.origins?.length) add(`d.origin IN (${placeholders(filters.origins.length)})`, ...filters.origins);
   if (filters.min_trust !== undefined) {
     const { origins, unrecorded } = originsAtLeast(filters.min_trust);
-    add(`(d.origin IN (${placeholders(origins.length)})${unrecorded ? ' OR d.origin IS NULL' : ''})`, ...origins);
+    add(`(d.origin IN (${placeholders(origins.length)})${unrecorded ? ' OR d.origin IS NULL' : ''}) AND d.flagged = 0`, ...origins);
   }
   if (filters.goal_id !== undefined) add('d.goal_id = ?', filters.goal_id);
   if (filters.tags_any?.length) {

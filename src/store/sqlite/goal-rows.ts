@@ -112,7 +112,7 @@ export class GoalRows {
       });
     if (change.indexed) this.docs.reindex(row.doc_id, change.indexed, next.tags, false, 'goal');
     for (const step of change.steps ?? []) this.updateStep.run(step.status, step.result_note, change.updated_at, step.id);
-    if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin }, change.plan);
+    if (change.plan) this.addPlan({ id: row.id, namespace: row.namespace, plan_version: row.plan_version, tags: next.tags, origin: next.origin, injection: next.injection }, change.plan);
   }
 
   /** Goals after `afterId`, by id, each with every plan revision and step as stored: a page of a backup. */

@@ -27,8 +27,8 @@ export class SearchDocs {
     private readonly ftsChanges: FtsRowChanges = IGNORE_ROW_CHANGES,
   ) {
     this.insertDoc = db.prepare(`INSERT INTO search_docs
-      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, origin, held)
-      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position, @origin, @held)`);
+      (type, entity_id, namespace, layer, kind, goal_id, occurred_at, created_at, hidden, thread_id, thread_position, origin, held, flagged)
+      VALUES (@type, @entity_id, @namespace, @layer, @kind, @goal_id, @occurred_at, @created_at, @hidden, @thread_id, @thread_position, @origin, @held, @flagged)`);
     this.insertTag = db.prepare('INSERT OR IGNORE INTO doc_tags (tag, doc_id) VALUES (?, ?)');
     this.insertFts = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
@@ -58,6 +58,7 @@ export class SearchDocs {
       thread_position: doc.thread_position ?? null,
       origin: doc.origin,
       held: doc.held === true ? 1 : 0,
+      flagged: doc.flagged ? 1 : 0,
     });
     const docId = Number(lastInsertRowid);
     for (const tag of doc.tags) this.insertTag.run(tag, docId);
