@@ -185,29 +185,10 @@ async function accessLog(req: PageRequest, id: string): Promise<NumberedAuditRow
  * what), like any tool call.
  */
 async function readAuditRows(req: PageRequest, query: Omit<AuditQuery, 'namespaces'>, about: string[]): Promise<NumberedAuditRow[]> {
-  const { principal } = req.frame;
   const started = performance.now();
-  const full: AuditQuery = { ...query, namespaces: principal.namespaces };
+  const full: AuditQuery = { ...query, namespaces: req.frame.principal.namespaces };
   const rows = await req.runtime.store.readAudit(full);
-  const args = req.runtime.audit.fingerprint(full);
-  await req.runtime.audit.record({
-    at: new Date().toISOString(),
-    tool: 'ui read_audit',
-    namespace: null,
-    client_name: UI_CLIENT_NAME,
-    client_version: null,
-    session_id: req.auditSession,
-    args_sha256: args.sha256,
-    args_bytes: args.bytes,
-    status: 'ok',
-    error_code: null,
-    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-    ids_touched: [],
-    ids_returned: about,
-    principal_id: principal.id,
-    tenant: principal.tenant,
-    remote_address: principal.remoteAddress,
-  }, false);
+  await recordUiCall(req, { tool: 'ui read_audit', namespace: null, args: full, touched: [], returned: about, started, durable: false });
   return rows;
 }
 
@@ -238,13 +219,20 @@ async function decide(req: PageRequest, id: string, decision: 'approve' | 'rejec
 }
 
 /** One audit row of the review queue, by the signed-in principal (as the browser's reads of the trail are). */
-async function recordReview(req: PageRequest, tool: string, namespace: string | null, touched: string[], returned: string[], durable: boolean): Promise<void> {
+const recordReview = (req: PageRequest, tool: string, namespace: string | null, touched: string[], returned: string[], durable: boolean): Promise<void> =>
+  recordUiCall(req, { tool, namespace, args: { tool, ids: touched }, touched, returned, started: null, durable });
+
+/** An audit row of something the browser did, by the signed-in principal, like any tool call's. */
+async function recordUiCall(
+  req: PageRequest,
+  call: { tool: string; namespace: string | null; args: unknown; touched: string[]; returned: string[]; started: number | null; durable: boolean },
+): Promise<void> {
   const { principal } = req.frame;
-  const args = req.runtime.audit.fingerprint({ tool, ids: touched });
+  const args = req.runtime.audit.fingerprint(call.args);
   await req.runtime.audit.record({
     at: new Date().toISOString(),
-    tool,
-    namespace,
+    tool: call.tool,
+    namespace: call.namespace,
     client_name: UI_CLIENT_NAME,
     client_version: null,
     session_id: req.auditSession,
@@ -252,13 +240,13 @@ async function recordReview(req: PageRequest, tool: string, namespace: string | 
     args_bytes: args.bytes,
     status: 'ok',
     error_code: null,
-    duration_ms: 0,
-    ids_touched: touched,
-    ids_returned: returned,
+    duration_ms: call.started === null ? 0 : Math.round((performance.now() - call.started) * 1000) / 1000,
+    ids_touched: call.touched,
+    ids_returned: call.returned,
     principal_id: principal.id,
     tenant: principal.tenant,
     remote_address: principal.remoteAddress,
-  }, durable);
+  }, call.durable);
 }
 
 function requireAdmin(req: PageRequest, what: string): void {

@@ -53,6 +53,16 @@ function openFts(): { db: Database.Database; add: (rowid: number, body: string) 
   return { db, add: (rowid, body) => void insert.run(rowid, body), remove: (rowid) => void remove.run(rowid) };
 }
 
+/** Two connections to one database file, as two processes hold it: this one's and another's. */
+function twoConnections(): { db: Database.Database; other: Database.Database } {
+  const { dir, cleanup } = makeTempDir();
+  const file = join(dir, 'pinak.db');
+  const { db } = openDatabase(file, 2000);
+  const { db: other } = openDatabase(file, 2000);
+  cleanups.push(cleanup, () => db.close(), () => other.close());
+  return { db, other };
+}
+
 const WORDS = ['river', 'stone', 'garden', 'music', 'running', 'runs', 'café', 'letter', 'winter', 'bridge', 'lantern', 'orchard'];
 
 /** Deterministic sentences of 1 to 40 words with repeats, so lengths and term frequencies vary. */
@@ -119,12 +129,7 @@ describe('BM25 computed in memory', () => {
   });
 
   it('stops using the lengths when another connection commits, and reads them again 30 s after the last read at most', async () => {
-    const { dir, cleanup } = makeTempDir();
-    cleanups.push(cleanup);
-    const file = join(dir, 'pinak.db');
-    const { db } = openDatabase(file, 2000);
-    const { db: other } = openDatabase(file, 2000);
-    cleanups.push(() => db.close(), () => other.close());
+    const { db, other } = twoConnections();
     for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
     let now = 1_000_000;
     const scorer = Bm25Scorer.for(db, 'search_fts', () => now)!;
@@ -145,12 +150,7 @@ describe('BM25 computed in memory', () => {
   });
 
   it('keeps scoring in memory when another connection commits without touching the table (an audit row), and not when it does', () => {
-    const { dir, cleanup } = makeTempDir();
-    cleanups.push(cleanup);
-    const file = join(dir, 'pinak.db');
-    const { db } = openDatabase(file, 2000);
-    const { db: other } = openDatabase(file, 2000);
-    cleanups.push(() => db.close(), () => other.close());
+    const { db, other } = twoConnections();
     for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
     const scorer = Bm25Scorer.for(db, 'search_fts')!;
     scorer.lengths.loadNow();
@@ -202,12 +202,7 @@ describe('BM25 computed in memory', () => {
 
 describe('postings of frequent words kept between searches', () => {
   it('serves them while the table is unchanged, and never after a row was added, rewritten or removed, here or by another connection', async () => {
-    const { dir, cleanup } = makeTempDir();
-    cleanups.push(cleanup);
-    const file = join(dir, 'pinak.db');
-    const { db } = openDatabase(file, 2000);
-    const { db: other } = openDatabase(file, 2000);
-    cleanups.push(() => db.close(), () => other.close());
+    const { db, other } = twoConnections();
     const insert = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     const remove = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
     // About 1,700 occurrences of each word: long enough lists to keep.

@@ -50,7 +50,8 @@ const OPEN_LOCK = "hashtextextended('pinak-http-sessions', 0)";
 /** A session's last activity is written at most this often: a session in use costs a read per request, not a write. */
 const TOUCH_EVERY_SECONDS = 5;
 
-interface SessionRow {
+/** A shared session as a row of either store's table. */
+export interface SessionRow {
   id: string;
   principal_id: string;
   tenant: string;

@@ -1,20 +1,11 @@
 import type Database from 'better-sqlite3';
 import { LOCAL_PRINCIPAL, type Principal } from '../../domain/principal.js';
-import { namespacesOf, refusalOf, samePrincipalAs, type OpenRefusal, type SessionDirectory, type SessionLimits, type SharedSession } from './session-directory.js';
+import { namespacesOf, refusalOf, samePrincipalAs, type OpenRefusal, type SessionDirectory, type SessionRow, type SessionLimits, type SharedSession } from './session-directory.js';
 
 /** A session's last activity is written at most this often: a session in use costs a read per request, not a write. */
 const TOUCH_EVERY_MS = 5000;
 
-interface SessionRow {
-  id: string;
-  principal_id: string;
-  tenant: string;
-  role: Principal['role'];
-  namespaces: string | null;
-  audit_session: string;
-  client_name: string | null;
-  client_version: string | null;
-  log_level: string | null;
+interface SqliteSessionRow extends SessionRow {
   last_active: number;
 }
 
@@ -29,7 +20,7 @@ interface SessionRow {
 export class SqliteSessionDirectory implements SessionDirectory {
   readonly where = 'sqlite';
   private readonly openTx: (session: SharedSession, kind: 'streamable' | 'sse', now: number) => OpenRefusal | null;
-  private readonly byId: Database.Statement<[string, number], SessionRow>;
+  private readonly byId: Database.Statement<[string, number], SqliteSessionRow>;
   private readonly touch: Database.Statement<[number, string]>;
 
   constructor(
