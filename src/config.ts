@@ -254,10 +254,11 @@ export const keyStoreLocation = (config: Pick<Config, 'dataDir' | 'busyTimeoutMs
 
 /**
  * Serving processes over HTTP when --workers is not given: one. Two workers on
- * two cores served 0.88-1.13x the calls of one (each call costs more CPU
- * through the shared session file), one process keeps its GET streams and
+ * two cores served as many calls as one (1.00x on a quiet machine, each call
+ * costing a third more CPU), one process keeps its GET streams and
  * cancellation (sessions in memory), and keyword search keeps its in-memory
- * BM25, which another process's commits suspend: more are opt-in until they pay.
+ * BM25, which another process's writes to the full-text table suspend: more
+ * are opt-in until they pay.
  */
 export const DEFAULT_WORKERS = 1;
 
