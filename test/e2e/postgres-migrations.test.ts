@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres/schema-versions.js';
 import { callOk } from '../helpers/calls.js';
 import { adminQuery, freshDatabase } from '../helpers/postgres.js';
 import { spawnServer, type Spawned } from '../helpers/spawn-server.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { linkedServer, TEST_BACKEND, type Linked } from '../helpers/in-memory-server.js';
-import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres/schema-versions.js';
 
 let linked: Linked;
 beforeEach(async () => {
