@@ -151,6 +151,7 @@ async function stats({ config, options }: CommandInput): Promise<number> {
       ['kinds', counts(r.by_kind)],
       ['namespaces', `${counts(r.by_namespace)} (default: ${r.default_namespace})`],
       ['superseded', String(r.superseded)],
+      ['held for review', String(r.held_for_review)],
       ['goals', counts(r.goals_by_status)],
       ['outcomes', String(r.outcomes)],
       ['audit rows', String(r.audit_rows)],

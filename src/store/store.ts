@@ -335,6 +335,8 @@ export interface StoreStats {
   by_kind: Record<string, number>;
   by_namespace: Record<string, number>;
   superseded: number;
+  /** Memories held for review (injected instructions): counted, never shown here. */
+  held_for_review: number;
   goals_by_status: Record<string, number>;
   outcomes: number;
   audit_rows: number;

@@ -16,6 +16,7 @@ export const memoryStatsTool = defineTool({
     by_kind: described(Counts, 'Memories per kind (top 50).', { fact: 10, turn: 40 }),
     by_namespace: described(Counts, 'Memories per namespace (top 50).', { default: 52 }),
     superseded: z.number().int(),
+    held_for_review: described(z.number().int(), 'Memories held for review (text that reads as instructions to a model, from the web, a tool or an import): searchable once an admin approves them.', 0),
     goals_by_status: described(Counts, 'Goals per status.', { active: 2, achieved: 5 }),
     outcomes: z.number().int(),
     audit_rows: z.number().int(),
@@ -43,7 +44,7 @@ export const memoryStatsTool = defineTool({
   summarize: (r) =>
     `${r.memories_total} memories (${Object.entries(r.by_layer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); ` +
     `goals: ${Object.entries(r.goals_by_status).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
-    `${r.outcomes} outcomes; database ${(r.database_bytes / 1024).toFixed(0)} KiB, schema v${r.schema_version}; ` +
+    `${r.outcomes} outcomes; ${r.held_for_review > 0 ? `${r.held_for_review} held for review (pinak-memory review list); ` : ''}database ${(r.database_bytes / 1024).toFixed(0)} KiB, schema v${r.schema_version}; ` +
     (r.embedding.model_id
       ? `embeddings: ${r.embedding.model_id} (${r.embedding.embedded}/${r.embedding.records} records embedded, ${r.embedding.vectors_indexed} indexed)`
       : `embeddings: none${r.embedding.note ? ` (${r.embedding.note})` : ''}`) +

@@ -45,7 +45,7 @@ function why(hit: RatedHit): Html {
 }
 
 function hitCard(hit: RatedHit): Html {
-  return html`<article class="hit"><div class="meta"><span class="badge ${hit.relevance ?? ''}">${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${visible(hit.kind)}</span> ${hit.namespace} · ${when(hit.occurred_at)}${hit.superseded ? ' · superseded' : ''}${hit.origin ? ` · from ${hit.origin}` : ''}${hit.thread ? html` · thread ${visible(hit.thread.id)} #${hit.thread.position}` : ''}</div>
+  return html`<article class="hit"><div class="meta"><span class="badge ${hit.relevance ?? ''}">${hit.type}${hit.layer ? `/${hit.layer}` : ''}/${visible(hit.kind)}</span> ${hit.namespace} · ${when(hit.occurred_at)}${hit.superseded ? ' · superseded' : ''}${hit.origin ? ` · from ${hit.origin}` : ''}${hit.trust === 'low' ? ` · low trust: ${hit.why.trust}` : ''}${hit.thread ? html` · thread ${visible(hit.thread.id)} #${hit.thread.position}` : ''}</div>
 <div class="content"><a href="${hitHref(hit)}">${visible(hit.snippet)}</a></div>${hit.tags.length ? html`<div>${tags(hit.tags)}</div>` : ''}${why(hit)}
 ${hit.context.length ? html`<ul class="meta">${hit.context.map((c) => html`<li>${c.offset > 0 ? `+${c.offset}` : c.offset}: <a href="${memoryHref(c.id)}">${visible(c.snippet)}</a></li>`)}</ul>` : ''}</article>`;
 }

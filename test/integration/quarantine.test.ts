@@ -70,10 +70,15 @@ describe('injected instructions held for review, on either store', () => {
     const recent = (await client.readResource({ uri: 'pinak://recent' })).contents[0] as { text: string };
     expect(recent.text).not.toContain(heldId);
 
-    // The queue lists it; approved, it is searchable by both legs, and readable by the writer.
+    // The queue lists it, and memory_stats counts it (never its text); approved, it is searchable by both legs, and readable by the writer.
     expect((await heldMemories(runtime.memory)).map((m) => m.id)).toEqual([heldId]);
+    const stats = await client.callTool({ name: 'memory_stats', arguments: {} });
+    expect((stats.structuredContent as { held_for_review: number }).held_for_review).toBe(1);
+    expect((stats.content as Array<{ text: string }>)[0]!.text).toContain('1 held for review (pinak-memory review list)');
+    expect(JSON.stringify(stats)).not.toContain('collector');
     await approveHeld(runtime.memory, heldId);
     expect(await heldMemories(runtime.memory)).toEqual([]);
+    expect((await callOk(client, 'memory_stats')).held_for_review).toBe(0);
     for (const mode of ['keyword', 'vector']) {
       expect(ids((await callOk(writerClient, 'search_memory', { query: ATTACK, mode, limit: 50 })).hits), mode).toContain(heldId);
     }

@@ -9,12 +9,13 @@ export async function storeStats(pool: pg.Pool, schema: string): Promise<StoreSt
   const group = async (sql: string): Promise<Record<string, number>> =>
     Object.fromEntries((await query<{ k: string; n: number }>(pool, sql)).map((r) => [r.k, r.n]));
   const count = async (sql: string, params: unknown[] = []): Promise<number> => (await query<{ n: number }>(pool, sql, params))[0]!.n;
-  const [memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version] = await Promise.all([
+  const [memories_total, by_layer, by_kind, by_namespace, superseded, held_for_review, goals_by_status, outcomes, audit_rows, database_bytes, schema_version] = await Promise.all([
     count('SELECT COUNT(*) AS n FROM memories'),
     group('SELECT layer AS k, COUNT(*) AS n FROM memories GROUP BY layer'),
     group('SELECT kind AS k, COUNT(*) AS n FROM memories GROUP BY kind ORDER BY n DESC LIMIT 50'),
     group('SELECT namespace AS k, COUNT(*) AS n FROM memories GROUP BY namespace ORDER BY n DESC LIMIT 50'),
     count('SELECT COUNT(*) AS n FROM memories WHERE superseded_by IS NOT NULL'),
+    count('SELECT COUNT(*) AS n FROM memories WHERE held'),
     group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
     count('SELECT COUNT(*) AS n FROM outcomes'),
     count('SELECT COUNT(*) AS n FROM audit_log'),
@@ -22,7 +23,7 @@ export async function storeStats(pool: pg.Pool, schema: string): Promise<StoreSt
       WHERE s.nspname = $1 AND c.relkind IN ('r', 'm')`, [schema]),
     schemaVersionOf(pool, schema),
   ]);
-  return { memories_total, by_layer, by_kind, by_namespace, superseded, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
+  return { memories_total, by_layer, by_kind, by_namespace, superseded, held_for_review, goals_by_status, outcomes, audit_rows, database_bytes, schema_version };
 }
 
 /** Memories stored per day and layer since a day, for the memory browser's charts; within the namespaces given (null: all). */

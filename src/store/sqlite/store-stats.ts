@@ -15,6 +15,8 @@ export function storeStats(db: Database, file: string): StoreStats {
     by_kind: group(`${counts.replaceAll('{k}', 'kind')} ORDER BY n DESC LIMIT 50`),
     by_namespace: group(`${counts.replaceAll('{k}', 'namespace')} ORDER BY n DESC LIMIT 50`),
     superseded: count('SELECT COALESCE(SUM(n), 0) AS n FROM memory_counts WHERE superseded = 1'),
+    // The partial index memories_held (migration 0017) holds just these rows.
+    held_for_review: count('SELECT COUNT(*) AS n FROM memories WHERE held = 1'),
     goals_by_status: group('SELECT status AS k, COUNT(*) AS n FROM goals GROUP BY status'),
     outcomes: count('SELECT COUNT(*) AS n FROM outcomes'),
     audit_rows: count("SELECT COALESCE((SELECT n FROM row_counts WHERE name = 'audit_log'), 0) AS n"),
