@@ -142,6 +142,22 @@ describe('memory browser over HTTP', () => {
     expect(auditOf(dir, 'acme').some((row) => row.tool === 'ui read_audit' && row.principal_id === acme.id)).toBe(true);
   });
 
+  it('a hit from a web page says low trust and why; one from the user does not', async () => {
+    const { server, admin } = await keyedServer();
+    const { client } = await connect(keyedClient(server.origin, admin.key));
+    await callOk(client, 'remember', { memories: [
+      { content: 'kestrels nest on the north tower', origin: 'web', origin_ref: 'https://birds.example.com/kestrels', namespace: 'alpha' },
+      { content: 'the user saw kestrels at dawn', origin: 'user', namespace: 'alpha' },
+    ] });
+    const ui = new UiClient(server.origin);
+    await ui.signIn(admin.key);
+    const found = await ui.get('/ui/?q=kestrels&namespace=alpha');
+    const hits = found.text.split('<article class="hit">').slice(1);
+    const hitOf = (words: string) => hits.find((hit) => hit.includes(words)) ?? '';
+    expect(hitOf('north tower')).toContain('low trust: a web page');
+    expect(hitOf('at dawn')).not.toContain('trust');
+  });
+
   it('an admin corrects and forgets a memory from its page; both are audited with the admin\'s key; a revoked key is signed out on its next page', async () => {
     const { dir, server, admin, alphaId } = await keyedServer();
     const ui = new UiClient(server.origin);
