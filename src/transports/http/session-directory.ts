@@ -63,6 +63,15 @@ export interface SessionRow {
   log_level: string | null;
 }
 
+/** The session a row holds, for the principal it was opened by. */
+export const sharedSession = (id: string, principal: Principal, row: SessionRow): SharedSession => ({
+  id,
+  principal,
+  auditSession: row.audit_session,
+  clientInfo: { name: row.client_name ?? undefined, version: row.client_version ?? undefined },
+  logLevel: row.log_level,
+});
+
 
 /**
  * The open Streamable HTTP sessions of a whole deployment (every replica, or
@@ -186,13 +195,7 @@ export class PostgresSessionDirectory implements SessionDirectory {
     const row = rows[0];
     if (!row || !samePrincipalAs(row, principal)) return undefined;
     if (row.stale) await this.pool.query(`UPDATE ${TABLE} SET last_active = now() WHERE id = $1`, [id]);
-    return {
-      id,
-      principal,
-      auditSession: row.audit_session,
-      clientInfo: { name: row.client_name ?? undefined, version: row.client_version ?? undefined },
-      logLevel: row.log_level,
-    };
+    return sharedSession(id, principal, row);
   }
 
   /** Keep the logging level a session's client set, for the servers of its next requests, on any replica. */

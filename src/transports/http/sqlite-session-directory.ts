@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { LOCAL_PRINCIPAL, type Principal } from '../../domain/principal.js';
-import { namespacesOf, refusalOf, samePrincipalAs, type OpenRefusal, type SessionDirectory, type SessionRow, type SessionLimits, type SharedSession } from './session-directory.js';
+import { namespacesOf, refusalOf, samePrincipalAs, type OpenRefusal, type SessionDirectory, type SessionRow, type SessionLimits, type SharedSession, sharedSession } from './session-directory.js';
 
 /** A session's last activity is written at most this often: a session in use costs a read per request, not a write. */
 const TOUCH_EVERY_MS = 5000;
@@ -63,13 +63,7 @@ export class SqliteSessionDirectory implements SessionDirectory {
     const row = this.byId.get(id, now - this.limits.idleMs);
     if (!row || !samePrincipalAs(row, principal)) return undefined;
     if (now - row.last_active >= TOUCH_EVERY_MS) this.touch.run(now, id);
-    return {
-      id,
-      principal,
-      auditSession: row.audit_session,
-      clientInfo: { name: row.client_name ?? undefined, version: row.client_version ?? undefined },
-      logLevel: row.log_level,
-    };
+    return sharedSession(id, principal, row);
   }
 
   async setLogLevel(id: string, level: string): Promise<void> {
