@@ -3,7 +3,7 @@ import type { NumberedAuditRow } from '../store/store.js';
 import { horizontalBars, progressBar, quantile, stackedBars } from './charts.js';
 import { html, type Html } from './html.js';
 import { mayReadAudit, page } from './layout.js';
-import type { PageRequest } from './routes.js';
+import type { PageRequest } from './page-request.js';
 
 /** Days of memories shown, and the most audit rows the call charts summarise (the newest). */
 const TIMELINE_DAYS = 30;

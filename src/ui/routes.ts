@@ -3,52 +3,15 @@ import { GOAL_STATUSES } from '../domain/goal.js';
 import type { Memory } from '../domain/memory.js';
 import { LAYERS } from '../domain/memory.js';
 import type { RatedHit } from '../domain/search.js';
-import type { Runtime } from '../runtime.js';
 import type { AuditQuery, NumberedAuditRow } from '../store/store.js';
+import { decide, forgetMemory, review, supersedeMemory } from './admin-actions.js';
 import { chartsPage } from './charts-page.js';
-import type { Html } from './html.js';
-import { isAdmin, mayReadAudit, type Frame } from './layout.js';
-import { auditPage, goalPage, goalsPage, memoryPage, reviewPage, searchPage, type AuditForm, type MemoryView, type SearchForm } from './pages.js';
-import { MemoryError } from '../domain/errors.js';
-import { UI_CLIENT_NAME, type ToolCaller } from './tool-calls.js';
+import { mayReadAudit } from './layout.js';
+import { FLASH, getMemory, ok, param, recordUiCall, UiError, type PageAnswer, type PageRequest } from './page-request.js';
+import { auditPage, goalPage, goalsPage, memoryPage, searchPage, type AuditForm, type MemoryView, type SearchForm } from './pages.js';
 
-/** A refusal or failure the browser is told about, with its HTTP status. */
-export class UiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { UiError, type PageAnswer, type PageRequest } from './page-request.js';
 
-export interface PageRequest {
-  readonly runtime: Runtime;
-  readonly tools: ToolCaller;
-  readonly frame: Frame;
-  /** The browser session's id in the audit trail. */
-  readonly auditSession: string;
-  readonly method: string;
-  readonly path: string;
-  readonly params: URLSearchParams;
-  /** A POST's fields (already checked for origin and CSRF token). */
-  readonly form: URLSearchParams | null;
-}
-
-export type PageAnswer = { kind: 'page'; status: number; page: Html } | { kind: 'redirect'; location: string };
-
-const ok = (page: Html, status = 200): PageAnswer => ({ kind: 'page', status, page });
-
-/** Fixed notices a redirect may ask for by name: no text of the request is ever shown back. */
-const FLASH: Record<string, string> = {
-  forgotten: 'The memory was forgotten (deleted for good); the audit trail records it under your sign-in.',
-  superseded: 'The correction was stored; the old memory is kept, hidden from search.',
-  approved: 'The memory was approved: it is searchable from now on. The audit trail records it under your sign-in.',
-  rejected: 'The memory was rejected (deleted). The audit trail records it under your sign-in.',
-};
-
-/** A query parameter, trimmed and cut to `max` characters. */
-const param = (params: URLSearchParams, name: string, max = 200): string => (params.get(name) ?? '').trim().slice(0, max);
 const list = (text: string, max = 20): string[] => [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].slice(0, max);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -121,13 +84,6 @@ async function search(req: PageRequest): Promise<PageAnswer> {
   return ok(searchPage(req.frame, form, answer.ok ? answer.value : null, answer.ok ? null : answer.message, flash), answer.ok ? 200 : 400);
 }
 
-/** One memory through get_memory; a UiError 404 when it is not there (or not in this key's namespaces). */
-async function getMemory(req: PageRequest, id: string): Promise<Memory> {
-  const answer = await req.tools.call<{ memories: Memory[] }>('get_memory', { id });
-  if (!answer.ok || !answer.value.memories[0]) throw new UiError(404, answer.ok ? `no memory with id ${id}` : answer.message);
-  return answer.value.memories[0];
-}
-
 /** Most versions followed each way along a supersede chain. */
 const MAX_CHAIN = 10;
 
@@ -190,89 +146,6 @@ async function readAuditRows(req: PageRequest, query: Omit<AuditQuery, 'namespac
   const rows = await req.runtime.store.readAudit(full);
   await recordUiCall(req, { tool: 'ui read_audit', namespace: null, args: full, touched: [], returned: about, started, durable: false });
   return rows;
-}
-
-/** The review queue of the tenant, confined to the key's namespaces when it has a limit. */
-async function review(req: PageRequest): Promise<PageAnswer> {
-  requireAdmin(req, 'the review queue');
-  const allowed = req.frame.principal.namespaces;
-  const held = (await req.runtime.review.held()).filter((m) => allowed === null || allowed.includes(m.namespace));
-  await recordReview(req, 'ui review list', null, [], held.map((m) => m.id), false);
-  return ok(reviewPage(req.frame, held, FLASH[param(req.params, 'done', 20)] ?? null));
-}
-
-/** Approve or reject a held memory (of the key's namespaces), audited with the signed-in principal. */
-async function decide(req: PageRequest, id: string, decision: 'approve' | 'reject'): Promise<PageAnswer> {
-  requireAdmin(req, 'a review decision');
-  const allowed = req.frame.principal.namespaces;
-  try {
-    const memory = await req.runtime.review.get(id);
-    if (allowed !== null && !allowed.includes(memory.namespace)) throw new UiError(404, `no memory held for review with id ${id}`);
-    if (decision === 'approve') await req.runtime.review.approve(id);
-    else await req.runtime.review.reject(id);
-    await recordReview(req, `review ${decision}`, memory.namespace, [id], [id], true);
-  } catch (error) {
-    if (error instanceof MemoryError) throw new UiError(error.code === 'invalid_input' ? 400 : error.code === 'not_found' ? 404 : 409, error.message);
-    throw error;
-  }
-  return { kind: 'redirect', location: `/ui/review?done=${decision === 'approve' ? 'approved' : 'rejected'}` };
-}
-
-/** One audit row of the review queue, by the signed-in principal (as the browser's reads of the trail are). */
-const recordReview = (req: PageRequest, tool: string, namespace: string | null, touched: string[], returned: string[], durable: boolean): Promise<void> =>
-  recordUiCall(req, { tool, namespace, args: { tool, ids: touched }, touched, returned, started: null, durable });
-
-/** An audit row of something the browser did, by the signed-in principal, like any tool call's. */
-async function recordUiCall(
-  req: PageRequest,
-  call: { tool: string; namespace: string | null; args: unknown; touched: string[]; returned: string[]; started: number | null; durable: boolean },
-): Promise<void> {
-  const { principal } = req.frame;
-  const args = req.runtime.audit.fingerprint(call.args);
-  await req.runtime.audit.record({
-    at: new Date().toISOString(),
-    tool: call.tool,
-    namespace: call.namespace,
-    client_name: UI_CLIENT_NAME,
-    client_version: null,
-    session_id: req.auditSession,
-    args_sha256: args.sha256,
-    args_bytes: args.bytes,
-    status: 'ok',
-    error_code: null,
-    duration_ms: call.started === null ? 0 : Math.round((performance.now() - call.started) * 1000) / 1000,
-    ids_touched: call.touched,
-    ids_returned: call.returned,
-    principal_id: principal.id,
-    tenant: principal.tenant,
-    remote_address: principal.remoteAddress,
-  }, call.durable);
-}
-
-function requireAdmin(req: PageRequest, what: string): void {
-  if (!isAdmin(req.frame)) throw new UiError(403, `${what} needs the admin role (this key is a ${req.frame.principal.role})`);
-}
-
-async function forgetMemory(req: PageRequest, id: string): Promise<PageAnswer> {
-  requireAdmin(req, 'forgetting a memory');
-  const reason = (req.form?.get('reason') ?? '').slice(0, 500);
-  const answer = await req.tools.call<{ forgotten: string[] }>('forget', { ids: [id], ...(reason ? { reason } : {}) });
-  if (!answer.ok) throw new UiError(400, answer.message);
-  if (!answer.value.forgotten.includes(id)) throw new UiError(404, `no memory with id ${id} (forgotten already?)`);
-  return { kind: 'redirect', location: '/ui/?done=forgotten' };
-}
-
-async function supersedeMemory(req: PageRequest, id: string): Promise<PageAnswer> {
-  requireAdmin(req, 'correcting a memory');
-  const content = req.form?.get('content') ?? '';
-  if (content.trim() === '') throw new UiError(400, 'the corrected text is empty');
-  const old = await getMemory(req, id);
-  const args: Record<string, unknown> = { content, layer: old.layer, kind: old.kind, tags: old.tags, metadata: old.metadata, importance: old.importance, namespace: old.namespace, supersedes: old.id, origin: 'user' };
-  if (old.goal_id) args.goal_id = old.goal_id;
-  if (old.thread_id) args.thread_id = old.thread_id;
-  const answer = await req.tools.call<{ stored: Array<{ id: string }> }>('remember', args);
-  if (!answer.ok) throw new UiError(400, answer.message);
-  return { kind: 'redirect', location: `/ui/memory/${encodeURIComponent(answer.value.stored[0]!.id)}?done=superseded` };
 }
 
 async function goals(req: PageRequest): Promise<PageAnswer> {
