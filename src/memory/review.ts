@@ -2,7 +2,7 @@ import { MemoryError, notFound } from '../domain/errors.js';
 import { ID_PATTERN } from '../domain/ids.js';
 import type { Memory } from '../domain/memory.js';
 import type { MemoryContext } from './context.js';
-import { restoredMemoryTexts } from './import-export.js';
+import { restoredMemoryTexts } from './restore-records.js';
 
 /**
  * The review queue: memories a write held because the injection detector

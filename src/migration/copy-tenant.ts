@@ -1,6 +1,6 @@
 import type { EvidenceRecord } from '../domain/evidence.js';
 import type { Logger } from '../logging.js';
-import { noteOutcomeStep, restoredMemoryTexts, restoreGoalRecord, type Restoring } from '../memory/import-export.js';
+import { noteOutcomeStep, restoredMemoryTexts, restoreGoalRecord, type Restoring } from '../memory/restore-records.js';
 import { createTextIndexer } from '../memory/text-indexer.js';
 import type { Memory } from '../domain/memory.js';
 import type { GoalSnapshot, MemoryStore } from '../store/store.js';
