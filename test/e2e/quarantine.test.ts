@@ -6,7 +6,7 @@ import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
 import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
 import { freshDatabase } from '../helpers/postgres.js';
-import { runCli, spawnServer } from '../helpers/spawn-server.js';
+import { runCli, runCliAsync, spawnServer } from '../helpers/spawn-server.js';
 
 // The bundled embedding model: approving a memory embeds it, and the vector leg must then find it.
 const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-quarantine-');
@@ -31,33 +31,33 @@ async function storeAttack(client: Client): Promise<string> {
   return stored.stored[0].id as string;
 }
 
-/** `pinak-memory review …` on the data directory, as a separate process. */
+/** `pinak-memory review …` on the data directory, as a separate process (HTTP clients stay connected meanwhile). */
 function review(dir: string, ...args: string[]) {
-  return runCli(['review', ...args, '--data-dir', dir]);
+  return runCliAsync(['review', ...args, '--data-dir', dir]);
 }
 
 /** The queue, and the errors of bad decisions, from the real CLI. */
-function checkQueue(dir: string, id: string): void {
-  const listed = review(dir, 'list', '--json');
+async function checkQueue(dir: string, id: string): Promise<void> {
+  const listed = await review(dir, 'list', '--json');
   expect(listed.status, listed.stderr).toBe(0);
   const queue = JSON.parse(listed.stdout) as { held: Array<{ id: string; origin: string; signals: string[] }> };
   expect(queue.held.map((m) => [m.id, m.origin])).toEqual([[id, 'web']]);
-  const shown = review(dir, 'show', id);
+  const shown = await review(dir, 'show', id);
   expect(shown.status, shown.stderr).toBe(0);
   expect(shown.stdout).toContain('override-instructions');
   expect(shown.stdout).toContain('collector.example.com');
-  const bad = review(dir, 'approve', 'not-an-id');
+  const bad = await review(dir, 'approve', 'not-an-id');
   expect(bad.status).not.toBe(0);
   expect(bad.stderr).toContain('"not-an-id" is not a memory id');
   expect(bad.stderr).not.toMatch(/\n\s+at /);
 }
 
 /** Approve it with the CLI; a second decision is refused, and the trail has the decision by the local principal. */
-function approve(dir: string, id: string): void {
-  const approved = review(dir, 'approve', id);
+async function approve(dir: string, id: string): Promise<void> {
+  const approved = await review(dir, 'approve', id);
   expect(approved.status, approved.stderr).toBe(0);
   expect(approved.stdout).toContain(`approved ${id}`);
-  const again = review(dir, 'reject', id);
+  const again = await review(dir, 'reject', id);
   expect(again.status).not.toBe(0);
   expect(again.stderr).toContain(`memory ${id} is not held for review`);
   const rows = auditOf(dir).filter((row) => row.tool === 'review approve');
@@ -72,20 +72,20 @@ describe('injected instructions held for review, end to end', () => {
     defer(() => server.close());
     const id = await storeAttack(server.client);
     expect(await foundBy(server.client, id)).toEqual({ keyword: false, vector: false });
-    checkQueue(dir, id);
+    await checkQueue(dir, id);
     // A backup keeps it held, with its verdict: imported elsewhere, it is in that queue, and found by no search there.
     const backup = join(tempDataDir(), 'backup.jsonl');
     expect(runCli(['export', '--data-dir', dir, '--output', backup]).status).toBe(0);
     const copy = tempDataDir();
     const imported = runCli(['import', backup, '--data-dir', copy]);
     expect(imported.status, imported.stderr).toBe(0);
-    const copied = JSON.parse(review(copy, 'list', '--json').stdout) as { held: Array<{ id: string; signals: string[] }> };
+    const copied = JSON.parse((await review(copy, 'list', '--json')).stdout) as { held: Array<{ id: string; signals: string[] }> };
     expect(copied.held).toEqual([expect.objectContaining({ id, signals: expect.arrayContaining(['override-instructions']) })]);
     const restored = await spawnServer(copy);
     defer(() => restored.close());
     expect(await foundBy(restored.client, id)).toEqual({ keyword: false, vector: false });
 
-    approve(dir, id);
+    await approve(dir, id);
     // The running server finds it by both legs, its vector index having followed the change log.
     await expect.poll(() => foundBy(server.client, id), { timeout: 10_000 }).toEqual({ keyword: true, vector: true });
   });
@@ -95,6 +95,7 @@ describe('injected instructions held for review, end to end', () => {
     const writer = createKey(dir, ['--tenant', 'local', '--role', 'writer']);
     const reader = createKey(dir, ['--tenant', 'local', '--role', 'reader']);
     const admin = createKey(dir, ['--tenant', 'local', '--role', 'admin']);
+    const acmeWriter = createKey(dir, ['--tenant', 'acme', '--role', 'writer']);
     const server = await start(dir);
     const { client: writing } = await connect(keyedClient(server.origin, writer.key));
     const { client: reading } = await connect(keyedClient(server.origin, reader.key));
@@ -108,21 +109,20 @@ describe('injected instructions held for review, end to end', () => {
     const rows = auditOf(dir).filter((row) => row.tool === 'remember');
     expect(rows.at(-1)).toMatchObject({ principal_id: writer.id, ids_touched: [id] });
 
-    checkQueue(dir, id);
-    approve(dir, id);
+    await checkQueue(dir, id);
+    await approve(dir, id);
     for (const client of [writing, reading]) {
       await expect.poll(() => foundBy(client, id), { timeout: 10_000 }).toEqual({ keyword: true, vector: true });
       expect((await callOk(client, 'get_memory', { id })).memories[0]).toMatchObject({ held: false });
     }
 
     // A tenant's held memory is in its own queue: review … --tenant acme.
-    const acmeWriter = createKey(dir, ['--tenant', 'acme', '--role', 'writer']);
     const { client: acme } = await connect(keyedClient(server.origin, acmeWriter.key));
     const acmeId = await storeAttack(acme);
-    expect(JSON.parse(review(dir, 'list', '--json').stdout)).toEqual({ held: [] });
-    expect(JSON.parse(review(dir, 'list', '--json', '--tenant', 'acme').stdout).held.map((m: { id: string }) => m.id)).toEqual([acmeId]);
-    expect(review(dir, 'reject', acmeId).stderr).toContain(`memory ${acmeId} not found`);
-    const rejected = review(dir, 'reject', acmeId, '--tenant', 'acme');
+    expect(JSON.parse((await review(dir, 'list', '--json')).stdout)).toEqual({ held: [] });
+    expect(JSON.parse((await review(dir, 'list', '--json', '--tenant', 'acme')).stdout).held.map((m: { id: string }) => m.id)).toEqual([acmeId]);
+    expect((await review(dir, 'reject', acmeId)).stderr).toContain(`memory ${acmeId} not found`);
+    const rejected = await review(dir, 'reject', acmeId, '--tenant', 'acme');
     expect([rejected.status, rejected.stdout]).toEqual([0, `rejected ${acmeId}: deleted\n`]);
     expect(auditOf(dir, 'acme').filter((row) => row.tool === 'review reject')).toEqual([expect.objectContaining({ principal_id: 'local', tenant: 'acme', ids_touched: [acmeId] })]);
     expect(await foundBy(acme, acmeId)).toEqual({ keyword: false, vector: false });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -41,6 +41,21 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     env: { PATH: process.env.PATH ?? '', ...env },
     input,
     timeout: 20_000,
+  });
+}
+
+/**
+ * Run the CLI to completion without blocking this process: for tests that
+ * keep HTTP clients connected meanwhile. A test blocked in runCli for longer
+ * than the server's keep-alive timeout would then send its next request on a
+ * connection the server has closed ("other side closed").
+ */
+export function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      resolve({ status: error === null ? 0 : typeof code === 'number' ? code : null, stdout, stderr });
+    });
   });
 }
 
