@@ -6,6 +6,7 @@ import type { MemoryContext } from './context.js';
 import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
 import { boostNamedSpeakers } from './speaker-boost.js';
+import { asksForList, LIST_BREADTH, spreadOverThreads } from './list-questions.js';
 import { addWindowScores } from './window-scoring.js';
 import { creditReplies } from './reply-scoring.js';
 import { reciprocalRankFusion } from './fusion.js';
@@ -83,8 +84,11 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
   }
 }
 
-/** The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread and named speakers. */
-async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFilters, depth: number, signal?: AbortSignal) {
+/**
+ * The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread and
+ * named speakers; a question asking for a list (list-questions.ts) weighs its speaker more and spreads over threads.
+ */
+async function keywordLeg(ctx: MemoryContext, query: string, terms: string[], filters: StoreFilters, depth: number, signal?: AbortSignal) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
   stopIfCancelled(signal);
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
@@ -95,7 +99,9 @@ async function keywordLeg(ctx: MemoryContext, terms: string[], filters: StoreFil
   // A thread memory that matches lies in a window that matches: with no window hit, no hit is in a thread to answer.
   const answered = windows.length > 0 ? await creditReplies(ctx.store, matched, windowed, filters, reply) : windowed;
   const spread = await spreadToNeighbours(ctx.store, answered, filters, ctx.context);
-  return boostNamedSpeakers(ctx.store, spread, terms, ctx.speakerBoost, filters.confined === true);
+  const list = asksForList(query);
+  const named = await boostNamedSpeakers(ctx.store, spread, terms, list ? ctx.speakerBoost * LIST_BREADTH.speakerFactor : ctx.speakerBoost, filters.confined === true);
+  return list ? spreadOverThreads(ctx.store, named) : named;
 }
 
 const keywordRanking = (hits: readonly KeywordHit[], limit: number): Ranked[] =>
@@ -113,10 +119,10 @@ async function rank(
   const depth = mode === 'hybrid' ? candidateDepth(request.limit) : mode === 'keyword' ? Math.max(30, request.limit * 3) : request.limit;
   // Start the vector leg first: the query is embedded in a worker thread while the keyword leg runs here.
   const vectorPending = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
-  const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, terms, filters, depth, signal);
+  const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, request.query, terms, filters, depth, signal);
   const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: null };
   if (vectorResult.failed !== null) {
-    const fallback = mode === 'vector' ? await keywordLeg(ctx, terms, filters, Math.max(30, request.limit * 3), signal) : keyword;
+    const fallback = mode === 'vector' ? await keywordLeg(ctx, request.query, terms, filters, Math.max(30, request.limit * 3), signal) : keyword;
     return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: `vector search failed just now (${vectorResult.failed}); these are keyword results` };
   }
   const vector = vectorResult.hits;
