@@ -74,7 +74,7 @@ export const SETTINGS = [
   { key: 'contextRadius', flag: 'context-radius', env: 'PINAK_CONTEXT_RADIUS', help: 'how many neighbours on each side receive it (default: 2)' },
   { key: 'contextWindow', flag: 'context-window', env: 'PINAK_CONTEXT_WINDOW', help: 'weight of the best matching thread window (a memory with its neighbours) in a memory\'s score; 0 turns it off (default: 3)' },
   { key: 'contextReply', flag: 'context-reply', env: 'PINAK_CONTEXT_REPLY', help: 'share of a matching question\'s own score given to the thread memory after it, its likely answer; 0 turns it off (default: 1)' },
-  { key: 'speakerBoost', flag: 'speaker-boost', env: 'PINAK_SPEAKER_BOOST', help: 'keyword hits whose metadata speaker (or author) is named in the query score (1 + this); 0 turns it off (default: 0.1)' },
+  { key: 'speakerBoost', flag: 'speaker-boost', env: 'PINAK_SPEAKER_BOOST', help: 'keyword hits whose metadata speaker (or author) is named in the query score (1 + this), (1 + 3 × this) when the question asks for a list; 0 turns it off (default: 0.1)' },
   { key: 'softAndWeight', flag: 'soft-and-weight', env: 'PINAK_SOFT_AND_WEIGHT', help: 'reward keyword hits containing more of the query words; 0 turns it off (default: 2)' },
   { key: 'fusionRrfK', flag: 'fusion-rrf-k', env: 'PINAK_FUSION_RRF_K', help: 'hybrid search: the reciprocal rank fusion constant k (default: 60)' },
   { key: 'databaseUrl', flag: 'database-url', env: 'PINAK_DATABASE_URL', help: 'keep the memories in this PostgreSQL database (postgres://user@host:port/db) instead of SQLite files; PINAK_DATABASE_URL_FILE keeps its password off the command line (default: SQLite in the data directory)' },
