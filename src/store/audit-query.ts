@@ -1,4 +1,48 @@
-import type { AuditQuery } from './store.js';
+/* The audit trail as stores keep it: a row per tool call, the filters of a page of it, and the SQL those filters become. */
+
+
+/** Filters of a page of the audit trail; each one set narrows it. */
+export interface AuditQuery {
+  tool?: string;
+  principal_id?: string;
+  status?: AuditRow['status'];
+  /** Only rows of these namespaces (null or absent: any, rows without a namespace included). */
+  namespaces?: readonly string[] | null;
+  /** Only rows that touched or returned this record id. */
+  touching?: string;
+  /** Only rows that touched or returned any of these record ids (none: no row). */
+  touching_any?: readonly string[];
+  /** Rows at or after this time, and before that one (ISO 8601, compared as text). */
+  since?: string;
+  until?: string;
+  /** Rows with a smaller sequence number: the next page after a row. */
+  before?: number;
+  limit: number;
+}
+
+/** An audit row with its sequence number. */
+export type NumberedAuditRow = AuditRow & { seq: number };
+
+export interface AuditRow {
+  at: string;
+  tool: string;
+  namespace: string | null;
+  client_name: string | null;
+  client_version: string | null;
+  session_id: string | null;
+  args_sha256: string;
+  args_bytes: number;
+  status: 'ok' | 'invalid' | 'error';
+  error_code: string | null;
+  duration_ms: number;
+  ids_touched: string[];
+  ids_returned: string[];
+  /** The API key's id, or "local"; null in rows written before keys existed. */
+  principal_id?: string | null;
+  tenant?: string | null;
+  /** The HTTP client's address; null over stdio. */
+  remote_address?: string | null;
+}
 
 /** The most rows one page of the audit trail may hold, whatever is asked. */
 export const MAX_AUDIT_PAGE = 500;

@@ -3,14 +3,14 @@ import type { EvidenceRecord, Reinforcement, TrackRecord } from '../domain/evide
 import type { GoalStatus, Goal, GoalSummary, Outcome, Priority, Step, StepStatus } from '../domain/goal.js';
 import type { EmbeddedVector, IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
-import type { Origin, Provenance } from '../domain/provenance.js';
-import type { RecordType, SearchFilters } from '../domain/search.js';
-import type { TrustLevel } from '../domain/trust.js';
+import type { Provenance } from '../domain/provenance.js';
+import type { AuditQuery, AuditRow, NumberedAuditRow } from './audit-query.js';
+import type { DocView, KeywordHit, KeywordQuery, RecentQuery, StoreFilters, WindowHit } from './search-queries.js';
 
 /**
- * The storage seam. SQLite implements it today; a PostgreSQL backend will
- * implement the same contract. Every write method is one atomic unit: it either
- * commits whole or changes nothing. Callers validate input; the store trusts it.
+ * The storage seam, implemented by SQLite (the embedded default) and
+ * PostgreSQL. Every write method is one atomic unit: it either commits whole
+ * or changes nothing. Callers validate input; the store trusts it.
  */
 export interface MemoryStore {
   /** Insert memories, and mark the memories they supersede. Atomic over the batch. */
@@ -222,113 +222,6 @@ export interface GoalListQuery {
   limit: number;
 }
 
-/** Filters as the store applies them, already normalised. */
-export interface StoreFilters {
-  namespace: string | null;
-  layers?: SearchFilters['layers'];
-  kinds?: readonly string[];
-  types?: readonly RecordType[];
-  /** Only records stored with one of these origins (records without provenance match none). */
-  origins?: readonly Origin[];
-  /** Only records trusted at least this much (domain/trust.ts); absent or `low`: all. */
-  min_trust?: Exclude<TrustLevel, 'low'>;
-  tags_any?: readonly string[];
-  tags_all?: readonly string[];
-  goal_id?: string;
-  time_field: 'occurred_at' | 'created_at';
-  since?: string;
-  until?: string;
-  include_superseded: boolean;
-  /**
-   * The caller may read only `namespace` (a namespace-limited key): nothing in
-   * the answer may depend on other namespaces' records. Keyword scores take
-   * their statistics (row count, mean length, word counts, the row budget's
-   * choices) from the namespace alone, and the vector leg scans its vectors
-   * exactly instead of walking the graph every namespace shares.
-   */
-  confined?: boolean;
-}
-
-/**
- * Nearest-neighbour search done by the database itself (PostgreSQL with
- * pgvector), for a backend that keeps no local vector index: the k visible
- * records nearest to the vector that pass the filters, nearest first, with
- * their cosine similarity.
- */
-export interface NearestVectors {
-  nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>>;
-}
-
-/** A keyword search in a scope holding at least this share of the store filters its best matches instead of joining every match. */
-export const BROAD_SCOPE_SHARE = 0.1;
-
-/** True when the filters admit every visible record (all namespaces, nothing else set). */
-export function admitsAllVisible(filters: StoreFilters): boolean {
-  return (
-    filters.namespace === null &&
-    !filters.layers?.length &&
-    !filters.kinds?.length &&
-    !filters.types?.length &&
-    !filters.origins?.length &&
-    filters.min_trust === undefined &&
-    !filters.tags_any?.length &&
-    !filters.tags_all?.length &&
-    filters.goal_id === undefined &&
-    filters.since === undefined &&
-    filters.until === undefined
-  );
-}
-
-export interface KeywordQuery {
-  /** Plain lower-case words (see query-terms.ts); each backend builds its own query syntax from them. */
-  terms: readonly string[];
-  filters: StoreFilters;
-  limit: number;
-}
-
-export interface RecentQuery {
-  filters: StoreFilters;
-  limit: number;
-}
-
-export interface KeywordHit {
-  doc_id: number;
-  /** Higher is better (negated bm25). */
-  score: number;
-  /**
-   * How many of the query's terms the record holds, as the full-text index
-   * matched them (stemmed); set by a keyword search that scored every term,
-   * absent otherwise.
-   */
-  matched?: number;
-}
-
-/** A matching thread window: its middle memory (doc_id) and the neighbours it holds. */
-export interface WindowHit extends KeywordHit {
-  before: number | null;
-  after: number | null;
-}
-
-export interface DocView {
-  doc_id: number;
-  type: RecordType;
-  entity_id: string;
-  namespace: string;
-  layer: Memory['layer'] | null;
-  kind: string;
-  text: string;
-  tags: string[];
-  goal_id: string | null;
-  occurred_at: string;
-  hidden: boolean;
-  thread_id: string | null;
-  thread_position: number | null;
-  /** Where the record's text came from; null: not recorded. */
-  origin: Origin | null;
-  /** The injection detector's verdict on the record (a step: its goal's): its signals, [] none, null not scanned. */
-  injection: string[] | null;
-}
-
 export interface StoreStats {
   memories_total: number;
   by_layer: Record<string, number>;
@@ -344,45 +237,6 @@ export interface StoreStats {
   schema_version: number;
 }
 
-/** Filters of a page of the audit trail; each one set narrows it. */
-export interface AuditQuery {
-  tool?: string;
-  principal_id?: string;
-  status?: AuditRow['status'];
-  /** Only rows of these namespaces (null or absent: any, rows without a namespace included). */
-  namespaces?: readonly string[] | null;
-  /** Only rows that touched or returned this record id. */
-  touching?: string;
-  /** Only rows that touched or returned any of these record ids (none: no row). */
-  touching_any?: readonly string[];
-  /** Rows at or after this time, and before that one (ISO 8601, compared as text). */
-  since?: string;
-  until?: string;
-  /** Rows with a smaller sequence number: the next page after a row. */
-  before?: number;
-  limit: number;
-}
-
-/** An audit row with its sequence number. */
-export type NumberedAuditRow = AuditRow & { seq: number };
-
-export interface AuditRow {
-  at: string;
-  tool: string;
-  namespace: string | null;
-  client_name: string | null;
-  client_version: string | null;
-  session_id: string | null;
-  args_sha256: string;
-  args_bytes: number;
-  status: 'ok' | 'invalid' | 'error';
-  error_code: string | null;
-  duration_ms: number;
-  ids_touched: string[];
-  ids_returned: string[];
-  /** The API key's id, or "local"; null in rows written before keys existed. */
-  principal_id?: string | null;
-  tenant?: string | null;
-  /** The HTTP client's address; null over stdio. */
-  remote_address?: string | null;
-}
+// Kept importable from here, the storage seam's one entry point.
+export type { AuditQuery, AuditRow, NumberedAuditRow } from './audit-query.js';
+export { admitsAllVisible, BROAD_SCOPE_SHARE, type DocView, type KeywordHit, type KeywordQuery, type NearestVectors, type RecentQuery, type StoreFilters, type WindowHit } from './search-queries.js';
