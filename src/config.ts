@@ -8,6 +8,7 @@ import { checkEmbeddingSettings } from './embedding-settings.js';
 import { ConfigError, fileVariableOf, LOG_LEVELS, SETTINGS } from './settings.js';
 import { SECRET_ACTIONS } from './firewall/secret-guard.js';
 import { INJECTION_ACTIONS } from './firewall/injection-guard.js';
+import { FUSION_METHODS } from './memory/context.js';
 import {
   boolFromText, ClaimName, EMBED_PROVIDERS, HOST, HOST_HEADER, intFromText, isJwksUrl, isOrigin, isServiceUrl, listFromText, numberFromText, REPLICA_NAME, SECRET_ACTION_MESSAGE,
   secretsByNamespace, INJECTION_ACTION_MESSAGE, injectionsByNamespace,
@@ -84,6 +85,7 @@ export const Config = z.strictObject({
   snapshotIntervalMs: intFromText(100, 86_400_000).default(30_000),
   exactScanLimit: intFromText(0, 10_000_000).default(20_000),
   graphBuildAbove: intFromText(0, 100_000_000).default(20_000),
+  fusionMethod: z.enum(FUSION_METHODS, { message: `expected one of ${FUSION_METHODS.join(', ')}` }).optional(),
   fusionKeywordWeight: numberFromText(0, 100).optional(),
   fusionVectorWeight: numberFromText(0, 100).optional(),
   fusionRrfK: numberFromText(1, 10_000).optional(),

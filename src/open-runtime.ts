@@ -10,7 +10,8 @@ import { LOCAL_TENANT } from './domain/principal.js';
 import { startEmbedder, type PendingEmbedder } from './embedder-choice.js';
 import type { Embedder } from './embeddings/embedder.js';
 import type { Logger } from './logging.js';
-import { assembleRuntime, DEFAULT_FUSION, type Runtime } from './runtime.js';
+import { assembleRuntime, type Runtime } from './runtime.js';
+import { fusionFor, type ModelFamily } from './memory/fusion-defaults.js';
 import { openStore } from './store/open-store.js';
 import { vectorParts, type VectorParts } from './vector-parts.js';
 
@@ -71,8 +72,8 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
     stopOnFailure = pending;
     const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, config.dataDir, opened, active, logger);
     const where = embedder ? await prepare(embedder) : { vectorIndex: null, databaseVectors: null };
-    // Remote models, like any model but the bundled one, weigh both rankings alike.
-    const tuned = DEFAULT_FUSION[bundled ? 'bundled' : 'other'];
+    // Fusion follows the kind of model (fusion-defaults.ts): the bundled static vectors only break ties.
+    const family: ModelFamily = config.embedProvider !== 'local' ? 'service' : bundled ? 'static' : 'sentence-transformer';
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,
@@ -81,11 +82,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
       ...where,
       pending: pending ? { embedder: pending, prepare } : null,
       modelNote: note,
-      fusion: {
-        keywordWeight: config.fusionKeywordWeight ?? tuned.keywordWeight,
-        vectorWeight: config.fusionVectorWeight ?? tuned.vectorWeight,
-        rrfK: config.fusionRrfK ?? tuned.rrfK,
-      },
+      fusion: fusionFor(family, { method: config.fusionMethod, keywordWeight: config.fusionKeywordWeight, vectorWeight: config.fusionVectorWeight, rrfK: config.fusionRrfK }),
       context: { share: config.contextShare, decay: config.contextDecay, radius: config.contextRadius, window: config.contextWindow, reply: config.contextReply },
       softAndWeight: config.softAndWeight,
       speakerBoost: config.speakerBoost,

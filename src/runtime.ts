@@ -8,6 +8,7 @@ import { WarningSampler, type Logger } from './logging.js';
 import type { ContextScoring } from './memory/context-scoring.js';
 import type { FusionSettings, MemoryContext } from './memory/context.js';
 import { ReembedScheduler } from './memory/reembed-scheduler.js';
+import { DEFAULT_FUSION } from './memory/fusion-defaults.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { createTextIndexer } from './memory/text-indexer.js';
 import { createVectorSearch } from './memory/vector-search.js';
@@ -83,11 +84,6 @@ export interface RuntimeParts {
   pending?: { embedder: PendingEmbedder; prepare: (embedder: Embedder) => Promise<VectorParts> } | null;
 }
 
-/** Fusion weights tuned on the LoCoMo dev split: a weak static embedder must not outvote BM25. */
-export const DEFAULT_FUSION: Record<'bundled' | 'other', FusionSettings> = {
-  bundled: { keywordWeight: 60, vectorWeight: 1, rrfK: 60 },
-  other: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
-};
 
 /**
  * Conversation-aware scoring, tuned on the LoCoMo dev split (keyword R@10 / R@20):
@@ -127,7 +123,7 @@ export function assembleRuntime(parts: RuntimeParts): Runtime {
     indexer: createTextIndexer(null, logger),
     vectors: null,
     embedder: null,
-    fusion: parts.fusion ?? DEFAULT_FUSION.other,
+    fusion: parts.fusion ?? DEFAULT_FUSION['sentence-transformer'],
     context: parts.context ?? DEFAULT_CONTEXT,
     softAndWeight: parts.softAndWeight ?? DEFAULT_SOFT_AND,
     speakerBoost: parts.speakerBoost ?? DEFAULT_SPEAKER_BOOST,

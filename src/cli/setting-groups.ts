@@ -47,7 +47,7 @@ export const SETTING_GROUPS = {
   search: {
     title: 'Search',
     flags: [
-      'fusion-keyword-weight', 'fusion-vector-weight', 'fusion-rrf-k', 'context-window', 'context-reply', 'context-share', 'context-decay',
+      'fusion-method', 'fusion-keyword-weight', 'fusion-vector-weight', 'fusion-rrf-k', 'context-window', 'context-reply', 'context-share', 'context-decay',
       'context-radius', 'speaker-boost', 'soft-and-weight',
     ],
   },

@@ -67,8 +67,17 @@ export interface Caller {
   readonly progress?: (progress: number, total: number, message: string) => void;
 }
 
-/** Weighted reciprocal rank fusion: score = Σ weight / (k + rank). */
+/**
+ * How hybrid search joins its two legs: weighted reciprocal rank fusion
+ * (score = Σ weight / (k + rank)), or, for a weak embedder, the vector leg as
+ * a tie breaker among the keyword leg's first hits (fusion.ts, tieBreakFusion).
+ */
+export const FUSION_METHODS = ['rrf', 'tie-break'] as const;
+export type FusionMethod = (typeof FUSION_METHODS)[number];
+
 export interface FusionSettings {
+  /** Default 'rrf'. */
+  readonly method?: FusionMethod;
   readonly keywordWeight: number;
   readonly vectorWeight: number;
   readonly rrfK: number;

@@ -9,7 +9,7 @@ import { boostNamedSpeakers } from './speaker-boost.js';
 import { asksForList, LIST_BREADTH, spreadOverThreads } from './list-questions.js';
 import { addWindowScores } from './window-scoring.js';
 import { creditReplies } from './reply-scoring.js';
-import { reciprocalRankFusion } from './fusion.js';
+import { fuseLegs } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -131,13 +131,7 @@ async function rank(
   if (mode === 'vector') {
     return { mode, ranked: vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity })) };
   }
-  const fused = reciprocalRankFusion(
-    [
-      { weight: ctx.fusion.keywordWeight, ids: keyword.map((hit) => hit.doc_id) },
-      { weight: ctx.fusion.vectorWeight, ids: vector.map((hit) => hit.doc_id) },
-    ],
-    ctx.fusion.rrfK,
-  );
+  const fused = fuseLegs(ctx.fusion, keyword, vector);
   return {
     mode,
     ranked: fused.slice(0, request.limit).map((hit) => ({

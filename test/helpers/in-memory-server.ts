@@ -6,6 +6,7 @@ import type { Config } from '../../src/config.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { createLogger } from '../../src/logging.js';
 import type { ContextScoring } from '../../src/memory/context-scoring.js';
+import type { FusionSettings } from '../../src/memory/context.js';
 import { assembleRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer } from '../../src/server.js';
 import type { VectorLog } from '../../src/domain/vector-log.js';
@@ -40,6 +41,8 @@ export interface LinkOptions {
   keywordRowBudget?: number;
   /** Conversation-aware scoring; default the server's own (DEFAULT_CONTEXT). */
   context?: ContextScoring;
+  /** How hybrid search joins its legs; default equal weights by rank (k 60). */
+  fusion?: FusionSettings;
   index?: Partial<Pick<VectorIndexOptions, 'snapshotEveryChanges' | 'snapshotIntervalMs' | 'exactScanLimit'>>;
   /** Namespaces that handle secrets otherwise than by redacting them (--secrets-by-namespace). */
   secretsByNamespace?: Array<[string, 'redact' | 'refuse' | 'allow']>;
@@ -125,7 +128,7 @@ export async function linkedServer(options: LinkOptions = {}): Promise<Linked> {
       ...options.injections,
     },
     ...(options.tenant ? { tenant: options.tenant } : {}),
-    fusion: { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
+    fusion: options.fusion ?? { keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
     ...(options.context ? { context: options.context } : {}),
   });
   const { server } = createServer(runtime, options.principal);
