@@ -11,7 +11,7 @@ import { startEmbedder, type PendingEmbedder } from './embedder-choice.js';
 import type { Embedder } from './embeddings/embedder.js';
 import type { Logger } from './logging.js';
 import { assembleRuntime, type Runtime } from './runtime.js';
-import { fusionFor, type ModelFamily } from './memory/fusion-defaults.js';
+import { fusionFor, modelFamily } from './memory/fusion-defaults.js';
 import { openStore } from './store/open-store.js';
 import { vectorParts, type VectorParts } from './vector-parts.js';
 
@@ -73,7 +73,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
     const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, config.dataDir, opened, active, logger);
     const where = embedder ? await prepare(embedder) : { vectorIndex: null, databaseVectors: null };
     // Fusion follows the kind of model (fusion-defaults.ts): the bundled static vectors only break ties.
-    const family: ModelFamily = config.embedProvider !== 'local' ? 'service' : bundled ? 'static' : 'sentence-transformer';
+    const family = modelFamily({ service: config.embedProvider !== 'local', bundled });
     return await untilIndexLoadsOrLater(assembleRuntime({
       store,
       logger,

@@ -28,6 +28,11 @@ export const DEFAULT_FUSION: Record<ModelFamily, Required<FusionSettings>> = {
   service: { method: 'rrf', keywordWeight: 1, vectorWeight: 1, rrfK: 60 },
 };
 
+/** The family of the active model: an embedding service's, the bundled static vectors, or another model run in this process. */
+export function modelFamily(model: { service: boolean; bundled: boolean }): ModelFamily {
+  return model.service ? 'service' : model.bundled ? 'static' : 'sentence-transformer';
+}
+
 /** What a user may set: each setting given replaces the family's default alone. */
 export interface FusionOverrides {
   method?: FusionMethod | undefined;

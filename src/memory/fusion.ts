@@ -50,39 +50,32 @@ export const TIE_BREAK_DEPTH = 20;
 
 /**
  * The vector leg as a tie breaker for a weak embedder. The first
- * TIE_BREAK_DEPTH keyword hits are scored
+ * TIE_BREAK_DEPTH keyword hits are put in order of
  *   keywordWeight × score / best score + vectorWeight × similarity / best similarity
- * and put in that order: with weights 1 and 0.05, a hit passes only hits
- * whose keyword score is at most 5 % of the best one above its own. Keyword
- * hits further down keep their order and their share of the best score; hits
- * only the vector leg found come last (their score a fraction of the last
- * keyword hit's, by similarity), and lead when no memory shares a word with
- * the query. Scores always fall in list order. Each hit's rank in either leg
- * is kept, as reciprocalRankFusion gives it.
+ * so with weights 1 and 0.05 a hit passes only hits whose keyword score is
+ * at most 5 % of the best one above its own. Keyword hits further down keep
+ * their order; hits only the vector leg found come last, best similarity
+ * first, and lead when no memory shares a word with the query.
+ *
+ * Each hit then scores 1 / (k + its place), as in rank fusion: what reads
+ * scores after fusion (a lesson's track record moves a score by at most 3 %,
+ * about two places near the top) sees the scale it always did. Each hit's
+ * rank in either leg is kept, as reciprocalRankFusion gives it.
  */
-export function tieBreakFusion(keyword: readonly ScoredId[], vector: readonly ScoredId[], keywordWeight: number, vectorWeight: number): FusedHit[] {
+export function tieBreakFusion(keyword: readonly ScoredId[], vector: readonly ScoredId[], keywordWeight: number, vectorWeight: number, k: number): FusedHit[] {
   const vectorRank = new Map(vector.map((hit, i) => [hit.id, i + 1]));
   const keywordRank = new Map(keyword.map((hit, i) => [hit.id, i + 1]));
-  const ranksOf = (id: number): Array<number | null> => [keywordRank.get(id) ?? null, vectorRank.get(id) ?? null];
   const bestSimilarity = vector[0]?.score ?? 0;
   const similarity = new Map(vector.map((hit) => [hit.id, hit.score]));
   // The vector leg returns only positive similarities, best first.
   const closeness = (id: number): number => (bestSimilarity > 0 ? (similarity.get(id) ?? 0) / bestSimilarity : 0);
   const best = keyword[0]?.score ?? 0;
-  // BM25 scores are positive; a degenerate best (0) leaves the keyword order as it is.
+  // BM25 scores are positive; a degenerate best (0) leaves the order to the vector leg.
   const share = (score: number): number => (best > 0 ? score / best : 0);
-  const head = keyword.slice(0, TIE_BREAK_DEPTH).map((hit, i) => ({ hit, i, score: keywordWeight * share(hit.score) + vectorWeight * closeness(hit.id) }));
+  const head = keyword.slice(0, TIE_BREAK_DEPTH).map((hit, i) => ({ id: hit.id, i, score: keywordWeight * share(hit.score) + vectorWeight * closeness(hit.id) }));
   head.sort((a, b) => b.score - a.score || a.i - b.i);
-  const fused: FusedHit[] = head.map(({ hit, score }) => ({ id: hit.id, score, ranks: ranksOf(hit.id) }));
-  for (const hit of keyword.slice(TIE_BREAK_DEPTH)) fused.push({ id: hit.id, score: Math.min(keywordWeight * share(hit.score), fused.at(-1)!.score), ranks: ranksOf(hit.id) });
-  const last = fused.at(-1)?.score;
-  for (const hit of vector) {
-    if (keywordRank.has(hit.id)) continue;
-    // Below every keyword hit, in order of similarity; alone, by similarity itself.
-    const score = last === undefined ? hit.score : last * (bestSimilarity > 0 ? hit.score / bestSimilarity : 0);
-    fused.push({ id: hit.id, score, ranks: ranksOf(hit.id) });
-  }
-  return fused;
+  const order = [...head.map((hit) => hit.id), ...keyword.slice(TIE_BREAK_DEPTH).map((hit) => hit.id), ...vector.filter((hit) => !keywordRank.has(hit.id)).map((hit) => hit.id)];
+  return order.map((id, place) => ({ id, score: 1 / (k + place + 1), ranks: [keywordRank.get(id) ?? null, vectorRank.get(id) ?? null] }));
 }
 
 /** Join the keyword leg's hits and the vector leg's by the configured method. */
@@ -93,6 +86,7 @@ export function fuseLegs(fusion: FusionSettings, keyword: ReadonlyArray<{ doc_id
       vector.map((hit) => ({ id: hit.doc_id, score: hit.similarity })),
       fusion.keywordWeight,
       fusion.vectorWeight,
+      fusion.rrfK,
     );
   }
   return reciprocalRankFusion(

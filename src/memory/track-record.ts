@@ -4,9 +4,9 @@ import type { MemoryContext } from './context.js';
 
 /**
  * How far a track record may move a hit's score: less than 3 % of it. With
- * the bundled model's fusion (keyword weight 60, vector 1, k 60) the hits
- * the keyword leg ranks first, second and third score about 1.6 % apart
- * each, so a lesson passes only hits at most two keyword places above it (a
+ * the bundled model's fusion (hybrid hits score 1 / (60 + place), see
+ * tieBreakFusion) the first, second and third hits score about 1.6 % apart
+ * each, so a lesson passes only hits at most two places above it (a
  * near tie), never a clearly better match; in keyword and vector search a
  * 3 % gap in BM25 or cosine is as close. A hit's weight grows with its
  * evidence: (successes − failures) / (outcomes + 1), so one success gives

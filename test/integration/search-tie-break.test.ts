@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveModel } from '../../src/embeddings/model-source.js';
 import { TransformersEmbedder } from '../../src/embeddings/transformers-embedder.js';
+import { runTrackRecordScenario } from '../../scripts/eval/outcomes-scenario.js';
 import { DEFAULT_FUSION } from '../../src/memory/fusion-defaults.js';
 import { callOk } from '../helpers/calls.js';
 import { linkedServer, type Linked } from '../helpers/in-memory-server.js';
@@ -91,5 +92,12 @@ describe('hybrid search with the bundled model: the vector leg breaks ties', () 
     expect(hybrid[0]!.id).toBe(ids.garden);
     expect(hybrid[0]!.why).toMatchObject({ keyword_rank: null, vector_rank: 1 });
     for (let i = 1; i < hybrid.length; i++) expect(hybrid[i]!.score).toBeLessThanOrEqual(hybrid[i - 1]!.score);
+  });
+
+  it('a lesson\'s track record still turns a near tie, as with rank fusion (hits score 1 / (k + place))', async () => {
+    const agent = (id: string) => linked.clientAs({ id, tenant: 'local', role: 'writer', namespaces: null, remoteAddress: null });
+    const figures = await runTrackRecordScenario({ reader: linked.client, succeeding: await agent('agent-succeeding'), failing: await agent('agent-failing') });
+    expect(figures.before).toEqual({ followed: 2, avoided: 1 });
+    expect(figures.after).toEqual({ followed: 1, avoided: 2 });
   });
 });

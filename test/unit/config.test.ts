@@ -360,3 +360,12 @@ describe('workers', () => {
     expect(() => config({ transport: 'http', workers: '2', 'http-sessions': 'memory' })).toThrow(/use --http-sessions database/);
   });
 });
+
+describe('fusion', () => {
+  it('takes a method from the flag or the environment, unset by default (the model family chooses), and refuses others in one line', () => {
+    expect(resolveConfig({}, { XDG_DATA_HOME: '/x' }).fusionMethod).toBeUndefined();
+    expect(resolveConfig({ 'fusion-method': 'rrf' }, { XDG_DATA_HOME: '/x' }).fusionMethod).toBe('rrf');
+    expect(resolveConfig({}, { XDG_DATA_HOME: '/x', PINAK_FUSION_METHOD: 'tie-break' }).fusionMethod).toBe('tie-break');
+    expect(() => resolveConfig({ 'fusion-method': 'combsum' }, { XDG_DATA_HOME: '/x' })).toThrow(/invalid flag --fusion-method \("combsum"\): expected one of rrf, tie-break$/);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuseLegs, reciprocalRankFusion, TIE_BREAK_DEPTH, tieBreakFusion } from '../../src/memory/fusion.js';
-import { DEFAULT_FUSION, fusionFor } from '../../src/memory/fusion-defaults.js';
+import { DEFAULT_FUSION, fusionFor, modelFamily } from '../../src/memory/fusion-defaults.js';
 
 describe('reciprocalRankFusion', () => {
   it('sums weight / (k + rank) over the lists', () => {
@@ -34,49 +34,49 @@ describe('reciprocalRankFusion', () => {
 
 describe('tieBreakFusion', () => {
   const keyword = (...scores: number[]) => scores.map((score, i) => ({ id: i + 1, score }));
+  const order = (hits: ReturnType<typeof tieBreakFusion>) => hits.map((hit) => hit.id);
 
   it('lets the vector leg reorder only near ties among the keyword hits', () => {
     // Hits 1 and 2 are 2 % apart, hit 3 far below: the vector leg (weight 0.05) prefers 2 and 3.
-    const fused = tieBreakFusion(keyword(10, 9.8, 5), [{ id: 3, score: 0.9 }, { id: 2, score: 0.9 }, { id: 1, score: 0.3 }], 1, 0.05);
-    expect(fused.map((hit) => hit.id)).toEqual([2, 1, 3]);
-    expect(fused[0]!.score).toBeCloseTo(0.98 + 0.05);
-    expect(fused[1]!.score).toBeCloseTo(1 + 0.05 / 3);
-    expect(fused[2]!.score).toBeCloseTo(0.5 + 0.05);
+    const fused = tieBreakFusion(keyword(10, 9.8, 5), [{ id: 3, score: 0.9 }, { id: 2, score: 0.9 }, { id: 1, score: 0.3 }], 1, 0.05, 60);
+    expect(order(fused)).toEqual([2, 1, 3]);
     expect(fused[0]!.ranks).toEqual([2, 2]);
+    // The similarities differ by 2/3 of the best, worth 0.033: a keyword gap of 3 % is bridged, one of 4 % is not.
+    expect(order(tieBreakFusion(keyword(10, 9.7), [{ id: 2, score: 0.9 }, { id: 1, score: 0.3 }], 1, 0.05, 60))).toEqual([2, 1]);
+    expect(order(tieBreakFusion(keyword(10, 9.6), [{ id: 2, score: 0.9 }, { id: 1, score: 0.3 }], 1, 0.05, 60))).toEqual([1, 2]);
   });
 
-  it('scales similarities by the best one, so equal keyword scores go in order of similarity', () => {
-    const fused = tieBreakFusion(keyword(10, 10, 10, 10), [{ id: 3, score: 0.8 }, { id: 2, score: 0.4 }, { id: 1, score: 0.2 }], 1, 0.05);
-    expect(fused.map((hit) => hit.id)).toEqual([3, 2, 1, 4]);
-    expect(fused.map((hit) => hit.score)).toEqual([1.05, 1.025, 1.0125, 1]);
+  it('scores each hit by its place as rank fusion does, 1 / (k + place)', () => {
+    const fused = tieBreakFusion(keyword(10, 10, 10, 10), [{ id: 3, score: 0.8 }, { id: 2, score: 0.4 }, { id: 1, score: 0.2 }, { id: 9, score: 0.1 }], 1, 0.05, 60);
+    // Equal keyword scores go in order of similarity; the memory only the vector leg found comes last.
+    expect(order(fused)).toEqual([3, 2, 1, 4, 9]);
+    expect(fused.map((hit) => hit.score)).toEqual([1 / 61, 1 / 62, 1 / 63, 1 / 64, 1 / 65]);
   });
 
   it(`reorders only the first ${TIE_BREAK_DEPTH} keyword hits, so a search's first hits do not depend on its limit`, () => {
     const scores = Array.from({ length: TIE_BREAK_DEPTH + 5 }, () => 1);
     const last = TIE_BREAK_DEPTH + 5;
-    const fused = tieBreakFusion(keyword(...scores), [{ id: last, score: 0.9 }, { id: TIE_BREAK_DEPTH, score: 0.8 }], 1, 0.05);
+    const fused = tieBreakFusion(keyword(...scores), [{ id: last, score: 0.9 }, { id: TIE_BREAK_DEPTH, score: 0.8 }], 1, 0.05, 60);
     expect(fused[0]!.id).toBe(TIE_BREAK_DEPTH);
     expect(fused.at(-1)!.id).toBe(last);
     expect(fused.at(-1)!.ranks).toEqual([last, 1]);
   });
 
-  it('puts hits only the vector leg found after every keyword hit, best similarity first, with falling scores', () => {
-    const fused = tieBreakFusion(keyword(4, 2), [{ id: 8, score: 0.9 }, { id: 1, score: 0.8 }, { id: 9, score: 0.45 }], 1, 0.05);
-    expect(fused.map((hit) => hit.id)).toEqual([1, 2, 8, 9]);
+  it('puts hits only the vector leg found after every keyword hit, best similarity first', () => {
+    const fused = tieBreakFusion(keyword(4, 2), [{ id: 8, score: 0.9 }, { id: 1, score: 0.8 }, { id: 9, score: 0.45 }], 1, 0.05, 60);
+    expect(order(fused)).toEqual([1, 2, 8, 9]);
     expect(fused[2]!.ranks).toEqual([null, 1]);
-    for (let i = 1; i < fused.length; i++) expect(fused[i]!.score).toBeLessThanOrEqual(fused[i - 1]!.score);
-    expect(fused[3]!.score).toBeCloseTo(0.5 * (0.45 / 0.9));
   });
 
   it('answers by similarity alone when no memory shares a word with the query', () => {
-    const fused = tieBreakFusion([], [{ id: 7, score: 0.6 }, { id: 5, score: 0.4 }], 1, 0.05);
-    expect(fused.map((hit) => [hit.id, hit.score])).toEqual([[7, 0.6], [5, 0.4]]);
-    expect(tieBreakFusion([], [], 1, 0.05)).toEqual([]);
+    const fused = tieBreakFusion([], [{ id: 7, score: 0.6 }, { id: 5, score: 0.4 }], 1, 0.05, 60);
+    expect(fused.map((hit) => [hit.id, hit.score])).toEqual([[7, 1 / 61], [5, 1 / 62]]);
+    expect(tieBreakFusion([], [], 1, 0.05, 60)).toEqual([]);
   });
 
   it('keeps the keyword order when the vector leg found nothing, or weighs nothing', () => {
-    expect(tieBreakFusion(keyword(3, 2, 1), [], 1, 0.05).map((hit) => hit.id)).toEqual([1, 2, 3]);
-    expect(tieBreakFusion(keyword(3, 2, 1), [{ id: 3, score: 0.9 }], 1, 0).map((hit) => hit.id)).toEqual([1, 2, 3]);
+    expect(order(tieBreakFusion(keyword(3, 2, 1), [], 1, 0.05, 60))).toEqual([1, 2, 3]);
+    expect(order(tieBreakFusion(keyword(3, 3, 3), [{ id: 3, score: 0.9 }], 1, 0, 60))).toEqual([1, 2, 3]);
   });
 });
 
@@ -99,6 +99,12 @@ describe('fusion per model family', () => {
     expect(fusionFor('static')).toEqual({ method: 'tie-break', keywordWeight: 1, vectorWeight: 0.05, rrfK: 60 });
     expect(fusionFor('sentence-transformer')).toEqual({ method: 'rrf', keywordWeight: 1, vectorWeight: 1, rrfK: 60 });
     expect(fusionFor('service')).toEqual(DEFAULT_FUSION.service);
+  });
+
+  it('the family follows the active model', () => {
+    expect(modelFamily({ service: false, bundled: true })).toBe('static');
+    expect(modelFamily({ service: false, bundled: false })).toBe('sentence-transformer');
+    expect(modelFamily({ service: true, bundled: false })).toBe('service');
   });
 
   it('each setting a user gives replaces the family default alone', () => {
