@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 const ON_POSTGRES = [
   'access', 'audit', 'bad-input', 'goals', 'idempotency', 'label-fields', 'list-arguments', 'memories', 'outcome-learning', 'outcome-scenario', 'reserved-keys', 'search',
   'list-questions', 'search-budget', 'secrets', 'provenance', 'trust', 'quarantine',
-  'surface-access', 'threads', 'thread-windows', 'tool-contracts', 'unusual-text', 'vector-search',
+  'surface-access', 'threads', 'thread-windows', 'time-in-questions', 'tool-contracts', 'unusual-text', 'vector-search',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({

@@ -7,6 +7,7 @@ import { spreadToNeighbours } from './context-scoring.js';
 import { rewardCoverage } from './soft-and.js';
 import { boostNamedSpeakers } from './speaker-boost.js';
 import { asksForList, LIST_BREADTH, spreadOverThreads } from './list-questions.js';
+import { favourTimes } from './time-scoring.js';
 import { addWindowScores } from './window-scoring.js';
 import { creditReplies } from './reply-scoring.js';
 import { fuseLegs } from './fusion.js';
@@ -85,10 +86,11 @@ async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: St
 }
 
 /**
- * The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread and
- * named speakers; a question asking for a list (list-questions.ts) weighs its speaker more and spreads over threads.
+ * The lexical pipeline: BM25, then soft AND, thread windows, answers to matching questions, neighbour spread,
+ * named speakers and times asked about; a question asking for a list (list-questions.ts) weighs its speaker
+ * more and spreads over threads.
  */
-async function keywordLeg(ctx: MemoryContext, query: string, terms: string[], filters: StoreFilters, depth: number, signal?: AbortSignal) {
+async function keywordLeg(ctx: MemoryContext, question: string, terms: string[], filters: StoreFilters, depth: number, signal?: AbortSignal) {
   const bm25 = await ctx.store.searchKeyword({ terms, filters, limit: depth });
   stopIfCancelled(signal);
   const matched = await rewardCoverage(ctx.store, bm25, terms, ctx.softAndWeight);
@@ -99,9 +101,10 @@ async function keywordLeg(ctx: MemoryContext, query: string, terms: string[], fi
   // A thread memory that matches lies in a window that matches: with no window hit, no hit is in a thread to answer.
   const answered = windows.length > 0 ? await creditReplies(ctx.store, matched, windowed, filters, reply) : windowed;
   const spread = await spreadToNeighbours(ctx.store, answered, filters, ctx.context);
-  const list = asksForList(query);
+  const list = asksForList(question);
   const named = await boostNamedSpeakers(ctx.store, spread, terms, list ? ctx.speakerBoost * LIST_BREADTH.speakerFactor : ctx.speakerBoost, filters.confined === true);
-  return list ? spreadOverThreads(ctx.store, named) : named;
+  const broad = list ? await spreadOverThreads(ctx.store, named) : named;
+  return favourTimes(ctx.store, broad, terms, question);
 }
 
 const keywordRanking = (hits: readonly KeywordHit[], limit: number): Ranked[] =>
