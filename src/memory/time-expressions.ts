@@ -81,21 +81,23 @@ const RULES: readonly Rule[] = [
     },
   },
   {
-    // "last Friday": the latest Friday before the day; "next Friday": the first after it.
-    pattern: /\b(the\s+)?(last|next)\s+(sunday|monday|tuesday|wednesday|thursday|friday|saturday)\b/g,
+    // "last Friday" (or "this past Friday", "last Fri"): the latest Friday before the day; "next Friday": the first after it.
+    // "Sat" and "Sun" are not read as days: "when I last sat down".
+    pattern: /\b(the\s+)?(last|this\s+past|next)\s+(sunday|monday|tuesday|wednesday|thursday|friday|saturday|mon|tues?|wed|thu(?:rs?)?|fri)\b/g,
     resolve: (m, day) => {
       if (m[1]) return null; // "the last Friday of the month"
-      const target = WEEKDAYS.indexOf(m[3]!);
-      const diff = m[2] === 'last' ? -(((day.getUTCDay() - target + 6) % 7) + 1) : ((target - day.getUTCDay() + 6) % 7) + 1;
+      const target = WEEKDAYS.findIndex((name) => name.startsWith(m[3]!.slice(0, 3)));
+      const diff = m[2] === 'next' ? ((target - day.getUTCDay() + 6) % 7) + 1 : -(((day.getUTCDay() - target + 6) % 7) + 1);
       return { granularity: 'day', first: addDays(day, diff), last: addDays(day, diff) };
     },
   },
   {
-    pattern: /\b(the\s+)?(last|this|next)\s+(week(?:end)?|month|year)\b/g,
+    // "this past weekend" is "last weekend".
+    pattern: /\b(the\s+)?(last|this\s+past|this|next)\s+(week(?:end)?|month|year)\b/g,
     resolve: (m, day) => {
       if (m[1] && m[2] !== 'last') return null;
       if (m[1] && m[3] !== 'weekend') return null; // "the last week of the trip"; "the last weekend" reads as "last weekend"
-      const step = m[2] === 'last' ? -1 : m[2] === 'next' ? 1 : 0;
+      const step = m[2] === 'last' || m[2]!.startsWith('this ') ? -1 : m[2] === 'next' ? 1 : 0;
       return spanOf(m[3]!, step, day);
     },
   },

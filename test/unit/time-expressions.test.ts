@@ -41,6 +41,16 @@ describe('resolveTimeExpressions', () => {
     expect(resolved('last Sunday', '2023-07-31T13:59:00Z')).toEqual(['last Sunday → 30 July 2023']);
   });
 
+  it('reads "this past" as "last", and weekdays shortened (but not "sat" and "sun", which are words too)', () => {
+    expect(resolved('that roadtrip this past weekend was insane', MONDAY)).toEqual(['this past weekend → 6 7 May 2023']);
+    expect(resolved('this past week', MONDAY)).toEqual(['this past week → May 2023']);
+    expect(resolved('this past month', MONDAY)).toEqual(['this past month → April 2023']);
+    expect(resolved('This past Friday we met', MONDAY)).toEqual(['This past Friday → 5 May 2023']);
+    expect(resolved('Last Fri I finally took my kids', MONDAY)).toEqual(['Last Fri → 5 May 2023']);
+    expect(resolved('see you next Thurs.', MONDAY)).toEqual(['next Thurs → 11 May 2023']);
+    expect(resolved('when I last sat down to paint', MONDAY)).toEqual([]);
+  });
+
   it('resolves weeks (Monday to Sunday) to their months, and weekends to their two days', () => {
     expect(resolved('last week we went camping', MONDAY)).toEqual(['last week → May 2023']);
     expect(resolved('last week', '2023-06-05T10:00:00Z')).toEqual(['last week → May 2023 June 2023']);
