@@ -368,3 +368,18 @@ export function fallsIn(period: NamedPeriod, text: string, occurredAt: string): 
   if (told.length > 0) return told.some((time) => overlapsPeriod(period, time.first, time.last));
   return overlapsPeriod(period, day, day);
 }
+
+/**
+ * Whether a memory that happened at `occurredAt` (ISO) with this text is
+ * about the days from `first` to `last` (UTC midnights, inclusive): as
+ * `fallsIn`, the times its text tells overlap them, or, telling none, it
+ * happened on one of them.
+ */
+export function fallsWithin(first: Date, last: Date, text: string, occurredAt: string): boolean {
+  const at = new Date(occurredAt);
+  if (Number.isNaN(at.getTime())) return false;
+  const told = resolveTimeExpressions(text, occurredAt);
+  if (told.length > 0) return told.some((time) => time.first <= last && first <= time.last);
+  const day = utcDay(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  return first <= day && day <= last;
+}

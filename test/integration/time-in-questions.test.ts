@@ -43,6 +43,15 @@ beforeAll(async () => {
     'Gina: Rome sounds dreamy.',
   ]);
   [ids.romeWhen] = await session('s5', '2023-09-20T12:00:00Z', ['Jon: I took a short trip to Rome last week.', 'Gina: Nice!']);
+  // Relative to now: cooked yesterday, or a month ago at length.
+  const day = 86_400_000;
+  const cooked = await callOk(linked.client, 'remember', {
+    memories: [
+      { content: 'Maria: I cooked soup, soup with beans, I cooked so much soup.', layer: 'episodic', kind: 'turn', occurred_at: new Date(Date.now() - 30 * day).toISOString() },
+      { content: 'Maria: I cooked a soup.', layer: 'episodic', kind: 'turn', occurred_at: new Date(Date.now() - day).toISOString() },
+    ],
+  });
+  [ids.soupOld, ids.soupYesterday] = cooked.stored.map((s: { id: string }) => s.id);
   // Memories about other things, as most are.
   const things = ['garden', 'tea', 'blue car', 'cat', 'pizza', 'lake', 'bookshelf', 'street', 'piano', 'river', 'kitchen', 'bridge'];
   await callOk(linked.client, 'remember', { memories: things.map((thing) => ({ content: `Jon: I like the ${thing}.`, layer: 'episodic', kind: 'turn' })) });
@@ -63,6 +72,11 @@ describe('time in questions', () => {
     const found = await search('What did Caroline do at a pride parade during the summer?');
     expect(found.slice(0, 2).sort()).toEqual([ids.juneParade, ids.augustParade].sort());
     expect(found.indexOf(ids.marchParade!)).toBeGreaterThan(1);
+  });
+
+  it('resolves a time a question names relative to now ("yesterday") and puts first the memory of that day', async () => {
+    expect((await search('What soup did Maria cook?'))[0]).toBe(ids.soupOld);
+    expect((await search('What soup did Maria cook yesterday?'))[0]).toBe(ids.soupYesterday);
   });
 
   it('puts a memory that tells a time first for a question asking when, however much more another says of the thing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fallsIn, namedPeriods, overlapsPeriod, tellsTime } from '../../src/memory/time-expressions.js';
+import { fallsIn, fallsWithin, namedPeriods, overlapsPeriod, tellsTime } from '../../src/memory/time-expressions.js';
 
 const period = (question: string): Array<{ months: number[]; year: number | null }> =>
   namedPeriods(question).map((p) => ({ months: [...p.months].sort((a, b) => a - b), year: p.year }));
@@ -52,6 +52,19 @@ describe('overlapsPeriod and fallsIn', () => {
     expect(fallsIn(june2023, 'We had a blast at the fest last year.', '2023-06-10T09:00:00Z')).toBe(false);
     expect(fallsIn(june, 'We had a blast at the fest last year.', '2023-06-10T09:00:00Z')).toBe(true);
     expect(fallsIn(june, 'anything', 'not a date')).toBe(false);
+  });
+});
+
+describe('fallsWithin', () => {
+  it('judges a memory by the times its text tells overlapping the days, else by the day it happened', () => {
+    const [first, last] = [day('2023-05-01'), day('2023-05-07')];
+    expect(fallsWithin(first, last, 'I cooked a soup.', '2023-05-07T23:30:00Z')).toBe(true);
+    expect(fallsWithin(first, last, 'I cooked a soup.', '2023-05-08T00:30:00Z')).toBe(false);
+    // Said on Monday 8 May: yesterday is 7 May.
+    expect(fallsWithin(first, last, 'I cooked a soup yesterday.', '2023-05-08T10:00:00Z')).toBe(true);
+    // Said in that week, about last month.
+    expect(fallsWithin(first, last, 'Last month I cooked a soup.', '2023-05-03T10:00:00Z')).toBe(false);
+    expect(fallsWithin(first, last, 'anything', 'not a date')).toBe(false);
   });
 });
 
