@@ -284,9 +284,6 @@ const ANY_DAY = new Date(Date.UTC(2000, 0, 1));
 /** Whether a text tells a time (as `saysWhen`), whatever day it was written. */
 export const tellsTime = (text: string): boolean => SAYS_WHEN.test(text.toLowerCase()) || namedDays(text).length > 0 || resolveTimeExpressions(text, ANY_DAY).length > 0;
 
-/** Whether a search term is one of this module's index terms (a day's, or WHEN_TERM) rather than a word of the query. */
-export const isTimeTerm = (term: string): boolean => term === WHEN_TERM || /^ymd\d{8}$/.test(term);
-
 /** A time a question names without naming a day: some months of the year (all twelve for a year alone), in one year or in any. */
 export interface NamedPeriod {
   readonly months: ReadonlySet<number>;
