@@ -101,7 +101,7 @@ export const SearchHit = z.object({
       track_record: z.string().optional(),
       trust: z.string(),
     }),
-    'Why this hit came back: its rank in each search leg (null where it was not found), its cosine similarity to the query, the query words it contains, what its trust level comes from and, for a lesson, the outcomes it came from or was recalled before (successes rank it up, failures down).',
+    'Why this hit came back: its rank in each search leg (null where it was not found; vector_rank also when the vector leg only scored the keyword hits), its cosine similarity to the query, the query words it contains, what its trust level comes from and, for a lesson, the outcomes it came from or was recalled before (successes rank it up, failures down).',
     { keyword_rank: 1, vector_rank: 3, vector_similarity: 0.62, matched_terms: ['dark', 'mode'], trust: "the agent's words" },
   ),
 });

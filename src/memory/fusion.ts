@@ -61,13 +61,17 @@ export const TIE_BREAK_DEPTH = 20;
  * scores after fusion (a lesson's track record moves a score by at most 3 %,
  * about two places near the top) sees the scale it always did. Each hit's
  * rank in either leg is kept, as reciprocalRankFusion gives it.
+ *
+ * `vector` is either the vector leg's nearest neighbours (`ranked`), or only
+ * the similarities of the first keyword hits (see tieBreakHead): then no hit
+ * has a vector rank, and closeness is measured against the best of them.
  */
-export function tieBreakFusion(keyword: readonly ScoredId[], vector: readonly ScoredId[], keywordWeight: number, vectorWeight: number, k: number): FusedHit[] {
-  const vectorRank = new Map(vector.map((hit, i) => [hit.id, i + 1]));
+export function tieBreakFusion(keyword: readonly ScoredId[], vector: readonly ScoredId[], keywordWeight: number, vectorWeight: number, k: number, ranked = true): FusedHit[] {
+  const vectorRank = new Map(ranked ? vector.map((hit, i) => [hit.id, i + 1]) : []);
   const keywordRank = new Map(keyword.map((hit, i) => [hit.id, i + 1]));
   const bestSimilarity = vector[0]?.score ?? 0;
   const similarity = new Map(vector.map((hit) => [hit.id, hit.score]));
-  // The vector leg returns only positive similarities, best first.
+  // The vector leg returns only positive similarities, best first (the best of the keyword head's, when not ranked).
   const closeness = (id: number): number => (bestSimilarity > 0 ? (similarity.get(id) ?? 0) / bestSimilarity : 0);
   const best = keyword[0]?.score ?? 0;
   // BM25 scores are positive; a degenerate best (0) leaves the order to the vector leg.
@@ -78,8 +82,30 @@ export function tieBreakFusion(keyword: readonly ScoredId[], vector: readonly Sc
   return order.map((id, place) => ({ id, score: 1 / (k + place + 1), ranks: [keywordRank.get(id) ?? null, vectorRank.get(id) ?? null] }));
 }
 
-/** Join the keyword leg's hits and the vector leg's by the configured method. */
-export function fuseLegs(fusion: FusionSettings, keyword: ReadonlyArray<{ doc_id: number; score: number }>, vector: ReadonlyArray<{ doc_id: number; similarity: number }>): FusedHit[] {
+/**
+ * The records whose similarities are all a tie-break search needs, or null
+ * when it needs the vector leg's nearest neighbours. Hits only the vector leg
+ * finds come after every keyword hit, so when the keyword leg fills the
+ * request's limit they cannot be shown: the vector leg only reorders the
+ * first TIE_BREAK_DEPTH keyword hits, and their similarities alone (read from
+ * their stored vectors, no neighbour search) decide that. Rank fusion gives
+ * the vector leg's ranking a vote, so it always needs the neighbours.
+ */
+export function tieBreakHead(fusion: FusionSettings, keyword: ReadonlyArray<{ doc_id: number }>, limit: number): number[] | null {
+  if (fusion.method !== 'tie-break' || keyword.length < limit) return null;
+  return keyword.slice(0, TIE_BREAK_DEPTH).map((hit) => hit.doc_id);
+}
+
+/**
+ * Join the keyword leg's hits and the vector leg's by the configured method.
+ * `ranked` false: `vector` holds only the similarities of tieBreakHead's records.
+ */
+export function fuseLegs(
+  fusion: FusionSettings,
+  keyword: ReadonlyArray<{ doc_id: number; score: number }>,
+  vector: ReadonlyArray<{ doc_id: number; similarity: number }>,
+  ranked = true,
+): FusedHit[] {
   if (fusion.method === 'tie-break') {
     return tieBreakFusion(
       keyword.map((hit) => ({ id: hit.doc_id, score: hit.score })),
@@ -87,6 +113,7 @@ export function fuseLegs(fusion: FusionSettings, keyword: ReadonlyArray<{ doc_id
       fusion.keywordWeight,
       fusion.vectorWeight,
       fusion.rrfK,
+      ranked,
     );
   }
   return reciprocalRankFusion(

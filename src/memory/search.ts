@@ -10,7 +10,7 @@ import { asksForList, LIST_BREADTH, spreadOverThreads } from './list-questions.j
 import { favourTimes } from './time-scoring.js';
 import { addWindowScores } from './window-scoring.js';
 import { creditReplies } from './reply-scoring.js';
-import { fuseLegs } from './fusion.js';
+import { fuseLegs, tieBreakHead } from './fusion.js';
 import { queryTerms } from './query-terms.js';
 import { asksWhen, dayTerm, namedDays, WHEN_TERM } from './time-expressions.js';
 import { makeSnippet, matchedTerms } from './snippet.js';
@@ -74,15 +74,37 @@ interface Ranked {
   vector_similarity: number | null;
 }
 
-/** The vector leg, or nothing (and why) when it fails: a broken embedder must not break keyword search. */
-async function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, depth: number): Promise<{ hits: VectorHit[]; failed: string | null }> {
-  if (!ctx.vectors) return { hits: [], failed: null };
-  try {
-    return { hits: await ctx.vectors.search(request.query, filters, depth), failed: null };
-  } catch (error) {
-    ctx.logger.warn({ err: error }, 'vector search failed; answering from the keyword index');
-    return { hits: [], failed: (error as Error).message.split('\n')[0] ?? 'unknown error' };
-  }
+/** What the vector leg found: nearest neighbours (ranked), or only the similarities of the keyword head (tieBreakHead). */
+interface VectorLegResult {
+  hits: VectorHit[];
+  failed: string | null;
+  ranked: boolean;
+}
+
+/**
+ * Start the vector leg: the query is embedded (in a worker thread) while the
+ * keyword leg runs; the returned function finishes it, given the keyword hits
+ * (null in vector mode). A failure yields nothing and why: a broken embedder must not break keyword search.
+ */
+function vectorLeg(ctx: MemoryContext, request: SearchRequest, filters: StoreFilters, depth: number): (keyword: readonly KeywordHit[] | null) => Promise<VectorLegResult> {
+  const vectors = ctx.vectors;
+  if (!vectors) return async () => ({ hits: [], failed: null, ranked: true });
+  // Settled here, so a keyword leg that throws (a cancelled call) leaves no rejection unheard.
+  const embedding = vectors.embedQuery(request.query, filters).then(
+    (query) => ({ query, error: null }),
+    (error: unknown) => ({ query: null, error }),
+  );
+  return async (keyword) => {
+    try {
+      const { query, error } = await embedding;
+      if (!query) throw error;
+      const head = keyword === null ? null : tieBreakHead(ctx.fusion, keyword, request.limit);
+      return head ? { hits: await query.similarities(head), failed: null, ranked: false } : { hits: await query.nearest(depth), failed: null, ranked: true };
+    } catch (error) {
+      ctx.logger.warn({ err: error }, 'vector search failed; answering from the keyword index');
+      return { hits: [], failed: (error as Error).message.split('\n')[0] ?? 'unknown error', ranked: true };
+    }
+  };
 }
 
 /**
@@ -121,9 +143,9 @@ async function rank(
   // Keyword hits also seed their thread neighbours, so look a little deeper than the limit.
   const depth = mode === 'hybrid' ? candidateDepth(request.limit) : mode === 'keyword' ? Math.max(30, request.limit * 3) : request.limit;
   // Start the vector leg first: the query is embedded in a worker thread while the keyword leg runs here.
-  const vectorPending = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
+  const finishVectors = mode === 'keyword' ? null : vectorLeg(ctx, request, filters, depth);
   const keyword = mode === 'vector' ? [] : await keywordLeg(ctx, request.query, terms, filters, depth, signal);
-  const vectorResult = vectorPending ? await vectorPending : { hits: [], failed: null };
+  const vectorResult = finishVectors ? await finishVectors(mode === 'vector' ? null : keyword) : { hits: [], failed: null, ranked: true };
   if (vectorResult.failed !== null) {
     const fallback = mode === 'vector' ? await keywordLeg(ctx, request.query, terms, filters, Math.max(30, request.limit * 3), signal) : keyword;
     return { mode: 'keyword', ranked: keywordRanking(fallback, request.limit), note: `vector search failed just now (${vectorResult.failed}); these are keyword results` };
@@ -134,7 +156,7 @@ async function rank(
   if (mode === 'vector') {
     return { mode, ranked: vector.map((hit, i) => ({ doc_id: hit.doc_id, score: hit.similarity, keyword_rank: null, vector_rank: i + 1, vector_similarity: hit.similarity })) };
   }
-  const fused = fuseLegs(ctx.fusion, keyword, vector);
+  const fused = fuseLegs(ctx.fusion, keyword, vector, vectorResult.ranked);
   return {
     mode,
     ranked: fused.slice(0, request.limit).map((hit) => ({

@@ -12,12 +12,27 @@ export interface VectorHit {
 /** Where the index is: still loading after a start, serving, or failed to open. */
 export type VectorIndexState = { state: 'loading'; since: number } | { state: 'ready' } | { state: 'failed'; reason: string };
 
+/** A query embedded once, then compared either way: with the whole scope, or with given records only. */
+export interface QueryVector {
+  /** The k nearest records that pass the filters, nearest first (positive similarity only). */
+  nearest(k: number): Promise<VectorHit[]>;
+  /**
+   * The similarity of each given record whose vector is stored, best first
+   * (positive only; a record with no vector yet is left out). No neighbour
+   * search: the records' vectors alone are read, so nothing outside them
+   * (another namespace, say) is looked at.
+   */
+  similarities(docIds: readonly number[]): Promise<VectorHit[]>;
+}
+
 /** The semantic leg of search: embed the query, then find the nearest records that pass the filters. */
 export interface VectorSearch {
   readonly modelKey: string;
   /** Search only when this is 'ready' (or 'loading', for a search confined to a namespace); until then the keyword leg answers alone. */
   state(): VectorIndexState;
   search(query: string, filters: StoreFilters, k: number): Promise<VectorHit[]>;
+  /** Embed the query for a search with these filters; compare it afterwards (see QueryVector). Throws as search does. */
+  embedQuery(query: string, filters: StoreFilters): Promise<QueryVector>;
   /** Whether a search confined to these filters' namespace can answer while the index loads (its vectors are few enough to scan from SQLite). */
   scansWhileLoading(filters: StoreFilters): Promise<boolean>;
   /** Bring the index up to date with every committed write (nothing to do while it loads: it reads them all). */
@@ -104,6 +119,19 @@ async function nearestStored(store: MemoryStore, modelKey: string, vector: Float
   });
 }
 
+/** The given records' similarities, their vectors read from the store (the index is still loading). */
+async function storedSimilarities(store: MemoryStore, modelKey: string, vector: Float32Array, docIds: readonly number[]): Promise<Neighbour[]> {
+  const slab = new VectorSlab(vector.length, docIds.length);
+  for (const row of await store.vectorsOf(docIds, modelKey)) slab.setBytes(row.doc_id, row.vector);
+  return slab.search(vector, docIds.length, docIds);
+}
+
+/** Nearest neighbours always exist; ones sharing nothing with the query are noise, not matches. */
+const positive = (neighbours: readonly Neighbour[]): VectorHit[] => neighbours.filter((n) => n.similarity > 0).map((n) => ({ doc_id: n.docId, similarity: n.similarity }));
+
+/** A query with nothing to embed: it is close to no record. */
+export const NO_QUERY: QueryVector = { nearest: async () => [], similarities: async () => [] };
+
 /**
  * Vector search over an index that may still be loading. A large index takes
  * seconds to read at start (a million vectors from SQLite and a snapshot of a
@@ -128,21 +156,32 @@ export function createVectorSearch(embedder: Embedder, opening: VectorIndex | Pr
   );
   const scansWhileLoading = (filters: StoreFilters): Promise<boolean> =>
     filters.confined === true ? scannable(store, filters, confinedScanLimit(embedder.model.dimension)) : Promise.resolve(false);
+  const embedQuery = async (query: string, filters: StoreFilters): Promise<QueryVector> => {
+    const loading = state.state === 'loading' && (await scansWhileLoading(filters));
+    if (!index && !loading) throw new Error(`the vector index is not ready (${state.state})`);
+    const [vector] = await embedder.embed([query]);
+    if (!vector) return NO_QUERY;
+    return {
+      async nearest(k) {
+        // Read-your-writes: anything committed before this search is in the index.
+        index?.catchUp();
+        const neighbours = index ? await nearest(index, store, vector, filters, k) : await nearestStored(store, embedder.model.key, vector, filters, k);
+        return positive(neighbours);
+      },
+      async similarities(docIds) {
+        if (docIds.length === 0) return [];
+        index?.catchUp();
+        // The index holds every vector read in memory; while it loads, the few asked for are read from the store.
+        return positive(index ? index.scan(vector, docIds.length, docIds) : await storedSimilarities(store, embedder.model.key, vector, docIds));
+      },
+    };
+  };
   return {
     modelKey: embedder.model.key,
     state: () => state,
     scansWhileLoading,
-    async search(query, filters, k) {
-      const loading = state.state === 'loading' && (await scansWhileLoading(filters));
-      if (!index && !loading) throw new Error(`the vector index is not ready (${state.state})`);
-      const [vector] = await embedder.embed([query]);
-      if (!vector) return [];
-      // Read-your-writes: anything committed before this search is in the index.
-      index?.catchUp();
-      const neighbours = index ? await nearest(index, store, vector, filters, k) : await nearestStored(store, embedder.model.key, vector, filters, k);
-      // Nearest neighbours always exist; ones sharing nothing with the query are noise, not matches.
-      return neighbours.filter((n) => n.similarity > 0).map((n) => ({ doc_id: n.docId, similarity: n.similarity }));
-    },
+    search: async (query, filters, k) => (await embedQuery(query, filters)).nearest(k),
+    embedQuery,
     catchUp: () => void index?.catchUp(),
     stats: () => index?.stats() ?? null,
     opened: () => opened,

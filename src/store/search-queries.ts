@@ -40,6 +40,8 @@ export interface StoreFilters {
  */
 export interface NearestVectors {
   nearest(modelKey: string, vector: Float32Array, filters: StoreFilters, k: number): Promise<Array<{ doc_id: number; similarity: number }>>;
+  /** The cosine similarity to the vector of each given record that has one stored for the model (no neighbour search), in any order. */
+  similarities(modelKey: string, vector: Float32Array, docIds: readonly number[]): Promise<Array<{ doc_id: number; similarity: number }>>;
 }
 
 /** A keyword search in a scope holding at least this share of the store filters its best matches instead of joining every match. */

@@ -22,8 +22,8 @@ interface Hit {
   why: { keyword_rank: number | null; vector_rank: number | null; vector_similarity: number | null };
 }
 
-async function search(query: string, mode: 'hybrid' | 'keyword' | 'vector' = 'hybrid', namespace = 'default'): Promise<Hit[]> {
-  const { hits, mode: served } = await callOk(linked.client, 'search_memory', { query, mode, namespace, limit: 10 });
+async function search(query: string, mode: 'hybrid' | 'keyword' | 'vector' = 'hybrid', namespace = 'default', limit = 10, client = linked.client): Promise<Hit[]> {
+  const { hits, mode: served } = await callOk(client, 'search_memory', { query, mode, namespace, limit });
   expect(served).toBe(mode);
   return hits as Hit[];
 }
@@ -75,6 +75,45 @@ describe('hybrid search with the bundled model: the vector leg breaks ties', () 
       expect(hybrid[0]!.why.vector_similarity).toBeGreaterThan(hybrid[1]!.why.vector_similarity!);
       expect(hybrid[0]!.score).toBeGreaterThan(hybrid[1]!.score);
     }
+  });
+
+  it('when the keyword hits fill the limit, settles the near tie by the similarities of those hits alone, with no neighbour search (no vector rank)', async () => {
+    const query = 'What music does Maria play on Sunday?';
+    for (const [namespace, piano, football] of [['default', ids.piano, ids.football], ['swapped', ids.swappedPiano, ids.swappedFootball]] as const) {
+      const keyword = await search(query, 'keyword', namespace, 2);
+      expect(keyword).toHaveLength(2);
+      expect(keyword[0]!.score).toBe(keyword[1]!.score);
+      const hybrid = await search(query, 'hybrid', namespace, 2);
+      expect(hybrid.map((hit) => hit.id)).toEqual([piano, football]);
+      for (const hit of hybrid) {
+        expect(hit.why.vector_rank).toBeNull();
+        expect(hit.why.vector_similarity).toBeGreaterThan(0);
+      }
+      expect(hybrid[0]!.why.vector_similarity).toBeGreaterThan(hybrid[1]!.why.vector_similarity!);
+      // The similarities are the ones the neighbour search measures.
+      const vector = await search(query, 'vector', namespace, 10);
+      for (const hit of hybrid) expect(hit.why.vector_similarity).toBeCloseTo(vector.find((v) => v.id === hit.id)!.why.vector_similarity!, 3);
+    }
+  });
+
+  it('a search confined to one namespace settles the tie alike, from its own records', async () => {
+    const reader = await linked.clientAs({ id: 'swapped-reader', tenant: 'local', role: 'reader', namespaces: ['swapped'], remoteAddress: null });
+    const hybrid = await search('What music does Maria play on Sunday?', 'hybrid', 'swapped', 2, reader);
+    expect(hybrid.map((hit) => hit.id)).toEqual([ids.swappedPiano, ids.swappedFootball]);
+    expect(hybrid.every((hit) => hit.why.vector_rank === null && hit.why.vector_similarity! > 0)).toBe(true);
+  });
+
+  it('with fewer keyword hits than the limit, the neighbour search runs and memories only it found fill the rest', async () => {
+    const query = 'Maria music';
+    const keyword = await search(query, 'keyword');
+    expect(keyword.length).toBeGreaterThan(0);
+    expect(keyword.length).toBeLessThan(10);
+    const hybrid = await search(query);
+    expect(hybrid.length).toBeGreaterThan(keyword.length);
+    expect(new Set(hybrid.slice(0, keyword.length).map((hit) => hit.id))).toEqual(new Set(keyword.map((hit) => hit.id)));
+    const rest = hybrid.slice(keyword.length);
+    for (const hit of rest) expect(hit.why).toMatchObject({ keyword_rank: null, vector_rank: expect.any(Number) });
+    expect(hybrid.some((hit) => hit.why.keyword_rank !== null && hit.why.vector_rank !== null)).toBe(true);
   });
 
   it('never against a clear keyword lead', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuseLegs, reciprocalRankFusion, TIE_BREAK_DEPTH, tieBreakFusion } from '../../src/memory/fusion.js';
+import { fuseLegs, reciprocalRankFusion, TIE_BREAK_DEPTH, tieBreakFusion, tieBreakHead } from '../../src/memory/fusion.js';
 import { DEFAULT_FUSION, fusionFor, modelFamily } from '../../src/memory/fusion-defaults.js';
 
 describe('reciprocalRankFusion', () => {
@@ -80,6 +80,42 @@ describe('tieBreakFusion', () => {
   });
 });
 
+describe('tieBreakFusion over the similarities of the keyword head alone (no neighbour search)', () => {
+  const keyword = (...scores: number[]) => scores.map((score, i) => ({ id: i + 1, score }));
+
+  it('measures closeness against the best similarity among those hits, and gives no hit a vector rank', () => {
+    // Hit 2's similarity is the best of the head: closeness 1 against hit 1's 1/3, worth 0.033, which bridges a 3 % keyword gap.
+    const fused = tieBreakFusion(keyword(10, 9.7, 5), [{ id: 2, score: 0.3 }, { id: 1, score: 0.1 }], 1, 0.05, 60, false);
+    expect(fused.map((hit) => hit.id)).toEqual([2, 1, 3]);
+    expect(fused.map((hit) => hit.ranks)).toEqual([[2, null], [1, null], [3, null]]);
+    expect(fused.map((hit) => hit.score)).toEqual([1 / 61, 1 / 62, 1 / 63]);
+  });
+
+  it('a hit with no stored vector counts as similarity 0, as one the vector leg did not find', () => {
+    expect(tieBreakFusion(keyword(10, 10), [{ id: 2, score: 0.2 }], 1, 0.05, 60, false).map((hit) => hit.id)).toEqual([2, 1]);
+    expect(tieBreakFusion(keyword(10, 10), [], 1, 0.05, 60, false).map((hit) => hit.id)).toEqual([1, 2]);
+  });
+});
+
+describe('tieBreakHead', () => {
+  const tieBreak = { method: 'tie-break', keywordWeight: 1, vectorWeight: 0.05, rrfK: 60 } as const;
+  const hits = (n: number) => Array.from({ length: n }, (_, i) => ({ doc_id: 100 + i }));
+
+  it(`asks for the similarities of the first ${TIE_BREAK_DEPTH} keyword hits when the keyword leg fills the limit`, () => {
+    expect(tieBreakHead(tieBreak, hits(10), 10)).toEqual(hits(10).map((hit) => hit.doc_id));
+    expect(tieBreakHead(tieBreak, hits(50), 20)).toEqual(hits(TIE_BREAK_DEPTH).map((hit) => hit.doc_id));
+    // A limit beyond the depth: the hits below it keep their keyword order, vector-only hits still cannot show.
+    expect(tieBreakHead(tieBreak, hits(60), 50)).toHaveLength(TIE_BREAK_DEPTH);
+  });
+
+  it('asks for the nearest neighbours when they could fill the rest of the limit, or when fusion is by rank', () => {
+    expect(tieBreakHead(tieBreak, hits(9), 10)).toBeNull();
+    expect(tieBreakHead(tieBreak, [], 10)).toBeNull();
+    expect(tieBreakHead({ method: 'rrf', keywordWeight: 1, vectorWeight: 1, rrfK: 60 }, hits(50), 10)).toBeNull();
+    expect(tieBreakHead({ keywordWeight: 1, vectorWeight: 1, rrfK: 60 }, hits(50), 10)).toBeNull();
+  });
+});
+
 describe('fuseLegs', () => {
   const keyword = [{ doc_id: 1, score: 10 }, { doc_id: 2, score: 9.9 }];
   const vector = [{ doc_id: 2, similarity: 0.8 }, { doc_id: 3, similarity: 0.7 }];
@@ -91,6 +127,11 @@ describe('fuseLegs', () => {
     expect(fuseLegs({ keywordWeight: 1, vectorWeight: 1, rrfK: 60 }, keyword, vector).map((hit) => hit.id)).toEqual([2, 1, 3]);
     expect(fuseLegs({ method: 'tie-break', keywordWeight: 1, vectorWeight: 0.05, rrfK: 60 }, keyword, vector).map((hit) => hit.id)).toEqual([2, 1, 3]);
     expect(fuseLegs({ method: 'tie-break', keywordWeight: 1, vectorWeight: 0, rrfK: 60 }, keyword, vector).map((hit) => hit.id)).toEqual([1, 2, 3]);
+  });
+
+  it('passes on that the vector hits are only the keyword head\'s similarities', () => {
+    const head = fuseLegs({ method: 'tie-break', keywordWeight: 1, vectorWeight: 0.05, rrfK: 60 }, keyword, [{ doc_id: 2, similarity: 0.8 }], false);
+    expect(head.map((hit) => [hit.id, hit.ranks])).toEqual([[2, [2, null]], [1, [1, null]]]);
   });
 });
 

@@ -250,6 +250,10 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return this.vectorReads.nearest(modelKey, vector, filters, k);
   }
 
+  similarities(modelKey: string, vector: Float32Array, docIds: readonly number[]): Promise<Array<{ doc_id: number; similarity: number }>> {
+    return this.vectorReads.similarities(modelKey, vector, docIds);
+  }
+
   docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
     return this.vectorReads.docsWithoutVector(modelKey, limit, afterDocId);
   }

@@ -73,6 +73,18 @@ export class VectorRecords {
     return rows.sort((a, b) => b.similarity - a.similarity || a.doc_id - b.doc_id);
   }
 
+  /** The cosine similarity of each given record's stored vector to this one, by pgvector as `nearest` measures it. */
+  async similarities(modelKey: string, vector: Float32Array, docIds: readonly number[]): Promise<Array<{ doc_id: number; similarity: number }>> {
+    if (!this.support.column || vector.length === 0 || docIds.length === 0) return [];
+    const dimension = vector.length;
+    return query<{ doc_id: number; similarity: number }>(
+      this.pool,
+      `SELECT doc_id, 1 - (embedding::vector(${dimension}) <=> $3::vector(${dimension})) AS similarity
+       FROM doc_vectors WHERE doc_id = ANY($1::bigint[]) AND model_key = $2 AND embedding IS NOT NULL`,
+      [[...docIds], modelKey, vectorLiteral(vector)],
+    );
+  }
+
   async docsWithoutVector(modelKey: string, limit: number, afterDocId = 0): Promise<Array<{ doc_id: number; text: string }>> {
     const rows = await query<{ doc_id: number; text: string }>(
       this.pool,
