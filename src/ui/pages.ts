@@ -39,6 +39,8 @@ function why(hit: RatedHit): Html {
   if (hit.relevance) parts.push(hit.relevance);
   if (hit.why.keyword_rank !== null) parts.push(`keyword rank ${hit.why.keyword_rank}`);
   if (hit.why.vector_rank !== null) parts.push(`vector rank ${hit.why.vector_rank}${hit.why.vector_similarity === null ? '' : ` (similarity ${hit.why.vector_similarity.toFixed(3)})`}`);
+  // A tie-break search whose keyword hits filled the page compared only them with the query: a similarity, no vector rank.
+  else if (hit.why.vector_similarity !== null) parts.push(`similarity ${hit.why.vector_similarity.toFixed(3)}`);
   if (hit.why.matched_terms.length) parts.push(`matched: ${hit.why.matched_terms.join(', ')}`);
   parts.push(`score ${hit.score.toFixed(4)}`);
   return html`<div class="meta why">${parts.join(' · ')}</div>`;
