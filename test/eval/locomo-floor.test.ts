@@ -15,24 +15,31 @@ const VALIDATION_FILES = ['41.json', '42.json'].map((name) => join(DATASETS, 'lo
 /**
  * Floors recorded from `npm run eval:locomo` with the bundled model, thread
  * windows, dates in words, soft AND, speaker boost, answers after matching
- * questions and relative dates resolved. Dev (302 questions, tuned on):
- * keyword R@10 0.845 / R@20 0.888, hybrid 0.845 / 0.887. Validation (453
- * questions, never tuned on): keyword 0.797 / 0.852, hybrid 0.796 / 0.850. A retrieval regression on either split
- * fails CI. Floors sit a little below the measured numbers; raise them when
- * retrieval improves on both.
+ * questions, relative dates resolved, time in questions, list questions and
+ * the vector leg as a tie-breaker. Dev (302 questions, tuned on): keyword
+ * R@10 0.845 / R@20 0.893, hybrid 0.845 / 0.895. Validation (453 questions,
+ * never tuned on): keyword 0.811 / 0.858, hybrid 0.811 / 0.858. A retrieval
+ * regression on either split fails CI. Floors sit a little below the measured
+ * numbers; raise them when retrieval improves on both.
  */
 const FLOORS = {
-  dev: { keyword: { 'R@10': 0.83, 'R@20': 0.87 }, hybrid: { 'R@10': 0.83, 'R@20': 0.87 } },
-  validation: { keyword: { 'R@10': 0.78, 'R@20': 0.83 }, hybrid: { 'R@10': 0.78, 'R@20': 0.83 } },
+  dev: { keyword: { 'R@10': 0.83, 'R@20': 0.88 }, hybrid: { 'R@10': 0.83, 'R@20': 0.88 } },
+  validation: { keyword: { 'R@10': 0.8, 'R@20': 0.845 }, hybrid: { 'R@10': 0.8, 'R@20': 0.845 } },
 };
 /**
  * Hybrid R@10 on temporal questions ("When did…", "…in April 2022?"), held by
- * relative dates resolved against occurred_at and questions asking when:
- * measured dev 0.984, validation 0.881 (0.952 / 0.813 before).
+ * relative dates resolved against occurred_at, questions asking when and the
+ * time they name as a boost: measured dev 0.984, validation 0.896 (0.952 /
+ * 0.813 before relative dates, 0.984 / 0.881 before the boost).
  */
-const TEMPORAL_FLOORS = { dev: 0.95, validation: 0.85 };
+const TEMPORAL_FLOORS = { dev: 0.95, validation: 0.875 };
+/**
+ * Hybrid R@10 on multi-hop questions, held by list questions spread over
+ * threads: measured dev 0.472, validation 0.493 (0.447 / 0.449 before).
+ */
+const MULTI_HOP_FLOORS = { dev: 0.44, validation: 0.47 };
 const QUESTIONS = { dev: 302, validation: 453 };
-/** How much hybrid R@10 falls with thread scoring off: dev 0.845 → 0.665, validation 0.796 → 0.684 (0.839 → 0.653 and 0.787 → 0.674 before relative dates were resolved). */
+/** How much hybrid R@10 falls with thread scoring off: dev 0.845 → 0.653, validation 0.811 → 0.684 (0.845 → 0.665 and 0.796 → 0.684 before time in questions, list questions and the tie-breaker). */
 const CONTEXT_GAIN = { dev: 0.1, validation: 0.08 };
 /** One evidence turn of one question moves R@10 by about 0.003: hybrid may not fall further below keyword than that. */
 const NOISE = 0.005;
@@ -105,6 +112,7 @@ describe.runIf([...DEV_FILES, ...VALIDATION_FILES].every((file) => existsSync(fi
         for (const [metric, floor] of Object.entries(floors)) expect(run.modes[mode]!.overall[metric], `${split}: ${mode} ${metric}`).toBeGreaterThanOrEqual(floor);
       }
       expect(run.modes.hybrid!.by_category['2-temporal']!['R@10'], `${split}: hybrid temporal R@10`).toBeGreaterThanOrEqual(TEMPORAL_FLOORS[split]);
+      expect(run.modes.hybrid!.by_category['1-multi-hop']!['R@10'], `${split}: hybrid multi-hop R@10`).toBeGreaterThanOrEqual(MULTI_HOP_FLOORS[split]);
       // Thread scoring is what lifts conversational recall.
       expect(hybrid['R@10']! - run.modes['hybrid without context']!.overall['R@10']!, `${split}: gain of context scoring`).toBeGreaterThan(CONTEXT_GAIN[split]);
       // Each split's hybrid misses are in the file, as many as its R@10 leaves out (within a factor for partly found evidence).
