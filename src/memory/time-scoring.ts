@@ -1,5 +1,6 @@
 import type { KeywordHit, MemoryStore } from '../store/store.js';
-import { fallsIn, fallsWithin, namedPeriods, resolveTimeExpressions, tellsTime, WHEN_TERM } from './time-expressions.js';
+import { resolveTimeExpressions, tellsTime, WHEN_TERM } from './time-expressions.js';
+import { fallsIn, fallsWithin, namedPeriods } from './time-questions.js';
 
 /** A memory that tells a time scores this much more for a question asking when (× 1.35). */
 export const WHEN_BOOST = 0.35;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryKeywords } from '../../src/memory/search-text.js';
-import { asksWhen, dayTerm, namedDays, resolvedTimeWords, resolveTimeExpressions, saysWhen, WHEN_TERM } from '../../src/memory/time-expressions.js';
+import { dayTerm, namedDays, resolvedTimeWords, resolveTimeExpressions, saysWhen, WHEN_TERM } from '../../src/memory/time-expressions.js';
+import { asksWhen } from '../../src/memory/time-questions.js';
 
 /** What each expression of `text` resolves to from `reference`, as "expression → words". */
 const resolved = (text: string, reference: string): string[] =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fallsIn, fallsWithin, namedPeriods, overlapsPeriod, tellsTime } from '../../src/memory/time-expressions.js';
+import { tellsTime } from '../../src/memory/time-expressions.js';
+import { fallsIn, fallsWithin, namedPeriods, overlapsPeriod } from '../../src/memory/time-questions.js';
 
 const period = (question: string): Array<{ months: number[]; year: number | null }> =>
   namedPeriods(question).map((p) => ({ months: [...p.months].sort((a, b) => a - b), year: p.year }));
