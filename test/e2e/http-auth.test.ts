@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteKeyStore } from '../../src/auth/sqlite-key-store.js';
-import { createKey, keyedClient, keyedSseClient } from '../helpers/auth-clients.js';
+import { createKey, createKeyAsync, keyedClient, keyedSseClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
-import { auditOf, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
+import { auditOf, auditOfAsync, initializeBody, JSON_HEADERS, useHttpHarness } from '../helpers/http-harness.js';
 import { rawRequest } from '../helpers/spawn-http.js';
-import { runCli } from '../helpers/spawn-server.js';
+import { runCli, runCliAsync } from '../helpers/spawn-server.js';
 
 const { tempDataDir, start, connect } = useHttpHarness('pinak-auth-', { args: ['--embed-model', 'none'] });
 
@@ -125,7 +125,7 @@ describe('HTTP with API keys', () => {
     expect([hijack.status, hijack.json().error.code]).toEqual([404, -32001]);
 
     // Revoking a key stops its open session at the next request.
-    expect(runCli(['--data-dir', dir, 'keys', 'revoke', writer.id]).status).toBe(0);
+    expect((await runCliAsync(['--data-dir', dir, 'keys', 'revoke', writer.id])).status).toBe(0);
     await expect(client.callTool({ name: 'memory_stats', arguments: {} })).rejects.toThrow(/Unauthorized/);
 
     // Every refusal is in the server's own trail; the tenant's trail has its calls and its keys' refusals.
@@ -164,9 +164,9 @@ describe('HTTP with API keys', () => {
     const open = await start(dir);
     const { client } = await connect(keyedClient(open.origin, undefined));
     await callOk(client, 'remember', { content: 'local note' });
-    expect(auditOf(dir).at(-1)).toMatchObject({ tool: 'remember', principal_id: 'local', tenant: 'local', remote_address: expect.stringMatching(/127\.0\.0\.1/) });
+    expect((await auditOfAsync(dir)).at(-1)).toMatchObject({ tool: 'remember', principal_id: 'local', tenant: 'local', remote_address: expect.stringMatching(/127\.0\.0\.1/) });
     // A key created while the server runs turns authentication on at once.
-    const key = createKey(dir, ['--tenant', 'local', '--role', 'reader']);
+    const key = await createKeyAsync(dir, ['--tenant', 'local', '--role', 'reader']);
     await expect(client.callTool({ name: 'memory_stats', arguments: {} })).rejects.toThrow(/Unauthorized/);
     // A key of the local tenant reaches the data directory itself.
     const { client: reader } = await connect(keyedClient(open.origin, key.key));

@@ -4,7 +4,7 @@ import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { useHttpHarness } from '../helpers/http-harness.js';
 import { AUDIENCE, ISSUER, testIssuer } from '../helpers/jwt-issuer.js';
-import { runCli } from '../helpers/spawn-server.js';
+import { runCliAsync } from '../helpers/spawn-server.js';
 
 const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-revocation-', { args: ['--embed-model', 'none'] });
 
@@ -52,7 +52,7 @@ describe('revoking a key', () => {
     await callOk(a.client, 'remember', { content: 'written before the revocation' });
     await expect(keyedClient(first.origin, other.key)).rejects.toThrow(/503|limit of 3 sessions/);
 
-    const revoked = runCli(['--data-dir', dir, 'keys', 'revoke', doomed.id]);
+    const revoked = await runCliAsync(['--data-dir', dir, 'keys', 'revoke', doomed.id]);
     expect(revoked.status, revoked.stderr).toBe(0);
     // The streams end, on both servers, and the places are free for another key at once.
     const waited = await within(1500, () => stream.ended() && elsewhere.ended());

@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, expect } from 'vitest';
 import { spawnHttp, type HttpServer } from './spawn-http.js';
-import { runCli } from './spawn-server.js';
+import { runCli, runCliAsync } from './spawn-server.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface HttpHarness {
@@ -57,7 +57,15 @@ export function initializeBody(id = 1): string {
 
 /** `pinak-memory audit export` of a data directory (one tenant, or the local one), parsed from JSONL. */
 export function auditOf(dataDir: string, tenant?: string): Array<Record<string, any>> {
-  const result = runCli(['--data-dir', dataDir, 'audit', 'export', ...(tenant ? ['--tenant', tenant] : [])]);
+  return auditRows(runCli(['--data-dir', dataDir, 'audit', 'export', ...(tenant ? ['--tenant', tenant] : [])]));
+}
+
+/** auditOf without blocking this process: for a trail read while HTTP clients stay connected (see runCliAsync). */
+export async function auditOfAsync(dataDir: string, tenant?: string): Promise<Array<Record<string, any>>> {
+  return auditRows(await runCliAsync(['--data-dir', dataDir, 'audit', 'export', ...(tenant ? ['--tenant', tenant] : [])]));
+}
+
+function auditRows(result: { status: number | null; stdout: string; stderr: string }): Array<Record<string, any>> {
   expect(result.status, result.stderr).toBe(0);
   return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
