@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, keyedSseClient } from '../helpers/auth-clients.js';
+import { createKeyAsync, keyedSseClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { adminQuery, freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
@@ -53,11 +53,16 @@ afterAll(async () => {
   for (const dir of dirs) dir.cleanup();
 });
 
-const keyFor = (tenant: string, role = 'writer'): string => createKey(dirs[REPLICAS]!.dir, ['--tenant', tenant, '--role', role, ...onDatabase()]).key;
+/**
+ * A key in the database. The replicas outlive each test, and so do this
+ * process's keep-alive connections to them: the CLI runs without blocking so
+ * that none of them is reused after a replica closed it meanwhile.
+ */
+const keyFor = async (tenant: string, role = 'writer'): Promise<string> => (await createKeyAsync(dirs[REPLICAS]!.dir, ['--tenant', tenant, '--role', role, ...onDatabase()])).key;
 
 describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', () => {
   it('a session opened on one replica is served by every other: writes on one are found through the next, under one audit session and client name', async () => {
-    const key = keyFor('acme');
+    const key = await keyFor('acme');
     const served: number[] = [];
     const { client, transport } = await rotatingClient(key, served, 'roaming-agent');
     const ids: string[] = [];
@@ -82,8 +87,8 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it('a DELETE through one replica ends the session on all; another key presenting the session id is told there is no such session', async () => {
-    const key = keyFor('acme');
-    const other = keyFor('acme');
+    const key = await keyFor('acme');
+    const other = await keyFor('acme');
     const { client, transport } = await rotatingClient(key);
     await client.listTools();
     const sessionId = transport.sessionId!;
@@ -106,7 +111,7 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it('the per-key session limit holds for the whole deployment: two sessions opened on two replicas, the third is refused on the third replica', async () => {
-    const key = keyFor('limits');
+    const key = await keyFor('limits');
     const opened = [];
     for (const replica of replicas.slice(0, 2)) {
       const transport = new StreamableHTTPClientTransport(new URL('/mcp', replica.origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
@@ -131,7 +136,7 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it('a legacy SSE stream counts against the same per-key limit while it is open, wherever it was opened', async () => {
-    const key = keyFor('limits-sse');
+    const key = await keyFor('limits-sse');
     const streamable = new Client({ name: 'capped', version: '1' });
     await streamable.connect(new StreamableHTTPClientTransport(new URL('/mcp', replicas[0]!.origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
     const stream = await keyedSseClient(replicas[1]!.origin, key);
@@ -153,14 +158,14 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it("the sessions gauge of /metrics counts the deployment's Streamable HTTP sessions on every replica", async () => {
-    const admin = createKey(dirs[REPLICAS]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]).key;
+    const admin = (await createKeyAsync(dirs[REPLICAS]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()])).key;
     const gauge = async (replica: HttpServer): Promise<number> => {
       const scrape = await rawRequest(replica.port, { path: '/metrics', headers: { authorization: `Bearer ${admin}` } });
       expect(scrape.status).toBe(200);
       return Number(/^pinak_http_sessions\{transport="streamable"\} (\d+)$/m.exec(scrape.body)?.[1]);
     };
     const before = await gauge(replicas[0]!);
-    const { client, transport } = await rotatingClient(keyFor('acme'));
+    const { client, transport } = await rotatingClient(await keyFor('acme'));
     for (const replica of replicas) expect(await gauge(replica)).toBe(before + 1);
     await transport.terminateSession();
     for (const replica of replicas) expect(await gauge(replica)).toBe(before);
@@ -168,7 +173,7 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it('GET /mcp is 405 (no standalone stream to hold on one replica), and an initialize in a batch with other requests is refused clearly', async () => {
-    const key = keyFor('acme');
+    const key = await keyFor('acme');
     const get = await rawRequest(replicas[0]!.port, { path: '/mcp', method: 'GET', headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST, DELETE');
@@ -184,7 +189,7 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
   });
 
   it('a replica killed with SIGKILL loses no session: the client goes on through the others, and the restarted replica serves the same session', async () => {
-    const key = keyFor('acme');
+    const key = await keyFor('acme');
     const { client, transport } = await rotatingClient(key);
     const before = await callOk(client, 'remember', { content: 'written before the crash kq1z' });
     const victim = replicas[1]!;
@@ -206,7 +211,7 @@ describe('Streamable HTTP sessions kept in PostgreSQL, served by any replica', (
 
 describe('draining on SIGTERM', () => {
   it('with --shutdown-delay-ms, /readyz turns 503 at once while calls are still served, then the process exits cleanly', async () => {
-    const key = keyFor('acme');
+    const key = await keyFor('acme');
     const draining = await spawnHttp(dirs[REPLICAS]!.dir, serverArgs(['--shutdown-delay-ms', '1500']));
     const transport = new StreamableHTTPClientTransport(new URL('/mcp', draining.origin), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
     const client = new Client({ name: 'draining', version: '1' });

@@ -2,11 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { createKeyAsync, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { rawRequest, spawnHttp, type HttpServer } from '../helpers/spawn-http.js';
-import { runCli } from '../helpers/spawn-server.js';
+import { runCli, runCliAsync } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -14,7 +14,10 @@ import { makeTempDir } from '../helpers/temp-dir.js';
  * own: the API keys and the audit fingerprint secret live in the database,
  * so a key made once works on both, a revocation stops it on both at once,
  * and fingerprints match whichever server wrote the row. Neither server
- * writes its records, keys or secret in its data directory.
+ * writes its records, keys or secret in its data directory. The servers
+ * outlive each test, and so do this process's keep-alive connections to
+ * them: the CLI runs without blocking (runCliAsync, createKeyAsync) so that
+ * none of them is reused after the server closed it meanwhile.
  */
 let database: FreshDatabase;
 const dirs = [makeTempDir(), makeTempDir(), makeTempDir()];
@@ -36,13 +39,13 @@ afterAll(async () => {
 
 describe('API keys and the audit secret in PostgreSQL', () => {
   it('a key made once (from a third directory) works on every server, and its revocation stops it on all of them', async () => {
-    const { key, id } = createKey(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
+    const { key, id } = await createKeyAsync(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
     const [a, b] = await Promise.all(servers.map((server) => keyedClient(server.origin, key)));
     const stored = await callOk(a!.client, 'remember', { content: 'the kiln fires at dawn on Thursdays' });
     const found = await callOk(b!.client, 'search_memory', { query: 'kiln dawn', mode: 'keyword' });
     expect(found.hits.map((hit: { id: string }) => hit.id)).toEqual([stored.stored[0].id]);
 
-    const revoked = runCli(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
+    const revoked = await runCliAsync(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
     expect(revoked.status, revoked.stderr).toBe(0);
     for (const server of servers) {
       const fresh = await keyedClient(server.origin, key).then(
@@ -51,19 +54,19 @@ describe('API keys and the audit secret in PostgreSQL', () => {
       );
       expect(fresh).toMatch(/revoked/);
     }
-    const listed = runCli(['--data-dir', dirs[0]!.dir, 'keys', 'list', ...onDatabase()]);
+    const listed = await runCliAsync(['--data-dir', dirs[0]!.dir, 'keys', 'list', ...onDatabase()]);
     expect(listed.stdout).toContain(id);
     await Promise.all([a!.client.close(), b!.client.close()]);
   });
 
   it('a key revoked from the command line is refused by both servers at once, and its open sessions and streams on both end within a second', async () => {
-    const { key, id } = createKey(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
+    const { key, id } = await createKeyAsync(dirs[2]!.dir, ['--tenant', 'acme', '--role', 'writer', ...onDatabase()]);
     const [a, b] = servers as [HttpServer, HttpServer];
     const session = await keyedClient(b.origin, key);
     await callOk(session.client, 'remember', { content: 'written before the revocation on the second server' });
     const streams = [await sseStream(a.port, key), await sseStream(b.port, key)];
     try {
-      const revoked = runCli(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
+      const revoked = await runCliAsync(['--data-dir', dirs[2]!.dir, 'keys', 'revoke', id, ...onDatabase()]);
       expect(revoked.status, revoked.stderr).toBe(0);
       const since = Date.now();
       // The next request to either server is refused: each checks the key in the database with every request.
@@ -89,7 +92,7 @@ describe('API keys and the audit secret in PostgreSQL', () => {
   });
 
   it('fingerprints one secret: the CLI fingerprint of a call matches the row either server wrote', async () => {
-    const { key } = createKey(dirs[2]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]);
+    const { key } = await createKeyAsync(dirs[2]!.dir, ['--tenant', 'local', '--role', 'admin', ...onDatabase()]);
     const args = { content: 'a call to find in the trail later' };
     for (const server of servers) {
       const { client } = await keyedClient(server.origin, key);
