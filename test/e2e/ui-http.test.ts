@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { createKey, createKeyAsync, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
-import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
+import { auditOf, auditOfAsync, useHttpHarness } from '../helpers/http-harness.js';
 import { freshDatabase } from '../helpers/postgres.js';
-import { runCli, spawnRaw } from '../helpers/spawn-server.js';
+import { runCli, runCliAsync, spawnRaw } from '../helpers/spawn-server.js';
 import { UiClient } from '../helpers/ui-client.js';
 
 const { tempDataDir, start, connect, defer } = useHttpHarness('pinak-ui-', { args: ['--embed-model', 'none'] });
@@ -126,7 +126,7 @@ describe('memory browser over HTTP', () => {
 
   it('a key of another tenant browses that tenant only: its search, memory pages and audit trail never show the local tenant\'s records', async () => {
     const { dir, server, admin, alphaId } = await keyedServer();
-    const acme = createKey(dir, ['--tenant', 'acme', '--role', 'admin']);
+    const acme = await createKeyAsync(dir, ['--tenant', 'acme', '--role', 'admin']);
     const { client } = await connect(keyedClient(server.origin, acme.key));
     await callOk(client, 'remember', { content: 'acme keeps its wifi password in the vault' });
     const ui = new UiClient(server.origin);
@@ -174,7 +174,7 @@ describe('memory browser over HTTP', () => {
     expect((await ui.get(`/ui/memory/${newId}`)).status).toBe(404);
     const old = await ui.get(`/ui/memory/${alphaId}`);
     expect(old.text).toContain('Access log');
-    const rows = auditOf(dir);
+    const rows = await auditOfAsync(dir);
     const forget = rows.find((row) => row.tool === 'forget')!;
     expect(forget).toMatchObject({ principal_id: admin.id, status: 'ok', client_name: 'pinak-memory-ui', ids_touched: [newId] });
     expect(rows.find((row) => row.tool === 'remember' && row.ids_touched[0] === newId)).toMatchObject({ principal_id: admin.id, status: 'ok' });
@@ -183,7 +183,7 @@ describe('memory browser over HTTP', () => {
     expect(audit.text).toContain(admin.id);
     expect(audit.text.match(/<tr><td>\d+/g)).toHaveLength(1);
 
-    expect(runCli(['--data-dir', dir, 'keys', 'revoke', admin.id]).status).toBe(0);
+    expect((await runCliAsync(['--data-dir', dir, 'keys', 'revoke', admin.id])).status).toBe(0);
     const after = await ui.get('/ui/');
     expect(after.status).toBe(401);
     expect(after.text).toContain('Signed out: the API key was revoked');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_REPLICA_COOKIE } from '../../scripts/lib/haproxy-config.js';
-import { createKey, keyedClient } from '../helpers/auth-clients.js';
+import { createKeyAsync, keyedClient } from '../helpers/auth-clients.js';
 import { callOk } from '../helpers/calls.js';
 import { startHaproxy, type Haproxy } from '../helpers/haproxy.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
@@ -33,11 +33,16 @@ afterAll(async () => {
   for (const dir of dirs) dir.cleanup();
 });
 
-const keyFor = (role: string): string => createKey(dirs[2]!.dir, ['--tenant', 'acme', '--role', role, '--database-url', database.url]).key;
+/**
+ * A key in the database. The proxy and the replicas outlive each test, and so
+ * do this process's keep-alive connections to the proxy: the CLI runs without
+ * blocking so that none of them is reused after the proxy closed it meanwhile.
+ */
+const keyFor = async (role: string): Promise<string> => (await createKeyAsync(dirs[2]!.dir, ['--tenant', 'acme', '--role', role, '--database-url', database.url])).key;
 
 describe('the memory browser behind haproxy with the shipped rules', () => {
   it('a browser signed in through the proxy stays signed in page after page, and finds what an MCP client stored through it', async () => {
-    const key = keyFor('admin');
+    const key = await keyFor('admin');
     const { client } = await keyedClient(proxy.url, key);
     const id = (await callOk(client, 'remember', { content: 'The proxy keeps browsers with their replica', tags: ['proxy'] })).stored[0].id as string;
 
@@ -54,7 +59,7 @@ describe('the memory browser behind haproxy with the shipped rules', () => {
 
   it('without the proxy\'s cookie a browser lands on the other replica every other page, which does not know its sign-in (the rule is what keeps it)', async () => {
     const browser = new UiClient(proxy.url);
-    await browser.signIn(keyFor('reader'));
+    await browser.signIn(await keyFor('reader'));
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       browser.otherCookies.clear();
