@@ -4,7 +4,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { createKey, keyedClient } from '../helpers/auth-clients.js';
 import { callError, callOk } from '../helpers/calls.js';
-import { auditOf, useHttpHarness } from '../helpers/http-harness.js';
+import { auditOfAsync, useHttpHarness } from '../helpers/http-harness.js';
 import { freshDatabase } from '../helpers/postgres.js';
 import { runCli, runCliAsync, spawnServer } from '../helpers/spawn-server.js';
 
@@ -60,7 +60,7 @@ async function approve(dir: string, id: string): Promise<void> {
   const again = await review(dir, 'reject', id);
   expect(again.status).not.toBe(0);
   expect(again.stderr).toContain(`memory ${id} is not held for review`);
-  const rows = auditOf(dir).filter((row) => row.tool === 'review approve');
+  const rows = (await auditOfAsync(dir)).filter((row) => row.tool === 'review approve');
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ principal_id: 'local', status: 'ok', ids_touched: [id] });
 }
@@ -106,7 +106,7 @@ describe('injected instructions held for review, end to end', () => {
       expect(await callError(client, 'get_memory', { id })).toContain('no memory with id');
     }
     expect((await callOk(admining, 'get_memory', { id })).memories[0]).toMatchObject({ held: true, written_by: writer.id });
-    const rows = auditOf(dir).filter((row) => row.tool === 'remember');
+    const rows = (await auditOfAsync(dir)).filter((row) => row.tool === 'remember');
     expect(rows.at(-1)).toMatchObject({ principal_id: writer.id, ids_touched: [id] });
 
     await checkQueue(dir, id);
@@ -124,7 +124,7 @@ describe('injected instructions held for review, end to end', () => {
     expect((await review(dir, 'reject', acmeId)).stderr).toContain(`memory ${acmeId} not found`);
     const rejected = await review(dir, 'reject', acmeId, '--tenant', 'acme');
     expect([rejected.status, rejected.stdout]).toEqual([0, `rejected ${acmeId}: deleted\n`]);
-    expect(auditOf(dir, 'acme').filter((row) => row.tool === 'review reject')).toEqual([expect.objectContaining({ principal_id: 'local', tenant: 'acme', ids_touched: [acmeId] })]);
+    expect((await auditOfAsync(dir, 'acme')).filter((row) => row.tool === 'review reject')).toEqual([expect.objectContaining({ principal_id: 'local', tenant: 'acme', ids_touched: [acmeId] })]);
     expect(await foundBy(acme, acmeId)).toEqual({ keyword: false, vector: false });
   });
 
