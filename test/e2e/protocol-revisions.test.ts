@@ -7,7 +7,7 @@ import { StdioClientTransport as ModernStdioTransport } from '@modelcontextproto
 import { DiscoverRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSON_HEADERS } from '../helpers/http-harness.js';
-import { createKey } from '../helpers/auth-clients.js';
+import { createKeyAsync } from '../helpers/auth-clients.js';
 import { adminQuery, freshDatabase, type FreshDatabase } from '../helpers/postgres.js';
 import { rawRequest, sseMessages, spawnHttp, type HttpServer, type RawResponse } from '../helpers/spawn-http.js';
 import { CLI, spawnRaw } from '../helpers/spawn-server.js';
@@ -397,7 +397,7 @@ describe('a 2026-07-28 stateless request (no initialize, no session, the _meta e
     const keyed = await freshDatabase();
     const server = await spawnHttp(dir.dir, ['--embed-model', 'none', '--database-url', keyed.url, '--auth', 'keys']);
     try {
-      const reader = createKey(dir.dir, ['--tenant', 'acme', '--role', 'reader', '--database-url', keyed.url]).key;
+      const reader = (await createKeyAsync(dir.dir, ['--tenant', 'acme', '--role', 'reader', '--database-url', keyed.url])).key;
       const remember = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'remember', arguments: { content: 'not for readers' }, _meta: envelope('2025-11-25') } };
       const anonymous = await post(server, remember, { 'mcp-protocol-version': '2025-11-25' });
       expect(anonymous.status).toBe(401);
