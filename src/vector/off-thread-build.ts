@@ -77,7 +77,7 @@ export class OffThreadBuild {
       // A doc deleted since the ids were listed is left out; one changed is sent as it is now (and re-applied later).
       const ids = docIds.slice(start, start + CHUNK).filter((id) => slab.has(id));
       const vectors = new Float32Array(ids.length * dimension);
-      ids.forEach((id, i) => vectors.set(slab.get(id)!, i * dimension));
+      ids.forEach((id, i) => slab.copyTo(id, vectors, i * dimension));
       this.post({ type: 'vectors', docIds: Float64Array.from(ids), vectors }, [vectors.buffer]);
       await yieldToEventLoop();
     }
