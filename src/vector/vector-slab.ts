@@ -98,6 +98,7 @@ export class VectorSlab {
 
   private encode(slot: number, vector: Float32Array): void {
     const dim = this.dimension;
+    const codes = this.codes;
     let maxAbs = 0;
     for (let i = 0; i < dim; i++) {
       const a = Math.abs(vector[i]!);
@@ -105,15 +106,18 @@ export class VectorSlab {
     }
     const base = slot * dim;
     // A zero vector, or one that is not finite (never from an embedder), is stored as zeros.
-    if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) {
-      this.codes.fill(0, base, base + dim);
+    if (!(maxAbs > 0) || maxAbs === Infinity) {
+      codes.fill(0, base, base + dim);
       this.scales[slot] = 0;
       return;
     }
     const scale = scaleFor(maxAbs);
+    const inverse = 1 / scale;
     for (let i = 0; i < dim; i++) {
-      const code = Math.round(vector[i]! / scale);
-      this.codes[base + i] = code > LEVELS ? LEVELS : code < -LEVELS ? -LEVELS : code;
+      // Rounded half away from zero, symmetric; |x| <= 127 up to rounding error, clamped all the same.
+      const x = vector[i]! * inverse;
+      const code = x >= 0 ? (x + 0.5) | 0 : -((0.5 - x) | 0);
+      codes[base + i] = code > LEVELS ? LEVELS : code < -LEVELS ? -LEVELS : code;
     }
     this.scales[slot] = scale;
   }
