@@ -14,12 +14,14 @@ export interface GraphSettings {
 const MAX_LABEL = 2 ** 32 - 1;
 
 /**
- * Inner product (distance 1 − a·b): every vector stored is already unit
- * length (the embedders normalise them), so this is cosine distance, and
- * hnswlib keeps each vector as given. Its cosine space would normalise each
- * once more, changing the last bits of some: the vectors a start reads back
- * from a snapshot file would then differ from those in SQLite, and so would
- * exact scores. Snapshots written by the cosine space load the same way.
+ * Inner product (distance 1 − a·b): every vector stored is unit length (the
+ * embedders normalise them) up to the slab's int8 rounding, so this is cosine
+ * distance, and hnswlib keeps each vector as given: the slab's dequantized
+ * vector, which quantizes again to the same codes. Its cosine space would
+ * normalise each once more, changing it: the vectors a start reads back from
+ * a snapshot file would then quantize to other codes than those from SQLite,
+ * and exact scores would differ. Snapshots written by the cosine space, or of
+ * float32 vectors, load the same way (their vectors quantize as SQLite's do).
  */
 const SPACE = 'ip';
 

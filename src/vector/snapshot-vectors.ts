@@ -36,7 +36,8 @@ function layoutOf(header: Buffer, dimension: number, expectedCount: number): Lay
  * the label). At a start this replaces reading every vector back from SQLite
  * (about 2.5 µs a row: 2.5 s at a million) with a sequential read of a file
  * that is read for its checksum anyway. The graph keeps vectors as given
- * (see SPACE in hnsw-graph.ts), so they are the bits SQLite holds.
+ * (see SPACE in hnsw-graph.ts): the slab's dequantized vectors, which
+ * quantize to the codes the slab held, as the vectors SQLite holds do.
  * The caller trusts the vectors only if the checksum matches the manifest.
  */
 export async function readSnapshotVectors(file: string, dimension: number, expectedCount: number): Promise<SnapshotVectors> {
