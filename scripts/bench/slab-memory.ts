@@ -4,7 +4,7 @@
  * for the comparison): each layout loads the same random unit vectors in a
  * process of its own (so one's memory never counts in the other's), from
  * float32 little-endian bytes as SQLite stores them, then scans random
- * subsets of about the given sizes (sorted doc ids) exactly (top 10), as a confined search or the
+ * subsets of the given sizes (sorted doc ids) exactly (top 10), as a confined search or the
  * backlog of a graph build does. Recall of int8 against float32 is reported
  * over the same queries on a subset. Prints JSON.
  *
@@ -156,8 +156,15 @@ function runLayout(layout: 'float32' | 'int8'): void {
   const answers: Record<string, number[][]> = {};
   for (const size of scans) {
     const pick = random(size);
-    // Sorted, as a namespace's doc ids come (distinct ids, spread over the whole slab).
-    const subsets = queries.map(() => [...new Set(Array.from({ length: size }, () => 1 + Math.floor(pick() * count)))].sort((a, b) => a - b));
+    // Distinct ids spread over the whole slab, sorted, as a namespace's doc ids come.
+    const ids = Int32Array.from({ length: count }, (_, i) => i + 1);
+    const subsets = queries.map(() => {
+      for (let i = 0; i < size; i++) {
+        const j = i + Math.floor(pick() * (count - i));
+        [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+      }
+      return Array.from(ids.subarray(0, size)).sort((a, b) => a - b);
+    });
     for (let i = 0; i < 3; i++) slab.search(queries[i % queries.length]!, 10, subsets[i % subsets.length]!); // warm up
     const times: number[] = [];
     answers[size] = queries.map((query, q) => {
