@@ -15,16 +15,22 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TopK, VectorSlab, type Neighbour } from '../../src/vector/vector-slab.js';
 import { describeMachine, summarize } from './stats.js';
+import { seeded } from './data.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    vectors: { type: 'string', default: '1000000' },
-    dimension: { type: 'string', default: '100' },
-    scans: { type: 'string', default: '2000,100000' },
-    queries: { type: 'string', default: '20' },
-    layout: { type: 'string' },
-  },
-});
+const OPTIONS = {
+  vectors: { type: 'string', default: '1000000' },
+  dimension: { type: 'string', default: '100' },
+  scans: { type: 'string', default: '2000,100000' },
+  queries: { type: 'string', default: '20' },
+  layout: { type: 'string' },
+} as const;
+let flags: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+try {
+  flags = parseArgs({ options: OPTIONS }).values;
+} catch (error) {
+  process.stderr.write(`bench:slab: ${(error as Error).message}; usage: npm run bench:slab -- [--vectors N] [--dimension N] [--scans N,N] [--queries N]\n`);
+  process.exit(1);
+}
 const whole = (text: string): number => (/^\d+$/.test(text) ? Number(text) : NaN);
 const count = whole(flags.vectors);
 const dimension = whole(flags.dimension);
@@ -96,18 +102,6 @@ class Float32Slab {
   }
 }
 
-/** A deterministic generator (mulberry32): both layouts load the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fillUnit(next: () => number, out: Float32Array): Float32Array {
   let norm = 0;
   for (let i = 0; i < out.length; i++) {
@@ -134,7 +128,7 @@ function runLayout(layout: 'float32' | 'int8'): void {
   const before = settle();
   const slab = layout === 'int8' ? new VectorSlab(dimension, 16) : new Float32Slab(dimension);
   slab.reserve(count);
-  const next = random(1);
+  const next = seeded(1);
   // Stored bytes at an odd offset, as a row of a SQLite page may be; made a
   // batch at a time, so the load time is setBytes alone.
   const BATCH = 1000;
@@ -155,7 +149,7 @@ function runLayout(layout: 'float32' | 'int8'): void {
   const scanTimes: Record<string, ReturnType<typeof summarize>> = {};
   const answers: Record<string, number[][]> = {};
   for (const size of scans) {
-    const pick = random(size);
+    const pick = seeded(size);
     // Distinct ids spread over the whole slab, sorted, as a namespace's doc ids come.
     const ids = Int32Array.from({ length: count }, (_, i) => i + 1);
     const subsets = queries.map(() => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VectorSlab } from '../../src/vector/vector-slab.js';
+import { seeded } from '../../scripts/bench/data.js';
 
 // The slab holds vectors as int8 codes with one float32 scale each. What must
 // hold: a small, bounded error; the same codes again for a vector read back
@@ -8,20 +9,8 @@ import { VectorSlab } from '../../src/vector/vector-slab.js';
 
 const DIM = 100;
 
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function unitVectors(count: number, dim: number, seed: number): Float32Array[] {
-  const next = random(seed);
+  const next = seeded(seed);
   return Array.from({ length: count }, () => {
     const v = Float32Array.from({ length: dim }, () => next() * 2 - 1);
     const norm = Math.hypot(...v);
@@ -56,7 +45,7 @@ describe('VectorSlab (int8 codes, one scale per vector)', () => {
   it('quantizes a dequantized vector to the same codes: bit-identical vectors and scores after a round trip', () => {
     const vectors = unitVectors(20_000, DIM, 2);
     // Scales of every magnitude, not only unit vectors.
-    const next = random(3);
+    const next = seeded(3);
     vectors.forEach((v, i) => (i % 2 === 0 ? undefined : v.forEach((x, d) => (v[d] = x * 2 ** Math.floor(next() * 40 - 20)))));
     const first = new VectorSlab(DIM);
     vectors.forEach((v, i) => first.set(i, v));
