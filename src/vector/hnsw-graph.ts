@@ -1,4 +1,5 @@
 import hnswlib from 'hnswlib-node';
+import { DocIdTable } from './doc-id-table.js';
 import type { Neighbour } from './vector-slab.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -55,7 +56,7 @@ export class HnswGraph {
     private readonly native: Native,
     readonly settings: GraphSettings,
     /** Labels in the graph and not deleted. */
-    private readonly live: Set<number>,
+    private readonly live: DocIdTable,
   ) {
     this.ef = settings.efSearch;
     native.setEf(this.ef);
@@ -64,7 +65,7 @@ export class HnswGraph {
   static create(settings: GraphSettings, capacity = 1024): HnswGraph {
     const native = new HierarchicalNSW(SPACE, settings.dimension);
     native.initIndex({ maxElements: Math.max(16, capacity), m: settings.m, efConstruction: settings.efConstruction, randomSeed: 100 });
-    return new HnswGraph(native, settings, new Set());
+    return new HnswGraph(native, settings, new DocIdTable());
   }
 
   /**
@@ -80,7 +81,9 @@ export class HnswGraph {
     }
     // An empty snapshot reloads with capacity 0; grow it before the first add.
     if (native.getMaxElements() < 16) native.resizeIndex(16);
-    return new HnswGraph(native, settings, new Set(native.getIdsList()));
+    const live = new DocIdTable(native.getCurrentCount());
+    for (const label of native.getIdsList()) live.set(label, 1);
+    return new HnswGraph(native, settings, live);
   }
 
   /**
@@ -90,7 +93,7 @@ export class HnswGraph {
    * deleted"). Vectors that changed are the caller's to re-add.
    */
   keepOnly(present: (docId: number) => boolean): void {
-    for (const label of [...this.live]) {
+    for (const label of this.live.keys()) {
       if (present(label)) continue;
       try {
         this.native.markDelete(label);
@@ -122,7 +125,7 @@ export class HnswGraph {
     }
     // Re-adding a deleted label un-deletes and updates it in place.
     this.native.addPoint(Array.from(vector), label);
-    this.live.add(label);
+    this.live.set(label, 1);
   }
 
   remove(docId: number): void {
@@ -152,6 +155,16 @@ export class HnswGraph {
       : undefined;
     const { neighbors, distances } = this.native.searchKnn(Array.from(query), n, filter);
     return neighbors.map((docId, i) => ({ docId, similarity: 1 - distances[i]! }));
+  }
+
+  /**
+   * Free the native graph now and leave an empty one: its memory (hundreds of
+   * MB at a million) would otherwise wait for a garbage collection that does
+   * not know its size. For a graph replaced by another.
+   */
+  release(): void {
+    this.native.initIndex({ maxElements: 16, m: this.settings.m, efConstruction: this.settings.efConstruction, randomSeed: 100 });
+    this.live.clear();
   }
 
   /** Write the graph to a file (on a libuv thread); no mutation may happen until it resolves. */
