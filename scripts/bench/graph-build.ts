@@ -4,7 +4,8 @@
  * the serving thread (`--graph-build-above 0`, as before) and once off it (a
  * worker thread builds large backlogs, the default).
  *
- *   npm run bench:graph-build -- [--sizes 100000] [--modes serving-thread,off-thread] [--sample-ms 50] [--out bench/results]
+ *   npm run bench:graph-build -- [--sizes 100000] [--modes serving-thread,off-thread] [--sample-ms 50] [--out bench/results] [--keep] [--log-level info]
+ *   npm run bench:graph-build -- --cold-start DIR [--runs 3]
  *
  * Per size and mode: bulk load with `remember` batches of 100 (rate until the
  * last acknowledged write), then, until memory_stats reports no backlog, a
@@ -12,7 +13,10 @@
  * complete when the backlog is empty. Then a cold start: the server is stopped
  * and started again, and timed to its first hybrid search served with the
  * vector index loaded (memory_stats no longer says it is loading). Prints
- * JSON, and writes it to --out.
+ * JSON, and writes it to --out. `--keep` leaves each data directory in place
+ * (its path is logged) for runs that reuse the store; `--log-level` is the
+ * servers' (default warn), their logs on stderr. `--cold-start DIR` times
+ * only cold starts (`--runs` of them) of a store kept that way.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildIfStale, ROOT } from '../lib/build.js';
 import { memories, queries, type BenchMemory } from './data.js';
-import { call, log, startServer, waitForVectorSearch, type Result } from './servers.js';
+import { call, log, startServer, waitForVectorSearch, type Result, type Server } from './servers.js';
 import { describeMachine, summarize, timed } from './stats.js';
 
 const MODES = { 'serving-thread': ['--graph-build-above', '0'], 'off-thread': [] } as const satisfies Record<string, readonly string[]>;
@@ -32,6 +36,10 @@ const { values } = parseArgs({
     modes: { type: 'string', default: Object.keys(MODES).join(',') },
     'sample-ms': { type: 'string', default: '50' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+    keep: { type: 'boolean', default: false },
+    'cold-start': { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -42,9 +50,31 @@ const sampleMs = Number(values['sample-ms']);
 const peakRssMb = (pid: number): number => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Start the server on a store and time its first search, then its first hybrid search with the vector index loaded. */
+async function coldStart(dataDir: string, flags: readonly string[]): Promise<{ server: Server; result: Result }> {
+  const qs = queries(2, 11);
+  const started = performance.now();
+  const server = await startServer(dataDir, flags);
+  const firstAnswer = await call(server.client, 'search_memory', { query: qs[0], mode: 'hybrid', limit: 10 });
+  const firstMs = performance.now() - started;
+  await waitForVectorSearch(server.client);
+  await call(server.client, 'search_memory', { query: qs[1], mode: 'hybrid', limit: 10 });
+  const hybridMs = performance.now() - started;
+  return {
+    server,
+    result: {
+      first_search_ms: Math.round(firstMs),
+      first_search_mode: firstAnswer.mode,
+      first_hybrid_search_with_vectors_ms: Math.round(hybridMs),
+      peak_rss_mb: peakRssMb(server.pid),
+    },
+  };
+}
+
 async function measure(size: number, mode: Mode): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), `pinak-graph-build-${size}-`));
-  let server = await startServer(dataDir, MODES[mode]);
+  const flags = [...MODES[mode], '--log-level', values['log-level']];
+  let server = await startServer(dataDir, flags);
   try {
     log(`${mode} ${size}: loading`);
     const started = performance.now();
@@ -78,13 +108,8 @@ async function measure(size: number, mode: Mode): Promise<Result> {
     await server.close();
 
     log(`${mode} ${size}: cold start`);
-    const coldStarted = performance.now();
-    server = await startServer(dataDir, MODES[mode]);
-    const firstAnswer = await call(server.client, 'search_memory', { query: qs[0], mode: 'hybrid', limit: 10 });
-    const firstMs = performance.now() - coldStarted;
-    await waitForVectorSearch(server.client);
-    await call(server.client, 'search_memory', { query: qs[1], mode: 'hybrid', limit: 10 });
-    const hybridMs = performance.now() - coldStarted;
+    const cold = await coldStart(dataDir, flags);
+    server = cold.server;
     return {
       size,
       mode,
@@ -92,23 +117,32 @@ async function measure(size: number, mode: Mode): Promise<Result> {
       graph_complete_after_last_write_s: Math.round((complete - lastAck) / 100) / 10,
       during_build: { remember_ms: summarize(remember), hybrid_search_ms: summarize(search), largest_backlog: Math.max(...backlogSeen) },
       peak_rss_mb: rssBuild,
-      cold_start: {
-        first_search_ms: Math.round(firstMs),
-        first_search_mode: firstAnswer.mode,
-        first_hybrid_search_with_vectors_ms: Math.round(hybridMs),
-        peak_rss_mb: peakRssMb(server.pid),
-      },
+      cold_start: cold.result,
       load_average_1m: Math.round(loadavg()[0]! * 100) / 100,
     };
   } finally {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (values.keep) log(`${mode} ${size}: kept ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Cold starts only, of a kept store: the same flags as the off-thread mode. */
+async function coldStarts(dataDir: string, runs: number): Promise<Result[]> {
+  const results: Result[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const { server, result } = await coldStart(dataDir, ['--log-level', values['log-level']]);
+    await server.close();
+    results.push({ data_dir: dataDir, run, cold_start: result, load_average_1m: Math.round(loadavg()[0]! * 100) / 100 });
+    log(`cold start ${run}: ${JSON.stringify(result)}`);
+  }
+  return results;
 }
 
 buildIfStale();
 const results: Result[] = [];
-for (const size of sizes) for (const mode of modes) results.push(await measure(size, mode));
+if (values['cold-start']) results.push(...(await coldStarts(values['cold-start'], Number(values.runs))));
+else for (const size of sizes) for (const mode of modes) results.push(await measure(size, mode));
 const report = { benchmark: 'graph-build', at: new Date().toISOString(), machine: describeMachine(), sample_ms: sampleMs, results };
 mkdirSync(values.out, { recursive: true });
 writeFileSync(join(values.out, `${report.at.replace(/[:.]/g, '-')}-graph-build.json`), `${JSON.stringify(report, null, 2)}\n`);
