@@ -84,7 +84,7 @@ export const Config = z.strictObject({
   snapshotEveryChanges: intFromText(1, 10_000_000).default(2000),
   snapshotIntervalMs: intFromText(100, 86_400_000).default(30_000),
   exactScanLimit: intFromText(0, 10_000_000).default(20_000),
-  graphBuildAbove: intFromText(0, 100_000_000).default(20_000),
+  graphBuildAbove: intFromText(0, 100_000_000).default(2_000),
   fusionMethod: z.enum(FUSION_METHODS, { message: `expected one of ${FUSION_METHODS.join(', ')}` }).optional(),
   fusionKeywordWeight: numberFromText(0, 100).optional(),
   fusionVectorWeight: numberFromText(0, 100).optional(),

@@ -17,7 +17,7 @@ export interface GraphBuildJob {
 /** To the worker: a chunk of vectors (doc ids and their vectors, flat), doc ids to delete, or the end of them. */
 export type ToGraphBuilder = { type: 'vectors'; docIds: Float64Array; vectors: Float32Array } | { type: 'deletes'; docIds: Float64Array } | { type: 'end' };
 
-/** From the worker: how far it got, the snapshot it wrote, or why it failed. */
+/** From the worker: how many vectors it has inserted (after each chunk), the snapshot it wrote, or why it failed. */
 export type FromGraphBuilder =
   | { type: 'progress'; built: number }
   | { type: 'done'; manifest: SnapshotManifest }

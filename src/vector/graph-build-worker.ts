@@ -10,8 +10,6 @@ import type { FromGraphBuilder, GraphBuildJob, ToGraphBuilder } from './graph-bu
 import { HnswGraph } from './hnsw-graph.js';
 import { writeSnapshot } from './snapshot-files.js';
 
-const PROGRESS_EVERY = 10_000;
-
 const job = workerData as GraphBuildJob;
 const port = parentPort!;
 const send = (message: FromGraphBuilder): void => port.postMessage(message);
@@ -26,8 +24,10 @@ port.on('message', (message: ToGraphBuilder) => {
       const { dimension } = job.settings;
       for (let i = 0; i < message.docIds.length; i++) {
         graph.upsert(message.docIds[i]!, message.vectors.subarray(i * dimension, (i + 1) * dimension));
-        if (++built % PROGRESS_EVERY === 0) send({ type: 'progress', built });
       }
+      // The sender keeps a bounded number of chunks ahead of this count.
+      built += message.docIds.length;
+      send({ type: 'progress', built });
       return;
     }
     if (message.type === 'deletes') {
@@ -35,7 +35,11 @@ port.on('message', (message: ToGraphBuilder) => {
       return;
     }
     writeSnapshot(graph, job.dir, job.modelKey, job.seq).then(
-      (manifest) => send({ type: 'done', manifest }),
+      (manifest) => {
+        // The serving thread loads the file next: free this copy first rather than at the worker's exit.
+        graph.release();
+        send({ type: 'done', manifest });
+      },
       (error: unknown) => send({ type: 'failed', message: (error as Error).message }),
     );
   } catch (error) {

@@ -3,8 +3,12 @@ import type { VectorIndexOptions } from './index-settings.js';
 import { OffThreadBuild, type BuiltGraph } from './off-thread-build.js';
 import type { VectorSlab } from './vector-slab.js';
 
-/** Backlogs from this size up are built into a new graph off the serving thread (default of `offThreadBuildAbove`). */
-const OFF_THREAD_BUILD_ABOVE = 20_000;
+/**
+ * Backlogs from this size up are built into a new graph off the serving
+ * thread (default of `offThreadBuildAbove`): at a million vectors, about a
+ * second of inserts, which the serving thread would take from its calls.
+ */
+const OFF_THREAD_BUILD_ABOVE = 2_000;
 /** After a failed off-thread build, the backlog is applied on the serving thread for this long before another is tried. */
 const BUILD_RETRY_MS = 60_000;
 /** The snapshot lease is renewed this often while a build holds it. */
@@ -22,9 +26,10 @@ export interface BuildHandlers {
 /**
  * When a vector index builds its graph off the serving thread, and from what:
  * the snapshot on record (the next build's starting point), the docs changed
- * since it, and the build in flight. A backlog that is most of the index (a
- * bulk load, a rebuild, a new model) is cheaper to build into a new graph
- * than to insert on the serving thread, which it would hold for minutes at a million.
+ * since it, and the build in flight. A large backlog (a bulk load, a rebuild,
+ * a new model) is cheaper to build into a new graph than to insert on the
+ * serving thread, which it would hold for minutes at a million; during a bulk
+ * load, builds follow one another, each from the last one's snapshot.
  */
 export class GraphBuilds {
   private current: { job: OffThreadBuild; ended: Promise<void> } | null = null;
@@ -69,10 +74,15 @@ export class GraphBuilds {
     this.compacting = true;
   }
 
-  /** Whether a backlog this large, against an index this large, is built off the serving thread now. */
-  wanted(backlog: number, vectors: number): boolean {
+  /**
+   * Whether a backlog this large is built off the serving thread now. However
+   * large the index, a worker's build (which loads the last snapshot, inserts,
+   * writes and hands over a new one) costs the serving thread less than
+   * inserting a backlog this large itself.
+   */
+  wanted(backlog: number): boolean {
     const above = this.options.offThreadBuildAbove ?? OFF_THREAD_BUILD_ABOVE;
-    return !this.current && above > 0 && backlog >= above && backlog * 2 >= vectors && Date.now() - this.failedAt >= BUILD_RETRY_MS;
+    return !this.current && above > 0 && backlog >= above && Date.now() - this.failedAt >= BUILD_RETRY_MS;
   }
 
   /**

@@ -23,9 +23,9 @@ export interface VectorIndexOptions {
    */
   snapshotScaleVectors?: number;
   /**
-   * A backlog of at least this many changes that is at least half the index
-   * is built into a new graph in a worker thread instead of being inserted on
-   * the serving thread (default 20,000; 0: never).
+   * A backlog of at least this many changes is built into a new graph in a
+   * worker thread instead of being inserted on the serving thread (default
+   * 2,000; 0: never).
    */
   offThreadBuildAbove?: number;
 }

@@ -9,6 +9,12 @@ import type { VectorSlab } from './vector-slab.js';
 
 /** Vectors sent to the builder per message: about 4 MB at 100 dimensions, copied between two yields. */
 const CHUNK = 10_000;
+/**
+ * Chunks sent ahead of what the builder has inserted. Inserting a chunk takes
+ * seconds and copying it milliseconds: without a bound, every vector of a
+ * large build (400 MB at a million) would wait in the worker's queue at once.
+ */
+const CHUNKS_AHEAD = 2;
 
 /** What one build starts from and takes in. */
 export interface BuildPlan {
@@ -44,6 +50,8 @@ export class OffThreadBuild {
   readonly done: Promise<BuiltGraph>;
   private readonly worker: Worker;
   private cancelled = false;
+  /** Wakes the sender when the builder reports progress. */
+  private progressed: (() => void) | null = null;
 
   readonly seq: number;
   private readonly settings: GraphSettings;
@@ -73,12 +81,15 @@ export class OffThreadBuild {
     const finished = this.finished();
     const { dimension } = this.settings;
     if (deletes.length > 0) this.post({ type: 'deletes', docIds: Float64Array.from(deletes) });
+    let sent = 0;
     for (let start = 0; start < docIds.length && !this.cancelled; start += CHUNK) {
+      await this.insertedAtLeast(sent - CHUNKS_AHEAD * CHUNK, finished);
       // A doc deleted since the ids were listed is left out; one changed is sent as it is now (and re-applied later).
       const ids = docIds.slice(start, start + CHUNK).filter((id) => slab.has(id));
       const vectors = new Float32Array(ids.length * dimension);
       ids.forEach((id, i) => slab.copyTo(id, vectors, i * dimension));
       this.post({ type: 'vectors', docIds: Float64Array.from(ids), vectors }, [vectors.buffer]);
+      sent += ids.length;
       await yieldToEventLoop();
     }
     this.post({ type: 'end' });
@@ -89,6 +100,13 @@ export class OffThreadBuild {
     return { graph: await HnswGraph.load(`${this.dir}/${manifest.file}`, this.settings, manifest.count), manifest };
   }
 
+  /** Wait until the builder has inserted `count` vectors (or has ended: then `finished` says how). */
+  private async insertedAtLeast(count: number, finished: Promise<unknown>): Promise<void> {
+    while (this.built < count && !this.cancelled) {
+      await Promise.race([new Promise<void>((resolve) => (this.progressed = resolve)), finished]);
+    }
+  }
+
   private post(message: ToGraphBuilder, transfer: ArrayBuffer[] = []): void {
     if (!this.cancelled) this.worker.postMessage(message, transfer);
   }
@@ -97,8 +115,10 @@ export class OffThreadBuild {
   private finished(): Promise<SnapshotManifest> {
     return new Promise((resolve, reject) => {
       this.worker.on('message', (message: FromGraphBuilder) => {
-        if (message.type === 'progress') this.built = message.built;
-        else if (message.type === 'done') resolve(message.manifest);
+        if (message.type === 'progress') {
+          this.built = message.built;
+          this.progressed?.();
+        } else if (message.type === 'done') resolve(message.manifest);
         else reject(new Error(message.message));
       });
       this.worker.on('error', reject);

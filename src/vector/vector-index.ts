@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SnapshotManifest } from '../domain/vector-log.js';
 import { HnswGraph } from './hnsw-graph.js';
 import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
@@ -11,7 +11,20 @@ import { VectorSlab, type Neighbour } from './vector-slab.js';
 
 export type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
 
-const DRAIN_CHUNK = 256;
+/** The serving thread applies backlog changes for at most this long before yielding to calls waiting… */
+const DRAIN_SLICE_MS = 8;
+/**
+ * …and then rests this many times as long, so calls keep at least three
+ * quarters of the thread: writes arriving faster than a quarter of it inserts
+ * (a bulk load) pile up into a backlog a worker builds instead.
+ */
+const DRAIN_REST = 3;
+/**
+ * How often the index reads writes no search has read yet. Searches read them
+ * anyway (read-your-writes); this makes a write-only bulk load start its graph
+ * build while it runs instead of after its first search.
+ */
+const FOLLOW_MS = 1000;
 const SNAPSHOT_SCALE_VECTORS = 100_000;
 /** Long enough for the slowest snapshot we expect (about 5 s at 1M vectors); a killed writer frees it after this. */
 const SNAPSHOT_LEASE_MS = 120_000;
@@ -39,7 +52,10 @@ export class VectorIndex {
   /** Large backlogs built off the serving thread: when, from what, and the build in flight. */
   private readonly builds: GraphBuilds;
   private closed = false;
+  /** Someone waits for the graph to catch up (settle, close): the backlog is applied without resting. */
+  private settling = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly follower: NodeJS.Timeout;
 
   private constructor(
     private readonly options: VectorIndexOptions,
@@ -55,6 +71,8 @@ export class VectorIndex {
     this.snapshotSeq = snapshotSeq;
     this.timer = setInterval(() => void this.maybeSnapshot(), Math.max(250, Math.min(options.snapshotIntervalMs, 5000)));
     this.timer.unref();
+    this.follower = setInterval(() => this.follow(), FOLLOW_MS);
+    this.follower.unref();
   }
 
   /**
@@ -122,6 +140,15 @@ export class VectorIndex {
     return count;
   }
 
+  /** Read writes made since the last read, when there are any (the check is one indexed lookup). */
+  private follow(): void {
+    try {
+      if (this.options.log.lastSeq() > this.appliedSeq) this.catchUp();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not read the vector change log; the next search reads it');
+    }
+  }
+
   /** Follow the log: after this, every committed change is visible to `search`. Cheap when nothing changed. */
   catchUp(): number {
     if (this.closed) return 0;
@@ -164,7 +191,7 @@ export class VectorIndex {
 
   private scheduleDrain(): void {
     if (this.builds.running || this.draining || this.saving || this.backlog.size === 0 || this.closed) return;
-    if (this.builds.wanted(this.backlog.size, this.slab.size) && this.startBuild()) return;
+    if (this.builds.wanted(this.backlog.size) && this.startBuild()) return;
     this.draining = this.drain().finally(() => {
       this.draining = null;
       if (this.backlog.size > 0 && !this.saving) this.scheduleDrain();
@@ -188,6 +215,7 @@ export class VectorIndex {
   private async takeOver({ graph, manifest }: BuiltGraph, changed: ReadonlySet<number>, started: number): Promise<void> {
     if (this.closed) return;
     graph.keepOnly((docId) => this.slab.has(docId));
+    const replaced = this.graph;
     this.graph = graph;
     this.backlog.clear();
     for (const docId of changed) this.backlog.set(docId, this.slab.has(docId) ? 'upsert' : 'delete');
@@ -195,11 +223,14 @@ export class VectorIndex {
     this.recordSnapshot(manifest);
     await removeOldSnapshots(this.options.dir, this.options.modelKey, manifest.file);
     this.options.logger.info({ vectors: graph.size, seq: manifest.seq, replayed: this.backlog.size, ms: Date.now() - started }, 'vector graph built off the serving thread');
+    // A snapshot of the old graph may still be being written (none starts during a build, but nothing relies on that).
+    if (this.saving) await this.saving;
+    replaced.release();
   }
 
-  /** Apply the backlog to the graph in small chunks, yielding so searches and writes keep flowing. */
+  /** Apply the backlog to the graph in short slices, resting between them so searches and writes keep flowing. */
   private async drain(): Promise<void> {
-    let done = 0;
+    let sliceStarted = performance.now();
     for (const [docId, op] of this.backlog) {
       if (this.saving || this.closed || this.builds.running) return;
       const vector = op === 'upsert' ? this.slab.get(docId) : undefined;
@@ -211,7 +242,13 @@ export class VectorIndex {
         continue;
       }
       this.backlog.delete(docId);
-      if (++done % DRAIN_CHUNK === 0) await yieldToEventLoop();
+      const sliceMs = performance.now() - sliceStarted;
+      if (sliceMs >= DRAIN_SLICE_MS) {
+        // A backlog grown large meanwhile goes to a worker instead.
+        if (this.builds.wanted(this.backlog.size)) return;
+        await (this.settling ? yieldToEventLoop() : sleep(sliceMs * DRAIN_REST));
+        sliceStarted = performance.now();
+      }
     }
     this.compactIfNeeded();
   }
@@ -221,6 +258,7 @@ export class VectorIndex {
     const dead = this.graph.slotsUsed - this.graph.size;
     if (dead < 1000 || dead < this.graph.size * 0.3) return;
     this.options.logger.info({ live: this.graph.size, dead }, 'compacting the vector graph');
+    this.graph.release();
     this.graph = HnswGraph.create(this.options.graph, this.slab.size + 1024);
     for (const docId of this.slab.docIds()) this.backlog.set(docId, 'upsert');
     this.firstUnsavedAt ??= Date.now();
@@ -281,9 +319,14 @@ export class VectorIndex {
 
   /** Wait for the graph to hold every change read so far (for tests and tools that need it settled). */
   async settle(): Promise<void> {
-    while (this.draining || this.saving || this.builds.running || (this.backlog.size > 0 && !this.closed)) {
-      this.scheduleDrain();
-      await (this.builds.ended ?? this.draining ?? this.saving ?? yieldToEventLoop());
+    this.settling = true;
+    try {
+      while (this.draining || this.saving || this.builds.running || (this.backlog.size > 0 && !this.closed)) {
+        this.scheduleDrain();
+        await (this.builds.ended ?? this.draining ?? this.saving ?? yieldToEventLoop());
+      }
+    } finally {
+      this.settling = false;
     }
   }
 
@@ -314,6 +357,7 @@ export class VectorIndex {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    clearInterval(this.follower);
     this.catchUp();
     // A graph still being built is left to the next start, which builds it again from SQLite and its last snapshot.
     if (this.builds.running) {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/calls.js';
@@ -33,6 +33,8 @@ describe('a server killed while it builds its vector graph', () => {
     writeFileSync(file, facts.map((content) => `${JSON.stringify({ content })}\n`).join(''));
     const imported = runCli(['import', file, '--data-dir', dir, '--graph-build-above', '0']);
     expect(imported.status, imported.stderr).toBe(0);
+    // The import indexed as it went and left a snapshot; without it, the server must build the whole graph from SQLite.
+    rmSync(join(dir, 'vectors'), { recursive: true, force: true });
 
     const first = await spawnServer(dir, ['--graph-build-above', '1000']);
     await waitFor(first, 'building the vector graph off the serving thread', 60_000);

@@ -9,7 +9,7 @@ import { HashEmbedder } from '../helpers/hash-embedder.js';
 import { numberedText, storeNumbered } from '../helpers/numbered-memories.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-// A backlog that is most of the index is built into a new graph by a worker
+// A large backlog (a bulk load) is built into a new graph by a worker
 // thread, handed over as a verified snapshot, with the changes made meanwhile
 // applied on top; a build that fails or is stopped loses nothing.
 
@@ -120,6 +120,37 @@ describe('building the vector graph off the serving thread', () => {
     expect(builds.map((b) => b.from)).toEqual([0, 2000]);
     expect(index.stats()).toMatchObject({ vectors: 4450, backlog: 0 });
     expect(await t.found(index, 1, 4500)).toEqual(t.range(51, 4500));
+  }, 120_000);
+
+  it('builds a backlog over the threshold in a worker however small it is against the index', async () => {
+    const t = setup();
+    await t.write(2000);
+    const index = await t.open();
+    await index.settle();
+    // 600 more: over the 500 set here, under a quarter of the 2,600 the index then holds.
+    await t.write(600);
+    index.catchUp();
+    expect(index.stats().building).toEqual({ built: expect.any(Number), vectors: 600 });
+    await index.settle();
+    expect(index.stats()).toMatchObject({ vectors: 2600, backlog: 0 });
+    expect(await t.found(index, 1951, 2600)).toEqual(t.range(1951, 2600));
+  }, 120_000);
+
+  it('follows writes that no search reads, so a write-only bulk load is built while it runs', async () => {
+    const t = setup();
+    await t.write(100);
+    const index = await t.open();
+    await index.settle();
+    await t.write(900);
+    // Nothing here reads the log: the index does, within about a second, and gives the backlog to a worker.
+    const deadline = Date.now() + 10_000;
+    while (index.stats().vectors < 1000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(index.stats().vectors).toBe(1000);
+    // No snapshot was written yet, so the worker builds the whole index.
+    expect(index.stats().building).toEqual({ built: expect.any(Number), vectors: 1000 });
+    await index.settle();
+    expect(t.lines.filter((l) => l.msg === 'vector graph built off the serving thread')).toHaveLength(1);
+    expect(await t.found(index, 1, 1000)).toEqual(t.range(1, 1000));
   }, 120_000);
 
   it('loses nothing when the build is stopped: the next start builds again', async () => {
