@@ -5,9 +5,9 @@ import type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
 import { GraphBuilds } from './graph-builds.js';
 import type { BuiltGraph } from './off-thread-build.js';
 import { removeOldSnapshots, writeSnapshot } from './snapshot-files.js';
-import { loadSnapshot } from './snapshot-loading.js';
-import { readSlab } from './slab-loader.js';
-import { VectorSlab, type Neighbour } from './vector-slab.js';
+import { searchGraphAndBacklog } from './backlog-search.js';
+import { startingPoint } from './index-start.js';
+import type { Neighbour, VectorSlab } from './vector-slab.js';
 
 export type { VectorIndexOptions, VectorIndexStats } from './index-settings.js';
 
@@ -76,40 +76,23 @@ export class VectorIndex {
   }
 
   /**
-   * Load the newest verified snapshot and queue only the changes after it, or,
-   * when there is none or it fails verification, rebuild from SQLite. Never
-   * loads a file whose size, header or checksum disagrees with its manifest.
+   * Start from the newest verified snapshot and queue only the changes after
+   * it, or from every vector in SQLite with an empty graph (index-start.ts).
    */
   static async open(options: VectorIndexOptions, signal?: AbortSignal): Promise<VectorIndex> {
-    const { log, modelKey, logger } = options;
-    const manifest = log.readManifest(modelKey);
-    // Every change after `seq` is replayed from the log, so the index ends current however long loading takes.
-    const seq = log.lastSeq();
-    // A good snapshot gives the graph (read on libuv's threads) and, in the same pass as its checksum, the vectors:
-    // a start then reads no vector from SQLite but those changed after the snapshot.
-    const loaded = manifest ? await loadSnapshot(options, manifest, seq) : { graph: null, slab: null, reason: 'no snapshot yet' };
-    let reason = loaded.reason;
-    if (manifest && loaded.graph) {
-      const slab = loaded.slab;
-      try {
-        loaded.graph.keepOnly((docId) => slab.has(docId));
-        const index = new VectorIndex(options, slab, loaded.graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
-        index.builds.recordSnapshot(manifest);
-        index.start.replayed = index.queueChangesUpTo(seq);
-        logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
-        index.scheduleDrain();
-        return index;
-      } catch (error) {
-        reason = (error as Error).message;
-      }
+    const from = await startingPoint(options, signal);
+    if (from.mode === 'snapshot') {
+      const { manifest, slab } = from;
+      const index = new VectorIndex(options, slab, from.graph, manifest.seq, manifest.seq, { mode: 'snapshot', replayed: 0, reason: null });
+      index.builds.recordSnapshot(manifest);
+      index.start.replayed = index.queueChangesUpTo(from.seq);
+      options.logger.info({ vectors: slab.size, snapshotSeq: manifest.seq, replayed: index.start.replayed }, 'vector index loaded from snapshot');
+      index.scheduleDrain();
+      return index;
     }
-    // Rebuilding: every visible vector from SQLite, as of `seq` (pages read one by one; changes meanwhile are replayed later).
-    const slab = await readSlab(log, modelKey, options.graph.dimension, manifest?.count ?? 0, signal);
-    if (manifest || slab.size > 0) logger.warn({ reason, vectors: slab.size }, 'vector snapshot unusable; rebuilding the index from SQLite');
-    const graph = HnswGraph.create(options.graph, slab.size + 1024);
-    const index = new VectorIndex(options, slab, graph, seq, 0, { mode: 'rebuild', replayed: 0, reason });
-    for (const docId of slab.docIds()) index.backlog.set(docId, 'upsert');
-    if (slab.size > 0) index.firstUnsavedAt = Date.now();
+    const index = new VectorIndex(options, from.slab, from.graph, from.seq, 0, { mode: 'rebuild', replayed: 0, reason: from.reason });
+    for (const docId of from.slab.docIds()) index.backlog.set(docId, 'upsert');
+    if (from.slab.size > 0) index.firstUnsavedAt = Date.now();
     index.scheduleDrain();
     return index;
   }
@@ -160,24 +143,9 @@ export class VectorIndex {
     return count;
   }
 
-  /**
-   * The k nearest records by cosine similarity, among `admitted` doc ids when
-   * given. Small admitted sets are scanned exactly; larger ones walk the graph
-   * with a filter. Backlog records are always scored exactly.
-   */
+  /** The k nearest records by cosine similarity, among `admitted` doc ids when given (backlog-search.ts). */
   search(query: Float32Array, k: number, admitted?: readonly number[]): Neighbour[] {
-    if (admitted && admitted.length <= this.options.exactScanLimit) return this.slab.search(query, k, admitted);
-    const admittedSet = admitted ? new Set(admitted) : null;
-    const pending: number[] = [];
-    for (const [docId, op] of this.backlog) if (op === 'upsert' && (!admittedSet || admittedSet.has(docId))) pending.push(docId);
-    const needsFilter = admittedSet !== null || this.backlog.size > 0;
-    const fromGraph = this.graph.search(
-      query,
-      k,
-      needsFilter ? (docId) => !this.backlog.has(docId) && (!admittedSet || admittedSet.has(docId)) : undefined,
-    );
-    const merged = [...fromGraph.filter((n) => this.slab.has(n.docId)), ...(pending.length ? this.slab.search(query, k, pending) : [])];
-    return merged.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+    return searchGraphAndBacklog(this.graph, this.slab, this.backlog, this.options.exactScanLimit, query, k, admitted);
   }
 
   /**
