@@ -11,6 +11,8 @@ import type { VectorSlab } from './vector-slab.js';
 const OFF_THREAD_BUILD_ABOVE = 2_000;
 /** After a failed off-thread build, the backlog is applied on the serving thread for this long before another is tried. */
 const BUILD_RETRY_MS = 60_000;
+/** After another process refused this one the snapshot lease, no build is tried for this long (its snapshot or build takes seconds to minutes). */
+const LEASE_RETRY_MS = 5_000;
 /** The snapshot lease is renewed this often while a build holds it. */
 const LEASE_RENEW_MS = 30_000;
 
@@ -34,6 +36,7 @@ export interface BuildHandlers {
 export class GraphBuilds {
   private current: { job: OffThreadBuild; ended: Promise<void> } | null = null;
   private failedAt = 0;
+  private refusedAt = 0;
   /** The snapshot on record; null until one is written or loaded. */
   private base: { file: string; count: number } | null = null;
   /** Docs changed after the snapshot on record, with the log position of their last change. */
@@ -82,7 +85,8 @@ export class GraphBuilds {
    */
   wanted(backlog: number): boolean {
     const above = this.options.offThreadBuildAbove ?? OFF_THREAD_BUILD_ABOVE;
-    return !this.current && above > 0 && backlog >= above && Date.now() - this.failedAt >= BUILD_RETRY_MS;
+    const now = Date.now();
+    return !this.current && above > 0 && backlog >= above && now - this.failedAt >= BUILD_RETRY_MS && now - this.refusedAt >= LEASE_RETRY_MS;
   }
 
   /**
@@ -94,7 +98,11 @@ export class GraphBuilds {
    */
   start(slab: VectorSlab, seq: number, backlog: number, handlers: BuildHandlers): boolean {
     const { log, logger } = this.options;
-    if (!log.acquireLease(this.lease.name, this.lease.ttlMs)) return false;
+    if (!log.acquireLease(this.lease.name, this.lease.ttlMs)) {
+      // Until a retry is due, the backlog is applied on the serving thread, which otherwise would stop at every slice to try again.
+      this.refusedAt = Date.now();
+      return false;
+    }
     const renew = setInterval(() => log.acquireLease(this.lease.name, this.lease.ttlMs), LEASE_RENEW_MS);
     renew.unref();
     const started = Date.now();

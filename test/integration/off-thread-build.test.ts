@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { VectorIndexOptions } from '../../src/vector/index-settings.js';
 import { VectorIndex } from '../../src/vector/vector-index.js';
+import { startOtherProcess } from '../contract/other-process.js';
 import { HashEmbedder } from '../helpers/hash-embedder.js';
 import { numberedText, storeNumbered } from '../helpers/numbered-memories.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -62,7 +63,7 @@ function setup() {
     return hits;
   };
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  return { store, open, write, found, range, lines, vectorsDir: join(dir, 'vectors') };
+  return { store, open, write, found, range, lines, vectorsDir: join(dir, 'vectors'), file: join(dir, 'pinak.db') };
 }
 
 describe('building the vector graph off the serving thread', () => {
@@ -151,6 +152,34 @@ describe('building the vector graph off the serving thread', () => {
     await index.settle();
     expect(t.lines.filter((l) => l.msg === 'vector graph built off the serving thread')).toHaveLength(1);
     expect(await t.found(index, 1, 1000)).toEqual(t.range(1, 1000));
+  }, 120_000);
+
+  it('keeps answering while it applies a large backlog itself because another process holds the build lease', async () => {
+    const t = setup();
+    await t.write(1000);
+    const first = await t.open();
+    await first.settle();
+    await first.close();
+    // 8,000 written while no index follows, and the lease held elsewhere: the next start replays them all and may not build.
+    await t.write(8000);
+    const other = await startOtherProcess({ module: new URL('../contract/sqlite-backend.ts', import.meta.url), exportName: 'openSqliteStore' }, t.file);
+    cleanups.push(() => other.close());
+    expect(await other.acquireLease(`snapshot:${embedder.model.key}`, 600_000)).toBe(true);
+    const index = await t.open();
+    expect(index.stats().start).toMatchObject({ mode: 'snapshot', replayed: 8000 });
+    expect(index.stats().building).toBeUndefined();
+    // The backlog is over the threshold but no worker may build it: this thread inserts it in slices with rests
+    // three times as long, and timers fire in them (a thread that retried the build after every slice took no rest:
+    // about 20 of these 5 ms timers fired while it applied the backlog, against 300 and more with rests).
+    let ticks = 0;
+    const deadline = Date.now() + 60_000;
+    while (index.stats().backlog > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      ticks += 1;
+    }
+    expect(index.stats()).toMatchObject({ vectors: 9000, backlog: 0 });
+    expect(ticks).toBeGreaterThanOrEqual(100);
+    expect(await t.found(index, 8901, 9000)).toEqual(t.range(8901, 9000));
   }, 120_000);
 
   it('loses nothing when the build is stopped: the next start builds again', async () => {
