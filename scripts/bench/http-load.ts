@@ -11,14 +11,16 @@
  * Prints JSON: calls, errors, throughput, p50/p95/p99 per tool and overall,
  * the server's peak RSS, and whether every acknowledged write was stored.
  *
- *   npm run bench:http -- --workers 1,2 [--seconds 30] [--sessions 50]
+ *   npm run bench:http -- --workers 1,2 [--seconds 30] [--sessions 50] [--client sdk|raw]
  *
  * The same load on one server run with each number of worker processes in
  * turn (`serve --workers N`, one data directory and port), each on a fresh
  * data directory; prints each run's report, the load average around it, and
  * calls/s and p99 of each run against the first. The server's CPU and RSS
  * are summed over the primary and its workers. Without --workers the server
- * runs one process (--workers 1), as before workers existed.
+ * runs one process (--workers 1), as before workers existed. `--client raw`
+ * drives the load sessions with a lean client (raw-mcp-session.ts) instead of
+ * the SDK's, whose CPU on a 2-core machine is taken from the server's share.
  *
  *   npm run bench:http -- --replicas 1,3 --database-url postgres://… [--kill] [--checks shipped|fast] [--call-timeout-ms N]
  *
@@ -39,6 +41,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { buildIfStale, CLI } from '../lib/build.js';
 import { memories, queries, seeded } from './data.js';
+import { RawMcpSession } from './raw-mcp-session.js';
 import { call, log, waitForIndex, type Result } from './servers.js';
 import { describeMachine, summarize } from './stats.js';
 
@@ -49,7 +52,12 @@ export interface LoadOptions {
   memories: number;
   /** Serving processes (`--workers`); 1 when absent. */
   workers?: number;
+  /** The load sessions' client: the SDK's (default) or the lean one. */
+  client?: 'sdk' | 'raw';
 }
+
+/** What the load loop needs of a session: the SDK client, or the lean one. */
+export type ToolCaller = Pick<Client, 'callTool'> | RawMcpSession;
 
 /** Cumulative shares of the mix, in the order they are drawn. */
 export const MIX = [
@@ -222,7 +230,7 @@ export interface CallEvent {
 
 /** One session: draw an operation, call it, time it; until the deadline. Errors are counted, never retried. */
 export async function runSession(
-  client: Client,
+  client: ToolCaller,
   index: number,
   ids: string[],
   deadline: number,
@@ -254,6 +262,8 @@ export async function runSession(
     try {
       const result = await client.callTool({ name, arguments: args }, undefined, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
       if (result.isError) throw new Error(JSON.stringify(result.content).slice(0, 300));
+      // The lean client does not validate answers: a success must at least carry its structured content.
+      if (result.structuredContent === undefined) throw new Error(`no structured content: ${JSON.stringify(result).slice(0, 300)}`);
       const ended = performance.now();
       tally.ms.get(op)!.push(ended - started);
       let stored: string[] | undefined;
@@ -283,7 +293,16 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
 
     log(`opening ${options.sessions} sessions`);
     const connectStarted = performance.now();
-    const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connect(server.url, `http-load-${i}`)));
+    const sessions: Array<{ client: ToolCaller; close(): Promise<void> }> = await Promise.all(
+      Array.from({ length: options.sessions }, async (_, i) => {
+        if (options.client === 'raw') {
+          const raw = await RawMcpSession.open(server.url, `http-load-${i}`);
+          return { client: raw, close: () => raw.close() };
+        }
+        const sdk = await connect(server.url, `http-load-${i}`);
+        return { client: sdk.client, close: () => disconnect(sdk) };
+      }),
+    );
     const connectMs = performance.now() - connectStarted;
 
     log(`${options.sessions} sessions calling for ${options.seconds} s`);
@@ -299,7 +318,7 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
     const serverCpuAfter = treeSum(pids, cpuSeconds);
     const rssMb = treeSum(pids, peakRssMb);
     const loadAfter = loadavg()[0]!;
-    await Promise.all(sessions.map(disconnect));
+    await Promise.all(sessions.map((session) => session.close()));
 
     const stats = await call(seeder.client, 'memory_stats', {});
     await disconnect(seeder);
@@ -374,9 +393,16 @@ async function main(): Promise<void> {
       checks: { type: 'string' },
       'call-timeout-ms': { type: 'string' },
       workers: { type: 'string' },
+      client: { type: 'string', default: 'sdk' },
     },
   });
-  const options = { seconds: positiveInt(values.seconds, '--seconds'), sessions: positiveInt(values.sessions, '--sessions'), memories: positiveInt(values.memories, '--memories') };
+  if (values.client !== 'sdk' && values.client !== 'raw') throw new Error(`--client must be sdk or raw, got ${JSON.stringify(values.client)}`);
+  const options = {
+    seconds: positiveInt(values.seconds, '--seconds'),
+    sessions: positiveInt(values.sessions, '--sessions'),
+    memories: positiveInt(values.memories, '--memories'),
+    client: values.client as 'sdk' | 'raw',
+  };
   if (values.replicas !== undefined && values.workers !== undefined) throw new Error('--workers and --replicas are two runs of their own: give one of them');
   if (values.replicas === undefined) {
     for (const flag of ['database-url', 'checks', 'call-timeout-ms'] as const) if (values[flag] !== undefined) throw new Error(`--${flag} goes with --replicas`);
