@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../scripts/bench/http-load.js';
 
 describe('the built server under concurrent HTTP sessions', () => {
-  it('10 sessions of mixed calls for 3 s: no errors, nothing lost', async () => {
-    const report = await runLoad({ seconds: 3, sessions: 10, memories: 300 });
+  // The lean client (`--client raw`) speaks the protocol itself: the same checks hold through it.
+  it.each(['sdk', 'raw'] as const)('10 sessions of mixed calls for 3 s (%s client): no errors, nothing lost', async (client) => {
+    const report = await runLoad({ seconds: 3, sessions: 10, memories: 300, client });
 
     expect(report.error_samples).toEqual([]);
     expect(report.errors).toBe(0);
