@@ -79,6 +79,8 @@ export class OffThreadBuild {
 
   private async run(slab: VectorSlab, docIds: number[], deletes: number[]): Promise<BuiltGraph> {
     const finished = this.finished();
+    // A stop while chunks are still being sent rejects it before anything awaits it: that is not an unhandled failure.
+    finished.catch(() => {});
     const { dimension } = this.settings;
     if (deletes.length > 0) this.post({ type: 'deletes', docIds: Float64Array.from(deletes) });
     let sent = 0;
