@@ -129,7 +129,7 @@ export async function startHttpServer(dataDir: string, { port = 0, args = [] }: 
   // One serving process unless asked otherwise (the server's default too).
   const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : settings.PINAK_WORKERS === undefined ? 1 : Number(settings.PINAK_WORKERS);
   const workerArgs = args.includes('--workers') || settings.PINAK_WORKERS !== undefined ? [] : ['--workers', '1'];
-  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...workerArgs, ...args], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, '--data-dir', dataDir, '--transport', 'http', '--port', String(port), '--log-level', 'info', ...workerArgs, ...args], {
     env: { PATH: process.env.PATH ?? '', ...settings },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

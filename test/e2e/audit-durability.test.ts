@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditRows } from '../../src/store/sqlite/audit-rows.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
+import { WriteLock } from '../../src/store/sqlite/write-lock.js';
 import type { AuditRow } from '../../src/store/store.js';
 import { callOk } from '../helpers/calls.js';
 import { spawnServer } from '../helpers/spawn-server.js';
@@ -25,38 +26,38 @@ const row = (tool: string): AuditRow => ({
 });
 
 describe('audit rows and the disk', () => {
-  it('sync the row of a write, let rows of calls that changed nothing wait at most a second, and leave the connection at synchronous=FULL', () => {
+  it('sync the row of a write, let rows of calls that changed nothing wait at most a second, and leave the connection at synchronous=FULL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { db } = openDatabase(join(tempDir(), 'pinak.db'), 1000);
-    // The rows' writer prepares its synchronous settings once: watch each time one of them runs.
-    const settings: string[] = [];
+    // The connection's real setting at the moment each audit row is inserted (2: FULL, 1: NORMAL).
+    const levels: number[] = [];
     const prepare = db.prepare.bind(db);
     vi.spyOn(db, 'prepare').mockImplementation(((source: string) => {
       const statement = prepare(source);
-      const setting = /^PRAGMA (synchronous = \w+)$/.exec(source)?.[1];
-      if (setting === undefined) return statement;
+      if (!source.startsWith('INSERT INTO audit_log')) return statement;
       const run = statement.run.bind(statement);
       statement.run = ((...params: unknown[]) => {
-        settings.push(setting);
+        levels.push(db.pragma('synchronous', { simple: true }) as number);
         return run(...params);
       }) as typeof statement.run;
       return statement;
     }) as typeof db.prepare);
-    const audit = new AuditRows(db);
-    const relaxedFor = (append: () => void): boolean => {
-      settings.length = 0;
-      append();
+    const audit = new AuditRows(db, new WriteLock(db, 1000));
+    const relaxedFor = async (append: () => Promise<unknown>): Promise<boolean> => {
+      levels.length = 0;
+      await append();
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
-      return settings.includes('synchronous = NORMAL');
+      expect(levels).toHaveLength(1);
+      return levels[0] === 1;
     };
-    expect(relaxedFor(() => audit.append(row('remember'), true))).toBe(false);
-    expect(relaxedFor(() => audit.append(row('search_memory'), false))).toBe(true);
+    expect(await relaxedFor(() => audit.append(row('remember'), true))).toBe(false);
+    expect(await relaxedFor(() => audit.append(row('search_memory'), false))).toBe(true);
     vi.advanceTimersByTime(500);
-    expect(relaxedFor(() => audit.append(row('search_memory'), false))).toBe(true);
+    expect(await relaxedFor(() => audit.append(row('search_memory'), false))).toBe(true);
     // A second after the last synced row, the next one syncs, carrying the relaxed ones before it.
     vi.advanceTimersByTime(600);
-    expect(relaxedFor(() => audit.append(row('search_memory'), false))).toBe(false);
-    expect(relaxedFor(() => audit.append(row('get_memory'), false))).toBe(true);
+    expect(await relaxedFor(() => audit.append(row('search_memory'), false))).toBe(false);
+    expect(await relaxedFor(() => audit.append(row('get_memory'), false))).toBe(true);
     expect([...audit.export()].map((r) => r.tool)).toEqual(['remember', 'search_memory', 'search_memory', 'search_memory', 'get_memory']);
     db.close();
   });

@@ -88,7 +88,8 @@ describe('audit trail at the size limit', () => {
       const refused = await rawRequest(server.port, { method: 'POST', path: '/mcp', headers: { ...JSON_HEADERS, host: `127.0.0.1:${server.port}`, authorization: `Bearer pk_${'z'.repeat(43)}` }, body: initializeBody() });
       expect([401, 429]).toContain(refused.status);
     }
-    // The operator's reads are still answered and recorded.
-    for (let i = 0; i < 10; i++) expect((await callOk(client, 'get_memory', { ids: [stored] })).memories).toHaveLength(1);
+    // The operator's reads are still answered and recorded. Refused rows in the reserve (12 KB of them, in 8 KB) would leave
+    // room for none; how many fit in its two pages depends on where the audit table's pages split, so a few are asked.
+    for (let i = 0; i < 5; i++) expect((await callOk(client, 'get_memory', { ids: [stored] })).memories).toHaveLength(1);
   });
 });

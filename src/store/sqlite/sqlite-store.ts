@@ -26,6 +26,7 @@ import type {
   StoreStats,
 } from '../store.js';
 import { AuditRows } from './audit-rows.js';
+import { WriteLock } from './write-lock.js';
 import { storeStats } from './store-stats.js';
 import { Bm25Scorer } from './bm25.js';
 import { CountedRowChanges } from './doc-lengths.js';
@@ -69,6 +70,7 @@ export class SqliteStore implements MemoryStore {
   private readonly views: DocViews;
   private readonly speakers: SpeakerRows;
   private readonly audit: AuditRows;
+  private readonly lock: WriteLock;
   private readonly idempotency: IdempotencyRows;
   private readonly evidence: EvidenceRows;
   /** The change log and vectors, as the vector index reads them. */
@@ -80,8 +82,10 @@ export class SqliteStore implements MemoryStore {
     private readonly db: Database,
     private readonly file: string,
     quota: PageQuota | null,
+    busyTimeoutMs: number,
     keywordRowBudget?: number,
   ) {
+    this.lock = new WriteLock(db, busyTimeoutMs);
     this.scorers = { search_fts: Bm25Scorer.for(db, 'search_fts'), window_fts: Bm25Scorer.for(db, 'window_fts') };
     const docChanges = new CountedRowChanges(this.scorers.search_fts?.lengths);
     const windowChanges = new CountedRowChanges(this.scorers.window_fts?.lengths);
@@ -92,7 +96,7 @@ export class SqliteStore implements MemoryStore {
     this.search = new SearchRows(db, this.scorers, keywordRowBudget, () => docChanges.count + windowChanges.count);
     this.views = new DocViews(db);
     this.speakers = new SpeakerRows(db);
-    this.audit = new AuditRows(db, quota);
+    this.audit = new AuditRows(db, this.lock, quota);
     this.idempotency = new IdempotencyRows(db);
     this.vectors = new VectorRows(db, docs, new LeaseRows(db));
     this.vectorLog = this.vectors;
@@ -100,23 +104,21 @@ export class SqliteStore implements MemoryStore {
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const { db, quota } = openDatabase(options.file, options.busyTimeoutMs, options.maxBytes, options.cacheMb, options.auditReserveBytes);
-    return new SqliteStore(db, options.file, quota, options.keywordRowBudget);
+    return new SqliteStore(db, options.file, quota, options.busyTimeoutMs, options.keywordRowBudget);
   }
 
-  /** One write transaction, claiming its idempotency key first and noting what it made last. */
-  private write<T>(claim: IdempotencyClaim | undefined, work: () => T): T {
-    return this.db
-      .transaction(() => {
-        this.idempotency.claim(claim);
-        const returned = work();
-        this.idempotency.recordMade(claim, returned);
-        return returned;
-      })
-      .immediate();
+  /** One write transaction (the lock waited for between other calls), claiming its idempotency key first and noting what it made last. */
+  private write<T>(claim: IdempotencyClaim | undefined, work: () => T): Promise<T> {
+    return this.lock.run(() => {
+      this.idempotency.claim(claim);
+      const returned = work();
+      this.idempotency.recordMade(claim, returned);
+      return returned;
+    });
   }
 
   async insertMemories(items: readonly NewMemory[], claim?: IdempotencyClaim): Promise<void> {
-    this.write(claim, () => {
+    await this.write(claim, () => {
       for (const item of items) this.memories.add(item.memory, item.indexed);
     });
   }
@@ -142,11 +144,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async createGoal(goal: GoalRecord, indexed: IndexedText, plan: PlanRecord | null, claim?: IdempotencyClaim): Promise<void> {
-    this.write(claim, () => this.goals.create(goal, indexed, plan));
+    await this.write(claim, () => this.goals.create(goal, indexed, plan));
   }
 
   async updateGoal(update: GoalUpdate, claim?: IdempotencyClaim): Promise<void> {
-    this.write(claim, () => this.goals.update(update));
+    await this.write(claim, () => this.goals.update(update));
   }
 
   async getGoal(id: string): Promise<Goal | undefined> {
@@ -162,7 +164,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async recordOutcome(outcome: Outcome, memories: readonly NewMemory[], change: GoalUpdate, claim?: IdempotencyClaim, reinforced: readonly Reinforcement[] = [], recalled: readonly string[] = []): Promise<void> {
-    this.write(claim, () => {
+    await this.write(claim, () => {
       for (const r of reinforced) this.memories.reinforce(r);
       for (const item of memories) this.memories.add(item.memory, item.indexed);
       this.goals.insertOutcome(outcome);
@@ -274,7 +276,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async completeAudit(seq: number, row: AuditRow, durable = true): Promise<void> {
-    this.audit.complete(seq, row, durable);
+    await this.audit.complete(seq, row, durable);
   }
 
   async *exportRecords(namespace?: string): AsyncIterable<ExportRecord> {
