@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Bm25Scorer } from '../../src/store/sqlite/bm25.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { varintsFromHex } from '../../src/store/sqlite/doc-lengths.js';
+import { FtsRowLog, KEPT_LOG_ENTRIES } from '../../src/store/sqlite/fts-row-log.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreFilters } from '../../src/store/store.js';
 import { callOk } from '../helpers/calls.js';
@@ -128,46 +129,73 @@ describe('BM25 computed in memory', () => {
     expectSameScores(scorer, db, ['stone', 'bridge']);
   });
 
-  it('stops using the lengths when another connection commits, and reads them again 30 s after the last read at most', async () => {
-    const { db, other } = twoConnections();
-    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
-    let now = 1_000_000;
-    const scorer = Bm25Scorer.for(db, 'search_fts', () => now)!;
-    scorer.lengths.loadNow();
-    expectSameScores(scorer, db, ['river', 'stone']);
-    // Another process rewrites a row (a thread window grows when a turn is appended) and adds one.
-    other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(7);
-    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(7, 'river stone river stone garden music winter');
-    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(101, 'river');
-    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
-    now += 29_000;
-    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
-    expect(scorer.lengths.ready).toBe(true);
-    now += 1_000;
-    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
-    for (let i = 0; i < 100 && !scorer.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
-    expectSameScores(scorer, db, ['river', 'stone']);
-  });
-
-  it('keeps scoring in memory when another connection commits without touching the table (an audit row), and not when it does', () => {
+  it("follows another connection's logged rewrites and removals and its new rows, scoring in memory and exactly", () => {
     const { db, other } = twoConnections();
     for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
     const scorer = Bm25Scorer.for(db, 'search_fts')!;
     scorer.lengths.loadNow();
     expectSameScores(scorer, db, ['river', 'stone']);
-    // Another process writes elsewhere, as a worker's audit rows do: the lengths still hold.
+    // Another process writes as the store's writers do: rewrites and removals into the change log.
+    const theirs = new FtsRowLog(other, 'search_fts');
+    other.transaction(() => {
+      other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(7);
+      other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(7, 'river stone river stone garden music winter');
+      theirs.forget(7);
+      other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(8);
+      theirs.forget(8);
+      other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(101, 'river');
+      theirs.forget(101, true);
+    })();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    expect(scorer.lengths.of(7)).toBe(7);
+    expect(scorer.lengths.of(8)).toBe(0);
+    // A rewrite of the window table is not one of this table's.
+    new FtsRowLog(other, 'window_fts').forget(9);
+    other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(9);
+    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(9, 'stone');
+    theirs.forget(9);
+    expectSameScores(scorer, db, ['river', 'stone']);
+    expect(scorer.lengths.of(9)).toBe(1);
+  });
+
+  it('reads every length again when entries it had not followed were trimmed from the log, FTS5 scoring meanwhile', async () => {
+    const { db, other } = twoConnections();
+    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    scorer.lengths.loadNow();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    // More rewrites than the log keeps, while this process does not search.
+    const theirs = new FtsRowLog(other, 'search_fts');
+    other.transaction(() => {
+      other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(7);
+      other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(7, 'river stone river stone garden music winter');
+      for (let i = 0; i <= KEPT_LOG_ENTRIES + 1_000; i++) theirs.forget(7);
+    })();
+    expect(other.prepare('SELECT count(*) FROM fts_row_changes').pluck().get()).toBeLessThanOrEqual(KEPT_LOG_ENTRIES + 1_000);
+    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
+    expect(scorer.lengths.ready).toBe(false);
+    for (let i = 0; i < 100 && !scorer.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
+    expectSameScores(scorer, db, ['river', 'stone']);
+    expect(scorer.lengths.of(7)).toBe(7);
+  });
+
+  it('keeps scoring in memory when another connection commits without touching the table (an audit row)', () => {
+    const { db, other } = twoConnections();
+    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
+    scorer.lengths.loadNow();
+    expectSameScores(scorer, db, ['river', 'stone']);
+    const generation = scorer.lengths.generation;
+    // Another process writes elsewhere, as a worker's audit rows do: the lengths still hold, and nothing is read again.
     other.prepare('CREATE TABLE elsewhere (x)').run();
     other.prepare('INSERT INTO elsewhere VALUES (1)').run();
     expectSameScores(scorer, db, ['river', 'stone']);
+    expect(scorer.lengths.generation).toBe(generation);
     // This process adds a row, then the other writes elsewhere again: still in memory, still exact.
     db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(101, 'river river');
     expectSameScores(scorer, db, ['river', 'stone']);
     other.prepare('INSERT INTO elsewhere VALUES (2)').run();
     expectSameScores(scorer, db, ['river', 'stone']);
-    // The other rewrites a row to the same length: the table changed, so FTS5 scores until the lengths are read again.
-    other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(7);
-    other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(7, sentence(8).split(' ').slice(0, sentence(7).split(' ').length).join(' '));
-    expect(scorer.top(['river', 'stone'], 10)).toBeNull();
   });
 
   it('survives its database closing while the lengths load', async () => {
@@ -201,7 +229,7 @@ describe('BM25 computed in memory', () => {
 });
 
 describe('postings of frequent words kept between searches', () => {
-  it('serves them while the table is unchanged, and never after a row was added, rewritten or removed, here or by another connection', async () => {
+  it('serves them while the table is unchanged, and never after a row was added, rewritten or removed, here or by another connection', () => {
     const { db, other } = twoConnections();
     const insert = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
     const remove = db.prepare('DELETE FROM search_fts WHERE rowid = ?');
@@ -209,8 +237,7 @@ describe('postings of frequent words kept between searches', () => {
     db.transaction(() => {
       for (let i = 1; i <= 1_000; i++) insert.run(i, sentence(i));
     })();
-    let now = 1_000_000;
-    const scorer = Bm25Scorer.for(db, 'search_fts', () => now)!;
+    const scorer = Bm25Scorer.for(db, 'search_fts')!;
     scorer.lengths.loadNow();
     const frequent = ['river', 'stone', 'garden'];
     expectSameScores(scorer, db, frequent);
@@ -232,14 +259,17 @@ describe('postings of frequent words kept between searches', () => {
     scorer.lengths.forget(5);
     expectSameScores(scorer, db, frequent);
 
-    // Another process's commit: FTS5 scores until the lengths are read again, then the kept lists are not trusted.
+    // Another process adds a row and rewrites one: the kept lists are not trusted after either.
     other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(1_002, 'stone stone stone river');
-    expect(scorer.top(frequent, 10)).toBeNull();
-    now += 30_000;
-    expect(scorer.top(frequent, 10)).toBeNull();
-    for (let i = 0; i < 200 && !scorer.lengths.ready; i++) await new Promise((resolve) => setImmediate(resolve));
     expectSameScores(scorer, db, frequent);
     expect(scorer.top(['stone'], 100_000)!.map((hit) => hit.doc_id)).toContain(1_002);
+    other.transaction(() => {
+      other.prepare('DELETE FROM search_fts WHERE rowid = ?').run(6);
+      other.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(6, 'lantern');
+      new FtsRowLog(other, 'search_fts').forget(6);
+    })();
+    expectSameScores(scorer, db, frequent);
+    expect(scorer.top(frequent, 100_000)!.map((hit) => hit.doc_id)).not.toContain(6);
   });
 });
 
@@ -317,5 +347,31 @@ describe('keyword search with in-memory BM25, through the server', () => {
     await callOk(linked.client, 'remember', { memories: side });
     await expectAsFts5(linked, ['river', 'garden', 'stone', 'winter'], 'search_fts', { namespace: 'side' });
     await expectAsFts5(linked, ['river', 'garden', 'stone', 'winter'], 'search_fts', { namespace: 'side', layer: 'semantic' });
+  });
+
+  it('ranks as FTS5 does, still in memory, while another server on the same file adds, rewrites and removes rows', async () => {
+    const reader = await linkedServer();
+    cleanups.push(() => reader.close());
+    const writer = await linkedServer({ dir: reader.dir });
+    cleanups.push(() => writer.close());
+    const memories = Array.from({ length: 100 }, (_, i) => ({ content: sentence(i + 1) }));
+    const stored = (await callOk(writer.client, 'remember', { memories })).stored.map((m: { id: string }) => m.id);
+    const turns = Array.from({ length: 40 }, (_, i) => ({ content: sentence(i + 200), thread_id: 'talk', layer: 'episodic' }));
+    await callOk(writer.client, 'remember', { memories: turns });
+    const goal = (await callOk(writer.client, 'remember_goal', { title: 'river' })).goal;
+    await waitForLengths(reader);
+    await expectAsFts5(reader, ['river', 'garden']);
+    await expectAsFts5(reader, ['river', 'garden'], 'window_fts');
+
+    // Every kind of change the other server's writers make: a retitled goal, forgotten memories, new ones, a turn in the middle of a thread.
+    await callOk(writer.client, 'remember_goal', { goal_id: goal.id, title: 'river walk along the old stone bridge in winter' });
+    await callOk(writer.client, 'forget', { ids: stored.slice(0, 30) });
+    await callOk(writer.client, 'remember', { memories: [{ content: 'river' }, { content: `garden ${'music '.repeat(50)}` }] });
+    await callOk(writer.client, 'remember', { memories: [{ content: 'garden river lantern', thread_id: 'talk', layer: 'episodic', position: 10.5 }] });
+    await expectAsFts5(reader, ['river', 'garden']);
+    await expectAsFts5(reader, ['stone', 'bridge', 'winter']);
+    await expectAsFts5(reader, ['river', 'garden', 'lantern'], 'window_fts');
+    const found = await callOk(reader.client, 'search_memory', { query: 'old stone bridge walk', mode: 'keyword', limit: 3 });
+    expect(found.hits[0].id).toBe(goal.id);
   });
 });

@@ -48,7 +48,7 @@ export class Bm25Scorer {
   private readonly tokenTotals: Statement;
   private readonly averages: Statement;
   private readonly tokenStats = new Map<string, { rows: number; occurrences: number; at: number }>();
-  private readonly scoreInSnapshot: (tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean) => KeywordHit[];
+  private readonly scoreInSnapshot: (tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean) => KeywordHit[] | null;
   private readonly tokenizeInsert: Statement;
   private readonly tokenizeRead: Statement;
   private readonly tokenizeClear: Statement;
@@ -60,8 +60,8 @@ export class Bm25Scorer {
   /** How many of the query's words each rowid holds, alongside `scratch`. */
   private matchedWords = new Uint8Array(1024);
 
-  private constructor(db: Database, table: string, tokenizer: string, now: () => number) {
-    this.lengths = new DocLengths(db, table, now);
+  private constructor(db: Database, table: string, tokenizer: string) {
+    this.lengths = new DocLengths(db, table);
     // Per-connection views in the temp schema: nothing is added to the database file.
     db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_instances" USING fts5vocab(main, "${table}", instance)`);
     db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${table}_terms" USING fts5vocab(main, "${table}", row)`);
@@ -81,10 +81,10 @@ export class Bm25Scorer {
   }
 
   /** A scorer for this FTS5 table, or null if it does not exist or has more than one column (the lengths read are a row's only column's). */
-  static for(db: Database, table: string, now: () => number = Date.now): Bm25Scorer | null {
+  static for(db: Database, table: string): Bm25Scorer | null {
     const tokenizer = tokenizerOf(db, table);
     if (tokenizer === null || db.prepare(`SELECT count(*) FROM pragma_table_info(?)`).pluck().get(table) !== 1) return null;
-    return new Bm25Scorer(db, table, tokenizer, now);
+    return new Bm25Scorer(db, table, tokenizer);
   }
 
   /**
@@ -106,8 +106,8 @@ export class Bm25Scorer {
     return this.scoreInSnapshot(tokens, limit, keep);
   }
 
-  private score(tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] {
-    this.lengths.catchUp();
+  private score(tokens: readonly string[], limit: number, keep?: (rowid: number) => boolean): KeywordHit[] | null {
+    if (!this.lengths.catchUp()) return null;
     const { rows, totalTokens } = this.totals();
     const meanTokens = rows === 0 ? 1 : totalTokens / rows;
     const touched: number[] = [];

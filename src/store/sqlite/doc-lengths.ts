@@ -28,9 +28,9 @@ export function varintsFromHex(hex: string): number[] {
   return values;
 }
 
-/** Told of each full-text row a write adds, rewrites or removes. */
+/** Told of each full-text row a write adds (`fresh`: under a rowid never used before), rewrites or removes. */
 export interface FtsRowChanges {
-  forget(rowid: number): void;
+  forget(rowid: number, fresh?: boolean): void;
 }
 
 /** For writers whose table nobody keeps lengths of. */
@@ -42,27 +42,25 @@ export class CountedRowChanges implements FtsRowChanges {
 
   constructor(private readonly next: FtsRowChanges = IGNORE_ROW_CHANGES) {}
 
-  forget(rowid: number): void {
+  forget(rowid: number, fresh?: boolean): void {
     this.count += 1;
-    this.next.forget(rowid);
+    this.next.forget(rowid, fresh);
   }
 }
-
-const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a === undefined || b === undefined ? a === b : a.equals(b));
-
-/** After another connection commits, the lengths are read again at most this often (FTS5 scores meanwhile). */
-const RELOAD_EVERY_MS = 30_000;
 
 /**
  * The token count of every row of a one-column FTS5 table, held in memory so
  * BM25 can be computed without a lookup per matching row (FTS5's bm25() does
  * one: at a million rows that lookup was most of a keyword search's time).
  *
- * Loaded in slices in the background the first time it is needed. Rows this
- * process adds are read when a search next asks (`catchUp`), rows it rewrites
- * or deletes are read again (`forget`). When another connection has committed
- * (SQLite's data_version moved), any row may have changed: the lengths are not
- * `current` until read again, in the background, at most every 30 s.
+ * Loaded in slices in the background the first time it is needed. Rows added
+ * since are read when a search next asks (`catchUp`), by rowid: new rows come
+ * after every row read. Rows this process rewrites or removes are read again
+ * (`forget`); so are those another process did, which it wrote into the
+ * change log (fts-row-log.ts): `catchUp` follows the log, inside the search's
+ * read transaction, whenever another connection has committed (SQLite's
+ * data_version moved). If entries it had not followed were trimmed, every
+ * length is read again, in the background, and FTS5 scores meanwhile.
  */
 export class DocLengths implements FtsRowChanges {
   /** Tokens + 1 per rowid; 0: not read (or no such row). */
@@ -71,30 +69,30 @@ export class DocLengths implements FtsRowChanges {
   private readUpTo = 0;
   private state: 'idle' | 'loading' | 'ready' | 'closed' = 'idle';
   private loading: Promise<void> | undefined;
-  /** data_version when the current load began: other connections' commits move it. */
-  private version: number | undefined;
-  private loadStartedAt = 0;
   private readonly stale = new Set<number>();
   /** Moves whenever a row is read, forgotten or everything is reset: what was read from the table before may differ now. */
   private changes = 0;
   private readonly after: Statement;
   private readonly some: Statement;
   private readonly dataVersion: Statement;
-  private readonly structure: Statement;
-  /** The table's FTS5 structure record when the lengths were last known current, and the generation then. */
-  private verified: { generation: number; structure: Buffer | undefined } | undefined;
+  private readonly logEnd: Statement;
+  private readonly logStart: Statement;
+  private readonly logAfter: Statement;
+  /** Every entry of the change log up to this one has been followed. */
+  private followed = 0;
+  /** data_version when the log was last followed: while it has not moved, no other connection has committed. */
+  private followedVersion: number | undefined;
 
   constructor(
     db: Database,
-    table: string,
-    private readonly now: () => number = Date.now,
+    private readonly table: string,
   ) {
     this.after = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id > ? ORDER BY id LIMIT ?)`).raw();
     this.some = db.prepare(`SELECT id, ${TOKENS} FROM (SELECT id, hex(sz) AS h FROM "${table}_docsize" WHERE id IN (SELECT value FROM json_each(?)))`).raw();
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
-    // FTS5's structure record (id 10 of its data table): rewritten, with a new cookie, by every
-    // transaction that changes the table's index, and by nothing else.
-    this.structure = db.prepare(`SELECT block FROM "${table}_data" WHERE id = 10`).pluck();
+    this.logEnd = db.prepare('SELECT coalesce(max(seq), 0) FROM fts_row_changes').pluck();
+    this.logStart = db.prepare('SELECT min(seq) FROM fts_row_changes').pluck();
+    this.logAfter = db.prepare('SELECT row_id FROM fts_row_changes WHERE seq > ? AND seq <= ? AND fts = ?').pluck();
   }
 
   /** Every row's length is known (once loaded, kept so by `catchUp`). */
@@ -102,32 +100,11 @@ export class DocLengths implements FtsRowChanges {
     return this.state === 'ready';
   }
 
-  /**
-   * Loaded, and no other connection has committed since: the lengths can be
-   * used. Otherwise starts (re)loading them, when allowed, and says no.
-   */
+  /** Loaded: the lengths can be used once `catchUp` has run in the search's read transaction. Otherwise starts loading them and says no. */
   current(): boolean {
-    if (this.state === 'ready') {
-      const version = this.dataVersion.get() as number;
-      if (version === this.version) {
-        this.noteVerified();
-        return true;
-      }
-      // Another connection committed; if the table's index is as it was when last known current (an
-      // audit row, a write to another table: most commits of another worker), the lengths still are.
-      if (this.verified?.generation === this.changes && sameBytes(this.structure.get() as Buffer | undefined, this.verified.structure)) {
-        this.version = version;
-        return true;
-      }
-    }
-    if (this.state === 'ready' && this.now() - this.loadStartedAt >= RELOAD_EVERY_MS) this.reset();
+    if (this.state === 'ready') return true;
     void this.load();
     return false;
-  }
-
-  /** Remember the structure record while the lengths are current: read again only after this process changed rows. */
-  private noteVerified(): void {
-    if (this.verified?.generation !== this.changes) this.verified = { generation: this.changes, structure: this.structure.get() as Buffer | undefined };
   }
 
   /** Start reading every row's length, a slice at a time between other work; resolves when all are read (or reading failed). */
@@ -135,8 +112,7 @@ export class DocLengths implements FtsRowChanges {
     this.loading ??= new Promise<void>((resolve) => {
       if (this.state !== 'idle') return resolve();
       this.state = 'loading';
-      this.loadStartedAt = this.now();
-      this.version = this.dataVersion.get() as number;
+      this.startFollowing();
       const step = (): void => {
         if (this.state !== 'loading') return resolve();
         try {
@@ -159,8 +135,7 @@ export class DocLengths implements FtsRowChanges {
   /** Read everything now (tests, and small tables). */
   loadNow(): void {
     if (this.state === 'closed') return;
-    this.version = this.dataVersion.get() as number;
-    this.loadStartedAt = this.now();
+    this.startFollowing();
     while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
     this.state = 'ready';
   }
@@ -171,8 +146,14 @@ export class DocLengths implements FtsRowChanges {
     if (rowid <= this.readUpTo) this.stale.add(rowid);
   }
 
-  /** Read rows this process added since, and those it changed. */
-  catchUp(): void {
+  /**
+   * Inside a read transaction: read the rows added since, those this process
+   * changed, and those other processes changed (from the change log). False
+   * when the log no longer holds all that was missed: then the lengths are
+   * read again from the start, in the background, and are not to be used.
+   */
+  catchUp(): boolean {
+    if (!this.follow()) return false;
     while (this.readSlice(LOAD_SLICE) === LOAD_SLICE);
     if (this.stale.size > 0) {
       const ids = [...this.stale];
@@ -182,8 +163,32 @@ export class DocLengths implements FtsRowChanges {
       for (const id of ids) this.drop(id);
       for (const [id, tokens] of rows) this.set(id, tokens);
     }
-    // This process's own changes now read, and no other's since: what the table holds is what is known.
-    if (this.state === 'ready' && this.dataVersion.get() === this.version) this.noteVerified();
+    return true;
+  }
+
+  /** Where the change log ends when a load starts: later entries are followed after it. */
+  private startFollowing(): void {
+    this.followedVersion = this.dataVersion.get() as number;
+    this.followed = this.logEnd.get() as number;
+  }
+
+  /** Mark the rows other connections changed since the last time as stale; false (and a reload begun) if their entries were trimmed. */
+  private follow(): boolean {
+    const version = this.dataVersion.get() as number;
+    if (version === this.followedVersion) return true;
+    const start = this.logStart.get() as number | null;
+    if (start !== null && start > this.followed + 1) {
+      this.reset();
+      void this.load();
+      return false;
+    }
+    const end = this.logEnd.get() as number;
+    const changed = this.logAfter.all(this.followed, end, this.table) as number[];
+    for (const rowid of changed) if (rowid <= this.readUpTo) this.stale.add(rowid);
+    if (changed.length > 0) this.changes += 1;
+    this.followed = end;
+    this.followedVersion = version;
+    return true;
   }
 
   /**
@@ -198,9 +203,9 @@ export class DocLengths implements FtsRowChanges {
 
   /**
    * A number that changes whenever the rows may have: this process added
-   * (and `catchUp` read), rewrote or removed one, or the lengths were reset to
-   * be read again after another connection's commit. While `current()` and
-   * after `catchUp()`, equal generations mean an unchanged table.
+   * (and `catchUp` read), rewrote or removed one, another process's logged
+   * changes were followed, or the lengths were reset to be read again. After
+   * `catchUp()`, equal generations mean an unchanged table.
    */
   get generation(): number {
     return this.changes;

@@ -143,8 +143,7 @@ export class NamespaceBm25 {
    */
   private lengths(table: FullTextTable, ids: readonly number[]): (rowid: number) => number {
     const held = this.scorers[table].lengths;
-    if (held.current()) {
-      held.catchUp();
+    if (held.current() && held.catchUp()) {
       return (rowid) => held.of(rowid);
     }
     const read = held.readNow(ids);

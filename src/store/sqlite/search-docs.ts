@@ -65,7 +65,7 @@ export class SearchDocs {
     // Held for review: nothing to find it by (no full-text entry, no vector) until approved.
     if (doc.held === true) return docId;
     this.insertFts.run(docId, ftsBody(indexed));
-    this.ftsChanges.forget(docId);
+    this.ftsChanges.forget(docId, true);
     if (indexed.vector) this.setVector(docId, indexed.vector, !doc.hidden);
     return docId;
   }

@@ -30,6 +30,7 @@ import { WriteLock } from './write-lock.js';
 import { storeStats } from './store-stats.js';
 import { Bm25Scorer } from './bm25.js';
 import { CountedRowChanges } from './doc-lengths.js';
+import { FtsRowLog } from './fts-row-log.js';
 import { openDatabase } from './database.js';
 import type { PageQuota } from './page-quota.js';
 import { GoalRows } from './goal-rows.js';
@@ -87,8 +88,9 @@ export class SqliteStore implements MemoryStore {
   ) {
     this.lock = new WriteLock(db, busyTimeoutMs);
     this.scorers = { search_fts: Bm25Scorer.for(db, 'search_fts'), window_fts: Bm25Scorer.for(db, 'window_fts') };
-    const docChanges = new CountedRowChanges(this.scorers.search_fts?.lengths);
-    const windowChanges = new CountedRowChanges(this.scorers.window_fts?.lengths);
+    // Logged for other processes (fts-row-log.ts), then told to this one's lengths.
+    const docChanges = new CountedRowChanges(new FtsRowLog(db, 'search_fts', this.scorers.search_fts?.lengths));
+    const windowChanges = new CountedRowChanges(new FtsRowLog(db, 'window_fts', this.scorers.window_fts?.lengths));
     const docs = new SearchDocs(db, docChanges);
     this.evidence = new EvidenceRows(db);
     this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges), this.evidence);
