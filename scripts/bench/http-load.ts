@@ -21,6 +21,8 @@
  * runs one process (--workers 1), as before workers existed. `--client raw`
  * drives the load sessions with a lean client (raw-mcp-session.ts) instead of
  * the SDK's, whose CPU on a 2-core machine is taken from the server's share.
+ * BENCH_NODE_ARGS passes options to the server's node processes, workers
+ * included (e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile of each).
  *
  *   npm run bench:http -- --replicas 1,3 --database-url postgres://… [--kill] [--checks shipped|fast] [--call-timeout-ms N]
  *

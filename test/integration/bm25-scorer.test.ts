@@ -72,6 +72,16 @@ function sentence(i: number): string {
   return Array.from({ length }, (_, j) => WORDS[(i * 31 + j * j * 17 + j) % WORDS.length]).join(' ');
 }
 
+/** Two connections, 100 rows, and this one's scorer with every length loaded and checked against FTS5. */
+function loadedBesideAnother(): { db: Database.Database; other: Database.Database; scorer: Bm25Scorer } {
+  const { db, other } = twoConnections();
+  for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
+  const scorer = Bm25Scorer.for(db, 'search_fts')!;
+  scorer.lengths.loadNow();
+  expectSameScores(scorer, db, ['river', 'stone']);
+  return { db, other, scorer };
+}
+
 describe('BM25 computed in memory', () => {
   it('reads the varints FTS5 stores row lengths in', () => {
     expect(varintsFromHex('13')).toEqual([19]);
@@ -130,11 +140,7 @@ describe('BM25 computed in memory', () => {
   });
 
   it("follows another connection's logged rewrites and removals and its new rows, scoring in memory and exactly", () => {
-    const { db, other } = twoConnections();
-    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
-    const scorer = Bm25Scorer.for(db, 'search_fts')!;
-    scorer.lengths.loadNow();
-    expectSameScores(scorer, db, ['river', 'stone']);
+    const { db, other, scorer } = loadedBesideAnother();
     // Another process writes as the store's writers do: rewrites and removals into the change log.
     const theirs = new FtsRowLog(other, 'search_fts');
     other.transaction(() => {
@@ -159,11 +165,7 @@ describe('BM25 computed in memory', () => {
   });
 
   it('reads every length again when entries it had not followed were trimmed from the log, FTS5 scoring meanwhile', async () => {
-    const { db, other } = twoConnections();
-    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
-    const scorer = Bm25Scorer.for(db, 'search_fts')!;
-    scorer.lengths.loadNow();
-    expectSameScores(scorer, db, ['river', 'stone']);
+    const { db, other, scorer } = loadedBesideAnother();
     // More rewrites than the log keeps, while this process does not search.
     const theirs = new FtsRowLog(other, 'search_fts');
     other.transaction(() => {
@@ -180,11 +182,7 @@ describe('BM25 computed in memory', () => {
   });
 
   it('keeps scoring in memory when another connection commits without touching the table (an audit row)', () => {
-    const { db, other } = twoConnections();
-    for (let i = 1; i <= 100; i++) db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)').run(i, sentence(i));
-    const scorer = Bm25Scorer.for(db, 'search_fts')!;
-    scorer.lengths.loadNow();
-    expectSameScores(scorer, db, ['river', 'stone']);
+    const { db, other, scorer } = loadedBesideAnother();
     const generation = scorer.lengths.generation;
     // Another process writes elsewhere, as a worker's audit rows do: the lengths still hold, and nothing is read again.
     other.prepare('CREATE TABLE elsewhere (x)').run();
