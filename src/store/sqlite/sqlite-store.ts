@@ -246,7 +246,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async setVectors(vectors: ReadonlyArray<{ doc_id: number; vector: EmbeddedVector }>): Promise<void> {
-    this.vectors.setVectors(vectors);
+    await this.lock.run(() => this.vectors.setVectors(vectors));
   }
 
   async embeddingProgress(modelKey: string): Promise<{ docs: number; embedded: number }> {
@@ -254,11 +254,11 @@ export class SqliteStore implements MemoryStore {
   }
 
   async acquireLease(name: string, ttlMs: number): Promise<boolean> {
-    return this.vectors.acquireLease(name, ttlMs);
+    return this.lock.run(() => this.vectors.acquireLease(name, ttlMs));
   }
 
   async releaseLease(name: string): Promise<void> {
-    this.vectors.releaseLease(name);
+    await this.lock.run(() => this.vectors.releaseLease(name));
   }
 
   async registerModel(model: { key: string; id: string; dimension: number; fingerprint: string }): Promise<boolean> {
@@ -270,7 +270,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async recordIdempotentResult(key: string, result: unknown): Promise<void> {
-    this.idempotency.recordResult(key, result);
+    await this.lock.run(() => this.idempotency.recordResult(key, result));
   }
 
   async appendAudit(row: AuditRow, durable = true, reserve = true): Promise<number> {
@@ -299,19 +299,19 @@ export class SqliteStore implements MemoryStore {
   }
 
   async restoreGoal(goal: GoalSnapshot, indexed: IndexedText, steps: ReadonlyMap<string, IndexedText>): Promise<boolean> {
-    return this.db.transaction(() => this.goals.restore(goal, indexed, steps)).immediate();
+    return this.lock.run(() => this.goals.restore(goal, indexed, steps));
   }
 
   async restoreOutcome(outcome: Outcome): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.lock.run(() => {
       const stored = this.goals.restoreOutcome(outcome);
       if (stored) this.evidence.add(outcome, []);
       return stored;
-    }).immediate();
+    });
   }
 
   async restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number> {
-    return this.db.transaction(() => this.evidence.restore(rows)).immediate();
+    return this.lock.run(() => this.evidence.restore(rows));
   }
 
   async *exportAudit(since?: string): AsyncIterable<AuditRow> {
