@@ -126,7 +126,7 @@ describe('injected instructions held for review, end to end', () => {
     expect([rejected.status, rejected.stdout]).toEqual([0, `rejected ${acmeId}: deleted\n`]);
     expect((await auditOfAsync(dir, 'acme')).filter((row) => row.tool === 'review reject')).toEqual([expect.objectContaining({ principal_id: 'local', tenant: 'acme', ids_touched: [acmeId] })]);
     expect(await foundBy(acme, acmeId)).toEqual({ keyword: false, vector: false });
-  });
+  }, 90_000); // Four keys made and several review and audit commands run, each a process of its own: 20 s alone on 2 cores, more beside other tests.
 
   it('on PostgreSQL (--database-url): an imported page is held (import text), reviewed, approved, searchable; errors in one line', async () => {
     const database = await freshDatabase();

@@ -83,14 +83,16 @@ export interface RawResponse {
 
 /**
  * One HTTP request with full control of the headers (fetch will not send a
- * foreign Host). `body` may be an array of chunks, sent without a length.
+ * foreign Host). `body` may be an array of chunks, sent without a length;
+ * `localAddress` picks the address it comes from (another of the loopback range).
  */
 export function rawRequest(
   port: number,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | string[] },
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | string[]; localAddress?: string },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} }, (res) => {
+    const where = { host: '127.0.0.1', port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+    const req = request({ ...where, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

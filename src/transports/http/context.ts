@@ -7,6 +7,7 @@ import type { SessionRegistry } from './sessions.js';
 import type { KeyStoreLocation } from '../../auth/key-store.js';
 import type { SharedDatabaseSettings } from '../../auth/postgres-key-store.js';
 import type { SessionDirectory } from './session-directory.js';
+import type { SessionServers } from './session-servers.js';
 import type { UiSessionStore } from '../../ui/sessions.js';
 import type { WorkerForwarding, WorkerPeers } from './worker-forwarding.js';
 
@@ -85,6 +86,8 @@ export interface HttpContext {
   readonly registry: SessionRegistry;
   /** The deployment's Streamable HTTP sessions, when they live in the database (see shared-streamable.ts). */
   readonly directory: SessionDirectory | null;
+  /** With the directory: the MCP servers of its sessions kept between their POSTs in this process. */
+  readonly servers: SessionServers | null;
   readonly options: HttpOptions;
   /** Passing legacy SSE messages on to the worker holding their stream, when this process is one of several workers. */
   readonly forwarding: WorkerForwarding | null;

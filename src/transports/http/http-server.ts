@@ -22,6 +22,7 @@ import { SessionRegistry } from './sessions.js';
 import { PostgresSessionDirectory, type SessionDirectory } from './session-directory.js';
 import { openSharedFile } from './shared-file.js';
 import { SqliteSessionDirectory } from './sqlite-session-directory.js';
+import { SessionServers } from './session-servers.js';
 import { SqliteUiSessions } from '../../ui/sqlite-sessions.js';
 import { UiSessions } from '../../ui/sessions.js';
 import { localSignInPath } from './ui-endpoint.js';
@@ -123,6 +124,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     unauthenticated: new RateLimiter(UNAUTHENTICATED_PER_MINUTE, UNAUTHENTICATED_PER_MINUTE / 2),
     registry: new SessionRegistry(options.maxSessions, options.sessionIdleMs, runtime.logger, Date.now, options.maxSessionsPerKey, options.maxSessionsPerTenant),
     directory,
+    servers: directory ? new SessionServers({ maxCalls: options.maxCallsPerSession, maxKept: options.maxSessions, onSetLevel: (id, level) => directory.setLogLevel(id, level) }) : null,
     options,
     forwarding: options.workerId !== null && options.workerPeers && options.sharedFile ? new WorkerForwarding(options.workerId, options.sharedFile.sealKey, options.workerPeers) : null,
     ui: shared && options.sharedFile ? new SqliteUiSessions(shared, options.sharedFile.sealKey, UI_IDLE_MS, UI_MAX_SESSIONS) : new UiSessions(UI_IDLE_MS, UI_MAX_SESSIONS),
@@ -158,6 +160,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     await once(server, 'listening');
   } catch (error) {
     await ctx.registry.closeAll();
+    await ctx.servers?.closeAll();
     await directory?.close();
     await limiter.close();
     shared?.close();
@@ -215,6 +218,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       stopWatchingShared();
       stopKeepingAlive();
       await ctx.registry.closeAll();
+      await ctx.servers?.closeAll();
       // Closed sessions end their streams; give those responses a moment to finish, then cut what is left.
       const late = new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref());
       if (!(await Promise.race([drained, late]))) server.closeAllConnections();

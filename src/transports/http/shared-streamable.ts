@@ -10,20 +10,25 @@ import { readJsonBody } from './guards.js';
 import { connectSession } from './mcp-session.js';
 import { RPC, sendJson, sendRpcError, sendSessionLimit, sendUnavailable } from './responses.js';
 import type { SessionDirectory, SharedSession } from './session-directory.js';
+import type { SessionServers } from './session-servers.js';
+import type { HttpSession } from './sessions.js';
+import type { Runtime } from '../../runtime.js';
 
 /**
  * `/mcp` when sessions live in the database (`--http-sessions database`):
  * MCP Streamable HTTP whose every request may reach any replica behind a
  * plain round-robin proxy. A session is a row of the shared directory, not a
- * connection: each POST is served by a fresh MCP server over a stateless SDK
- * transport, told the session's audit id and what its client said at
- * initialize. What this gives up, and a client can rely on without: the
- * standalone GET stream (405, which the MCP specification allows), so the
- * notices a server sends of its own accord (notifications/message) reach
- * a client only on the stream of a POST that asks for notifications (see
- * wantsNotifications), and cancelling a request from
- * another POST (its answer simply comes). The in-flight limit per session
- * applies per POST. A database gone away is the server's 503 (see http-server.ts).
+ * connection: each POST is read and answered by a stateless SDK transport of
+ * its own, and served by the session's MCP server in this process (kept
+ * between its POSTs, see session-servers.ts), told the session's audit id and
+ * what its client said at initialize. What this gives up, and a client can
+ * rely on without: the standalone GET stream (405, which the MCP
+ * specification allows), so the notices a server sends of its own accord
+ * (notifications/message) reach a client only on the stream of a POST that
+ * asks for notifications (see wantsNotifications), and cancelling a request
+ * from a POST another process serves (its answer simply comes). The in-flight
+ * limit per session holds in each process. A database gone away is the
+ * server's 503 (see http-server.ts).
  *
  * A POST without a session that is not an initialize request is served on
  * its own, statelessly, as the SDK's stateless transport allows: no session
@@ -47,6 +52,7 @@ export async function handleSharedStreamable(ctx: HttpContext, directory: Sessio
   if (method === 'DELETE') {
     if (sessionId === undefined) return sendRpcError(res, 400, RPC.invalidRequest, 'Bad Request: no Mcp-Session-Id header to end');
     if (!(await directory.end(sessionId, principal))) return sessionNotFound(res);
+    ctx.servers?.forget(sessionId);
     return sendJson(res, 200, {});
   }
   const read = await readJsonBody(req, ctx.options.maxBodyBytes);
@@ -55,7 +61,10 @@ export async function handleSharedStreamable(ctx: HttpContext, directory: Sessio
   if (!(await chargeBatch(ctx, req, res, principal, body))) return;
   if (sessionId !== undefined) {
     const session = await directory.use(sessionId, principal);
-    if (!session) return sessionNotFound(res);
+    if (!session) {
+      ctx.servers?.forget(sessionId);
+      return sessionNotFound(res);
+    }
     return serveRequest(ctx, directory, session, req, res, body);
   }
   const initialize = initializeOf(body);
@@ -143,7 +152,10 @@ async function openSession(ctx: HttpContext, directory: SessionDirectory, princi
     await serveRequest(ctx, directory, session, req, res, initialize);
   } finally {
     // Refused by the server (a bad protocol version header, say): no session came of it.
-    if (res.statusCode >= 400) await directory.forget(session.id).catch(() => {});
+    if (res.statusCode >= 400) {
+      ctx.servers?.forget(session.id);
+      await directory.forget(session.id).catch(() => {});
+    }
   }
 }
 
@@ -164,8 +176,10 @@ export function wantsNotifications(body: unknown): boolean {
 const isLevel = (value: string | null | undefined): value is LoggingLevel => value != null && (LEVELS as readonly string[]).includes(value);
 
 /**
- * Serve one POST of a session (or of no session: `directory` null) with a
- * fresh MCP server over its principal's tenant; both end with the response.
+ * Serve one POST of a session (or of no session: `directory` null) over its
+ * principal's tenant: on the session's kept server (session-servers.ts), or
+ * with a fresh MCP server for this POST alone when there is no session to
+ * keep one for; the POST's own stateless SDK transport ends with the response.
  */
 async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null, session: SharedSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const lease = await ctx.tenants.acquire(session.principal.tenant);
@@ -181,28 +195,45 @@ async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null
     lease.release();
   };
   try {
+    if (directory && ctx.servers) return await serveOnKeptServer(ctx.servers, session, lease.runtime, transport, release, req, res, body);
     const served = await connectSession(lease.runtime, session.principal, transport, {
       kind: 'streamable',
       id: () => session.id,
       maxCalls: ctx.options.maxCallsPerSession,
       onClosed: release,
       resumed: { auditSession: session.auditSession, clientInfo: session.clientInfo },
-      // Each POST has a fresh server: the level a client set lives with its session in the directory.
-      log: { level: isLevel(session.logLevel) ? session.logLevel : null, onSetLevel: (level) => directory?.setLogLevel(session.id, level) ?? Promise.resolve() },
+      // A server for this POST alone: a level set here holds for this request.
+      log: { level: isLevel(session.logLevel) ? session.logLevel : null },
     });
     res.once('close', () => void served.close().catch(() => {}));
-    const { refusal, release: releaseIds } = served.admitBatch(body);
-    if (refusal) {
-      sendRpcError(res, refusal.status, refusal.code, refusal.message);
-      return;
-    }
-    try {
-      await transport.handleRequest(req, res, body);
-    } finally {
-      releaseIds();
-    }
+    await handleOn(served, transport, req, res, body);
   } catch (error) {
     release();
     throw error;
+  }
+}
+
+/** Serve a POST on its session's kept server; the POST's transport closes, and `ended` runs, when the response does. */
+async function serveOnKeptServer(servers: SessionServers, session: SharedSession, runtime: Runtime, transport: StreamableHTTPServerTransport, ended: () => void, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const { served, mux, done } = await servers.take(session, runtime);
+  const end = (): void => {
+    void transport.close().catch(() => {});
+    done();
+    ended();
+  };
+  if (res.closed) return end();
+  res.once('close', end);
+  await mux.attach(transport);
+  await handleOn(served, transport, req, res, body);
+}
+
+/** Admit the POST's messages to the session (the in-flight limit, unique ids) and let the SDK's transport answer them. */
+async function handleOn(served: HttpSession, transport: StreamableHTTPServerTransport, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const { refusal, release: releaseIds } = served.admitBatch(body);
+  if (refusal) return sendRpcError(res, refusal.status, refusal.code, refusal.message);
+  try {
+    await transport.handleRequest(req, res, body);
+  } finally {
+    releaseIds();
   }
 }
