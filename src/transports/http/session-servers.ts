@@ -15,8 +15,8 @@ interface Kept {
   readonly runtime: Runtime;
   /** Who it serves, as every audit row it writes says it: principal, tenant, role, namespaces, address. */
   readonly principalKey: string;
-  /** The session's logging level as this server holds it. */
-  level: LoggingLevel | null;
+  /** The session's logging level as this server holds it (set by the client through it, or built with). */
+  readonly log: { level: LoggingLevel | null };
   /** POSTs being served now: a server is closed only when none is. */
   busy: number;
   lastUsed: number;
@@ -75,7 +75,7 @@ export class SessionServers {
     const key = principalKey(session.principal);
     const level = (session.logLevel ?? null) as LoggingLevel | null;
     let entry = this.kept.get(session.id);
-    if (entry && (entry.runtime !== runtime || entry.principalKey !== key || entry.level !== level)) {
+    if (entry && (entry.runtime !== runtime || entry.principalKey !== key || entry.log.level !== level)) {
       this.retire(session.id, entry);
       entry = undefined;
     }
@@ -114,7 +114,7 @@ export class SessionServers {
 
   private async build(session: SharedSession, runtime: Runtime, key: string, level: LoggingLevel | null): Promise<Kept> {
     const mux = new PostMultiplexer();
-    const entry: Kept = { served: undefined as unknown as HttpSession, mux, runtime, principalKey: key, level, busy: 0, lastUsed: this.now(), retired: false };
+    const log = { level };
     const served = await connectSession(runtime, session.principal, mux, {
       kind: 'streamable',
       id: () => session.id,
@@ -125,12 +125,12 @@ export class SessionServers {
         level,
         onSetLevel: async (next) => {
           // This server now holds the new level: the directory's row, read at the next POST, says the same.
-          entry.level = next;
+          log.level = next;
           await this.options.onSetLevel(session.id, next);
         },
       },
     });
-    (entry as { served: HttpSession }).served = served;
+    const entry: Kept = { served, mux, runtime, principalKey: key, log, busy: 0, lastUsed: this.now(), retired: false };
     // Shut down meanwhile, or another POST of the session built one first: this one serves this POST alone.
     if (this.closed || this.kept.has(session.id)) entry.retired = true;
     else this.kept.set(session.id, entry);
