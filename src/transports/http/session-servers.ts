@@ -69,11 +69,11 @@ export class SessionServers {
   /**
    * The server for one POST of `session` over `runtime` (the tenant's, leased
    * for this POST): the kept one if it still fits, else a new one, kept once
-   * the POST ends. Call `done` when the POST has ended.
+   * the POST ends; `level` is the session's logging level as the directory
+   * holds it (null: none set). Call `done` when the POST has ended.
    */
-  async take(session: SharedSession, runtime: Runtime): Promise<{ served: HttpSession; mux: PostMultiplexer; done: () => void }> {
+  async take(session: SharedSession, runtime: Runtime, level: LoggingLevel | null): Promise<{ served: HttpSession; mux: PostMultiplexer; done: () => void }> {
     const key = principalKey(session.principal);
-    const level = (session.logLevel ?? null) as LoggingLevel | null;
     let entry = this.kept.get(session.id);
     if (entry && (entry.runtime !== runtime || entry.principalKey !== key || entry.log.level !== level)) {
       this.retire(session.id, entry);

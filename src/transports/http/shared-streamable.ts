@@ -195,7 +195,9 @@ async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null
     lease.release();
   };
   try {
-    if (directory && ctx.servers) return await serveOnKeptServer(ctx.servers, session, lease.runtime, transport, release, req, res, body);
+    // The level a client set lives with its session in the directory; a value it does not know is no level.
+    const level = isLevel(session.logLevel) ? session.logLevel : null;
+    if (directory && ctx.servers) return await serveOnKeptServer(ctx.servers, session, lease.runtime, level, transport, release, req, res, body);
     const served = await connectSession(lease.runtime, session.principal, transport, {
       kind: 'streamable',
       id: () => session.id,
@@ -203,7 +205,7 @@ async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null
       onClosed: release,
       resumed: { auditSession: session.auditSession, clientInfo: session.clientInfo },
       // A server for this POST alone: a level set here holds for this request.
-      log: { level: isLevel(session.logLevel) ? session.logLevel : null },
+      log: { level },
     });
     res.once('close', () => void served.close().catch(() => {}));
     await handleOn(served, transport, req, res, body);
@@ -214,8 +216,8 @@ async function serveRequest(ctx: HttpContext, directory: SessionDirectory | null
 }
 
 /** Serve a POST on its session's kept server; the POST's transport closes, and `ended` runs, when the response does. */
-async function serveOnKeptServer(servers: SessionServers, session: SharedSession, runtime: Runtime, transport: StreamableHTTPServerTransport, ended: () => void, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-  const { served, mux, done } = await servers.take(session, runtime);
+async function serveOnKeptServer(servers: SessionServers, session: SharedSession, runtime: Runtime, level: LoggingLevel | null, transport: StreamableHTTPServerTransport, ended: () => void, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const { served, mux, done } = await servers.take(session, runtime, level);
   const end = (): void => {
     void transport.close().catch(() => {});
     done();
