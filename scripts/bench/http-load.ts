@@ -24,6 +24,14 @@
  * BENCH_NODE_ARGS passes options to the server's node processes, workers
  * included (e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile of each).
  *
+ *   npm run bench:http -- --workers 1,2 --independent 2 [--client raw]
+ *
+ * After the --workers runs, one more: the same load over N servers that
+ * share nothing (each its own data directory, port and store, one process
+ * each), the sessions dealt to them in turn. That is the most N processes
+ * can give on this machine, so it tells what --workers N loses to sharing
+ * one store from what the machine loses when all its cores are busy.
+ *
  *   npm run bench:http -- --replicas 1,3 --database-url postgres://… [--kill] [--checks shipped|fast] [--call-timeout-ms N]
  *
  * The same load through a real haproxy with the shipped rules, over N
@@ -284,37 +292,46 @@ export async function runSession(
   }
 }
 
-/** Run the whole benchmark on a fresh temp data directory and return the report. */
-export async function runLoad(options: LoadOptions): Promise<Result> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pinak-http-load-'));
-  const server = await startHttpServer(dataDir, { args: ['--workers', String(options.workers ?? 1)] });
+/**
+ * Run the whole benchmark on a fresh temp data directory and return the report.
+ * With `independent` N, the same load on N servers that share nothing (each
+ * its own data directory, port and store, seeded alike), run at once, the
+ * sessions dealt to them in turn: the ceiling of N serving processes on this
+ * machine, since nothing is shared but the cores.
+ */
+export async function runLoad(options: LoadOptions & { independent?: number }): Promise<Result> {
+  const dataDirs = Array.from({ length: options.independent ?? 1 }, () => mkdtempSync(join(tmpdir(), 'pinak-http-load-')));
+  const servers: HttpServerProcess[] = [];
   try {
-    log(`seeding ${options.memories} memories`);
-    const seeder = await connect(server.url, 'http-load-seed');
-    const ids = await seed(seeder.client, options.memories);
+    for (const dataDir of dataDirs) servers.push(await startHttpServer(dataDir, { args: ['--workers', String(options.workers ?? 1)] }));
+    log(`seeding ${options.memories} memories${servers.length > 1 ? ` in each of ${servers.length} servers` : ''}`);
+    const seeders = await Promise.all(servers.map((server) => connect(server.url, 'http-load-seed')));
+    const idsByServer = await Promise.all(seeders.map((seeder) => seed(seeder.client, options.memories)));
 
     log(`opening ${options.sessions} sessions`);
     const connectStarted = performance.now();
-    const sessions: Array<{ client: ToolCaller; close(): Promise<void> }> = await Promise.all(
+    const sessions: Array<{ client: ToolCaller; server: number; close(): Promise<void> }> = await Promise.all(
       Array.from({ length: options.sessions }, async (_, i) => {
+        const server = i % servers.length;
+        const url = servers[server]!.url;
         if (options.client === 'raw') {
-          const raw = await RawMcpSession.open(server.url, `http-load-${i}`);
-          return { client: raw, close: () => raw.close() };
+          const raw = await RawMcpSession.open(url, `http-load-${i}`);
+          return { client: raw, server, close: () => raw.close() };
         }
-        const sdk = await connect(server.url, `http-load-${i}`);
-        return { client: sdk.client, close: () => disconnect(sdk) };
+        const sdk = await connect(url, `http-load-${i}`);
+        return { client: sdk.client, server, close: () => disconnect(sdk) };
       }),
     );
     const connectMs = performance.now() - connectStarted;
 
     log(`${options.sessions} sessions calling for ${options.seconds} s`);
     const tally: Tally = { ms: new Map(MIX.map((m) => [m.op, []])), errors: new Map(), samples: [], remembered: 0 };
-    const pids = processTree(server.pid);
+    const pids = servers.flatMap((server) => processTree(server.pid));
     const serverCpuBefore = treeSum(pids, cpuSeconds);
     const clientCpuBefore = process.cpuUsage();
     const loadBefore = loadavg()[0]!;
     const started = performance.now();
-    await Promise.all(sessions.map(({ client }, i) => runSession(client, i, ids, started + options.seconds * 1000, tally)));
+    await Promise.all(sessions.map(({ client, server }, i) => runSession(client, i, idsByServer[server]!, started + options.seconds * 1000, tally)));
     const elapsedS = (performance.now() - started) / 1000;
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const serverCpuAfter = treeSum(pids, cpuSeconds);
@@ -322,17 +339,18 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
     const loadAfter = loadavg()[0]!;
     await Promise.all(sessions.map((session) => session.close()));
 
-    const stats = await call(seeder.client, 'memory_stats', {});
-    await disconnect(seeder);
+    const stats = await Promise.all(seeders.map((seeder) => call(seeder.client, 'memory_stats', {})));
+    await Promise.all(seeders.map(disconnect));
 
     const all = [...tally.ms.values()].flat();
     const errors = [...tally.errors.values()].reduce((a, b) => a + b, 0);
     const perOp = Object.fromEntries(MIX.map(({ op }) => [op, { ...summarize(tally.ms.get(op)!), errors: tally.errors.get(op) ?? 0 }]));
     const searches = [...tally.ms.get('search_memory:hybrid')!, ...tally.ms.get('search_memory:keyword')!];
+    const seeded = idsByServer.reduce((sum, ids) => sum + ids.length, 0) - tally.remembered;
     return {
       when: new Date().toISOString(),
       machine: describeMachine(),
-      settings: { ...options, workers: options.workers ?? 1, mix: MIX_SHARES },
+      settings: { ...options, workers: options.workers ?? 1, independent_servers: servers.length, mix: MIX_SHARES },
       // The machine's 1-minute load average as the load started and ended (other work running shows here).
       load_average: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadAfter * 100) / 100 },
       server_processes: pids.length,
@@ -345,16 +363,16 @@ export async function runLoad(options: LoadOptions): Promise<Result> {
       latency_ms: { overall: summarize(all), search_memory: summarize(searches), ...perOp },
       // Summed over the server's processes (each one's own peak).
       server_peak_rss_mb: rssMb,
-      // Where the time went during the load: the server process, and this process running every client.
+      // Where the time went during the load: the server processes, and this process running every client.
       cpu_seconds: {
         server: serverCpuBefore === null || serverCpuAfter === null ? null : Math.round((serverCpuAfter - serverCpuBefore) * 10) / 10,
         clients: Math.round((clientCpu.user + clientCpu.system) / 1e5) / 10,
       },
-      memories_stored: { seeded: ids.length - tally.remembered, remembered_during_load: tally.remembered, total_reported_by_server: stats.memories_total },
+      memories_stored: { seeded, remembered_during_load: tally.remembered, total_reported_by_server: stats.reduce((sum, s) => sum + (s.memories_total as number), 0) },
     };
   } finally {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all(servers.map((server) => server.stop()));
+    for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -395,6 +413,7 @@ async function main(): Promise<void> {
       checks: { type: 'string' },
       'call-timeout-ms': { type: 'string' },
       workers: { type: 'string' },
+      independent: { type: 'string' },
       client: { type: 'string', default: 'sdk' },
     },
   });
@@ -409,17 +428,24 @@ async function main(): Promise<void> {
   if (values.replicas === undefined) {
     for (const flag of ['database-url', 'checks', 'call-timeout-ms'] as const) if (values[flag] !== undefined) throw new Error(`--${flag} goes with --replicas`);
     if (values.kill) throw new Error('--kill goes with --replicas');
+    if (values.independent !== undefined && values.workers === undefined) throw new Error('--independent goes with --workers (e.g. --workers 1,2 --independent 2)');
     buildIfStale();
     if (values.workers !== undefined) {
       const counts = workerCounts(values.workers);
+      const independent = values.independent === undefined ? undefined : positiveInt(values.independent, '--independent');
       const runs: Result[] = [];
       for (const workers of counts) {
         log(`--workers ${workers}`);
         runs.push(await runLoad({ ...options, workers }));
       }
+      if (independent !== undefined) {
+        log(`${independent} independent servers`);
+        runs.push(await runLoad({ ...options, independent }));
+      }
       const first = runs[0]!;
       const comparison = runs.map((run) => ({
         workers: run.settings.workers,
+        independent_servers: run.settings.independent_servers,
         calls_per_s: run.throughput_per_s,
         p50_ms: run.latency_ms.overall.p50,
         p99_ms: run.latency_ms.overall.p99,

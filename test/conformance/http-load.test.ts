@@ -23,4 +23,18 @@ describe('the built server under concurrent HTTP sessions', () => {
     expect(stored.seeded).toBe(300);
     expect(stored.total_reported_by_server).toBe(stored.seeded + stored.remembered_during_load);
   }, 60_000);
+
+  // --independent: the same load dealt over servers that share nothing, each seeded alike.
+  it('dealt over two servers sharing nothing: both seeded, both called, nothing lost', async () => {
+    const report = await runLoad({ seconds: 3, sessions: 10, memories: 200, client: 'raw', independent: 2 });
+
+    expect(report.error_samples).toEqual([]);
+    expect(report.errors).toBe(0);
+    expect(report.settings.independent_servers).toBe(2);
+    expect(report.server_processes).toBe(2);
+    const stored = report.memories_stored;
+    expect(stored.seeded).toBe(400);
+    expect(stored.remembered_during_load).toBeGreaterThan(0);
+    expect(stored.total_reported_by_server).toBe(stored.seeded + stored.remembered_during_load);
+  }, 60_000);
 });
