@@ -1,27 +1,18 @@
-import { existsSync } from 'node:fs';
-import { parseTenant } from '../auth/key-input.js';
 import type { Config } from '../config.js';
 import { exportHeader, exportLine } from '../memory/export-format.js';
-import { LOCAL_TENANT } from '../domain/principal.js';
-import { openStore, sqliteFile } from '../store/open-store.js';
-import { tenantDataDir } from '../tenants.js';
+import { openStore } from '../store/open-store.js';
 import type { Command } from './command.js';
 import { recordsSummary } from './import.js';
 import { LineOutput } from './output.js';
 import { progressBar } from './progress-bar.js';
 import { settingsOf } from './setting-groups.js';
-import { UsageError } from './usage-error.js';
+import { existingTenant } from './tenant-place.js';
 
 /** Write a backup of one tenant's records: the header line, then every goal, outcome and memory (see memory/export-format.ts). */
 async function exportFile(config: Config, namespace: string | undefined, output: string | undefined, tenantFlag: string | undefined): Promise<number> {
-  const tenant = tenantFlag === undefined ? LOCAL_TENANT : parseTenant(tenantFlag);
-  const dataDir = tenantDataDir(config.dataDir, tenant);
-  // A tenant never used has no SQLite store, and an export must not leave an empty one behind.
-  if (tenant !== LOCAL_TENANT && config.databaseUrl === undefined && !existsSync(sqliteFile(dataDir))) {
-    throw new UsageError(`tenant ${tenant} has no records in ${config.dataDir} (no ${sqliteFile(dataDir)})`);
-  }
+  const place = existingTenant(config, tenantFlag);
   const out = LineOutput.open(output);
-  const { store } = await openStore(config, { tenant, dataDir }, { serving: false });
+  const { store } = await openStore(config, place, { serving: false });
   try {
     const stats = await store.stats();
     const total = stats.memories_total + Object.values(stats.goals_by_status).reduce((a, b) => a + b, 0) + stats.outcomes;

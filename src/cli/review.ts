@@ -1,16 +1,14 @@
 import { existsSync } from 'node:fs';
-import { parseTenant } from '../auth/key-input.js';
 import { databaseFile, type Config } from '../config.js';
 import { LOCAL_PRINCIPAL, LOCAL_TENANT } from '../domain/principal.js';
 import type { Memory } from '../domain/memory.js';
 import { createLogger } from '../logging.js';
 import { openRuntime, openTenantRuntime } from '../open-runtime.js';
 import type { Runtime } from '../runtime.js';
-import { sqliteFile } from '../store/open-store.js';
-import { tenantDataDir } from '../tenants.js';
 import type { Command, CommandInput, Family } from './command.js';
 import { settingsOf, STORE_GROUPS } from './setting-groups.js';
 import { oneLine, pairs, stdoutScreen, table } from './table.js';
+import { existingTenant } from './tenant-place.js';
 import { UsageError } from './usage-error.js';
 
 export const reviewFamily: Family = {
@@ -27,14 +25,10 @@ const CLIENT_NAME = 'pinak-memory cli';
  * memory is indexed and embedded as a write would have been.
  */
 async function withTenant<T>(config: Config, tenantFlag: string | undefined, use: (runtime: Runtime, tenant: string) => Promise<T>): Promise<T> {
-  const tenant = tenantFlag === undefined ? LOCAL_TENANT : parseTenant(tenantFlag);
   if (config.databaseUrl === undefined && !existsSync(databaseFile(config))) {
     throw new UsageError(`no memory database in ${config.dataDir} (no ${databaseFile(config)}); give the data directory with --data-dir or PINAK_DATA_DIR`);
   }
-  const dataDir = tenantDataDir(config.dataDir, tenant);
-  if (tenant !== LOCAL_TENANT && config.databaseUrl === undefined && !existsSync(sqliteFile(dataDir))) {
-    throw new UsageError(`tenant ${tenant} has no records in ${config.dataDir} (no ${sqliteFile(dataDir)})`);
-  }
+  const { tenant, dataDir } = existingTenant(config, tenantFlag);
   const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
   const root = await openRuntime(config, logger, { reembed: false });
   try {

@@ -1,7 +1,7 @@
 import type { Goal, Outcome } from '../domain/goal.js';
 import type { IndexedText } from '../domain/indexed-text.js';
 import type { Memory } from '../domain/memory.js';
-import type { GoalSnapshot } from '../store/store.js';
+import type { GoalSnapshot, KeywordText } from '../store/store.js';
 import type { MemoryContext } from './context.js';
 import { goalSearchText, memoryKeywords, memorySearchText, stepSearchText } from './search-text.js';
 
@@ -36,25 +36,31 @@ export function noteOutcomeStep(stepOfMemory: Map<string, string>, outcome: Pick
 }
 
 /**
- * The text restored memories are found by, as remember and record_outcome
- * built it: the content with the title of the goal it serves (stored
- * already) and, for an outcome's memories, the step's title; and, for a
- * memory told when it happened (occurred_at set apart from its storing),
- * that date in words as extra keywords; and the dates its relative time
- * expressions mean, resolved against occurred_at.
+ * What a memory is found by in the keyword index, as remember and
+ * record_outcome built it: the content with the title of the goal it serves
+ * (`goal`, stored already) and, for an outcome's memory, the step's title;
+ * and, for a memory told when it happened (occurred_at set apart from its
+ * storing), that date in words as extra keywords, with the dates its
+ * relative time expressions mean, resolved against occurred_at.
  */
+export function memoryKeywordText(memory: Memory, goal: { title: string; step: string | undefined } | undefined): KeywordText {
+  const text = memorySearchText(memory.content, goal ? (goal.step ? `${goal.title}\n${goal.step}` : goal.title) : null);
+  const keywords = memoryKeywords(memory.content, memory.occurred_at, memory.occurred_at !== memory.created_at);
+  return keywords === undefined ? { text } : { text, keywords };
+}
+
+/** The texts restored memories are found by (memoryKeywordText), with their vectors. */
 export async function restoredMemoryTexts(ctx: Restoring, memories: readonly Memory[], stepOfMemory: ReadonlyMap<string, string>): Promise<IndexedText[]> {
   const goals = new Map<string, Goal | undefined>();
   for (const goalId of new Set(memories.flatMap((m) => (m.goal_id ? [m.goal_id] : [])))) goals.set(goalId, await ctx.store.getGoal(goalId));
   const texts = memories.map((memory) => {
     const goal = memory.goal_id === null ? undefined : goals.get(memory.goal_id);
     const step = goal && stepOfMemory.has(memory.id) ? stepTitles(goal).get(stepOfMemory.get(memory.id)!) : undefined;
-    return memorySearchText(memory.content, goal ? (step ? `${goal.title}\n${step}` : goal.title) : null);
+    return memoryKeywordText(memory, goal ? { title: goal.title, step } : undefined);
   });
-  const indexed = await ctx.indexer.index(texts);
+  const indexed = await ctx.indexer.index(texts.map((text) => text.text));
   return indexed.map((entry, i) => {
-    const memory = memories[i]!;
-    const keywords = memoryKeywords(memory.content, memory.occurred_at, memory.occurred_at !== memory.created_at);
+    const keywords = texts[i]!.keywords;
     return keywords === undefined ? entry : { ...entry, keywords };
   });
 }

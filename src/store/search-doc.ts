@@ -95,7 +95,7 @@ export const stepDoc = (goal: StepGoal, stepId: string, planCreatedAt: string, h
 });
 
 /** The keyword text of a record: its text and its extra keywords. */
-export const ftsBody = (indexed: IndexedText): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
+export const ftsBody = (indexed: Pick<IndexedText, 'text' | 'keywords'>): string => (indexed.keywords ? `${indexed.text}\n${indexed.keywords}` : indexed.text);
 
 /** Float32 values as the bytes stored in `doc_vectors.vector`. */
 export const vectorBytes = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);

@@ -153,6 +153,23 @@ export interface MemoryStore {
   /** Store exported evidence rows as they were, those not stored already (by memory and outcome); returns how many were stored. Atomic. */
   restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number>;
 
+  /**
+   * Where the keyword index stands: a mark that moves with every write that
+   * adds, removes, hides, shows or indexes again a record (and with any
+   * change to a goal or memory), so that texts computed from records read
+   * after taking it are those of every record as long as it has not moved.
+   */
+  keywordIndexMark(): Promise<string>;
+  /**
+   * Write the keyword index again from nothing: each record not held for
+   * review is indexed by `texts` (keyed by `keywordTextKey`), and the index's
+   * statistics count the rows it holds now, no longer every row it ever held
+   * (see docs/commands.md). One transaction, other writers waiting; returns
+   * how many records were written, or null, changing nothing, when the mark
+   * has moved since `mark` was taken. A record missing from `texts` fails it.
+   */
+  rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null>;
+
   close(): Promise<void>;
 }
 
@@ -183,6 +200,12 @@ export interface GoalSnapshot extends GoalRecord {
 
 /** One record of a backup (see MemoryStore.exportRecords). */
 export type ExportRecord = { type: 'goal'; goal: GoalSnapshot } | { type: 'outcome'; outcome: Outcome } | { type: 'memory'; memory: Memory } | { type: 'evidence'; evidence: EvidenceRecord };
+
+/** What a record is found by in the keyword index: its text and extra keywords (no vector). */
+export type KeywordText = Pick<IndexedText, 'text' | 'keywords'>;
+
+/** A record's key in the texts given to rewriteKeywordIndex: its type and id (a step's id for a step). */
+export const keywordTextKey = (type: 'memory' | 'goal' | 'step', entityId: string): string => `${type}:${entityId}`;
 
 export interface StepRecord {
   id: string;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { MemoryStore } from '../../src/store/store.js';
 import { auditAndExportContract } from './contract-audit-export.js';
 import { recordsContract } from './contract-records.js';
+import { keywordRewriteContract } from './contract-keyword-rewrite.js';
 import { searchContract } from './contract-search.js';
 import { vectorsAndLeasesContract } from './contract-vectors-leases.js';
 import { startOtherProcess, type OpenInChildProcess, type OtherProcess } from './other-process.js';
@@ -107,6 +108,7 @@ export function describeMemoryStoreContract(label: string, open: OpenStore, opti
 
     recordsContract(harness);
     searchContract(harness);
+    keywordRewriteContract(harness);
     vectorsAndLeasesContract(harness);
     auditAndExportContract(harness);
   });

@@ -29,7 +29,7 @@ const TABLES = [
   'search_docs', 'doc_tags', 'doc_terms', 'thread_windows', 'window_terms', 'fts_totals', 'memories', 'goals', 'plan_revisions', 'plan_steps',
   'outcomes', 'speaker_names', 'audit_log', 'audit_sessions', 'idempotency_keys', 'leases', 'embedding_models', 'doc_vectors', 'lesson_evidence',
 ];
-const TABLE_REFERENCE = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE)(\\s+)(${TABLES.join('|')})\\b`, 'gi');
+const TABLE_REFERENCE = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE|LOCK TABLE)(\\s+)(${TABLES.join('|')})\\b`, 'gi');
 
 /**
  * Statements as the store writes them (table names bare, as in SQLite) with

@@ -18,6 +18,7 @@ import type {
   GoalUpdate,
   KeywordHit,
   KeywordQuery,
+  KeywordText,
   MemoryStore,
   NearestVectors,
   NewMemory,
@@ -34,6 +35,7 @@ import { evidenceRecords } from './evidence-records.js';
 import { GoalRecords } from './goal-records.js';
 import { acquireLease, releaseLease } from './leases.js';
 import { idempotencyKeys } from './idempotency-keys.js';
+import { keywordIndexMark, rewriteKeywordIndex } from './keyword-rewrite.js';
 import { MemoryRecords } from './memory-records.js';
 import { ensureVectorColumn, migratePostgres, type VectorSupport } from './migrations.js';
 import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
@@ -328,6 +330,14 @@ export class PostgresStore implements MemoryStore, NearestVectors {
 
   async restoreEvidence(rows: readonly EvidenceRecord[]): Promise<number> {
     return this.write((tx) => evidenceRecords.restore(tx, rows));
+  }
+
+  async keywordIndexMark(): Promise<string> {
+    return keywordIndexMark(this.pool);
+  }
+
+  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null> {
+    return this.write((tx) => rewriteKeywordIndex(tx, texts, mark));
   }
 
   async close(): Promise<void> {

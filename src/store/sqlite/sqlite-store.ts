@@ -17,6 +17,7 @@ import type {
   KeywordHit,
   KeywordQuery,
   WindowHit,
+  KeywordText,
   MemoryStore,
   NewMemory,
   NumberedAuditRow,
@@ -37,6 +38,7 @@ import { GoalRows } from './goal-rows.js';
 import { IdempotencyRows } from './idempotency-rows.js';
 import { LeaseRows } from './lease-rows.js';
 import { MemoryRows } from './memory-rows.js';
+import { KeywordIndexRewrite } from './keyword-rewrite.js';
 import { SearchDocs } from './search-docs.js';
 import { filterSql } from './filter-sql.js';
 import { SpeakerRows } from './speaker-rows.js';
@@ -78,6 +80,7 @@ export class SqliteStore implements MemoryStore {
   readonly vectorLog: VectorLog;
   private readonly vectors: VectorRows;
   private readonly scorers: Bm25Scorers;
+  private readonly keywordRewrite: KeywordIndexRewrite;
 
   private constructor(
     private readonly db: Database,
@@ -92,6 +95,7 @@ export class SqliteStore implements MemoryStore {
     const docChanges = new CountedRowChanges(new FtsRowLog(db, 'search_fts', this.scorers.search_fts?.lengths));
     const windowChanges = new CountedRowChanges(new FtsRowLog(db, 'window_fts', this.scorers.window_fts?.lengths));
     const docs = new SearchDocs(db, docChanges);
+    this.keywordRewrite = new KeywordIndexRewrite(db, docChanges);
     this.evidence = new EvidenceRows(db);
     this.memories = new MemoryRows(db, docs, new ThreadWindows(db, windowChanges), this.evidence);
     this.goals = new GoalRows(db, docs);
@@ -173,6 +177,14 @@ export class SqliteStore implements MemoryStore {
       this.goals.update(change);
       this.evidence.add(outcome, recalled);
     });
+  }
+
+  async keywordIndexMark(): Promise<string> {
+    return this.keywordRewrite.mark();
+  }
+
+  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null> {
+    return this.write(undefined, () => this.keywordRewrite.rewrite(texts, mark));
   }
 
   async trackRecords(memoryIds: readonly string[]): Promise<Map<string, TrackRecord>> {
