@@ -12,6 +12,7 @@ import type { Embedder } from './embeddings/embedder.js';
 import type { Logger } from './logging.js';
 import { assembleRuntime, type Runtime } from './runtime.js';
 import { fusionFor, modelFamily } from './memory/fusion-defaults.js';
+import { oldKeywordTextNotice } from './memory/keyword-rewrite.js';
 import { openStore } from './store/open-store.js';
 import { vectorParts, type VectorParts } from './vector-parts.js';
 
@@ -36,6 +37,12 @@ async function untilIndexLoadsOrLater(runtime: Runtime): Promise<Runtime> {
   const opened = runtime.memory.vectors?.opened();
   if (opened) await Promise.race([opened, sleep(INDEX_WAIT_AT_START_MS, undefined, { ref: false })]);
   return runtime;
+}
+
+/** Said once per start (and per tenant opened): a store written by an earlier version is searched as it was written. */
+async function warnOfOldKeywordText(store: Runtime['store'], logger: Logger, tenant: string): Promise<void> {
+  const notice = await oldKeywordTextNotice(store);
+  if (notice !== null) logger.warn({ tenant }, notice);
 }
 
 /**
@@ -68,6 +75,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { ree
     // Before anything else starts: a damaged secret stops the start in one line.
     const fingerprint = keyedFingerprinter(options.audits === false ? randomBytes(32) : await fingerprintSecret(config, { create: true }));
     logger.info(opened.backend === 'sqlite' ? { dataDir: config.dataDir } : { backend: 'postgres' }, 'database open');
+    await warnOfOldKeywordText(store, logger, LOCAL_TENANT);
     const { embedder, bundled, note, pending } = await startEmbedder(config, logger);
     stopOnFailure = pending;
     const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, config.dataDir, opened, active, logger);
@@ -105,6 +113,7 @@ export async function openTenantRuntime(config: Config, root: Runtime, tenant: s
   const opened = await openStore(config, { tenant, dataDir });
   const { store } = opened;
   try {
+    await warnOfOldKeywordText(store, logger, tenant);
     const { embedder } = root.memory;
     const prepare = (active: Embedder): Promise<VectorParts> => vectorParts(config, dataDir, opened, active, logger);
     const where = embedder && (root.memory.vectors || opened.nearest) ? await prepare(embedder) : null;

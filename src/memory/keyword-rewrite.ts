@@ -1,4 +1,5 @@
 import { MemoryError } from '../domain/errors.js';
+import { KEYWORD_TEXT_VERSION } from '../domain/keyword-text.js';
 import { keywordTextKey, type KeywordText, type MemoryStore } from '../store/store.js';
 import { memoryKeywordText, noteOutcomeStep } from './restore-records.js';
 import { goalSearchText, stepSearchText } from './search-text.js';
@@ -21,10 +22,21 @@ const ATTEMPTS = 3;
 export async function rewriteKeywordIndex(store: MemoryStore): Promise<number> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const mark = await store.keywordIndexMark();
-    const written = await store.rewriteKeywordIndex(await keywordTexts(store), mark);
+    const written = await store.rewriteKeywordIndex(await keywordTexts(store), mark, KEYWORD_TEXT_VERSION);
     if (written !== null) return written;
   }
   throw new MemoryError('conflict', `records kept being written while the keyword index was read (${ATTEMPTS} tries); try again when fewer writes come in`);
+}
+
+/**
+ * What to tell the operator of a store whose keyword text an earlier version
+ * wrote (or one that did not record which): null when it is this version's.
+ */
+export async function oldKeywordTextNotice(store: MemoryStore): Promise<string | null> {
+  const version = await store.keywordTextVersion();
+  if (version === KEYWORD_TEXT_VERSION) return null;
+  const by = version === null ? 'a version that did not record which' : `version ${version}`;
+  return `the keyword index was written by ${by} (this is version ${KEYWORD_TEXT_VERSION}): records stored before are not found by the dates they mean until \`pinak-memory reindex --keywords\` indexes them again`;
 }
 
 /** Every record's keyword text, as remember, remember_goal and record_outcome index it (held memories have none). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { KEYWORD_TEXT_VERSION } from '../domain/keyword-text.js';
 import { LOCAL_TENANT } from '../domain/principal.js';
 import type { VectorLog } from '../domain/vector-log.js';
 import { PostgresStore } from './postgres/postgres-store.js';
@@ -79,6 +80,7 @@ export async function openStore(settings: StoreSettings, place: { tenant: string
       hnsw: { m: settings.hnswM ?? 16, efConstruction: settings.hnswEfConstruction ?? 64, efSearch: settings.hnswEfSearch ?? 100 },
       exactScanLimit: settings.exactScanLimit,
     });
+    await adoptVersionOrClose(store);
     return { store, backend: 'postgres', vectorLog: null, nearest: store.vectors.column ? store : null };
   }
   const serving = options.serving !== false;
@@ -89,6 +91,17 @@ export async function openStore(settings: StoreSettings, place: { tenant: string
     auditReserveBytes: serving ? settings.auditReserveBytes : undefined,
     cacheMb: settings.cacheMb,
   });
+  await adoptVersionOrClose(store);
   if (serving) void store.prepareKeywordScoring();
   return { store, backend: 'sqlite', vectorLog: store.vectorLog, nearest: null };
+}
+
+/** A new, empty store is written by this version's keyword text from its first record (see MemoryStore.adoptKeywordTextVersion). */
+async function adoptVersionOrClose(store: MemoryStore): Promise<void> {
+  try {
+    await store.adoptKeywordTextVersion(KEYWORD_TEXT_VERSION);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -167,8 +167,13 @@ export interface MemoryStore {
    * (see docs/commands.md). One transaction, other writers waiting; returns
    * how many records were written, or null, changing nothing, when the mark
    * has moved since `mark` was taken. A record missing from `texts` fails it.
+   * The store then knows `version` as the one its keyword text is written by.
    */
-  rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null>;
+  rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string, version: number): Promise<number | null>;
+  /** The version that wrote every record's keyword text (domain/keyword-text.ts); null when the store does not know (filled before it was kept). */
+  keywordTextVersion(): Promise<number | null>;
+  /** A store holding no record and knowing no version takes `version` as the one its keyword text is written by; any other store is left as it is. */
+  adoptKeywordTextVersion(version: number): Promise<void>;
 
   close(): Promise<void>;
 }

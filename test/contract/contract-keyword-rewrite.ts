@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteKeywordIndex } from '../../src/memory/keyword-rewrite.js';
+import { KEYWORD_TEXT_VERSION } from '../../src/domain/keyword-text.js';
+import { oldKeywordTextNotice, rewriteKeywordIndex } from '../../src/memory/keyword-rewrite.js';
 import { keywordTextKey, type KeywordText, type MemoryStore } from '../../src/store/store.js';
 import { createGoal, entitiesOf, filters, newMemory, remember } from './fixtures.js';
 import type { Harness } from './memory-store-contract.js';
@@ -49,9 +50,11 @@ export function keywordRewriteContract(h: Harness): void {
       // Searched once before (row lengths read, postings seen), answering otherwise.
       expect(await answers(h.store)).not.toEqual(expected);
 
-      const written = await h.store.rewriteKeywordIndex(texts, await h.store.keywordIndexMark());
+      expect(await h.store.keywordTextVersion()).toBeNull();
+      const written = await h.store.rewriteKeywordIndex(texts, await h.store.keywordIndexMark(), 7);
       // Five memories, the goal and its step; not the held memory, not the removed one.
       expect(written).toBe(7);
+      expect(await h.store.keywordTextVersion()).toBe(7);
       const nest = await entitiesOf(h.store, await h.store.searchKeyword({ terms: ['nest'], filters: filters(), limit: 20 }));
       expect(nest.sort()).toEqual(kept.map((m) => m.id).sort());
       expect((await h.store.getMemories([held!.id]))[0]!.held).toBe(true);
@@ -69,14 +72,29 @@ export function keywordRewriteContract(h: Harness): void {
 
       const mark = await h.store.keywordIndexMark();
       await remember(h.store, newMemory({ content: 'otter nest' }));
-      expect(await h.store.rewriteKeywordIndex(texts, mark)).toBeNull();
+      expect(await h.store.rewriteKeywordIndex(texts, mark, 2)).toBeNull();
       expect(await h.store.searchKeyword({ terms: ['kingfisher'], filters: filters(), limit: 20 })).toEqual([]);
 
       // The memory stored since has no text in `texts`: the whole rewrite fails and is undone.
-      await expect(h.store.rewriteKeywordIndex(texts, await h.store.keywordIndexMark())).rejects.toThrow(/no keyword text was given for memory/);
+      await expect(h.store.rewriteKeywordIndex(texts, await h.store.keywordIndexMark(), 2)).rejects.toThrow(/no keyword text was given for memory/);
+      expect(await h.store.keywordTextVersion()).toBeNull();
       expect(await h.store.searchKeyword({ terms: ['kingfisher'], filters: filters(), limit: 20 })).toEqual([]);
       const after = await answers(h.store);
       expect(after[0]!.length).toBe(before[0]!.length + 1);
+    });
+
+    it('a store holding no record takes the version it is given, once; a store holding records keeps not knowing', async () => {
+      expect(await h.store.keywordTextVersion()).toBeNull();
+      await h.store.adoptKeywordTextVersion(4);
+      await h.store.adoptKeywordTextVersion(5);
+      expect(await h.store.keywordTextVersion()).toBe(4);
+      // Another process opening the same store sees it.
+      expect(await (await h.openShared()).store.keywordTextVersion()).toBe(4);
+
+      const filled = await h.openFresh();
+      await remember(filled.store, newMemory({ content: 'stored before versions were kept' }));
+      await filled.store.adoptKeywordTextVersion(4);
+      expect(await filled.store.keywordTextVersion()).toBeNull();
     });
 
     it('rewriteKeywordIndex (memory/keyword-rewrite.ts) gives records stored without them the day terms and goal titles this version indexes', async () => {
@@ -91,7 +109,11 @@ export function keywordRewriteContract(h: Harness): void {
       const sailboat = (await h.store.searchKeyword({ terms: ['sailboat'], filters: filters(), limit: 10 })).length;
       expect([day, sailboat]).toEqual([0, 1]);
 
+      expect(await oldKeywordTextNotice(h.store)).toBe(
+        `the keyword index was written by a version that did not record which (this is version ${KEYWORD_TEXT_VERSION}): records stored before are not found by the dates they mean until \`pinak-memory reindex --keywords\` indexes them again`,
+      );
       expect(await rewriteKeywordIndex(h.store)).toBe(3);
+      expect(await oldKeywordTextNotice(h.store)).toBeNull();
       // "yesterday" on 8 May 2023 is 7 May 2023, as one term and in words; the memory serving the goal is found by its title.
       expect(await entitiesOf(h.store, await h.store.searchKeyword({ terms: ['ymd20230507'], filters: filters(), limit: 10 }))).toEqual([dated!.id]);
       expect((await entitiesOf(h.store, await h.store.searchKeyword({ terms: ['sailboat'], filters: filters(), limit: 10 }))).sort()).toEqual([goal.id, served!.id].sort());

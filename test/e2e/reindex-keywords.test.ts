@@ -23,8 +23,10 @@ describe('pinak-memory reindex --keywords', () => {
     const otherIds = (await callOk(first.client, 'remember', { memories: others })).stored.map((m: { id: string }) => m.id);
     await first.close();
 
-    // As an older version left it: each row's text alone.
+    // As an older version left it: each row's text alone, and no word of which version wrote it.
     const db = new Database(join(dir, 'pinak.db'));
+    expect(db.prepare("SELECT value FROM store_settings WHERE name = 'keyword_text_version'").pluck().get()).toBe('1');
+    db.prepare('DELETE FROM store_settings').run();
     const rows = db.prepare('SELECT doc_id, content FROM memories').all() as Array<{ doc_id: number; content: string }>;
     db.transaction(() => {
       for (const row of rows) {
@@ -38,6 +40,9 @@ describe('pinak-memory reindex --keywords', () => {
     try {
       const ask = async (): Promise<string[]> => (await callOk(server.client, 'search_memory', { query: 'What happened on 7 May 2023?', mode: 'keyword', limit: 5 })).hits.map((hit: { id: string }) => hit.id);
       expect(await ask()).not.toContain(donated);
+      const notice = server.stderr().split('\n').filter((line) => line.includes('reindex --keywords'));
+      expect(notice.length).toBe(1);
+      expect(JSON.parse(notice[0]!)).toMatchObject({ level: 40, tenant: 'local', msg: expect.stringMatching(/^the keyword index was written by a version that did not record which/) });
 
       const run = await runCliAsync(['reindex', '--keywords', '--data-dir', dir]);
       expect(run.stderr).toMatch(/rewrote the keyword index of 31 record\(s\)/);
@@ -51,6 +56,12 @@ describe('pinak-memory reindex --keywords', () => {
     } finally {
       await server.close();
     }
+    // Known to be this version's now: a start says nothing of it.
+    const again = await spawnServer(dir, ['--embed-model', 'none']);
+    await callOk(again.client, 'memory_stats');
+    await again.close();
+    expect(again.stderr()).toContain('database open');
+    expect(again.stderr()).not.toContain('reindex --keywords');
   }, 60_000);
 
   it('refuses --tenant without --keywords, and a tenant that has no store', () => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { countEvidence, noTrackRecord, type EvidenceRecord, type TrackRecord } from '../../domain/evidence.js';
 import type { Outcome } from '../../domain/goal.js';
-import type { WriteTx } from './doc-index.js';
+import type { WriteTx } from './write-tx.js';
 import { query } from './pool.js';
 
 /** Procedural memories' evidence (table lesson_evidence), as in the SQLite backend's evidence-rows.ts; callers open the transaction. */

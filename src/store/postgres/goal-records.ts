@@ -6,7 +6,8 @@ import { toOutcome, toRecord, toStep, type GoalRow, type OutcomeRow, type StepRo
 import { injectionColumn } from '../memory-mapping.js';
 import { parseJson } from '../json.js';
 import type { GoalListQuery, GoalRecord, GoalSnapshot, GoalUpdate, PlanRecord } from '../store.js';
-import type { DocIndex, WriteTx } from './doc-index.js';
+import type { DocIndex } from './doc-index.js';
+import type { WriteTx } from './write-tx.js';
 import { query } from './pool.js';
 import { decoded, toDb } from './text-escape.js';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DuplicateRequest, madeRecord, type IdempotencyClaim } from '../../domain/errors.js';
-import type { WriteTx } from './doc-index.js';
+import type { WriteTx } from './write-tx.js';
 import { query } from './pool.js';
 
 /**

@@ -1,8 +1,11 @@
 import type pg from 'pg';
 import { ftsBody } from '../search-doc.js';
 import { keywordTextKey, type KeywordText } from '../store.js';
-import type { WriteTx } from './doc-index.js';
+import type { WriteTx } from './write-tx.js';
 import { query } from './pool.js';
+
+/** The store_settings row naming the version that wrote the keyword text. */
+const VERSION_SETTING = 'keyword_text_version';
 
 /** Docs written per statement while rewriting (the whole rewrite is one transaction). */
 const PAGE = 2_000;
@@ -26,7 +29,7 @@ export async function keywordIndexMark(pool: pg.Pool | pg.PoolClient): Promise<s
  * token totals to what the index holds now (see MemoryStore.rewriteKeywordIndex).
  * Other writers wait on the table lock; readers go on reading what was there.
  */
-export async function rewriteKeywordIndex(tx: WriteTx, texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null> {
+export async function rewriteKeywordIndex(tx: WriteTx, texts: ReadonlyMap<string, KeywordText>, mark: string, version: number): Promise<number | null> {
   // Blocks every insert, update and delete of search_docs (every write of a record) until this commits; reads go on.
   await tx.query('LOCK TABLE search_docs IN SHARE ROW EXCLUSIVE MODE');
   if ((await keywordIndexMark(tx.client)) !== mark) return null;
@@ -70,5 +73,17 @@ export async function rewriteKeywordIndex(tx: WriteTx, texts: ReadonlyMap<string
   }
   await tx.query("DELETE FROM fts_totals WHERE name = 'docs'");
   await tx.query("INSERT INTO fts_totals (name, slot, rows, tokens) VALUES ('docs', 0, $1, $2)", [rows, tokens]);
+  await tx.query('INSERT INTO store_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [VERSION_SETTING, String(version)]);
   return rows;
+}
+
+/** See MemoryStore.keywordTextVersion. */
+export async function keywordTextVersion(pool: pg.Pool): Promise<number | null> {
+  const [row] = await query<{ value: string }>(pool, 'SELECT value FROM store_settings WHERE name = $1', [VERSION_SETTING]);
+  return row === undefined ? null : Number(row.value);
+}
+
+/** See MemoryStore.adoptKeywordTextVersion. */
+export async function adoptKeywordTextVersion(pool: pg.Pool, version: number): Promise<void> {
+  await query(pool, 'INSERT INTO store_settings (name, value) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM search_docs) ON CONFLICT (name) DO NOTHING', [VERSION_SETTING, String(version)]);
 }

@@ -27,7 +27,7 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""
 /** The tables of a tenant's schema (migrations.ts). */
 const TABLES = [
   'search_docs', 'doc_tags', 'doc_terms', 'thread_windows', 'window_terms', 'fts_totals', 'memories', 'goals', 'plan_revisions', 'plan_steps',
-  'outcomes', 'speaker_names', 'audit_log', 'audit_sessions', 'idempotency_keys', 'leases', 'embedding_models', 'doc_vectors', 'lesson_evidence',
+  'outcomes', 'speaker_names', 'audit_log', 'audit_sessions', 'idempotency_keys', 'leases', 'embedding_models', 'doc_vectors', 'lesson_evidence', 'store_settings',
 ];
 const TABLE_REFERENCE = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE|LOCK TABLE)(\\s+)(${TABLES.join('|')})\\b`, 'gi');
 

@@ -30,12 +30,12 @@ import type {
   WindowHit,
 } from '../store.js';
 import { AuditLog } from './audit-log.js';
-import { DocIndex, WriteTx } from './doc-index.js';
+import { DocIndex } from './doc-index.js';
 import { evidenceRecords } from './evidence-records.js';
 import { GoalRecords } from './goal-records.js';
 import { acquireLease, releaseLease } from './leases.js';
 import { idempotencyKeys } from './idempotency-keys.js';
-import { keywordIndexMark, rewriteKeywordIndex } from './keyword-rewrite.js';
+import { adoptKeywordTextVersion, keywordIndexMark, keywordTextVersion, rewriteKeywordIndex } from './keyword-rewrite.js';
 import { MemoryRecords } from './memory-records.js';
 import { ensureVectorColumn, migratePostgres, type VectorSupport } from './migrations.js';
 import { isUnavailable, openPool, query, transaction, type PoolSettings } from './pool.js';
@@ -43,6 +43,7 @@ import { exportRecords } from './record-export.js';
 import { SearchReads } from './search-reads.js';
 import { memoryTimeline, storeStats } from './store-stats.js';
 import { VectorRecords, type HnswSettings } from './vector-records.js';
+import { WriteTx } from './write-tx.js';
 
 export interface PostgresStoreOptions extends PoolSettings {
   /** Keep trying to reach the database this long at start (0: fail at once). */
@@ -336,8 +337,16 @@ export class PostgresStore implements MemoryStore, NearestVectors {
     return keywordIndexMark(this.pool);
   }
 
-  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null> {
-    return this.write((tx) => rewriteKeywordIndex(tx, texts, mark));
+  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string, version: number): Promise<number | null> {
+    return this.write((tx) => rewriteKeywordIndex(tx, texts, mark, version));
+  }
+
+  async keywordTextVersion(): Promise<number | null> {
+    return keywordTextVersion(this.pool);
+  }
+
+  async adoptKeywordTextVersion(version: number): Promise<void> {
+    if ((await keywordTextVersion(this.pool)) === null) await adoptKeywordTextVersion(this.pool, version);
   }
 
   async close(): Promise<void> {

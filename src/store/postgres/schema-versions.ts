@@ -105,4 +105,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         WHERE d.type IN ('goal', 'step') AND d.goal_id = g.id AND g.injection IS NOT NULL AND g.injection <> '[]';
     `,
   },
+  {
+    version: 7,
+    name: 'store settings',
+    sql: `
+      -- Facts about the store as a whole, by name; the first is keyword_text_version (domain/keyword-text.ts),
+      -- absent in a store filled before it was kept.
+      CREATE TABLE IF NOT EXISTS store_settings (
+        name  TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];

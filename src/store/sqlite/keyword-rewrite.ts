@@ -3,6 +3,9 @@ import { keywordTextKey, type KeywordText } from '../store.js';
 import { ftsBody } from '../search-doc.js';
 import type { FtsRowChanges } from './doc-lengths.js';
 
+/** The store_settings row naming the version that wrote the keyword text. */
+export const VERSION_SETTING = 'keyword_text_version';
+
 /** Docs read per step while rewriting (the whole rewrite is one transaction). */
 const PAGE = 5_000;
 
@@ -21,6 +24,9 @@ export class KeywordIndexRewrite {
   private readonly page: Statement;
   private readonly deleteAll: Statement;
   private readonly insert: Statement;
+  private readonly versionQuery: Statement;
+  private readonly setVersion: Statement;
+  private readonly adoptVersion: Statement;
 
   constructor(
     db: Database,
@@ -39,6 +45,20 @@ export class KeywordIndexRewrite {
     this.page = db.prepare('SELECT doc_id, type, entity_id FROM search_docs WHERE held = 0 AND doc_id > ? ORDER BY doc_id LIMIT ?');
     this.deleteAll = db.prepare("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
     this.insert = db.prepare('INSERT INTO search_fts (rowid, body) VALUES (?, ?)');
+    this.versionQuery = db.prepare(`SELECT value FROM store_settings WHERE name = '${VERSION_SETTING}'`).pluck();
+    this.setVersion = db.prepare(`INSERT INTO store_settings (name, value) VALUES ('${VERSION_SETTING}', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`);
+    this.adoptVersion = db.prepare(`INSERT OR IGNORE INTO store_settings (name, value) SELECT '${VERSION_SETTING}', ? WHERE NOT EXISTS (SELECT 1 FROM search_docs)`);
+  }
+
+  /** See MemoryStore.keywordTextVersion. */
+  version(): number | null {
+    const value = this.versionQuery.get() as string | undefined;
+    return value === undefined ? null : Number(value);
+  }
+
+  /** Inside the write transaction: see MemoryStore.adoptKeywordTextVersion. */
+  adopt(version: number): void {
+    this.adoptVersion.run(String(version));
   }
 
   mark(): string {
@@ -46,9 +66,10 @@ export class KeywordIndexRewrite {
   }
 
   /** Inside the write transaction: null when the mark moved, else the rows written. Throws (the caller rolls back) on a record without a text. */
-  rewrite(texts: ReadonlyMap<string, KeywordText>, mark: string): number | null {
+  rewrite(texts: ReadonlyMap<string, KeywordText>, mark: string, version: number): number | null {
     if (this.mark() !== mark) return null;
     this.deleteAll.run();
+    this.setVersion.run(String(version));
     let written = 0;
     for (let after = 0; ; ) {
       const docs = this.page.all(after, PAGE) as Array<{ doc_id: number; type: 'memory' | 'goal' | 'step'; entity_id: string }>;

@@ -183,8 +183,16 @@ export class SqliteStore implements MemoryStore {
     return this.keywordRewrite.mark();
   }
 
-  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string): Promise<number | null> {
-    return this.write(undefined, () => this.keywordRewrite.rewrite(texts, mark));
+  async rewriteKeywordIndex(texts: ReadonlyMap<string, KeywordText>, mark: string, version: number): Promise<number | null> {
+    return this.write(undefined, () => this.keywordRewrite.rewrite(texts, mark, version));
+  }
+
+  async keywordTextVersion(): Promise<number | null> {
+    return this.keywordRewrite.version();
+  }
+
+  async adoptKeywordTextVersion(version: number): Promise<void> {
+    if (this.keywordRewrite.version() === null) await this.write(undefined, () => this.keywordRewrite.adopt(version));
   }
 
   async trackRecords(memoryIds: readonly string[]): Promise<Map<string, TrackRecord>> {

@@ -18,6 +18,7 @@ import { migration0016 } from './0016-lesson-evidence.js';
 import { migration0017 } from './0017-injection-review.js';
 import { migration0018 } from './0018-flagged-docs.js';
 import { migration0019 } from './0019-fts-row-changes.js';
+import { migration0020 } from './0020-store-settings.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015, migration0016, migration0017, migration0018, migration0019];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015, migration0016, migration0017, migration0018, migration0019, migration0020];
