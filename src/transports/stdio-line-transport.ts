@@ -6,6 +6,8 @@ import { STRICT_UTF8 } from './strict-utf8.js';
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** After stdin ends, how long requests already received may take to be answered before the connection closes anyway. */
+const ANSWER_AFTER_END_MS = 30_000;
 /**
  * MCP over newline-delimited JSON on stdin/stdout. Unlike the SDK's stdio
  * transport, a broken frame (not JSON, not JSON-RPC, or too large) gets a
@@ -22,6 +24,9 @@ export class StdioLineTransport implements Transport {
   /** Set while skipping the rest of an oversized line. */
   private discarding = false;
   private closed = false;
+  /** Requests passed on and not answered yet, by id: stdin ending closes the connection only once they are. */
+  private readonly unanswered = new Set<string | number>();
+  private ended = false;
 
   constructor(
     private readonly input: Readable = process.stdin,
@@ -44,7 +49,16 @@ export class StdioLineTransport implements Transport {
     this.buffer(rest);
   };
 
-  private readonly onEnd = (): void => void this.close();
+  /**
+   * A client that writes its requests and closes stdin (a pipe, a script)
+   * still gets its answers: the connection closes once every request
+   * received has been answered, or after ANSWER_AFTER_END_MS.
+   */
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (this.unanswered.size === 0) return void this.close();
+    setTimeout(() => void this.close(), ANSWER_AFTER_END_MS).unref();
+  };
   private readonly onInputError = (error: Error): void => this.onerror?.(error);
 
   private buffer(part: Buffer): void {
@@ -89,6 +103,7 @@ export class StdioLineTransport implements Transport {
       this.reject(typeof id === 'string' || typeof id === 'number' ? id : null, INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 message');
       return;
     }
+    if ('method' in message.data && 'id' in message.data) this.unanswered.add(message.data.id);
     this.onmessage?.(message.data);
   }
 
@@ -106,8 +121,9 @@ export class StdioLineTransport implements Transport {
     });
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
-    return this.write(`${JSON.stringify(message)}\n`);
+  async send(message: JSONRPCMessage): Promise<void> {
+    await this.write(`${JSON.stringify(message)}\n`);
+    if (!('method' in message) && 'id' in message && message.id !== undefined && this.unanswered.delete(message.id) && this.ended && this.unanswered.size === 0) await this.close();
   }
 
   async close(): Promise<void> {

@@ -49,3 +49,27 @@ describe('the built CLI over stdio, given bytes that are not UTF-8', () => {
     expect(hits.map((h) => h.snippet)).toEqual([expect.stringContaining('numbat')]);
   });
 });
+
+describe('the built CLI over stdio, given requests and then the end of stdin', () => {
+  it('answers every request it received before closing, as a pipe or a script expects, and exits 0', async () => {
+    const { dir, cleanup } = makeTempDir('pinak-stdio-end-');
+    cleanups.push(cleanup);
+    const child = spawnRaw(['--data-dir', dir, '--embed-model', 'none', '--log-level', 'warn']);
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const lines = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'remember', arguments: { content: 'written by a script' } } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'memory_stats', arguments: {} } },
+    ];
+    // Everything at once, and stdin closed at once: `printf … | pinak-memory`.
+    child.stdin.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean } });
+    expect(answers.map((answer) => answer.id).sort()).toEqual([1, 2, 3]);
+    expect(answers.filter((answer) => answer.result?.isError)).toEqual([]);
+  });
+});
